@@ -1,0 +1,5 @@
+"""Allow `python -m cleanup`."""
+
+from cleanup.cli import main
+
+main()

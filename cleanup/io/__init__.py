@@ -1,0 +1,6 @@
+"""Readers and writers: where documents come from and where they go."""
+
+from cleanup.io.readers import FORMATS, decode, discover, read_inputs
+from cleanup.io.writers import open_output
+
+__all__ = ["FORMATS", "decode", "discover", "open_output", "read_inputs"]

@@ -1,0 +1,279 @@
+"""Write documents: a folder of .txt files, a JSONL file (optionally .gz/.zst), or stdout.
+
+Output is built beside its final name and renamed into place only when the run succeeds,
+so a killed run never leaves partial output under the final name. Stale temporaries of an
+earlier killed run are removed by the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterable
+from typing import IO, Any, Protocol
+
+import zstandard
+
+from cleanup.document import Document
+from cleanup.errors import UsageProblem
+from cleanup.io.compression import strip_compression
+
+_JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
+_TMP_MARK = ".cleanup-tmp-"
+_OLD_MARK = ".cleanup-old-"
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+class Writer(Protocol):
+    """Receive documents, then either commit (rename into place) or abort (remove temporaries)."""
+
+    def write(self, doc: Document) -> None: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+def open_output(
+    output: str | None,
+    *,
+    force: bool = False,
+    inputs: Iterable[str] = (),
+    text_field: str = "text",
+    id_field: str = "id",
+) -> Writer:
+    """Return the writer for `-o OUTPUT`, refusing outputs that would lose or clobber data."""
+    if output in (None, "-"):
+        return JsonlWriter(None, text_field, id_field)
+    assert output is not None
+    is_dir = output.endswith(("/", os.sep)) or os.path.isdir(output)
+    if not is_dir and not output.endswith(_JSONL_SUFFIXES):
+        raise UsageProblem(
+            f"-o {output}: give a folder (ending in /), a .jsonl, .jsonl.gz or .jsonl.zst file,"
+            " or -"
+        )
+    final = os.path.abspath(output.rstrip("/" + os.sep) or output)
+    check_not_input(final, inputs)
+    check_overwrite(final, output, force, is_dir)
+    remove_stale_temporaries(final)
+    if is_dir:
+        return FolderWriter(final)
+    return JsonlWriter(final, text_field, id_field)
+
+
+def check_not_input(final: str, inputs: Iterable[str]) -> None:
+    """Refuse an output inside an input tree, over an input file, or holding an input."""
+    real_final = os.path.realpath(final)
+    for path in inputs:
+        if path == "-":
+            continue
+        real = os.path.realpath(path)
+        if real_final == real:
+            raise UsageProblem(f"-o {final}: refusing to write over the input {path}")
+        if os.path.isdir(real) and real_final.startswith(real + os.sep):
+            raise UsageProblem(f"-o {final}: refusing to write inside the input folder {path}")
+        if real.startswith(real_final + os.sep):
+            raise UsageProblem(f"-o {final}: refusing to replace a folder that holds input {path}")
+
+
+def check_overwrite(final: str, shown: str, force: bool, is_dir: bool) -> None:
+    """Refuse an existing output file or non-empty folder unless --force."""
+    if not os.path.exists(final):
+        return
+    if is_dir and not os.path.isdir(final):
+        raise UsageProblem(f"-o {shown}: exists and is not a folder")
+    if is_dir and not os.listdir(final):
+        return
+    if not force:
+        raise UsageProblem(f"-o {shown}: already exists (use --force to replace it)")
+
+
+def remove_stale_temporaries(final: str) -> None:
+    """Remove temporaries of `final` left by earlier runs whose process is gone."""
+    folder, name = os.path.split(final)
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(folder or "."):
+            for mark in (_TMP_MARK, _OLD_MARK):
+                prefix = f".{name}{mark}"
+                if entry.startswith(prefix) and not _alive(entry[len(prefix) :]):
+                    _remove(os.path.join(folder, entry))
+
+
+def _alive(pid_text: str) -> bool:
+    try:
+        os.kill(int(pid_text), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return int(pid_text) != 0
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+def temporary_name(final: str) -> str:
+    """Return the sibling name under which `final` is built."""
+    folder, name = os.path.split(final)
+    return os.path.join(folder, f".{name}{_TMP_MARK}{os.getpid()}")
+
+
+def replace_into_place(tmp: str, final: str) -> None:
+    """Rename `tmp` to `final`; an existing folder is moved aside first, then removed."""
+    if os.path.isdir(final) and not os.path.islink(final):
+        folder, name = os.path.split(final)
+        old = os.path.join(folder, f".{name}{_OLD_MARK}{os.getpid()}")
+        os.rename(final, old)
+        os.rename(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+
+
+def record_of(doc: Document, text_field: str, id_field: str) -> dict[str, Any]:
+    """Return the JSONL record of a document: carried fields, id and cleaned text."""
+    if doc.fields:
+        record = dict(doc.fields)
+        if not doc.explicit_id:
+            record = {id_field: doc.id, **{k: v for k, v in record.items() if k != id_field}}
+    else:
+        record = {id_field: doc.id}
+        if doc.relpath:
+            record["source"] = doc.relpath
+    record[text_field] = doc.text
+    if doc.meta and "meta" not in (doc.fields or {}):
+        record["meta"] = doc.meta
+    return record
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """Serialize one JSONL record (UTF-8, no ASCII escaping, values we cannot encode as text)."""
+    return json.dumps(record, ensure_ascii=False, default=str)
+
+
+class AtomicFile:
+    """Write a text file under a temporary sibling name; rename on commit (gz/zst by suffix)."""
+
+    def __init__(self, final: str) -> None:
+        self.final = os.path.abspath(final)
+        remove_stale_temporaries(self.final)
+        self.tmp = temporary_name(self.final)
+        self.fh: IO[str] = _open_text(self.tmp, self.final)
+
+    def write(self, text: str) -> None:
+        """Write text to the temporary file."""
+        self.fh.write(text)
+
+    def commit(self) -> None:
+        """Close and rename the file to its final name."""
+        self.fh.close()
+        os.replace(self.tmp, self.final)
+
+    def abort(self) -> None:
+        """Close and remove the temporary file."""
+        with contextlib.suppress(OSError):
+            self.fh.close()
+        _remove(self.tmp)
+
+
+def _open_text(path: str, final: str) -> IO[str]:
+    if final.endswith(".gz"):
+        return gzip.open(path, "wt", encoding="utf-8", compresslevel=6)
+    if final.endswith(".zst"):
+        raw = open(path, "wb")  # noqa: SIM115 - owned by the returned wrapper
+        stream = zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=True)
+        return _TextWriter(stream)
+    return open(path, "w", encoding="utf-8", newline="\n")
+
+
+class _TextWriter:
+    """Minimal text wrapper over a binary stream writer."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return int(self.stream.write(text.encode("utf-8")))
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class JsonlWriter:
+    """Write JSONL records to a file (atomically) or to standard output (final flush)."""
+
+    def __init__(self, final: str | None, text_field: str, id_field: str) -> None:
+        self.text_field = text_field
+        self.id_field = id_field
+        self.file = AtomicFile(final) if final else None
+        self.out: Any = self.file if self.file else sys.stdout
+
+    def write(self, doc: Document) -> None:
+        """Write one document as one JSON line."""
+        self.out.write(dumps(record_of(doc, self.text_field, self.id_field)) + "\n")
+
+    def commit(self) -> None:
+        """Put the output in place: rename the file, or flush standard output."""
+        if self.file:
+            self.file.commit()
+        else:
+            sys.stdout.flush()
+
+    def abort(self) -> None:
+        """Drop the partial output file (standard output cannot be taken back)."""
+        if self.file:
+            self.file.abort()
+
+
+class FolderWriter:
+    """Write one UTF-8 text file per document, mirroring the input tree."""
+
+    def __init__(self, final: str) -> None:
+        self.final = final
+        self.tmp = temporary_name(final)
+        os.makedirs(self.tmp)
+        self.names: dict[str, str] = {}
+
+    def write(self, doc: Document) -> None:
+        """Write the document to its mirrored path with a .txt extension."""
+        rel = output_relpath(doc)
+        key = rel.lower()
+        if key in self.names:
+            raise UsageProblem(
+                f"{self.names[key]} and {doc.source or doc.id} would both be written to {rel}"
+            )
+        self.names[key] = doc.source or doc.id
+        path = os.path.join(self.tmp, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write("\n\n".join(doc.paragraphs) + "\n" if doc.paragraphs else "")
+
+    def commit(self) -> None:
+        """Rename the finished folder into place."""
+        replace_into_place(self.tmp, self.final)
+
+    def abort(self) -> None:
+        """Remove the partial folder."""
+        _remove(self.tmp)
+
+
+def output_relpath(doc: Document) -> str:
+    """Return where a document lands inside an output folder.
+
+    A text or HTML file keeps its relative path with the extension replaced by .txt; a JSONL
+    record lands in a folder named after its file, as `<id>.txt`.
+    """
+    base = os.path.splitext(strip_compression(doc.relpath))[0] if doc.relpath else ""
+    if doc.format == "jsonl" or not base:
+        plain = doc.id if doc.explicit_id else doc.id.rsplit(":", 1)[-1]
+        name = _UNSAFE.sub("_", plain).strip("._") or "document"
+        return f"{base}/{name[:200]}.txt" if base else f"{name[:200]}.txt"
+    return base + ".txt"

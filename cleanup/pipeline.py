@@ -1,0 +1,191 @@
+"""The Step protocol, how steps compose, and the registry of steps with their options.
+
+A step is a plain generator function `(docs, **options) -> Iterator[Document]`. Steps never
+print and never see click: the CLI builds its flags from each step's `Option` list, so the
+flag, the TOML key and the keyword are one word.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cleanup.document import Document
+
+Step = Callable[[Iterable[Document]], Iterator[Document]]
+
+# Module of each step, in the default pipeline's order (DESIGN.md): strip-html first so
+# ftfy never runs over markup; dedup before normalize so it sees what readers will read.
+STEP_MODULES: dict[str, str] = {
+    "strip-html": "cleanup.steps.html",
+    "fix-encoding": "cleanup.steps.encoding",
+    "strip-artifacts": "cleanup.steps.artifacts",
+    "dedup": "cleanup.steps.dedup",
+    "normalize": "cleanup.steps.normalize",
+}
+DEFAULT_STEPS: tuple[str, ...] = tuple(STEP_MODULES)
+
+
+@dataclass(frozen=True)
+class Option:
+    """Describe one step option: its kebab-case name is the CLI flag and the TOML key.
+
+    `type` is a Python type (str, int, float, bool) or a tuple of allowed choices.
+    """
+
+    name: str
+    default: Any
+    help: str
+    type: Any = None
+    multiple: bool = False
+    metavar: str | None = None
+
+    @property
+    def keyword(self) -> str:
+        """Return the library keyword for this option (kebab-case turned snake_case)."""
+        return self.name.replace("-", "_")
+
+
+@dataclass
+class Context:
+    """Carry what a run knows beyond the documents: where inputs live and what to do on success.
+
+    Steps that keep persistent state register `on_publish` callbacks, which the runner calls
+    only after the output is in place, and `on_close` callbacks that always run.
+    """
+
+    input_roots: list[str] = field(default_factory=list)
+    workers: int = 1
+    started: float = field(default_factory=time.time)
+    run_id: str = field(default_factory=lambda: f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
+    on_publish: list[Callable[[], None]] = field(default_factory=list)
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add `n` to a named counter shown in the run's summary and stats."""
+        self.counters[name] = self.counters.get(name, 0) + n
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """Describe a step: its name, function, help text and options."""
+
+    name: str
+    func: Callable[..., Iterator[Document]]
+    help: str
+    options: tuple[Option, ...] = ()
+    needs_context: bool = False
+    per_document: bool = True
+
+    def defaults(self) -> dict[str, Any]:
+        """Return the default keyword arguments of this step."""
+        return {o.keyword: o.default for o in self.options}
+
+    def bind(self, context: Context | None = None, **options: Any) -> Step:
+        """Return the step with its options bound, ready to compose."""
+        kwargs = self.defaults()
+        unknown = set(options) - set(kwargs)
+        if unknown:
+            raise TypeError(f"{self.name}: unknown option(s) {', '.join(sorted(unknown))}")
+        kwargs.update(options)
+        if self.needs_context:
+            kwargs["context"] = context or Context()
+        return functools.partial(self.func, **kwargs)
+
+
+def step_spec(name: str) -> StepSpec:
+    """Return the spec of the step called `name` (importing its module on first use)."""
+    try:
+        module = STEP_MODULES[name]
+    except KeyError:
+        raise KeyError(f"no step named {name!r}") from None
+    spec: StepSpec = importlib.import_module(module).SPEC
+    return spec
+
+
+def all_specs() -> list[StepSpec]:
+    """Return every step's spec in the default pipeline's order."""
+    return [step_spec(name) for name in STEP_MODULES]
+
+
+def pipeline(*steps: Step) -> Step:
+    """Compose steps left to right into one step."""
+
+    def run(docs: Iterable[Document]) -> Iterator[Document]:
+        for step in steps:
+            docs = step(docs)
+        yield from docs
+
+    return run
+
+
+def each_live(docs: Iterable[Document], fn: Callable[[Document], None]) -> Iterator[Document]:
+    """Apply `fn` to every document not yet dropped; pass dropped ones through untouched."""
+    for doc in docs:
+        if doc.dropped is None:
+            fn(doc)
+        yield doc
+
+
+def split_options(
+    options: dict[str, Any], steps: Iterable[str] = DEFAULT_STEPS
+) -> dict[str, dict[str, Any]]:
+    """Split one flat dict of step options into one dict per step (names are unique)."""
+    per_step: dict[str, dict[str, Any]] = {}
+    remaining = dict(options)
+    for name in steps:
+        spec = step_spec(name)
+        keys = {o.keyword for o in spec.options}
+        per_step[name] = {k: remaining.pop(k) for k in list(remaining) if k in keys}
+    if remaining:
+        raise TypeError(f"unknown option(s): {', '.join(sorted(remaining))}")
+    return per_step
+
+
+StepCall = tuple[str, dict[str, Any]]
+
+
+def build_chain(calls: Iterable[StepCall], context: Context) -> Step:
+    """Bind each (step name, options) pair and compose them; a step may appear twice."""
+    return pipeline(*(step_spec(name).bind(context, **opts) for name, opts in calls))
+
+
+class Pipeline:
+    """Run a chain of steps over documents: the library face of `cleanup run` and `pipe`.
+
+    >>> Pipeline().run([Document.from_text("a", "Hello\\u00a0world")])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        steps: Iterable[str] = DEFAULT_STEPS,
+        context: Context | None = None,
+        **options: Any,
+    ) -> None:
+        self.steps = tuple(steps)
+        self.context = context or Context()
+        per_step = split_options(options, self.steps)
+        self.calls: list[StepCall] = [(n, per_step[n]) for n in self.steps]
+        self._chain = build_chain(self.calls, self.context)
+
+    def run(self, docs: Iterable[Document]) -> Iterator[Document]:
+        """Stream documents through the steps; dropped documents come out with `dropped` set."""
+        return self._chain(docs)
+
+    __call__ = run
+
+
+def clean_text(text: str, **options: Any) -> str:
+    """Clean one text with the default pipeline and return it (document-scope dedup)."""
+    options.setdefault("scope", "document")
+    doc = Document.from_text("text", text)
+    out = list(Pipeline(**options).run([doc]))
+    if not out or out[0].dropped is not None:
+        return ""
+    return out[0].text

@@ -1,0 +1,263 @@
+"""Run a pipeline from inputs to outputs: read, steps, write, then publish atomically.
+
+This is what `cleanup run` and `cleanup pipe` call. The order of the final moves matters:
+output first, then audit/rejects/report/stats, and only then the steps' `on_publish`
+callbacks (a dedup state commits there), so a failed or killed run changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from cleanup import __version__
+from cleanup.document import Document
+from cleanup.io.readers import read_inputs
+from cleanup.io.writers import AtomicFile, Writer, dumps, open_output
+from cleanup.pipeline import DEFAULT_STEPS, Context, StepCall, build_chain
+
+
+@dataclass
+class RunOptions:
+    """Hold the run-wide options of `cleanup run` / `cleanup pipe` (step options are separate)."""
+
+    inputs: list[str] = field(default_factory=lambda: ["-"])
+    output: str | None = None
+    force: bool = False
+    input_format: str | None = None
+    text_field: str = "text"
+    id_field: str = "id"
+    id_prefix: str = ""
+    skip_bad: bool = False
+    keep_empty: bool = False
+    audit: str | None = None
+    audit_detail: str = "short"
+    rejects: str | None = None
+    report: str | None = None
+    stats: str | None = None
+    workers: int = 1
+    engine: str = "local"
+
+
+@dataclass
+class Summary:
+    """Count what a run did; the CLI prints it as one line and --stats writes it as JSON."""
+
+    documents_in: int = 0
+    documents_out: int = 0
+    documents_dropped: int = 0
+    paragraphs_removed: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    bad_input_skipped: int = 0
+    seconds: float = 0.0
+    dropped_by_rule: dict[str, int] = field(default_factory=dict)
+    edits_by_rule: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        """Return the one-line summary printed at the end of a run."""
+        if self.documents_in == 0:
+            return "cleanup: no documents in the input, nothing to do"
+        return (
+            f"cleanup: {self.documents_in:,} documents in, {self.documents_out:,} out, "
+            f"{self.documents_dropped:,} dropped; {self.paragraphs_removed:,} paragraphs removed; "
+            f"{self.bytes_in:,} -> {self.bytes_out:,} bytes; {self.seconds:.2f} s"
+            + (f"; {self.bad_input_skipped:,} bad inputs skipped" if self.bad_input_skipped else "")
+        )
+
+
+class _Sinks:
+    """Hold the optional side outputs (audit, rejects, report) and commit or abort them together."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.audit = AtomicFile(options.audit) if options.audit else None
+        self.rejects = AtomicFile(options.rejects) if options.rejects else None
+        self.report: Any = None
+        if options.report:
+            from cleanup.report.html import HtmlReport
+
+            self.report = HtmlReport(options.report)
+
+    def add(self, doc: Document, before: list[str] | None) -> None:
+        records = [audit_record(doc, e.to_dict()) for e in doc.edits]
+        if doc.dropped is not None:
+            records.append(audit_record(doc, doc.dropped.to_dict()))
+        if self.audit:
+            for record in records:
+                self.audit.write(dumps(record) + "\n")
+        if self.rejects and doc.dropped is not None:
+            self.rejects.write(dumps(reject_record(doc)) + "\n")
+        if self.report is not None:
+            after = None if doc.dropped is not None else list(doc.paragraphs)
+            dropped = records[-1] if doc.dropped is not None else None
+            self.report.add(doc.id, before or [], after, records, dropped)
+
+    def commit(self, summary: Summary) -> None:
+        for sink in (self.audit, self.rejects):
+            if sink:
+                sink.commit()
+        if self.report is not None:
+            self.report.close(asdict(summary))
+
+    def abort(self) -> None:
+        for sink in (self.audit, self.rejects):
+            if sink:
+                sink.abort()
+        if self.report is not None and hasattr(self.report, "abort"):
+            self.report.abort()
+
+
+def audit_record(doc: Document, edit: dict[str, Any]) -> dict[str, Any]:
+    """Return one audit line: the document's id and source, then the edit."""
+    return {"id": doc.id, "source": doc.source, **edit}
+
+
+def reject_record(doc: Document) -> dict[str, Any]:
+    """Return the rejects line of a dropped document: its reason and its text at that point."""
+    assert doc.dropped is not None
+    return {
+        "id": doc.id,
+        "source": doc.source,
+        "rule": doc.dropped.rule,
+        "step": doc.dropped.step,
+        "why": doc.dropped.why,
+        "detail": doc.dropped.detail or {},
+        "text": doc.text,
+        "fields": {k: v for k, v in doc.fields.items()} if doc.fields else {},
+    }
+
+
+def execute(
+    options: RunOptions,
+    calls: list[StepCall] | None = None,
+    *,
+    on_bad: Callable[[str], None] | None = None,
+    on_document: Callable[[Document], None] | None = None,
+) -> Summary:
+    """Run the step calls over the inputs and put every output in place; return what happened.
+
+    `calls` are (step name, options) pairs; the default is the default pipeline with defaults.
+    """
+    if calls is None:
+        calls = [(name, {}) for name in DEFAULT_STEPS]
+    started = time.perf_counter()
+    summary = Summary()
+    context = Context(input_roots=list(options.inputs), workers=options.workers)
+    writer = open_output(
+        options.output,
+        force=options.force,
+        inputs=options.inputs,
+        text_field=options.text_field,
+        id_field=options.id_field,
+    )
+    sinks: _Sinks | None = None
+    try:
+        sinks = _Sinks(options)
+        docs = _read(options, summary, on_bad, keep_before=sinks.report is not None)
+        chain = _build_chain(options, calls, context)
+        for doc in chain(docs):
+            _finish(doc, options, summary, writer, sinks)
+            if on_document:
+                on_document(doc)
+        summary.counters = dict(context.counters)
+        summary.seconds = time.perf_counter() - started
+        writer.commit()
+        sinks.commit(summary)
+        if options.stats:
+            _write_stats(options, summary, calls)
+        for publish in context.on_publish:
+            publish()
+    except BaseException:
+        writer.abort()
+        if sinks:
+            sinks.abort()
+        raise
+    finally:
+        for close in context.on_close:
+            close()
+    return summary
+
+
+def _build_chain(
+    options: RunOptions, calls: list[StepCall], context: Context
+) -> Callable[[Iterable[Document]], Iterator[Document]]:
+    if options.engine == "local" and options.workers <= 1:
+        return build_chain(calls, context)
+    from cleanup.engines import build_engine
+
+    return build_engine(options.engine, calls, context, options.workers)
+
+
+_BEFORE = "_cleanup_before"
+
+
+def _read(
+    options: RunOptions,
+    summary: Summary,
+    on_bad: Callable[[str], None] | None,
+    keep_before: bool,
+) -> Iterator[Document]:
+    def bad(message: str) -> None:
+        summary.bad_input_skipped += 1
+        if on_bad:
+            on_bad(message)
+
+    full = options.audit_detail == "full"
+    for doc in read_inputs(
+        options.inputs,
+        input_format=options.input_format,
+        text_field=options.text_field,
+        id_field=options.id_field,
+        id_prefix=options.id_prefix,
+        skip_bad=options.skip_bad,
+        on_bad=bad,
+    ):
+        summary.documents_in += 1
+        summary.bytes_in += len((doc.raw or doc.text).encode("utf-8", "replace"))
+        doc.audit_full = full
+        if keep_before:
+            doc.meta[_BEFORE] = list(doc.paragraphs) if doc.format != "html" else None
+        yield doc
+
+
+def _finish(
+    doc: Document, options: RunOptions, summary: Summary, writer: Writer, sinks: _Sinks
+) -> None:
+    before = doc.meta.pop(_BEFORE, None)
+    if doc.dropped is None and not doc.paragraphs and not options.keep_empty:
+        doc.drop("run", "empty", "document is empty after cleaning")
+    removed = sum(1 for e in doc.edits if e.removed)
+    summary.paragraphs_removed += removed
+    for edit in doc.edits:
+        summary.edits_by_rule[edit.rule] = summary.edits_by_rule.get(edit.rule, 0) + 1
+    if doc.dropped is not None:
+        summary.documents_dropped += 1
+        rule = doc.dropped.rule
+        summary.dropped_by_rule[rule] = summary.dropped_by_rule.get(rule, 0) + 1
+    else:
+        summary.documents_out += 1
+        summary.bytes_out += len(doc.text.encode("utf-8", "replace"))
+        writer.write(doc)
+    sinks.add(doc, before)
+
+
+def _write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -> None:
+    assert options.stats
+    payload = {
+        "version": __version__,
+        **asdict(summary),
+        "options": {"run": asdict(options), "steps": [{"step": n, **o} for n, o in calls]},
+    }
+    out = AtomicFile(options.stats)
+    out.write(json.dumps(payload, indent=2, default=list) + "\n")
+    out.commit()
+
+
+def count_rules(docs: Iterable[Document]) -> Counter[str]:
+    """Count edits per rule over documents (used by tests and the verbose summary)."""
+    return Counter(e.rule for d in docs for e in d.edits)
