@@ -66,6 +66,10 @@ class Context:
     on_publish: list[Callable[[], None]] = field(default_factory=list)
     on_close: list[Callable[[], None]] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
+    # Set by a parallel engine: map_batches(fn, items, *args) yields fn(*args, batch) per batch,
+    # in order, computed on the workers. Steps that see the whole stream use it for per-document
+    # work (signatures); without an engine it runs here.
+    map_batches: Callable[..., Iterator[Any]] | None = None
 
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to a named counter shown in the run's summary and stats."""

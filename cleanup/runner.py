@@ -41,6 +41,7 @@ class RunOptions:
     stats: str | None = None
     workers: int = 1
     engine: str = "local"
+    address: str | None = None
 
 
 @dataclass
@@ -190,7 +191,7 @@ def _build_chain(
         return build_chain(calls, context)
     from cleanup.engines import build_engine
 
-    return build_engine(options.engine, calls, context, options.workers)
+    return build_engine(options.engine, calls, context, options.workers, options.address)
 
 
 _BEFORE = "_cleanup_before"

@@ -5,13 +5,20 @@ from __future__ import annotations
 from cleanup.errors import UsageProblem
 from cleanup.pipeline import Context, Step, StepCall
 
-__all__ = ["build_engine"]
+ENGINES = ("local", "ray")
+__all__ = ["ENGINES", "build_engine"]
 
 
-def build_engine(name: str, calls: list[StepCall], context: Context, workers: int) -> Step:
-    """Return the chain of `calls` run by engine `name` (local with workers > 1: processes)."""
+def build_engine(
+    name: str, calls: list[StepCall], context: Context, workers: int, address: str | None = None
+) -> Step:
+    """Return the chain of `calls` run by engine `name`: local processes, or Ray tasks."""
     if name == "local":
         from cleanup.engines.processes import ProcessEngine
 
         return ProcessEngine(calls, context, workers)
-    raise UsageProblem(f"--engine {name}: unknown engine")
+    if name == "ray":
+        from cleanup.engines.ray import RayEngine
+
+        return RayEngine(calls, context, workers, address)
+    raise UsageProblem(f"--engine {name}: unknown engine (choose from {', '.join(ENGINES)})")

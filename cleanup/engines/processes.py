@@ -1,32 +1,37 @@
-"""Run the per-document steps in worker processes over batches, keeping input order.
+"""Run the per-document steps over batches on other processes, keeping input order.
 
-Consecutive per-document steps form a segment that runs in the workers; a step that needs the
-whole stream (corpus dedup) runs in this process between segments. Output is byte-identical to
-one process because batches come back in the order they were sent.
+Consecutive per-document steps form a segment that runs on the workers; a step that needs the
+whole stream (corpus dedup) runs in this process between segments, and may hand per-document
+work (signatures) back to the workers through `context.map_batches`. Output is byte-identical
+to one process because batches come back in the order they were sent.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from cleanup.document import Document
 from cleanup.errors import CleanupError
 from cleanup.pipeline import Context, Step, StepCall, build_chain, pipeline, step_spec
 
 BATCH_DOCS = 200
-_Key = tuple[tuple[str, tuple[tuple[str, object], ...]], ...]
+T = TypeVar("T")
+R = TypeVar("R")
+_Key = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 
 
 class WorkerFailed(CleanupError):
     """Report a worker process that died while running a batch."""
 
 
-def _freeze(calls: list[StepCall]) -> _Key:
+def freeze(calls: list[StepCall]) -> _Key:
+    """Return a hashable form of step calls (the cache key of a worker's chain)."""
     return tuple((name, tuple(sorted(opts.items()))) for name, opts in calls)
 
 
@@ -36,7 +41,8 @@ def _chain_for(key: _Key) -> Step:
     return build_chain([(name, dict(opts)) for name, opts in key], Context())
 
 
-def _run_batch(key: _Key, batch: list[Document]) -> list[Document]:
+def run_batch(key: _Key, batch: list[Document]) -> list[Document]:
+    """Run a segment's steps over one batch (executed on a worker)."""
     return list(_chain_for(key)(batch))
 
 
@@ -53,50 +59,97 @@ def segments(calls: list[StepCall]) -> list[tuple[bool, list[StepCall]]]:
     return groups
 
 
-class ProcessEngine:
-    """Run a pipeline with `workers` processes; close() shuts the pool down."""
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Yield lists of up to `size` items."""
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
+class BatchEngine:
+    """Map batches over workers in order; subclasses say how a batch is submitted."""
 
     def __init__(self, calls: list[StepCall], context: Context, workers: int) -> None:
         self.calls = calls
         self.context = context
         self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers)
+        context.map_batches = self.map_batches
         context.on_close.append(self.close)
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Any:
+        """Start fn(*args) on a worker and return a handle for `result`."""
+        raise NotImplementedError
+
+    def result(self, handle: Any) -> Any:
+        """Wait for a handle's value."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the workers."""
+
+    def map_batches(self, fn: Callable[..., R], items: Iterable[T], *args: Any) -> Iterator[R]:
+        """Yield fn(*args, batch) for each batch of items, in order, a bounded window ahead.
+
+        A stream of one batch runs right here: starting workers would cost more than it saves.
+        """
+        stream = batches(items, BATCH_DOCS)
+        first = next(stream, None)
+        second = next(stream, None) if first is not None else None
+        if first is None or second is None:
+            if first is not None:
+                yield fn(*args, first)
+            return
+        pending: deque[tuple[int, Any]] = deque()
+        for number, batch in enumerate(itertools.chain([first, second], stream), 1):
+            try:
+                handle = self.submit(fn, *args, batch)
+            except BrokenProcessPool:
+                oldest = pending[0][0] if pending else number
+                raise WorkerFailed(f"a worker process died while cleaning batch {oldest}") from None
+            pending.append((number, handle))
+            if len(pending) >= 2 * self.workers:
+                yield self._wait(*pending.popleft())
+        while pending:
+            yield self._wait(*pending.popleft())
+
+    def _wait(self, number: int, handle: Any) -> Any:
+        try:
+            return self.result(handle)
+        except BrokenProcessPool:
+            raise WorkerFailed(f"a worker process died while cleaning batch {number}") from None
 
     def __call__(self, docs: Iterable[Document]) -> Iterator[Document]:
         """Stream documents through every segment."""
         steps: list[Step] = []
         for parallel, calls in segments(self.calls):
             if parallel:
-                steps.append(self._parallel(calls))
+                steps.append(self._parallel(freeze(calls)))
             else:
                 steps.append(build_chain(calls, self.context))
         return pipeline(*steps)(docs)
 
-    def _parallel(self, calls: list[StepCall]) -> Step:
-        key = _freeze(calls)
-
+    def _parallel(self, key: _Key) -> Step:
         def run(docs: Iterable[Document]) -> Iterator[Document]:
-            pending: deque[tuple[int, Future[list[Document]]]] = deque()
-            it = iter(docs)
-            for number in itertools.count(1):
-                batch = list(itertools.islice(it, BATCH_DOCS))
-                if batch:
-                    pending.append((number, self.pool.submit(_run_batch, key, batch)))
-                while pending and (len(pending) >= 2 * self.workers or not batch):
-                    yield from self._result(*pending.popleft())
-                if not batch:
-                    return
+            for done in self.map_batches(run_batch, docs, key):
+                yield from done
 
         return run
 
-    @staticmethod
-    def _result(number: int, future: Future[list[Document]]) -> list[Document]:
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            raise WorkerFailed(f"a worker process died while cleaning batch {number}") from None
+
+class ProcessEngine(BatchEngine):
+    """Run batches in a local pool of worker processes."""
+
+    pool: ProcessPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self.pool.submit(fn, *args)
+
+    def result(self, handle: Future[R]) -> R:
+        return handle.result()
 
     def close(self) -> None:
         """Stop the workers, cancelling batches not started."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)

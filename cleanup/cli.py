@@ -1,0 +1,400 @@
+"""The `cleanup` command line: a thin click layer over the library.
+
+`run` is an ordinary command (options anywhere); `pipe` is the chained group of steps
+(click's "imagepipe" pattern). Every step's flags are generated from its Option list, so a
+flag, its TOML key and the library keyword are one word.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from cleanup import __version__
+from cleanup.config import load_config
+from cleanup.engines import ENGINES
+from cleanup.errors import CleanupError
+from cleanup.io.readers import FORMATS
+from cleanup.pipeline import DEFAULT_STEPS, Option, StepSpec, all_specs
+from cleanup.runner import RunOptions, Summary, execute
+
+F = Callable[..., Any]
+
+_RUN_OPTIONS: list[Callable[[F], F]] = [
+    click.option(
+        "-o",
+        "--output",
+        default=None,
+        metavar="OUT",
+        help="Folder (ending in /), FILE.jsonl[.gz|.zst], or - for standard output (default).",
+    ),
+    click.option("--force", is_flag=True, help="Replace an existing output file or folder."),
+    click.option(
+        "--input-format",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="Read every input as this format (default: by extension; stdin: jsonl).",
+    ),
+    click.option(
+        "--text-field", default="text", show_default=True, help="JSONL field with the text."
+    ),
+    click.option("--id-field", default="id", show_default=True, help="JSONL field with the id."),
+    click.option("--id-prefix", default="", help="Prefix for ids derived from paths and lines."),
+    click.option(
+        "--config",
+        "config",
+        default=None,
+        metavar="FILE.toml",
+        help="TOML config: [run] and one section per step; the command line wins.",
+    ),
+    click.option("--audit", default=None, metavar="FILE.jsonl", help="Write every edit here."),
+    click.option(
+        "--audit-detail",
+        type=click.Choice(["short", "full"]),
+        default="short",
+        show_default=True,
+        help="Record rewrites in short form or with full text.",
+    ),
+    click.option(
+        "--rejects",
+        default=None,
+        metavar="FILE.jsonl",
+        help="Write every dropped document with its reason here.",
+    ),
+    click.option(
+        "--report",
+        default=None,
+        metavar="FILE.html",
+        help="Write a self-contained HTML review page of every change.",
+    ),
+    click.option(
+        "--stats",
+        default=None,
+        metavar="FILE.json",
+        help="Write the summary, version and effective options as JSON.",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        help="Worker processes for the per-document steps (0 = all cores).",
+    ),
+    click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default="local",
+        show_default=True,
+        help="Who runs the chain: local processes, or Ray tasks (pip install 'cleanup[ray]').",
+    ),
+    click.option(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="Ray cluster to join (ray://HOST:PORT or auto); default: a local Ray on loopback.",
+    ),
+    click.option(
+        "--skip-bad",
+        is_flag=True,
+        help="Skip bad input (named on stderr and counted) instead of stopping.",
+    ),
+    click.option("--keep-empty", is_flag=True, help="Keep documents that cleaning left empty."),
+    click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
+    click.option("-v", "--verbose", is_flag=True, help="Also print edit counts per rule."),
+]
+_UI_KEYS = ("config", "quiet", "verbose")
+
+
+def _apply(decorators: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def wrap(f: F) -> F:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return wrap
+
+
+def click_option(option: Option) -> Callable[[F], F]:
+    """Return the click decorator for a step Option."""
+    flag = f"--{option.name}"
+    kwargs: dict[str, Any] = {"default": option.default, "help": option.help, "show_default": True}
+    if option.type is bool:
+        # Both spellings always exist, so the command line can undo a config file's `true`.
+        return click.option(f"{flag}/--no-{option.name}", option.keyword, **kwargs)
+    if isinstance(option.type, tuple):
+        kwargs["type"] = click.Choice(option.type)
+    elif option.type is not None:
+        kwargs["type"] = option.type
+    if option.multiple:
+        kwargs["multiple"] = True
+        kwargs["default"] = tuple(option.default or ())
+    if option.metavar:
+        kwargs["metavar"] = option.metavar
+    return click.option(flag, option.keyword, **kwargs)
+
+
+def _step_options(specs: list[StepSpec]) -> Callable[[F], F]:
+    return _apply([click_option(o) for spec in specs for o in spec.options])
+
+
+class _Failure(click.ClickException):
+    """A library error shown as one line, with its own exit status."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _from_config(ctx: click.Context, section: str, names: list[str], config: dict) -> dict:
+    """Return values for `names`, taking the config file's where the command line said nothing."""
+    values = {name: ctx.params[name] for name in names}
+    for key, value in config.get(section, {}).items():
+        param = next((p for p in ctx.command.params if p.name == key), None)
+        if param is None or key not in values:
+            raise click.UsageError(f"--config: unknown key {key!r} in [{section}]")
+        if ctx.get_parameter_source(key) == click.core.ParameterSource.DEFAULT:
+            values[key] = param.type_cast_value(ctx, value)
+    return values
+
+
+def _run_options(ctx: click.Context, config: dict, inputs: list[str]) -> RunOptions:
+    names = [n for n in RunOptions.__dataclass_fields__ if n != "inputs"]
+    values = _from_config(ctx, "run", names, config)
+    if values["workers"] == 0:
+        values["workers"] = os.cpu_count() or 1
+    if not inputs or inputs == ["-"]:
+        inputs = ["-"]
+        if _stdin_is_terminal():
+            raise click.UsageError("no INPUT given and standard input is a terminal")
+    return RunOptions(inputs=inputs, **values)
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _run(options: RunOptions, calls: list[tuple[str, dict]], quiet: bool, verbose: bool) -> None:
+    """Execute a run with a progress bar and a summary on standard error."""
+    from tqdm import tqdm
+
+    def on_bad(message: str) -> None:
+        click.echo(f"skipped: {message}", err=True)
+
+    show = not quiet and sys.stderr.isatty()
+    with tqdm(unit=" docs", file=sys.stderr, disable=not show, dynamic_ncols=True) as bar:
+        try:
+            summary = execute(options, calls, on_bad=on_bad, on_document=lambda d: bar.update())
+        except CleanupError as exc:
+            raise _Failure(str(exc), exc.exit_code) from None
+    if not quiet:
+        _print_summary(summary, verbose)
+
+
+def _print_summary(summary: Summary, verbose: bool) -> None:
+    click.echo(summary.line(), err=True)
+    if verbose:
+        for rule, count in sorted(summary.edits_by_rule.items(), key=lambda kv: -kv[1]):
+            click.echo(f"  {count:8,}  {rule}", err=True)
+        for rule, count in sorted(summary.dropped_by_rule.items(), key=lambda kv: -kv[1]):
+            click.echo(f"  {count:8,}  {rule} (documents dropped)", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cleanup")
+def cli() -> None:
+    """Turn scraped text and HTML into clean, deduplicated, normalized text."""
+
+
+@cli.command(context_settings={"show_default": True})
+@click.argument("inputs", nargs=-1)
+@_apply(_RUN_OPTIONS)
+@_step_options(all_specs())
+@click.pass_context
+def run(ctx: click.Context, inputs: tuple[str, ...], **_: Any) -> None:
+    """Clean INPUT... (files, folders, or - for JSONL on stdin) with the default pipeline.
+
+    Steps: strip-html, fix-encoding, strip-artifacts, dedup, normalize.
+    """
+    config = load_config(ctx.params["config"])
+    options = _run_options(ctx, config, list(inputs))
+    calls = [
+        (s.name, _from_config(ctx, s.name, [o.keyword for o in s.options], config))
+        for s in all_specs()
+    ]
+    _run(options, calls, ctx.params["quiet"], ctx.params["verbose"])
+
+
+@cli.group(chain=True, context_settings={"show_default": True})
+@click.option(
+    "-i",
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="INPUT",
+    help="An input file or folder, or - (repeatable; default: stdin).",
+)
+@_apply(_RUN_OPTIONS)
+def pipe(**_: Any) -> None:
+    """Run the steps named after the options, in that order: STEP [options] STEP [options]...
+
+    Example: cleanup pipe -i in/ -o out/ strip-html fix-encoding normalize
+    """
+
+
+@pipe.result_callback()
+@click.pass_context
+def _pipe_done(
+    ctx: click.Context, calls: list[tuple[str, dict]], inputs: tuple[str, ...], **_: Any
+) -> None:
+    config = load_config(ctx.params["config"])
+    options = _run_options(ctx, config, list(inputs))
+    _run(options, calls, ctx.params["quiet"], ctx.params["verbose"])
+
+
+def _add_step_command(spec: StepSpec) -> None:
+    """Add `spec` as a subcommand of `pipe` that returns its (name, options) pair."""
+
+    @click.pass_context
+    def callback(ctx: click.Context, **_: Any) -> tuple[str, dict]:
+        config = load_config(ctx.parent.params["config"] if ctx.parent else None)
+        return spec.name, _from_config(ctx, spec.name, [o.keyword for o in spec.options], config)
+
+    command = click.Command(spec.name, callback=callback, help=spec.help)
+    for option in spec.options:
+        click_option(option)(command)
+    pipe.add_command(command)
+
+
+for _spec in all_specs():
+    _add_step_command(_spec)
+
+
+@cli.command(context_settings={"show_default": True})
+@click.argument("before", nargs=1)
+@click.argument("after", nargs=1)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    help="Output format.",
+)
+@click.option("--stat", is_flag=True, help="Print the summary only (per document and in total).")
+@click.option(
+    "--context",
+    type=click.IntRange(min=0),
+    default=3,
+    help="Unchanged paragraphs shown around each change.",
+)
+@click.option(
+    "--audit",
+    default=None,
+    metavar="AUDIT.jsonl",
+    help="Audit trail of the run: adds the reason (step, rule, why) to each change.",
+)
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write here instead of stdout.")
+@click.option(
+    "--color/--no-color", default=None, help="Color the text diff (default: on a terminal)."
+)
+@click.option("--text-field", default="text", help="JSONL field with the text.")
+@click.option("--id-field", default="id", help="JSONL field with the id.")
+def diff(before: str, after: str, fmt: str, output: str | None, **options: Any) -> None:
+    """Show what changed between two corpora (files, folders or JSONL, in any mix).
+
+    Documents are matched by id, or by relative path without extension. Exit status as
+    diff(1): 0 no differences, 1 differences, 2 trouble.
+    """
+    from cleanup.report import write_diff
+
+    try:
+        summary = write_diff(before, after, output, format=fmt, **options)
+    except (CleanupError, ValueError, OSError) as exc:
+        raise _Failure(str(exc), 2) from None
+    sys.exit(1 if summary.different else 0)
+
+
+@cli.command()
+@click.argument("doc_id", metavar="ID")
+@click.option("--audit", required=True, metavar="AUDIT.jsonl", help="Audit trail of a run.")
+def explain(doc_id: str, audit: str) -> None:
+    """Print one document's changes with their reasons, from a run's audit trail."""
+    from cleanup.report import explain as explain_document
+
+    try:
+        click.echo(explain_document(doc_id, audit), nl=False)
+    except (CleanupError, KeyError, ValueError, OSError) as exc:
+        raise _Failure(exc.args[0] if exc.args else str(exc), 1) from None
+
+
+@cli.group()
+def state() -> None:
+    """Inspect and maintain a dedup state (SQLite file or redis://HOST:PORT/DB)."""
+
+
+_STATE_ARG = click.argument("location", metavar="STATE")
+_WAIT = click.option("--wait", type=float, default=0.0, help="Seconds to wait for the state lock.")
+
+
+@state.command("info")
+@_STATE_ARG
+@_WAIT
+def state_info(location: str, wait: float) -> None:
+    """Print what a state holds: settings, entries, runs and size, as JSON."""
+    from cleanup.dedup.store import state_info as info
+
+    click.echo(json.dumps(_state_call(info, location, wait=wait), indent=2, default=str))
+
+
+@state.command("prune")
+@_STATE_ARG
+@click.option(
+    "--older-than",
+    "older_than_days",
+    type=float,
+    default=None,
+    metavar="DAYS",
+    help="Remove entries last seen more than DAYS days ago.",
+)
+@click.option(
+    "--keep-runs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Remove entries not seen in the last N runs.",
+)
+@_WAIT
+def state_prune(location: str, **options: Any) -> None:
+    """Remove old entries from a state (by age of last sighting, or to the last N runs)."""
+    from cleanup.dedup.store import prune_state
+
+    click.echo(f"removed {_state_call(prune_state, location, **options):,} entries", err=True)
+
+
+@state.command("export")
+@_STATE_ARG
+@_WAIT
+def state_export(location: str, wait: float) -> None:
+    """Write every state entry as one JSON line to standard output."""
+    from cleanup.dedup.store import export_state
+
+    _state_call(export_state, location, sys.stdout, wait=wait)
+
+
+def _state_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except CleanupError as exc:
+        raise _Failure(str(exc), exc.exit_code) from None
+
+
+def main() -> None:
+    """Run the command line (the `cleanup` console script)."""
+    cli(prog_name="cleanup")
+
+
+__all__ = ["DEFAULT_STEPS", "cli", "main"]

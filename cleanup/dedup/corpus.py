@@ -1,0 +1,717 @@
+"""Corpus-scope dedup: spool, fingerprint, decide, then stream the spool out in input order.
+
+Pass 1 reads the documents the step receives, removes duplicate paragraphs inside each
+one, writes it to a temporary spool file and keeps only numbers in memory: a MinHash
+signature, a fingerprint and a length per document, and (site, paragraph) keys for the
+boilerplate count. Then it decides: which paragraphs are site boilerplate, which documents
+form near-duplicate clusters (LSH + verified union-find, against the persistent state too),
+which copy of each cluster stays. Pass 3 streams the spool out in input order, applying
+the decisions as edits. The result depends on the input order only to break ties (two
+equally complete copies: the first stays), and memory holds signatures, not texts.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import numpy as np
+import xxhash
+
+from cleanup.dedup.clusters import cluster
+from cleanup.dedup.lsh import band_keys, optimal_bands
+from cleanup.dedup.minhash import MinHasher
+from cleanup.dedup.paragraphs import (
+    WHY,
+    BatchFeatures,
+    ParagraphSettings,
+    detail_of,
+    features_batch,
+    find_duplicates,
+)
+from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes, token_hashes
+from cleanup.dedup.site import site_of
+from cleanup.dedup.store import NewEntry, Staged, Store, StoredEntries, state_key
+from cleanup.document import Document, Edit
+from cleanup.errors import UsageProblem
+
+STEP = "dedup"
+BATCH_DOCS = 512
+# --cross-doc-paragraphs near keeps num_perm * 4 bytes per long paragraph in memory:
+# 2,000,000 paragraphs (about 150,000 news articles) take 1 GiB with 128 permutations.
+NEAR_PARAGRAPH_LIMIT = 2_000_000
+BATCH_BYTES = 1 << 20
+TOKENIZER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    """Hold every option of the dedup step that changes what it decides."""
+
+    paragraphs: ParagraphSettings = field(default_factory=ParagraphSettings)
+    paragraph_dedup: bool = True
+    doc_threshold: float = 0.4
+    doc_shingle_size: int = 2
+    num_perm: int = 128
+    seed: int = 1
+    boilerplate_min_docs: int = 10
+    site_field: str = ""
+    cross_doc_paragraphs: str = "off"
+    mark: bool = False
+
+    @property
+    def bands(self) -> tuple[int, int]:
+        """Return the LSH (bands, rows) for the document threshold."""
+        return optimal_bands(self.doc_threshold, self.num_perm)
+
+    def state_settings(self) -> dict[str, Any]:
+        """Return the settings a state records: those that make its signatures comparable."""
+        bands, rows = self.bands
+        return {
+            "doc-shingle-size": self.doc_shingle_size,
+            "num-perm": self.num_perm,
+            "minhash-seed": self.seed,
+            "doc-threshold": self.doc_threshold,
+            "bands": bands,
+            "rows": rows,
+            "tokenizer": TOKENIZER_VERSION,
+        }
+
+
+def remove_paragraphs(doc: Document, removals: dict[int, tuple[str, str, dict[str, Any]]]) -> None:
+    """Remove paragraphs by original index, each with its own rule, why and detail.
+
+    Document.remove takes one rule per call and renumbers after it; recording all edits
+    against the original indices keeps the audit trail's indices meaningful.
+    """
+    if not removals:
+        return
+    for i in sorted(removals):
+        rule, why, detail = removals[i]
+        doc.edits.append(Edit(STEP, rule, doc.paragraphs[i], "", why, i, detail, "remove"))
+    doc.paragraphs = [p for i, p in enumerate(doc.paragraphs) if i not in removals]
+
+
+def dedup_paragraphs_batch(
+    docs: list[Document], settings: ParagraphSettings, enabled: bool = True
+) -> BatchFeatures:
+    """Remove duplicate paragraphs inside each document of a batch; return the batch's features.
+
+    Dropped documents are passed over (their features are computed but nothing is removed).
+    The returned features describe the paragraphs as they were before removal; `kept`
+    tells, per paragraph, whether it is still there.
+    """
+    feats = features_batch([d.paragraphs for d in docs], settings)
+    for k, (doc, feat) in enumerate(zip(docs, feats.docs, strict=True)):
+        if not enabled or doc.dropped is not None or not feats.suspect[k]:
+            continue
+        dups = find_duplicates(feat, settings)
+        if dups:
+            remove_paragraphs(
+                doc, {d.index: (d.rule, WHY[d.rule], detail_of(d, doc.paragraphs)) for d in dups}
+            )
+            first = feats.first_paragraph[k]
+            feats.kept[[first + d.index for d in dups]] = False
+    return feats
+
+
+def stream_batches(docs: Iterable[Document]) -> Iterator[list[Document]]:
+    """Group documents into batches of bounded count and size (numpy works per batch)."""
+    batch: list[Document] = []
+    size = 0
+    for doc in docs:
+        batch.append(doc)
+        size += sum(len(p) for p in doc.paragraphs)
+        if len(batch) >= BATCH_DOCS or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def dedup_documents_stream(
+    docs: Iterable[Document], settings: ParagraphSettings
+) -> Iterator[Document]:
+    """Remove duplicate paragraphs inside each document, streaming (scope=document)."""
+    for batch in stream_batches(docs):
+        dedup_paragraphs_batch(batch, settings)
+        yield from batch
+
+
+def _site_hash(site: str) -> int:
+    return xxhash.xxh64_intdigest(site.encode("utf-8", "surrogatepass"))
+
+
+def _count_distinct(
+    keys: list[np.ndarray], fps: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Count, per key, the distinct document texts (fingerprints) among masked documents."""
+    chosen = [k for k, m in zip(keys, mask.tolist(), strict=True) if m]
+    if not chosen:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    allkeys = np.concatenate(chosen)
+    owner = np.repeat(fps[mask], [len(k) for k in chosen])
+    nonzero = allkeys != 0
+    allkeys, owner = allkeys[nonzero], owner[nonzero]
+    with np.errstate(over="ignore"):
+        pair = fmix64(allkeys ^ fmix64(owner + np.uint64(0x9E3779B97F4A7C15)))
+    _, first = np.unique(pair, return_index=True)
+    uniq, counts = np.unique(allkeys[first], return_counts=True)
+    return uniq, counts.astype(np.int64)
+
+
+class Spool:
+    """Keep documents in a temporary file between passes (pickled, read back in order)."""
+
+    def __init__(self) -> None:
+        self.fh: IO[bytes] = tempfile.TemporaryFile(prefix="cleanup-dedup-")  # noqa: SIM115
+
+    def write(self, doc: Document) -> None:
+        """Append one document."""
+        pickle.dump(doc, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def read(self) -> Iterator[Document]:
+        """Yield every document written, in order (each pass rereads the file)."""
+        self.fh.flush()
+        self.fh.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.fh)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        """Delete the spool file."""
+        self.fh.close()
+
+
+@dataclass
+class _Corpus:
+    """Hold what pass 1 learns about the live documents: numbers only, no texts."""
+
+    ids: list[str] = field(default_factory=list)
+    explicit: list[bool] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
+    sigs: list[np.ndarray] = field(default_factory=list)
+    fps: list[np.ndarray] = field(default_factory=list)
+    lengths: list[np.ndarray] = field(default_factory=list)
+    # Per document, per paragraph (in order): (site, paragraph) keys, 0 for empty paragraphs.
+    boiler: list[np.ndarray] = field(default_factory=list)
+    # Per document, per paragraph, only with cross-document paragraph dedup.
+    para_fps: list[np.ndarray] = field(default_factory=list)
+    para_words: list[np.ndarray] = field(default_factory=list)
+    # Only with --cross-doc-paragraphs near: signatures of long paragraphs, their document
+    # and their position in it.
+    para_sigs: list[np.ndarray] = field(default_factory=list)
+    para_doc: list[np.ndarray] = field(default_factory=list)
+    para_pos: list[np.ndarray] = field(default_factory=list)
+    spool_index: list[int] = field(default_factory=list)
+
+
+class CorpusDedup:
+    """Run corpus-scope dedup over a stream, optionally against a persistent state."""
+
+    def __init__(
+        self,
+        settings: DedupSettings,
+        store: Store | None = None,
+        run_id: str = "",
+        started: float = 0.0,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.hasher = MinHasher(settings.num_perm, settings.seed, settings.doc_shingle_size)
+        self.para_hasher = MinHasher(
+            settings.num_perm, settings.seed, settings.paragraphs.shingle_size
+        )
+        self.bands, self.rows = settings.bands
+        self.staged = Staged(run_id=run_id, started=started)
+        self._new_docs: list[int] = []
+        self.stats: dict[str, int] = {}
+        if store is not None:
+            store.check_settings(settings.state_settings())
+
+    # Pass 1 ------------------------------------------------------------------------
+    def _doc_features(self, docs: list[Document], feats: BatchFeatures, corpus: _Corpus) -> None:
+        """Record signatures, fingerprints, lengths and paragraph keys of the live documents.
+
+        Reuses the paragraph token hashes of in-document dedup: a document's tokens are its
+        kept paragraphs' tokens in order, so no text is tokenized twice.
+        """
+        live = np.array([d.dropped is None for d in docs], dtype=bool)
+        n_par = np.diff(np.array(feats.first_paragraph))
+        para_live = np.repeat(live, n_par) & feats.kept
+        tok_counts = np.diff(feats.offsets)
+        tokens = feats.tokens[np.repeat(para_live, tok_counts)]
+        kept_counts = np.where(para_live, tok_counts, 0)
+        per_doc = np.add.reduceat(np.append(kept_counts, 0), np.array(feats.first_paragraph[:-1]))
+        per_doc = np.where(n_par > 0, per_doc, 0)[live]
+        offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+        sh, sh_off = shingle_hashes(tokens, offsets, self.settings.doc_shingle_size)
+        corpus.sigs.append(self.hasher.from_hashes(sh, sh_off))
+        corpus.fps.append(fingerprints(tokens, offsets))
+        corpus.lengths.append(per_doc.astype(np.int64))
+        sites = [
+            site_of(d, self.settings.site_field) if live[k] else "" for k, d in enumerate(docs)
+        ]
+        site_h = np.array([_site_hash(s) for s in sites], dtype=np.uint64)
+        all_fps = np.concatenate([f.fps for f in feats.docs]) if docs else np.zeros(0, np.uint64)
+        with np.errstate(over="ignore"):
+            all_keys = fmix64(all_fps ^ np.repeat(site_h, n_par)) | np.uint64(1)
+        all_keys[all_fps == 0] = 0
+        cross = self.settings.cross_doc_paragraphs != "off"
+        if self.settings.cross_doc_paragraphs == "near":
+            self._paragraph_signatures(feats, live, corpus)
+        for k in np.flatnonzero(live).tolist():
+            lo, hi = feats.first_paragraph[k], feats.first_paragraph[k + 1]
+            keep = feats.kept[lo:hi]
+            corpus.sites.append(sites[k])
+            corpus.boiler.append(all_keys[lo:hi][keep])
+            if cross:
+                corpus.para_fps.append(feats.docs[k].fps[keep])
+                corpus.para_words.append(feats.docs[k].nwords[keep].astype(np.int32))
+
+    def _paragraph_signatures(
+        self, feats: BatchFeatures, live: np.ndarray, corpus: _Corpus
+    ) -> None:
+        """Keep MinHash signatures of the long paragraphs of live documents (near mode)."""
+        first_doc = len(corpus.ids) - int(live.sum())  # index of this batch's first live doc
+        n_par = np.diff(np.array(feats.first_paragraph))
+        live_rank = np.cumsum(live) - 1 + first_doc
+        nwords = np.diff(feats.offsets)
+        pick = np.repeat(live, n_par) & feats.kept & (nwords >= self.settings.paragraphs.min_words)
+        if not pick.any():
+            return
+        idx = np.flatnonzero(pick)
+        counts = np.diff(feats.shingle_offsets)[idx]
+        starts = feats.shingle_offsets[:-1][idx]
+        gather = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        gather += np.arange(int(counts.sum()))
+        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        corpus.para_sigs.append(self.para_hasher.from_hashes(feats.shingles[gather], offsets))
+        doc_of = np.repeat(np.arange(len(n_par)), n_par)[idx]
+        corpus.para_doc.append(live_rank[doc_of].astype(np.int64))
+        # Position among the document's kept paragraphs (what the spooled document holds).
+        kept_before = np.concatenate(([0], np.cumsum(feats.kept)))
+        doc_first = np.array(feats.first_paragraph[:-1])[doc_of]
+        corpus.para_pos.append((kept_before[idx] - kept_before[doc_first]).astype(np.int64))
+        total = sum(len(s) for s in corpus.para_sigs)
+        if total > NEAR_PARAGRAPH_LIMIT:
+            raise UsageProblem(
+                f"dedup: --cross-doc-paragraphs near holds one signature per long paragraph and "
+                f"this corpus has more than {NEAR_PARAGRAPH_LIMIT:,}; use exact"
+            )
+
+    def run(self, docs: Iterable[Document]) -> Iterator[Document]:
+        """Dedup the stream and yield every document (dropped ones with `dropped` set)."""
+        spool = Spool()
+        try:
+            corpus = _Corpus()
+            count = 0
+            for batch in stream_batches(docs):
+                feats = dedup_paragraphs_batch(
+                    batch, self.settings.paragraphs, self.settings.paragraph_dedup
+                )
+                for doc in batch:
+                    if doc.dropped is None:
+                        corpus.ids.append(doc.id)
+                        corpus.explicit.append(doc.explicit_id)
+                        corpus.spool_index.append(count)
+                    spool.write(doc)
+                    count += 1
+                if any(d.dropped is None for d in batch):
+                    self._doc_features(batch, feats, corpus)
+            yield from self._decide_and_emit(spool, corpus)
+        finally:
+            spool.close()
+
+    # Decisions ---------------------------------------------------------------------
+    def _decide_and_emit(self, spool: Spool, corpus: _Corpus) -> Iterator[Document]:
+        n = len(corpus.ids)
+        num_perm = self.settings.num_perm
+        sigs = np.concatenate(corpus.sigs) if corpus.sigs else np.zeros((0, num_perm), np.uint32)
+        fps = np.concatenate(corpus.fps) if corpus.fps else np.zeros(0, np.uint64)
+        lengths = np.concatenate(corpus.lengths) if corpus.lengths else np.zeros(0, np.int64)
+        keys_of = [
+            state_key(i, e, int(f))
+            for i, e, f in zip(corpus.ids, corpus.explicit, fps.tolist(), strict=True)
+        ]
+        known = self.store.find(keys_of) if self.store is not None else {}
+        # Published before with this very text: never a duplicate, never counted twice.
+        in_state = np.array(
+            [
+                k in known and known[k][1] == int(f)
+                for k, f in zip(keys_of, fps.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
+        # A document's identity is its text as it came in (after in-document dedup): what
+        # boilerplate removal leaves may differ from run to run as counts accumulate.
+        ident = fps.copy()
+        seen_text = in_state.copy()
+        if self.store is not None and n:
+            seen_text |= self.store.known_fps(ident)
+        boiler, boiler_total = self._boilerplate(corpus, seen_text, ident)
+        if boiler:
+            sigs, fps, lengths = self._resign(spool, corpus, boiler, sigs, fps, lengths)
+        decision = self._clusters(corpus, sigs, fps, lengths, keys_of, known, in_state, ident)
+        owners = (
+            self._paragraph_owners(corpus, decision)
+            if self.settings.cross_doc_paragraphs != "off"
+            else {}
+        )
+        live_pos = 0
+        next_live = corpus.spool_index[0] if n else -1
+        for pos, doc in enumerate(spool.read()):
+            if pos != next_live:
+                yield doc
+                continue
+            i = live_pos
+            live_pos += 1
+            next_live = corpus.spool_index[live_pos] if live_pos < n else -1
+            self._apply(doc, i, corpus, boiler, boiler_total, decision, owners)
+            self._stage(i, corpus, sigs, ident, lengths, keys_of, known, decision)
+            yield doc
+        self.staged.docs = n
+        self.staged.dropped = int(decision["dropped"].sum()) if n else 0
+        if self.settings.boilerplate_min_docs > 0:
+            # The state counts only documents it keeps, each text once: a rerun or a
+            # dropped copy never counts twice.
+            mask = np.zeros(n, dtype=bool)
+            mask[self._new_docs] = True
+            mask &= ~seen_text
+            self.staged.boiler_keys, self.staged.boiler_counts = _count_distinct(
+                corpus.boiler, ident, mask
+            )
+
+    def _boilerplate(
+        self, corpus: _Corpus, seen_text: np.ndarray, fps: np.ndarray
+    ) -> tuple[set[int], dict[int, int]]:
+        """Return the boilerplate keys and the total distinct-document count of each.
+
+        Documents with the same text count once: ten copies of one article are one
+        document, and its paragraphs are not boilerplate for being copied.
+        """
+        k = self.settings.boilerplate_min_docs
+        if k <= 0 or not corpus.boiler:
+            return set(), {}
+        uniq, run_counts = _count_distinct(corpus.boiler, fps, np.ones(len(fps), dtype=bool))
+        nk, ncount = _count_distinct(corpus.boiler, fps, ~seen_text)
+        new_counts = np.zeros(len(uniq), np.int64)
+        new_counts[np.searchsorted(uniq, nk)] = ncount
+        if self.store is not None:
+            total = self.store.boiler_counts(uniq) + new_counts
+        else:
+            total = run_counts
+        is_boiler = total >= k
+        totals = dict(zip(uniq[is_boiler].tolist(), total[is_boiler].tolist(), strict=True))
+        return set(totals), totals
+
+    def _resign(
+        self,
+        spool: Spool,
+        corpus: _Corpus,
+        boiler: set[int],
+        sigs: np.ndarray,
+        fps: np.ndarray,
+        lengths: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Recompute signatures of documents that lose boilerplate, on the text without it.
+
+        Shared boilerplate would otherwise make two different articles of one site look alike.
+        """
+        affected = {i for i, b in enumerate(corpus.boiler) if not boiler.isdisjoint(b.tolist())}
+        if not affected:
+            return sigs, fps, lengths
+        sigs, fps, lengths = sigs.copy(), fps.copy(), lengths.copy()
+        spool_to_live = {s: i for i, s in enumerate(corpus.spool_index)}
+        pending: list[tuple[int, str]] = []
+        for pos, doc in enumerate(spool.read()):
+            i = spool_to_live.get(pos)
+            if i is None or i not in affected:
+                continue
+            hits = self._boiler_hits(corpus, i, boiler)
+            text = doc.sep.join(p for j, p in enumerate(doc.paragraphs) if j not in hits)
+            pending.append((i, text))
+            if len(pending) >= BATCH_DOCS:
+                self._resign_batch(pending, sigs, fps, lengths)
+                pending = []
+        if pending:
+            self._resign_batch(pending, sigs, fps, lengths)
+        return sigs, fps, lengths
+
+    def _resign_batch(
+        self,
+        pending: list[tuple[int, str]],
+        sigs: np.ndarray,
+        fps: np.ndarray,
+        lengths: np.ndarray,
+    ) -> None:
+        idx = np.array([i for i, _ in pending])
+        tokens, offsets = token_hashes([t for _, t in pending])
+        sh, sh_off = shingle_hashes(tokens, offsets, self.settings.doc_shingle_size)
+        sigs[idx] = self.hasher.from_hashes(sh, sh_off)
+        fps[idx] = fingerprints(tokens, offsets)
+        lengths[idx] = np.diff(offsets)
+
+    def _boiler_hits(self, corpus: _Corpus, i: int, boiler: set[int]) -> dict[int, int]:
+        """Return {paragraph index: boilerplate key} for the boilerplate paragraphs of doc i."""
+        if not boiler:
+            return {}
+        return {j: k for j, k in enumerate(corpus.boiler[i].tolist()) if k in boiler}
+
+    def _clusters(
+        self,
+        corpus: _Corpus,
+        sigs: np.ndarray,
+        fps: np.ndarray,
+        lengths: np.ndarray,
+        keys_of: list[str],
+        known: dict[str, tuple[int, int]],
+        in_state: np.ndarray,
+        ident: np.ndarray,
+    ) -> dict[str, Any]:
+        """Cluster near-duplicate documents (with state entries) and pick who stays."""
+        n = len(corpus.ids)
+        dropped = np.zeros(n, dtype=bool)
+        winner_of = np.full(n, -1, dtype=np.int64)
+        decision: dict[str, Any] = {
+            "dropped": dropped,
+            "winner": winner_of,
+            "similarity": np.zeros(n),
+        }
+        if n == 0:
+            return decision
+        valid = lengths > 0
+        keys = band_keys(sigs, self.bands, self.rows)
+        stored = StoredEntries.empty(self.settings.num_perm)
+        if self.store is not None:
+            handles = self.store.candidates(keys[valid].ravel())
+            stored = self.store.fetch(handles, self.settings.num_perm)
+        m = len(stored.ids)
+        all_sigs = np.concatenate((sigs, stored.sigs))
+        all_keys = np.concatenate((keys, band_keys(stored.sigs, self.bands, self.rows)))
+        # Items that must not match anything get unique keys (empty texts).
+        with np.errstate(over="ignore"):
+            noise = fmix64(np.arange(n, dtype=np.uint64)[~valid, None] + np.uint64(1 << 62))
+        all_keys[:n][~valid] = noise
+        fp_rank = np.argsort(np.argsort(fps, kind="stable"), kind="stable")
+        rank = np.concatenate((fp_rank + m, np.arange(m)))
+        fixed = np.concatenate((np.zeros(n, bool), np.ones(m, bool)))
+        group = np.full(n + m, -1, dtype=np.int64)
+        for j, h in enumerate(stored.handles.tolist()):
+            group[n + j] = h
+        # A document is never compared with its own entry (itself, or its earlier version).
+        group[:n] = np.array([known[k][0] if k in known else -1 for k in keys_of], dtype=np.int64)
+        result = cluster(all_keys, all_sigs, self.settings.doc_threshold, rank, fixed, group)
+        self.stats["comparisons"] = result.comparisons
+        labels = result.labels
+        all_len = np.concatenate((lengths, stored.lengths))
+        published = fixed.copy()
+        published[:n] = in_state
+        order = np.lexsort((np.arange(n + m), -all_len, ~published, labels))
+        sorted_labels = labels[order]
+        head = np.empty(n + m, dtype=bool)
+        head[0] = True
+        head[1:] = sorted_labels[1:] != sorted_labels[:-1]
+        winner_sorted = order[np.maximum.accumulate(np.where(head, np.arange(n + m), 0))]
+        winner = np.empty(n + m, dtype=np.int64)
+        winner[order] = winner_sorted
+        cur_winner = winner[:n]
+        is_dup = (cur_winner != np.arange(n)) & ~in_state & valid
+        dropped[:] = is_dup & (not self.settings.mark)
+        winner_of[:] = np.where(is_dup, cur_winner, -1)
+        sim = np.zeros(n)
+        idx = np.flatnonzero(is_dup)
+        if len(idx):
+            sim[idx] = (all_sigs[idx] == all_sigs[cur_winner[idx]]).mean(axis=1)
+        decision["similarity"] = sim
+        all_ids = corpus.ids + stored.ids
+        all_fps = np.concatenate((ident, stored.fps))  # cluster ids: stable across runs
+        decision["ids"] = all_ids
+        decision["cluster"] = [f"{int(all_fps[w]):016x}" for w in winner.tolist()]
+        decision["clustered"] = np.bincount(labels, minlength=n + m)[labels][:n] > 1
+        decision["keys"] = keys
+        return decision
+
+    def _paragraph_owners(
+        self, corpus: _Corpus, decision: dict[str, Any]
+    ) -> dict[int, dict[int, tuple[int, float]]]:
+        """Return {document: {paragraph: (owner document, similarity)}} for repeated paragraphs.
+
+        The owner is the first kept document in input order. exact: fingerprints, so this
+        scales to any corpus (8 bytes per long paragraph in memory); near: paragraph MinHash
+        clusters (see NEAR_PARAGRAPH_LIMIT).
+        """
+        if self.settings.cross_doc_paragraphs == "near":
+            return self._near_paragraph_owners(corpus, decision)
+        by_fp = self._exact_paragraph_owners(corpus, decision)
+        out: dict[int, dict[int, tuple[int, float]]] = {}
+        if not by_fp:
+            return out
+        for i, p in enumerate(corpus.para_fps):
+            if decision["winner"][i] >= 0:
+                continue
+            for j, fp in enumerate(p.tolist()):
+                owner = by_fp.get(fp)
+                if owner is not None and owner != i:
+                    out.setdefault(i, {})[j] = (owner, 1.0)
+        return out
+
+    def _near_paragraph_owners(
+        self, corpus: _Corpus, decision: dict[str, Any]
+    ) -> dict[int, dict[int, tuple[int, float]]]:
+        """Cluster long paragraphs across documents by MinHash; the earliest document keeps."""
+        out: dict[int, dict[int, tuple[int, float]]] = {}
+        if not corpus.para_sigs:
+            return out
+        sigs = np.concatenate(corpus.para_sigs)
+        doc = np.concatenate(corpus.para_doc)
+        pos = np.concatenate(corpus.para_pos)
+        ok = decision["winner"][doc] < 0  # duplicate documents own nothing and lose nothing
+        sigs, doc, pos = sigs[ok], doc[ok], pos[ok]
+        if len(doc) < 2:
+            return out
+        threshold = self.settings.paragraphs.threshold
+        bands, rows = optimal_bands(threshold, self.settings.num_perm)
+        rank = doc * (1 << 20) + pos
+        result = cluster(band_keys(sigs, bands, rows), sigs, threshold, rank)
+        self.stats["paragraph comparisons"] = result.comparisons
+        labels = result.labels
+        order = np.lexsort((rank, labels))
+        head = np.ones(len(order), dtype=bool)
+        head[1:] = labels[order][1:] != labels[order][:-1]
+        first = order[np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))]
+        owner_item = np.empty(len(order), dtype=np.int64)
+        owner_item[order] = first
+        lose = doc[owner_item] != doc
+        for item in np.flatnonzero(lose).tolist():
+            o = int(owner_item[item])
+            sim = float((sigs[item] == sigs[o]).mean())
+            out.setdefault(int(doc[item]), {})[int(pos[item])] = (int(doc[o]), round(sim, 3))
+        return out
+
+    def _exact_paragraph_owners(self, corpus: _Corpus, decision: dict[str, Any]) -> dict[int, int]:
+        """Return {paragraph fingerprint: owner document} for fingerprints in several documents."""
+        winner = decision["winner"]
+        min_words = self.settings.paragraphs.min_words
+        fp_list: list[np.ndarray] = []
+        doc_list: list[np.ndarray] = []
+        for i, (p, w) in enumerate(zip(corpus.para_fps, corpus.para_words, strict=True)):
+            if winner[i] >= 0:
+                continue  # a duplicate document owns nothing
+            long = np.unique(p[(w >= min_words) & (p != 0)])
+            if len(long):
+                fp_list.append(long)
+                doc_list.append(np.full(len(long), i, dtype=np.int64))
+        if not fp_list:
+            return {}
+        allfp = np.concatenate(fp_list)
+        alldoc = np.concatenate(doc_list)
+        order = np.lexsort((alldoc, allfp))
+        sfp, sdoc = allfp[order], alldoc[order]
+        first = np.ones(len(sfp), dtype=bool)
+        first[1:] = sfp[1:] != sfp[:-1]
+        shared = np.zeros(len(sfp), dtype=bool)
+        shared[:-1] = first[:-1] & ~first[1:]
+        return dict(zip(sfp[shared].tolist(), sdoc[shared].tolist(), strict=True))
+
+    # Pass 3 ------------------------------------------------------------------------
+    def _apply(
+        self,
+        doc: Document,
+        i: int,
+        corpus: _Corpus,
+        boiler: set[int],
+        totals: dict[int, int],
+        decision: dict[str, Any],
+        owners: dict[int, dict[int, tuple[int, float]]],
+    ) -> None:
+        """Apply the decisions about one live document: boilerplate, paragraphs, the document."""
+        removals: dict[int, tuple[str, str, dict[str, Any]]] = {}
+        why = (
+            f"paragraph recurs in at least {self.settings.boilerplate_min_docs} documents of "
+            "the same site (site boilerplate)"
+        )
+        for j, key in self._boiler_hits(corpus, i, boiler).items():
+            detail = {"site": corpus.sites[i], "documents": totals.get(key, 0)}
+            removals[j] = ("site-boilerplate", why, detail)
+        for j, (owner, sim) in owners.get(i, {}).items():
+            if j not in removals:
+                removals[j] = (
+                    "cross-document-paragraph",
+                    "paragraph already stands in another document of this run",
+                    {"duplicate_of": corpus.ids[owner], "similarity": sim},
+                )
+        remove_paragraphs(doc, removals)
+        w = int(decision["winner"][i])
+        if w < 0:
+            if self.settings.mark and decision["clustered"][i]:
+                doc.meta["cluster"] = decision["cluster"][i]
+            return
+        detail = {
+            "duplicate_of": decision["ids"][w],
+            "similarity": round(float(decision["similarity"][i]), 3),
+            "cluster": decision["cluster"][i],
+        }
+        if self.settings.mark:
+            doc.meta["duplicate_of"] = detail["duplicate_of"]
+            doc.meta["cluster"] = detail["cluster"]
+            doc.meta["similarity"] = detail["similarity"]
+        else:
+            doc.drop(
+                STEP,
+                "near-duplicate-document",
+                "document is a near duplicate (estimated Jaccard >= "
+                f"{self.settings.doc_threshold}) "
+                "of a more complete or earlier published document",
+                detail,
+            )
+
+    def _stage(
+        self,
+        i: int,
+        corpus: _Corpus,
+        sigs: np.ndarray,
+        fps: np.ndarray,
+        lengths: np.ndarray,
+        keys_of: list[str],
+        known: dict[str, tuple[int, int]],
+        decision: dict[str, Any],
+    ) -> None:
+        """Stage what the state learns from one document (written only at commit)."""
+        if self.store is None or decision["dropped"][i] or lengths[i] == 0:
+            return
+        if self.settings.mark and decision["winner"][i] >= 0:
+            return
+        key = keys_of[i]
+        if key in known and known[key][1] == int(fps[i]):
+            self.staged.seen_again.append(key)
+            return
+        if key not in known:
+            self._new_docs.append(i)
+        self.staged.entries.append(
+            NewEntry(
+                key=key,
+                id=corpus.ids[i],
+                explicit=corpus.explicit[i],
+                fp=int(fps[i]),
+                length=int(lengths[i]),
+                sig=sigs[i],
+                band_keys=decision["keys"][i],
+            )
+        )
+
+    def commit(self) -> None:
+        """Write what this run staged into the state (called once the output is published)."""
+        if self.store is not None:
+            self.store.commit(self.staged, self.settings.state_settings())
+
+
+def cpu_count() -> int:
+    """Return the CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,62 @@
+"""LSH banding of MinHash signatures: band keys as numpy arrays, parameters chosen by threshold.
+
+A band key is one 64-bit hash of `rows` consecutive signature values; two documents are
+candidates when any band key matches. Keys live in a (n_docs, bands) uint64 array, never
+one Python object per band, which is what keeps 1,000,000 documents in memory.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from cleanup.dedup.shingles import fmix64
+
+U64 = np.uint64
+
+
+def _integral(f: np.ndarray, x: np.ndarray) -> float:
+    """Integrate sampled values with the trapezoid rule."""
+    return float(np.sum((f[1:] + f[:-1]) * np.diff(x)) / 2)
+
+
+@functools.lru_cache(maxsize=64)
+def optimal_bands(
+    threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
+) -> tuple[int, int]:
+    """Return (bands, rows) minimizing weighted false positive + false negative probability.
+
+    The same criterion as datasketch's MinHashLSH: the probability that a pair of Jaccard s
+    shares a band is 1 - (1 - s^r)^b; false positives integrate it below the threshold,
+    false negatives its complement above.
+    """
+    best: tuple[float, int, int] | None = None
+    lo = np.linspace(0.0, threshold, 201)
+    hi = np.linspace(threshold, 1.0, 201)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = _integral(1 - (1 - lo**r) ** b, lo)
+            fn = _integral(1 - (1 - (1 - hi**r) ** b), hi)
+            err = fp_weight * fp + fn_weight * fn
+            if best is None or err < best[0]:
+                best = (err, b, r)
+    assert best is not None
+    return best[1], best[2]
+
+
+def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Return the (n, bands) uint64 band keys of signatures (n, num_perm).
+
+    The band number is mixed into each key, so one flat key space can hold all bands.
+    """
+    n = sigs.shape[0]
+    keys = np.empty((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            block = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
+            acc = np.full(n, U64(band + 1) * U64(0x9E3779B97F4A7C15), dtype=np.uint64)
+            for j in range(rows):
+                acc = fmix64(acc ^ block[:, j])
+            keys[:, band] = acc
+    return keys

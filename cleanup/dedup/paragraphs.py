@@ -1,0 +1,334 @@
+"""Duplicate paragraphs inside one document: exact, near (containment) and composite copies.
+
+Inside one document everything fits in memory and exact set overlaps are cheaper than
+MinHash estimates, so this module compares shingle sets directly, through an inverted
+index (shingle -> paragraphs), never all pairs:
+
+1. exact: paragraphs with the same fingerprint (equal after folding case, quotes, dashes,
+   punctuation): the first stays;
+2. composite: a paragraph whose shingles are nearly all found in two or three *earlier*
+   paragraphs, no more complete one of which holds it alone (a statement box or pull quote
+   repeating two earlier paragraphs) goes; this runs before step 3 so that the body
+   paragraphs it repeats are not taken for copies of it. Only earlier sources count: the
+   first telling stays, as with exact copies, so a body paragraph is never removed for a
+   sidebar further down that quotes it;
+3. contained: a paragraph whose shingles stand at >= threshold in one more complete
+   paragraph (a caption that repeats a body paragraph, even cut short, or an edited
+   copy) goes; the more complete copy stays where it stands.
+
+Paragraphs under `min_words` words are only compared exactly: a few words say too little.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes, token_hashes
+
+# A shingle found in more paragraphs than this is the document's own refrain, not evidence
+# of copying; ignoring it keeps the inverted index linear in the document's size.
+MAX_POSTING = 50
+# A composite paragraph must be explained by at most this many source paragraphs.
+MAX_SOURCES = 3
+
+
+@dataclass(frozen=True)
+class ParagraphSettings:
+    """Hold the options of in-document paragraph dedup."""
+
+    threshold: float = 0.75
+    shingle_size: int = 3
+    min_words: int = 8
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Describe why one paragraph is a duplicate: of which one(s), how similar, by which rule."""
+
+    index: int
+    rule: str  # "exact-paragraph" | "near-paragraph" | "repeated-sentences"
+    of: tuple[int, ...]
+    similarity: float
+
+
+@dataclass
+class ParagraphFeatures:
+    """Hold per-paragraph fingerprints, word counts and unique shingle sets of one document."""
+
+    fps: np.ndarray
+    nwords: np.ndarray
+    shingles: list[np.ndarray]
+
+
+@dataclass
+class BatchFeatures:
+    """Hold the token hashes of every paragraph of a batch of documents, and per-document views."""
+
+    tokens: np.ndarray  # uint64 token hashes, all paragraphs of the batch in order
+    offsets: np.ndarray  # per paragraph, len = paragraphs + 1
+    first_paragraph: list[int]  # index of each document's first paragraph, len = docs + 1
+    docs: list[ParagraphFeatures]
+    kept: np.ndarray  # per paragraph: still in its document after in-document dedup
+    suspect: np.ndarray  # per document: may hold a duplicate paragraph (else surely none)
+    shingles: np.ndarray  # uint32 shingle hashes of all paragraphs, in order
+    shingle_offsets: np.ndarray  # per paragraph, len = paragraphs + 1
+
+
+def features_batch(
+    docs: Sequence[Sequence[str]], settings: ParagraphSettings | None = None
+) -> BatchFeatures:
+    """Compute paragraph features for many documents in one numpy pass (batches are fast).
+
+    Also tells, for the whole batch at once, which documents may hold a duplicate: an
+    exact repeat, or a long paragraph whose shingles mostly recur in other paragraphs of
+    its document. Only those go through find_duplicates' Python code; for the others (most
+    documents) nothing runs per document.
+    """
+    settings = settings or ParagraphSettings()
+    shingle_size = settings.shingle_size
+    flat = [p for paras in docs for p in paras]
+    tokens, offsets = token_hashes(flat)
+    fps = fingerprints(tokens, offsets)
+    nwords = np.diff(offsets)
+    sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
+    # Unique shingles per paragraph, for the whole batch at once: sort by (paragraph, hash).
+    para_of = np.repeat(np.arange(len(flat), dtype=np.uint64), np.diff(sh_off))
+    combined = np.sort((para_of << np.uint64(32)) | sh.astype(np.uint64))
+    fresh = np.ones(len(combined), dtype=bool)
+    fresh[1:] = combined[1:] != combined[:-1]
+    combined = combined[fresh]
+    ush = (combined & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    upara = (combined >> np.uint64(32)).astype(np.int64)
+    bounds = np.searchsorted(upara, np.arange(len(flat) + 1)).tolist()
+    n_par = np.array([len(p) for p in docs], dtype=np.int64)
+    suspect = _suspects(fps, nwords, upara, ush, n_par, settings)
+    out: list[ParagraphFeatures] = []
+    firsts = [0]
+    start = 0
+    for k, paras in enumerate(docs):
+        end = start + len(paras)
+        sets = [ush[bounds[i] : bounds[i + 1]] for i in range(start, end)] if suspect[k] else []
+        out.append(ParagraphFeatures(fps[start:end], nwords[start:end], sets))
+        firsts.append(end)
+        start = end
+    kept = np.ones(len(flat), dtype=bool)
+    return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off)
+
+
+def _suspects(
+    fps: np.ndarray,
+    nwords: np.ndarray,
+    upara: np.ndarray,
+    ush: np.ndarray,
+    n_par: np.ndarray,
+    settings: ParagraphSettings,
+) -> np.ndarray:
+    """Flag documents that may hold duplicate paragraphs (a superset of those that do)."""
+    doc_of_para = np.repeat(np.arange(len(n_par), dtype=np.uint64), n_par)
+    suspect = np.zeros(len(n_par), dtype=bool)
+    with np.errstate(over="ignore"):
+        live = fps != 0
+        keyed = fmix64(fps[live] ^ (doc_of_para[live] * np.uint64(0x9E3779B97F4A7C15)))
+        _, first, counts = np.unique(keyed, return_index=True, return_counts=True)
+        suspect[doc_of_para[live][first[counts > 1]].astype(np.int64)] = True
+        long = (nwords >= settings.min_words) & live
+        pick = long[upara]
+        if not pick.any():
+            return suspect
+        para = upara[pick]
+        pair = (doc_of_para[para] << np.uint64(32)) | ush[pick].astype(np.uint64)
+        order = np.argsort(pair, kind="stable")
+        spair = pair[order]
+        start = np.ones(len(spair), dtype=bool)
+        start[1:] = spair[1:] != spair[:-1]
+        run_id = np.cumsum(start) - 1
+        run_len = np.bincount(run_id)
+        shared = np.empty(len(spair), dtype=bool)
+        shared[order] = run_len[run_id] > 1
+    size = np.bincount(para, minlength=len(fps))
+    hits = np.bincount(para, weights=shared, minlength=len(fps))
+    coverage = np.divide(hits, size, out=np.zeros(len(fps)), where=size > 0)
+    near = coverage >= settings.threshold
+    suspect[doc_of_para[near].astype(np.int64)] = True
+    return suspect
+
+
+def find_duplicates(feat: ParagraphFeatures, settings: ParagraphSettings) -> list[Duplicate]:
+    """Return the paragraphs of one document to remove, each with what it duplicates."""
+    n = len(feat.fps)
+    dups: dict[int, Duplicate] = {}
+    first: dict[int, int] = {}
+    for i, fp in enumerate(feat.fps.tolist()):
+        if fp == 0:
+            continue
+        if fp in first:
+            dups[i] = Duplicate(i, "exact-paragraph", (first[fp],), 1.0)
+        else:
+            first[fp] = i
+    eligible = [
+        i
+        for i in range(n)
+        if i not in dups and feat.fps[i] and feat.nwords[i] >= settings.min_words
+    ]
+    if len(eligible) < 2:
+        return sorted(dups.values(), key=lambda d: d.index)
+    shared = _shared_shingles(feat, eligible)
+    if shared is None:
+        return sorted(dups.values(), key=lambda d: d.index)
+    overlaps = _overlaps(feat, eligible, shared)
+    sizes = {i: max(len(feat.shingles[i]), 1) for i in eligible}
+    removed = _composites(feat, eligible, shared, overlaps, sizes, settings.threshold, dups)
+    _contained(feat, eligible, overlaps, sizes, settings.threshold, dups, removed)
+    return sorted((_resolve(d, dups) for d in dups.values()), key=lambda d: d.index)
+
+
+def _shared_shingles(feat: ParagraphFeatures, eligible: list[int]) -> set[int] | None:
+    """Return shingles found in 2..MAX_POSTING eligible paragraphs, or None if none can matter.
+
+    This is the fast path: most documents have no paragraph whose shingles mostly recur
+    elsewhere, and numpy tells so without building any Python set.
+    """
+    arrays = [feat.shingles[i] for i in eligible]
+    allsh = np.concatenate(arrays)
+    if len(allsh) == 0:
+        return None
+    uniq, counts = np.unique(allsh, return_counts=True)
+    keep = uniq[(counts >= 2) & (counts <= MAX_POSTING)]
+    if len(keep) == 0:
+        return None
+    return set(keep.tolist())
+
+
+def _overlaps(
+    feat: ParagraphFeatures, eligible: list[int], shared: set[int]
+) -> dict[int, Counter[int]]:
+    """Count, for each paragraph, the shingles it shares with each other paragraph."""
+    postings: dict[int, list[int]] = {}
+    for i in eligible:
+        for s in feat.shingles[i].tolist():
+            if s in shared:
+                postings.setdefault(s, []).append(i)
+    overlaps: dict[int, Counter[int]] = {i: Counter() for i in eligible}
+    for members in postings.values():
+        for i in members:
+            c = overlaps[i]
+            for j in members:
+                if j != i:
+                    c[j] += 1
+    return overlaps
+
+
+def _composites(
+    feat: ParagraphFeatures,
+    eligible: list[int],
+    shared: set[int],
+    overlaps: dict[int, Counter[int]],
+    sizes: dict[int, int],
+    threshold: float,
+    dups: dict[int, Duplicate],
+) -> set[int]:
+    """Mark paragraphs made of other paragraphs' sentences; return the indices marked."""
+    removed: set[int] = set()
+    order = sorted(eligible, key=lambda i: (-sizes[i], i))
+    for i in order:
+        live = {j: c for j, c in overlaps[i].items() if j not in removed}
+        if len([j for j in live if j < i]) < 2:
+            continue
+        if any(
+            c / sizes[i] >= threshold and _more_complete(feat, sizes, j, i) for j, c in live.items()
+        ):
+            continue  # held by one more complete paragraph alone: a plain copy, step 3 decides
+        covered: set[int] = set()
+        mine = [s for s in feat.shingles[i].tolist() if s in shared]
+        sources: list[int] = []
+        earlier = [(j, c) for j, c in live.items() if j < i]
+        for j, _ in sorted(earlier, key=lambda kv: (-kv[1], kv[0]))[:MAX_SOURCES]:
+            theirs = set(feat.shingles[j].tolist())
+            gained = {s for s in mine if s in theirs} - covered
+            if gained:
+                covered |= gained
+                sources.append(j)
+            if len(covered) / sizes[i] >= threshold:
+                break
+        coverage = len(covered) / sizes[i]
+        if coverage >= threshold and len(sources) >= 2:
+            removed.add(i)
+            dups[i] = Duplicate(i, "repeated-sentences", tuple(sorted(sources)), round(coverage, 3))
+    return removed
+
+
+def _contained(
+    feat: ParagraphFeatures,
+    eligible: list[int],
+    overlaps: dict[int, Counter[int]],
+    sizes: dict[int, int],
+    threshold: float,
+    dups: dict[int, Duplicate],
+    removed: set[int],
+) -> None:
+    """Mark paragraphs held at >= threshold by one more complete paragraph."""
+
+    for i in eligible:
+        if i in removed:
+            continue
+        best: tuple[float, tuple[int, int, int], int] | None = None
+        for j, c in overlaps[i].items():
+            if j in removed or not _more_complete(feat, sizes, j, i):
+                continue
+            cand = (c / sizes[i], _completeness(feat, sizes, j), j)
+            if best is None or cand > best:
+                best = cand
+        if best is not None and best[0] >= threshold:
+            dups[i] = Duplicate(i, "near-paragraph", (best[2],), round(min(best[0], 1.0), 3))
+
+
+def _completeness(feat: ParagraphFeatures, sizes: dict[int, int], j: int) -> tuple[int, int, int]:
+    """Rank paragraphs by how complete they are: more words, more shingles, then earlier."""
+    return (int(feat.nwords[j]), sizes[j], -j)
+
+
+def _more_complete(feat: ParagraphFeatures, sizes: dict[int, int], j: int, i: int) -> bool:
+    """Tell whether paragraph j is a more complete copy than paragraph i (so j would stay)."""
+    return _completeness(feat, sizes, j) > _completeness(feat, sizes, i)
+
+
+def _resolve(d: Duplicate, dups: dict[int, Duplicate]) -> Duplicate:
+    """Point a duplicate at the kept paragraph(s) at the end of its chain of copies."""
+    kept: set[int] = set()
+    todo = list(d.of)
+    seen = {d.index}
+    while todo:
+        j = todo.pop()
+        if j in seen:
+            continue
+        seen.add(j)
+        if j in dups:
+            todo.extend(dups[j].of)
+        else:
+            kept.add(j)
+    return Duplicate(d.index, d.rule, tuple(sorted(kept)), d.similarity)
+
+
+WHY = {
+    "exact-paragraph": "paragraph repeats an earlier paragraph (equal after folding case, quotes, "
+    "dashes and punctuation)",
+    "near-paragraph": "paragraph is a near copy of a more complete paragraph of the same document",
+    "repeated-sentences": "paragraph is made of sentences that already stand in other paragraphs "
+    "of the same document (a pull quote or statement box)",
+}
+
+
+def detail_of(d: Duplicate, paragraphs: Sequence[str]) -> dict[str, Any]:
+    """Return the audit detail of a removed paragraph: what it duplicates and how similar."""
+    of: Any = d.of[0] if len(d.of) == 1 else list(d.of)
+    heads = [paragraphs[j][:60] for j in d.of]
+    return {
+        "duplicate_of": of,
+        "duplicate_text": heads[0] if len(heads) == 1 else heads,
+        "similarity": d.similarity,
+    }

@@ -1,0 +1,218 @@
+"""Tokens, shingles and fingerprints, hashed for whole batches of texts in a few numpy calls.
+
+Dedup compares texts by their words, not their characters: case, quote style, dashes,
+apostrophes and punctuation are folded away first, so `Trump's` and `Trump’s`, or
+`[t]his` and `this`, are the same token: the matching form of `normalize.fold` with the
+punctuation removed (a test checks that both agree). A token is a run of ASCII letters and
+digits or bytes of non-ASCII letters, so the tokenizer classifies the encoded bytes with
+numpy and never calls fold or loops over words in Python (fold runs at ~7 MB/s on news
+text with curly quotes; the byte classes at several hundred). Token hashes are a
+polynomial hash mod 2^64 computed from prefix sums (one `cumsum` over the batch) and mixed
+with MurmurHash3's finalizer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+U64 = np.uint64
+_P = U64(0x100000001B3)  # FNV-64 prime: odd, so invertible mod 2^64
+_P_INV = U64(pow(0x100000001B3, -1, 1 << 64))
+_SHINGLE_MULT = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63,
+     0x27D4EB2F165667C5, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB],
+    dtype=np.uint64,
+)  # fmt: skip
+
+# Byte classes of the lowercased UTF-8 text: what normalize.fold and punctuation stripping
+# would do, decided per byte so numpy can do it for a whole batch at once.
+SEP, WORD, DELETE = 0, 1, 2
+_CLASS = np.zeros(256, dtype=np.uint8)
+for _c in b"abcdefghijklmnopqrstuvwxyz0123456789":
+    _CLASS[_c] = WORD
+_CLASS[0x80:] = WORD  # bytes of non-ASCII characters: letters unless listed below
+for _c in b"'`[]":
+    _CLASS[_c] = DELETE  # apostrophes and brackets join what they split: it's, [t]his
+
+# Multi-byte characters that separate tokens or vanish. U+00A0-U+00BF (no-break space,
+# guillemets, signs) separate; U+00AD (soft hyphen) and U+00B4 (acute) vanish.
+# U+2000-U+207F (spaces, dashes, quotes, ellipsis, bullets) separate, except the single
+# quotes and primes U+2018/2019/201B/2032 (apostrophes) and the invisible joiners
+# U+200C/200D/2060, which vanish. U+2212 (minus) and U+3000-U+303F (CJK punctuation)
+# separate; U+FEFF (byte order mark) vanishes.
+_DELETE_2 = ((0xC2, 0xAD), (0xC2, 0xB4))
+_DELETE_3 = (
+    (0xE2, 0x80, 0x98), (0xE2, 0x80, 0x99), (0xE2, 0x80, 0x9B), (0xE2, 0x80, 0xB2),
+    (0xE2, 0x80, 0x8C), (0xE2, 0x80, 0x8D), (0xE2, 0x81, 0xA0), (0xEF, 0xBB, 0xBF),
+)  # fmt: skip
+
+_powers_cache: dict[str, np.ndarray] = {}
+
+
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """Mix 64-bit hashes (MurmurHash3 finalizer) so low bits depend on every input bit."""
+    h = h ^ (h >> U64(33))
+    h = h * U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> U64(33))
+    h = h * U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> U64(33))
+
+
+def _power_table(base: int, n: int) -> np.ndarray:
+    """Return base^i mod 2^64 for i < n, by doubling (log2(n) vector multiplies, no cumprod)."""
+    out = np.empty(max(n, 1), dtype=np.uint64)
+    out[0] = 1
+    have = 1
+    step = U64(base)
+    with np.errstate(over="ignore"):
+        while have < n:
+            take = min(have, n - have)
+            out[have : have + take] = out[:take] * step
+            have += take
+            step = step * step
+    return out[:n]
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return P^i and P^-i mod 2^64 for i < n (cached and grown, since batches repeat sizes)."""
+    have = _powers_cache.get("p")
+    if have is None or len(have) < n:
+        size = max(n, 1 << 20, 0 if have is None else 2 * len(have))
+        _powers_cache["p"] = _power_table(int(_P), size)
+        _powers_cache["q"] = _power_table(int(_P_INV), size)
+    return _powers_cache["p"][:n], _powers_cache["q"][:n]
+
+
+def classify(b: np.ndarray) -> np.ndarray:
+    """Return the class (SEP, WORD, DELETE) of every byte of lowercased UTF-8 text."""
+    cls = _CLASS[b]
+    n = len(b)
+    if n == 0 or not (b >= 0xC2).any():
+        return cls
+    pad = np.concatenate((b, np.zeros(2, dtype=np.uint8)))
+    c1, c2 = pad[1 : n + 1], pad[2 : n + 2]
+    lead2 = np.flatnonzero((b == 0xC2) & (c1 >= 0xA0) & (c1 <= 0xBF))
+    if len(lead2):
+        mark = np.full(len(lead2), SEP, dtype=np.uint8)
+        for x, y in _DELETE_2:
+            mark[(b[lead2] == x) & (c1[lead2] == y)] = DELETE
+        cls[lead2] = mark
+        cls[lead2 + 1] = mark
+    lead3 = np.flatnonzero(
+        ((b == 0xE2) & ((c1 == 0x80) | (c1 == 0x81)))
+        | ((b == 0xE2) & (c1 == 0x88) & (c2 == 0x92))
+        | ((b == 0xE3) & (c1 == 0x80))
+        | ((b == 0xEF) & (c1 == 0xBB) & (c2 == 0xBF))
+    )
+    if len(lead3):
+        mark3 = np.full(len(lead3), SEP, dtype=np.uint8)
+        for x, y, z in _DELETE_3:
+            mark3[(b[lead3] == x) & (c1[lead3] == y) & (c2[lead3] == z)] = DELETE
+        cls[lead3] = mark3
+        cls[lead3 + 1] = mark3
+        cls[lead3 + 2] = mark3
+    return cls
+
+
+def _token_bytes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the batch's folded bytes (deleted bytes gone) and which of them are word bytes.
+
+    Texts are joined with NUL, which is never a word byte, so it separates texts and tokens.
+    """
+    data = "\x00".join(t.replace("\x00", " ") for t in texts).lower()
+    b = np.frombuffer(data.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    cls = classify(b)
+    keep = cls != DELETE
+    if not keep.all():
+        b, cls = b[keep], cls[keep]
+    return b, cls == WORD
+
+
+def _runs(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return start and end positions of the runs of True in `w`."""
+    edge = np.diff(np.concatenate(([False], w, [False])).astype(np.int8))
+    return np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+
+
+def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Hash every token of every text in one pass; return (hashes uint64, offsets).
+
+    `offsets` has len(texts) + 1 entries: the tokens of text i are hashes[offsets[i]:
+    offsets[i + 1]]. The work is a handful of numpy calls over the batch's bytes, which is
+    what makes signatures fast (a Python loop per word runs at ~20 MB/s).
+    """
+    b, w = _token_bytes(texts)
+    n = len(b)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(len(texts) + 1, dtype=np.int64)
+    starts, ends = _runs(w)
+    pw, pinv = _powers(n + 1)
+    with np.errstate(over="ignore"):
+        g = np.empty(n + 1, dtype=np.uint64)
+        g[0] = 0
+        np.cumsum(b.astype(np.uint64) * pw[:n], out=g[1:])
+        h = (g[ends] - g[starts]) * pinv[starts]
+        h = fmix64(h + (ends - starts).astype(np.uint64))
+    bounds = np.concatenate(([0], np.flatnonzero(b == 0)))
+    offsets = np.searchsorted(starts, bounds).astype(np.int64)
+    return h, np.append(offsets, len(starts))
+
+
+def shingle_hashes(
+    tokens: np.ndarray, offsets: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Combine the token hashes of each text into k-word shingle hashes (uint32); return offsets.
+
+    A text with fewer than k tokens (but at least one) yields one shingle of all its tokens,
+    so short texts still have a signature; an empty text yields none. Shingles never cross
+    from one text into the next.
+    """
+    if not 1 <= k <= len(_SHINGLE_MULT):
+        raise ValueError(f"shingle size must be 1..{len(_SHINGLE_MULT)}, got {k}")
+    counts = np.diff(offsets)
+    n_sh = np.where(counts > 0, np.maximum(counts - k + 1, 1), 0)
+    sh_offsets = np.concatenate(([0], np.cumsum(n_sh))).astype(np.int64)
+    total = int(sh_offsets[-1])
+    if total == 0:
+        return np.zeros(0, dtype=np.uint32), sh_offsets
+    doc_of = np.repeat(np.arange(len(counts)), n_sh)
+    pos = np.arange(total) - sh_offsets[doc_of] + offsets[:-1][doc_of]
+    end = offsets[1:][doc_of]
+    acc = np.zeros(total, dtype=np.uint64)
+    padded = np.concatenate((tokens, np.zeros(k, dtype=np.uint64)))
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            idx = pos + j
+            val = padded[idx] if j == 0 else np.where(idx < end, padded[idx], U64(0))
+            acc += val * _SHINGLE_MULT[j]
+        acc = fmix64(acc)
+    return acc.astype(np.uint32), sh_offsets
+
+
+def words(text: str) -> list[str]:
+    """Return the tokens of one text in their matching form (for tests and explanations)."""
+    b, w = _token_bytes([text])
+    data = b.tobytes()
+    starts, ends = _runs(w)
+    return [data[s:e].decode("utf-8", "replace") for s, e in zip(starts, ends, strict=True)]
+
+
+def fingerprints(tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Return one 64-bit fingerprint per text from its token hashes (0 for a text with no token).
+
+    Two texts get the same fingerprint when their token sequences are equal, which is the
+    project's "exact duplicate after normalization".
+    """
+    n = len(offsets) - 1
+    counts = np.diff(offsets)
+    if len(tokens) == 0:
+        return np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        idx = np.arange(len(tokens)) - np.repeat(offsets[:-1], counts)
+        weighted = fmix64(tokens + idx.astype(np.uint64) * U64(0x9E3779B97F4A7C15))
+        padded = np.concatenate((weighted, [U64(0)]))
+        sums = np.add.reduceat(padded, np.minimum(offsets[:-1], len(tokens)))
+        fp = fmix64(np.where(counts > 0, sums, U64(0)) + counts.astype(np.uint64))
+    return np.where(counts > 0, fp | U64(1), U64(0))

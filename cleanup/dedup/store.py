@@ -1,0 +1,219 @@
+"""The persistent dedup state: what a store keeps, how a run stages changes, how it opens.
+
+A state holds, between runs, every published document's signature and band keys (the LSH
+index), the site-boilerplate counts and the settings that make signatures comparable.
+A run reads it freely but writes nothing until `commit()`, which the dedup step registers
+as a publish callback: the runner calls it only after the output is in place, so a run
+that fails or is killed leaves the state exactly as it was. One run at a time holds the
+state's lock; another waits up to `wait` seconds and then fails with StateError.
+
+State keys: a document with an explicit id (an id field) is keyed by that id, so a new
+text under the same id is an updated version that replaces the old entry. A derived id
+(path, line number) is keyed by id and text fingerprint: the same path with other text
+on another day is another document, never a replacement, while a rerun over the same
+text finds its own entry again (runs are idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cleanup.errors import StateError
+
+SCHEMA_VERSION = 1
+
+
+def state_key(doc_id: str, explicit: bool, fp: int) -> str:
+    """Return the key a document has in a state (see the module docstring)."""
+    return doc_id if explicit else f"{doc_id}\x1f{fp:016x}"
+
+
+@dataclass
+class StoredEntries:
+    """Hold state entries fetched for comparison: parallel arrays, one row per entry."""
+
+    handles: np.ndarray  # int64 store-specific handles
+    ids: list[str]
+    keys: list[str]
+    fps: np.ndarray  # uint64
+    lengths: np.ndarray  # int64
+    sigs: np.ndarray  # (m, num_perm) uint32
+
+    @classmethod
+    def empty(cls, num_perm: int) -> StoredEntries:
+        """Return an empty set of entries."""
+        return cls(
+            np.zeros(0, np.int64),
+            [],
+            [],
+            np.zeros(0, np.uint64),
+            np.zeros(0, np.int64),
+            np.zeros((0, num_perm), np.uint32),
+        )
+
+
+@dataclass
+class NewEntry:
+    """Describe one document to write into the state at commit."""
+
+    key: str
+    id: str
+    explicit: bool
+    fp: int
+    length: int
+    sig: np.ndarray
+    band_keys: np.ndarray
+
+
+@dataclass
+class Staged:
+    """Collect what a run will write at commit, in memory until then."""
+
+    run_id: str = ""
+    started: float = 0.0
+    entries: list[NewEntry] = field(default_factory=list)
+    seen_again: list[str] = field(default_factory=list)  # keys already in the state
+    boiler_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    boiler_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    docs: int = 0
+    dropped: int = 0
+
+
+class Store:
+    """Define what every state backend provides (SQLite, Redis)."""
+
+    location: str
+
+    def settings(self) -> dict[str, Any] | None:
+        """Return the settings recorded in the state, or None for a new state."""
+        raise NotImplementedError
+
+    def check_settings(self, settings: dict[str, Any]) -> None:
+        """Refuse settings that differ from the recorded ones, naming each difference."""
+        recorded = self.settings()
+        if recorded is None:
+            return
+        diffs = [
+            f"{k}: state has {recorded.get(k)!r}, this run {settings.get(k)!r}"
+            for k in sorted(set(recorded) | set(settings))
+            if recorded.get(k) != settings.get(k)
+        ]
+        if diffs:
+            raise StateError(
+                f"state {self.location} was built with other dedup settings ("
+                + "; ".join(diffs)
+                + "): rerun with the state's settings or use a new state"
+            )
+
+    def find(self, keys: list[str]) -> dict[str, tuple[int, int]]:
+        """Return (handle, fingerprint) of each given state key that the state holds."""
+        raise NotImplementedError
+
+    def known_fps(self, fps: np.ndarray) -> np.ndarray:
+        """Tell, for each text fingerprint, whether some entry of the state has that text."""
+        raise NotImplementedError
+
+    def candidates(self, band_keys: np.ndarray) -> np.ndarray:
+        """Return the handles of entries sharing at least one of `band_keys` (unique)."""
+        raise NotImplementedError
+
+    def fetch(self, handles: np.ndarray, num_perm: int) -> StoredEntries:
+        """Return the entries with these handles."""
+        raise NotImplementedError
+
+    def boiler_counts(self, keys: np.ndarray) -> np.ndarray:
+        """Return how many distinct documents of earlier runs had each (site, paragraph) key."""
+        raise NotImplementedError
+
+    def commit(self, staged: Staged, settings: dict[str, Any]) -> None:
+        """Write everything staged in one transaction, with the settings."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the lock and the connection; safe to call twice."""
+        raise NotImplementedError
+
+    # Maintenance (the `cleanup state` commands).
+    def info(self) -> dict[str, Any]:
+        """Return counts and settings for `cleanup state info`."""
+        raise NotImplementedError
+
+    def prune(self, older_than_days: float | None = None, keep_runs: int | None = None) -> int:
+        """Remove entries last seen before a cutoff or outside the last N runs; return how many."""
+        raise NotImplementedError
+
+    def export(self) -> Any:
+        """Yield one JSON-ready dict per entry."""
+        raise NotImplementedError
+
+
+def open_store(location: str, wait: float = 0.0, create: bool = True, lock: bool = True) -> Store:
+    """Open the state at `location` (a path, or redis://HOST:PORT/DB) and take its lock.
+
+    `lock=False` opens it for reading only (info, export), which a running job never blocks.
+    """
+    if location.startswith(("redis://", "rediss://", "unix://")):
+        from cleanup.dedup.stores.redis import RedisStore
+
+        return RedisStore(location, wait=wait, lock=lock)
+    from cleanup.dedup.stores.sqlite import SQLiteStore
+
+    return SQLiteStore(location, wait=wait, create=create, lock=lock)
+
+
+def settings_json(settings: dict[str, Any]) -> str:
+    """Serialize settings canonically (sorted keys) for storage."""
+    return json.dumps(settings, sort_keys=True)
+
+
+def to_i64(values: np.ndarray) -> list[int]:
+    """Return uint64 values as signed Python ints (SQLite and Redis store signed 64-bit)."""
+    return np.asarray(values, dtype=np.uint64).view(np.int64).tolist()
+
+
+def from_i64(values: list[int]) -> np.ndarray:
+    """Return signed 64-bit ints as uint64 values."""
+    return np.asarray(values, dtype=np.int64).view(np.uint64)
+
+
+# Library functions behind `cleanup state info|prune|export`.
+def state_info(location: str, wait: float = 0.0) -> dict[str, Any]:
+    """Return what a state holds: settings, entry counts, runs, size."""
+    store = open_store(location, wait, create=False, lock=False)
+    try:
+        return store.info()
+    finally:
+        store.close()
+
+
+def prune_state(
+    location: str,
+    older_than_days: float | None = None,
+    keep_runs: int | None = None,
+    wait: float = 0.0,
+) -> int:
+    """Remove entries last seen more than N days ago or not seen in the last N runs."""
+    if older_than_days is None and keep_runs is None:
+        raise StateError("prune needs --older-than DAYS or --keep-runs N")
+    store = open_store(location, wait, create=False)
+    try:
+        return store.prune(older_than_days, keep_runs)
+    finally:
+        store.close()
+
+
+def export_state(location: str, out: Any, wait: float = 0.0) -> int:
+    """Write one JSON line per state entry to `out`; return how many."""
+    store = open_store(location, wait, create=False, lock=False)
+    n = 0
+    try:
+        for entry in store.export():
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            n += 1
+    finally:
+        store.close()
+    return n

@@ -1,0 +1,1 @@
+"""State backends: SQLite (embedded default) and Redis (shared by several machines)."""

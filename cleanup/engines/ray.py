@@ -1,0 +1,71 @@
+"""Run the same chain on a Ray cluster: batches of documents become Ray tasks.
+
+Only this module imports Ray, and only when `--engine ray` is chosen. Without an address, a
+local Ray is started for the run and bound to loopback; `--address ray://HOST:PORT` (or `auto`)
+joins a real cluster, which is always the user's explicit choice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from cleanup.engines.processes import BatchEngine
+from cleanup.errors import UsageProblem
+from cleanup.pipeline import Context, StepCall
+
+_LOOPBACK_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
+}
+
+
+def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run fn(*args) inside a Ray worker."""
+    return fn(*args)
+
+
+class RayEngine(BatchEngine):
+    """Submit batches as Ray tasks; decisions that need the whole corpus stay on the driver."""
+
+    def __init__(
+        self, calls: list[StepCall], context: Context, workers: int, address: str | None = None
+    ) -> None:
+        for key, value in _LOOPBACK_ENV.items():  # read by Ray at import time, set them first
+            os.environ.setdefault(key, value)
+        try:
+            import ray
+        except ImportError:
+            raise UsageProblem("--engine ray needs Ray: pip install 'cleanup[ray]'") from None
+        self.ray = ray
+        self.started_here = False
+        if not ray.is_initialized():
+            self._init(address, workers)
+        super().__init__(calls, context, max(workers, int(ray.cluster_resources().get("CPU", 1))))
+        self.task = ray.remote(_call)
+
+    def _init(self, address: str | None, workers: int) -> None:
+        if address:
+            self.ray.init(address=address, log_to_driver=False)
+        else:
+            self.ray.init(
+                num_cpus=workers,
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                log_to_driver=False,
+                configure_logging=False,
+            )
+        self.started_here = True
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.task.remote(fn, *args)
+
+    def result(self, handle: Any) -> Any:
+        return self.ray.get(handle)
+
+    def close(self) -> None:
+        """Shut down the local Ray this run started (a joined cluster is left running)."""
+        if self.started_here:
+            self.ray.shutdown()

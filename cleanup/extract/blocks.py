@@ -1,0 +1,418 @@
+"""Walk an HTML tree into text blocks: paragraphs, headings, list items, table rows.
+
+This is `--extract all`: the whole page's text, where block elements end a paragraph and
+<br> breaks a line, minus elements that are never content (scripts, navigation, the page's
+header/footer/aside, forms) and elements whose class or id names them as boilerplate
+(share bars, ads, cookie and newsletter boxes, comments, related-article lists). The walk
+is iterative (lxml's iterwalk), so no nesting depth can exhaust Python's stack.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+import lxml.etree as etree
+import lxml.html
+
+# Never content, whatever their position.
+SKIP_TAGS = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "iframe",
+        "nav",
+        "button",
+        "select",
+        "option",
+        "textarea",
+        "object",
+        "embed",
+        "canvas",
+        "dialog",
+        "head",
+        "title",
+        "meta",
+        "link",
+        "input",
+        "audio",
+        "video",
+        "map",
+    ]
+)
+# Page chrome when outside the article itself.
+CHROME_TAGS = frozenset({"header", "footer", "aside"})
+ARTICLE_TAGS = frozenset({"article", "main"})
+CHROME_ROLES = frozenset(
+    {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
+)
+BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "aside",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "blockquote",
+        "pre",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "caption",
+        "figure",
+        "figcaption",
+        "address",
+        "hr",
+        "center",
+        "details",
+        "summary",
+        "fieldset",
+        "legend",
+        "body",
+        "html",
+    ]
+)
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+CELL_TAGS = frozenset({"td", "th"})
+
+# Class/id words of boilerplate containers, matched as whole tokens of the attribute.
+_BOILERPLATE_TOKENS = frozenset(
+    [
+        "share",
+        "shares",
+        "sharing",
+        "sharebar",
+        "social",
+        "socials",
+        "ad",
+        "ads",
+        "advert",
+        "adverts",
+        "advertisement",
+        "advertising",
+        "adsbygoogle",
+        "sponsor",
+        "sponsored",
+        "promo",
+        "promoted",
+        "cookie",
+        "cookies",
+        "consent",
+        "gdpr",
+        "newsletter",
+        "newsletters",
+        "subscribe",
+        "subscription",
+        "signup",
+        "comment",
+        "comments",
+        "commentlist",
+        "disqus",
+        "related",
+        "recommended",
+        "recommendations",
+        "outbrain",
+        "taboola",
+        "breadcrumb",
+        "breadcrumbs",
+        "popup",
+        "modal",
+        "sidebar",
+        "menu",
+        "navbar",
+        "navigation",
+        "toolbar",
+        "pagination",
+        "tags",
+    ]
+)
+_BOILERPLATE_PAIRS = (
+    ("read", "more"),
+    ("more", "stories"),
+    ("also", "read"),
+    ("most", "popular"),
+    ("most", "read"),
+    ("sign", "up"),
+    ("follow", "us"),
+)
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+LINE_BREAK = "\x00"
+
+
+@dataclass(slots=True)
+class Block:
+    """Hold one paragraph-level piece of text and how much of it is link text."""
+
+    text: str
+    kind: str = "p"  # "p", "h1".."h6", "li", "row", "caption"
+    link_chars: int = 0
+
+    @property
+    def link_density(self) -> float:
+        """Return the share of the text that sits inside links."""
+        return self.link_chars / max(1, len(self.text))
+
+
+def class_tokens(el: lxml.html.HtmlElement) -> list[str]:
+    """Split an element's class and id into lower-case word tokens (camelCase split too)."""
+    raw = f"{el.get('class') or ''} {el.get('id') or ''}"
+    if not raw.strip():
+        return []
+    return [t for t in _TOKEN_SPLIT.split(_CAMEL.sub(" ", raw).lower()) if t]
+
+
+def is_boilerplate_name(tokens: list[str]) -> bool:
+    """Tell whether class/id tokens name a boilerplate container (share bar, ads, comments...)."""
+    if not tokens:
+        return False
+    if any(t in _BOILERPLATE_TOKENS for t in tokens):
+        # "has-comments", "no-ads", "with-sidebar" describe a wrapper, not a box.
+        return not any(t in {"has", "no", "with", "without", "enable", "enabled"} for t in tokens)
+    pairs = set(itertools.pairwise(tokens))
+    return any(p in pairs for p in _BOILERPLATE_PAIRS)
+
+
+def is_chrome(el: lxml.html.HtmlElement, body_chars: int) -> bool:
+    """Tell whether an element is page chrome or boilerplate to leave out of the text.
+
+    A wrapper that holds most of the page's text is never dropped for its name alone:
+    a class such as "post comments-open" on the article's container must not empty the page.
+    """
+    tag = el.tag
+    if tag in SKIP_TAGS:
+        return True
+    if tag == "form":  # a widget, unless the whole page sits in one form (ASP.NET)
+        return len(el.text_content().strip()) <= FORM_BOX_MAX_CHARS
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    if tag in CHROME_TAGS and not any(a.tag in ARTICLE_TAGS for a in el.iterancestors()):
+        return True
+    role = el.get("role")
+    named = (role in CHROME_ROLES) or (
+        tag not in ARTICLE_TAGS and tag != "body" and is_boilerplate_name(class_tokens(el))
+    )
+    if not named:
+        return False
+    return len(el.text_content()) <= 0.5 * body_chars
+
+
+FORM_BOX_MAX_CHARS = 300
+_BOX_STOP = frozenset({"body", "html", "article", "main"})
+
+
+def drop_form_boxes(tree: lxml.html.HtmlElement) -> int:
+    """Remove small boxes built around a form: sign-up, search, login and comment-reply boxes.
+
+    A form with a few lines of text around it ("Get our newsletter", "Leave a reply") is a
+    widget in any language. From each form, take the largest ancestor still holding at most
+    FORM_BOX_MAX_CHARS of text and remove it (its tail text stays). Returns how many went.
+    """
+    boxes = []
+    for form in tree.iter("form"):
+        if len(form.text_content().strip()) > FORM_BOX_MAX_CHARS:
+            continue  # a page wrapped in one <form> (ASP.NET) is not a widget
+        box = form
+        parent = box.getparent()
+        while (
+            parent is not None
+            and parent.tag not in _BOX_STOP
+            and len(parent.text_content().strip()) <= FORM_BOX_MAX_CHARS
+        ):
+            box, parent = parent, parent.getparent()
+        boxes.append(box)
+    removed = 0
+    for box in boxes:
+        if box.getparent() is not None and not any(a in boxes for a in box.iterancestors()):
+            box.drop_tree()
+            removed += 1
+    return removed
+
+
+def caption_texts(tree: lxml.html.HtmlElement) -> set[str]:
+    """Return the texts of image captions and alt texts, to recognise captions in any output."""
+    texts: set[str] = set()
+    for el in tree.iter("figcaption"):
+        texts.add(_clean(el.text_content()))
+    for el in tree.iter("img"):
+        alt = el.get("alt")
+        if alt:
+            texts.add(_clean(alt))
+    texts.discard("")
+    return texts
+
+
+_PARAGRAPH_BREAK = re.compile(f"{LINE_BREAK}[ \t\n\r\f\v]*(?:{LINE_BREAK}[ \t\n\r\f\v]*)+")
+
+
+def split_text(raw: str) -> list[str]:
+    """Cut raw text with line-break marks into paragraphs of clean lines.
+
+    One <br> breaks a line; two in a row (old CMSs separate paragraphs so) end a paragraph.
+    Whitespace runs collapse to one space, as a browser renders them.
+    """
+    out = []
+    for part in _PARAGRAPH_BREAK.split(raw):
+        lines = (_clean(line) for line in part.split(LINE_BREAK))
+        text = "\n".join(line for line in lines if line)
+        if text:
+            out.append(text)
+    return out
+
+
+def _clean(text: str) -> str:
+    """Collapse whitespace runs to one space and trim."""
+    return _SPACES.sub(" ", text).strip()
+
+
+class _Builder:
+    """Accumulate text pieces and cut them into blocks at block boundaries."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.pieces: list[str] = []
+        self.link_chars = 0
+        self.kind = "p"
+        self.cells: list[str] | None = None
+
+    def add(self, text: str | None, in_link: bool, keep_lines: bool = False) -> None:
+        if text:
+            self.pieces.append(text.replace("\n", LINE_BREAK) if keep_lines else text)
+            if in_link:
+                self.link_chars += len(text.strip())
+
+    def flush(self) -> None:
+        if self.cells is not None:
+            # Text between cells of a row (rare) joins the row's current cell.
+            if self.pieces:
+                self.cells.append(self._take())
+            return
+        texts = split_text("".join(self.pieces))
+        self.pieces = []
+        total = sum(len(t) for t in texts)
+        for text in texts:
+            share = self.link_chars * len(text) // max(1, total)
+            self.blocks.append(Block(text, self.kind, min(share, len(text))))
+        self.link_chars = 0
+        self.kind = "p"
+
+    def _take(self) -> str:
+        texts = split_text("".join(self.pieces))
+        self.pieces = []
+        return " ".join(texts)
+
+    def start_row(self) -> None:
+        self.flush()
+        self.cells = []
+
+    def end_cell(self) -> None:
+        if self.cells is not None:
+            self.cells.append(self._take().replace("\n", " "))
+
+    def end_row(self) -> None:
+        if self.cells is None:
+            return
+        if self.pieces:
+            self.cells.append(self._take().replace("\n", " "))
+        cells = [c for c in self.cells if c]
+        self.cells = None
+        if cells:
+            self.blocks.append(Block(" | ".join(cells), "row", 0))
+        self.link_chars = 0
+
+
+def page_blocks(
+    tree: lxml.html.HtmlElement,
+    keep_captions: bool = False,
+    root: lxml.html.HtmlElement | None = None,
+) -> list[Block]:
+    """Return the text blocks of the page (or of `root` in it) minus chrome and boilerplate."""
+    if root is None:
+        body = tree.find("body")
+        root = body if body is not None else tree
+    body_chars = len(root.text_content())
+    out = _Builder()
+    link_depth = 0
+    pre_depth = 0  # inside <pre>, line breaks of the source are the text's own
+    seen_captions: set[str] = set()
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag
+        if not isinstance(tag, str):  # comments and processing instructions
+            if event == "end":
+                out.add(el.tail, link_depth > 0)
+            continue
+        if event == "start":
+            if el is not root and is_chrome(el, body_chars):
+                walker.skip_subtree()
+                el.set("data-cleanup-skip", "1")
+                continue
+            if tag == "img":
+                alt = _clean(el.get("alt") or "")
+                if keep_captions and alt and alt not in seen_captions:
+                    out.flush()
+                    seen_captions.add(alt)
+                    out.blocks.append(Block(alt, "caption"))
+                continue
+            if tag == "figcaption":
+                text = _clean(el.text_content())
+                if not keep_captions or not text or text in seen_captions:
+                    walker.skip_subtree()
+                    el.set("data-cleanup-skip", "1")
+                    continue
+                seen_captions.add(text)
+            if tag == "tr":
+                out.start_row()
+            elif tag in BLOCK_TAGS:
+                out.flush()
+                if tag in HEADING_TAGS or tag == "li":
+                    out.kind = tag
+                elif tag == "figcaption":
+                    out.kind = "caption"
+            elif tag == "br":
+                out.add(LINE_BREAK, False)
+            elif tag == "a":
+                link_depth += 1
+            if tag == "pre":
+                pre_depth += 1
+            out.add(el.text, link_depth > 0, pre_depth > 0)
+        else:
+            skipped = el.attrib.pop("data-cleanup-skip", None) is not None
+            if not skipped:
+                if tag in CELL_TAGS:
+                    out.end_cell()
+                elif tag == "tr":
+                    out.end_row()
+                elif tag in BLOCK_TAGS:
+                    out.flush()
+                elif tag == "a":
+                    link_depth -= 1
+                if tag == "pre":
+                    pre_depth -= 1
+            if el is not root:
+                out.add(el.tail, link_depth > 0, pre_depth > 0)
+    out.end_row()
+    out.flush()
+    return out.blocks

@@ -1,0 +1,372 @@
+"""Load artifact rules: data files (TOML), each rule with examples that must and must not match.
+
+A rule file holds `[[rule]]` tables with these keys:
+
+- `id` (required): kebab-case, unique; `--disable-rule ID` turns a built-in off. Built-in ids
+  start with their file's name: `en-`, `de-`, `fr-`, `es-`, or `any-` for every language.
+- `description` (required): why the paragraph goes; it becomes the edit's `why` in the audit.
+- `match` (required): a regular expression that must match the WHOLE folded paragraph
+  (`re.fullmatch`). Folded means what `cleanup.steps.normalize.fold` makes of it: case
+  folded (so patterns are written in lowercase, with `ss` for `ß`), Unicode spaces collapsed
+  and trimmed, curly quotes and primes as `'` and `"`, every dash as `-`, `…` as `...`.
+- `action`: `drop` (default) removes the paragraph; `drop-block` removes it and the short
+  lines that follow it; `meta` moves it into `doc.meta[key]` (a list); `meta-block` moves the
+  lines that follow it into `doc.meta[key]` (a list) and removes the header too.
+- `where` (`first` or `last`) with `within` (default 1): only the first/last N paragraphs.
+- `key`: the meta key of `meta` and `meta-block` rules (default: the rule id).
+- `max_chars`: skip paragraphs longer than this; by default the longest text the regex can
+  match, capped at 600 characters (artifacts are short, and long paragraphs are the body).
+- `requires`: words one of which every match contains, for a regex with branches that do
+  not open with fixed words (such as "X contributed to this report"). The step tries a rule
+  only on paragraphs that start with one of the rule's fixed openings (worked out from the
+  regex), or contain one of its `requires` words where some branch has no fixed opening, so
+  most body paragraphs are never folded or matched. Words are lowercase letters and digits
+  or ©@/|()&+#%$€£:;,!?*, without spaces, quotes or dashes (scraped text spells those many
+  ways). A rule with such branches and no `requires` is tried on every paragraph.
+- `examples_match`, `examples_keep`: paragraphs the rule must match and must leave alone; the
+  tests run every example of every rule file, through the gates as well.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cleanup.errors import UsageProblem
+
+ACTIONS = ("drop", "drop-block", "meta", "meta-block")
+WHERE = ("first", "last")
+MAX_CHARS_CAP = 600
+RULES_DIR = Path(__file__).parent
+_KEYS = {
+    "id",
+    "description",
+    "match",
+    "action",
+    "where",
+    "within",
+    "key",
+    "max_chars",
+    "requires",
+    "examples_match",
+    "examples_keep",
+}
+_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_ESCAPE = re.compile(r"\\N\{[^}]*\}|\\.", re.DOTALL)
+_REQUIRE_CHAR = r"(?:[^\W_]|[©@/|()&+#%$€£:;,!?*])"
+_REQUIRE_OK = re.compile(f"{_REQUIRE_CHAR}+")
+
+
+class RuleError(UsageProblem, ValueError):
+    """Report a rule file or rule id that cannot be used, naming the file and the rule.
+
+    A usage problem (exit status 2, one line on the command line) and a ValueError for
+    library callers.
+    """
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Hold one artifact rule: what it matches, where, and what happens to a match."""
+
+    id: str
+    description: str
+    match: str
+    action: str = "drop"
+    where: str | None = None
+    within: int = 1
+    key: str = ""
+    max_chars: int = MAX_CHARS_CAP
+    requires: tuple[str, ...] = ()
+    examples_match: tuple[str, ...] = ()
+    examples_keep: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def block(self) -> bool:
+        """Tell whether a match also takes the short lines that follow it."""
+        return self.action.endswith("-block")
+
+    @property
+    def to_meta(self) -> bool:
+        """Tell whether matched text moves into metadata instead of being dropped."""
+        return self.action.startswith("meta")
+
+    def compiled(self) -> re.Pattern[str]:
+        """Return the rule's regex, compiled as it is matched (against folded, lowercase text)."""
+        return re.compile(self.match)
+
+
+def max_match_chars(pattern: str) -> int:
+    """Return the longest text `pattern` can match, capped at MAX_CHARS_CAP.
+
+    Used to skip long paragraphs without running any regex over them.
+    """
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        _, hi = _parser.parse(pattern).getwidth()
+    except Exception:  # private API: on any change, fall back to the cap
+        return MAX_CHARS_CAP
+    return int(min(hi, MAX_CHARS_CAP))
+
+
+_PREFIX_CAP = 4096  # distinct openings kept per rule before giving up on longer ones
+OPENING_MAX = 16  # longest rule opening kept (characters); longer ones are cut
+_ANY = "\x01"  # stands for "anything may follow": an opening that ends here has no fixed part
+_DIGIT = "\x00"  # stands for any digit: skipped at the start, ends the fixed part elsewhere
+_LEADING_JUNK = re.compile(r"^(?:(?!\x01)[\W\d_])+")
+_FIXED_PART = re.compile(r"[^\W\d_]+(?:[ '-][^\W\d_]+)*")
+
+Prefixes = list[tuple[str, bool]]  # (literal opening, may the next item extend it?)
+
+
+def literal_openings(pattern: str) -> tuple[tuple[str, ...], bool]:
+    """Return the fixed openings of `pattern`, and whether some matches have none.
+
+    Every text the pattern fully matches starts, once leading non-letters are skipped, with
+    one of the openings, unless it comes from a branch without one (it may start with
+    anything: a leading `.` or a class of many letters), which the flag reports. Openings are
+    letters joined by single spaces, apostrophes or hyphens, and stop before anything else
+    (digits, other punctuation). The step uses the openings to skip most paragraphs without
+    folding them; branches without one fall back to `requires`.
+    """
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        found = _walk([("", True)], list(_parser.parse(pattern)), True)
+    except Exception:  # private API or an unusual construct: no openings, never wrong
+        return (), True
+    openings: set[str] = set()
+    unknown = False
+    for text, _ in found:
+        fixed = _FIXED_PART.match(_LEADING_JUNK.sub("", text))
+        if fixed:
+            openings.add(fixed.group())
+        else:
+            unknown = True
+    kept: list[str] = []
+    for opening in sorted(openings):  # a prefix sorts before every text it starts
+        if not kept or not opening.startswith(kept[-1]):
+            kept.append(opening)
+    return tuple(kept), unknown
+
+
+def _walk(current: Prefixes, items: list[Any], settle: bool) -> Prefixes:
+    """Extend the openings in `current` by a sequence of parsed regex items."""
+    for op, av in items:
+        still = [text for text, open_ in current if open_]
+        if not still:
+            break
+        merged: dict[str, bool] = {}
+        for text, open_ in [
+            *((t, False) for t, o in current if not o),
+            *_extend(still, op, av, settle),
+        ]:
+            merged[text] = merged.get(text, True) and open_  # a closed copy is the weaker claim
+        if len(merged) > _PREFIX_CAP:
+            return [_settled(t + _ANY, False) if o else (t, False) for t, o in current]
+        current = list(merged.items())
+    return current
+
+
+def _extend(texts: list[str], op: Any, av: Any, settle: bool) -> Prefixes:
+    """Extend open openings `texts` by one parsed item (ending in _ANY where anything goes)."""
+    from re import _constants as sre  # type: ignore[attr-defined]
+
+    def add(more: str, open_: bool = True) -> Prefixes:
+        done = [(t + more, open_) for t in texts]
+        return [_settled(t, o) for t, o in done] if settle else done
+
+    start = [(t, True) for t in texts]
+    if op is sre.LITERAL:
+        return add(chr(av))
+    if op is sre.IN:
+        if all(o is sre.CATEGORY and v is sre.CATEGORY_DIGIT for o, v in av):
+            return add(_DIGIT)
+        chars = [chr(v) for o, v in av if o is sre.LITERAL]
+        if len(chars) == len(av) <= 16:
+            return [p for c in chars for p in add(c)]
+        return add(_ANY, False)
+    if op is sre.SUBPATTERN:
+        return _walk(start, list(av[-1]), settle)
+    if op is sre.BRANCH:
+        return [p for seq in av[1] for p in _walk(start, list(seq), settle)]
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+        low, high, sub = av
+        once = _walk(start, list(sub), settle)
+        # A repeat of non-letters (digits, spaces, brackets) may stay open: such characters
+        # are skipped at the start and end the fixed part anywhere else.
+        if high != 1 and not _junk_only(list(sub)):
+            once = [(text, False) for text, _ in once]
+        return [*start, *once] if low == 0 else once
+    if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+        return start  # zero-width: takes no characters
+    return add(_ANY, False)
+
+
+def _junk_only(items: list[Any]) -> bool:
+    """Tell whether a sub-pattern only ever matches non-letters (digits, spaces, brackets)."""
+    found = _walk([("", True)], items, False)
+    return all(open_ and _ANY not in t and not _FIXED_PART.search(t) for t, open_ in found)
+
+
+def _settled(text: str, open_: bool) -> tuple[str, bool]:
+    """Drop an opening's leading non-letters, and close it once its fixed part has ended.
+
+    Neither leading non-letters nor what follows the first non-letter after the fixed part
+    ever count, so settling early keeps the number of openings small without changing the
+    result.
+    """
+    rest = _LEADING_JUNK.sub("", text)
+    fixed = _FIXED_PART.match(rest)
+    if fixed is None:
+        return rest, open_
+    end = fixed.end()
+    if end < len(rest) and not (rest[end] in " '-" and end + 1 == len(rest)):
+        return fixed.group(), False
+    return rest, open_ and len(fixed.group()) < OPENING_MAX
+
+
+def builtin_rule_files() -> list[Path]:
+    """Return the built-in rule files, in name order (any.toml, de.toml, en.toml ...)."""
+    return sorted(RULES_DIR.glob("*.toml"))
+
+
+def load_rule_file(path: str | Path) -> list[Rule]:
+    """Read and check one rule file; raise RuleError naming the file and rule on any problem."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise RuleError(f"rules file {path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"rules file {path}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"rule"}
+    if unknown:
+        raise RuleError(f"rules file {path}: unknown table(s) {sorted(unknown)}; use [[rule]]")
+    tables = data.get("rule", [])
+    if not isinstance(tables, list):
+        raise RuleError(f"rules file {path}: 'rule' must be an array of tables ([[rule]])")
+    return [_parse_rule(table, str(path), n) for n, table in enumerate(tables, 1)]
+
+
+def _parse_rule(table: Any, source: str, n: int) -> Rule:
+    """Check one [[rule]] table and turn it into a Rule."""
+    where_ = f"rules file {source}, rule #{n}"
+    if not isinstance(table, dict):
+        raise RuleError(f"{where_}: not a table")
+    rid = table.get("id")
+    if not isinstance(rid, str) or not _ID.fullmatch(rid):
+        raise RuleError(f"{where_}: 'id' must be a kebab-case string, got {rid!r}")
+    where_ = f"rules file {source}, rule {rid!r}"
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise RuleError(f"{where_}: unknown key(s) {sorted(unknown)}")
+    for key in ("description", "match"):
+        if not isinstance(table.get(key), str) or not table[key].strip():
+            raise RuleError(f"{where_}: {key!r} must be a non-empty string")
+    try:
+        re.compile(table["match"])
+    except re.error as exc:
+        raise RuleError(f"{where_}: bad regex in 'match': {exc}") from None
+    upper = [c for c in _ESCAPE.sub("", table["match"]) if c.casefold() != c]
+    if upper:
+        raise RuleError(
+            f"{where_}: 'match' has {''.join(upper)!r}: patterns match folded text, so write "
+            "them in lowercase (and 'ss' for 'ß')"
+        )
+    requires = table.get("requires", [])
+    if not isinstance(requires, list) or not all(
+        isinstance(r, str) and _REQUIRE_OK.fullmatch(r) and r == r.casefold() for r in requires
+    ):
+        raise RuleError(
+            f"{where_}: 'requires' must be a list of lowercase words of letters, digits and "
+            "©@/|()&+#%$€£:;,!?* (text that folding leaves alone; no spaces)"
+        )
+    action = table.get("action", "drop")
+    if action not in ACTIONS:
+        raise RuleError(f"{where_}: 'action' must be one of {', '.join(ACTIONS)}")
+    where = table.get("where")
+    if where is not None and where not in WHERE:
+        raise RuleError(f"{where_}: 'where' must be 'first' or 'last'")
+    within = table.get("within", 1)
+    if not isinstance(within, int) or isinstance(within, bool) or within < 1:
+        raise RuleError(f"{where_}: 'within' must be a positive integer")
+    if "within" in table and where is None:
+        raise RuleError(f"{where_}: 'within' needs 'where' (first or last)")
+    max_chars = table.get("max_chars", max_match_chars(table["match"]))
+    if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
+        raise RuleError(f"{where_}: 'max_chars' must be a positive integer")
+    key = table.get("key", rid if action.startswith("meta") else "")
+    if not isinstance(key, str):
+        raise RuleError(f"{where_}: 'key' must be a string")
+    examples = {}
+    for name in ("examples_match", "examples_keep"):
+        value = table.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RuleError(f"{where_}: {name!r} must be a list of strings")
+        examples[name] = tuple(value)
+    return Rule(
+        id=rid,
+        description=table["description"].strip(),
+        match=table["match"],
+        action=action,
+        where=where,
+        within=within,
+        key=key,
+        max_chars=max_chars,
+        requires=tuple(requires),
+        source=source,
+        **examples,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin() -> tuple[Rule, ...]:
+    """Load the built-in rule files once per process (they are package data)."""
+    rules: dict[str, Rule] = {}
+    for path in builtin_rule_files():
+        for rule in load_rule_file(path):
+            if rule.id in rules:
+                raise RuleError(f"rule id {rule.id!r} is defined twice ({rules[rule.id].source})")
+            rules[rule.id] = rule
+    return tuple(rules.values())
+
+
+def builtin_rules(disabled: Iterable[str] = (), known_ids: Iterable[str] = ()) -> list[Rule]:
+    """Return the built-in rules minus the disabled ids (see load_rules for `known_ids`)."""
+    return load_rules((), disabled, known_ids=known_ids)
+
+
+def load_rules(
+    rules_files: Iterable[str | Path] = (),
+    disabled: Iterable[str] = (),
+    builtin: bool = True,
+    known_ids: Iterable[str] = (),
+) -> list[Rule]:
+    """Return the built-in rules plus the users' files, minus the disabled ids.
+
+    A user rule with a built-in's id replaces it, so a rule can be adjusted without copying
+    the whole file. An id in `disabled` that no rule has (and that is not in `known_ids`, the
+    step's built-in behaviours) is an error: a typo would silently keep the rule on.
+    """
+    rules: dict[str, Rule] = {r.id: r for r in _builtin()} if builtin else {}
+    user_ids: set[str] = set()
+    for path in rules_files:
+        for rule in load_rule_file(path):
+            if rule.id in user_ids:
+                raise RuleError(f"rule id {rule.id!r} is defined twice in the rules files")
+            user_ids.add(rule.id)
+            rules[rule.id] = rule
+    off = set(disabled)
+    unknown = off - set(rules) - set(known_ids)
+    if unknown:
+        raise RuleError(f"--disable-rule: no rule with id {', '.join(sorted(unknown))}")
+    return [r for r in rules.values() if r.id not in off]

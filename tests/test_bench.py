@@ -1,0 +1,109 @@
+"""Smoke test for scripts/bench.py on a tiny corpus: it runs, and its output is well formed.
+
+No timing assertions: speed is measured by the bench itself, never by tests.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("bench")
+    args = ["--sizes", "60", "--workers", "2", "--steps", "normalize,dedup", "--no-datatrove"]
+    args += ["--work-dir", str(work), "--json"]
+    out = work / "out.json"
+    stdout = sys.stdout
+    with open(out, "w") as fh:
+        sys.stdout = fh
+        try:
+            assert bench.main(args) == 0
+        finally:
+            sys.stdout = stdout
+    return json.loads(out.read_text())
+
+
+def test_json_has_machine_and_one_row_per_measurement(report: dict) -> None:
+    assert report["machine"]["cores"] == os.cpu_count()
+    whats = [(r["what"], r["workers"]) for r in report["rows"]]
+    assert whats == [
+        ("read", 1),
+        ("dedup", 1),
+        ("dedup", 2),
+        ("normalize", 1),
+        ("normalize", 2),
+        ("cleanup run", 1),
+        ("cleanup run", 2),
+    ]
+    assert {r["size"] for r in report["rows"]} == {60}
+
+
+def test_measured_rows_have_rates_and_memory_skipped_rows_say_why(report: dict) -> None:
+    read = report["rows"][0]
+    assert read["docs"] == 60 and read["seconds"] > 0 and read["mb_per_s"] > 0
+    for row in report["rows"]:
+        if row["seconds"] is None:
+            assert row["note"], row
+            assert row["mb_per_s"] is None
+        else:
+            assert row["docs_per_s"] == pytest.approx(row["docs"] / row["seconds"])
+            assert row["peak_rss_mib"] > 1
+            assert row["mbytes"] > 0
+
+
+def test_a_step_that_does_not_import_is_skipped_with_a_note(tmp_path: Path) -> None:
+    result = bench.child_step(str(tmp_path / "none.jsonl"), "no-such-step", {}, 1)
+    assert "skip" in result and "no-such-step" in result["skip"]
+
+
+def test_an_unknown_option_is_skipped_with_a_note(tmp_path: Path) -> None:
+    result = bench.child_step(str(tmp_path / "none.jsonl"), "normalize", {"no_such": 1}, 1)
+    assert result == {"skip": "normalize has no option no_such yet"}
+
+
+def test_markdown_table_has_one_line_per_row() -> None:
+    rows = [
+        bench.Row(size=10, what="read", workers=1, seconds=2.0, docs=10, mbytes=4.0),
+        bench.Row(size=10, what="dedup", workers=2, note="dedup does not import yet"),
+    ]
+    rows[0].peak_rss_mib = 30.0
+    lines = bench.table(rows, markdown=True).splitlines()
+    assert lines[0].startswith("| docs | what | workers | docs/s | MB/s |")
+    assert lines[2] == "| 10 | read | 1 | 5 | 2.00 | 30 |  |"
+    assert "skipped: dedup does not import yet" in lines[3]
+    assert len(lines) == 4
+
+
+def test_measure_reports_the_peak_memory_of_the_child(tmp_path: Path) -> None:
+    code = "b = bytearray(200 * 1024 * 1024); print('{\"seconds\": 1}')"
+    m = bench.measure([sys.executable, "-c", code], tmp_path / "log")
+    assert m.ok and m.result == {"seconds": 1}
+    assert m.peak_rss >= 200 * 1024 * 1024
+
+
+def test_measure_reports_a_failing_child(tmp_path: Path) -> None:
+    code = "import sys; sys.exit('boom: it failed')"
+    m = bench.measure([sys.executable, "-c", code], tmp_path / "log")
+    assert not m.ok and m.error == "boom: it failed"

@@ -1,0 +1,133 @@
+"""Engines: worker processes and Ray give the same documents, in the same order, as one process."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cleanup.document import Document
+from cleanup.engines import build_engine
+from cleanup.engines.processes import WorkerFailed, segments
+from cleanup.pipeline import Context, build_chain
+
+CALLS = [("strip-artifacts", {}), ("normalize", {})]
+
+
+def _docs(n: int) -> list[Document]:
+    return [
+        Document.from_text(
+            f"d{i}", f"Story {i} says “hello”\u00a0 world.\n\nScroll down for video\n\nEnd {i % 7}."
+        )
+        for i in range(n)
+    ]
+
+
+def _plain(docs: list[Document]) -> list[tuple[str, list[str], int]]:
+    return [(d.id, d.paragraphs, len(d.edits)) for d in docs]
+
+
+def test_segments_group_per_document_steps() -> None:
+    groups = segments([("strip-html", {}), ("normalize", {}), ("dedup", {}), ("normalize", {})])
+    assert [(p, [n for n, _ in c]) for p, c in groups] == [
+        (True, ["strip-html", "normalize"]),
+        (False, ["dedup"]),
+        (True, ["normalize"]),
+    ]
+
+
+def test_process_engine_matches_one_process() -> None:
+    expected = list(build_chain(CALLS, Context())(_docs(1000)))
+    context = Context()
+    engine = build_engine("local", CALLS, context, workers=2)
+    try:
+        got = list(engine(_docs(1000)))
+    finally:
+        for close in context.on_close:
+            close()
+    assert _plain(got) == _plain(expected)
+
+
+def _die(batch: list[int]) -> list[int]:
+    os._exit(3)
+
+
+def test_dead_worker_is_an_error_naming_the_batch() -> None:
+    context = Context()
+    engine = build_engine("local", CALLS, context, workers=2)
+    assert context.map_batches is not None
+    try:
+        with pytest.raises(WorkerFailed, match="batch 1"):
+            list(context.map_batches(_die, range(1000)))
+    finally:
+        for close in context.on_close:
+            close()
+    del engine
+
+
+def _listening_addresses(pids: set[int]) -> list[str]:
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        if any(f"pid={pid}," in line for pid in pids):
+            found.append(line.split()[3])
+    return found
+
+
+def test_ray_engine_matches_local_and_listens_on_loopback_only() -> None:
+    if importlib.util.find_spec("ray") is None:  # importing Ray here would beat the engine's env
+        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
+    if subprocess.run(["which", "ss"], capture_output=True).returncode != 0:
+        pytest.skip("ss (iproute2) is not installed; cannot list listening sockets")
+    expected = list(build_chain(CALLS, Context())(_docs(600)))
+    context = Context()
+    engine = build_engine("ray", CALLS, context, workers=2)
+    try:
+        got = list(engine(_docs(600)))
+        addresses = _listening_addresses(_descendants(os.getpid()))
+    finally:
+        for close in context.on_close:
+            close()
+    assert _plain(got) == _plain(expected)
+    assert addresses, "found no Ray sockets to check"
+    outside = [a for a in addresses if not a.startswith(("127.", "[::1]", "[::ffff:127."))]
+    assert outside == [], f"Ray listens outside loopback: {outside}"
+    import ray
+
+    assert not ray.is_initialized()
+
+
+def _descendants(root: int) -> set[int]:
+    """Return the pids of every process below `root` (Ray's servers and workers), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found = {root}
+    changed = True
+    while changed:
+        new = {pid for pid, parent in parents.items() if parent in found} - found
+        found |= new
+        changed = bool(new)
+    return found
+
+
+def test_engine_output_in_a_full_run_is_identical(tmp_path: Path) -> None:
+    from cleanup.runner import RunOptions, execute
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in _docs(500)),
+        encoding="utf-8",
+    )
+    execute(RunOptions(inputs=[str(src)], output=str(tmp_path / "a.jsonl")), CALLS)
+    execute(RunOptions(inputs=[str(src)], output=str(tmp_path / "b.jsonl"), workers=2), CALLS)
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()

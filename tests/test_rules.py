@@ -1,0 +1,221 @@
+"""Run every example of every built-in rule file, and check the rule file loader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleanup.rules import (
+    MAX_CHARS_CAP,
+    RuleError,
+    builtin_rule_files,
+    builtin_rules,
+    literal_openings,
+    load_rule_file,
+    load_rules,
+    max_match_chars,
+)
+from cleanup.steps.artifacts import compile_rules
+from cleanup.steps.normalize import fold
+
+RULES = builtin_rules()
+RULE_SET = compile_rules(tuple(RULES))
+MATCH_CASES = [
+    pytest.param(rule, text, id=f"{rule.id}-match-{n}")
+    for rule in RULES
+    for n, text in enumerate(rule.examples_match)
+]
+KEEP_CASES = [
+    pytest.param(rule, text, id=f"{rule.id}-keep-{n}")
+    for rule in RULES
+    for n, text in enumerate(rule.examples_keep)
+]
+
+
+def test_builtin_files_cover_english_and_other_languages() -> None:
+    names = {p.stem for p in builtin_rule_files()}
+    assert {"any", "en", "de", "fr", "es"} <= names
+
+
+def test_every_rule_has_examples_both_ways() -> None:
+    for rule in RULES:
+        assert rule.examples_match, f"{rule.id} has no examples_match"
+        assert rule.examples_keep, f"{rule.id} has no examples_keep"
+        assert rule.description
+
+
+def test_rule_ids_name_their_language_or_scope() -> None:
+    for rule in RULES:
+        assert rule.id.split("-")[0] in {"any", "en", "de", "fr", "es"}, rule.id
+        assert Path(rule.source).stem == rule.id.split("-")[0], rule.id
+
+
+@pytest.mark.parametrize(("rule", "text"), MATCH_CASES)
+def test_rule_matches_its_examples(rule, text) -> None:
+    folded = fold(text)
+    assert rule.compiled().fullmatch(folded), f"{rule.id} should match {folded!r}"
+    assert len(folded) <= rule.max_chars
+
+
+@pytest.mark.parametrize(("rule", "text"), KEEP_CASES)
+def test_rule_keeps_its_counter_examples(rule, text) -> None:
+    assert not rule.compiled().fullmatch(fold(text)), f"{rule.id} must keep {text!r}"
+
+
+@pytest.mark.parametrize(("rule", "text"), KEEP_CASES)
+def test_no_rule_at_all_takes_a_counter_example(rule, text) -> None:
+    """A body sentence kept by one rule must not be caught by another rule either."""
+    folded = fold(text)
+    for other in RULES:
+        assert not other.compiled().fullmatch(folded), f"{other.id} takes {text!r}"
+
+
+@pytest.mark.parametrize(("rule", "text"), MATCH_CASES)
+def test_gates_let_every_example_through(rule, text) -> None:
+    """The cheap gates (openings, requires) must never hide a match the regex finds."""
+    assert rule in RULE_SET.matching(text)
+    assert rule in RULE_SET.matching(f"  {text}")
+
+
+ALL_EXAMPLES = sorted({t for r in RULES for t in (*r.examples_match, *r.examples_keep)})
+NOISE = [
+    "",
+    " ",
+    "\u00a0",
+    "  ",
+    "\u00ad",
+    "\u200b",
+    "’",
+    "‘",
+    "–",
+    "\n",
+    "ﬁ",
+    "ß",
+    "e\u0301",
+    "(",
+    "2",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(ALL_EXAMPLES),
+    st.sampled_from(NOISE),
+    st.integers(min_value=0, max_value=60),
+    st.sampled_from(["", " ", "(", "“", "- ", "\u00a0", "Ab", "12 "]),
+    st.booleans(),
+)
+def test_gates_never_hide_a_match(example, noise, where, lead, upper) -> None:
+    """Whatever the spacing, marks or case, the gated matcher finds what the regexes find."""
+    text = lead + example[:where] + noise + example[where:]
+    text = text.upper() if upper else text
+    folded = fold(text)
+    expected = [r for r in RULES if len(folded) <= r.max_chars and r.compiled().fullmatch(folded)]
+    assert list(RULE_SET.matching(text)) == expected
+
+
+def test_every_builtin_rule_is_gated() -> None:
+    """An ungated rule would make every paragraph take the slow path (fold, then regex)."""
+    assert RULE_SET.always == ()
+
+
+def test_openings_of_simple_patterns() -> None:
+    assert literal_openings(r"story highlights|key points") == (
+        ("key points", "story highlights"),
+        False,
+    )
+    assert literal_openings(r"[(\[]?(?:this|that) (?:story|x)+a") == (
+        ("that story", "that x", "this story", "this x"),
+        False,
+    )
+    assert literal_openings(r"(?:\d+ )?comments?") == (("comment",), False)
+    assert literal_openings(r"ad|ads|advert") == (("ad",), False)
+    assert literal_openings(r"don't|e-mail|x--y") == (("don't", "e-mail", "x"), False)
+    assert literal_openings(r"(?:[^.]{1,9}, )?click here") == (("click here",), True)
+    assert literal_openings(r"[a-z]+ says") == ((), True)
+
+
+def test_max_match_chars_bounds_and_caps() -> None:
+    assert max_match_chars("ab(?:c|de)?") == 4
+    assert max_match_chars("a.*") == MAX_CHARS_CAP
+
+
+def _write(tmp_path: Path, text: str, name: str = "r.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_escapes_with_capitals_are_allowed(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[[rule]]\nid = "x"\ndescription = "d"\nmatch = \'\\S+ \\W\\d\'\n')
+    assert load_rule_file(path)[0].match == "\\S+ \\W\\d"
+
+
+def test_user_rule_file_loads_and_replaces_a_builtin(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[[rule]]\nid = "en-advertisement"\ndescription = "ads"\nmatch = "promo"\n'
+        '[[rule]]\nid = "my-footer"\ndescription = "footer"\nmatch = "the end"\n'
+        'where = "last"\nwithin = 2\n',
+    )
+    rules = {r.id: r for r in load_rules([path])}
+    assert rules["en-advertisement"].match == "promo"
+    assert rules["my-footer"].where == "last" and rules["my-footer"].within == 2
+    assert len(rules) == len(RULES) + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[rule]]\nid = "x"\nmatch = "a"\n', "'description'"),
+        ('[[rule]]\nid = "x"\ndescription = "d"\nmatch = "("\n', "bad regex"),
+        ('[[rule]]\nid = "x"\ndescription = "d"\nmatch = "a"\naction = "zap"\n', "'action'"),
+        ('[[rule]]\nid = "x"\ndescription = "d"\nmatch = "a"\nwhere = "middle"\n', "'where'"),
+        ('[[rule]]\nid = "x"\ndescription = "d"\nmatch = "a"\nwithin = 2\n', "needs 'where'"),
+        ('[[rule]]\nid = "x"\ndescription = "d"\nmatch = "a"\ncolour = 1\n', "unknown key"),
+        ('[[rule]]\nid = "Bad Id"\ndescription = "d"\nmatch = "a"\n', "kebab-case"),
+        ('[[rule]]\nid = "x"\ndescription = "d"\nmatch = "Advert"\n', "lowercase"),
+        ('[[rule]]\nid = "x"\ndescription = "d"\nmatch = "straße"\n', "lowercase"),
+        (
+            '[[rule]]\nid = "x"\ndescription = "d"\nmatch = "a"\nrequires = ["two words"]\n',
+            "requires",
+        ),
+        ('[[rule]]\nid = "x"\ndescription = "d"\nmatch = "a"\nrequires = ["Click"]\n', "requires"),
+        ("[rule]\nid = 1\n", "array of tables"),
+        ("[rules]\n", "unknown table"),
+        ("not toml = [", "not valid TOML"),
+    ],
+)
+def test_bad_rule_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(RuleError, match=message) as info:
+        load_rule_file(path)
+    assert str(path) in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_missing_rule_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="cannot read"):
+        load_rule_file(tmp_path / "absent.toml")
+
+
+def test_duplicate_id_in_user_files_is_an_error(tmp_path: Path) -> None:
+    body = '[[rule]]\nid = "x"\ndescription = "d"\nmatch = "a"\n'
+    a, b = _write(tmp_path, body, "a.toml"), _write(tmp_path, body, "b.toml")
+    with pytest.raises(RuleError, match="defined twice"):
+        load_rules([a, b])
+
+
+def test_disabling_an_unknown_rule_is_an_error() -> None:
+    with pytest.raises(RuleError, match="no rule with id en-nope"):
+        load_rules(disabled=["en-nope"])
+    assert len(load_rules(disabled=["en-nope"], known_ids=["en-nope"])) == len(RULES)
+
+
+def test_disabled_rules_are_left_out() -> None:
+    ids = {r.id for r in builtin_rules(disabled=["en-click-here"])}
+    assert "en-click-here" not in ids
+    assert len(ids) == len(RULES) - 1
