@@ -394,7 +394,11 @@ def _state_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 def main() -> None:
     """Run the command line (the `cleanup` console script)."""
-    cli(prog_name="cleanup")
+    try:
+        cli(prog_name="cleanup")
+    except BrokenPipeError:  # a reader such as `head` stopped early: quiet, like other tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
 
 
 __all__ = ["DEFAULT_STEPS", "cli", "main"]

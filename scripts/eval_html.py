@@ -128,15 +128,21 @@ def available_steps(wanted: list[str]) -> list[str]:
     return found
 
 
-def timed(fn: Callable[[], dict[str, str]], repeat: int) -> tuple[dict[str, str], float]:
-    """Run `fn` `repeat` times; return its output and the best wall time (one core)."""
-    best = float("inf")
-    out: dict[str, str] = {}
+def timed(
+    runners: dict[str, Callable[[], dict[str, str]]], repeat: int
+) -> dict[str, tuple[dict[str, str], float]]:
+    """Run each runner `repeat` times, in turns; return its output and best wall time.
+
+    Taking turns spreads any change in machine load over all runners alike.
+    """
+    best = dict.fromkeys(runners, float("inf"))
+    outputs: dict[str, dict[str, str]] = {}
     for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return out, best
+        for name, fn in runners.items():
+            start = time.perf_counter()
+            outputs[name] = fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: (outputs[name], best[name]) for name in runners}
 
 
 def main() -> None:
@@ -157,13 +163,17 @@ def main() -> None:
     pages, truth = load_pages(args.bench)
     megabytes = sum(len(h.encode("utf-8")) for h in pages.values()) / 1e6
     steps = available_steps(args.steps.split(","))
-    ours, ours_time = timed(run_cleanup(pages, steps), args.repeat)
-    only_html, html_time = timed(run_cleanup(pages, ["strip-html"]), args.repeat)
-    theirs, theirs_time = timed(lambda: run_trafilatura(pages), args.repeat)
+    runs = timed(
+        {
+            "cleanup (" + "+".join(steps) + ")": run_cleanup(pages, steps),
+            "cleanup strip-html only": run_cleanup(pages, ["strip-html"]),
+            "trafilatura (defaults)": lambda: run_trafilatura(pages),
+        },
+        args.repeat,
+    )
     results = {
-        "cleanup (" + "+".join(steps) + ")": {**score(truth, ours), "mb_s": megabytes / ours_time},
-        "cleanup strip-html only": {**score(truth, only_html), "mb_s": megabytes / html_time},
-        "trafilatura (defaults)": {**score(truth, theirs), "mb_s": megabytes / theirs_time},
+        name: {**score(truth, out), "mb_s": megabytes / seconds}
+        for name, (out, seconds) in runs.items()
     }
     if args.json:
         print(

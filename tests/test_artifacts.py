@@ -262,13 +262,13 @@ def test_user_rules_file_adds_drop_meta_and_positional_rules(tmp_path: Path) -> 
 [[rule]]
 id = "my-byline"
 description = "a byline, kept as metadata"
-match = 'by [a-z .]{2,60}'
+match = 'filed by [a-z .]{2,60}'
 action = "meta"
 key = "byline"
 where = "first"
 within = 2
-examples_match = ["By Jane Doe"]
-examples_keep = ["By the river, the town was quiet."]
+examples_match = ["Filed by Jane Doe"]
+examples_keep = ["Filed by the river, the report was lost."]
 
 [[rule]]
 id = "my-footer"
@@ -279,15 +279,24 @@ where = "last"
 [[rule]]
 id = "my-menu"
 description = "the site's menu and its entries"
-match = "menu"
+match = "top"
 action = "drop-block"
 """,
         encoding="utf-8",
     )
-    paragraphs = ["By Jane Doe", BODY_1, "Menu", "Home", "World", BODY_2, "By Jane Doe", "The end"]
+    paragraphs = [
+        "Filed by Jane Doe",
+        BODY_1,
+        "Top",
+        "Home",
+        "World",
+        BODY_2,
+        "Filed by Jane Doe",
+        "The end",
+    ]
     doc = run(paragraphs, rules_file=(str(rules),))
-    assert doc.meta["byline"] == ["By Jane Doe"]
-    assert doc.paragraphs == [BODY_1, BODY_2, "By Jane Doe"]
+    assert doc.meta["byline"] == ["Filed by Jane Doe"]
+    assert doc.paragraphs == [BODY_1, BODY_2, "Filed by Jane Doe"]
     assert {e.rule for e in doc.edits} == {"my-byline", "my-footer", "my-menu"}
     assert next(e for e in doc.edits if e.rule == "my-byline").kind == "move"
     assert next(e for e in doc.edits if e.rule == "my-menu" and e.index == 2).detail == {

@@ -93,3 +93,14 @@ def test_explain_unknown_id_fails_with_a_message(
     assert result.exit_code != 0
     assert "'nothing-like-it' is not in the audit trail" in result.output
     assert "Traceback" not in result.output
+
+
+def test_explain_with_a_malformed_audit_fails_with_a_message(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text('{"id": "x"}\n{oops\n')
+    result = runner.invoke(cli, ["explain", "x", "--audit", str(audit)])
+    assert result.exit_code == 1
+    assert "audit.jsonl:2: malformed audit line" in result.output
+    assert "Traceback" not in result.output

@@ -181,10 +181,10 @@ def summary_html(s: DiffSummary, run: dict[str, Any]) -> str:
         shown = f"{value:,.2f}" if isinstance(value, float) else (
             f"{value:,}" if isinstance(value, int) else value)  # fmt: skip
         run_rows.append((key.replace("_", " ").capitalize(), shown))
-    out = f"<section id=summary><h2>Summary</h2>{_table(rows)}"
+    out = f"<section id=summary><div class=tables><div><h2>Summary</h2>{_table(rows)}</div>"
     if run_rows:
-        out += f"<h3>Run</h3>{_table(run_rows)}"
-    return out + "</section>\n"
+        out += f"<div><h2>Run</h2>{_table(run_rows)}</div>"
+    return out + "</div></section>\n"
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -254,6 +254,7 @@ h1{font-size:1.5rem;margin:1.2rem 0 0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem
 h3{font-size:1rem;margin:1rem 0 .3rem}
 .meta{color:var(--mute);margin:.2rem 0}
 table{border-collapse:collapse}
+#summary .tables{display:flex;flex-wrap:wrap;column-gap:4rem}
 table.summary th{text-align:left;padding:.2rem 1.2rem .2rem 0;font-weight:600}
 table.summary td{padding:.2rem 0}
 table.chart{width:100%}
@@ -270,7 +271,9 @@ border:0;padding:0;color:var(--accent);cursor:pointer}
 .controls{display:flex;gap:.6rem;flex-wrap:wrap;align-items:center;margin:.5rem 0}
 .controls input,.controls select,.controls button{font:inherit;padding:.25rem .5rem}
 .controls input{min-width:18rem}
+.list{max-height:21rem;overflow:auto;border-bottom:1px solid var(--line)}
 table.docs{width:100%;font-size:.9rem}
+table.docs thead th{position:sticky;top:0;background:#fff}
 table.docs th,table.docs td{border-bottom:1px solid var(--line);padding:.25rem .5rem;
 text-align:left}
 table.docs td.num{text-align:right;font-variant-numeric:tabular-nums;width:4.5rem}
@@ -314,8 +317,9 @@ _BROWSER = """<section id=documents>
 <button type=button id=prev>&larr;</button><span id=page></span>
 <button type=button id=next>&rarr;</button>
 </div>
-<table class=docs><thead><tr><th>Document</th><th>Status</th><th class=num>removed</th>
-<th class=num>changed</th><th class=num>added</th></tr></thead><tbody id=list></tbody></table>
+<div class=list><table class=docs><thead><tr><th>Document</th><th>Status</th>
+<th class=num>removed</th><th class=num>changed</th><th class=num>added</th></tr></thead>
+<tbody id=list></tbody></table></div>
 <div id=viewer><p class=empty>Select a document.</p></div>
 </section>
 <noscript><p>The document browser needs JavaScript; the summary above does not.</p></noscript>
