@@ -222,6 +222,10 @@ def test_three_in_a_row_keep_one_and_distant_repeats_stay() -> None:
     assert run([cap, BODY_1, cap]).paragraphs == [cap, BODY_1, cap]
 
 
+def test_one_word_twice_stays() -> None:
+    assert run(["6", "6", "Yes.", "yes!"]).paragraphs == ["6", "6", "Yes.", "yes!"]
+
+
 def test_different_neighbours_stay() -> None:
     a = "Sessions (left) and Trump (right) arrived for the address"
     b = "Sessions (left) and Trump (right) arrived for the speech"

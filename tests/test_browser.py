@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -82,3 +83,19 @@ def test_hostile_text_is_shown_not_run(tmp_path: Path) -> None:
     assert "<title>hostile</title>" in dom and "pwned" not in dom.split("<body>")[0]
     assert f"<del>{html.escape(HOSTILE, quote=False)}</del>" in dom
     assert "<img" not in dom
+
+
+def test_the_address_filters_by_rule_and_searches_by_id(report: Path, tmp_path: Path) -> None:
+    by_rule = chromium(tmp_path, report.as_uri() + "#rule=document-duplicate", "--dump-dom")
+    assert rows(by_rule) == ["copies/cnn_copy.txt"]
+    assert "<h3>copies/cnn_copy.txt</h3>" in by_rule
+    by_id = chromium(tmp_path, report.as_uri() + "#q=DAILY", "--dump-dom")
+    assert rows(by_id) == ["dailymail_sessions.txt"]
+    nothing = chromium(tmp_path, report.as_uri() + "#q=no-such-document", "--dump-dom")
+    assert rows(nothing) == [] and "No document matches." in nothing
+
+
+def rows(dom: str) -> list[str]:
+    """Return the ids listed in the document table of a dumped page."""
+    body = dom.split('<tbody id="list">', 1)[1].split("</tbody>", 1)[0]
+    return [html.unescape(m) for m in re.findall(r'<td class="id">(.*?)</td>', body)]

@@ -138,10 +138,42 @@ def test_extract_all_keep_captions_keeps_each_caption_once() -> None:
     kept = run(html_doc(markup), extract="all", keep_captions=True)
     assert kept.paragraphs == [
         "Flooded fields near the river",
-        "The old mill",
-        "The old mill in 1910.",
+        "The old mill in 1910.",  # a figure's caption stands for it, not its alt text too
         "Body text of the article.",
     ]
+    lone = "<html><body><p>Text.</p><img src='x.jpg' alt='A lone image'></body></html>"
+    assert run(html_doc(lone), extract="all", keep_captions=True).paragraphs == [
+        "Text.",
+        "A lone image",
+    ]
+
+
+STORY = (
+    "<html><body><article><figure><img alt='Lead photo'><figcaption>Lead caption.</figcaption>"
+    "</figure><p>First paragraph of the story, long enough to count as prose here.</p>"
+    "<figure><img alt='A quiet harbour'><figcaption>The harbour at dawn.</figcaption></figure>"
+    "<p>Second paragraph of the story, also long enough to count as prose.</p>"
+    "<figure><img alt='Boats at anchor'></figure>"
+    "<p>Third paragraph of the story, the last one in this short test page.</p>"
+    "</article></body></html>"
+)
+STORY_TEXT = [
+    "First paragraph of the story, long enough to count as prose here.",
+    "Second paragraph of the story, also long enough to count as prose.",
+    "Third paragraph of the story, the last one in this short test page.",
+]
+
+
+def test_extract_main_drops_captions_by_default() -> None:
+    assert run(html_doc(STORY)).paragraphs == STORY_TEXT
+
+
+def test_extract_main_keep_captions_puts_inner_captions_in_place() -> None:
+    doc = run(html_doc(STORY), keep_captions=True)
+    first, second, third = STORY_TEXT
+    # The lead image's caption sits before the text starts: main content does not know
+    # whether it belongs to the article, so it stays out.
+    assert doc.paragraphs == [first, "The harbour at dawn.", second, "Boats at anchor", third]
 
 
 def test_extract_all_blocks_lines_lists_tables() -> None:
@@ -399,3 +431,36 @@ def test_plain_unicode_never_raises(text: str) -> None:
     out = run(doc)
     if not looks_like_html(text):
         assert out.paragraphs == before
+
+
+def _eval_module():  # type: ignore[no-untyped-def]
+    """Import scripts/eval_html.py (scripts/ is not a package)."""
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "scripts" / "eval_html.py"
+    spec = importlib.util.spec_from_file_location("eval_html", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_eval_metric_matches_the_benchmark_definition() -> None:
+    ev = _eval_module()
+    truth = {"a": "one two three four five six", "b": "alpha beta gamma delta"}
+    assert ev.score(truth, dict(truth))["f1"] == 1.0
+    # Page a: 3 shingles, predicted 2 of them plus 1 extra; page b: nothing predicted.
+    pred = {"a": "one two three four five zzz", "b": ""}
+    result = ev.score(truth, pred)
+    # a: tp=2 (one..four, two..five), fp=1, fn=1 -> p=r=2/3; b: recall 0, no precision term
+    assert result["precision"] == pytest.approx(2 / 3)
+    assert result["recall"] == pytest.approx((2 / 3 + 0) / 2)
+    assert result["empty_pct"] == 50.0
+
+
+def test_benchmark_is_stored_offline() -> None:
+    bench = Path(__file__).parent.parent / "benchmarks" / "article-extraction-benchmark"
+    pages = list((bench / "html").glob("*.html.gz"))
+    truth = json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))
+    assert len(pages) == len(truth) == 181
+    assert "MIT License" in (bench / "LICENSE").read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from pathlib import Path
@@ -18,6 +19,7 @@ from cleanup.io import read_inputs
 from cleanup.report import HtmlReport, explain, write_diff
 from cleanup.report.diff import (
     DiffSummary,
+    align,
     diff_corpora,
     diff_document,
     html_paragraphs,
@@ -125,6 +127,25 @@ def test_paragraph_diff_reproduces_both_sides(before: list[str], after: list[str
             assert "".join(t for tag, t in op.words if tag != "-") == op.after
 
 
+@given(
+    st.lists(st.sampled_from("abcdefgh"), max_size=200),
+    st.lists(st.sampled_from("abcdefgh"), max_size=200),
+)
+def test_align_pairs_equal_items_in_order(a: list[str], b: list[str]) -> None:
+    pairs = align(a, b)
+    assert all(a[x] == b[y] for x, y in pairs)
+    assert all(x1 < x2 and y1 < y2 for (x1, y1), (x2, y2) in itertools.pairwise(pairs))
+    if a == b:
+        assert len(pairs) == len(a)
+
+
+def test_align_of_a_long_document_finds_every_kept_paragraph() -> None:
+    before = [f"paragraph number {i}" for i in range(20_000)]
+    after = [p for i, p in enumerate(before) if i % 7] + ["new"]
+    pairs = align(before, after)
+    assert len(pairs) == len(after) - 1
+
+
 @given(st.lists(paragraph, max_size=12))
 def test_a_document_diffed_with_itself_is_unchanged(paragraphs: list[str]) -> None:
     d = diff_document("x", paragraphs, list(paragraphs))
@@ -187,9 +208,17 @@ def test_html_before_is_rebuilt_from_removal_edits() -> None:
         "More story",
         "© 2024",
     ]
-    d = diff_document("page.html", [], ["Story", "More story"], edits)
+    d = diff_document("page.html", [], ["Story", "More story"], edits, rebuild=True)
     assert [op.kind for op in d.ops] == ["-", "=", "=", "-"]
     assert [d.reasons[op.reasons[0]]["rule"] for op in d.ops if op.kind == "-"] == ["nav", "footer"]
+
+
+def test_an_html_page_without_removals_is_not_shown_as_all_new() -> None:
+    extract = {"kind": "rewrite", "rule": "html:extract", "before": "<html>", "after": "2"}
+    rep = HtmlReport(out=io.StringIO())
+    rep.add("page.html", [], ["Story", "More story"], [extract])
+    assert rep.index[0][1:5] == ["unchanged", 0, 0, 0]
+    assert diff_document("t.txt", [], ["new"]).status == "changed"  # without rebuild: added
 
 
 def test_describe_numbers_a_duplicated_paragraph_from_one() -> None:
@@ -382,7 +411,8 @@ def test_html_report_is_self_contained_and_escapes_text(tmp_path: Path) -> None:
     assert [d[1] for d in index["docs"]] == ["changed", "unchanged"]
     lines = embedded(page, "docs").splitlines()
     doc = json.loads(lines[index["docs"][0][6]])
-    assert doc["ops"][0] == ["-", HOSTILE, [0]] and doc["rs"][0]["rule"] == "evil<rule>"
+    assert doc["ops"][0] == ["-", HOSTILE, [0]]
+    assert index["reasons"][doc["rs"][0]]["rule"] == "evil<rule>"  # shared: no detail
     assert index["docs"][1][6] == -1  # an unchanged document embeds no text
 
 

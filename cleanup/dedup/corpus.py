@@ -12,8 +12,8 @@ equally complete copies: the first stays), and memory holds signatures, not text
 
 from __future__ import annotations
 
-import os
 import pickle
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -255,8 +255,9 @@ class CorpusDedup:
         corpus.sigs.append(self.hasher.from_hashes(sh, sh_off))
         corpus.fps.append(fingerprints(tokens, offsets))
         corpus.lengths.append(per_doc.astype(np.int64))
-        sites = [
-            site_of(d, self.settings.site_field) if live[k] else "" for k, d in enumerate(docs)
+        sites = [  # interned: a million documents share a few hundred site names
+            sys.intern(site_of(d, self.settings.site_field)) if live[k] else ""
+            for k, d in enumerate(docs)
         ]
         site_h = np.array([_site_hash(s) for s in sites], dtype=np.uint64)
         all_fps = np.concatenate([f.fps for f in feats.docs]) if docs else np.zeros(0, np.uint64)
@@ -336,6 +337,7 @@ class CorpusDedup:
         sigs = np.concatenate(corpus.sigs) if corpus.sigs else np.zeros((0, num_perm), np.uint32)
         fps = np.concatenate(corpus.fps) if corpus.fps else np.zeros(0, np.uint64)
         lengths = np.concatenate(corpus.lengths) if corpus.lengths else np.zeros(0, np.int64)
+        corpus.sigs, corpus.fps, corpus.lengths = [], [], []  # one copy of each, not two
         keys_of = [
             state_key(i, e, int(f))
             for i, e, f in zip(corpus.ids, corpus.explicit, fps.tolist(), strict=True)
@@ -420,14 +422,13 @@ class CorpusDedup:
         fps: np.ndarray,
         lengths: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Recompute signatures of documents that lose boilerplate, on the text without it.
+        """Recompute, in place, signatures of documents that lose boilerplate, without it.
 
         Shared boilerplate would otherwise make two different articles of one site look alike.
         """
         affected = {i for i, b in enumerate(corpus.boiler) if not boiler.isdisjoint(b.tolist())}
         if not affected:
             return sigs, fps, lengths
-        sigs, fps, lengths = sigs.copy(), fps.copy(), lengths.copy()
         spool_to_live = {s: i for i, s in enumerate(corpus.spool_index)}
         pending: list[tuple[int, str]] = []
         for pos, doc in enumerate(spool.read()):
@@ -493,8 +494,11 @@ class CorpusDedup:
             handles = self.store.candidates(keys[valid].ravel())
             stored = self.store.fetch(handles, self.settings.num_perm)
         m = len(stored.ids)
-        all_sigs = np.concatenate((sigs, stored.sigs))
-        all_keys = np.concatenate((keys, band_keys(stored.sigs, self.bands, self.rows)))
+        if m:
+            all_sigs = np.concatenate((sigs, stored.sigs))
+            all_keys = np.concatenate((keys, band_keys(stored.sigs, self.bands, self.rows)))
+        else:  # no state entries to compare with: no copies of the corpus-sized arrays
+            all_sigs, all_keys = sigs, keys
         # Items that must not match anything get unique keys (empty texts).
         with np.errstate(over="ignore"):
             noise = fmix64(np.arange(n, dtype=np.uint64)[~valid, None] + np.uint64(1 << 62))
@@ -710,8 +714,3 @@ class CorpusDedup:
         """Write what this run staged into the state (called once the output is published)."""
         if self.store is not None:
             self.store.commit(self.staged, self.settings.state_settings())
-
-
-def cpu_count() -> int:
-    """Return the CPUs this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -156,6 +156,7 @@ _BOILERPLATE_PAIRS = (
     ("sign", "up"),
     ("follow", "us"),
 )
+_NEGATIONS = frozenset({"has", "no", "non", "not", "with", "without", "enable", "enabled"})
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
@@ -190,7 +191,7 @@ def is_boilerplate_name(tokens: list[str]) -> bool:
         return False
     if any(t in _BOILERPLATE_TOKENS for t in tokens):
         # "has-comments", "no-ads", "with-sidebar" describe a wrapper, not a box.
-        return not any(t in {"has", "no", "with", "without", "enable", "enabled"} for t in tokens)
+        return not any(t in _NEGATIONS for t in tokens)
     pairs = set(itertools.pairwise(tokens))
     return any(p in pairs for p in _BOILERPLATE_PAIRS)
 
@@ -251,6 +252,12 @@ def drop_form_boxes(tree: lxml.html.HtmlElement) -> int:
     return removed
 
 
+def visible_chars(root: lxml.html.HtmlElement) -> int:
+    """Return the length of an element's text without script and style contents."""
+    hidden = sum(len(el.text_content()) for el in root.iter("script", "style", "noscript"))
+    return len(root.text_content()) - hidden
+
+
 def caption_texts(tree: lxml.html.HtmlElement) -> set[str]:
     """Return the texts of image captions and alt texts, to recognise captions in any output."""
     texts: set[str] = set()
@@ -280,6 +287,12 @@ def split_text(raw: str) -> list[str]:
         if text:
             out.append(text)
     return out
+
+
+def _has_figcaption(img: lxml.html.HtmlElement) -> bool:
+    """Tell whether an image's figure has a caption, which then describes it instead of alt."""
+    figure = next(img.iterancestors("figure"), None)
+    return figure is not None and next(figure.iter("figcaption"), None) is not None
 
 
 def _clean(text: str) -> str:
@@ -352,7 +365,7 @@ def page_blocks(
     if root is None:
         body = tree.find("body")
         root = body if body is not None else tree
-    body_chars = len(root.text_content())
+    body_chars = visible_chars(root)
     out = _Builder()
     link_depth = 0
     pre_depth = 0  # inside <pre>, line breaks of the source are the text's own
@@ -370,8 +383,8 @@ def page_blocks(
                 el.set("data-cleanup-skip", "1")
                 continue
             if tag == "img":
-                alt = _clean(el.get("alt") or "")
-                if keep_captions and alt and alt not in seen_captions:
+                alt = _clean(el.get("alt") or "") if keep_captions else ""
+                if alt and alt not in seen_captions and not _has_figcaption(el):
                     out.flush()
                     seen_captions.add(alt)
                     out.blocks.append(Block(alt, "caption"))

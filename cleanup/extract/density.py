@@ -12,7 +12,7 @@ import re
 
 import lxml.html
 
-from cleanup.extract.blocks import is_chrome
+from cleanup.extract.blocks import is_chrome, visible_chars
 
 _SPACES = re.compile(r"\s+")
 PARAGRAPH_TAGS = ("p", "pre", "blockquote", "dd")
@@ -50,7 +50,7 @@ def _bare_text_score(el: lxml.html.HtmlElement) -> float:
 
 def main_container(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     """Return the element holding the page's main text, or None when no prose was found."""
-    body_chars = len(root.text_content())
+    body_chars = visible_chars(root)
     chrome: dict[lxml.html.HtmlElement, bool] = {root: False}
 
     def in_chrome(el: lxml.html.HtmlElement) -> bool:

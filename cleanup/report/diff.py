@@ -9,6 +9,7 @@ to the audit record whose `before` holds its text.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections import Counter
@@ -268,15 +269,93 @@ def _shared(a: str, b: str) -> int:
 def paragraph_diff(before: list[str], after: list[str]) -> list[Op]:
     """Align two paragraph lists into ops: unchanged, removed, added and changed paragraphs."""
     fa, fb = [fold(p) for p in before], [fold(p) for p in after]
-    matcher = SequenceMatcher(None, fa, fb, autojunk=len(fa) + len(fb) > 2000)
     ops: list[Op] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-                ops.append(_pair(before[i], after[j]))
-        else:
-            ops.extend(_replace_block(before[i1:i2], after[j1:j2], fa[i1:i2], fb[j1:j2]))
+    i = j = 0
+    for mi, mj in [*align(fa, fb), (len(fa), len(fb))]:
+        if mi > i or mj > j:
+            ops.extend(_replace_block(before[i:mi], after[j:mj], fa[i:mi], fb[j:mj]))
+        if mi < len(fa):
+            ops.append(_pair(before[mi], after[mj]))
+        i, j = mi + 1, mj + 1
     return ops
+
+
+# Below this many comparisons a gap is aligned by SequenceMatcher directly.
+_SMALL_GAP = 4096
+
+
+def align(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Return the index pairs of equal items kept in order (a patience diff).
+
+    Why not SequenceMatcher alone: it rescans long ranges once per changed block, which
+    is quadratic on long documents with many scattered removals. Patience diff anchors on
+    items that occur once on each side (most paragraphs), keeps the longest increasing
+    run of anchors (O(n log n)), and only aligns the small gaps between anchors fully.
+    """
+    pairs: list[tuple[int, int]] = []
+    stack = [(0, len(a), 0, len(b))]
+    while stack:
+        a0, a1, b0, b1 = stack.pop()
+        while a0 < a1 and b0 < b1 and a[a0] == b[b0]:  # common head
+            pairs.append((a0, b0))
+            a0, b0 = a0 + 1, b0 + 1
+        while a0 < a1 and b0 < b1 and a[a1 - 1] == b[b1 - 1]:  # common tail
+            a1, b1 = a1 - 1, b1 - 1
+            pairs.append((a1, b1))
+        if a0 == a1 or b0 == b1:
+            continue
+        if (a1 - a0) * (b1 - b0) <= _SMALL_GAP:
+            matcher = SequenceMatcher(None, a[a0:a1], b[b0:b1], autojunk=False)
+            for x, y, n in matcher.get_matching_blocks():
+                pairs.extend((a0 + x + k, b0 + y + k) for k in range(n))
+            continue
+        anchors = _unique_anchors(a, a0, a1, b, b0, b1)
+        if not anchors:  # nothing unique to anchor on: let SequenceMatcher (with autojunk) try
+            matcher = SequenceMatcher(None, a[a0:a1], b[b0:b1])
+            for x, y, n in matcher.get_matching_blocks():
+                pairs.extend((a0 + x + k, b0 + y + k) for k in range(n))
+            continue
+        prev_a, prev_b = a0, b0
+        for x, y in anchors:
+            pairs.append((x, y))
+            stack.append((prev_a, x, prev_b, y))
+            prev_a, prev_b = x + 1, y + 1
+        stack.append((prev_a, a1, prev_b, b1))
+    pairs.sort()
+    return pairs
+
+
+def _unique_anchors(
+    a: list[str], a0: int, a1: int, b: list[str], b0: int, b1: int
+) -> list[tuple[int, int]]:
+    """Return the longest increasing run of items that occur once in each range."""
+    count_a = Counter(a[a0:a1])
+    where_b: dict[str, int] = {}
+    count_b: Counter[str] = Counter()
+    for y in range(b0, b1):
+        count_b[b[y]] += 1
+        where_b[b[y]] = y
+    candidates = [
+        (x, where_b[a[x]]) for x in range(a0, a1) if count_a[a[x]] == 1 and count_b.get(a[x]) == 1
+    ]
+    # longest increasing subsequence by b index (patience sorting)
+    tails: list[int] = []  # b index at the end of the best run of each length
+    tail_at: list[int] = []  # candidate index of that end
+    back: list[int] = []
+    for k, (_, y) in enumerate(candidates):
+        n = bisect.bisect_left(tails, y)
+        if n == len(tails):
+            tails.append(y)
+            tail_at.append(k)
+        else:
+            tails[n], tail_at[n] = y, k
+        back.append(tail_at[n - 1] if n else -1)
+    run: list[tuple[int, int]] = []
+    k = tail_at[-1] if tail_at else -1
+    while k >= 0:
+        run.append(candidates[k])
+        k = back[k]
+    return run[::-1]
 
 
 def _pair(old: str, new: str) -> Op:
@@ -316,17 +395,20 @@ def diff_document(
     after: list[str] | None,
     edits: Iterable[dict[str, Any]] = (),
     dropped: dict[str, Any] | None = None,
+    *,
+    rebuild: bool = False,
 ) -> DocDiff:
     """Diff one document and attach the audit's reasons to its paragraphs.
 
     `before` None means the document is new; `after` None means it was dropped (`dropped`
-    is then its drop record, if known). An empty `before` with removal edits (an HTML
-    document, whose text before cleaning is markup) is rebuilt from `after` and the edits.
+    is then its drop record, if known). With `rebuild`, an empty `before` (a run's HTML
+    document, whose text before cleaning is markup) is rebuilt from `after` and the
+    removal edits, so the page's text does not show as all new.
     """
     reasons = [e for e in edits if e.get("kind") != "drop"]
     if dropped is None:
         dropped = next((e for e in edits if e.get("kind") == "drop"), None)
-    if not before and after is not None and any(e.get("kind") in _REMOVING for e in reasons):
+    if rebuild and not before and after is not None:
         before = rebuild_before(after, reasons)
     if after is None:
         ops = [Op("-", p) for p in before or []]

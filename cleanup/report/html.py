@@ -63,6 +63,7 @@ class HtmlReport:
         self.rule_counts: dict[str, Counter[str]] = {}
         self.index: list[list[Any]] = []
         self.rule_ids: dict[str, int] = {}
+        self._shared: dict[str, int] = {}
         self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self._lines = 0
         self._closed = False
@@ -75,8 +76,12 @@ class HtmlReport:
         edits: list[dict[str, Any]],
         dropped: dict[str, Any] | None = None,
     ) -> None:
-        """Add one document: its paragraphs before and after (None: dropped) and its edits."""
-        self.add_diff(diff_document(doc_id, before, after, edits, dropped))
+        """Add one document: its paragraphs before and after (None: dropped) and its edits.
+
+        An empty `before` (the runner has no paragraphs for an HTML page before strip-html)
+        is rebuilt from `after` and the removal edits.
+        """
+        self.add_diff(diff_document(doc_id, before, after, edits, dropped, rebuild=True))
 
     def add_diff(self, d: DocDiff) -> None:
         """Add one already computed document diff."""
@@ -89,7 +94,7 @@ class HtmlReport:
         rules = sorted({self._rule_id(str(r.get("rule", ""))) for r in d.reasons})
         line = -1
         if d.different or d.reasons:
-            self._spool.write(script_json(compact(d)) + "\n")
+            self._spool.write(script_json(compact(d, self._shared)) + "\n")
             line = self._lines
             self._lines += 1
         self.index.append([d.id, d.status, d.count("-"), d.count("~"), d.count("+"), rules, line])
@@ -135,7 +140,8 @@ class HtmlReport:
         w(_BROWSER)
         rules = sorted(self.rule_ids, key=self.rule_ids.__getitem__)
         w('<script type="application/json" id="cleanup-index">')
-        w(script_json({"rules": rules, "docs": self.index}))
+        shared = [json.loads(k) for k in sorted(self._shared, key=self._shared.__getitem__)]
+        w(script_json({"rules": rules, "reasons": shared, "docs": self.index}))
         w('</script>\n<script type="application/x-ndjson" id="cleanup-docs">')
         self._spool.seek(0)
         for line in self._spool:
@@ -143,8 +149,13 @@ class HtmlReport:
         w("</script>\n<script>" + _JS + "</script>\n</body>\n</html>\n")
 
 
-def compact(d: DocDiff) -> dict[str, Any]:
-    """Return the compact JSON form of a document for the page (ops as short arrays)."""
+def compact(d: DocDiff, shared: dict[str, int] | None = None) -> dict[str, Any]:
+    """Return the compact JSON form of a document for the page (ops as short arrays).
+
+    A reason with nothing document-specific (no detail, no text) is the same for every
+    paragraph a rule touches: with `shared`, it is stored once for the page and referred
+    to by number, which keeps large reports about a fifth smaller.
+    """
     ops: list[list[Any]] = []
     for op in d.ops:
         body: Any = [list(s) for s in op.words or []] if op.kind == "~" else (
@@ -156,7 +167,10 @@ def compact(d: DocDiff) -> dict[str, Any]:
         item = {k: r[k] for k in ("step", "rule", "why", "kind", "detail") if r.get(k)}
         if i in keep_text:
             item.update({k: r[k] for k in ("before", "after") if r.get(k)})
-        reasons.append(item)
+        if shared is not None and not item.keys() & {"detail", "before", "after"}:
+            reasons.append(shared.setdefault(json.dumps(item, sort_keys=True), len(shared)))
+        else:
+            reasons.append(item)
     out: dict[str, Any] = {"id": d.id, "st": d.status, "ops": ops, "rs": reasons}
     if d.other:
         out["other"] = d.other
@@ -393,6 +407,7 @@ _JS = r"""
       var v = document.getElementById("viewer"); v.textContent = "";
       v.appendChild(el("p", "empty", "No document matches."));
       state.current = null;
+      writeHash();
     }
   }
   function renderList() {
@@ -420,7 +435,8 @@ _JS = r"""
   function labels(box, ids, reasons) {
     var rulesSeen = [], count = {}, whys = [];
     ids.forEach(function (i) {
-      var r = reasons[i], rule = r.rule || "?", why = describe(r);
+      var r = reasons[i], why = describe(r);
+      var rule = (r.rule || "?") + (r.kind === "move" ? " (moved)" : "");
       if (!(rule in count)) { rulesSeen.push(rule); count[rule] = 0; }
       count[rule]++;
       if (whys.indexOf(why) < 0) whys.push(why);
@@ -480,12 +496,15 @@ _JS = r"""
   }
   function show(d) {
     state.current = d;
+    var at = state.shown.indexOf(d);
+    if (at >= 0) state.page = Math.floor(at / PAGE);
     renderList();
     var v = document.getElementById("viewer");
     v.textContent = "";
     v.appendChild(el("h3", null, d[0]));
     if (d[6] < 0) { v.appendChild(el("p", "empty", "Unchanged.")); return; }
     var doc = load(d[6]);
+    doc.rs = doc.rs.map(function (r) { return typeof r === "number" ? data.reasons[r] : r; });
     if (doc.drop) v.appendChild(el("p", "banner", "Dropped: " + describe(doc.drop)));
     if (doc.st === "added") v.appendChild(el("p", "banner", "Not in the input: a new document."));
     var body = el("div", "text");
@@ -504,9 +523,19 @@ _JS = r"""
       });
       v.appendChild(ul);
     }
+    writeHash();
+  }
+
+  // The address keeps the view (#doc=ID&rule=R&q=TEXT&status=S), so it can be shared or reloaded.
+  function writeHash() {
+    var p = new URLSearchParams();
+    if (state.current) p.set("doc", state.current[0]);
+    if (state.rule) p.set("rule", state.rule);
+    if (state.q) p.set("q", state.q);
+    if (state.status !== "differing") p.set("status", state.status);
     try {
-      history.replaceState(null, "", "#doc=" + encodeURIComponent(d[0]));
-    } catch (e) { /* some file: URLs refuse; the hash is only a convenience */ }
+      history.replaceState(null, "", "#" + p.toString());
+    } catch (e) { /* some file: URLs refuse; the address is only a convenience */ }
   }
 
   document.getElementById("search").addEventListener("input", function (e) {
@@ -529,11 +558,19 @@ _JS = r"""
       refresh(); document.getElementById("documents").scrollIntoView();
     });
   });
-  var wanted = "";
-  try {
-    wanted = decodeURIComponent((location.hash.match(/^#doc=(.*)$/) || [])[1] || "");
-  } catch (e) { /* a malformed hash opens the first document */ }
+  var wanted = new URLSearchParams(location.hash.slice(1));
+  state.q = (wanted.get("q") || "").trim().toLowerCase();
+  document.getElementById("search").value = wanted.get("q") || "";
+  if (wanted.get("rule") !== null && rules.indexOf(wanted.get("rule")) >= 0) {
+    setRule(wanted.get("rule"));
+  }
+  var statusSelect = document.getElementById("status");
+  statusSelect.value = wanted.get("status") || "differing";
+  if (!statusSelect.value) statusSelect.value = "differing";
+  state.status = statusSelect.value;
   refresh();
-  if (wanted && byId[wanted]) show(byId[wanted]);
+  var doc = wanted.get("doc");
+  if (doc !== null && byId[doc]) show(byId[doc]);
+  writeHash();
 })();
 """

@@ -16,7 +16,14 @@ from typing import Any
 
 from cleanup.document import Document, Edit
 from cleanup.pipeline import Option, StepSpec
-from cleanup.rules import OPENING_MAX, Rule, builtin_rules, literal_openings, load_rules
+from cleanup.rules import (
+    OPENING_MAX,
+    Rule,
+    RuleError,
+    builtin_rules,
+    literal_openings,
+    load_rules,
+)
 from cleanup.steps.normalize import fold
 
 STEP = "strip-artifacts"
@@ -211,8 +218,8 @@ def _head(text: str) -> str | None:
         junk = _LEADING_JUNK.match(head)
         if junk:
             head = head[junk.end() :]
-        if len(head) <= OPENING_MAX and len(text) > _HEAD:
-            return None  # long junk or spacing before the words: decide on the folded text
+    if len(head) <= OPENING_MAX and len(text) > _HEAD:
+        return None  # long junk or spacing before the words: decide on the folded text
     return head
 
 
@@ -306,15 +313,21 @@ class _Scan:
 
     def same(self, a: int, b: int) -> bool:
         """Tell whether paragraphs a and b read the same once case, quotes, dashes, spaces and
-        punctuation are set aside (cheap checks of length and both ends before folding)."""
+        punctuation are set aside (cheap checks of length and both ends before folding).
+
+        A single word twice in a row ("6", "6") is left alone: lists and scores repeat
+        words; captions, the repeats this is for, have several.
+        """
         pa, pb = self.paras[a], self.paras[b]
         if pa == pb:
-            return True
+            return " " in pa.strip()  # one word twice ("6", "6") may be a list, not a caption
         if not self._near(pa, pb):
             return False
         known = self._same.get((a, b))
         if known is None:
-            known = self._same[a, b] = self.ends(a) == self.ends(b) and self.key(a) == self.key(b)
+            known = self._same[a, b] = (
+                self.ends(a) == self.ends(b) and self.key(a) == self.key(b) and " " in self.key(a)
+            )
         return known
 
     def ends(self, i: int) -> tuple[str, str]:
@@ -483,11 +496,12 @@ def strip_artifacts(
 ) -> Iterator[Document]:
     """Drop artifact paragraphs and collapse repeated ones, recording each as an edit.
 
-    Rules load (and rule files are checked) when the step is called, so a bad rule file stops
-    a run before any input is read. Raises cleanup.rules.RuleError (a ValueError).
+    Rules load (and rule files are checked) when the step is called, so a bad rule file, an
+    unknown rule id or a bad block option stops a run before any input is read: that raises
+    cleanup.rules.RuleError, a usage problem for the CLI and a ValueError for the library.
     """
     if block_max_words < 1 or block_max_lines < 0:
-        raise ValueError("--block-max-words must be >= 1 and --block-max-lines >= 0")
+        raise RuleError("--block-max-words must be >= 1 and --block-max-lines >= 0")
     disabled = tuple(disable_rule)
     files = tuple(rules_file)
     if files:
@@ -500,7 +514,9 @@ def strip_artifacts(
     return _run(docs, rs, shape, repeats)
 
 
-def _run(docs: Iterable[Document], rs: RuleSet, shape: BlockShape, repeats: bool) -> Iterator:
+def _run(
+    docs: Iterable[Document], rs: RuleSet, shape: BlockShape, repeats: bool
+) -> Iterator[Document]:
     """Apply the compiled rules to every live document; pass dropped ones through."""
     for doc in docs:
         if doc.dropped is None and doc.paragraphs:

@@ -111,7 +111,8 @@ SPEC = StepSpec(
         Option(
             "keep-captions",
             False,
-            "Keep image captions and alt texts (once each); they are not prose.",
+            "Keep image captions (a figure's caption, else its alt text, once each; with "
+            "--extract main, the figures inside the article text).",
             bool,
         ),
         Option(
