@@ -313,6 +313,8 @@ def diff(before: str, after: str, fmt: str, output: str | None, **options: Any) 
 
     try:
         summary = write_diff(before, after, output, format=fmt, **options)
+    except BrokenPipeError:
+        raise
     except (CleanupError, ValueError, OSError) as exc:
         raise _Failure(str(exc), 2) from None
     sys.exit(1 if summary.different else 0)
