@@ -53,7 +53,11 @@ class Case:
             src.parent.mkdir()
             src.write_text(self.input, encoding="utf-8")
             out = Path(tmp) / "out"
-            result = CliRunner().invoke(cli, [*args, str(src.parent), "-o", f"{out}/", "-q"])
+            io = ["-i", str(src.parent), "-o", f"{out}/", "-q"]
+            # `pipe` takes its run-wide options before the chained steps
+            pipe = args[:1] == ["pipe"]
+            command = ["pipe", *io, *args[1:]] if pipe else [*args, *io[1:]]
+            result = CliRunner().invoke(cli, command)
             if result.exit_code != 0:
                 raise RuntimeError(f"{self.path.name}: exit {result.exit_code}: {result.output}")
             target = out / (self.path.stem + ".txt")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from pathlib import Path
 
 import ftfy
@@ -12,7 +11,6 @@ import ftfy.bad_codecs  # registers the sloppy-windows-* codecs
 import pytest
 from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
 from ftfy.chardata import CHARMAP_ENCODINGS
-from golden_cases import Case
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +25,7 @@ from cleanup.steps.encoding import (
     may_need_fix,
 )
 
-CASES_DIR = Path(__file__).parent / "golden_encoding" / "ftfy"
+CASES_DIR = Path(__file__).parent / "data" / "ftfy"
 FTFY_CASES = {
     f"{path.stem}:{i}": case
     for path in sorted(CASES_DIR.glob("*.json"))
@@ -267,36 +265,3 @@ def test_idempotent_and_never_raises(text: str) -> None:
     once = run(text).paragraphs
     twice = run(*once).paragraphs if once else []
     assert twice == once
-
-
-# --- golden case files (tests/golden_encoding/*.txt, black's format) ----------------------
-
-GOLDEN_DIR = Path(__file__).parent / "golden_encoding"
-
-
-def run_pipe_case(case: Case) -> str:
-    """Run a `cleanup pipe STEP...` case through the CLI, with its input as a .txt file."""
-    from click.testing import CliRunner
-
-    from cleanup.cli import cli
-
-    args = case.args[1:] if case.args[:1] == ["cleanup"] else case.args
-    assert args[:1] == ["pipe"], f"{case.path.name}: golden_encoding cases run `cleanup pipe`"
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / (case.path.stem + ".txt")
-        src.write_text(case.input, encoding="utf-8")
-        result = CliRunner().invoke(
-            cli, ["pipe", "-q", "-i", str(src), "-o", f"{Path(tmp)}/out/", *args[1:]]
-        )
-        assert result.exit_code == 0, result.output
-        out = Path(tmp) / "out" / src.name
-        return out.read_text(encoding="utf-8") if out.exists() else ""
-
-
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(c, id=c.path.name) for c in map(Case.load, sorted(GOLDEN_DIR.glob("*.txt")))],
-)
-def test_golden(case: Case) -> None:
-    expected = case.input if case.expected is None else case.expected
-    assert run_pipe_case(case) == expected
