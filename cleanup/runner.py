@@ -232,7 +232,7 @@ def _finish(
     before = doc.meta.pop(_BEFORE, None)
     if doc.dropped is None and not doc.paragraphs and not options.keep_empty:
         doc.drop("run", "empty", "document is empty after cleaning")
-    removed = sum(1 for e in doc.edits if e.removed)
+    removed = sum(1 for e in doc.edits if e.kind in ("remove", "move"))  # gone from the text
     summary.paragraphs_removed += removed
     for edit in doc.edits:
         summary.edits_by_rule[edit.rule] = summary.edits_by_rule.get(edit.rule, 0) + 1

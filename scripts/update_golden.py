@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from golden_cases import cases  # noqa: E402
+from golden_cases import cases
 
 
 def main(names: list[str]) -> None:

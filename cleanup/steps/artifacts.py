@@ -112,6 +112,7 @@ class RuleSet:
     patterns: list[re.Pattern[str]] = field(default_factory=list)
     trie: dict[str, Any] = field(default_factory=dict)
     words: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    word_list: tuple[str, ...] = ()
     always: tuple[int, ...] = ()
     everything: tuple[int, ...] = ()
     raw_limit: int = 0
@@ -139,6 +140,7 @@ class RuleSet:
             elif unknown:
                 always.append(n)
         rs.words = tuple((w, tuple(sorted(v))) for w, v in sorted(words.items()))
+        rs.word_list = tuple(w for w, _ in rs.words)
         rs.always = tuple(always)
         rs.everything = tuple(range(len(rules)))
         rs.has_block = any(rule.block for rule in rules)
@@ -172,9 +174,10 @@ class RuleSet:
             if _RISKY.search(text):
                 return self.everything
             low = text.lower()
-            for word, ns in self.words:
-                if word in low:
-                    found.extend(ns)
+            if any(map(low.__contains__, self.word_list)):  # rare: then find which
+                for word, ns in self.words:
+                    if word in low:
+                        found.extend(ns)
         if len(found) > 1:
             return tuple(sorted(set(found)))
         return tuple(found)
@@ -257,6 +260,7 @@ class _Scan:
         self.shape = shape
         self.repeats = repeats
         self._candidates = [rs.candidates(p) for p in paragraphs]
+        self._sizes = [len(p) for p in paragraphs]
         self._hits: dict[tuple[int, int], bool] = {}
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
@@ -384,7 +388,7 @@ class _Scan:
         """Make one pass over the live paragraphs; return those kept and whether any went."""
         kept: list[int] = []
         count = len(live)
-        candidates, paras, repeats = self._candidates, self.paras, self.repeats
+        candidates, paras, repeats, sizes = self._candidates, self.paras, self.repeats, self._sizes
         k = 0
         while k < count:
             i = live[k]
@@ -401,7 +405,7 @@ class _Scan:
             if (
                 repeats
                 and kept
-                and self._near(paras[kept[-1]], paras[i])
+                and abs(sizes[kept[-1]] - sizes[i]) <= 8 + max(sizes[kept[-1]], sizes[i]) // 4
                 and self.same(kept[-1], i)
             ):
                 decisions[i] = _Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": kept[-1]})
