@@ -138,15 +138,23 @@ def split_paragraphs(text: str) -> tuple[list[str], str]:
     return [line for line in text.split("\n") if line.strip()], "\n"
 
 
+def _common_prefix(a: str, b: str) -> int:
+    """Return the length of the common prefix of a and b (binary search over C-level compares)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def _short_change(old: str, new: str, width: int = 40) -> tuple[str, str]:
     """Return the changed middle of old/new with a little context, for a compact audit trail."""
-    start = 0
-    limit = min(len(old), len(new))
-    while start < limit and old[start] == new[start]:
-        start += 1
-    end = 0
-    while end < limit - start and old[-1 - end] == new[-1 - end]:
-        end += 1
+    start = _common_prefix(old, new)
+    limit = min(len(old), len(new)) - start
+    end = min(_common_prefix(old[::-1], new[::-1]), limit)
     lo = max(0, start - width // 4)
     old_mid = old[lo : len(old) - end]
     new_mid = new[lo : len(new) - end]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pickle
 import sys
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -147,16 +148,18 @@ def _site_hash(site: str) -> int:
 
 
 def _count_distinct(
-    keys: list[np.ndarray], fps: np.ndarray, mask: np.ndarray
+    keys: np.ndarray, offsets: np.ndarray, fps: np.ndarray, mask: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Count, per key, the distinct document texts (fingerprints) among masked documents."""
-    chosen = [k for k, m in zip(keys, mask.tolist(), strict=True) if m]
-    if not chosen:
+    """Count, per key, the distinct document texts (fingerprints) among masked documents.
+
+    `keys[offsets[i]:offsets[i + 1]]` are the keys of document i.
+    """
+    counts = np.diff(offsets)
+    owner = np.repeat(fps, counts)
+    chosen = np.repeat(mask, counts) & (keys != 0)
+    allkeys, owner = keys[chosen], owner[chosen]
+    if len(allkeys) == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    allkeys = np.concatenate(chosen)
-    owner = np.repeat(fps[mask], [len(k) for k in chosen])
-    nonzero = allkeys != 0
-    allkeys, owner = allkeys[nonzero], owner[nonzero]
     with np.errstate(over="ignore"):
         pair = fmix64(allkeys ^ fmix64(owner + np.uint64(0x9E3779B97F4A7C15)))
     _, first = np.unique(pair, return_index=True)
@@ -194,13 +197,18 @@ class _Corpus:
     """Hold what pass 1 learns about the live documents: numbers only, no texts."""
 
     ids: list[str] = field(default_factory=list)
-    explicit: list[bool] = field(default_factory=list)
+    explicit: list[bool] = field(default_factory=list)  # shared True/False objects: 8 B each
     sites: list[str] = field(default_factory=list)
     sigs: list[np.ndarray] = field(default_factory=list)
     fps: list[np.ndarray] = field(default_factory=list)
     lengths: list[np.ndarray] = field(default_factory=list)
-    # Per document, per paragraph (in order): (site, paragraph) keys, 0 for empty paragraphs.
-    boiler: list[np.ndarray] = field(default_factory=list)
+    # Per paragraph of every live document, in order: (site, paragraph) keys, 0 for empty
+    # paragraphs; one array per batch (few large arrays, not one small array per document),
+    # joined by `boiler_table` when pass 1 is done.
+    boiler_parts: list[np.ndarray] = field(default_factory=list)
+    boiler_sizes: array = field(default_factory=lambda: array("q"))
+    boiler_keys: np.ndarray | None = None
+    boiler_offsets: np.ndarray | None = None
     # Per document, per paragraph, only with cross-document paragraph dedup.
     para_fps: list[np.ndarray] = field(default_factory=list)
     para_words: list[np.ndarray] = field(default_factory=list)
@@ -209,7 +217,22 @@ class _Corpus:
     para_sigs: list[np.ndarray] = field(default_factory=list)
     para_doc: list[np.ndarray] = field(default_factory=list)
     para_pos: list[np.ndarray] = field(default_factory=list)
-    spool_index: list[int] = field(default_factory=list)
+    spool_index: array = field(default_factory=lambda: array("q"))
+
+    def boiler_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return all (site, paragraph) keys and per-document offsets into them."""
+        if self.boiler_keys is None or self.boiler_offsets is None:
+            parts = self.boiler_parts
+            self.boiler_keys = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+            sizes = np.frombuffer(self.boiler_sizes, dtype=np.int64)
+            self.boiler_offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+            self.boiler_parts = []
+        return self.boiler_keys, self.boiler_offsets
+
+    def boiler_of(self, i: int) -> np.ndarray:
+        """Return the (site, paragraph) keys of live document i, paragraph by paragraph."""
+        keys, offsets = self.boiler_table()
+        return keys[offsets[i] : offsets[i + 1]]
 
 
 class CorpusDedup:
@@ -267,11 +290,17 @@ class CorpusDedup:
         cross = self.settings.cross_doc_paragraphs != "off"
         if self.settings.cross_doc_paragraphs == "near":
             self._paragraph_signatures(feats, live, corpus)
+        para_live = np.repeat(live, n_par) & feats.kept
+        corpus.boiler_parts.append(all_keys[para_live])
+        kept_per_doc = np.add.reduceat(
+            np.append(para_live, False).astype(np.int64), np.array(feats.first_paragraph[:-1])
+        )
+        kept_per_doc = np.where(n_par > 0, kept_per_doc, 0)
+        corpus.boiler_sizes.extend(kept_per_doc[live].tolist())
         for k in np.flatnonzero(live).tolist():
             lo, hi = feats.first_paragraph[k], feats.first_paragraph[k + 1]
             keep = feats.kept[lo:hi]
             corpus.sites.append(sites[k])
-            corpus.boiler.append(all_keys[lo:hi][keep])
             if cross:
                 corpus.para_fps.append(feats.docs[k].fps[keep])
                 corpus.para_words.append(feats.docs[k].nwords[keep].astype(np.int32))
@@ -338,10 +367,14 @@ class CorpusDedup:
         fps = np.concatenate(corpus.fps) if corpus.fps else np.zeros(0, np.uint64)
         lengths = np.concatenate(corpus.lengths) if corpus.lengths else np.zeros(0, np.int64)
         corpus.sigs, corpus.fps, corpus.lengths = [], [], []  # one copy of each, not two
-        keys_of = [
-            state_key(i, e, int(f))
-            for i, e, f in zip(corpus.ids, corpus.explicit, fps.tolist(), strict=True)
-        ]
+        keys_of = (
+            [
+                state_key(i, e, int(f))
+                for i, e, f in zip(corpus.ids, corpus.explicit, fps.tolist(), strict=True)
+            ]
+            if self.store is not None
+            else [""] * n  # no state: no keys to look up (a shared empty string per document)
+        )
         known = self.store.find(keys_of) if self.store is not None else {}
         # Published before with this very text: never a duplicate, never counted twice.
         in_state = np.array(
@@ -387,7 +420,7 @@ class CorpusDedup:
             mask[self._new_docs] = True
             mask &= ~seen_text
             self.staged.boiler_keys, self.staged.boiler_counts = _count_distinct(
-                corpus.boiler, ident, mask
+                *corpus.boiler_table(), ident, mask
             )
 
     def _boilerplate(
@@ -399,10 +432,11 @@ class CorpusDedup:
         document, and its paragraphs are not boilerplate for being copied.
         """
         k = self.settings.boilerplate_min_docs
-        if k <= 0 or not corpus.boiler:
+        if k <= 0 or len(fps) == 0:
             return set(), {}
-        uniq, run_counts = _count_distinct(corpus.boiler, fps, np.ones(len(fps), dtype=bool))
-        nk, ncount = _count_distinct(corpus.boiler, fps, ~seen_text)
+        table = corpus.boiler_table()
+        uniq, run_counts = _count_distinct(*table, fps, np.ones(len(fps), dtype=bool))
+        nk, ncount = _count_distinct(*table, fps, ~seen_text)
         new_counts = np.zeros(len(uniq), np.int64)
         new_counts[np.searchsorted(uniq, nk)] = ncount
         if self.store is not None:
@@ -426,14 +460,18 @@ class CorpusDedup:
 
         Shared boilerplate would otherwise make two different articles of one site look alike.
         """
-        affected = {i for i, b in enumerate(corpus.boiler) if not boiler.isdisjoint(b.tolist())}
+        keys, offsets = corpus.boiler_table()
+        hit = np.isin(keys, np.fromiter(boiler, dtype=np.uint64, count=len(boiler)))
+        doc_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        affected = set(np.unique(doc_of[hit]).tolist())
         if not affected:
             return sigs, fps, lengths
-        spool_to_live = {s: i for i, s in enumerate(corpus.spool_index)}
+        spool_pos = np.frombuffer(corpus.spool_index, dtype=np.int64)
+        wanted = dict(zip(spool_pos[sorted(affected)].tolist(), sorted(affected), strict=True))
         pending: list[tuple[int, str]] = []
         for pos, doc in enumerate(spool.read()):
-            i = spool_to_live.get(pos)
-            if i is None or i not in affected:
+            i = wanted.get(pos)
+            if i is None:
                 continue
             hits = self._boiler_hits(corpus, i, boiler)
             text = doc.sep.join(p for j, p in enumerate(doc.paragraphs) if j not in hits)
@@ -463,7 +501,7 @@ class CorpusDedup:
         """Return {paragraph index: boilerplate key} for the boilerplate paragraphs of doc i."""
         if not boiler:
             return {}
-        return {j: k for j, k in enumerate(corpus.boiler[i].tolist()) if k in boiler}
+        return {j: k for j, k in enumerate(corpus.boiler_of(i).tolist()) if k in boiler}
 
     def _clusters(
         self,
@@ -537,7 +575,7 @@ class CorpusDedup:
         all_ids = corpus.ids + stored.ids
         all_fps = np.concatenate((ident, stored.fps))  # cluster ids: stable across runs
         decision["ids"] = all_ids
-        decision["cluster"] = [f"{int(all_fps[w]):016x}" for w in winner.tolist()]
+        decision["cluster_fp"] = all_fps[winner[:n]]  # cluster id: the kept copy's fingerprint
         decision["clustered"] = np.bincount(labels, minlength=n + m)[labels][:n] > 1
         decision["keys"] = keys
         return decision
@@ -655,12 +693,12 @@ class CorpusDedup:
         w = int(decision["winner"][i])
         if w < 0:
             if self.settings.mark and decision["clustered"][i]:
-                doc.meta["cluster"] = decision["cluster"][i]
+                doc.meta["cluster"] = f"{int(decision['cluster_fp'][i]):016x}"
             return
         detail = {
             "duplicate_of": decision["ids"][w],
             "similarity": round(float(decision["similarity"][i]), 3),
-            "cluster": decision["cluster"][i],
+            "cluster": f"{int(decision['cluster_fp'][i]):016x}",
         }
         if self.settings.mark:
             doc.meta["duplicate_of"] = detail["duplicate_of"]
