@@ -400,3 +400,37 @@ def test_reruns_with_boilerplate_and_copies_are_idempotent(state: str) -> None:
     assert all(footer not in d.paragraphs for d in first)
     for _ in range(2):
         assert snapshot(run(docs, state, boilerplate_min_docs=4)) == snapshot(first)
+
+
+def test_state_commands_through_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cleanup.cli import cli
+
+    state = str(tmp_path / "state.sqlite")
+    a, b, _ = batches(12)
+    run(a, state, run_id="r1")
+    run(b, state, run_id="r2")
+    runner = CliRunner()
+    info = runner.invoke(cli, ["state", "info", state])
+    assert info.exit_code == 0, info.output
+    assert json.loads(info.output)["documents"] == 35
+    export = runner.invoke(cli, ["state", "export", state])
+    assert export.exit_code == 0
+    assert len(export.output.splitlines()) == 35
+    prune = runner.invoke(cli, ["state", "prune", state, "--keep-runs", "1"])
+    assert prune.exit_code == 0
+    assert json.loads(runner.invoke(cli, ["state", "info", state]).output)["documents"] == 5
+    missing = runner.invoke(cli, ["state", "info", str(tmp_path / "none.sqlite")])
+    assert missing.exit_code != 0 and "no state" in missing.output
+
+
+def test_one_explicit_id_twice_in_a_run_keeps_the_later_version(state: str) -> None:
+    rng = random.Random(13)
+    first = Document(id="page", paragraphs=article(rng), explicit_id=True)
+    second = Document(id="page", paragraphs=article(rng), explicit_id=True)
+    assert dropped(run([first, second], state)) == {}
+    (entry,) = _export(state)
+    copy_of_second = Document(id="copy", paragraphs=list(second.paragraphs), explicit_id=True)
+    assert dropped(run([copy_of_second], state)) == {"copy": "page"}
+    assert entry["id"] == "page"

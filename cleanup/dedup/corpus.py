@@ -148,23 +148,34 @@ def _site_hash(site: str) -> int:
 
 
 def _count_distinct(
-    keys: np.ndarray, offsets: np.ndarray, fps: np.ndarray, mask: np.ndarray
+    keys: np.ndarray, offsets: np.ndarray, fps: np.ndarray, mask: np.ndarray, parts: int = 16
 ) -> tuple[np.ndarray, np.ndarray]:
     """Count, per key, the distinct document texts (fingerprints) among masked documents.
 
-    `keys[offsets[i]:offsets[i + 1]]` are the keys of document i.
+    `keys[offsets[i]:offsets[i + 1]]` are the keys of document i. Returns sorted unique keys
+    and their counts. The work goes by key range (`parts` slices of the top bits), so the
+    sorting temporaries hold a slice of the corpus's paragraphs, not all of them at once.
     """
     counts = np.diff(offsets)
     owner = np.repeat(fps, counts)
     chosen = np.repeat(mask, counts) & (keys != 0)
-    allkeys, owner = keys[chosen], owner[chosen]
-    if len(allkeys) == 0:
+    top = (keys >> np.uint64(60)).astype(np.uint8)
+    out_keys: list[np.ndarray] = []
+    out_counts: list[np.ndarray] = []
+    for part in range(parts):
+        sel = chosen & (top == part)
+        k, own = keys[sel], owner[sel]
+        if len(k) == 0:
+            continue
+        with np.errstate(over="ignore"):
+            pair = fmix64(k ^ fmix64(own + np.uint64(0x9E3779B97F4A7C15)))
+        _, first = np.unique(pair, return_index=True)
+        uniq, n = np.unique(k[first], return_counts=True)
+        out_keys.append(uniq)
+        out_counts.append(n.astype(np.int64))
+    if not out_keys:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    with np.errstate(over="ignore"):
-        pair = fmix64(allkeys ^ fmix64(owner + np.uint64(0x9E3779B97F4A7C15)))
-    _, first = np.unique(pair, return_index=True)
-    uniq, counts = np.unique(allkeys[first], return_counts=True)
-    return uniq, counts.astype(np.int64)
+    return np.concatenate(out_keys), np.concatenate(out_counts)
 
 
 class Spool:
@@ -751,4 +762,6 @@ class CorpusDedup:
     def commit(self) -> None:
         """Write what this run staged into the state (called once the output is published)."""
         if self.store is not None:
+            # One id twice in a run (a page scraped twice): the later version is the entry.
+            self.staged.entries = list({e.key: e for e in self.staged.entries}.values())
             self.store.commit(self.staged, self.settings.state_settings())
