@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,24 @@ def test_engine_output_in_a_full_run_is_identical(tmp_path: Path) -> None:
     execute(RunOptions(inputs=[str(src)], output=str(tmp_path / "a.jsonl")), CALLS)
     execute(RunOptions(inputs=[str(src)], output=str(tmp_path / "b.jsonl"), workers=2), CALLS)
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def _generated_corpus(tmp_path: Path, docs: int) -> Path:
+    script = Path(__file__).parent.parent / "scripts" / "gen_corpus.py"
+    out = tmp_path / "corpus"
+    cmd = [sys.executable, str(script), "--docs", str(docs), "--seed", "7", "--out", str(out), "-q"]
+    subprocess.run(cmd, check=True)
+    return out / "corpus.jsonl"
+
+
+def test_ray_engine_full_default_pipeline_is_byte_identical(tmp_path: Path) -> None:
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
+    from cleanup.runner import RunOptions, execute
+
+    src = _generated_corpus(tmp_path, 600)
+    local, ray_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    execute(RunOptions(inputs=[str(src)], output=str(local), workers=1))
+    execute(RunOptions(inputs=[str(src)], output=str(ray_out), workers=2, engine="ray"))
+    assert local.read_bytes() == ray_out.read_bytes()
+    assert len(local.read_bytes().splitlines()) < 600  # the corpus has duplicates to drop
