@@ -11,6 +11,7 @@ import functools
 import importlib
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +63,9 @@ class Context:
     input_roots: list[str] = field(default_factory=list)
     workers: int = 1
     started: float = field(default_factory=time.time)
-    run_id: str = field(default_factory=lambda: f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
+    run_id: str = field(
+        default_factory=lambda: f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    )
     on_publish: list[Callable[[], None]] = field(default_factory=list)
     on_close: list[Callable[[], None]] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)

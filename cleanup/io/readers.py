@@ -184,6 +184,7 @@ class _Reader:
         if not isinstance(text, str):
             problem = "has no" if text is None else "has a non-string"
             raise BadInput(f"{where}: record {problem} text field {self.text_field!r}")
+        record[self.text_field] = None  # the text lives in paragraphs; the writer puts it back
         text, more = clean_bad_chars(text, where)
         edits.extend(more)
         raw_id = record.get(self.id_field)
