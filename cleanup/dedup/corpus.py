@@ -16,7 +16,7 @@ import pickle
 import sys
 import tempfile
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -134,12 +134,39 @@ def stream_batches(docs: Iterable[Document]) -> Iterator[list[Document]]:
         yield batch
 
 
+def paragraphs_job(
+    settings: ParagraphSettings, enabled: bool, batch: list[Document]
+) -> tuple[list[Document], BatchFeatures]:
+    """Dedup paragraphs inside a batch and return it with its features (runs on a worker)."""
+    return batch, dedup_paragraphs_batch(batch, settings, enabled)
+
+
+MapBatches = Callable[..., Iterator[Any]]
+
+
+def featured_batches(
+    docs: Iterable[Document],
+    settings: ParagraphSettings,
+    enabled: bool,
+    map_batches: MapBatches | None = None,
+) -> Iterator[tuple[list[Document], BatchFeatures]]:
+    """Yield (batch, features) in input order: here, or on an engine's workers when given.
+
+    Workers only do per-document work (in-document dedup, tokens); every corpus decision stays
+    in this process, so the result is the same with any number of workers.
+    """
+    if map_batches is None:
+        for batch in stream_batches(docs):
+            yield batch, dedup_paragraphs_batch(batch, settings, enabled)
+    else:
+        yield from map_batches(paragraphs_job, docs, settings, enabled)
+
+
 def dedup_documents_stream(
-    docs: Iterable[Document], settings: ParagraphSettings
+    docs: Iterable[Document], settings: ParagraphSettings, map_batches: MapBatches | None = None
 ) -> Iterator[Document]:
     """Remove duplicate paragraphs inside each document, streaming (scope=document)."""
-    for batch in stream_batches(docs):
-        dedup_paragraphs_batch(batch, settings)
+    for batch, _ in featured_batches(docs, settings, True, map_batches):
         yield from batch
 
 
@@ -255,6 +282,7 @@ class CorpusDedup:
         store: Store | None = None,
         run_id: str = "",
         started: float = 0.0,
+        map_batches: MapBatches | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -264,6 +292,7 @@ class CorpusDedup:
         )
         self.bands, self.rows = settings.bands
         self.staged = Staged(run_id=run_id, started=started)
+        self.map_batches = map_batches
         self._new_docs: list[int] = []
         self.stats: dict[str, int] = {}
         if store is not None:
@@ -353,10 +382,9 @@ class CorpusDedup:
         try:
             corpus = _Corpus()
             count = 0
-            for batch in stream_batches(docs):
-                feats = dedup_paragraphs_batch(
-                    batch, self.settings.paragraphs, self.settings.paragraph_dedup
-                )
+            for batch, feats in featured_batches(
+                docs, self.settings.paragraphs, self.settings.paragraph_dedup, self.map_batches
+            ):
                 for doc in batch:
                     if doc.dropped is None:
                         corpus.ids.append(doc.id)

@@ -50,7 +50,7 @@ def dedup(
         if state:
             raise UsageProblem("dedup: --state needs --scope corpus (a state is a corpus)")
         if paragraph_dedup:
-            yield from dedup_documents_stream(docs, paragraphs)
+            yield from dedup_documents_stream(docs, paragraphs, context.map_batches)
         else:
             yield from docs
         return
@@ -72,7 +72,13 @@ def dedup(
     if store is not None:
         context.on_close.append(store.close)
     try:
-        engine = CorpusDedup(settings, store, run_id=context.run_id, started=context.started)
+        engine = CorpusDedup(
+            settings,
+            store,
+            run_id=context.run_id,
+            started=context.started,
+            map_batches=context.map_batches,
+        )
     except StateError:
         if store is not None:
             store.close()
