@@ -153,3 +153,16 @@ def test_ray_engine_full_default_pipeline_is_byte_identical(tmp_path: Path) -> N
     execute(RunOptions(inputs=[str(src)], output=str(ray_out), workers=2, engine="ray"))
     assert local.read_bytes() == ray_out.read_bytes()
     assert len(local.read_bytes().splitlines()) < 600  # the corpus has duplicates to drop
+
+
+def test_workers_full_default_pipeline_is_byte_identical(tmp_path: Path) -> None:
+    """More than one batch, dedup included: signatures on workers, decisions in one place."""
+    from cleanup.runner import RunOptions, execute
+
+    src = _generated_corpus(tmp_path, 900)
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    audit1, audit2 = tmp_path / "a1.jsonl", tmp_path / "a2.jsonl"
+    execute(RunOptions(inputs=[str(src)], output=str(one), workers=1, audit=str(audit1)))
+    execute(RunOptions(inputs=[str(src)], output=str(two), workers=2, audit=str(audit2)))
+    assert one.read_bytes() == two.read_bytes()
+    assert audit1.read_bytes() == audit2.read_bytes()
