@@ -210,3 +210,29 @@ def test_workers_output_identical_to_one_process(
     )
     assert one.exit_code == 0 and two.exit_code == 0, two.output
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+
+
+def test_audit_names_every_removed_paragraph(
+    runner: CliRunner, fixtures: Path, tmp_path: Path
+) -> None:
+    from cleanup.document import split_paragraphs
+    from cleanup.steps.normalize import fold
+
+    audit = tmp_path / "audit.jsonl"
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["run", str(fixtures), "-o", f"{out}/", "--audit", str(audit)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
+    for name in ("cnn_sessions.txt", "dailymail_sessions.txt"):
+        before = split_paragraphs((fixtures / name).read_text(encoding="utf-8"))[0]
+        after = {fold(p) for p in split_paragraphs((out / name).read_text(encoding="utf-8"))[0]}
+        gone = [p for p in before if fold(p.replace("\u00a0", " ")) not in after]
+        removed = {
+            fold(r["before"])
+            for r in records
+            if r["id"] == name and r["kind"] in ("remove", "move")
+        }
+        assert gone, name
+        for paragraph in gone:
+            assert fold(paragraph) in removed, f"{name}: not in the audit: {paragraph[:60]}"
+        assert all(r["step"] and r["rule"] for r in records)
