@@ -233,6 +233,15 @@ _PREFERRED = ("cp1252", "cp1251", "gb18030", "gbk", "shift_jis", "euc_jp", "euc_
               "cp1250", "cp1256", "iso8859_2", "cp1253", "cp1254", "cp1255", "koi8_r")  # fmt: skip
 
 
+def _encodes(text: str) -> bool:
+    """Tell whether text is valid Unicode for UTF-8 (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _detect(data: bytes) -> charset_normalizer.CharsetMatch | None:
     """Return the likeliest decoding of `data`: detection, with a prior for common encodings."""
     matches = list(charset_normalizer.from_bytes(data))
@@ -259,8 +268,8 @@ def _looks_binary(data: bytes) -> bool:
 
 def clean_bad_chars(text: str, where: str) -> tuple[str, list[Edit]]:
     """Replace stray NULs and lone surrogates with U+FFFD, recording how many there were."""
-    if not _BAD_CHARS.search(text):
-        return text, []
+    if "\x00" not in text and (text.isascii() or _encodes(text)):
+        return text, []  # the common case, checked at C speed
     count = len(_BAD_CHARS.findall(text))
     fixed = _BAD_CHARS.sub("\ufffd", text)
     why = f"{count} stray NUL or lone surrogate character(s) replaced with U+FFFD"
