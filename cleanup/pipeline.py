@@ -52,6 +52,11 @@ class Option:
         return self.name.replace("-", "_")
 
 
+def new_run_id() -> str:
+    """Return a run id that sorts by time and stays unique within one second and process."""
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 @dataclass
 class Context:
     """Carry what a run knows beyond the documents: where inputs live and what to do on success.
@@ -63,9 +68,7 @@ class Context:
     input_roots: list[str] = field(default_factory=list)
     workers: int = 1
     started: float = field(default_factory=time.time)
-    run_id: str = field(
-        default_factory=lambda: f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    )
+    run_id: str = field(default_factory=lambda: new_run_id())
     on_publish: list[Callable[[], None]] = field(default_factory=list)
     on_close: list[Callable[[], None]] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)

@@ -23,9 +23,11 @@ def test_remove_keeps_full_text_in_the_trail() -> None:
     doc.remove([1], "s", "r", "why", {1: {"duplicate_of": 0}})
     assert doc.paragraphs == ["keep"]
     (edit,) = doc.edits
-    assert edit.removed and edit.before.startswith("long removed") and edit.detail == {
-        "duplicate_of": 0
-    }
+    assert (
+        edit.removed
+        and edit.before.startswith("long removed")
+        and edit.detail == {"duplicate_of": 0}
+    )
 
 
 def test_full_audit_detail_keeps_whole_paragraphs() -> None:

@@ -537,9 +537,8 @@ def path_key(path: str) -> str:
     return _EXTENSION.sub("", path, count=1) if path else path
 
 
-def load_audit(path: str) -> dict[str, list[dict[str, Any]]]:
-    """Read an audit JSONL file into records grouped by document id, in file order."""
-    grouped: dict[str, list[dict[str, Any]]] = {}
+def iter_audit(path: str) -> Iterator[dict[str, Any]]:
+    """Yield the edit records of an audit JSONL file, naming file and line on a bad one."""
     try:
         fh = open_text(path)
     except OSError as exc:
@@ -554,7 +553,14 @@ def load_audit(path: str) -> dict[str, list[dict[str, Any]]]:
                 raise BadInput(f"{path}:{lineno}: malformed audit line ({exc.msg})") from None
             if not isinstance(record, dict) or "id" not in record:
                 raise BadInput(f"{path}:{lineno}: audit line is not an edit record with an id")
-            grouped.setdefault(str(record["id"]), []).append(record)
+            yield record
+
+
+def load_audit(path: str) -> dict[str, list[dict[str, Any]]]:
+    """Read an audit JSONL file into records grouped by document id, in file order."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for record in iter_audit(path):
+        grouped.setdefault(str(record["id"]), []).append(record)
     return grouped
 
 

@@ -8,8 +8,7 @@ import textwrap
 from collections import Counter
 from typing import Any
 
-from cleanup.errors import BadInput
-from cleanup.report.diff import open_text
+from cleanup.report.diff import iter_audit
 from cleanup.report.text import describe_detail
 
 _VERBS = {"remove": "removed", "move": "moved", "rewrite": "rewritten", "drop": "dropped"}
@@ -36,25 +35,12 @@ def _records_of(doc_id: str, audit_path: str) -> tuple[list[dict[str, Any]], set
     """Read the audit, keeping the records of `doc_id` and the set of ids it mentions."""
     records: list[dict[str, Any]] = []
     ids: set[str] = set()
-    try:
-        fh = open_text(audit_path)
-    except OSError as exc:
-        raise BadInput(f"{audit_path}: cannot read the audit: {exc.strerror or exc}") from None
-    with fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"{audit_path}:{lineno}: malformed audit line ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise BadInput(f"{audit_path}:{lineno}: audit line is not an edit record")
-            rid = str(record.get("id", ""))
-            if rid == doc_id:
-                records.append(record)
-            else:
-                ids.add(rid)
+    for record in iter_audit(audit_path):
+        rid = str(record["id"])
+        if rid == doc_id:
+            records.append(record)
+        else:
+            ids.add(rid)
     return records, ids
 
 
