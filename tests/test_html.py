@@ -464,3 +464,18 @@ def test_benchmark_is_stored_offline() -> None:
     truth = json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))
     assert len(pages) == len(truth) == 181
     assert "MIT License" in (bench / "LICENSE").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>Hello <b>world</b>, this is short.</p>",
+        "<html><body><p>Hello <b>world</b>, this is short.</p><p>Second one.</p></body></html>",
+        "<div>Menu</div><p>Hello <b>world</b>, this is short.</p>",
+    ],
+)
+def test_inline_tags_never_split_a_paragraph_on_short_pages(markup: str) -> None:
+    """trafilatura's baseline fallback breaks lines at inline tags; we must not."""
+    doc = Document(id="a", paragraphs=[markup], raw=markup, format="html")
+    (out,) = strip_html([doc])
+    assert "Hello world, this is short." in out.paragraphs

@@ -87,16 +87,25 @@ def _main(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool
     # Our container's blocks replace trafilatura's when it found nothing, when its choice
     # leaked out of the article, or when it gave one block for the whole page (its baseline
     # fallback puts all text in one <p>): there our blocks keep the paragraphs apart.
+    # Its baseline fallback (short pages) returns one <p> whose lines break at inline tags too
+    # ("Hello\nworld\n, ..." for "Hello <b>world</b>, ..."): only our blocks cut it right.
+    baseline = extracted is not None and len(extracted) == 1 and "\n" in "".join(
+        extracted.itertext()
+    )
+    if baseline and container is None:  # too little text for a container: the whole page
+        container = body if body is not None else tree
     leaked = container is not None and len(chosen) > 1 and _leaked(chosen, container)
-    if container is not None and (leaked or len(chosen) <= 1):
+    if container is not None and (leaked or baseline or len(chosen) <= 1):
         own, own_removed = refine(
             page_blocks(tree, False, root=container), titles, captions, author
         )
         if leaked:
             own = _within_span(own, chosen)
+        elif baseline:  # trafilatura chose nothing finer than the page: take the container's
+            pass
         elif chosen:  # one block: only re-cut its own text into paragraphs
             own = _shared_with(own, chosen)
-        if own and (leaked or len(own) > len(chosen)):
+        if own and (leaked or baseline or len(own) > len(chosen)):
             chosen, removed, method = own, own_removed, "main:density"
     if not chosen:
         return None
