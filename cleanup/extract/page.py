@@ -89,8 +89,8 @@ def _main(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool
     # fallback puts all text in one <p>): there our blocks keep the paragraphs apart.
     # Its baseline fallback (short pages) returns one <p> whose lines break at inline tags too
     # ("Hello\nworld\n, ..." for "Hello <b>world</b>, ..."): only our blocks cut it right.
-    baseline = extracted is not None and len(extracted) == 1 and "\n" in "".join(
-        extracted.itertext()
+    baseline = (
+        extracted is not None and len(extracted) == 1 and "\n" in "".join(extracted.itertext())
     )
     if baseline and container is None:  # too little text for a container: the whole page
         container = body if body is not None else tree
