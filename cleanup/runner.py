@@ -78,6 +78,7 @@ class _Sinks:
     def __init__(self, options: RunOptions) -> None:
         self.audit = AtomicFile(options.audit) if options.audit else None
         self.rejects = AtomicFile(options.rejects) if options.rejects else None
+        self.text_field = options.text_field
         self.report: Any = None
         if options.report:
             from cleanup.report.html import HtmlReport
@@ -92,7 +93,7 @@ class _Sinks:
             for record in records:
                 self.audit.write(dumps(record) + "\n")
         if self.rejects and doc.dropped is not None:
-            self.rejects.write(dumps(reject_record(doc)) + "\n")
+            self.rejects.write(dumps(reject_record(doc, self.text_field)) + "\n")
         if self.report is not None:
             after = None if doc.dropped is not None else list(doc.paragraphs)
             dropped = records[-1] if doc.dropped is not None else None
@@ -118,7 +119,7 @@ def audit_record(doc: Document, edit: dict[str, Any]) -> dict[str, Any]:
     return {"id": doc.id, "source": doc.source, **edit}
 
 
-def reject_record(doc: Document) -> dict[str, Any]:
+def reject_record(doc: Document, text_field: str = "text") -> dict[str, Any]:
     """Return the rejects line of a dropped document: its reason and its text at that point."""
     assert doc.dropped is not None
     return {
@@ -129,7 +130,7 @@ def reject_record(doc: Document) -> dict[str, Any]:
         "why": doc.dropped.why,
         "detail": doc.dropped.detail or {},
         "text": doc.text,
-        "fields": {k: v for k, v in doc.fields.items()} if doc.fields else {},
+        "fields": {k: v for k, v in doc.fields.items() if k != text_field},
     }
 
 
