@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -236,3 +237,17 @@ def test_audit_names_every_removed_paragraph(
         for paragraph in gone:
             assert fold(paragraph) in removed, f"{name}: not in the audit: {paragraph[:60]}"
         assert all(r["step"] and r["rule"] for r in records)
+
+
+def test_run_report_is_one_self_contained_page(
+    runner: CliRunner, fixtures: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.html"
+    result = runner.invoke(
+        cli, ["run", str(fixtures), "-o", f"{tmp_path / 'out'}/", "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "en-story-highlights" in page and "en-video-prompt" in page
+    assert not re.search(r"""(src|href)=["']?https?://""", page), "report loads something remote"
