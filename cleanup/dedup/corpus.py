@@ -18,6 +18,7 @@ import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import IO, Any
 
 import numpy as np
@@ -134,11 +135,49 @@ def stream_batches(docs: Iterable[Document]) -> Iterator[list[Document]]:
         yield batch
 
 
+# What a worker needs to sign documents: permutations, seed, words per shingle.
+Signer = tuple[int, int, int]
+DocArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@lru_cache(maxsize=4)
+def _hasher(num_perm: int, seed: int, shingle_size: int) -> MinHasher:
+    """Return a MinHasher, built once per process (permutations cost a little to make)."""
+    return MinHasher(num_perm, seed, shingle_size)
+
+
+def doc_arrays(docs: list[Document], feats: BatchFeatures, signer: Signer) -> DocArrays:
+    """Return the live documents' MinHash signatures, fingerprints and token counts.
+
+    Reuses the paragraph token hashes of in-document dedup: a document's tokens are its
+    kept paragraphs' tokens in order, so no text is tokenized twice.
+    """
+    live = np.array([d.dropped is None for d in docs], dtype=bool)
+    n_par = np.diff(np.array(feats.first_paragraph))
+    para_live = np.repeat(live, n_par) & feats.kept
+    tok_counts = np.diff(feats.offsets)
+    tokens = feats.tokens[np.repeat(para_live, tok_counts)]
+    kept_counts = np.where(para_live, tok_counts, 0)
+    per_doc = np.add.reduceat(np.append(kept_counts, 0), np.array(feats.first_paragraph[:-1]))
+    per_doc = np.where(n_par > 0, per_doc, 0)[live]
+    offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+    num_perm, seed, shingle_size = signer
+    sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
+    sigs = _hasher(num_perm, seed, shingle_size).from_hashes(sh, sh_off)
+    return sigs, fingerprints(tokens, offsets), per_doc.astype(np.int64)
+
+
+Featured = tuple[list[Document], BatchFeatures, DocArrays | None]
+
+
 def paragraphs_job(
-    settings: ParagraphSettings, enabled: bool, batch: list[Document]
-) -> tuple[list[Document], BatchFeatures]:
-    """Dedup paragraphs inside a batch and return it with its features (runs on a worker)."""
-    return batch, dedup_paragraphs_batch(batch, settings, enabled)
+    settings: ParagraphSettings, enabled: bool, signer: Signer | None, batch: list[Document]
+) -> Featured:
+    """Dedup paragraphs inside a batch; return it with its features and, when asked, the
+    live documents' signatures (runs on a worker)."""
+    feats = dedup_paragraphs_batch(batch, settings, enabled)
+    sign = signer is not None and any(d.dropped is None for d in batch)
+    return batch, feats, doc_arrays(batch, feats, signer) if sign else None
 
 
 MapBatches = Callable[..., Iterator[Any]]
@@ -149,24 +188,25 @@ def featured_batches(
     settings: ParagraphSettings,
     enabled: bool,
     map_batches: MapBatches | None = None,
-) -> Iterator[tuple[list[Document], BatchFeatures]]:
-    """Yield (batch, features) in input order: here, or on an engine's workers when given.
+    signer: Signer | None = None,
+) -> Iterator[Featured]:
+    """Yield (batch, features, signatures) in input order: here, or on an engine's workers.
 
-    Workers only do per-document work (in-document dedup, tokens); every corpus decision stays
-    in this process, so the result is the same with any number of workers.
+    Workers only do per-document work (in-document dedup, tokens, signatures); every corpus
+    decision stays in this process, so the result is the same with any number of workers.
     """
     if map_batches is None:
         for batch in stream_batches(docs):
-            yield batch, dedup_paragraphs_batch(batch, settings, enabled)
+            yield paragraphs_job(settings, enabled, signer, batch)
     else:
-        yield from map_batches(paragraphs_job, docs, settings, enabled)
+        yield from map_batches(paragraphs_job, docs, settings, enabled, signer)
 
 
 def dedup_documents_stream(
     docs: Iterable[Document], settings: ParagraphSettings, map_batches: MapBatches | None = None
 ) -> Iterator[Document]:
     """Remove duplicate paragraphs inside each document, streaming (scope=document)."""
-    for batch, _ in featured_batches(docs, settings, True, map_batches):
+    for batch, _, _ in featured_batches(docs, settings, True, map_batches):
         yield from batch
 
 
@@ -299,25 +339,16 @@ class CorpusDedup:
             store.check_settings(settings.state_settings())
 
     # Pass 1 ------------------------------------------------------------------------
-    def _doc_features(self, docs: list[Document], feats: BatchFeatures, corpus: _Corpus) -> None:
-        """Record signatures, fingerprints, lengths and paragraph keys of the live documents.
-
-        Reuses the paragraph token hashes of in-document dedup: a document's tokens are its
-        kept paragraphs' tokens in order, so no text is tokenized twice.
-        """
+    def _doc_features(
+        self, docs: list[Document], feats: BatchFeatures, corpus: _Corpus, arrays: DocArrays
+    ) -> None:
+        """Record signatures, fingerprints, lengths and paragraph keys of the live documents."""
         live = np.array([d.dropped is None for d in docs], dtype=bool)
         n_par = np.diff(np.array(feats.first_paragraph))
-        para_live = np.repeat(live, n_par) & feats.kept
-        tok_counts = np.diff(feats.offsets)
-        tokens = feats.tokens[np.repeat(para_live, tok_counts)]
-        kept_counts = np.where(para_live, tok_counts, 0)
-        per_doc = np.add.reduceat(np.append(kept_counts, 0), np.array(feats.first_paragraph[:-1]))
-        per_doc = np.where(n_par > 0, per_doc, 0)[live]
-        offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
-        sh, sh_off = shingle_hashes(tokens, offsets, self.settings.doc_shingle_size)
-        corpus.sigs.append(self.hasher.from_hashes(sh, sh_off))
-        corpus.fps.append(fingerprints(tokens, offsets))
-        corpus.lengths.append(per_doc.astype(np.int64))
+        sigs, fps, lengths = arrays
+        corpus.sigs.append(sigs)
+        corpus.fps.append(fps)
+        corpus.lengths.append(lengths)
         sites = [  # interned: a million documents share a few hundred site names
             sys.intern(site_of(d, self.settings.site_field)) if live[k] else ""
             for k, d in enumerate(docs)
@@ -382,8 +413,13 @@ class CorpusDedup:
         try:
             corpus = _Corpus()
             count = 0
-            for batch, feats in featured_batches(
-                docs, self.settings.paragraphs, self.settings.paragraph_dedup, self.map_batches
+            signer = (self.settings.num_perm, self.settings.seed, self.settings.doc_shingle_size)
+            for batch, feats, arrays in featured_batches(
+                docs,
+                self.settings.paragraphs,
+                self.settings.paragraph_dedup,
+                self.map_batches,
+                signer,
             ):
                 for doc in batch:
                     if doc.dropped is None:
@@ -392,8 +428,8 @@ class CorpusDedup:
                         corpus.spool_index.append(count)
                     spool.write(doc)
                     count += 1
-                if any(d.dropped is None for d in batch):
-                    self._doc_features(batch, feats, corpus)
+                if arrays is not None:
+                    self._doc_features(batch, feats, corpus, arrays)
             yield from self._decide_and_emit(spool, corpus)
         finally:
             spool.close()
