@@ -98,7 +98,8 @@ def features_batch(
     sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
     # Unique shingles per paragraph, for the whole batch at once: sort by (paragraph, hash).
     para_of = np.repeat(np.arange(len(flat), dtype=np.uint64), np.diff(sh_off))
-    combined = np.sort((para_of << np.uint64(32)) | sh.astype(np.uint64))
+    # Stable: values sorted in runs by paragraph sort ~3x faster than with quicksort.
+    combined = np.sort((para_of << np.uint64(32)) | sh.astype(np.uint64), kind="stable")
     fresh = np.ones(len(combined), dtype=bool)
     fresh[1:] = combined[1:] != combined[:-1]
     combined = combined[fresh]
