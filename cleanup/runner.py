@@ -85,6 +85,11 @@ class _Sinks:
 
             self.report = HtmlReport(options.report)
 
+    @property
+    def wanted(self) -> bool:
+        """Tell whether any side output is open: without one, add() would build and drop records."""
+        return bool(self.audit or self.rejects) or self.report is not None
+
     def add(self, doc: Document, before: list[str] | None) -> None:
         records = [audit_record(doc, e.to_dict()) for e in doc.edits]
         if doc.dropped is not None:
@@ -220,7 +225,7 @@ def _read(
         on_bad=bad,
     ):
         summary.documents_in += 1
-        summary.bytes_in += len((doc.raw or doc.text).encode("utf-8", "replace"))
+        summary.bytes_in += utf8_size(doc.raw or doc.text)
         doc.audit_full = full
         if keep_before:
             doc.meta[_BEFORE] = list(doc.paragraphs) if doc.format != "html" else None
@@ -243,9 +248,19 @@ def _finish(
         summary.dropped_by_rule[rule] = summary.dropped_by_rule.get(rule, 0) + 1
     else:
         summary.documents_out += 1
-        summary.bytes_out += len(doc.text.encode("utf-8", "replace"))
+        summary.bytes_out += utf8_size(doc.text)
         writer.write(doc)
-    sinks.add(doc, before)
+    if sinks.wanted:
+        sinks.add(doc, before)
+
+
+def utf8_size(text: str) -> int:
+    """Return the UTF-8 size of `text` in bytes (lone surrogates count as the '?' they become).
+
+    ASCII text, most of a typical corpus, is one byte a character, and CPython knows a
+    string is ASCII without scanning it: encoding it just to count would copy it for nothing.
+    """
+    return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
 
 
 def _write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -> None:

@@ -364,3 +364,22 @@ def test_never_raises_on_arbitrary_text(text: str) -> None:
     doc = Document.from_text("t", text)
     [out] = list(strip_artifacts([doc]))
     assert len(out.paragraphs) <= len(Document.from_text("t", text).paragraphs)
+
+
+def test_word_gate_drops_only_words_whose_rules_are_too_short() -> None:
+    """Printable ASCII folds to at least its length minus the two end spaces: a word whose
+    rules all match fewer characters is not looked for, and any other word still is."""
+    from cleanup.steps.artifacts import compile_rules
+
+    rs = compile_rules(tuple(builtin_rules(known_ids=(REPEATED,))))
+    for word, ns in rs.words:
+        if not (word.isascii() and word.isprintable()):
+            continue
+        reach = max(rs.rules[n].max_chars for n in ns)
+        for size in (reach, reach + 2, reach + 3, reach + 40):
+            text = word + " " + "a" * (size - len(word) - 1)
+            found = set(rs.candidates(text))
+            if size - 2 <= reach:
+                assert set(ns) <= found, (word, size)
+            else:
+                assert not set(ns) & found - set(rs.always), (word, size)

@@ -126,3 +126,10 @@ def test_killed_run_leaves_no_partial_output(tmp_path: Path) -> None:
     execute(RunOptions(inputs=[str(src)], output=str(out) + "/"), calls=[])
     assert len(list((out / "in").iterdir())) == 200
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out"]
+
+
+@pytest.mark.parametrize("text", ["", "plain ascii", "café ☕ 😀", "lone \ud800 surrogate"])
+def test_utf8_size_counts_bytes_as_written(text: str) -> None:
+    from cleanup.runner import utf8_size
+
+    assert utf8_size(text) == len(text.encode("utf-8", "replace"))

@@ -185,8 +185,9 @@ class _Reader:
             problem = "has no" if text is None else "has a non-string"
             raise BadInput(f"{where}: record {problem} text field {self.text_field!r}")
         record[self.text_field] = None  # the text lives in paragraphs; the writer puts it back
-        text, more = clean_bad_chars(text, where)
-        edits.extend(more)
+        if "\\u" in text_line:  # only a \u escape can put a NUL or lone surrogate in a value
+            text, more = clean_bad_chars(text, where)
+            edits.extend(more)
         raw_id = record.get(self.id_field)
         explicit = raw_id is not None and raw_id != ""
         prefix = self.id_prefix if not explicit else ""
@@ -213,9 +214,12 @@ def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
         data = data[3:]
     if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return clean_bad_chars(data.decode("utf-8"), where)
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             pass
+        else:
+            # Strict UTF-8 decoding never yields a lone surrogate, so only NULs need a look.
+            return (text, []) if "\x00" not in text else clean_bad_chars(text, where)
     if _looks_binary(data):
         raise BadInput(f"{where}: binary data, not text")
     best = _detect(data)

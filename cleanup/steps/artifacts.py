@@ -7,6 +7,7 @@ folded form (`fold`: case, spaces, quotes and dashes), because this step runs be
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -45,7 +46,6 @@ _OTHER_MARKS = (
     "\u2010-\u2012\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"  # dashes
 )
 _NOT_PLAIN = re.compile(_RISKY.pattern[:-1] + _OTHER_MARKS + "]")
-_ASCII_ODD = re.compile(r"[\x00-\x1f\x7f]|  ")  # controls, tabs, line breaks, double spaces
 _HEAD = 48  # characters of a paragraph's start that rule openings are looked up in
 _END_OF_OPENING = ""  # key of a trie node's rule list (every other key is one character)
 _SPACING = re.compile(r"\s\s|[^\S ]")  # whitespace that fold would collapse or make a space
@@ -113,6 +113,9 @@ class RuleSet:
     trie: dict[str, Any] = field(default_factory=dict)
     words: tuple[tuple[str, tuple[int, ...]], ...] = ()
     word_list: tuple[str, ...] = ()
+    word_rules: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    word_limits: tuple[int, ...] = ()  # ascending: the distinct longest matches of word rules
+    word_tiers: tuple[tuple[str, ...], ...] = ()  # per limit: the words whose rules reach it
     always: tuple[int, ...] = ()
     everything: tuple[int, ...] = ()
     raw_limit: int = 0
@@ -141,6 +144,12 @@ class RuleSet:
                 always.append(n)
         rs.words = tuple((w, tuple(sorted(v))) for w, v in sorted(words.items()))
         rs.word_list = tuple(w for w, _ in rs.words)
+        rs.word_rules = dict(rs.words)
+        reach = {w: max(rules[n].max_chars for n in ns) for w, ns in rs.words}
+        rs.word_limits = tuple(sorted(set(reach.values())))
+        rs.word_tiers = tuple(
+            tuple(w for w in rs.word_list if reach[w] >= limit) for limit in rs.word_limits
+        )
         rs.always = tuple(always)
         rs.everything = tuple(range(len(rules)))
         rs.has_block = any(rule.block for rule in rules)
@@ -171,16 +180,30 @@ class RuleSet:
             if hit:
                 found.extend(hit)
         if self.words:
-            if _RISKY.search(text):
+            plain = text.isascii() and text.isprintable()  # then no _RISKY character either
+            if not plain and _RISKY.search(text):
                 return self.everything
+            words = self._words_for(len(text) - 2) if plain and "  " not in text else self.word_list
             low = text.lower()
-            if any(map(low.__contains__, self.word_list)):  # rare: then find which
-                for word, ns in self.words:
+            if any(map(low.__contains__, words)):  # rare: then find which
+                for word in words:
                     if word in low:
-                        found.extend(ns)
+                        found.extend(self.word_rules[word])
         if len(found) > 1:
             return tuple(sorted(set(found)))
         return tuple(found)
+
+    def _words_for(self, floor: int) -> tuple[str, ...]:
+        """Return the words whose rules can match a paragraph that folds to `floor`+ characters.
+
+        Long body paragraphs are the bulk of the text and often hold a common word ("press",
+        "/"); skipping the words whose rules are all shorter saves scanning for them and then
+        folding the paragraph only to find it too long. The caller passes a floor only for
+        printable ASCII without a double space: fold just lowercases it and trims at most a
+        space at each end.
+        """
+        tier = bisect.bisect_left(self.word_limits, floor)
+        return self.word_tiers[tier] if tier < len(self.word_tiers) else ()
 
     def matching(self, text: str) -> tuple[Rule, ...]:
         """Return every rule whose regex fully matches folded `text`, in priority order."""
@@ -204,7 +227,7 @@ def _head(text: str) -> str | None:
     """
     head = text[:_HEAD].lower()
     if head.isascii():
-        if _ASCII_ODD.search(head):
+        if not head.isprintable() or "  " in head:  # controls, tabs, line breaks, double spaces
             if _RISKY.search(head):
                 return None
             head = " ".join(head.split())
@@ -265,7 +288,8 @@ class _Scan:
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
         self._same: dict[tuple[int, int], bool] = {}
-        self._ends: dict[int, tuple[str, str]] = {}
+        self._starts: dict[int, str] = {}
+        self._ends: dict[int, str] = {}
         self._head_matches: dict[int, tuple[Rule, ...]] = {}
 
     def rule_at(self, i: int, pos: int, count: int) -> Rule | None:
@@ -330,17 +354,29 @@ class _Scan:
         known = self._same.get((a, b))
         if known is None:
             known = self._same[a, b] = (
-                self.ends(a) == self.ends(b) and self.key(a) == self.key(b) and " " in self.key(a)
+                self.start(a) == self.start(b)
+                and self.end(a) == self.end(b)
+                and self.key(a) == self.key(b)
+                and " " in self.key(a)
             )
         return known
 
-    def ends(self, i: int) -> tuple[str, str]:
-        """Return the outer letters and digits of both ends of paragraph i (cached)."""
+    def start(self, i: int) -> str:
+        """Return the first letters and digits of paragraph i (cached).
+
+        Kept apart from end(): neighbours mostly differ at the start already, so the end of
+        most paragraphs is never needed.
+        """
+        value = self._starts.get(i)
+        if value is None:
+            value = self._starts[i] = _skeleton(self.paras[i][:_END])[:_END_KEEP]
+        return value
+
+    def end(self, i: int) -> str:
+        """Return the last letters and digits of paragraph i (cached)."""
         value = self._ends.get(i)
         if value is None:
-            text = self.paras[i]
-            value = (_skeleton(text[:_END])[:_END_KEEP], _skeleton(text[-_END:])[-_END_KEEP:])
-            self._ends[i] = value
+            value = self._ends[i] = _skeleton(self.paras[i][-_END:])[-_END_KEEP:]
         return value
 
     def key(self, i: int) -> str:

@@ -114,9 +114,6 @@ _typography = _Replacer(_TYPOGRAPHY)
 _fold = _Replacer(_FOLD)
 _invisible = re.compile("[" + re.escape(_INVISIBLE + _CONTROLS) + "]")
 
-# A pure-ASCII paragraph needs work only if it has one of these, a double space or an
-# untrimmed end.
-_ASCII_WORK = re.compile(r"[\x00-\x1f\x7f]")
 _ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _SPACE_RUN = re.compile(r" {2,}")
 _LINE_SPACES = re.compile(r" *\n[ \n]*")
@@ -135,7 +132,7 @@ def fold(s: str) -> str:
     spacing or case compare equal.
     """
     if s.isascii():
-        if _ASCII_CONTROLS.search(s):
+        if not s.isprintable() and _ASCII_CONTROLS.search(s):  # isprintable: no regex scan
             s = _fold(s)
         return " ".join(s.lower().split())
     s = unicodedata.normalize("NFKC", _fold(s)).casefold()
@@ -166,13 +163,9 @@ def _normalize(
     that is not NFC), and typography is folded after it (NFKC can make dashes). Each stage
     first asks a precompiled regex or `in` whether it has work, so most stages cost one scan.
     """
-    if (
-        s.isascii()
-        and not _ASCII_WORK.search(s)
-        and "  " not in s
-        and s[:1] != " "
-        and s[-1:] != " "
-    ):
+    # Pure ASCII needs work only for a control character (ASCII's only unprintable ones,
+    # found by isprintable without the regex engine), a double space or an untrimmed end.
+    if s.isascii() and s.isprintable() and "  " not in s and s[:1] != " " and s[-1:] != " ":
         return s, []
     original = s
     kinds: set[str] = set()
