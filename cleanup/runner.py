@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -273,8 +272,3 @@ def _write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -
     out = AtomicFile(options.stats)
     out.write(json.dumps(payload, indent=2, default=list) + "\n")
     out.commit()
-
-
-def count_rules(docs: Iterable[Document]) -> Counter[str]:
-    """Count edits per rule over documents (used by tests and the verbose summary)."""
-    return Counter(e.rule for d in docs for e in d.edits)

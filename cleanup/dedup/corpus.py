@@ -19,7 +19,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 import numpy as np
 import xxhash
@@ -48,6 +48,7 @@ BATCH_DOCS = 512
 NEAR_PARAGRAPH_LIMIT = 2_000_000
 BATCH_BYTES = 1 << 20
 TOKENIZER_VERSION = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -245,49 +246,23 @@ def _count_distinct(
     return np.concatenate(out_keys), np.concatenate(out_counts)
 
 
-class Spool:
-    """Keep documents in a temporary file between passes (pickled, read back in order)."""
+class Spool(Generic[T]):
+    """Keep items in a temporary file between passes (pickled, read back in order).
 
-    def __init__(self) -> None:
-        self.fh: IO[bytes] = tempfile.TemporaryFile(prefix="cleanup-dedup-")  # noqa: SIM115
-
-    def write(self, doc: Document) -> None:
-        """Append one document."""
-        pickle.dump(doc, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def read(self) -> Iterator[Document]:
-        """Yield every document written, in order (each pass rereads the file)."""
-        self.fh.flush()
-        self.fh.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.fh)
-            except EOFError:
-                return
-
-    def close(self) -> None:
-        """Delete the spool file."""
-        self.fh.close()
-
-
-class TokenSpool:
-    """Keep the token hashes of live documents' paragraphs in a temporary file, batch by batch.
-
-    Re-signing the documents that lose boilerplate needs their tokens again. Reading them
-    back costs a fraction of unpickling and re-tokenizing the texts (which took a quarter
-    of the step's time on news text), for ~8 bytes of disk per token; memory still holds
-    no tokens between passes.
+    The dedup step spools documents, and the token hashes of live documents' paragraphs
+    (re-signing documents that lose boilerplate reads those back instead of unpickling and
+    re-tokenizing texts, for ~8 bytes of disk per token); memory holds neither between passes.
     """
 
-    def __init__(self) -> None:
-        self.fh: IO[bytes] = tempfile.TemporaryFile(prefix="cleanup-dedup-tokens-")  # noqa: SIM115
+    def __init__(self, prefix: str = "cleanup-dedup-") -> None:
+        self.fh: IO[bytes] = tempfile.TemporaryFile(prefix=prefix)  # noqa: SIM115
 
-    def write(self, counts: np.ndarray, tokens: np.ndarray) -> None:
-        """Append one batch: tokens per paragraph, and the paragraphs' tokens in order."""
-        pickle.dump((counts, tokens), self.fh, protocol=pickle.HIGHEST_PROTOCOL)
+    def write(self, item: T) -> None:
+        """Append one item."""
+        pickle.dump(item, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def read(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield every batch written, in order (counts, tokens)."""
+    def read(self) -> Iterator[T]:
+        """Yield every item written, in order (each pass rereads the file)."""
         self.fh.flush()
         self.fh.seek(0)
         while True:
@@ -299,6 +274,10 @@ class TokenSpool:
     def close(self) -> None:
         """Delete the spool file."""
         self.fh.close()
+
+
+# One batch of token hashes: tokens per paragraph, and the paragraphs' tokens in order.
+TokenBatch = tuple[np.ndarray, np.ndarray]
 
 
 def joins_tokens(sep: str) -> bool:
@@ -339,7 +318,7 @@ class _Corpus:
     spool_index: array = field(default_factory=lambda: array("q"))
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
     # when every live document's separator keeps its paragraphs' tokens apart.
-    tokens: TokenSpool | None = None
+    tokens: Spool[TokenBatch] | None = None
     tokens_usable: bool = True
 
     def boiler_table(self) -> tuple[np.ndarray, np.ndarray]:
@@ -411,7 +390,7 @@ class CorpusDedup:
         if corpus.tokens is not None:
             tok_counts = np.diff(feats.offsets)
             corpus.tokens.write(
-                tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)]
+                (tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)])
             )
         kept_per_doc = np.add.reduceat(
             np.append(para_live, False).astype(np.int64), np.array(feats.first_paragraph[:-1])
@@ -459,8 +438,8 @@ class CorpusDedup:
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         """Dedup the stream and yield every document (dropped ones with `dropped` set)."""
-        spool = Spool()
-        corpus = _Corpus(tokens=TokenSpool())
+        spool: Spool[Document] = Spool()
+        corpus = _Corpus(tokens=Spool[TokenBatch]("cleanup-dedup-tokens-"))
         try:
             count = 0
             signer = (self.settings.num_perm, self.settings.seed, self.settings.doc_shingle_size)
@@ -488,7 +467,7 @@ class CorpusDedup:
                 corpus.tokens.close()
 
     # Decisions ---------------------------------------------------------------------
-    def _decide_and_emit(self, spool: Spool, corpus: _Corpus) -> Iterator[Document]:
+    def _decide_and_emit(self, spool: Spool[Document], corpus: _Corpus) -> Iterator[Document]:
         n = len(corpus.ids)
         num_perm = self.settings.num_perm
         sigs = np.concatenate(corpus.sigs) if corpus.sigs else np.zeros((0, num_perm), np.uint32)
@@ -577,7 +556,7 @@ class CorpusDedup:
 
     def _resign(
         self,
-        spool: Spool,
+        spool: Spool[Document],
         corpus: _Corpus,
         boiler: set[int],
         sigs: np.ndarray,
@@ -603,7 +582,7 @@ class CorpusDedup:
 
     def _resign_from_tokens(
         self,
-        tokens_spool: TokenSpool,
+        tokens_spool: Spool[TokenBatch],
         hit: np.ndarray,
         doc_of: np.ndarray,
         affected: np.ndarray,
@@ -632,7 +611,7 @@ class CorpusDedup:
 
     def _resign_from_texts(
         self,
-        spool: Spool,
+        spool: Spool[Document],
         corpus: _Corpus,
         boiler: set[int],
         affected: np.ndarray,

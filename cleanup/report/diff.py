@@ -182,8 +182,9 @@ def _bump(counts: dict[str, int], rules: Iterable[str]) -> None:
 # --- paragraph and word diffs ------------------------------------------------------------
 
 
-def fold(text: str) -> str:
-    """Return the comparison key of a paragraph: its lower-cased words only.
+def paragraph_key(text: str) -> str:
+    """Return the comparison key of a paragraph: its lower-cased words only (not
+    normalize.fold, which keeps punctuation for rules).
 
     Why: a paragraph whose quotes, spaces or mojibake were fixed is still the same
     paragraph, and should pair with its old self as a change.
@@ -268,7 +269,7 @@ def _shared(a: str, b: str) -> int:
 
 def paragraph_diff(before: list[str], after: list[str]) -> list[Op]:
     """Align two paragraph lists into ops: unchanged, removed, added and changed paragraphs."""
-    fa, fb = [fold(p) for p in before], [fold(p) for p in after]
+    fa, fb = [paragraph_key(p) for p in before], [paragraph_key(p) for p in after]
     ops: list[Op] = []
     i = j = 0
     for mi, mj in [*align(fa, fb), (len(fa), len(fb))]:
@@ -473,7 +474,7 @@ def attach_reasons(d: DocDiff) -> None:
     for i, r in enumerate(d.reasons):
         if r.get("kind") in _REMOVING and r.get("before"):
             by_text.setdefault(r["before"], []).append(i)
-            by_fold.setdefault(fold(r["before"]), []).append(i)
+            by_fold.setdefault(paragraph_key(r["before"]), []).append(i)
         else:
             rewrites.append(i)
     used: set[int] = set()
@@ -490,7 +491,7 @@ def attach_reasons(d: DocDiff) -> None:
         if op.kind == "-" and op.before is not None:
             i = take(by_text.get(op.before))
             if i is None:
-                i = take(by_fold.get(fold(op.before)))
+                i = take(by_fold.get(paragraph_key(op.before)))
             if i is not None:
                 op.reasons.append(i)
     changed = [(j, op) for j, op in _after_positions(d.ops) if op.kind == "~"]
