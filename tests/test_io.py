@@ -251,3 +251,15 @@ def test_stale_temporary_of_a_killed_run_is_removed(tmp_path: Path) -> None:
     writer = open_output(str(tmp_path / "out") + "/")
     assert not stale.exists()
     writer.abort()
+
+
+def test_output_moved_aside_by_a_killed_replace_is_put_back(tmp_path: Path) -> None:
+    """Killed between the two renames of --force: the old folder returns, nothing is lost."""
+    old = tmp_path / ".out.cleanup-old-999999999"
+    old.mkdir()
+    (old / "a.txt").write_text("published")
+    (tmp_path / ".out.cleanup-tmp-999999999").mkdir()
+    writer = open_output(str(tmp_path / "out") + "/", force=True)
+    writer.abort()
+    assert (tmp_path / "out" / "a.txt").read_text() == "published"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

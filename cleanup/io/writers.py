@@ -57,8 +57,8 @@ def open_output(
         )
     final = os.path.abspath(output.rstrip("/" + os.sep) or output)
     check_not_input(final, inputs)
+    remove_stale_temporaries(final)  # first: it may put back an output a killed run moved aside
     check_overwrite(final, output, force, is_dir)
-    remove_stale_temporaries(final)
     if is_dir:
         return FolderWriter(final)
     return JsonlWriter(final, text_field, id_field)
@@ -92,14 +92,22 @@ def check_overwrite(final: str, shown: str, force: bool, is_dir: bool) -> None:
 
 
 def remove_stale_temporaries(final: str) -> None:
-    """Remove temporaries of `final` left by earlier runs whose process is gone."""
+    """Remove temporaries of `final` left by earlier runs whose process is gone.
+
+    A run killed between moving the old output aside and renaming the new one into place
+    leaves no output under the final name: the old one is put back rather than removed.
+    """
     folder, name = os.path.split(final)
     with contextlib.suppress(OSError):
         for entry in os.listdir(folder or "."):
             for mark in (_TMP_MARK, _OLD_MARK):
                 prefix = f".{name}{mark}"
                 if entry.startswith(prefix) and not _alive(entry[len(prefix) :]):
-                    _remove(os.path.join(folder, entry))
+                    path = os.path.join(folder, entry)
+                    if mark == _OLD_MARK and not os.path.exists(final):
+                        os.rename(path, final)
+                    else:
+                        _remove(path)
 
 
 def _alive(pid_text: str) -> bool:
