@@ -78,6 +78,7 @@ class Document:
     dropped: Edit | None = None
     explicit_id: bool = False
     audit_full: bool = False
+    bytes_in: int = 0  # UTF-8 size of the text as read (set by the runner, for its summary)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as a plain tuple (documents cross to workers and through the dedup spool)."""

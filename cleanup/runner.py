@@ -15,9 +15,10 @@ from typing import Any
 
 from cleanup import __version__
 from cleanup.document import Document
-from cleanup.io.readers import read_inputs
+from cleanup.errors import BadInput
+from cleanup.io.readers import RawLine, RecordFormat, parse_line, read_inputs
 from cleanup.io.writers import AtomicFile, Writer, dumps, open_output
-from cleanup.pipeline import DEFAULT_STEPS, Context, StepCall, build_chain
+from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain, pipeline
 
 
 @dataclass
@@ -164,11 +165,17 @@ def execute(
     sinks: _Sinks | None = None
     try:
         sinks = _Sinks(options)
-        docs = _read(options, summary, on_bad, keep_before=sinks.report is not None)
-        chain = _build_chain(options, calls, context)
-        for doc in chain(docs):
-            _finish(doc, options, summary, writer, sinks)
-            if on_document:
+        admit = Admit(
+            RecordFormat(options.text_field, options.id_field, options.id_prefix),
+            skip_bad=options.skip_bad,
+            audit_full=options.audit_detail == "full",
+            keep_before=sinks.report is not None,
+        )
+        items = _read(options, summary, on_bad)
+        chain = _build_chain(options, calls, context, admit)
+        for doc in chain(items):  # type: ignore[arg-type]  # Admit turns items into documents
+            _finish(doc, options, summary, writer, sinks, on_bad)
+            if on_document and not _is_bad(doc):
                 on_document(doc)
         summary.counters = dict(context.counters)
         summary.seconds = time.perf_counter() - started
@@ -190,31 +197,72 @@ def execute(
 
 
 def _build_chain(
-    options: RunOptions, calls: list[StepCall], context: Context
-) -> Callable[[Iterable[Document]], Iterator[Document]]:
+    options: RunOptions, calls: list[StepCall], context: Context, admit: Admit
+) -> Step:
     if options.engine == "local" and options.workers <= 1:
-        return build_chain(calls, context)
+        return pipeline(admit, build_chain(calls, context))
     from cleanup.engines import build_engine
 
-    return build_engine(options.engine, calls, context, options.workers, options.address)
+    return build_engine(options.engine, calls, context, options.workers, options.address, admit)
 
 
 _BEFORE = "_cleanup_before"
+_BAD = "read:bad-input"
+
+
+@dataclass(frozen=True)
+class Admit:
+    """Turn what the readers yield into documents ready for the steps (a picklable step).
+
+    JSONL lines are parsed here rather than in the reader, so that with several workers the
+    parsing runs on them. A bad line becomes a document dropped with rule `read:bad-input`
+    when bad input is skipped (the runner counts and reports it in order), else BadInput.
+    """
+
+    fmt: RecordFormat
+    skip_bad: bool = False
+    audit_full: bool = False
+    keep_before: bool = False
+
+    def __call__(self, items: Iterable[Document | RawLine]) -> Iterator[Document]:
+        for item in items:
+            if isinstance(item, RawLine):
+                try:
+                    doc = parse_line(item, self.fmt)
+                except BadInput as exc:
+                    if not self.skip_bad:
+                        raise
+                    yield _bad_document(item, str(exc))
+                    continue
+            else:
+                doc = item
+            doc.bytes_in = utf8_size(doc.raw or doc.text)
+            doc.audit_full = self.audit_full
+            if self.keep_before:
+                doc.meta[_BEFORE] = list(doc.paragraphs) if doc.format != "html" else None
+            yield doc
+
+
+def _bad_document(raw: RawLine, message: str) -> Document:
+    where = f"{raw.source.name}:{raw.lineno}"
+    doc = Document(id=where, paragraphs=[], source=where)
+    doc.drop("read", _BAD, message)
+    return doc
+
+
+def _is_bad(doc: Document) -> bool:
+    return doc.dropped is not None and doc.dropped.rule == _BAD
 
 
 def _read(
-    options: RunOptions,
-    summary: Summary,
-    on_bad: Callable[[str], None] | None,
-    keep_before: bool,
-) -> Iterator[Document]:
+    options: RunOptions, summary: Summary, on_bad: Callable[[str], None] | None
+) -> Iterator[Document | RawLine]:
     def bad(message: str) -> None:
         summary.bad_input_skipped += 1
         if on_bad:
             on_bad(message)
 
-    full = options.audit_detail == "full"
-    for doc in read_inputs(
+    return read_inputs(
         options.inputs,
         input_format=options.input_format,
         text_field=options.text_field,
@@ -222,18 +270,26 @@ def _read(
         id_prefix=options.id_prefix,
         skip_bad=options.skip_bad,
         on_bad=bad,
-    ):
-        summary.documents_in += 1
-        summary.bytes_in += utf8_size(doc.raw or doc.text)
-        doc.audit_full = full
-        if keep_before:
-            doc.meta[_BEFORE] = list(doc.paragraphs) if doc.format != "html" else None
-        yield doc
+        lazy=True,
+    )
 
 
 def _finish(
-    doc: Document, options: RunOptions, summary: Summary, writer: Writer, sinks: _Sinks
+    doc: Document,
+    options: RunOptions,
+    summary: Summary,
+    writer: Writer,
+    sinks: _Sinks,
+    on_bad: Callable[[str], None] | None,
 ) -> None:
+    if _is_bad(doc):
+        assert doc.dropped is not None
+        summary.bad_input_skipped += 1
+        if on_bad:
+            on_bad(doc.dropped.why)
+        return
+    summary.documents_in += 1
+    summary.bytes_in += doc.bytes_in
     before = doc.meta.pop(_BEFORE, None)
     if doc.dropped is None and not doc.paragraphs and not options.keep_empty:
         doc.drop("run", "empty", "document is empty after cleaning")

@@ -166,3 +166,64 @@ def test_workers_full_default_pipeline_is_byte_identical(tmp_path: Path) -> None
     execute(RunOptions(inputs=[str(src)], output=str(two), workers=2, audit=str(audit2)))
     assert one.read_bytes() == two.read_bytes()
     assert audit1.read_bytes() == audit2.read_bytes()
+
+
+@pytest.mark.parametrize("mode", ["exact", "near"])
+def test_workers_identical_with_cross_document_paragraphs(tmp_path: Path, mode: str) -> None:
+    """Near mode signs paragraphs on the workers; the decisions must not change."""
+    from cleanup.pipeline import DEFAULT_STEPS
+    from cleanup.runner import RunOptions, execute
+
+    src = _generated_corpus(tmp_path, 700)
+    calls = [(n, {"cross_doc_paragraphs": mode} if n == "dedup" else {}) for n in DEFAULT_STEPS]
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    s1 = execute(RunOptions(inputs=[str(src)], output=str(one), workers=1), calls)
+    s2 = execute(RunOptions(inputs=[str(src)], output=str(two), workers=2), calls)
+    assert one.read_bytes() == two.read_bytes()
+    assert s1.edits_by_rule == s2.edits_by_rule
+    assert s1.edits_by_rule.get("cross-document-paragraph", 0) > 0
+
+
+def _with_bad_lines(tmp_path: Path, bad: set[int], total: int = 700) -> Path:
+    src = tmp_path / "in.jsonl"
+    lines = [
+        "{broken" if n in bad else json.dumps({"id": f"d{n}", "text": f"Story {n}.\n\nEnd {n}."})
+        for n in range(1, total + 1)
+    ]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return src
+
+
+def test_bad_lines_are_skipped_and_reported_in_order_with_workers(tmp_path: Path) -> None:
+    """Lines are parsed on the workers; skips are still counted and reported in input order."""
+    from cleanup.runner import RunOptions, execute
+
+    src = _with_bad_lines(tmp_path, {5, 250, 251, 699})
+    results = []
+    for workers in (1, 2):
+        messages: list[str] = []
+        out = tmp_path / f"out{workers}.jsonl"
+        options = RunOptions(inputs=[str(src)], output=str(out), skip_bad=True, workers=workers)
+        summary = execute(options, CALLS, on_bad=messages.append)
+        counts = (summary.bad_input_skipped, summary.documents_in)
+        results.append((out.read_bytes(), messages, *counts))
+    assert results[0] == results[1]
+    _, messages, skipped, count = results[1]
+    assert skipped == 4 and count == 696
+    assert [m.split(":")[1] for m in messages] == ["5", "250", "251", "699"]
+
+
+def test_first_bad_input_in_input_order_stops_a_run_with_workers(tmp_path: Path) -> None:
+    """A bad line parsed on a worker is reported before a later file that cannot be read."""
+    from cleanup.errors import BadInput
+    from cleanup.runner import RunOptions, execute
+
+    first = _with_bad_lines(tmp_path, {450})
+    second = tmp_path / "later.jsonl.gz"
+    second.write_bytes(b"\x1f\x8b\x08\x00 truncated")
+    options = RunOptions(inputs=[str(first), str(second)], output=str(tmp_path / "o.jsonl"))
+    for workers in (1, 2):
+        options.workers = workers
+        with pytest.raises(BadInput, match=r"in\.jsonl:450: malformed JSON line"):
+            execute(options, CALLS)
+        assert not (tmp_path / "o.jsonl").exists()

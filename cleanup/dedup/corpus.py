@@ -139,6 +139,8 @@ def stream_batches(docs: Iterable[Document]) -> Iterator[list[Document]]:
 # What a worker needs to sign documents: permutations, seed, words per shingle.
 Signer = tuple[int, int, int]
 DocArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+# One batch of token hashes: tokens per paragraph, and the paragraphs' tokens in order.
+TokenBatch = tuple[np.ndarray, np.ndarray]
 
 
 @lru_cache(maxsize=4)
@@ -168,47 +170,153 @@ def doc_arrays(docs: list[Document], feats: BatchFeatures, signer: Signer) -> Do
     return sigs, fingerprints(tokens, offsets), per_doc.astype(np.int64)
 
 
-Featured = tuple[list[Document], BatchFeatures, DocArrays | None]
-
-
-def paragraphs_job(
-    settings: ParagraphSettings, enabled: bool, signer: Signer | None, batch: list[Document]
-) -> Featured:
-    """Dedup paragraphs inside a batch; return it with its features and, when asked, the
-    live documents' signatures (runs on a worker)."""
-    feats = dedup_paragraphs_batch(batch, settings, enabled)
-    sign = signer is not None and any(d.dropped is None for d in batch)
-    return batch, feats, doc_arrays(batch, feats, signer) if sign else None
+def paragraphs_job(settings: ParagraphSettings, batch: list[Document]) -> list[Document]:
+    """Dedup paragraphs inside each document of a batch (runs on a worker)."""
+    dedup_paragraphs_batch(batch, settings, True)
+    return batch
 
 
 MapBatches = Callable[..., Iterator[Any]]
 
 
-def featured_batches(
-    docs: Iterable[Document],
-    settings: ParagraphSettings,
-    enabled: bool,
-    map_batches: MapBatches | None = None,
-    signer: Signer | None = None,
-) -> Iterator[Featured]:
-    """Yield (batch, features, signatures) in input order: here, or on an engine's workers.
+@dataclass(frozen=True)
+class PassOne:
+    """Say what pass 1 computes per batch (sent to the workers with each batch)."""
 
-    Workers only do per-document work (in-document dedup, tokens, signatures); every corpus
-    decision stays in this process, so the result is the same with any number of workers.
+    paragraphs: ParagraphSettings
+    paragraph_dedup: bool
+    num_perm: int
+    seed: int
+    doc_shingle_size: int
+    site_field: str
+    cross: str  # cross_doc_paragraphs: off, exact or near
+
+
+@dataclass
+class BatchSummary:
+    """What pass 1 keeps of one batch: its documents pickled, and numbers about the live ones.
+
+    Computed where the batch was processed (a worker, when there are several), so that
+    this process only appends arrays and spools the pickled documents as they are.
     """
-    if map_batches is None:
-        for batch in stream_batches(docs):
-            yield paragraphs_job(settings, enabled, signer, batch)
+
+    blob: bytes  # the batch's documents, pickled: spooled without unpickling
+    count: int  # documents in the batch (live or not)
+    live: np.ndarray  # bool per document
+    ids: list[str]  # live documents only, from here on
+    explicit: list[bool]
+    sites: list[str]
+    joins: bool  # every live document's separator keeps its paragraphs' tokens apart
+    sigs: np.ndarray
+    fps: np.ndarray
+    lengths: np.ndarray
+    boiler_keys: np.ndarray  # kept paragraphs' (site, paragraph) keys, in order
+    boiler_sizes: np.ndarray  # kept paragraphs per document
+    tokens: TokenBatch  # kept paragraphs' token counts and tokens
+    para_fps: list[np.ndarray] = field(default_factory=list)  # cross-document paragraphs
+    para_words: list[np.ndarray] = field(default_factory=list)
+    para_sigs: np.ndarray | None = None  # near mode: long paragraphs' signatures,
+    para_doc: np.ndarray | None = None  # their document (among the batch's live ones)
+    para_pos: np.ndarray | None = None  # and their place among its kept paragraphs
+
+
+def pass_one_job(job: PassOne, batch: list[Document]) -> BatchSummary:
+    """Dedup paragraphs inside a batch and summarize it for the corpus decisions."""
+    feats = dedup_paragraphs_batch(batch, job.paragraphs, job.paragraph_dedup)
+    live = np.array([d.dropped is None for d in batch], dtype=bool)
+    live_docs = [d for d in batch if d.dropped is None]
+    signer = (job.num_perm, job.seed, job.doc_shingle_size)
+    if live_docs:
+        sigs, fps, lengths = doc_arrays(batch, feats, signer)
     else:
-        yield from map_batches(paragraphs_job, docs, settings, enabled, signer)
+        sigs = np.zeros((0, job.num_perm), np.uint32)
+        fps, lengths = np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    sites = [site_of(d, job.site_field) for d in live_docs]
+    n_par = np.diff(np.array(feats.first_paragraph))
+    para_live = np.repeat(live, n_par) & feats.kept
+    site_h = np.zeros(len(batch), dtype=np.uint64)
+    site_h[live] = [_site_hash(s) for s in sites]
+    all_fps = np.concatenate([f.fps for f in feats.docs]) if batch else np.zeros(0, np.uint64)
+    with np.errstate(over="ignore"):
+        all_keys = fmix64(all_fps ^ np.repeat(site_h, n_par)) | np.uint64(1)
+    all_keys[all_fps == 0] = 0
+    tok_counts = np.diff(feats.offsets)
+    kept_per_doc = np.add.reduceat(
+        np.append(para_live, False).astype(np.int64), np.array(feats.first_paragraph[:-1])
+    )
+    kept_per_doc = np.where(n_par > 0, kept_per_doc, 0)
+    out = BatchSummary(
+        blob=pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL),
+        count=len(batch),
+        live=live,
+        ids=[d.id for d in live_docs],
+        explicit=[d.explicit_id for d in live_docs],
+        sites=sites,
+        joins=all(joins_tokens(d.sep) for d in live_docs),
+        sigs=sigs,
+        fps=fps,
+        lengths=lengths,
+        boiler_keys=all_keys[para_live],
+        boiler_sizes=kept_per_doc[live].astype(np.int64),
+        tokens=(tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)]),
+    )
+    if job.cross != "off":
+        for k in np.flatnonzero(live).tolist():
+            keep = feats.kept[feats.first_paragraph[k] : feats.first_paragraph[k + 1]]
+            out.para_fps.append(feats.docs[k].fps[keep])
+            out.para_words.append(feats.docs[k].nwords[keep].astype(np.int32))
+    if job.cross == "near":
+        _paragraph_signatures(job, feats, live, out)
+    return out
+
+
+def _paragraph_signatures(
+    job: PassOne, feats: BatchFeatures, live: np.ndarray, out: BatchSummary
+) -> None:
+    """Sign the long kept paragraphs of live documents (cross-document paragraphs, near)."""
+    n_par = np.diff(np.array(feats.first_paragraph))
+    live_rank = np.cumsum(live) - 1
+    nwords = np.diff(feats.offsets)
+    pick = np.repeat(live, n_par) & feats.kept & (nwords >= job.paragraphs.min_words)
+    if not pick.any():
+        return
+    idx = np.flatnonzero(pick)
+    counts = np.diff(feats.shingle_offsets)[idx]
+    starts = feats.shingle_offsets[:-1][idx]
+    gather = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    gather += np.arange(int(counts.sum()))
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    hasher = _hasher(job.num_perm, job.seed, job.paragraphs.shingle_size)
+    out.para_sigs = hasher.from_hashes(feats.shingles[gather], offsets)
+    doc_of = np.repeat(np.arange(len(n_par)), n_par)[idx]
+    out.para_doc = live_rank[doc_of].astype(np.int64)
+    # Position among the document's kept paragraphs (what the spooled document holds).
+    kept_before = np.concatenate(([0], np.cumsum(feats.kept)))
+    doc_first = np.array(feats.first_paragraph[:-1])[doc_of]
+    out.para_pos = (kept_before[idx] - kept_before[doc_first]).astype(np.int64)
+
+
+def sign_job(signer: Signer, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[DocArrays]:
+    """Return signatures, fingerprints and lengths of documents given as (tokens, offsets)."""
+    out: list[DocArrays] = []
+    for tokens, offsets in jobs:
+        num_perm, seed, shingle_size = signer
+        sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
+        sigs = _hasher(num_perm, seed, shingle_size).from_hashes(sh, sh_off)
+        out.append((sigs, fingerprints(tokens, offsets), np.diff(offsets)))
+    return out
 
 
 def dedup_documents_stream(
     docs: Iterable[Document], settings: ParagraphSettings, map_batches: MapBatches | None = None
 ) -> Iterator[Document]:
     """Remove duplicate paragraphs inside each document, streaming (scope=document)."""
-    for batch, _, _ in featured_batches(docs, settings, True, map_batches):
-        yield from batch
+    if map_batches is None:
+        for batch in stream_batches(docs):
+            yield from paragraphs_job(settings, batch)
+    else:
+        for batch in map_batches(paragraphs_job, docs, settings):
+            yield from batch
 
 
 def _site_hash(site: str) -> int:
@@ -276,8 +384,10 @@ class Spool(Generic[T]):
         self.fh.close()
 
 
-# One batch of token hashes: tokens per paragraph, and the paragraphs' tokens in order.
-TokenBatch = tuple[np.ndarray, np.ndarray]
+def spooled_documents(spool: Spool[bytes]) -> Iterator[Document]:
+    """Yield the documents of a spool of pickled batches, in order."""
+    for blob in spool.read():
+        yield from pickle.loads(blob)
 
 
 def joins_tokens(sep: str) -> bool:
@@ -351,9 +461,6 @@ class CorpusDedup:
         self.settings = settings
         self.store = store
         self.hasher = MinHasher(settings.num_perm, settings.seed, settings.doc_shingle_size)
-        self.para_hasher = MinHasher(
-            settings.num_perm, settings.seed, settings.paragraphs.shingle_size
-        )
         self.bands, self.rows = settings.bands
         self.staged = Staged(run_id=run_id, started=started)
         self.map_batches = map_batches
@@ -363,103 +470,70 @@ class CorpusDedup:
             store.check_settings(settings.state_settings())
 
     # Pass 1 ------------------------------------------------------------------------
-    def _doc_features(
-        self, docs: list[Document], feats: BatchFeatures, corpus: _Corpus, arrays: DocArrays
-    ) -> None:
-        """Record signatures, fingerprints, lengths and paragraph keys of the live documents."""
-        live = np.array([d.dropped is None for d in docs], dtype=bool)
-        n_par = np.diff(np.array(feats.first_paragraph))
-        sigs, fps, lengths = arrays
-        corpus.sigs.append(sigs)
-        corpus.fps.append(fps)
-        corpus.lengths.append(lengths)
-        sites = [  # interned: a million documents share a few hundred site names
-            sys.intern(site_of(d, self.settings.site_field)) if live[k] else ""
-            for k, d in enumerate(docs)
-        ]
-        site_h = np.array([_site_hash(s) for s in sites], dtype=np.uint64)
-        all_fps = np.concatenate([f.fps for f in feats.docs]) if docs else np.zeros(0, np.uint64)
-        with np.errstate(over="ignore"):
-            all_keys = fmix64(all_fps ^ np.repeat(site_h, n_par)) | np.uint64(1)
-        all_keys[all_fps == 0] = 0
-        cross = self.settings.cross_doc_paragraphs != "off"
-        if self.settings.cross_doc_paragraphs == "near":
-            self._paragraph_signatures(feats, live, corpus)
-        para_live = np.repeat(live, n_par) & feats.kept
-        corpus.boiler_parts.append(all_keys[para_live])
-        if corpus.tokens is not None:
-            tok_counts = np.diff(feats.offsets)
-            corpus.tokens.write(
-                (tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)])
-            )
-        kept_per_doc = np.add.reduceat(
-            np.append(para_live, False).astype(np.int64), np.array(feats.first_paragraph[:-1])
-        )
-        kept_per_doc = np.where(n_par > 0, kept_per_doc, 0)
-        corpus.boiler_sizes.extend(kept_per_doc[live].tolist())
-        for k in np.flatnonzero(live).tolist():
-            lo, hi = feats.first_paragraph[k], feats.first_paragraph[k + 1]
-            keep = feats.kept[lo:hi]
-            corpus.sites.append(sites[k])
-            if cross:
-                corpus.para_fps.append(feats.docs[k].fps[keep])
-                corpus.para_words.append(feats.docs[k].nwords[keep].astype(np.int32))
+    def _pass_one(self, docs: Iterable[Document]) -> Iterator[BatchSummary]:
+        """Yield the summary of each batch, computed here or on the engine's workers.
 
-    def _paragraph_signatures(
-        self, feats: BatchFeatures, live: np.ndarray, corpus: _Corpus
-    ) -> None:
-        """Keep MinHash signatures of the long paragraphs of live documents (near mode)."""
-        first_doc = len(corpus.ids) - int(live.sum())  # index of this batch's first live doc
-        n_par = np.diff(np.array(feats.first_paragraph))
-        live_rank = np.cumsum(live) - 1 + first_doc
-        nwords = np.diff(feats.offsets)
-        pick = np.repeat(live, n_par) & feats.kept & (nwords >= self.settings.paragraphs.min_words)
-        if not pick.any():
+        Workers only do per-document work (in-document dedup, tokens, signatures); every
+        corpus decision stays in this process, so the result is the same with any number
+        of workers.
+        """
+        s = self.settings
+        job = PassOne(
+            s.paragraphs,
+            s.paragraph_dedup,
+            s.num_perm,
+            s.seed,
+            s.doc_shingle_size,
+            s.site_field,
+            s.cross_doc_paragraphs,
+        )
+        if self.map_batches is None:
+            for batch in stream_batches(docs):
+                yield pass_one_job(job, batch)
+        else:
+            yield from self.map_batches(pass_one_job, docs, job)
+
+    def _record(self, summary: BatchSummary, corpus: _Corpus, first: int) -> None:
+        """Keep the numbers of one batch's live documents (`first`: its first spool index)."""
+        first_live = len(corpus.ids)
+        corpus.ids.extend(summary.ids)
+        corpus.explicit.extend(summary.explicit)
+        corpus.sites.extend(sys.intern(site) for site in summary.sites)
+        corpus.spool_index.extend((np.flatnonzero(summary.live) + first).tolist())
+        corpus.tokens_usable = corpus.tokens_usable and summary.joins
+        if not summary.ids:
             return
-        idx = np.flatnonzero(pick)
-        counts = np.diff(feats.shingle_offsets)[idx]
-        starts = feats.shingle_offsets[:-1][idx]
-        gather = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        gather += np.arange(int(counts.sum()))
-        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        corpus.para_sigs.append(self.para_hasher.from_hashes(feats.shingles[gather], offsets))
-        doc_of = np.repeat(np.arange(len(n_par)), n_par)[idx]
-        corpus.para_doc.append(live_rank[doc_of].astype(np.int64))
-        # Position among the document's kept paragraphs (what the spooled document holds).
-        kept_before = np.concatenate(([0], np.cumsum(feats.kept)))
-        doc_first = np.array(feats.first_paragraph[:-1])[doc_of]
-        corpus.para_pos.append((kept_before[idx] - kept_before[doc_first]).astype(np.int64))
-        total = sum(len(s) for s in corpus.para_sigs)
-        if total > NEAR_PARAGRAPH_LIMIT:
-            raise UsageProblem(
-                f"dedup: --cross-doc-paragraphs near holds one signature per long paragraph and "
-                f"this corpus has more than {NEAR_PARAGRAPH_LIMIT:,}; use exact"
-            )
+        corpus.sigs.append(summary.sigs)
+        corpus.fps.append(summary.fps)
+        corpus.lengths.append(summary.lengths)
+        corpus.boiler_parts.append(summary.boiler_keys)
+        corpus.boiler_sizes.extend(summary.boiler_sizes.tolist())
+        if corpus.tokens is not None:
+            corpus.tokens.write(summary.tokens)
+        corpus.para_fps.extend(summary.para_fps)
+        corpus.para_words.extend(summary.para_words)
+        if summary.para_sigs is not None:
+            assert summary.para_doc is not None and summary.para_pos is not None
+            corpus.para_sigs.append(summary.para_sigs)
+            corpus.para_doc.append(summary.para_doc + first_live)
+            corpus.para_pos.append(summary.para_pos)
+            total = sum(len(s) for s in corpus.para_sigs)
+            if total > NEAR_PARAGRAPH_LIMIT:
+                raise UsageProblem(
+                    "dedup: --cross-doc-paragraphs near holds one signature per long paragraph "
+                    f"and this corpus has more than {NEAR_PARAGRAPH_LIMIT:,}; use exact"
+                )
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         """Dedup the stream and yield every document (dropped ones with `dropped` set)."""
-        spool: Spool[Document] = Spool()
+        spool: Spool[bytes] = Spool()
         corpus = _Corpus(tokens=Spool[TokenBatch]("cleanup-dedup-tokens-"))
         try:
             count = 0
-            signer = (self.settings.num_perm, self.settings.seed, self.settings.doc_shingle_size)
-            for batch, feats, arrays in featured_batches(
-                docs,
-                self.settings.paragraphs,
-                self.settings.paragraph_dedup,
-                self.map_batches,
-                signer,
-            ):
-                for doc in batch:
-                    if doc.dropped is None:
-                        corpus.tokens_usable = corpus.tokens_usable and joins_tokens(doc.sep)
-                        corpus.ids.append(doc.id)
-                        corpus.explicit.append(doc.explicit_id)
-                        corpus.spool_index.append(count)
-                    spool.write(doc)
-                    count += 1
-                if arrays is not None:
-                    self._doc_features(batch, feats, corpus, arrays)
+            for summary in self._pass_one(docs):
+                self._record(summary, corpus, count)
+                spool.write(summary.blob)
+                count += summary.count
             yield from self._decide_and_emit(spool, corpus)
         finally:
             spool.close()
@@ -467,7 +541,7 @@ class CorpusDedup:
                 corpus.tokens.close()
 
     # Decisions ---------------------------------------------------------------------
-    def _decide_and_emit(self, spool: Spool[Document], corpus: _Corpus) -> Iterator[Document]:
+    def _decide_and_emit(self, spool: Spool[bytes], corpus: _Corpus) -> Iterator[Document]:
         n = len(corpus.ids)
         num_perm = self.settings.num_perm
         sigs = np.concatenate(corpus.sigs) if corpus.sigs else np.zeros((0, num_perm), np.uint32)
@@ -508,7 +582,7 @@ class CorpusDedup:
         )
         live_pos = 0
         next_live = corpus.spool_index[0] if n else -1
-        for pos, doc in enumerate(spool.read()):
+        for pos, doc in enumerate(spooled_documents(spool)):
             if pos != next_live:
                 yield doc
                 continue
@@ -556,7 +630,7 @@ class CorpusDedup:
 
     def _resign(
         self,
-        spool: Spool[Document],
+        spool: Spool[bytes],
         corpus: _Corpus,
         boiler: set[int],
         sigs: np.ndarray,
@@ -596,22 +670,35 @@ class CorpusDedup:
         of its other paragraphs in order (see joins_tokens), so this signs exactly what
         _resign_from_texts signs.
         """
-        start = 0
-        for counts, tokens in tokens_spool.read():
-            end = start + len(counts)
-            docs = doc_of[start:end]
-            take = affected[docs] & ~hit[start:end]
-            batch_docs = np.unique(docs[affected[docs]])
-            if len(batch_docs):
-                per_doc = np.zeros(len(batch_docs), dtype=np.int64)
-                np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
-                offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
-                self._sign(batch_docs, tokens[np.repeat(take, counts)], offsets, sigs, fps, lengths)
-            start = end
+        targets: list[np.ndarray] = []
+
+        def jobs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            start = 0
+            for counts, tokens in tokens_spool.read():
+                end = start + len(counts)
+                docs = doc_of[start:end]
+                take = affected[docs] & ~hit[start:end]
+                batch_docs = np.unique(docs[affected[docs]])
+                start = end
+                if len(batch_docs):
+                    per_doc = np.zeros(len(batch_docs), dtype=np.int64)
+                    np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
+                    offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+                    targets.append(batch_docs)
+                    yield tokens[np.repeat(take, counts)], offsets
+
+        signer = (self.settings.num_perm, self.settings.seed, self.settings.doc_shingle_size)
+        if self.map_batches is None:
+            results: Iterable[list[DocArrays]] = (sign_job(signer, [job]) for job in jobs())
+        else:
+            results = self.map_batches(sign_job, jobs(), signer, size=1)
+        for (new_sigs, new_fps, new_lengths), *_ in results:
+            idx = targets.pop(0)
+            sigs[idx], fps[idx], lengths[idx] = new_sigs, new_fps, new_lengths
 
     def _resign_from_texts(
         self,
-        spool: Spool[Document],
+        spool: Spool[bytes],
         corpus: _Corpus,
         boiler: set[int],
         affected: np.ndarray,
@@ -624,7 +711,7 @@ class CorpusDedup:
         spool_pos = np.frombuffer(corpus.spool_index, dtype=np.int64)
         wanted = dict(zip(spool_pos[chosen].tolist(), chosen.tolist(), strict=True))
         pending: list[tuple[int, str]] = []
-        for pos, doc in enumerate(spool.read()):
+        for pos, doc in enumerate(spooled_documents(spool)):
             i = wanted.get(pos)
             if i is None:
                 continue

@@ -10,15 +10,24 @@ __all__ = ["ENGINES", "build_engine"]
 
 
 def build_engine(
-    name: str, calls: list[StepCall], context: Context, workers: int, address: str | None = None
+    name: str,
+    calls: list[StepCall],
+    context: Context,
+    workers: int,
+    address: str | None = None,
+    prelude: Step | None = None,
 ) -> Step:
-    """Return the chain of `calls` run by engine `name`: local processes, or Ray tasks."""
+    """Return the chain of `calls` run by engine `name`: local processes, or Ray tasks.
+
+    `prelude` (a picklable step, such as the runner's JSONL parsing) runs on the workers
+    ahead of the first steps.
+    """
     if name == "local":
         from cleanup.engines.processes import ProcessEngine
 
-        return ProcessEngine(calls, context, workers)
+        return ProcessEngine(calls, context, workers, prelude)
     if name == "ray":
         from cleanup.engines.ray import RayEngine
 
-        return RayEngine(calls, context, workers, address)
+        return RayEngine(calls, context, workers, address, prelude)
     raise UsageProblem(f"--engine {name}: unknown engine (choose from {', '.join(ENGINES)})")

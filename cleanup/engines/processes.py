@@ -2,8 +2,11 @@
 
 Consecutive per-document steps form a segment that runs on the workers; a step that needs the
 whole stream (corpus dedup) runs in this process between segments, and may hand per-document
-work (signatures) back to the workers through `context.map_batches`. Output is byte-identical
-to one process because batches come back in the order they were sent.
+work (signatures) back to the workers through `context.map_batches`. When it maps over the
+output of a segment, the two are fused: one round trip per batch does the segment's steps
+and the step's own work, so documents cross between processes once, not twice. A prelude
+(the runner's JSONL parsing) runs on the workers ahead of the first segment. Output is
+byte-identical to one process because batches come back in the order they were sent.
 """
 
 from __future__ import annotations
@@ -41,9 +44,32 @@ def _chain_for(key: _Key) -> Step:
     return build_chain([(name, dict(opts)) for name, opts in key], Context())
 
 
-def run_batch(key: _Key, batch: list[Document]) -> list[Document]:
-    """Run a segment's steps over one batch (executed on a worker)."""
-    return list(_chain_for(key)(batch))
+def run_batch(prelude: Step | None, key: _Key, batch: list[Any]) -> list[Document]:
+    """Run the prelude, then a segment's steps, over one batch (executed on a worker)."""
+    docs: Iterable[Document] = prelude(batch) if prelude is not None else batch
+    return list(_chain_for(key)(docs)) if key else list(docs)
+
+
+def run_fused(
+    prelude: Step | None, key: _Key, fn: Callable[..., R], args: tuple[Any, ...], batch: list[Any]
+) -> R:
+    """Run a segment over one batch, then fn(*args, batch) on its output (on a worker)."""
+    return fn(*args, run_batch(prelude, key, batch))
+
+
+class Segment:
+    """The stream of documents out of a parallel segment: iterate it, or let the engine fuse
+    the segment with the next per-batch job (see BatchEngine.map_batches)."""
+
+    def __init__(self, engine: BatchEngine, source: Iterable[Any], prelude: Step | None, key: _Key):
+        self.engine = engine
+        self.source = source
+        self.prelude = prelude
+        self.key = key
+
+    def __iter__(self) -> Iterator[Document]:
+        for done in self.engine.map_batches(run_batch, self.source, self.prelude, self.key):
+            yield from done
 
 
 def segments(calls: list[StepCall]) -> list[tuple[bool, list[StepCall]]]:
@@ -69,10 +95,13 @@ def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
 class BatchEngine:
     """Map batches over workers in order; subclasses say how a batch is submitted."""
 
-    def __init__(self, calls: list[StepCall], context: Context, workers: int) -> None:
+    def __init__(
+        self, calls: list[StepCall], context: Context, workers: int, prelude: Step | None = None
+    ) -> None:
         self.calls = calls
         self.context = context
         self.workers = workers
+        self.prelude = prelude
         context.map_batches = self.map_batches
         context.on_close.append(self.close)
 
@@ -87,17 +116,32 @@ class BatchEngine:
     def close(self) -> None:
         """Release the workers."""
 
-    def map_batches(self, fn: Callable[..., R], items: Iterable[T], *args: Any) -> Iterator[R]:
-        """Yield fn(*args, batch) for each batch of items, in order, a bounded window ahead.
+    def map_batches(
+        self, fn: Callable[..., R], items: Iterable[T], *args: Any, size: int = BATCH_DOCS
+    ) -> Iterator[R]:
+        """Yield fn(*args, batch) for each batch of `size` items, in order, a bounded window ahead.
 
-        A stream of one batch runs right here: starting workers would cost more than it saves.
+        Items that are a Segment's output are fused with it (one job per batch). A stream of
+        one batch runs right here: starting workers would cost more than it saves. An error
+        while reading items is raised after the batches already sent, as one process would.
         """
-        stream = batches(items, BATCH_DOCS)
+        if isinstance(items, Segment) and items.engine is self:
+            fused_args = (items.prelude, items.key, fn, args)
+            return self._map(run_fused, items.source, fused_args, size)  # type: ignore[arg-type]
+        return self._map(fn, items, args, size)
+
+    def _map(
+        self, fn: Callable[..., R], items: Iterable[Any], args: tuple[Any, ...], size: int
+    ) -> Iterator[R]:
+        failure: list[BaseException] = []
+        stream = batches(_until_error(items, failure), size)
         first = next(stream, None)
         second = next(stream, None) if first is not None else None
         if first is None or second is None:
             if first is not None:
                 yield fn(*args, first)
+            if failure:
+                raise failure[0]
             return
         pending: deque[tuple[int, Any]] = deque()
         for number, batch in enumerate(itertools.chain([first, second], stream), 1):
@@ -111,6 +155,8 @@ class BatchEngine:
                 yield self._wait(*pending.popleft())
         while pending:
             yield self._wait(*pending.popleft())
+        if failure:
+            raise failure[0]
 
     def _wait(self, number: int, handle: Any) -> Any:
         try:
@@ -118,22 +164,32 @@ class BatchEngine:
         except BrokenProcessPool:
             raise WorkerFailed(f"a worker process died while cleaning batch {number}") from None
 
-    def __call__(self, docs: Iterable[Document]) -> Iterator[Document]:
-        """Stream documents through every segment."""
+    def __call__(self, docs: Iterable[Any]) -> Iterator[Document]:
+        """Stream documents (or what the prelude turns into documents) through every segment."""
+        groups = segments(self.calls)
+        if self.prelude is not None and not (groups and groups[0][0]):
+            groups.insert(0, (True, []))  # the prelude alone, on the workers
         steps: list[Step] = []
-        for parallel, calls in segments(self.calls):
+        for n, (parallel, calls) in enumerate(groups):
             if parallel:
-                steps.append(self._parallel(freeze(calls)))
+                steps.append(self._parallel(self.prelude if n == 0 else None, freeze(calls)))
             else:
                 steps.append(build_chain(calls, self.context))
         return pipeline(*steps)(docs)
 
-    def _parallel(self, key: _Key) -> Step:
-        def run(docs: Iterable[Document]) -> Iterator[Document]:
-            for done in self.map_batches(run_batch, docs, key):
-                yield from done
+    def _parallel(self, prelude: Step | None, key: _Key) -> Step:
+        def run(docs: Iterable[Any]) -> Iterator[Document]:
+            return Segment(self, docs, prelude, key)  # type: ignore[return-value]
 
         return run
+
+
+def _until_error(items: Iterable[T], failure: list[BaseException]) -> Iterator[T]:
+    """Yield items until reading them fails; keep the error in `failure` for later."""
+    try:
+        yield from items
+    except Exception as exc:  # re-raised by the caller, after the batches read before it
+        failure.append(exc)
 
 
 class ProcessEngine(BatchEngine):

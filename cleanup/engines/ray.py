@@ -13,7 +13,7 @@ from typing import Any
 
 from cleanup.engines.processes import BatchEngine
 from cleanup.errors import UsageProblem
-from cleanup.pipeline import Context, StepCall
+from cleanup.pipeline import Context, Step, StepCall
 
 _LOOPBACK_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
@@ -31,7 +31,12 @@ class RayEngine(BatchEngine):
     """Submit batches as Ray tasks; decisions that need the whole corpus stay on the driver."""
 
     def __init__(
-        self, calls: list[StepCall], context: Context, workers: int, address: str | None = None
+        self,
+        calls: list[StepCall],
+        context: Context,
+        workers: int,
+        address: str | None = None,
+        prelude: Step | None = None,
     ) -> None:
         for key, value in _LOOPBACK_ENV.items():  # read by Ray at import time, set them first
             os.environ.setdefault(key, value)
@@ -43,7 +48,8 @@ class RayEngine(BatchEngine):
         self.started_here = False
         if not ray.is_initialized():
             self._init(address, workers)
-        super().__init__(calls, context, max(workers, int(ray.cluster_resources().get("CPU", 1))))
+        cpus = max(workers, int(ray.cluster_resources().get("CPU", 1)))
+        super().__init__(calls, context, cpus, prelude)
         self.task = ray.remote(_call)
 
     def _init(self, address: str | None, workers: int) -> None:

@@ -2,7 +2,8 @@
 
 Every reader yields Documents lazily, so memory does not grow with the corpus. Bad input
 raises BadInput naming the file and line; with `skip_bad` it is reported through `on_bad`
-and skipped instead.
+and skipped instead. With `lazy=True`, JSONL lines come out as RawLine, to be parsed by
+`parse_line` where the steps run (on a worker process, when there are several).
 """
 
 from __future__ import annotations
@@ -82,6 +83,24 @@ def _walk(root: str, input_format: str | None) -> Iterator[Source]:
             yield Source(path, root, rel, input_format or fmt)
 
 
+@dataclass(frozen=True)
+class RecordFormat:
+    """Say how a JSONL record maps onto a document: its text and id fields, an id prefix."""
+
+    text_field: str = "text"
+    id_field: str = "id"
+    id_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RawLine:
+    """Hold one JSONL line as read, not yet parsed (see `parse_line`)."""
+
+    line: bytes
+    lineno: int
+    source: Source
+
+
 def read_inputs(
     paths: Iterable[str],
     *,
@@ -92,23 +111,24 @@ def read_inputs(
     skip_bad: bool = False,
     on_bad: OnBad | None = None,
     stdin: BinaryIO | None = None,
-) -> Iterator[Document]:
-    """Yield the documents of every input, in input order."""
-    reader = _Reader(text_field, id_field, id_prefix, skip_bad, on_bad, stdin)
+    lazy: bool = False,
+) -> Iterator[Document | RawLine]:
+    """Yield the documents of every input, in input order (JSONL lines as RawLine if lazy)."""
+    fmt = RecordFormat(text_field, id_field, id_prefix)
+    reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy)
     for source in discover(paths, input_format):
         yield from reader.read(source)
 
 
 @dataclass
 class _Reader:
-    text_field: str
-    id_field: str
-    id_prefix: str
+    fmt: RecordFormat
     skip_bad: bool
     on_bad: OnBad | None
     stdin: BinaryIO | None
+    lazy: bool = False
 
-    def read(self, source: Source) -> Iterator[Document]:
+    def read(self, source: Source) -> Iterator[Document | RawLine]:
         """Yield the documents of one source, turning bad input into errors or skips."""
         try:
             if source.format == "jsonl":
@@ -135,7 +155,7 @@ class _Reader:
         with self._open(source) as fh:
             data = read_all(fh, source.path)
         text, edits = decode(data, source.name)
-        doc_id = self.id_prefix + (source.relpath or "stdin")
+        doc_id = self.fmt.id_prefix + (source.relpath or "stdin")
         site = source.relpath.split("/", 1)[0] if "/" in source.relpath else ""
         common: dict[str, Any] = {
             "source": source.name,
@@ -150,59 +170,60 @@ class _Reader:
         doc.edits.extend(edits)
         yield doc
 
-    def _jsonl(self, source: Source) -> Iterator[Document]:
-        site = source.relpath.split("/", 1)[0] if "/" in source.relpath else ""
+    def _jsonl(self, source: Source) -> Iterator[Document | RawLine]:
         fh = self._open(source)
         try:
-            lines = iter_lines(fh, source.path)
-            for lineno, line in enumerate(lines, 1):
+            for lineno, line in enumerate(iter_lines(fh, source.path), 1):
                 if not line.strip():
                     continue
-                where = f"{source.name}:{lineno}"
+                raw = RawLine(line, lineno, source)
+                if self.lazy:
+                    yield raw
+                    continue
                 try:
-                    doc = self._record(line, where, source, lineno)
+                    yield parse_line(raw, self.fmt)
                 except BadInput as exc:
                     self._bad(str(exc))
-                    continue
-                doc.site = site
-                yield doc
         finally:
             if source.path != "-":
                 fh.close()
 
-    def _record(self, line: bytes, where: str, source: Source, lineno: int) -> Document:
-        text_line, edits = decode(line, where)
-        try:
-            record = json.loads(text_line)
-        except json.JSONDecodeError as exc:
-            raise BadInput(
-                f"{where}: malformed JSON line ({exc.msg}, column {exc.colno})"
-            ) from None
-        if not isinstance(record, dict):
-            raise BadInput(f"{where}: JSON line is not an object")
-        text = record.get(self.text_field)
-        if not isinstance(text, str):
-            problem = "has no" if text is None else "has a non-string"
-            raise BadInput(f"{where}: record {problem} text field {self.text_field!r}")
-        record[self.text_field] = None  # the text lives in paragraphs; the writer puts it back
-        if "\\u" in text_line:  # only a \u escape can put a NUL or lone surrogate in a value
-            text, more = clean_bad_chars(text, where)
-            edits.extend(more)
-        raw_id = record.get(self.id_field)
-        explicit = raw_id is not None and raw_id != ""
-        prefix = self.id_prefix if not explicit else ""
-        base = str(raw_id) if explicit else f"{source.relpath or 'stdin'}:{lineno}"
-        doc = Document.from_text(
-            prefix + base,
-            text,
-            source=where,
-            relpath=source.relpath,
-            format="jsonl",
-            fields=record,
-            explicit_id=explicit,
-        )
-        doc.edits.extend(edits)
-        return doc
+
+def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
+    """Turn one JSONL line into a document; raise BadInput naming the file and line."""
+    source = raw.source
+    where = f"{source.name}:{raw.lineno}"
+    text_line, edits = decode(raw.line, where)
+    try:
+        record = json.loads(text_line)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{where}: malformed JSON line ({exc.msg}, column {exc.colno})") from None
+    if not isinstance(record, dict):
+        raise BadInput(f"{where}: JSON line is not an object")
+    text = record.get(fmt.text_field)
+    if not isinstance(text, str):
+        problem = "has no" if text is None else "has a non-string"
+        raise BadInput(f"{where}: record {problem} text field {fmt.text_field!r}")
+    record[fmt.text_field] = None  # the text lives in paragraphs; the writer puts it back
+    if "\\u" in text_line:  # only a \u escape can put a NUL or lone surrogate in a value
+        text, more = clean_bad_chars(text, where)
+        edits.extend(more)
+    raw_id = record.get(fmt.id_field)
+    explicit = raw_id is not None and raw_id != ""
+    prefix = fmt.id_prefix if not explicit else ""
+    base = str(raw_id) if explicit else f"{source.relpath or 'stdin'}:{raw.lineno}"
+    doc = Document.from_text(
+        prefix + base,
+        text,
+        source=where,
+        site=source.relpath.split("/", 1)[0] if "/" in source.relpath else "",
+        relpath=source.relpath,
+        format="jsonl",
+        fields=record,
+        explicit_id=explicit,
+    )
+    doc.edits.extend(edits)
+    return doc
 
 
 def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
