@@ -79,6 +79,7 @@ class Document:
     explicit_id: bool = False
     audit_full: bool = False
     bytes_in: int = 0  # UTF-8 size of the text as read (set by the runner, for its summary)
+    encoded: bytes | None = None  # its output line, encoded on a worker (see io.writers)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as a plain tuple (documents cross to workers and through the dedup spool)."""

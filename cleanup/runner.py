@@ -172,7 +172,7 @@ def execute(
             keep_before=sinks.report is not None,
         )
         items = _read(options, summary, on_bad)
-        chain = _build_chain(options, calls, context, admit)
+        chain = _build_chain(options, calls, context, admit, writer.encoder())
         for doc in chain(items):  # type: ignore[arg-type]  # Admit turns items into documents
             _finish(doc, options, summary, writer, sinks, on_bad)
             if on_document and not _is_bad(doc):
@@ -197,13 +197,20 @@ def execute(
 
 
 def _build_chain(
-    options: RunOptions, calls: list[StepCall], context: Context, admit: Admit
+    options: RunOptions,
+    calls: list[StepCall],
+    context: Context,
+    admit: Admit,
+    encode: Step | None,
 ) -> Step:
+    """Return the run's chain: here, or on an engine's workers with parsing and encoding."""
     if options.engine == "local" and options.workers <= 1:
         return pipeline(admit, build_chain(calls, context))
     from cleanup.engines import build_engine
 
-    return build_engine(options.engine, calls, context, options.workers, options.address, admit)
+    return build_engine(
+        options.engine, calls, context, options.workers, options.address, admit, encode
+    )
 
 
 _BEFORE = "_cleanup_before"

@@ -227,3 +227,29 @@ def test_first_bad_input_in_input_order_stops_a_run_with_workers(tmp_path: Path)
         with pytest.raises(BadInput, match=r"in\.jsonl:450: malformed JSON line"):
             execute(options, CALLS)
         assert not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".jsonl.zst", "-"])
+def test_lines_encoded_on_workers_are_the_lines_one_process_writes(
+    tmp_path: Path, suffix: str
+) -> None:
+    """With workers, the last segment encodes the JSONL lines; every output kind agrees."""
+    from click.testing import CliRunner
+
+    from cleanup.cli import cli
+    from cleanup.io.compression import read_all
+
+    src = _with_bad_lines(tmp_path, set(), total=650)
+    outputs = []
+    for workers in ("1", "2"):
+        out = "-" if suffix == "-" else str(tmp_path / f"out{workers}{suffix}")
+        args = ["run", str(src), "-o", out, "--workers", workers, "--scope", "document"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        if suffix == "-":
+            outputs.append(result.stdout_bytes)
+        else:
+            with open(out, "rb") as fh:
+                outputs.append(read_all(fh, out))
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count(b"\n") == 650

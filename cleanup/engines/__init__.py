@@ -16,18 +16,19 @@ def build_engine(
     workers: int,
     address: str | None = None,
     prelude: Step | None = None,
+    postlude: Step | None = None,
 ) -> Step:
     """Return the chain of `calls` run by engine `name`: local processes, or Ray tasks.
 
-    `prelude` (a picklable step, such as the runner's JSONL parsing) runs on the workers
-    ahead of the first steps.
+    `prelude` and `postlude` (picklable steps, such as the runner's JSONL parsing and the
+    writer's encoding) run on the workers before the first steps and after the last.
     """
     if name == "local":
         from cleanup.engines.processes import ProcessEngine
 
-        return ProcessEngine(calls, context, workers, prelude)
+        return ProcessEngine(calls, context, workers, prelude, postlude)
     if name == "ray":
         from cleanup.engines.ray import RayEngine
 
-        return RayEngine(calls, context, workers, address, prelude)
+        return RayEngine(calls, context, workers, address, prelude, postlude)
     raise UsageProblem(f"--engine {name}: unknown engine (choose from {', '.join(ENGINES)})")

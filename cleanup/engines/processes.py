@@ -44,31 +44,39 @@ def _chain_for(key: _Key) -> Step:
     return build_chain([(name, dict(opts)) for name, opts in key], Context())
 
 
-def run_batch(prelude: Step | None, key: _Key, batch: list[Any]) -> list[Document]:
-    """Run the prelude, then a segment's steps, over one batch (executed on a worker)."""
+Ends = tuple[Step | None, Step | None]  # what runs before and after a segment's steps
+
+
+def run_batch(ends: Ends, key: _Key, batch: list[Any]) -> list[Document]:
+    """Run the prelude, a segment's steps, then the postlude over one batch (on a worker)."""
+    prelude, postlude = ends
     docs: Iterable[Document] = prelude(batch) if prelude is not None else batch
-    return list(_chain_for(key)(docs)) if key else list(docs)
+    if key:
+        docs = _chain_for(key)(docs)
+    if postlude is not None:
+        docs = postlude(docs)
+    return list(docs)
 
 
 def run_fused(
-    prelude: Step | None, key: _Key, fn: Callable[..., R], args: tuple[Any, ...], batch: list[Any]
+    ends: Ends, key: _Key, fn: Callable[..., R], args: tuple[Any, ...], batch: list[Any]
 ) -> R:
     """Run a segment over one batch, then fn(*args, batch) on its output (on a worker)."""
-    return fn(*args, run_batch(prelude, key, batch))
+    return fn(*args, run_batch(ends, key, batch))
 
 
 class Segment:
     """The stream of documents out of a parallel segment: iterate it, or let the engine fuse
     the segment with the next per-batch job (see BatchEngine.map_batches)."""
 
-    def __init__(self, engine: BatchEngine, source: Iterable[Any], prelude: Step | None, key: _Key):
+    def __init__(self, engine: BatchEngine, source: Iterable[Any], ends: Ends, key: _Key):
         self.engine = engine
         self.source = source
-        self.prelude = prelude
+        self.ends = ends
         self.key = key
 
     def __iter__(self) -> Iterator[Document]:
-        for done in self.engine.map_batches(run_batch, self.source, self.prelude, self.key):
+        for done in self.engine.map_batches(run_batch, self.source, self.ends, self.key):
             yield from done
 
 
@@ -96,12 +104,18 @@ class BatchEngine:
     """Map batches over workers in order; subclasses say how a batch is submitted."""
 
     def __init__(
-        self, calls: list[StepCall], context: Context, workers: int, prelude: Step | None = None
+        self,
+        calls: list[StepCall],
+        context: Context,
+        workers: int,
+        prelude: Step | None = None,
+        postlude: Step | None = None,
     ) -> None:
         self.calls = calls
         self.context = context
         self.workers = workers
         self.prelude = prelude
+        self.postlude = postlude
         context.map_batches = self.map_batches
         context.on_close.append(self.close)
 
@@ -126,7 +140,7 @@ class BatchEngine:
         while reading items is raised after the batches already sent, as one process would.
         """
         if isinstance(items, Segment) and items.engine is self:
-            fused_args = (items.prelude, items.key, fn, args)
+            fused_args = (items.ends, items.key, fn, args)
             return self._map(run_fused, items.source, fused_args, size)  # type: ignore[arg-type]
         return self._map(fn, items, args, size)
 
@@ -165,21 +179,28 @@ class BatchEngine:
             raise WorkerFailed(f"a worker process died while cleaning batch {number}") from None
 
     def __call__(self, docs: Iterable[Any]) -> Iterator[Document]:
-        """Stream documents (or what the prelude turns into documents) through every segment."""
+        """Stream documents (or what the prelude turns into documents) through every segment.
+
+        The prelude runs with the first segment and the postlude with the last, when those
+        run on the workers; a prelude ahead of a whole-stream step runs alone on the workers,
+        and a postlude after one is left to the caller (it only saves work there).
+        """
         groups = segments(self.calls)
         if self.prelude is not None and not (groups and groups[0][0]):
             groups.insert(0, (True, []))  # the prelude alone, on the workers
         steps: list[Step] = []
+        last = len(groups) - 1
         for n, (parallel, calls) in enumerate(groups):
             if parallel:
-                steps.append(self._parallel(self.prelude if n == 0 else None, freeze(calls)))
+                ends = (self.prelude if n == 0 else None, self.postlude if n == last else None)
+                steps.append(self._parallel(ends, freeze(calls)))
             else:
                 steps.append(build_chain(calls, self.context))
         return pipeline(*steps)(docs)
 
-    def _parallel(self, prelude: Step | None, key: _Key) -> Step:
+    def _parallel(self, ends: Ends, key: _Key) -> Step:
         def run(docs: Iterable[Any]) -> Iterator[Document]:
-            return Segment(self, docs, prelude, key)  # type: ignore[return-value]
+            return Segment(self, docs, ends, key)  # type: ignore[return-value]
 
         return run
 

@@ -37,6 +37,7 @@ class RayEngine(BatchEngine):
         workers: int,
         address: str | None = None,
         prelude: Step | None = None,
+        postlude: Step | None = None,
     ) -> None:
         for key, value in _LOOPBACK_ENV.items():  # read by Ray at import time, set them first
             os.environ.setdefault(key, value)
@@ -49,7 +50,7 @@ class RayEngine(BatchEngine):
         if not ray.is_initialized():
             self._init(address, workers)
         cpus = max(workers, int(ray.cluster_resources().get("CPU", 1)))
-        super().__init__(calls, context, cpus, prelude)
+        super().__init__(calls, context, cpus, prelude, postlude)
         self.task = ray.remote(_call)
 
     def _init(self, address: str | None, workers: int) -> None:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 import lxml.etree as etree
 import lxml.html
-import trafilatura
 
 from cleanup.extract.blocks import LINE_BREAK, Block, split_text
 from cleanup.extract.meta import fold
@@ -44,6 +43,8 @@ def trafilatura_body(tree: lxml.html.HtmlElement) -> etree._Element | None:
     would tell us which text was linked, but it changes what trafilatura keeps (F1 0.902), so
     link text is marked in the tree instead (see _mark_links) and the marks read back.
     """
+    import trafilatura  # imported on the first page: a plain-text run never pays for it
+
     undo = _mark_links(tree)
     try:
         doc = trafilatura.bare_extraction(

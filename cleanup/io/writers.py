@@ -14,7 +14,8 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 import zstandard
@@ -30,11 +31,16 @@ _UNSAFE = re.compile(r"[^\w.\-]+")
 
 
 class Writer(Protocol):
-    """Receive documents, then either commit (rename into place) or abort (remove temporaries)."""
+    """Receive documents, then either commit (rename into place) or abort (remove temporaries).
+
+    `encoder` returns a picklable step that encodes each document's output ahead of `write`
+    (on the workers, when there are several), or None when the writer encodes as it writes.
+    """
 
     def write(self, doc: Document) -> None: ...
     def commit(self) -> None: ...
     def abort(self) -> None: ...
+    def encoder(self) -> Callable[[Iterable[Document]], Iterator[Document]] | None: ...
 
 
 def open_output(
@@ -168,17 +174,24 @@ def dumps(record: dict[str, Any]) -> str:
 
 
 class AtomicFile:
-    """Write a text file under a temporary sibling name; rename on commit (gz/zst by suffix)."""
+    """Write a text file under a temporary sibling name; rename on commit (gz/zst by suffix).
+
+    `write` takes text; `write_bytes` takes text already encoded as UTF-8.
+    """
 
     def __init__(self, final: str) -> None:
         self.final = os.path.abspath(final)
         remove_stale_temporaries(self.final)
         self.tmp = temporary_name(self.final)
-        self.fh: IO[str] = _open_text(self.tmp, self.final)
+        self.fh: IO[bytes] = _open_binary(self.tmp, self.final)
 
     def write(self, text: str) -> None:
         """Write text to the temporary file."""
-        self.fh.write(text)
+        self.fh.write(text.encode("utf-8"))
+
+    def write_bytes(self, data: bytes) -> None:
+        """Write UTF-8 bytes to the temporary file."""
+        self.fh.write(data)
 
     def commit(self) -> None:
         """Close and rename the file to its final name."""
@@ -192,27 +205,32 @@ class AtomicFile:
         _remove(self.tmp)
 
 
-def _open_text(path: str, final: str) -> IO[str]:
+def _open_binary(path: str, final: str) -> IO[bytes]:
     if final.endswith(".gz"):
-        return gzip.open(path, "wt", encoding="utf-8", compresslevel=6)
+        return gzip.open(path, "wb", compresslevel=6)
     if final.endswith(".zst"):
-        raw = open(path, "wb")  # noqa: SIM115 - owned by the returned wrapper
-        stream = zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=True)
-        return _TextWriter(stream)
-    return open(path, "w", encoding="utf-8", newline="\n")
+        raw = open(path, "wb")  # noqa: SIM115 - owned by the returned writer
+        return zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=True)  # type: ignore[return-value]
+    return open(path, "wb", buffering=1 << 20)
 
 
-class _TextWriter:
-    """Minimal text wrapper over a binary stream writer."""
+@dataclass(frozen=True)
+class EncodeLines:
+    """Encode each kept document's JSONL line (a picklable step; runs on the workers)."""
 
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
+    text_field: str
+    id_field: str
 
-    def write(self, text: str) -> int:
-        return int(self.stream.write(text.encode("utf-8")))
+    def __call__(self, docs: Iterable[Document]) -> Iterator[Document]:
+        for doc in docs:
+            if doc.dropped is None:
+                doc.encoded = jsonl_line(doc, self.text_field, self.id_field)
+            yield doc
 
-    def close(self) -> None:
-        self.stream.close()
+
+def jsonl_line(doc: Document, text_field: str, id_field: str) -> bytes:
+    """Return the JSONL line of a document, UTF-8 encoded, newline included."""
+    return (dumps(record_of(doc, text_field, id_field)) + "\n").encode("utf-8")
 
 
 class JsonlWriter:
@@ -222,18 +240,27 @@ class JsonlWriter:
         self.text_field = text_field
         self.id_field = id_field
         self.file = AtomicFile(final) if final else None
-        self.out: Any = self.file if self.file else sys.stdout
+        if self.file is None:
+            sys.stdout.flush()  # what was printed before goes first
+        self.out: Any = self.file.fh if self.file else sys.stdout.buffer
+
+    def encoder(self) -> EncodeLines:
+        """Return the step that encodes lines ahead of `write`."""
+        return EncodeLines(self.text_field, self.id_field)
 
     def write(self, doc: Document) -> None:
-        """Write one document as one JSON line."""
-        self.out.write(dumps(record_of(doc, self.text_field, self.id_field)) + "\n")
+        """Write one document as one JSON line (encoded ahead, or here)."""
+        line = doc.encoded
+        if line is None:
+            line = jsonl_line(doc, self.text_field, self.id_field)
+        self.out.write(line)
 
     def commit(self) -> None:
         """Put the output in place: rename the file, or flush standard output."""
         if self.file:
             self.file.commit()
         else:
-            sys.stdout.flush()
+            sys.stdout.buffer.flush()
 
     def abort(self) -> None:
         """Drop the partial output file (standard output cannot be taken back)."""
@@ -249,6 +276,9 @@ class FolderWriter:
         self.tmp = temporary_name(final)
         os.makedirs(self.tmp)
         self.names: dict[str, str] = {}
+
+    def encoder(self) -> None:
+        """Return None: each document is encoded as its file is written."""
 
     def write(self, doc: Document) -> None:
         """Write the document to its mirrored path with a .txt extension."""
