@@ -76,10 +76,28 @@ class Context:
     # in order, computed on the workers. Steps that see the whole stream use it for per-document
     # work (signatures); without an engine it runs here.
     map_batches: Callable[..., Iterator[Any]] | None = None
+    # Set by a parallel engine for a step whose output goes straight to the workers: the
+    # step may then yield Deferred items, which the workers resolve into documents.
+    accepts_deferred: bool = False
 
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to a named counter shown in the run's summary and stats."""
         self.counters[name] = self.counters.get(name, 0) + n
+
+
+class Deferred:
+    """Stand for len(self) documents in a stream, made by `resolve()` where it is cheap.
+
+    Only a step told `context.accepts_deferred` yields these; the engine resolves them on its
+    workers, so that documents are unpickled and edited there rather than in the main process.
+    """
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def resolve(self) -> list[Document]:
+        """Return the documents this item stands for, in order."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -253,3 +253,31 @@ def test_lines_encoded_on_workers_are_the_lines_one_process_writes(
                 outputs.append(read_all(fh, out))
     assert outputs[0] == outputs[1]
     assert outputs[0].count(b"\n") == 650
+
+
+@pytest.mark.parametrize("dedup", [{"mark": True}, {"state": "STATE"}, {"scope": "document"}])
+def test_workers_identical_when_dedup_hands_its_batches_to_the_workers(
+    tmp_path: Path, dedup: dict[str, object]
+) -> None:
+    """Dedup's pass 2 is resolved on the workers (DeferredBatch): marks, state, scopes agree."""
+    from cleanup.pipeline import DEFAULT_STEPS
+    from cleanup.runner import RunOptions, execute
+
+    src = _generated_corpus(tmp_path, 650)
+    outputs = []
+    for workers in (1, 2):
+        opts = {
+            k: str(tmp_path / f"state{workers}.db") if v == "STATE" else v for k, v in dedup.items()
+        }
+        calls = [(n, opts if n == "dedup" else {}) for n in DEFAULT_STEPS]
+        out = tmp_path / f"out{workers}.jsonl"
+        for _ in (1, 2):  # with a state, the second run dedups against the first
+            execute(
+                RunOptions(inputs=[str(src)], output=str(out), workers=workers, force=True), calls
+            )
+            outputs.append(out.read_bytes())
+    assert outputs[:2] == outputs[2:]
+    if "mark" in dedup:
+        assert b'"duplicate_of"' in outputs[0]
+    if "state" in dedup:
+        assert outputs[1] == outputs[0]  # a rerun against its own state changes nothing

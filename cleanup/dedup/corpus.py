@@ -40,6 +40,7 @@ from cleanup.dedup.site import site_of
 from cleanup.dedup.store import NewEntry, Staged, Store, StoredEntries, state_key
 from cleanup.document import Document, Edit
 from cleanup.errors import UsageProblem
+from cleanup.pipeline import Deferred
 
 STEP = "dedup"
 BATCH_DOCS = 512
@@ -390,6 +391,46 @@ def spooled_documents(spool: Spool[bytes]) -> Iterator[Document]:
         yield from pickle.loads(blob)
 
 
+@dataclass
+class Verdict:
+    """What corpus dedup decided about one live document, to apply to it where it is."""
+
+    removals: dict[int, tuple[str, str, dict[str, Any]]]  # paragraph: (rule, why, detail)
+    drop: tuple[str, str, dict[str, Any]] | None = None  # (rule, why, detail)
+    meta: dict[str, Any] | None = None  # --mark: duplicate_of, cluster, similarity
+
+    def apply(self, doc: Document) -> None:
+        """Make the decided edits to the document."""
+        remove_paragraphs(doc, self.removals)
+        if self.meta:
+            doc.meta.update(self.meta)
+        if self.drop is not None:
+            doc.drop(STEP, *self.drop)
+
+
+class DeferredBatch(Deferred):
+    """A spooled batch of documents with the verdicts still to apply: pass 2's unit of work.
+
+    Yielded as is when the next steps run on workers (which resolve it there: unpickling
+    and editing documents are then off this process); else resolved right here.
+    """
+
+    def __init__(self, blob: bytes, count: int, verdicts: dict[int, Verdict]) -> None:
+        self.blob = blob
+        self.count = count
+        self.verdicts = verdicts  # by position in the batch
+
+    def __len__(self) -> int:
+        return self.count
+
+    def resolve(self) -> list[Document]:
+        """Return the batch's documents with the verdicts applied."""
+        docs: list[Document] = pickle.loads(self.blob)
+        for k, verdict in self.verdicts.items():
+            verdict.apply(docs[k])
+        return docs
+
+
 def joins_tokens(sep: str) -> bool:
     """Tell whether joining paragraphs with `sep` leaves their tokens as they are.
 
@@ -426,6 +467,7 @@ class _Corpus:
     para_doc: list[np.ndarray] = field(default_factory=list)
     para_pos: list[np.ndarray] = field(default_factory=list)
     spool_index: array = field(default_factory=lambda: array("q"))
+    batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
     # when every live document's separator keeps its paragraphs' tokens apart.
     tokens: Spool[TokenBatch] | None = None
@@ -457,6 +499,7 @@ class CorpusDedup:
         run_id: str = "",
         started: float = 0.0,
         map_batches: MapBatches | None = None,
+        defer: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -464,6 +507,8 @@ class CorpusDedup:
         self.bands, self.rows = settings.bands
         self.staged = Staged(run_id=run_id, started=started)
         self.map_batches = map_batches
+        # Yield spooled batches unresolved (DeferredBatch): only when the engine resolves them.
+        self.defer = defer
         self._new_docs: list[int] = []
         self.stats: dict[str, int] = {}
         if store is not None:
@@ -533,6 +578,7 @@ class CorpusDedup:
             for summary in self._pass_one(docs):
                 self._record(summary, corpus, count)
                 spool.write(summary.blob)
+                corpus.batch_counts.append(summary.count)
                 count += summary.count
             yield from self._decide_and_emit(spool, corpus)
         finally:
@@ -581,17 +627,21 @@ class CorpusDedup:
             else {}
         )
         live_pos = 0
-        next_live = corpus.spool_index[0] if n else -1
-        for pos, doc in enumerate(spooled_documents(spool)):
-            if pos != next_live:
-                yield doc
-                continue
-            i = live_pos
-            live_pos += 1
-            next_live = corpus.spool_index[live_pos] if live_pos < n else -1
-            self._apply(doc, i, corpus, boiler, boiler_total, decision, owners)
-            self._stage(i, corpus, sigs, ident, lengths, keys_of, known, decision)
-            yield doc
+        start = 0
+        for blob, count in zip(spool.read(), corpus.batch_counts, strict=True):
+            verdicts: dict[int, Verdict] = {}
+            while live_pos < n and corpus.spool_index[live_pos] < start + count:
+                i = live_pos
+                k = corpus.spool_index[i] - start
+                verdicts[k] = self._verdict(i, corpus, boiler, boiler_total, decision, owners)
+                self._stage(i, corpus, sigs, ident, lengths, keys_of, known, decision)
+                live_pos += 1
+            start += count
+            batch = DeferredBatch(blob, count, verdicts)
+            if self.defer:
+                yield batch  # type: ignore[misc]  # resolved by the engine, on a worker
+            else:
+                yield from batch.resolve()
         self.staged.docs = n
         self.staged.dropped = int(decision["dropped"].sum()) if n else 0
         if self.settings.boilerplate_min_docs > 0:
@@ -917,56 +967,52 @@ class CorpusDedup:
         return dict(zip(sfp[shared].tolist(), sdoc[shared].tolist(), strict=True))
 
     # Pass 3 ------------------------------------------------------------------------
-    def _apply(
+    def _verdict(
         self,
-        doc: Document,
         i: int,
         corpus: _Corpus,
         boiler: set[int],
         totals: dict[int, int],
         decision: dict[str, Any],
         owners: dict[int, dict[int, tuple[int, float]]],
-    ) -> None:
-        """Apply the decisions about one live document: boilerplate, paragraphs, the document."""
-        removals: dict[int, tuple[str, str, dict[str, Any]]] = {}
+    ) -> Verdict:
+        """Return the decisions about one live document: boilerplate, paragraphs, the document."""
+        verdict = Verdict({})
         why = (
             f"paragraph recurs in at least {self.settings.boilerplate_min_docs} documents of "
             "the same site (site boilerplate)"
         )
         for j, key in self._boiler_hits(corpus, i, boiler).items():
             detail = {"site": corpus.sites[i], "documents": totals.get(key, 0)}
-            removals[j] = ("site-boilerplate", why, detail)
+            verdict.removals[j] = ("site-boilerplate", why, detail)
         for j, (owner, sim) in owners.get(i, {}).items():
-            if j not in removals:
-                removals[j] = (
+            if j not in verdict.removals:
+                verdict.removals[j] = (
                     "cross-document-paragraph",
                     "paragraph already stands in another document of this run",
                     {"duplicate_of": corpus.ids[owner], "similarity": sim},
                 )
-        remove_paragraphs(doc, removals)
         w = int(decision["winner"][i])
         if w < 0:
             if self.settings.mark and decision["clustered"][i]:
-                doc.meta["cluster"] = f"{int(decision['cluster_fp'][i]):016x}"
-            return
+                verdict.meta = {"cluster": f"{int(decision['cluster_fp'][i]):016x}"}
+            return verdict
         detail = {
             "duplicate_of": decision["ids"][w],
             "similarity": round(float(decision["similarity"][i]), 3),
             "cluster": f"{int(decision['cluster_fp'][i]):016x}",
         }
         if self.settings.mark:
-            doc.meta["duplicate_of"] = detail["duplicate_of"]
-            doc.meta["cluster"] = detail["cluster"]
-            doc.meta["similarity"] = detail["similarity"]
+            verdict.meta = {key: detail[key] for key in ("duplicate_of", "cluster", "similarity")}
         else:
-            doc.drop(
-                STEP,
+            verdict.drop = (
                 "near-duplicate-document",
                 "document is a near duplicate (estimated Jaccard >= "
                 f"{self.settings.doc_threshold}) "
                 "of a more complete or earlier published document",
                 detail,
             )
+        return verdict
 
     def _stage(
         self,

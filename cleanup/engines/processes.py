@@ -11,6 +11,7 @@ byte-identical to one process because batches come back in the order they were s
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +22,15 @@ from typing import Any, TypeVar
 
 from cleanup.document import Document
 from cleanup.errors import CleanupError
-from cleanup.pipeline import Context, Step, StepCall, build_chain, pipeline, step_spec
+from cleanup.pipeline import (
+    Context,
+    Deferred,
+    Step,
+    StepCall,
+    build_chain,
+    pipeline,
+    step_spec,
+)
 
 BATCH_DOCS = 200
 T = TypeVar("T")
@@ -50,6 +59,8 @@ Ends = tuple[Step | None, Step | None]  # what runs before and after a segment's
 def run_batch(ends: Ends, key: _Key, batch: list[Any]) -> list[Document]:
     """Run the prelude, a segment's steps, then the postlude over one batch (on a worker)."""
     prelude, postlude = ends
+    if any(isinstance(item, Deferred) for item in batch):
+        batch = [d for item in batch for d in _resolved(item)]
     docs: Iterable[Document] = prelude(batch) if prelude is not None else batch
     if key:
         docs = _chain_for(key)(docs)
@@ -93,10 +104,23 @@ def segments(calls: list[StepCall]) -> list[tuple[bool, list[StepCall]]]:
     return groups
 
 
+def _resolved(item: Any) -> list[Any]:
+    return item.resolve() if isinstance(item, Deferred) else [item]
+
+
 def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Yield lists of up to `size` items."""
-    it = iter(items)
-    while batch := list(itertools.islice(it, size)):
+    """Yield lists of items standing for up to `size` documents (a Deferred item for its
+    len(); one item alone may stand for more)."""
+    batch: list[T] = []
+    weight = 0
+    for item in items:
+        w = len(item) if isinstance(item, Deferred) else 1
+        if batch and weight + w > size:
+            yield batch
+            batch, weight = [], 0
+        batch.append(item)
+        weight += w
+    if batch:
         yield batch
 
 
@@ -195,7 +219,9 @@ class BatchEngine:
                 ends = (self.prelude if n == 0 else None, self.postlude if n == last else None)
                 steps.append(self._parallel(ends, freeze(calls)))
             else:
-                steps.append(build_chain(calls, self.context))
+                feeds_workers = n < last and groups[n + 1][0]
+                context = dataclasses.replace(self.context, accepts_deferred=feeds_workers)
+                steps.append(build_chain(calls, context))
         return pipeline(*steps)(docs)
 
     def _parallel(self, ends: Ends, key: _Key) -> Step:

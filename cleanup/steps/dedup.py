@@ -78,6 +78,7 @@ def dedup(
             run_id=context.run_id,
             started=context.started,
             map_batches=context.map_batches,
+            defer=context.accepts_deferred,
         )
     except StateError:
         if store is not None:
