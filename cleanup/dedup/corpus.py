@@ -26,7 +26,7 @@ import xxhash
 
 from cleanup.dedup.clusters import cluster
 from cleanup.dedup.lsh import band_keys, optimal_bands
-from cleanup.dedup.minhash import MinHasher
+from cleanup.dedup.minhash import MAX_HASH, MinHasher
 from cleanup.dedup.paragraphs import (
     WHY,
     BatchFeatures,
@@ -150,8 +150,11 @@ def _hasher(num_perm: int, seed: int, shingle_size: int) -> MinHasher:
     return MinHasher(num_perm, seed, shingle_size)
 
 
-def doc_arrays(docs: list[Document], feats: BatchFeatures, signer: Signer) -> DocArrays:
-    """Return the live documents' MinHash signatures, fingerprints and token counts.
+def doc_arrays(
+    docs: list[Document], feats: BatchFeatures, signer: Signer, sign: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Return the live documents' MinHash signatures (None unless `sign`), fingerprints and
+    token counts.
 
     Reuses the paragraph token hashes of in-document dedup: a document's tokens are its
     kept paragraphs' tokens in order, so no text is tokenized twice.
@@ -165,9 +168,7 @@ def doc_arrays(docs: list[Document], feats: BatchFeatures, signer: Signer) -> Do
     per_doc = np.add.reduceat(np.append(kept_counts, 0), np.array(feats.first_paragraph[:-1]))
     per_doc = np.where(n_par > 0, per_doc, 0)[live]
     offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
-    num_perm, seed, shingle_size = signer
-    sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
-    sigs = _hasher(num_perm, seed, shingle_size).from_hashes(sh, sh_off)
+    sigs = sign_job(signer, [(tokens, offsets)])[0][0] if sign else None
     return sigs, fingerprints(tokens, offsets), per_doc.astype(np.int64)
 
 
@@ -191,6 +192,7 @@ class PassOne:
     doc_shingle_size: int
     site_field: str
     cross: str  # cross_doc_paragraphs: off, exact or near
+    sign: bool  # False: signatures wait until boilerplate is known (CorpusDedup._sign_all)
 
 
 @dataclass
@@ -208,7 +210,7 @@ class BatchSummary:
     explicit: list[bool]
     sites: list[str]
     joins: bool  # every live document's separator keeps its paragraphs' tokens apart
-    sigs: np.ndarray
+    sigs: np.ndarray | None
     fps: np.ndarray
     lengths: np.ndarray
     boiler_keys: np.ndarray  # kept paragraphs' (site, paragraph) keys, in order
@@ -227,10 +229,10 @@ def pass_one_job(job: PassOne, batch: list[Document]) -> BatchSummary:
     live = np.array([d.dropped is None for d in batch], dtype=bool)
     live_docs = [d for d in batch if d.dropped is None]
     signer = (job.num_perm, job.seed, job.doc_shingle_size)
+    sigs: np.ndarray | None = None
     if live_docs:
-        sigs, fps, lengths = doc_arrays(batch, feats, signer)
+        sigs, fps, lengths = doc_arrays(batch, feats, signer, job.sign)
     else:
-        sigs = np.zeros((0, job.num_perm), np.uint32)
         fps, lengths = np.zeros(0, np.uint64), np.zeros(0, np.int64)
     sites = [site_of(d, job.site_field) for d in live_docs]
     n_par = np.diff(np.array(feats.first_paragraph))
@@ -531,6 +533,7 @@ class CorpusDedup:
             s.doc_shingle_size,
             s.site_field,
             s.cross_doc_paragraphs,
+            sign=s.boilerplate_min_docs <= 0,
         )
         if self.map_batches is None:
             for batch in stream_batches(docs):
@@ -548,7 +551,8 @@ class CorpusDedup:
         corpus.tokens_usable = corpus.tokens_usable and summary.joins
         if not summary.ids:
             return
-        corpus.sigs.append(summary.sigs)
+        if summary.sigs is not None:
+            corpus.sigs.append(summary.sigs)
         corpus.fps.append(summary.fps)
         corpus.lengths.append(summary.lengths)
         corpus.boiler_parts.append(summary.boiler_keys)
@@ -618,8 +622,8 @@ class CorpusDedup:
         if self.store is not None and n:
             seen_text |= self.store.known_fps(ident)
         boiler, boiler_total = self._boilerplate(corpus, seen_text, ident)
-        if boiler:
-            sigs, fps, lengths = self._resign(spool, corpus, boiler, sigs, fps, lengths)
+        if self.settings.boilerplate_min_docs > 0:  # pass 1 left signing until now
+            sigs = self._sign_all(spool, corpus, boiler, fps, lengths)
         decision = self._clusters(corpus, sigs, fps, lengths, keys_of, known, in_state, ident)
         owners = (
             self._paragraph_owners(corpus, decision)
@@ -678,31 +682,32 @@ class CorpusDedup:
         totals = dict(zip(uniq[is_boiler].tolist(), total[is_boiler].tolist(), strict=True))
         return set(totals), totals
 
-    def _resign(
+    def _sign_all(
         self,
         spool: Spool[bytes],
         corpus: _Corpus,
         boiler: set[int],
-        sigs: np.ndarray,
         fps: np.ndarray,
         lengths: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Recompute, in place, signatures of documents that lose boilerplate, without it.
+    ) -> np.ndarray:
+        """Sign every live document without its boilerplate paragraphs; return the signatures.
 
-        Shared boilerplate would otherwise make two different articles of one site look alike.
+        Shared boilerplate would otherwise make two different articles of one site look
+        alike. Documents that lose paragraphs also get their fingerprint and length redone
+        (in place). Signing waits until now so that no document is signed twice.
         """
+        n = len(corpus.ids)
+        sigs = np.full((n, self.settings.num_perm), MAX_HASH, dtype=np.uint32)  # empty texts
         keys, offsets = corpus.boiler_table()
-        hit = np.isin(keys, np.fromiter(boiler, dtype=np.uint64, count=len(boiler)))
+        wanted = np.fromiter(boiler, dtype=np.uint64, count=len(boiler))
+        hit = np.isin(keys, wanted) if len(wanted) else np.zeros(len(keys), dtype=bool)
         doc_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-        affected = np.zeros(len(offsets) - 1, dtype=bool)
-        affected[doc_of[hit]] = True
-        if not affected.any():
-            return sigs, fps, lengths
+        everyone = np.ones(n, dtype=bool)
         if corpus.tokens is not None and corpus.tokens_usable:
-            self._resign_from_tokens(corpus.tokens, hit, doc_of, affected, sigs, fps, lengths)
+            self._resign_from_tokens(corpus.tokens, hit, doc_of, everyone, sigs, fps, lengths)
         else:
-            self._resign_from_texts(spool, corpus, boiler, affected, sigs, fps, lengths)
-        return sigs, fps, lengths
+            self._resign_from_texts(spool, corpus, boiler, everyone, sigs, fps, lengths)
+        return sigs
 
     def _resign_from_tokens(
         self,
