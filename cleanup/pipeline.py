@@ -76,6 +76,10 @@ class Context:
     # in order, computed on the workers. Steps that see the whole stream use it for per-document
     # work (signatures); without an engine it runs here.
     map_batches: Callable[..., Iterator[Any]] | None = None
+    # Set by a distributed engine: find_edges(keys, sigs, threshold, rank, fixed, group) returns
+    # the checked LSH candidate pairs and which passed, as cleanup.dedup.clusters.local_edges
+    # does (the default, in this process); the Ray engine splits the band keys into partitions.
+    find_edges: Callable[..., tuple[Any, Any]] | None = None
 
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to a named counter shown in the run's summary and stats."""

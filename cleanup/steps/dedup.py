@@ -78,6 +78,7 @@ def dedup(
             run_id=context.run_id,
             started=context.started,
             map_batches=context.map_batches,
+            find_edges=context.find_edges,
         )
     except StateError:
         if store is not None:
