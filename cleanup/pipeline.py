@@ -79,6 +79,10 @@ class Context:
     # Set by a parallel engine for a step whose output goes straight to the workers: the
     # step may then yield Deferred items, which the workers resolve into documents.
     accepts_deferred: bool = False
+    # Set by a distributed engine: find_edges(keys, sigs, threshold, rank, fixed, group) returns
+    # the checked LSH candidate pairs and which passed, as cleanup.dedup.clusters.local_edges
+    # does (the default, in this process); the Ray engine splits the band keys into partitions.
+    find_edges: Callable[..., tuple[Any, Any]] | None = None
 
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to a named counter shown in the run's summary and stats."""

@@ -6,13 +6,21 @@ against that one member. A bucket of 10,000 identical documents therefore costs 
 checks, not 50 million. "First" is a canonical order the caller chooses (a content hash,
 not the input position), so clusters do not depend on the order documents came in.
 Components are found with vectorized hook-and-compress union-find over numpy arrays.
+
+The candidate search can also run in partitions (split by a hash of band and key, so a bucket
+never straddles two): each partition yields its own checked pairs and one global np.unique
+merges them into exactly the pairs, comparisons and clusters of the one-process search. A
+distributed engine runs the partitions as tasks through `cluster(..., find_edges=...)`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+
+from cleanup.dedup.shingles import fmix64
 
 
 @dataclass
@@ -72,6 +80,59 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             labels = nxt
 
 
+def check_pairs(
+    pairs: np.ndarray,
+    n: int,
+    sigs: np.ndarray,
+    threshold: float,
+    fixed: np.ndarray | None = None,
+    group: np.ndarray | None = None,
+    chunk: int = 65536,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop the pairs `fixed` and `group` forbid, verify the rest; return (pairs, passed).
+
+    `pairs` are encoded first * n + member; the result keeps that encoding, and `passed` says
+    which pairs estimate a Jaccard of at least `threshold`.
+    """
+    first = pairs // max(n, 1)
+    member = pairs % max(n, 1)
+    keep = np.ones(len(pairs), dtype=bool)
+    if fixed is not None and len(first):
+        keep &= ~(fixed[first] & fixed[member])
+    if group is not None and len(first):
+        gf, gm = group[first], group[member]
+        keep &= (gf < 0) | (gf != gm)
+    if not keep.all():
+        pairs, first, member = pairs[keep], first[keep], member[keep]
+    ok = np.zeros(len(pairs), dtype=bool)
+    for start in range(0, len(pairs), chunk):
+        f = first[start : start + chunk]
+        m = member[start : start + chunk]
+        ok[start : start + chunk] = (sigs[f] == sigs[m]).mean(axis=1) >= threshold
+    return pairs, ok
+
+
+def local_edges(
+    keys: np.ndarray,
+    sigs: np.ndarray,
+    threshold: float,
+    rank: np.ndarray,
+    fixed: np.ndarray | None = None,
+    group: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the checked candidate pairs and which passed, all in this process (the default)."""
+    pairs = candidate_pairs(keys, rank)
+    return check_pairs(pairs, keys.shape[0], sigs, threshold, fixed, group)
+
+
+# find_edges(keys, sigs, threshold, rank, fixed, group) -> (pairs, passed), as local_edges:
+# the unique encoded candidate pairs left after the fixed/group rules, and their verification.
+FindEdges = Callable[
+    [np.ndarray, np.ndarray, float, np.ndarray, np.ndarray | None, np.ndarray | None],
+    tuple[np.ndarray, np.ndarray],
+]
+
+
 def cluster(
     keys: np.ndarray,
     sigs: np.ndarray,
@@ -79,7 +140,7 @@ def cluster(
     rank: np.ndarray,
     fixed: np.ndarray | None = None,
     group: np.ndarray | None = None,
-    chunk: int = 65536,
+    find_edges: FindEdges | None = None,
 ) -> Clusters:
     """Cluster items whose signatures share a band key and agree at >= threshold.
 
@@ -87,22 +148,126 @@ def cluster(
     are skipped, since published documents are never compared with one another again.
     `group` (int per item, -1 for none) forbids joining two items of the same group: a
     document and its own earlier version in the state are not duplicates of each other.
+    `find_edges` (default: local_edges) lets an engine find and verify the pairs elsewhere,
+    as partitioned_edges does; the components are found here either way.
     """
     n = keys.shape[0]
-    pairs = candidate_pairs(keys, rank)
-    first = pairs // max(n, 1)
-    member = pairs % max(n, 1)
-    if fixed is not None and len(first):
-        keep = ~(fixed[first] & fixed[member])
-        first, member = first[keep], member[keep]
-    if group is not None and len(first):
-        gf, gm = group[first], group[member]
-        keep = (gf < 0) | (gf != gm)
-        first, member = first[keep], member[keep]
-    ok = np.zeros(len(first), dtype=bool)
-    for start in range(0, len(first), chunk):
-        f = first[start : start + chunk]
-        m = member[start : start + chunk]
-        ok[start : start + chunk] = (sigs[f] == sigs[m]).mean(axis=1) >= threshold
-    labels = components(n, first[ok], member[ok])
-    return Clusters(labels, len(first), int(ok.sum()))
+    pairs, ok = (find_edges or local_edges)(keys, sigs, threshold, rank, fixed, group)
+    joined = pairs[ok]
+    labels = components(n, joined // max(n, 1), joined % max(n, 1))
+    return Clusters(labels, len(pairs), len(joined))
+
+
+# Partitioned search ------------------------------------------------------------------
+# The (item, band, key) entries are split by a hash of (band, key), so every bucket lies
+# wholly in one partition; each partition finds and verifies its own pairs, and the
+# partitions' results are merged with one global np.unique (a pair found in two bands may
+# come from two partitions), which makes the comparisons the same as local_edges counts.
+
+_BAND_SALT = np.uint64(0x9E3779B97F4A7C15)
+Entries = tuple[np.ndarray, np.ndarray, np.ndarray]  # (items, bands, keys) of some entries
+
+
+def partition_of(keys: np.ndarray, parts: int) -> np.ndarray:
+    """Return the partition (0..parts-1) of every entry of `keys` (n, bands), as int64."""
+    bands = np.arange(keys.shape[1], dtype=np.uint64) + np.uint64(1)
+    with np.errstate(over="ignore"):
+        mixed = fmix64(np.asarray(keys, dtype=np.uint64) ^ fmix64(bands * _BAND_SALT)[None, :])
+    return (mixed % np.uint64(parts)).astype(np.int64)
+
+
+def partition_entries(keys: np.ndarray, parts: int, part: int) -> Entries:
+    """Return the (items, bands, keys) entries of one partition, in item-major order."""
+    item, band = np.nonzero(partition_of(keys, parts) == part)
+    return item.astype(np.int64), band.astype(np.int64), keys[item, band]
+
+
+def split_entries(keys: np.ndarray, parts: int) -> list[Entries]:
+    """Split every (item, band, key) entry into `parts` partitions by a hash of (band, key)."""
+    of = partition_of(keys, parts).ravel()
+    order = np.argsort(of, kind="stable")  # stable: item-major order inside each partition
+    bounds = np.searchsorted(of[order], np.arange(parts + 1))
+    flat, bands = keys.ravel(), max(keys.shape[1], 1)
+    out = []
+    for p in range(parts):  # one slice per partition, not per item
+        sel = order[bounds[p] : bounds[p + 1]]
+        out.append((sel // bands, sel % bands, flat[sel]))
+    return out
+
+
+def entry_pairs(
+    items: np.ndarray, bands: np.ndarray, bkeys: np.ndarray, rank: np.ndarray, n: int
+) -> np.ndarray:
+    """Return the unique encoded (first, member) pairs of some whole buckets' entries.
+
+    The first member of a bucket (band, key) is the one of lowest (rank, item), as in
+    candidate_pairs.
+    """
+    if len(items) < 2:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((items, rank[items], bkeys, bands))
+    sb, sk = bands[order], bkeys[order]
+    new_run = np.empty(len(order), dtype=bool)
+    new_run[0] = True
+    new_run[1:] = (sb[1:] != sb[:-1]) | (sk[1:] != sk[:-1])
+    run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(order)), 0))
+    inside = ~new_run
+    firsts = items[order[run_start[inside]]]
+    members = items[order[inside]]
+    return np.unique(firsts * n + members)
+
+
+def partition_edges(
+    entries: Entries,
+    sigs: np.ndarray,
+    threshold: float,
+    rank: np.ndarray,
+    fixed: np.ndarray | None = None,
+    group: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return one partition's checked candidate pairs and which passed (see check_pairs)."""
+    n = len(rank)
+    pairs = entry_pairs(*entries, rank, n)
+    return check_pairs(pairs, n, sigs, threshold, fixed, group)
+
+
+def part_edges(
+    keys: np.ndarray,
+    sigs: np.ndarray,
+    threshold: float,
+    rank: np.ndarray,
+    fixed: np.ndarray | None,
+    group: np.ndarray | None,
+    parts: int,
+    part: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Select partition `part` of `parts` from the full keys and return its edges (a task)."""
+    entries = partition_entries(keys, parts, part)
+    return partition_edges(entries, sigs, threshold, rank, fixed, group)
+
+
+def merge_edges(results: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Merge partitions' (pairs, passed) into the unique pairs local_edges would return."""
+    found = list(results)
+    if not found:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    pairs = np.concatenate([p for p, _ in found])
+    ok = np.concatenate([o for _, o in found])
+    unique, first_seen = np.unique(pairs, return_index=True)
+    return unique, ok[first_seen]  # a pair's check does not depend on where it ran
+
+
+def partitioned_edges(
+    keys: np.ndarray,
+    sigs: np.ndarray,
+    threshold: float,
+    rank: np.ndarray,
+    fixed: np.ndarray | None = None,
+    group: np.ndarray | None = None,
+    parts: int = 2,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Find the edges partition by partition in this process: the reference for engines."""
+    return merge_edges(
+        partition_edges(entries, sigs, threshold, rank, fixed, group)
+        for entries in split_entries(keys, parts)
+    )

@@ -24,7 +24,7 @@ from typing import IO, Any, Generic, TypeVar
 import numpy as np
 import xxhash
 
-from cleanup.dedup.clusters import cluster
+from cleanup.dedup.clusters import FindEdges, cluster
 from cleanup.dedup.lsh import band_keys, optimal_bands
 from cleanup.dedup.minhash import MAX_HASH, MinHasher
 from cleanup.dedup.paragraphs import (
@@ -502,6 +502,7 @@ class CorpusDedup:
         started: float = 0.0,
         map_batches: MapBatches | None = None,
         defer: bool = False,
+        find_edges: FindEdges | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -511,6 +512,7 @@ class CorpusDedup:
         self.map_batches = map_batches
         # Yield spooled batches unresolved (DeferredBatch): only when the engine resolves them.
         self.defer = defer
+        self.find_edges = find_edges
         self._new_docs: list[int] = []
         self.stats: dict[str, int] = {}
         if store is not None:
@@ -858,7 +860,8 @@ class CorpusDedup:
             group[n + j] = h
         # A document is never compared with its own entry (itself, or its earlier version).
         group[:n] = np.array([known[k][0] if k in known else -1 for k in keys_of], dtype=np.int64)
-        result = cluster(all_keys, all_sigs, self.settings.doc_threshold, rank, fixed, group)
+        threshold = self.settings.doc_threshold
+        result = cluster(all_keys, all_sigs, threshold, rank, fixed, group, self.find_edges)
         self.stats["comparisons"] = result.comparisons
         labels = result.labels
         all_len = np.concatenate((lengths, stored.lengths))
@@ -930,7 +933,8 @@ class CorpusDedup:
         threshold = self.settings.paragraphs.threshold
         bands, rows = optimal_bands(threshold, self.settings.num_perm)
         rank = doc * (1 << 20) + pos
-        result = cluster(band_keys(sigs, bands, rows), sigs, threshold, rank)
+        keys = band_keys(sigs, bands, rows)
+        result = cluster(keys, sigs, threshold, rank, find_edges=self.find_edges)
         self.stats["paragraph comparisons"] = result.comparisons
         labels = result.labels
         order = np.lexsort((rank, labels))

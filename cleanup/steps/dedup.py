@@ -79,6 +79,7 @@ def dedup(
             started=context.started,
             map_batches=context.map_batches,
             defer=context.accepts_deferred,
+            find_edges=context.find_edges,
         )
     except StateError:
         if store is not None:
