@@ -13,8 +13,8 @@ import pytest
 
 from cleanup.document import Document
 from cleanup.engines import build_engine
-from cleanup.engines.processes import WorkerFailed, segments
-from cleanup.pipeline import Context, build_chain
+from cleanup.engines.processes import WorkerFailed, batches, freeze, run_batch, segments
+from cleanup.pipeline import Context, Deferred, build_chain
 
 CALLS = [("strip-artifacts", {}), ("normalize", {})]
 
@@ -281,3 +281,28 @@ def test_workers_identical_when_dedup_hands_its_batches_to_the_workers(
         assert b'"duplicate_of"' in outputs[0]
     if "state" in dedup:
         assert outputs[1] == outputs[0]  # a rerun against its own state changes nothing
+
+
+class _Many(Deferred):
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def resolve(self) -> list[Document]:
+        return [Document.from_text(f"m{i}", f"Text {i}.") for i in range(self.n)]
+
+
+def test_batches_weigh_deferred_items_by_the_documents_they_stand_for() -> None:
+    items = [_Many(150), 1, 2, _Many(60), _Many(500), 3]
+    sizes = [[len(i) if isinstance(i, Deferred) else 1 for i in b] for b in batches(items, 200)]
+    assert sizes == [[150, 1, 1], [60], [500], [1]]  # over 200 only when one item alone is
+
+
+def test_workers_resolve_deferred_items_before_the_steps() -> None:
+    """A step told `accepts_deferred` may yield Deferred items; the next segment resolves them."""
+    items = [_Many(3), Document.from_text("x", "Scroll down for video\n\nBody.")]
+    (docs,) = [run_batch((None, None), freeze(CALLS), items)]
+    assert [d.id for d in docs] == ["m0", "m1", "m2", "x"]
+    assert docs[-1].paragraphs == ["Body."]
