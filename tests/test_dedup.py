@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from pathlib import Path
 from unittest import mock
@@ -21,8 +22,13 @@ VOCAB = [f"w{i}" for i in range(4000)]
 
 
 def run_dedup(docs: list[Document], **options: object) -> list[Document]:
-    """Run the dedup step alone over documents and return what comes out."""
-    return list(Pipeline(steps=["dedup"], context=Context(), **options).run(docs))
+    """Run the dedup step alone over copies of documents and return what comes out.
+
+    Steps edit the documents they are given; copies let a test compare with its input and
+    run the same documents twice.
+    """
+    copies = copy.deepcopy(docs)
+    return list(Pipeline(steps=["dedup"], context=Context(), **options).run(copies))
 
 
 def sentence(rng: random.Random, n: int = 30) -> str:
@@ -268,9 +274,12 @@ def test_output_does_not_depend_on_input_order() -> None:
 def test_equal_copies_keep_the_first_in_input_order() -> None:
     rng = random.Random(9)
     text = article(rng)
-    docs = [Document(id=n, paragraphs=list(text)) for n in ("x", "y", "z")]
-    assert _dropped(run_dedup(docs)) == {"y": "x", "z": "x"}
-    assert _dropped(run_dedup(docs[::-1])) == {"y": "z", "x": "z"}
+
+    def docs() -> list[Document]:  # fresh ones for each run: steps edit documents in place
+        return [Document(id=n, paragraphs=list(text)) for n in ("x", "y", "z")]
+
+    assert _dropped(run_dedup(docs())) == {"y": "x", "z": "x"}
+    assert _dropped(run_dedup(docs()[::-1])) == {"y": "z", "x": "z"}
 
 
 def test_mark_keeps_duplicates_with_their_cluster() -> None:
@@ -280,8 +289,8 @@ def test_mark_keeps_duplicates_with_their_cluster() -> None:
     marked = {d.id: d.meta["duplicate_of"] for d in out if "duplicate_of" in d.meta}
     assert marked == truth
     by_id = {d.id: d for d in out}
-    for copy, original in truth.items():
-        assert by_id[copy].meta["cluster"] == by_id[original].meta["cluster"]
+    for duplicate, original in truth.items():
+        assert by_id[duplicate].meta["cluster"] == by_id[original].meta["cluster"]
     assert "cluster" not in by_id["a30"].meta
 
 

@@ -306,3 +306,23 @@ def test_workers_resolve_deferred_items_before_the_steps() -> None:
     (docs,) = [run_batch((None, None), freeze(CALLS), items)]
     assert [d.id for d in docs] == ["m0", "m1", "m2", "x"]
     assert docs[-1].paragraphs == ["Body."]
+
+
+@pytest.mark.parametrize("steps", [["dedup"], ["dedup", "dedup"], ["normalize", "dedup"]])
+def test_pipes_that_start_or_end_with_a_whole_stream_step_agree_with_one_process(
+    tmp_path: Path, steps: list[str]
+) -> None:
+    """Parsing runs alone on the workers ahead of dedup; after dedup, lines encode here."""
+    from click.testing import CliRunner
+
+    from cleanup.cli import cli
+
+    src = _generated_corpus(tmp_path, 450)
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}.jsonl"
+        args = ["pipe", "-i", str(src), "-o", str(out), "--workers", workers, *steps]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]

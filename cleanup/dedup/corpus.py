@@ -48,6 +48,8 @@ BATCH_DOCS = 512
 # 2,000,000 paragraphs (about 150,000 news articles) take 1 GiB with 128 permutations.
 NEAR_PARAGRAPH_LIMIT = 2_000_000
 BATCH_BYTES = 1 << 20
+# Text that pass 1 keeps in memory (beyond it, batches are pickled to a temporary file).
+SPOOL_MEMORY = 256 << 20
 TOKENIZER_VERSION = 1
 T = TypeVar("T")
 
@@ -193,6 +195,7 @@ class PassOne:
     site_field: str
     cross: str  # cross_doc_paragraphs: off, exact or near
     sign: bool  # False: signatures wait until boilerplate is known (CorpusDedup._sign_all)
+    pickled: bool  # return the batch pickled (it goes back from a worker to be spooled)
 
 
 @dataclass
@@ -203,7 +206,7 @@ class BatchSummary:
     this process only appends arrays and spools the pickled documents as they are.
     """
 
-    blob: bytes  # the batch's documents, pickled: spooled without unpickling
+    docs: list[Document] | bytes  # the batch (pickled when made on a worker: spooled as is)
     count: int  # documents in the batch (live or not)
     live: np.ndarray  # bool per document
     ids: list[str]  # live documents only, from here on
@@ -249,7 +252,7 @@ def pass_one_job(job: PassOne, batch: list[Document]) -> BatchSummary:
     )
     kept_per_doc = np.where(n_par > 0, kept_per_doc, 0)
     out = BatchSummary(
-        blob=pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL),
+        docs=pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL) if job.pickled else batch,
         count=len(batch),
         live=live,
         ids=[d.id for d in live_docs],
@@ -387,10 +390,59 @@ class Spool(Generic[T]):
         self.fh.close()
 
 
-def spooled_documents(spool: Spool[bytes]) -> Iterator[Document]:
-    """Yield the documents of a spool of pickled batches, in order."""
-    for blob in spool.read():
-        yield from pickle.loads(blob)
+Batch = list[Document] | bytes  # a batch of documents, or the same batch pickled
+
+
+def unpickled(batch: Batch) -> list[Document]:
+    """Return the documents of a batch, unpickling it if need be."""
+    return pickle.loads(batch) if isinstance(batch, bytes) else batch
+
+
+class BatchSpool:
+    """Keep pass 1's batches for pass 2: in memory up to `budget` bytes of text, then on disk.
+
+    A corpus that fits the budget is never pickled in a single process (pickling and
+    unpickling every document would cost more than some steps); past it, memory stays flat.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.held = 0
+        self.batches: list[Batch | None] = []  # None: the next batch on disk
+        self.disk: Spool[Batch] | None = None
+
+    def write(self, batch: Batch) -> None:
+        """Keep one batch."""
+        size = len(batch) if isinstance(batch, bytes) else _text_size(batch)
+        if self.held + size <= self.budget:
+            self.held += size
+            self.batches.append(batch)
+            return
+        if self.disk is None:
+            self.disk = Spool()
+        self.disk.write(batch)
+        self.batches.append(None)
+
+    def read(self) -> Iterator[Batch]:
+        """Yield the batches in order (each pass rereads the disk part)."""
+        disk = self.disk.read() if self.disk is not None else iter(())
+        for batch in self.batches:
+            yield batch if batch is not None else next(disk)
+
+    def documents(self) -> Iterator[Document]:
+        """Yield every document, in order."""
+        for batch in self.read():
+            yield from unpickled(batch)
+
+    def close(self) -> None:
+        """Release the batches and delete the disk file."""
+        self.batches = []
+        if self.disk is not None:
+            self.disk.close()
+
+
+def _text_size(docs: list[Document]) -> int:
+    return sum(len(p) for d in docs for p in d.paragraphs) + 200 * len(docs)
 
 
 @dataclass
@@ -417,8 +469,8 @@ class DeferredBatch(Deferred):
     and editing documents are then off this process); else resolved right here.
     """
 
-    def __init__(self, blob: bytes, count: int, verdicts: dict[int, Verdict]) -> None:
-        self.blob = blob
+    def __init__(self, batch: Batch, count: int, verdicts: dict[int, Verdict]) -> None:
+        self.batch = batch
         self.count = count
         self.verdicts = verdicts  # by position in the batch
 
@@ -427,7 +479,7 @@ class DeferredBatch(Deferred):
 
     def resolve(self) -> list[Document]:
         """Return the batch's documents with the verdicts applied."""
-        docs: list[Document] = pickle.loads(self.blob)
+        docs = unpickled(self.batch)
         for k, verdict in self.verdicts.items():
             verdict.apply(docs[k])
         return docs
@@ -536,6 +588,7 @@ class CorpusDedup:
             s.site_field,
             s.cross_doc_paragraphs,
             sign=s.boilerplate_min_docs <= 0,
+            pickled=self.map_batches is not None,
         )
         if self.map_batches is None:
             for batch in stream_batches(docs):
@@ -577,13 +630,13 @@ class CorpusDedup:
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         """Dedup the stream and yield every document (dropped ones with `dropped` set)."""
-        spool: Spool[bytes] = Spool()
+        spool = BatchSpool(SPOOL_MEMORY)
         corpus = _Corpus(tokens=Spool[TokenBatch]("cleanup-dedup-tokens-"))
         try:
             count = 0
             for summary in self._pass_one(docs):
                 self._record(summary, corpus, count)
-                spool.write(summary.blob)
+                spool.write(summary.docs)
                 corpus.batch_counts.append(summary.count)
                 count += summary.count
             yield from self._decide_and_emit(spool, corpus)
@@ -593,7 +646,7 @@ class CorpusDedup:
                 corpus.tokens.close()
 
     # Decisions ---------------------------------------------------------------------
-    def _decide_and_emit(self, spool: Spool[bytes], corpus: _Corpus) -> Iterator[Document]:
+    def _decide_and_emit(self, spool: BatchSpool, corpus: _Corpus) -> Iterator[Document]:
         n = len(corpus.ids)
         num_perm = self.settings.num_perm
         sigs = np.concatenate(corpus.sigs) if corpus.sigs else np.zeros((0, num_perm), np.uint32)
@@ -634,7 +687,7 @@ class CorpusDedup:
         )
         live_pos = 0
         start = 0
-        for blob, count in zip(spool.read(), corpus.batch_counts, strict=True):
+        for stored, count in zip(spool.read(), corpus.batch_counts, strict=True):
             verdicts: dict[int, Verdict] = {}
             while live_pos < n and corpus.spool_index[live_pos] < start + count:
                 i = live_pos
@@ -643,7 +696,7 @@ class CorpusDedup:
                 self._stage(i, corpus, sigs, ident, lengths, keys_of, known, decision)
                 live_pos += 1
             start += count
-            batch = DeferredBatch(blob, count, verdicts)
+            batch = DeferredBatch(stored, count, verdicts)
             if self.defer:
                 yield batch  # type: ignore[misc]  # resolved by the engine, on a worker
             else:
@@ -686,7 +739,7 @@ class CorpusDedup:
 
     def _sign_all(
         self,
-        spool: Spool[bytes],
+        spool: BatchSpool,
         corpus: _Corpus,
         boiler: set[int],
         fps: np.ndarray,
@@ -755,7 +808,7 @@ class CorpusDedup:
 
     def _resign_from_texts(
         self,
-        spool: Spool[bytes],
+        spool: BatchSpool,
         corpus: _Corpus,
         boiler: set[int],
         affected: np.ndarray,
@@ -768,7 +821,7 @@ class CorpusDedup:
         spool_pos = np.frombuffer(corpus.spool_index, dtype=np.int64)
         wanted = dict(zip(spool_pos[chosen].tolist(), chosen.tolist(), strict=True))
         pending: list[tuple[int, str]] = []
-        for pos, doc in enumerate(spooled_documents(spool)):
+        for pos, doc in enumerate(spool.documents()):
             i = wanted.get(pos)
             if i is None:
                 continue
