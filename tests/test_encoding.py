@@ -249,6 +249,44 @@ def test_fast_path_output_identical_to_ftfy(text: str) -> None:
     assert run(text).paragraphs == run(text, ftfy_fast_path=False).paragraphs
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(_pieces, min_size=1, max_size=4).map("".join), min_size=2, max_size=5))
+def test_one_search_over_a_document_clears_exactly_the_documents_it_should(
+    paragraphs: list[str],
+) -> None:
+    """The step's document-wide gate finds whatever a per-paragraph search would."""
+    joined = "\n".join(paragraphs)
+    if any(may_need_fix(p) for p in paragraphs):
+        assert may_need_fix(joined)
+    (fast,) = fix_encoding([Document(id="d", paragraphs=list(paragraphs))])
+    (slow,) = fix_encoding([Document(id="d", paragraphs=list(paragraphs))], ftfy_fast_path=False)
+    assert fast.paragraphs == slow.paragraphs
+
+
+def test_fast_path_regex_has_only_positive_lookarounds() -> None:
+    """What lets one search cover a whole document (see fix_encoding's apply): no negative
+    lookaround and no anchor or word boundary, which could tell a paragraph's end apart."""
+    import re._constants as sre  # the regex parser's own opcodes
+    import re._parser as sre_parse
+
+    def opcodes(items: object) -> set[object]:
+        found: set[object] = set()
+        for op, av in items:  # type: ignore[attr-defined]
+            found.add(op)
+            for arg in av if isinstance(av, (tuple, list)) else [av]:
+                if isinstance(arg, sre_parse.SubPattern):
+                    found |= opcodes(arg)
+                elif isinstance(arg, list):
+                    for sub in arg:
+                        if isinstance(sub, sre_parse.SubPattern):
+                            found |= opcodes(sub)
+        return found
+
+    ops = opcodes(sre_parse.parse(NEEDS_FTFY.pattern))
+    assert sre.ASSERT in ops  # the walk does reach the lookarounds
+    assert not ops & {sre.ASSERT_NOT, sre.AT}
+
+
 def test_fast_path_identical_on_fixtures() -> None:
     for path in sorted(FIXTURES.glob("*.txt")):
         doc = Document.from_text(path.name, path.read_text(encoding="utf-8"))

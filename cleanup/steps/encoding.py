@@ -354,6 +354,10 @@ def fix_encoding(
     )
 
     def apply(doc: Document) -> None:
+        # The fast-path regex holds only positive lookarounds: a paragraph it matches, it
+        # matches inside the joined document too, so one search can clear the whole document.
+        if ftfy_fast_path and not NEEDS_FTFY.search("\n".join(doc.paragraphs)):
+            return
         empty: dict[int, tuple[str, str]] = {}
         for i, p in enumerate(doc.paragraphs):
             new, plan = repair(p, config, fast_path=ftfy_fast_path)
