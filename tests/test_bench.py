@@ -128,5 +128,7 @@ def test_repeat_keeps_the_fastest_successful_run(
 
     monkeypatch.setattr(bench, "measure", fake)
     args = bench.parse_args(["--repeat", "3", "--work-dir", str(tmp_path)])
-    best = bench.Bench(args).best(["x"])
+    cleared: list[int] = []
+    best = bench.Bench(args).best(["x"], before=lambda: cleared.append(len(calls)))
     assert len(calls) == 3 and best.result == {"seconds": 1.5}
+    assert cleared == [0, 1, 2]  # before each run, e.g. clearing datatrove's finished tasks
