@@ -49,7 +49,7 @@ BATCH_DOCS = 512
 NEAR_PARAGRAPH_LIMIT = 2_000_000
 BATCH_BYTES = 1 << 20
 # Text that pass 1 keeps in memory (beyond it, batches are pickled to a temporary file).
-SPOOL_MEMORY = 256 << 20
+SPOOL_MEMORY = 64 << 20
 TOKENIZER_VERSION = 1
 T = TypeVar("T")
 
