@@ -4,9 +4,11 @@ Consecutive per-document steps form a segment that runs on the workers; a step t
 whole stream (corpus dedup) runs in this process between segments, and may hand per-document
 work (signatures) back to the workers through `context.map_batches`. When it maps over the
 output of a segment, the two are fused: one round trip per batch does the segment's steps
-and the step's own work, so documents cross between processes once, not twice. A prelude
-(the runner's JSONL parsing) runs on the workers ahead of the first segment. Output is
-byte-identical to one process because batches come back in the order they were sent.
+and the step's own work, so documents cross between processes once, not twice. Such a step
+may also yield Deferred items (dedup: a spooled batch and the decisions about it), which the
+next segment resolves on its workers. A prelude (the runner's JSONL parsing) runs on the
+workers ahead of the first segment and a postlude (the writer's encoding) after the last.
+Output is byte-identical to one process because batches come back in the order they were sent.
 """
 
 from __future__ import annotations
