@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -241,6 +242,11 @@ def _until_error(items: Iterable[T], failure: list[BaseException]) -> Iterator[T
         failure.append(exc)
 
 
+def _ignore_interrupts() -> None:
+    """Leave Ctrl-C to the main process, which stops the workers (no traceback from each)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ProcessEngine(BatchEngine):
     """Run batches in a local pool of worker processes."""
 
@@ -248,13 +254,16 @@ class ProcessEngine(BatchEngine):
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.workers)
+            self.pool = ProcessPoolExecutor(self.workers, initializer=_ignore_interrupts)
         return self.pool.submit(fn, *args)
 
     def result(self, handle: Future[R]) -> R:
         return handle.result()
 
     def close(self) -> None:
-        """Stop the workers, cancelling batches not started."""
+        """Stop the workers, cancelling batches not started; each finishes the batch it holds.
+
+        (Terminating a worker could leave half a result in the pool's pipe, which hangs it.)
+        """
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
