@@ -1,12 +1,14 @@
 """Corpus-scope dedup: spool, fingerprint, decide, then stream the spool out in input order.
 
 Pass 1 reads the documents the step receives, removes duplicate paragraphs inside each
-one, writes it to a temporary spool file and keeps only numbers in memory: a MinHash
-signature, a fingerprint and a length per document, and (site, paragraph) keys for the
-boilerplate count. Then it decides: which paragraphs are site boilerplate, which documents
-form near-duplicate clusters (LSH + verified union-find, against the persistent state too),
-which copy of each cluster stays. Pass 3 streams the spool out in input order, applying
-the decisions as edits. The result depends on the input order only to break ties (two
+one, spools them by batch (in memory up to SPOOL_MEMORY of text, then pickled to a temporary
+file) and keeps numbers: a fingerprint and a length per document, (site, paragraph) keys
+for the boilerplate count, and the paragraphs' token hashes on disk. Then it decides: which
+paragraphs are site boilerplate; the MinHash signature of each document without them (each
+document is signed once, here); which documents form near-duplicate clusters (LSH +
+verified union-find, against the persistent state too) and which copy of each stays. Pass 3
+streams the spool out in input order, applying the decisions as edits (on the workers, when
+the engine takes DeferredBatch items). The result depends on the input order only to break ties (two
 equally complete copies: the first stays), and memory holds signatures, not texts.
 """
 
