@@ -4,34 +4,20 @@ from __future__ import annotations
 
 import collections
 import html
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import ftfy
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from script_loader import load_script
 
 from cleanup.document import split_paragraphs
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "gen_corpus.py"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_corpus", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["gen_corpus"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load()
+gen = load_script("gen_corpus")
 
 
 def _generate(out: Path, docs: int = 1500, seed: int = 7, *extra: str) -> Path:

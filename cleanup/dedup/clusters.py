@@ -41,7 +41,6 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray) -> np.ndarray:
     if n < 2:
         return np.zeros(0, dtype=np.int64)
     found: list[np.ndarray] = []
-    positions = np.arange(n)
     for band in range(keys.shape[1]):
         col = keys[:, band]
         order = np.lexsort((rank, col))
@@ -49,16 +48,19 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray) -> np.ndarray:
         new_run = np.empty(n, dtype=bool)
         new_run[0] = True
         new_run[1:] = sk[1:] != sk[:-1]
-        if new_run.all():
-            continue
-        run_start = np.maximum.accumulate(np.where(new_run, positions, 0))
-        inside = ~new_run
-        firsts = order[run_start[inside]].astype(np.int64)
-        members = order[inside].astype(np.int64)
-        found.append(np.unique(firsts * n + members))
+        if not new_run.all():
+            found.append(_pairs_with_first(order.astype(np.int64), new_run, n))
     if not found:
         return np.zeros(0, dtype=np.int64)
     return np.unique(np.concatenate(found))
+
+
+def _pairs_with_first(items: np.ndarray, new_run: np.ndarray, n: int) -> np.ndarray:
+    """Pair every member of each run of sorted `items` (a run starts where `new_run`) with the
+    run's first item; return the unique pairs, encoded as first * n + member."""
+    run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(items)), 0))
+    inside = ~new_run
+    return np.unique(items[run_start[inside]] * n + items[inside])
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -210,11 +212,7 @@ def entry_pairs(
     new_run = np.empty(len(order), dtype=bool)
     new_run[0] = True
     new_run[1:] = (sb[1:] != sb[:-1]) | (sk[1:] != sk[:-1])
-    run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(order)), 0))
-    inside = ~new_run
-    firsts = items[order[run_start[inside]]]
-    members = items[order[inside]]
-    return np.unique(firsts * n + members)
+    return _pairs_with_first(items[order].astype(np.int64), new_run, n)
 
 
 def partition_edges(

@@ -18,6 +18,7 @@ import pickle
 import sys
 import tempfile
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -172,8 +173,9 @@ def doc_arrays(
     per_doc = np.add.reduceat(np.append(kept_counts, 0), np.array(feats.first_paragraph[:-1]))
     per_doc = np.where(n_par > 0, per_doc, 0)[live]
     offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
-    sigs = sign_job(signer, [(tokens, offsets)])[0][0] if sign else None
-    return sigs, fingerprints(tokens, offsets), per_doc.astype(np.int64)
+    if sign:
+        return sign_job(signer, [(tokens, offsets)])[0]
+    return None, fingerprints(tokens, offsets), np.diff(offsets)
 
 
 def paragraphs_job(settings: ParagraphSettings, batch: list[Document]) -> list[Document]:
@@ -306,11 +308,12 @@ def _paragraph_signatures(
 
 def sign_job(signer: Signer, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[DocArrays]:
     """Return signatures, fingerprints and lengths of documents given as (tokens, offsets)."""
+    num_perm, seed, shingle_size = signer
+    hasher = _hasher(num_perm, seed, shingle_size)
     out: list[DocArrays] = []
     for tokens, offsets in jobs:
-        num_perm, seed, shingle_size = signer
         sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
-        sigs = _hasher(num_perm, seed, shingle_size).from_hashes(sh, sh_off)
+        sigs = hasher.from_hashes(sh, sh_off)
         out.append((sigs, fingerprints(tokens, offsets), np.diff(offsets)))
     return out
 
@@ -560,7 +563,6 @@ class CorpusDedup:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.hasher = MinHasher(settings.num_perm, settings.seed, settings.doc_shingle_size)
         self.bands, self.rows = settings.bands
         self.staged = Staged(run_id=run_id, started=started)
         self.map_batches = map_batches
@@ -759,39 +761,40 @@ class CorpusDedup:
         wanted = np.fromiter(boiler, dtype=np.uint64, count=len(boiler))
         hit = np.isin(keys, wanted) if len(wanted) else np.zeros(len(keys), dtype=bool)
         doc_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-        everyone = np.ones(n, dtype=bool)
         if corpus.tokens is not None and corpus.tokens_usable:
-            self._resign_from_tokens(corpus.tokens, hit, doc_of, everyone, sigs, fps, lengths)
+            self._sign_from_tokens(corpus.tokens, hit, doc_of, sigs, fps, lengths)
         else:
-            self._resign_from_texts(spool, corpus, boiler, everyone, sigs, fps, lengths)
+            self._sign_from_texts(spool, corpus, boiler, sigs, fps, lengths)
         return sigs
 
-    def _resign_from_tokens(
+    @property
+    def _signer(self) -> Signer:
+        return (self.settings.num_perm, self.settings.seed, self.settings.doc_shingle_size)
+
+    def _sign_from_tokens(
         self,
         tokens_spool: Spool[TokenBatch],
         hit: np.ndarray,
         doc_of: np.ndarray,
-        affected: np.ndarray,
         sigs: np.ndarray,
         fps: np.ndarray,
         lengths: np.ndarray,
     ) -> None:
-        """Re-sign from the spooled paragraph tokens: no text is read or tokenized again.
+        """Sign from the spooled paragraph tokens, on the workers when there are some.
 
-        The tokens of an affected document's text without its boilerplate are the tokens
-        of its other paragraphs in order (see joins_tokens), so this signs exactly what
-        _resign_from_texts signs.
+        The tokens of a document's text without its boilerplate are the tokens of its other
+        paragraphs in order (see joins_tokens), so this signs exactly what _sign_from_texts
+        signs, and no text is read or tokenized again.
         """
-        targets: list[np.ndarray] = []
+        targets: deque[np.ndarray] = deque()  # the documents of each job, in order
 
         def jobs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
             start = 0
             for counts, tokens in tokens_spool.read():
                 end = start + len(counts)
-                docs = doc_of[start:end]
-                take = affected[docs] & ~hit[start:end]
-                batch_docs = np.unique(docs[affected[docs]])
+                docs, take = doc_of[start:end], ~hit[start:end]
                 start = end
+                batch_docs = np.unique(docs)
                 if len(batch_docs):
                     per_doc = np.zeros(len(batch_docs), dtype=np.int64)
                     np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
@@ -799,69 +802,49 @@ class CorpusDedup:
                     targets.append(batch_docs)
                     yield tokens[np.repeat(take, counts)], offsets
 
-        signer = (self.settings.num_perm, self.settings.seed, self.settings.doc_shingle_size)
         if self.map_batches is None:
-            results: Iterable[list[DocArrays]] = (sign_job(signer, [job]) for job in jobs())
+            results: Iterable[list[DocArrays]] = (sign_job(self._signer, [j]) for j in jobs())
         else:
-            results = self.map_batches(sign_job, jobs(), signer, size=1)
-        for (new_sigs, new_fps, new_lengths), *_ in results:
-            idx = targets.pop(0)
+            results = self.map_batches(sign_job, jobs(), self._signer, size=1)
+        for ((new_sigs, new_fps, new_lengths),) in results:
+            idx = targets.popleft()
             sigs[idx], fps[idx], lengths[idx] = new_sigs, new_fps, new_lengths
 
-    def _resign_from_texts(
+    def _sign_from_texts(
         self,
         spool: BatchSpool,
         corpus: _Corpus,
         boiler: set[int],
-        affected: np.ndarray,
         sigs: np.ndarray,
         fps: np.ndarray,
         lengths: np.ndarray,
     ) -> None:
-        """Re-sign by tokenizing the spooled texts without boilerplate (any separator)."""
-        chosen = np.flatnonzero(affected)
+        """Sign by tokenizing the spooled texts without boilerplate (any separator)."""
         spool_pos = np.frombuffer(corpus.spool_index, dtype=np.int64)
-        wanted = dict(zip(spool_pos[chosen].tolist(), chosen.tolist(), strict=True))
+        live = {pos: i for i, pos in enumerate(spool_pos.tolist())}
         pending: list[tuple[int, str]] = []
         for pos, doc in enumerate(spool.documents()):
-            i = wanted.get(pos)
+            i = live.get(pos)
             if i is None:
                 continue
             hits = self._boiler_hits(corpus, i, boiler)
             text = doc.sep.join(p for j, p in enumerate(doc.paragraphs) if j not in hits)
             pending.append((i, text))
             if len(pending) >= BATCH_DOCS:
-                self._resign_batch(pending, sigs, fps, lengths)
+                self._sign_texts(pending, sigs, fps, lengths)
                 pending = []
         if pending:
-            self._resign_batch(pending, sigs, fps, lengths)
+            self._sign_texts(pending, sigs, fps, lengths)
 
-    def _resign_batch(
-        self,
-        pending: list[tuple[int, str]],
-        sigs: np.ndarray,
-        fps: np.ndarray,
-        lengths: np.ndarray,
+    def _sign_texts(
+        self, pending: list[tuple[int, str]], sigs: np.ndarray, fps: np.ndarray, lengths: np.ndarray
     ) -> None:
-        """Re-sign one batch of (document, text) pairs by tokenizing the texts."""
+        """Sign one batch of (document, text) pairs by tokenizing the texts."""
         idx = np.array([i for i, _ in pending])
-        tokens, offsets = token_hashes([t for _, t in pending])
-        self._sign(idx, tokens, offsets, sigs, fps, lengths)
-
-    def _sign(
-        self,
-        idx: np.ndarray,
-        tokens: np.ndarray,
-        offsets: np.ndarray,
-        sigs: np.ndarray,
-        fps: np.ndarray,
-        lengths: np.ndarray,
-    ) -> None:
-        """Store the signatures, fingerprints and lengths of documents `idx` from their tokens."""
-        sh, sh_off = shingle_hashes(tokens, offsets, self.settings.doc_shingle_size)
-        sigs[idx] = self.hasher.from_hashes(sh, sh_off)
-        fps[idx] = fingerprints(tokens, offsets)
-        lengths[idx] = np.diff(offsets)
+        ((new_sigs, new_fps, new_lengths),) = sign_job(
+            self._signer, [token_hashes([t for _, t in pending])]
+        )
+        sigs[idx], fps[idx], lengths[idx] = new_sigs, new_fps, new_lengths
 
     def _boiler_hits(self, corpus: _Corpus, i: int, boiler: set[int]) -> dict[int, int]:
         """Return {paragraph index: boilerplate key} for the boilerplate paragraphs of doc i."""

@@ -242,7 +242,9 @@ class JsonlWriter:
         self.file = AtomicFile(final) if final else None
         if self.file is None:
             sys.stdout.flush()  # what was printed before goes first
-        self.out: Any = self.file.fh if self.file else sys.stdout.buffer
+        self.out: Callable[[bytes], Any] = (
+            self.file.write_bytes if self.file else sys.stdout.buffer.write
+        )
 
     def encoder(self) -> EncodeLines:
         """Return the step that encodes lines ahead of `write`."""
@@ -253,7 +255,7 @@ class JsonlWriter:
         line = doc.encoded
         if line is None:
             line = jsonl_line(doc, self.text_field, self.id_field)
-        self.out.write(line)
+        self.out(line)
 
     def commit(self) -> None:
         """Put the output in place: rename the file, or flush standard output."""
