@@ -188,7 +188,13 @@ def _run(options: RunOptions, calls: list[tuple[str, dict]], quiet: bool, verbos
     show = not quiet and sys.stderr.isatty()
     with tqdm(unit=" docs", file=sys.stderr, disable=not show, dynamic_ncols=True) as bar:
         try:
-            summary = execute(options, calls, on_bad=on_bad, on_document=lambda d: bar.update())
+            summary = execute(
+                options,
+                calls,
+                on_bad=on_bad,
+                on_document=lambda d: bar.update(),
+                on_note=lambda message: click.echo(f"cleanup: {message}", err=True),
+            )
         except CleanupError as exc:
             raise _Failure(str(exc), exc.exit_code) from None
     if not quiet:
@@ -387,9 +393,12 @@ def state_export(location: str, wait: float) -> None:
     _state_call(export_state, location, sys.stdout, wait=wait)
 
 
-def _state_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _state_call(fn: Callable[..., Any], location: str, *args: Any, **kwargs: Any) -> Any:
+    from cleanup.dedup.store import state_errors
+
     try:
-        return fn(*args, **kwargs)
+        with state_errors(location):
+            return fn(location, *args, **kwargs)
     except CleanupError as exc:
         raise _Failure(str(exc), exc.exit_code) from None
 

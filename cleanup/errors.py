@@ -21,3 +21,11 @@ class UsageProblem(CleanupError):
 
 class StateError(CleanupError):
     """Report a persistent state that cannot be used (locked, other settings, damaged)."""
+
+
+class OutputError(CleanupError):
+    """Report a file the run cannot write (no space left, permission), naming it."""
+
+    def __init__(self, path: str, exc: OSError) -> None:
+        super().__init__(f"cannot write {path}: {exc.strerror or exc}")
+        self.path = path

@@ -1,13 +1,16 @@
 """Run a pipeline from inputs to outputs: read, steps, write, then publish atomically.
 
-This is what `cleanup run` and `cleanup pipe` call. The order of the final moves matters:
-output first, then audit/rejects/report/stats, and only then the steps' `on_publish`
-callbacks (a dedup state commits there), so a failed or killed run changes nothing.
+This is what `cleanup run` and `cleanup pipe` call. Every path the run writes is checked
+before reading starts; every file is written under a temporary name and flushed to disk;
+then the side files are renamed into place, the output last, and only then the steps'
+`on_publish` callbacks commit (a dedup state), with a journal that lets the next run complete
+a publish that was killed half-way. A failed run publishes nothing and commits nothing.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -16,8 +19,10 @@ from typing import Any
 from cleanup import __version__
 from cleanup.document import Document
 from cleanup.errors import BadInput
+from cleanup.io.paths import PathPlan, plan_paths
+from cleanup.io.publish import publish, recover
 from cleanup.io.readers import RawLine, RecordFormat, parse_line, read_inputs
-from cleanup.io.writers import AtomicFile, Writer, dumps, open_output
+from cleanup.io.writers import AtomicFile, Writer, dumps, is_folder_output, open_output
 from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain, pipeline
 
 
@@ -73,22 +78,28 @@ class Summary:
 
 
 class _Sinks:
-    """Hold the optional side outputs (audit, rejects, report) and commit or abort them together."""
+    """Hold the optional side outputs (audit, rejects, report); finish or abort them together."""
 
     def __init__(self, options: RunOptions) -> None:
         self.audit = AtomicFile(options.audit) if options.audit else None
         self.rejects = AtomicFile(options.rejects) if options.rejects else None
         self.text_field = options.text_field
         self.report: Any = None
-        if options.report:
+        self.report_file = AtomicFile(options.report) if options.report else None
+        if self.report_file is not None:
             from cleanup.report.html import HtmlReport
 
-            self.report = HtmlReport(options.report)
+            self.report = HtmlReport(out=self.report_file)  # type: ignore[arg-type]
 
     @property
     def wanted(self) -> bool:
         """Tell whether any side output is open: without one, add() would build and drop records."""
         return bool(self.audit or self.rejects) or self.report is not None
+
+    @property
+    def files(self) -> list[AtomicFile]:
+        """Return the side files of the run."""
+        return [f for f in (self.audit, self.rejects, self.report_file) if f is not None]
 
     def add(self, doc: Document, before: list[str] | None) -> None:
         records = [audit_record(doc, e.to_dict()) for e in doc.edits]
@@ -104,17 +115,16 @@ class _Sinks:
             dropped = records[-1] if doc.dropped is not None else None
             self.report.add(doc.id, before or [], after, records, dropped)
 
-    def commit(self, summary: Summary) -> None:
-        for sink in (self.audit, self.rejects):
-            if sink:
-                sink.commit()
+    def finish(self, summary: Summary) -> None:
+        """Write the report page and flush every side file to disk (not in place yet)."""
         if self.report is not None:
             self.report.close(asdict(summary))
+        for sink in self.files:
+            sink.finish()
 
     def abort(self) -> None:
-        for sink in (self.audit, self.rejects):
-            if sink:
-                sink.abort()
+        for sink in self.files:
+            sink.abort()
         if self.report is not None and hasattr(self.report, "abort"):
             self.report.abort()
 
@@ -145,13 +155,54 @@ def execute(
     *,
     on_bad: Callable[[str], None] | None = None,
     on_document: Callable[[Document], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> Summary:
     """Run the step calls over the inputs and put every output in place; return what happened.
 
     `calls` are (step name, options) pairs; the default is the default pipeline with defaults.
+    Every path the run writes is checked before any input is read (cleanup/io/paths.py); a
+    run killed while publishing is completed first (cleanup/io/publish.py), with a note.
     """
     if calls is None:
         calls = [(name, {}) for name in DEFAULT_STEPS]
+    plan = plan_run_paths(options, calls)
+    plan.check()
+    try:
+        recover(plan.journal, on_note)
+        return _execute(options, calls, plan, on_bad, on_document)
+    except BaseException:
+        plan.undo()
+        raise
+
+
+def plan_run_paths(options: RunOptions, calls: list[StepCall]) -> PathPlan:
+    """Return the plan of every path the run writes: output, side files, states, journal."""
+    output = options.output
+    is_dir = bool(output) and output != "-" and is_folder_output(output)  # type: ignore[arg-type]
+    sides = {
+        "--audit": options.audit,
+        "--rejects": options.rejects,
+        "--report": options.report,
+        "--stats": options.stats,
+    }
+    states = [str(opts.get("state") or "") for name, opts in calls if name == "dedup"]
+    return plan_paths(
+        list(options.inputs),
+        output=output,
+        output_is_dir=is_dir,
+        sides=sides,
+        states=[s for s in states if s],
+        force=options.force,
+    )
+
+
+def _execute(
+    options: RunOptions,
+    calls: list[StepCall],
+    plan: PathPlan,
+    on_bad: Callable[[str], None] | None,
+    on_document: Callable[[Document], None] | None,
+) -> Summary:
     started = time.perf_counter()
     summary = Summary()
     context = Context(input_roots=list(options.inputs), workers=options.workers)
@@ -163,6 +214,7 @@ def execute(
         id_field=options.id_field,
     )
     sinks: _Sinks | None = None
+    stats: AtomicFile | None = None
     try:
         sinks = _Sinks(options)
         admit = Admit(
@@ -179,16 +231,28 @@ def execute(
                 on_document(doc)
         summary.counters = dict(context.counters)
         summary.seconds = time.perf_counter() - started
-        writer.commit()
-        sinks.commit(summary)
+        # Everything is written and flushed to disk before the first rename.
+        sinks.finish(summary)
         if options.stats:
-            _write_stats(options, summary, calls)
-        for publish in context.on_publish:
-            publish()
+            stats = _write_stats(options, summary, calls)
+        writer.finish()
+        files: list[Any] = [*sinks.files, *([stats] if stats else [])]
+        if writer.final is not None:
+            files.append(writer)  # the output last but one; the state commit last
+        publish(
+            plan.journal,
+            context.run_id,
+            files,
+            context.pending_states,
+            lambda: [commit() for commit in context.on_publish],
+        )
     except BaseException:
-        writer.abort()
-        if sinks:
-            sinks.abort()
+        if not (plan.journal and os.path.exists(plan.journal)):  # else the next run completes it
+            writer.abort()
+            if sinks:
+                sinks.abort()
+            if stats:
+                stats.abort()
         raise
     finally:
         for close in context.on_close:
@@ -325,7 +389,8 @@ def utf8_size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
 
 
-def _write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -> None:
+def _write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -> AtomicFile:
+    """Write the stats file under its temporary name and return it, finished."""
     assert options.stats
     payload = {
         "version": __version__,
@@ -334,4 +399,5 @@ def _write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -
     }
     out = AtomicFile(options.stats)
     out.write(json.dumps(payload, indent=2, default=list) + "\n")
-    out.commit()
+    out.finish()
+    return out

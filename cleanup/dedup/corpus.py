@@ -40,7 +40,14 @@ from cleanup.dedup.paragraphs import (
 )
 from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes, token_hashes
 from cleanup.dedup.site import site_of
-from cleanup.dedup.store import NewEntry, Staged, Store, StoredEntries, state_key
+from cleanup.dedup.store import (
+    NewEntry,
+    PendingCommit,
+    Staged,
+    Store,
+    StoredEntries,
+    state_key,
+)
 from cleanup.document import Document, Edit
 from cleanup.errors import UsageProblem
 from cleanup.pipeline import Deferred
@@ -1095,9 +1102,16 @@ class CorpusDedup:
             )
         )
 
+    def pending(self, wait: float = 0.0) -> PendingCommit | None:
+        """Return what commit() will write, for the run's publish journal."""
+        if self.store is None:
+            return None
+        # One id twice in a run (a page scraped twice): the later version is the entry.
+        self.staged.entries = list({e.key: e for e in self.staged.entries}.values())
+        return PendingCommit(self.store.location, wait, self.staged, self.settings.state_settings())
+
     def commit(self) -> None:
         """Write what this run staged into the state (called once the output is published)."""
-        if self.store is not None:
-            # One id twice in a run (a page scraped twice): the later version is the entry.
-            self.staged.entries = list({e.key: e for e in self.staged.entries}.values())
-            self.store.commit(self.staged, self.settings.state_settings())
+        pending = self.pending()
+        if pending is not None and self.store is not None:
+            self.store.commit(pending.staged, pending.settings)

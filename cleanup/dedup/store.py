@@ -16,7 +16,10 @@ text finds its own entry again (runs are idempotent).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +136,10 @@ class Store:
         """Write everything staged in one transaction, with the settings."""
         raise NotImplementedError
 
+    def has_run(self, run_id: str) -> bool:
+        """Tell whether the run `run_id` was committed to this state."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release the lock and the connection; safe to call twice."""
         raise NotImplementedError
@@ -163,6 +170,48 @@ def open_store(location: str, wait: float = 0.0, create: bool = True, lock: bool
     from cleanup.dedup.stores.sqlite import SQLiteStore
 
     return SQLiteStore(location, wait=wait, create=create, lock=lock)
+
+
+@dataclass
+class PendingCommit:
+    """A run's state commit, kept in its publish journal until it is applied (picklable).
+
+    The run applies it itself once its output is in place; a run killed before that leaves
+    it in the journal, and the next run applies it unless the state already holds the run.
+    """
+
+    location: str
+    wait: float
+    staged: Staged
+    settings: dict[str, Any]
+
+    def apply(self) -> bool:
+        """Commit to the state unless it already holds this run; tell whether it did."""
+        with state_errors(self.location):
+            store = open_store(self.location, wait=self.wait)
+            try:
+                if store.has_run(self.staged.run_id):
+                    return False
+                store.commit(self.staged, self.settings)
+                return True
+            finally:
+                store.close()
+
+
+@contextlib.contextmanager
+def state_errors(location: str) -> Iterator[None]:
+    """Turn a backend's failure (a damaged SQLite file, a lost Redis server) into StateError.
+
+    The message names the state, so the user sees one line instead of a traceback.
+    """
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StateError(f"state {location}: {exc} (is it a cleanup state, and intact?)") from None
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] != "redis":
+            raise
+        raise StateError(f"state {location}: lost the Redis server: {exc}") from None
 
 
 def settings_json(settings: dict[str, Any]) -> str:

@@ -21,8 +21,9 @@ from typing import IO, Any, Protocol
 import zstandard
 
 from cleanup.document import Document
-from cleanup.errors import UsageProblem
+from cleanup.errors import OutputError, UsageProblem
 from cleanup.io.compression import strip_compression
+from cleanup.io.publish import fsync_path
 
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
 _TMP_MARK = ".cleanup-tmp-"
@@ -31,13 +32,21 @@ _UNSAFE = re.compile(r"[^\w.\-]+")
 
 
 class Writer(Protocol):
-    """Receive documents, then either commit (rename into place) or abort (remove temporaries).
+    """Receive documents, finish (all on disk under a temporary name), then publish or abort.
 
-    `encoder` returns a picklable step that encodes each document's output ahead of `write`
-    (on the workers, when there are several), or None when the writer encodes as it writes.
+    `finish` closes and fsyncs the output; `publish` renames it into place (the runner does
+    that after every other file of the run is finished too); `commit` is both; `abort`
+    removes the temporaries. `encoder` returns a picklable step that encodes each document's
+    output ahead of `write` (on the workers, when there are several), or None when the
+    writer encodes as it writes. `tmp` and `final` are None for standard output.
     """
 
+    tmp: str | None
+    final: str | None
+
     def write(self, doc: Document) -> None: ...
+    def finish(self) -> None: ...
+    def publish(self) -> None: ...
     def commit(self) -> None: ...
     def abort(self) -> None: ...
     def encoder(self) -> Callable[[Iterable[Document]], Iterator[Document]] | None: ...
@@ -55,7 +64,7 @@ def open_output(
     if output in (None, "-"):
         return JsonlWriter(None, text_field, id_field)
     assert output is not None
-    is_dir = output.endswith(("/", os.sep)) or os.path.isdir(output)
+    is_dir = is_folder_output(output)
     if not is_dir and not output.endswith(_JSONL_SUFFIXES):
         raise UsageProblem(
             f"-o {output}: give a folder (ending in /), a .jsonl, .jsonl.gz or .jsonl.zst file,"
@@ -68,6 +77,11 @@ def open_output(
     if is_dir:
         return FolderWriter(final)
     return JsonlWriter(final, text_field, id_field)
+
+
+def is_folder_output(output: str) -> bool:
+    """Tell whether `-o OUTPUT` names a folder (ends in / or is an existing folder)."""
+    return output.endswith(("/", os.sep)) or os.path.isdir(output)
 
 
 def check_not_input(final: str, inputs: Iterable[str]) -> None:
@@ -176,27 +190,49 @@ def dumps(record: dict[str, Any]) -> str:
 class AtomicFile:
     """Write a text file under a temporary sibling name; rename on commit (gz/zst by suffix).
 
-    `write` takes text; `write_bytes` takes text already encoded as UTF-8.
+    `write` takes text; `write_bytes` takes text already encoded as UTF-8. A failure to
+    write (no space left, permission) is an OutputError naming the file.
     """
 
     def __init__(self, final: str) -> None:
         self.final = os.path.abspath(final)
         remove_stale_temporaries(self.final)
         self.tmp = temporary_name(self.final)
-        self.fh: IO[bytes] = _open_binary(self.tmp, self.final)
+        try:
+            self.fh: IO[bytes] = _open_binary(self.tmp, self.final)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
 
     def write(self, text: str) -> None:
         """Write text to the temporary file."""
-        self.fh.write(text.encode("utf-8"))
+        self.write_bytes(text.encode("utf-8"))
 
     def write_bytes(self, data: bytes) -> None:
         """Write UTF-8 bytes to the temporary file."""
-        self.fh.write(data)
+        try:
+            self.fh.write(data)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
+
+    def finish(self) -> None:
+        """Close the temporary file and flush it to disk (it is not in place yet)."""
+        try:
+            self.fh.close()
+            fsync_path(self.tmp)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
+
+    def publish(self) -> None:
+        """Rename the finished file to its final name."""
+        try:
+            os.replace(self.tmp, self.final)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
 
     def commit(self) -> None:
-        """Close and rename the file to its final name."""
-        self.fh.close()
-        os.replace(self.tmp, self.final)
+        """Finish and publish."""
+        self.finish()
+        self.publish()
 
     def abort(self) -> None:
         """Close and remove the temporary file."""
@@ -240,6 +276,8 @@ class JsonlWriter:
         self.text_field = text_field
         self.id_field = id_field
         self.file = AtomicFile(final) if final else None
+        self.tmp = self.file.tmp if self.file else None
+        self.final = self.file.final if self.file else None
         if self.file is None:
             sys.stdout.flush()  # what was printed before goes first
         self.out: Callable[[bytes], Any] = (
@@ -257,12 +295,22 @@ class JsonlWriter:
             line = jsonl_line(doc, self.text_field, self.id_field)
         self.out(line)
 
-    def commit(self) -> None:
-        """Put the output in place: rename the file, or flush standard output."""
+    def finish(self) -> None:
+        """Flush the output to disk (or standard output); it is not in place yet."""
         if self.file:
-            self.file.commit()
+            self.file.finish()
         else:
             sys.stdout.buffer.flush()
+
+    def publish(self) -> None:
+        """Rename the file into place (standard output is written as it goes)."""
+        if self.file:
+            self.file.publish()
+
+    def commit(self) -> None:
+        """Finish and publish."""
+        self.finish()
+        self.publish()
 
     def abort(self) -> None:
         """Drop the partial output file (standard output cannot be taken back)."""
@@ -276,7 +324,10 @@ class FolderWriter:
     def __init__(self, final: str) -> None:
         self.final = final
         self.tmp = temporary_name(final)
-        os.makedirs(self.tmp)
+        try:
+            os.makedirs(self.tmp)
+        except OSError as exc:
+            raise OutputError(final, exc) from None
         self.names: dict[str, str] = {}
 
     def encoder(self) -> None:
@@ -292,17 +343,71 @@ class FolderWriter:
             )
         self.names[key] = doc.source or doc.id
         path = os.path.join(self.tmp, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write("\n\n".join(doc.paragraphs) + "\n" if doc.paragraphs else "")
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write("\n\n".join(doc.paragraphs) + "\n" if doc.paragraphs else "")
+        except OSError as exc:
+            raise OutputError(os.path.join(self.final, rel), exc) from None
+
+    def finish(self) -> None:
+        """Flush every file of the folder to disk (it is not in place yet)."""
+        try:
+            sync_tree(self.tmp)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
+
+    def publish(self) -> None:
+        """Rename the finished folder into place."""
+        try:
+            replace_into_place(self.tmp, self.final)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
 
     def commit(self) -> None:
-        """Rename the finished folder into place."""
-        replace_into_place(self.tmp, self.final)
+        """Finish and publish."""
+        self.finish()
+        self.publish()
 
     def abort(self) -> None:
         """Remove the partial folder."""
         _remove(self.tmp)
+
+
+def sync_tree(folder: str) -> None:
+    """Flush a folder's files and subfolders to disk.
+
+    On Linux one syncfs(2) call flushes the whole file system holding the folder, which is
+    far cheaper than one fsync per file for thousands of small files; elsewhere each file
+    and folder is fsynced.
+    """
+    if _syncfs(folder):
+        return
+    for here, _dirs, files in os.walk(folder):
+        for name in files:
+            fsync_path(os.path.join(here, name))
+        fsync_path(here)
+
+
+def _syncfs(folder: str) -> bool:
+    """Call syncfs(2) on the folder's file system; tell whether it was available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, os.strerror(errno), folder)
+    finally:
+        os.close(fd)
+    return True
 
 
 def output_relpath(doc: Document) -> str:

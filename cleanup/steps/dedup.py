@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from cleanup.dedup.corpus import CorpusDedup, DedupSettings, dedup_documents_stream
 from cleanup.dedup.paragraphs import ParagraphSettings
-from cleanup.dedup.store import open_store
+from cleanup.dedup.store import open_store, state_errors
 from cleanup.document import Document
 from cleanup.errors import StateError, UsageProblem
 from cleanup.pipeline import Context, Option, StepSpec
@@ -68,28 +68,35 @@ def dedup(
         cross_doc_paragraphs=cross_doc_paragraphs,
         mark=mark,
     )
-    store = open_store(state, wait=wait) if state else None
-    if store is not None:
-        context.on_close.append(store.close)
-    try:
-        engine = CorpusDedup(
-            settings,
-            store,
-            run_id=context.run_id,
-            started=context.started,
-            map_batches=context.map_batches,
-            defer=context.accepts_deferred,
-            find_edges=context.find_edges,
-        )
-    except StateError:
+    with state_errors(state):
+        store = open_store(state, wait=wait) if state else None
         if store is not None:
-            store.close()
-        raise
-    yield from engine.run(docs)
+            context.on_close.append(store.close)
+        try:
+            engine = CorpusDedup(
+                settings,
+                store,
+                run_id=context.run_id,
+                started=context.started,
+                map_batches=context.map_batches,
+                defer=context.accepts_deferred,
+                find_edges=context.find_edges,
+            )
+        except StateError:
+            if store is not None:
+                store.close()
+            raise
+        yield from engine.run(docs)
     for name, value in engine.stats.items():
         context.count(f"dedup {name}", value)
     if store is not None:
-        context.on_publish.append(engine.commit)
+        context.pending_states.append(engine.pending(wait))
+
+        def commit() -> None:
+            with state_errors(state):
+                engine.commit()
+
+        context.on_publish.append(commit)
 
 
 def _check(pt: float, dt: float, ps: int, ds: int, num_perm: int) -> None:

@@ -236,6 +236,10 @@ class RedisStore(Store):
         )
         pipe.execute()
 
+    def has_run(self, run_id: str) -> bool:
+        """Tell whether the run `run_id` was committed to this state."""
+        return bool(self.r.hexists(self.p + "runs", run_id))
+
     def close(self) -> None:
         """Release the lock and the connection; safe to call twice."""
         self._stop.set()

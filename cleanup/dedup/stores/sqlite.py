@@ -205,6 +205,11 @@ class SQLiteStore(Store):
             db.execute("ROLLBACK")
             raise
 
+    def has_run(self, run_id: str) -> bool:
+        """Tell whether the run `run_id` was committed to this state."""
+        row = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return row is not None
+
     def _write_entries(self, staged: Staged, bands: int, rows: int, now: float) -> int:
         """Insert new entries and replace updated versions in bulk; return how many are new."""
         db = self.db

@@ -1,0 +1,183 @@
+"""Check every path a run will write before it reads anything (docs/architecture.md, "Safety").
+
+A run writes its output, side files (audit, rejects, report, stats), a dedup state with its
+lock, and a publish journal. Each must differ from every input and from each other, must not
+lie inside an input folder or the output folder, and must have a parent folder it can write
+to; missing parent folders are created, and removed again when the run fails. An existing
+side file needs --force, like the output; the state and its lock exist from the second day
+on. Everything found here is a usage problem (exit status 2) and costs nothing: no input was
+read, no file was written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cleanup.errors import UsageProblem
+
+_URL_PREFIXES = ("redis://", "rediss://", "unix://")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One path a run writes: the option that names it, the path, and whether it may exist."""
+
+    option: str  # "-o", "--audit", "--state", ...
+    path: str  # absolute
+    may_exist: bool = False  # the state and its lock: reused run after run
+    is_dir: bool = False  # the output folder
+
+    @property
+    def shown(self) -> str:
+        """Return the target as messages name it: the option, then the path."""
+        return f"{self.option} {self.path}"
+
+
+def is_url(location: str) -> bool:
+    """Tell whether a state location is a server URL rather than a file."""
+    return location.startswith(_URL_PREFIXES)
+
+
+def journal_path(state: str | None, output: str | None, sides: Iterable[str]) -> str | None:
+    """Return where a run records its publish while it renames files and commits its state.
+
+    Beside a file state (the next run with that state finds it); for a Redis state, in the
+    user's state folder under a name derived from the URL (the next run on this machine
+    finds it); without a state, beside the output, or the first side file.
+    """
+    if state and not is_url(state):
+        return os.path.abspath(state) + ".journal"
+    if state:
+        base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+        digest = hashlib.sha256(state.encode()).hexdigest()[:16]
+        return os.path.join(base, "cleanup", f"journal-{digest}")
+    for path in (output, *sides):
+        if path and path != "-":
+            folder, name = os.path.split(os.path.abspath(path.rstrip("/" + os.sep)))
+            return os.path.join(folder, f".{name}.cleanup-journal")
+    return None
+
+
+@dataclass
+class PathPlan:
+    """Hold the run's targets, check them, and remember the folders the check created."""
+
+    inputs: list[str]
+    targets: list[Target]
+    force: bool = False
+    journal: str | None = None  # where the run records its publish (publish.py)
+    created: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        """Refuse paths that would lose or clobber data; create missing parent folders."""
+        seen: dict[str, Target] = {}
+        output_dir = next((t.path for t in self.targets if t.is_dir), None)
+        for target in self.targets:
+            real = os.path.realpath(target.path)
+            _check_inputs(target, real, self.inputs)
+            if real in seen:
+                raise UsageProblem(
+                    f"{target.shown}: the same path as {seen[real].option}; give each its own"
+                )
+            seen[real] = target
+            if output_dir and not target.is_dir and _inside(real, os.path.realpath(output_dir)):
+                raise UsageProblem(
+                    f"{target.shown}: inside the output folder {output_dir}, which the run"
+                    " replaces; write it elsewhere"
+                )
+            self._check_existing(target)
+        for target in self.targets:
+            self._make_parent(target)
+
+    def _check_existing(self, target: Target) -> None:
+        path = target.path
+        if not os.path.lexists(path):
+            return
+        if target.is_dir:
+            return  # the writer checks the output folder (empty, or --force)
+        if os.path.isdir(path):
+            raise UsageProblem(f"{target.shown}: is a folder; give a file name")
+        if not target.may_exist and not self.force and target.option != "-o":
+            raise UsageProblem(f"{target.shown}: already exists (use --force to replace it)")
+
+    def _make_parent(self, target: Target) -> None:
+        """Create the target's missing parent folders, or refuse one that cannot hold it."""
+        parent = os.path.dirname(target.path)
+        missing: list[str] = []
+        probe = parent
+        while probe and not os.path.exists(probe):
+            missing.append(probe)
+            probe = os.path.dirname(probe)
+        if probe and not os.path.isdir(probe):
+            raise UsageProblem(f"{target.shown}: {probe} is a file, not a folder")
+        for folder in reversed(missing):
+            try:
+                os.mkdir(folder)
+            except OSError as exc:
+                raise UsageProblem(
+                    f"{target.shown}: cannot create folder {folder}: {exc.strerror or exc}"
+                ) from None
+            self.created.append(folder)
+        if not os.access(parent or ".", os.W_OK | os.X_OK):
+            raise UsageProblem(f"{target.shown}: folder {parent} is not writable")
+
+    def undo(self) -> None:
+        """Remove the folders the check created, newest first, where they are still empty."""
+        for folder in reversed(self.created):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        self.created.clear()
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _check_inputs(target: Target, real: str, inputs: Iterable[str]) -> None:
+    """Refuse a target that is an input, lies inside an input folder, or holds an input."""
+    for given in inputs:
+        if given == "-" or is_url(given):
+            continue
+        path = os.path.realpath(given)
+        if real == path:
+            raise UsageProblem(f"{target.shown}: refusing to write over the input {given}")
+        if os.path.isdir(path) and _inside(real, path):
+            raise UsageProblem(f"{target.shown}: refusing to write inside the input folder {given}")
+        if _inside(path, real):
+            raise UsageProblem(f"{target.shown}: refusing to replace a folder that holds {given}")
+
+
+def plan_paths(
+    inputs: list[str],
+    *,
+    output: str | None,
+    output_is_dir: bool,
+    sides: dict[str, str | None],
+    states: Iterable[str],
+    force: bool,
+) -> PathPlan:
+    """Return the plan of every path a run writes (`sides` maps an option to its file)."""
+    targets: list[Target] = []
+    if output and output != "-":
+        targets.append(Target("-o", _abs(output), is_dir=output_is_dir))
+    for option, path in sides.items():
+        if path:
+            targets.append(Target(option, _abs(path)))
+    state_files = [s for s in states if s and not is_url(s)]
+    for state in state_files:
+        targets.append(Target("--state", _abs(state), may_exist=True))
+        targets.append(Target("--state", _abs(state) + ".lock", may_exist=True))
+    journal = journal_path(
+        next(iter(s for s in states if s), None), output, [p for p in sides.values() if p]
+    )
+    if journal:
+        targets.append(Target("journal", journal, may_exist=True))
+    return PathPlan(list(inputs), targets, force, journal)
+
+
+def _abs(path: str) -> str:
+    return os.path.abspath(path.rstrip("/" + os.sep) or path)
