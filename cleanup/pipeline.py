@@ -62,7 +62,9 @@ class Context:
     """Carry what a run knows beyond the documents: where inputs live and what to do on success.
 
     Steps that keep persistent state register `on_publish` callbacks, which the runner calls
-    only after the output is in place, and `on_close` callbacks that always run.
+    only after the output is in place, and `on_close` callbacks that always run. A callback
+    with `prepare`, `commit` and `pending` (a dedup StateCommit) is committed in two phases
+    around the renames, and its `pending` goes into the publish journal (io/publish.py).
     """
 
     input_roots: list[str] = field(default_factory=list)
@@ -71,10 +73,6 @@ class Context:
     run_id: str = field(default_factory=lambda: new_run_id())
     on_publish: list[Callable[[], None]] = field(default_factory=list)
     on_close: list[Callable[[], None]] = field(default_factory=list)
-    # What each on_publish callback will commit, in a picklable form (a PendingCommit): the
-    # runner writes it into the publish journal, so a run killed while publishing is
-    # completed by the next one (cleanup/io/publish.py).
-    pending_states: list[Any] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     # Set by a parallel engine: map_batches(fn, items, *args) yields fn(*args, batch) per batch,
     # in order, computed on the workers. Steps that see the whole stream use it for per-document

@@ -243,8 +243,7 @@ def _execute(
             plan.journal,
             context.run_id,
             files,
-            context.pending_states,
-            lambda: [commit() for commit in context.on_publish],
+            context.on_publish,
         )
     except BaseException:
         if not (plan.journal and os.path.exists(plan.journal)):  # else the next run completes it

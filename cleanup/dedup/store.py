@@ -134,6 +134,23 @@ class Store:
 
     def commit(self, staged: Staged, settings: dict[str, Any]) -> None:
         """Write everything staged in one transaction, with the settings."""
+        self.begin_commit(staged, settings)
+        self.end_commit()
+
+    def begin_commit(self, staged: Staged, settings: dict[str, Any]) -> None:
+        """Prepare the transaction of commit(): write it where others cannot see it yet.
+
+        Most failures (a full disk, a damaged file, a lost server) show up here, before the
+        runner publishes any file; end_commit() then only makes it visible and durable.
+        """
+        raise NotImplementedError
+
+    def end_commit(self) -> None:
+        """Make the transaction prepared by begin_commit() visible and durable."""
+        raise NotImplementedError
+
+    def cancel_commit(self) -> None:
+        """Drop a transaction prepared by begin_commit() (nothing of it is kept)."""
         raise NotImplementedError
 
     def has_run(self, run_id: str) -> bool:
@@ -212,6 +229,40 @@ def state_errors(location: str) -> Iterator[None]:
         if type(exc).__module__.split(".")[0] != "redis":
             raise
         raise StateError(f"state {location}: lost the Redis server: {exc}") from None
+
+
+class StateCommit:
+    """Commit a run's staged state in two phases around the publishing of its files.
+
+    The runner calls prepare() before it renames any file (most failures show up there and
+    publish nothing), writes pending() into its journal, renames the files, then calls
+    commit(). Calling the object does both phases: what a library caller does once its
+    output is in place.
+    """
+
+    def __init__(self, store: Store, pending: PendingCommit) -> None:
+        self.store = store
+        self.pending = pending
+        self.location = store.location
+
+    def prepare(self) -> None:
+        """Write the state's transaction where nobody sees it yet."""
+        with state_errors(self.location):
+            self.store.begin_commit(self.pending.staged, self.pending.settings)
+
+    def commit(self) -> None:
+        """Make the prepared transaction visible and durable."""
+        with state_errors(self.location):
+            self.store.end_commit()
+
+    def cancel(self) -> None:
+        """Drop the prepared transaction."""
+        with state_errors(self.location):
+            self.store.cancel_commit()
+
+    def __call__(self) -> None:
+        self.prepare()
+        self.commit()
 
 
 def settings_json(settings: dict[str, Any]) -> str:

@@ -1,13 +1,14 @@
 """Publish a run as one unit: files renamed into place, then the state committed.
 
 Every file of a run is written under a temporary name and fsynced first (see writers.py).
-Only then does publishing start: a journal naming every rename and the state's pending
-commit is written, the side files are renamed into place, then the output, the folders are
-fsynced, the state is committed, and the journal is removed. A failure before the journal
-leaves no new file and the state untouched. A run killed after it leaves the journal, which
-the next run that writes to the same state (or output) finds before it reads anything: it
-completes the renames whose temporaries remain and commits the state unless the state
-already holds that run. So after a kill at any point, output and state agree.
+Only then does publishing start: the state's transaction is prepared (invisible to others),
+a journal naming every rename and the state's pending commit is written, the side files are
+renamed into place, then the output, the folders are fsynced, the state is committed, and
+the journal is removed. A failure before the journal leaves no new file and the state
+untouched. A run killed after it leaves the journal, which the next run that writes to the
+same state (or output) finds before it reads anything: it completes the renames whose
+temporaries remain and commits the state unless the state already holds that run. So after
+a kill at any point, output and state agree.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from cleanup.errors import CleanupError
 
@@ -41,6 +42,16 @@ class PendingState(Protocol):
     location: str
 
     def apply(self) -> bool: ...
+
+
+@runtime_checkable
+class TwoPhase(Protocol):
+    """A state commit in two phases: prepare (invisible), then commit; `pending` for later."""
+
+    pending: PendingState
+
+    def prepare(self) -> None: ...
+    def commit(self) -> None: ...
 
 
 class JournalError(CleanupError):
@@ -94,27 +105,33 @@ def publish(
     journal_path: str | None,
     run_id: str,
     files: Sequence[Finished],
-    states: Sequence[PendingState],
-    commit: Callable[[], None],
+    callbacks: Sequence[Callable[[], None]],
 ) -> None:
-    """Rename `files` into place in order (the output last), then run `commit` (the state).
+    """Rename `files` into place in order (the output last), then commit the state.
 
-    With a journal path, the journal is written before the first rename and removed after
-    the commit, so that a run killed in between is completed by the next one. Ctrl-C and
-    SIGTERM wait until publishing is over (a kill cannot: the journal covers it); a failure
-    after the journal leaves the temporaries for the next run to complete.
+    `callbacks` run after the renames; a two-phase one (a StateCommit) is prepared before
+    the first rename, so that a full disk or a lost server stops the run with nothing
+    published. With a journal path, the journal (renames and pending commits) is written
+    before the first rename and removed after the commit, so that a run killed in between
+    is completed by the next one. Ctrl-C and SIGTERM wait until publishing is over (a kill
+    cannot: the journal covers it); a failure after the journal was written leaves the
+    temporaries for the next run to complete.
     """
+    states = [c for c in callbacks if isinstance(c, TwoPhase)]
     with _signals_held():
+        for state in states:
+            state.prepare()
         if journal_path and (files or states):
             renames = [(f.tmp, f.final) for f in files]
-            write_journal(journal_path, Journal(run_id, renames, list(states)))
+            write_journal(journal_path, Journal(run_id, renames, [s.pending for s in states]))
         else:
             journal_path = None
         try:
             for f in files:
                 f.publish()
             fsync_parents([f.final for f in files])
-            commit()
+            for callback in callbacks:
+                (callback.commit if isinstance(callback, TwoPhase) else callback)()
         except CleanupError as exc:
             if journal_path is None:
                 raise

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from cleanup.dedup.corpus import CorpusDedup, DedupSettings, dedup_documents_stream
 from cleanup.dedup.paragraphs import ParagraphSettings
-from cleanup.dedup.store import open_store, state_errors
+from cleanup.dedup.store import StateCommit, open_store, state_errors
 from cleanup.document import Document
 from cleanup.errors import StateError, UsageProblem
 from cleanup.pipeline import Context, Option, StepSpec
@@ -90,13 +90,9 @@ def dedup(
     for name, value in engine.stats.items():
         context.count(f"dedup {name}", value)
     if store is not None:
-        context.pending_states.append(engine.pending(wait))
-
-        def commit() -> None:
-            with state_errors(state):
-                engine.commit()
-
-        context.on_publish.append(commit)
+        pending = engine.pending(wait)
+        assert pending is not None
+        context.on_publish.append(StateCommit(store, pending))
 
 
 def _check(pt: float, dt: float, ps: int, ds: int, num_perm: int) -> None:

@@ -63,6 +63,7 @@ class RedisStore(Store):
         self.p = PREFIX
         self._token = secrets.token_hex(16)
         self._held = False
+        self._pending: Any = None  # the transaction queued by begin_commit()
         self._stop = threading.Event()
         try:
             if lock:
@@ -167,8 +168,8 @@ class RedisStore(Store):
         return np.array(values, dtype=np.int64)
 
     # Writing -----------------------------------------------------------------------
-    def commit(self, staged: Staged, settings: dict[str, Any]) -> None:
-        """Write everything staged in one MULTI/EXEC transaction, with the settings."""
+    def begin_commit(self, staged: Staged, settings: dict[str, Any]) -> None:
+        """Queue everything staged in one MULTI/EXEC transaction; end_commit() sends it."""
         if self.r.get(self.p + "lock") != self._token.encode():
             raise StateError(f"lost the lock on {self.location}: nothing committed")
         now = time.time()
@@ -234,7 +235,19 @@ class RedisStore(Store):
                 }
             ),
         )
-        pipe.execute()
+        self._pending = pipe
+
+    def end_commit(self) -> None:
+        """Send the transaction queued by begin_commit()."""
+        pipe, self._pending = self._pending, None
+        if pipe is not None:
+            if self.r.get(self.p + "lock") != self._token.encode():
+                raise StateError(f"lost the lock on {self.location}: nothing committed")
+            pipe.execute()
+
+    def cancel_commit(self) -> None:
+        """Drop a transaction queued by begin_commit()."""
+        self._pending = None
 
     def has_run(self, run_id: str) -> bool:
         """Tell whether the run `run_id` was committed to this state."""

@@ -174,8 +174,12 @@ class SQLiteStore(Store):
             self.db.execute(f"DELETE FROM {name}")
 
     # Writing -----------------------------------------------------------------------
-    def commit(self, staged: Staged, settings: dict[str, Any]) -> None:
-        """Write everything staged in one transaction, with the settings."""
+    def begin_commit(self, staged: Staged, settings: dict[str, Any]) -> None:
+        """Write everything staged inside one open transaction, with the settings.
+
+        Nothing is visible to others (nor survives a kill) until end_commit(); a failure
+        here (disk full, a damaged file) rolls back and leaves the state as it was.
+        """
         now = time.time()
         bands, rows = int(settings["bands"]), int(settings["rows"])
         db = self.db
@@ -200,10 +204,22 @@ class SQLiteStore(Store):
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (staged.run_id, staged.started, now, staged.docs, staged.dropped, new),
             )
-            db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def end_commit(self) -> None:
+        """Make the transaction begun by begin_commit() durable."""
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.cancel_commit()
+            raise
+
+    def cancel_commit(self) -> None:
+        """Roll back a transaction begun by begin_commit(), if one is open."""
+        if self.db is not None and self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     def has_run(self, run_id: str) -> bool:
         """Tell whether the run `run_id` was committed to this state."""
