@@ -166,8 +166,8 @@ def execute(
     if calls is None:
         calls = [(name, {}) for name in DEFAULT_STEPS]
     plan = plan_run_paths(options, calls)
-    plan.check()
     try:
+        plan.check()
         recover(plan.journal, on_note)
         return _execute(options, calls, plan, on_bad, on_document)
     except BaseException:

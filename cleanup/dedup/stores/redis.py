@@ -255,11 +255,15 @@ class RedisStore(Store):
 
     def close(self) -> None:
         """Release the lock and the connection; safe to call twice."""
+        import redis
+
         self._stop.set()
         try:
             if self._held:
                 self._held = False
                 self.r.eval(_RELEASE, 1, self.p + "lock", self._token)
+        except redis.RedisError:
+            pass  # the server is gone; the lock expires by itself (LOCK_TTL)
         finally:
             self.r.close()
 
