@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from servers import start_redis
 
 from cleanup.cli import cli
 from cleanup.dedup.stores.sqlite import SQLiteStore
 from cleanup.io import writers
-
-from servers import start_redis
 
 SIDE_OPTIONS = ("--audit", "--rejects", "--stats", "--report")
 
