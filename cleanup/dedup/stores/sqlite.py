@@ -2,16 +2,19 @@
 
 Kill safety comes from SQLite itself: everything a run learned is written inside one
 `BEGIN IMMEDIATE ... COMMIT` in `commit()`, so a run killed at any point leaves either the
-old state or the new one. The lock is an advisory `flock` on `PATH.lock`, held from open to
-close; the kernel releases it when a process dies, so a killed run never leaves a stale lock.
+old state or the new one. The lock is an advisory POSIX lock (lockf) on `PATH.lock`, held
+from open to close; the kernel releases it when a process dies, so a killed run never
+leaves a stale lock, and forked workers do not inherit it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from typing import IO, Any
@@ -291,8 +294,7 @@ class SQLiteStore(Store):
 
     def _release(self) -> None:
         if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
+            _release_lock(self._lock)
             self._lock = None
 
     # Maintenance -------------------------------------------------------------------
@@ -374,19 +376,50 @@ class SQLiteStore(Store):
             }
 
 
+_HELD: set[str] = set()  # lock files this process holds (POSIX locks are per process)
+_HELD_GUARD = threading.Lock()
+
+
 def _take_lock(path: str, wait: float) -> IO[bytes]:
-    """Take an exclusive lock on `path`, polling up to `wait` seconds, else raise StateError."""
-    fh = open(path, "ab")  # noqa: SIM115 - held open for the lock's lifetime
+    """Take an exclusive lock on `path`, polling up to `wait` seconds, else raise StateError.
+
+    A POSIX record lock (lockf), not flock: worker processes forked while the lock is held
+    do not inherit it, so a killed run's workers never keep the state locked. POSIX locks
+    belong to a process, so a second open in the same process is refused here by name.
+    """
+    key = os.path.realpath(path)
     deadline = time.monotonic() + max(wait, 0.0)
     while True:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fh
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                fh.close()
-                raise StateError(
-                    f"state {path[: -len('.lock')]} is in use by another run "
-                    f"(waited {wait:g} s; use --wait SECONDS to wait longer)"
-                ) from None
-            time.sleep(0.1)
+        with _HELD_GUARD:
+            if key not in _HELD:
+                fh = _try_lock(path)
+                if fh is not None:
+                    _HELD.add(key)
+                    return fh
+        if time.monotonic() >= deadline:
+            raise StateError(
+                f"state {path[: -len('.lock')]} is in use by another run "
+                f"(waited {wait:g} s; use --wait SECONDS to wait longer)"
+            ) from None
+        time.sleep(0.1)
+
+
+def _try_lock(path: str) -> IO[bytes] | None:
+    """Return the lock file with the lock taken, or None when another process holds it."""
+    fh = open(path, "ab")  # noqa: SIM115 - held open for the lock's lifetime
+    try:
+        fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fh
+    except OSError as exc:
+        fh.close()
+        if exc.errno in (errno.EACCES, errno.EAGAIN):
+            return None
+        raise StateError(f"cannot lock {path}: {exc.strerror or exc}") from None
+
+
+def _release_lock(fh: IO[bytes]) -> None:
+    """Release a lock taken by _take_lock."""
+    with _HELD_GUARD:
+        _HELD.discard(os.path.realpath(fh.name))
+        fcntl.lockf(fh, fcntl.LOCK_UN)
+        fh.close()
