@@ -383,3 +383,45 @@ def test_word_gate_drops_only_words_whose_rules_are_too_short() -> None:
                 assert set(ns) <= found, (word, size)
             else:
                 assert not set(ns) & found - set(rs.always), (word, size)
+
+
+# --- prompts are matched as prompts -----------------------------------------------------------
+
+SENTENCES_AFTER_LABELS = [
+    "Photos - the city was quiet on Tuesday morning after the storm",
+    "Watch: the mayor said nothing had been decided",
+    "Read more: the council said on Tuesday that it would meet again next week to decide.",
+    "Fotostrecke: die Stadt war am Dienstag nach dem Sturm ruhig",
+    "Vidéo : le maire a dit que rien n'avait encore été décidé",
+    "Foto: la ciudad estaba tranquila el martes por la mañana después de la tormenta",
+]
+PROMPTS = [
+    "Scroll down for video",
+    "WATCH: Sessions denies meeting Russian officials",
+    "Photo: Evan Vucci/AP",
+    "Read more: Sessions met Russian envoy during campaign",
+    "Fotostrecke: Die Anhörung in Bildern",
+    "Vidéo : le discours du ministre",
+]
+
+
+def test_sentences_that_open_with_a_prompt_word_stay_and_prompts_go() -> None:
+    doc = run([BODY_1, *SENTENCES_AFTER_LABELS, *PROMPTS, BODY_2])
+    assert doc.paragraphs == [BODY_1, *SENTENCES_AFTER_LABELS, BODY_2]
+    assert sorted(e.before for e in doc.edits) == sorted(PROMPTS)
+
+
+def test_cli_strip_artifacts_keeps_the_reported_sentences(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cleanup.cli import cli
+
+    text = "\n\n".join([*SENTENCES_AFTER_LABELS[:2], "Scroll down for video", BODY_1]) + "\n"
+    src = tmp_path / "in.txt"
+    src.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["pipe", "-q", "-i", str(src), "-o", "-", "strip-artifacts"])
+    assert result.exit_code == 0, result.output
+    assert "Photos - the city was quiet" in result.output
+    assert "Watch: the mayor said nothing had been decided" in result.output
+    assert "Scroll down for video" not in result.output
+    assert src.read_text(encoding="utf-8") == text

@@ -16,6 +16,14 @@ A rule file holds `[[rule]]` tables with these keys:
 - `key`: the meta key of `meta` and `meta-block` rules (default: the rule id).
 - `max_chars`: skip paragraphs longer than this; by default the longest text the regex can
   match, capped at 600 characters (artifacts are short, and long paragraphs are the body).
+- `max_words`: the most words a free-text part of a match may hold. A prompt or label rule
+  marks each free-text part of its regex (the caption after "Video:", the headline after
+  "Read more:", the name after "Photo:") with a named group, one name per group
+  (`(?P<caption>...)`, `(?P<credit>...)`); a regex without named groups counts the whole
+  paragraph. A paragraph whose part holds more words is not a match: it is a sentence that
+  starts with the label ("Watch: the mayor said nothing had been decided"), and it stays.
+  Fixed prompts ("Scroll down for video") have no free part and are never limited. Words
+  are runs of non-space characters holding a letter or digit.
 - `requires`: words one of which every match contains, for a regex with branches that do
   not open with fixed words (such as "X contributed to this report"). The step tries a rule
   only on paragraphs that start with one of the rule's fixed openings (worked out from the
@@ -52,14 +60,16 @@ _KEYS = {
     "within",
     "key",
     "max_chars",
+    "max_words",
     "requires",
     "examples_match",
     "examples_keep",
 }
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_ESCAPE = re.compile(r"\\N\{[^}]*\}|\\.", re.DOTALL)
+_ESCAPE = re.compile(r"\\N\{[^}]*\}|\\.|\(\?P[<=>]", re.DOTALL)  # escapes, (?P<name>
 _REQUIRE_CHAR = r"(?:[^\W_]|[©@/|()&+#%$€£:;,!?*])"
 _REQUIRE_OK = re.compile(f"{_REQUIRE_CHAR}+")
+_WORD = re.compile(r"\S*[^\W_]\S*")
 
 
 class RuleError(UsageProblem, ValueError):
@@ -82,6 +92,7 @@ class Rule:
     within: int = 1
     key: str = ""
     max_chars: int = MAX_CHARS_CAP
+    max_words: int | None = None
     requires: tuple[str, ...] = ()
     examples_match: tuple[str, ...] = ()
     examples_keep: tuple[str, ...] = ()
@@ -100,6 +111,28 @@ class Rule:
     def compiled(self) -> re.Pattern[str]:
         """Return the rule's regex, compiled as it is matched (against folded, lowercase text)."""
         return re.compile(self.match)
+
+    def matches(self, folded: str) -> bool:
+        """Tell whether the rule takes folded text: its regex, max_chars and max_words all agree."""
+        if len(folded) > self.max_chars:
+            return False
+        found = self.compiled().fullmatch(folded)
+        return found is not None and self.short_enough(found)
+
+    def short_enough(self, found: re.Match[str]) -> bool:
+        """Tell whether every free-text part of a match is within max_words (see the schema).
+
+        Why: a prompt is short; the same label opening a long paragraph opens a sentence.
+        """
+        if self.max_words is None:
+            return True
+        parts = found.groupdict().values() if found.re.groupindex else (found.group(),)
+        return all(count_words(part) <= self.max_words for part in parts if part)
+
+
+def count_words(text: str) -> int:
+    """Count the runs of non-space characters holding a letter or digit ("Vucci/AP" is one)."""
+    return len(_WORD.findall(text))
 
 
 def max_match_chars(pattern: str) -> int:
@@ -304,6 +337,11 @@ def _parse_rule(table: Any, source: str, n: int) -> Rule:
     max_chars = table.get("max_chars", max_match_chars(table["match"]))
     if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
         raise RuleError(f"{where_}: 'max_chars' must be a positive integer")
+    max_words = table.get("max_words")
+    if max_words is not None and (
+        not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 1
+    ):
+        raise RuleError(f"{where_}: 'max_words' must be a positive integer")
     key = table.get("key", rid if action.startswith("meta") else "")
     if not isinstance(key, str):
         raise RuleError(f"{where_}: 'key' must be a string")
@@ -322,6 +360,7 @@ def _parse_rule(table: Any, source: str, n: int) -> Rule:
         within=within,
         key=key,
         max_chars=max_chars,
+        max_words=max_words,
         requires=tuple(requires),
         source=source,
         **examples,

@@ -214,8 +214,12 @@ class RuleSet:
         return tuple(self.rules[n] for n in candidates if self.fullmatch(n, folded))
 
     def fullmatch(self, n: int, folded: str) -> bool:
-        """Tell whether rule n matches the whole folded text (within its max_chars)."""
-        return len(folded) <= self.rules[n].max_chars and bool(self.patterns[n].fullmatch(folded))
+        """Tell whether rule n matches the whole folded text (within max_chars and max_words)."""
+        rule = self.rules[n]
+        if len(folded) > rule.max_chars:
+            return False
+        found = self.patterns[n].fullmatch(folded)
+        return found is not None and rule.short_enough(found)
 
 
 def _head(text: str) -> str | None:
