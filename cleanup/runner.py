@@ -213,7 +213,6 @@ def _build_chain(
     )
 
 
-_BEFORE = "_cleanup_before"
 _BAD = "read:bad-input"
 
 
@@ -246,7 +245,7 @@ class Admit:
             doc.bytes_in = utf8_size(doc.raw or doc.text)
             doc.audit_full = self.audit_full
             if self.keep_before:
-                doc.meta[_BEFORE] = list(doc.paragraphs) if doc.format != "html" else None
+                doc.before = list(doc.paragraphs) if doc.format != "html" else None
             yield doc
 
 
@@ -297,7 +296,7 @@ def _finish(
         return
     summary.documents_in += 1
     summary.bytes_in += doc.bytes_in
-    before = doc.meta.pop(_BEFORE, None)
+    before, doc.before = doc.before, None
     if doc.dropped is None and not doc.paragraphs and not options.keep_empty:
         doc.drop("run", "empty", "document is empty after cleaning")
     removed = sum(1 for e in doc.edits if e.kind in ("remove", "move"))  # gone from the text
