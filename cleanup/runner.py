@@ -38,6 +38,7 @@ class RunOptions:
     audit_detail: str = "short"
     rejects: str | None = None
     report: str | None = None
+    report_max_docs: int = 2000
     stats: str | None = None
     workers: int = 1
     engine: str = "local"
@@ -83,7 +84,7 @@ class _Sinks:
         if options.report:
             from cleanup.report.html import HtmlReport
 
-            self.report = HtmlReport(options.report)
+            self.report = HtmlReport(options.report, max_docs=options.report_max_docs)
 
     @property
     def wanted(self) -> bool:
@@ -214,6 +215,8 @@ def _build_chain(
 
 
 _BAD = "read:bad-input"
+# A document this step edited was markup as read (cleanup.steps.html.STEP, not imported: lxml).
+_MARKUP_STEP = "strip-html"
 
 
 @dataclass(frozen=True)
@@ -296,7 +299,7 @@ def _finish(
         return
     summary.documents_in += 1
     summary.bytes_in += doc.bytes_in
-    before, doc.before = doc.before, None
+    before, doc.before = _before(doc), None
     if doc.dropped is None and not doc.paragraphs and not options.keep_empty:
         doc.drop("run", "empty", "document is empty after cleaning")
     removed = sum(1 for e in doc.edits if e.kind in ("remove", "move"))  # gone from the text
@@ -313,6 +316,18 @@ def _finish(
         writer.write(doc)
     if sinks.wanted:
         sinks.add(doc, before)
+
+
+def _before(doc: Document) -> list[str] | None:
+    """Return the paragraphs as read for the report; None (rebuild them) if they were markup.
+
+    Why: a JSONL record whose text strip-html sniffed as HTML was read as lines of markup;
+    diffed against its text, every tag line would show as a removed paragraph, which no
+    edit removed. The report rebuilds such a document as it does an HTML file.
+    """
+    if doc.before is not None and any(e.step == _MARKUP_STEP for e in doc.edits):
+        return None
+    return doc.before
 
 
 def utf8_size(text: str) -> int:
