@@ -73,6 +73,14 @@ _RUN_OPTIONS: list[Callable[[F], F]] = [
         help="Write a self-contained HTML review page of every change.",
     ),
     click.option(
+        "--report-max-docs",
+        type=click.IntRange(min=1),
+        default=2000,
+        show_default=True,
+        metavar="N",
+        help="Show at most N changed documents in full on the --report page; count the rest.",
+    ),
+    click.option(
         "--stats",
         default=None,
         metavar="FILE.json",

@@ -62,6 +62,11 @@ class Document:
     of the input text, which a JSONL writer keeps. `dropped` is set instead of removing
     the document from the stream, so dropped documents still reach the audit and
     rejects writers; later steps pass them through.
+
+    The last four attributes are run bookkeeping, never written by a writer (which writes
+    only `fields`, the id, the text and `meta`): `before` holds the paragraphs as read when
+    the run's HTML report wants them. They are slots, not `meta` keys, so they cross to
+    workers and Ray with the document without ever reaching an output record.
     """
 
     id: str
@@ -80,6 +85,7 @@ class Document:
     audit_full: bool = False
     bytes_in: int = 0  # UTF-8 size of the text as read (set by the runner, for its summary)
     encoded: bytes | None = None  # its output line, encoded on a worker (see io.writers)
+    before: list[str] | None = None  # paragraphs as read, kept for --report (see runner.Admit)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as a plain tuple (documents cross to workers and through the dedup spool)."""

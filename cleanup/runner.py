@@ -43,6 +43,7 @@ class RunOptions:
     audit_detail: str = "short"
     rejects: str | None = None
     report: str | None = None
+    report_max_docs: int = 2000
     stats: str | None = None
     workers: int = 1
     engine: str = "local"
@@ -89,7 +90,10 @@ class _Sinks:
         if self.report_file is not None:
             from cleanup.report.html import HtmlReport
 
-            self.report = HtmlReport(out=self.report_file)  # type: ignore[arg-type]
+            self.report = HtmlReport(
+                out=self.report_file,  # type: ignore[arg-type]
+                max_docs=options.report_max_docs,
+            )
 
     @property
     def wanted(self) -> bool:
@@ -276,8 +280,9 @@ def _build_chain(
     )
 
 
-_BEFORE = "_cleanup_before"
 _BAD = "read:bad-input"
+# A document this step edited was markup as read (cleanup.steps.html.STEP, not imported: lxml).
+_MARKUP_STEP = "strip-html"
 
 
 @dataclass(frozen=True)
@@ -309,7 +314,7 @@ class Admit:
             doc.bytes_in = utf8_size(doc.raw or doc.text)
             doc.audit_full = self.audit_full
             if self.keep_before:
-                doc.meta[_BEFORE] = list(doc.paragraphs) if doc.format != "html" else None
+                doc.before = list(doc.paragraphs) if doc.format != "html" else None
             yield doc
 
 
@@ -360,7 +365,7 @@ def _finish(
         return
     summary.documents_in += 1
     summary.bytes_in += doc.bytes_in
-    before = doc.meta.pop(_BEFORE, None)
+    before, doc.before = _before(doc), None
     if doc.dropped is None and not doc.paragraphs and not options.keep_empty:
         doc.drop("run", "empty", "document is empty after cleaning")
     removed = sum(1 for e in doc.edits if e.kind in ("remove", "move"))  # gone from the text
@@ -377,6 +382,18 @@ def _finish(
         writer.write(doc)
     if sinks.wanted:
         sinks.add(doc, before)
+
+
+def _before(doc: Document) -> list[str] | None:
+    """Return the paragraphs as read for the report; None (rebuild them) if they were markup.
+
+    Why: a JSONL record whose text strip-html sniffed as HTML was read as lines of markup;
+    diffed against its text, every tag line would show as a removed paragraph, which no
+    edit removed. The report rebuilds such a document as it does an HTML file.
+    """
+    if doc.before is not None and any(e.step == _MARKUP_STEP for e in doc.edits):
+        return None
+    return doc.before
 
 
 def utf8_size(text: str) -> int:

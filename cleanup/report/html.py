@@ -19,6 +19,7 @@ import json
 import tempfile
 import time
 from collections import Counter
+from importlib import resources
 from typing import Any, TextIO
 
 from cleanup import __version__
@@ -48,11 +49,19 @@ class HtmlReport:
     >>> rep.add("a.txt", ["Hello", "Share this"], ["Hello"], edits)  # doctest: +SKIP
     >>> rep.close({"documents_in": 1})  # doctest: +SKIP
 
-    `path` "-" (or `out`) writes to a stream instead of a file.
+    `path` "-" (or `out`) writes to a stream instead of a file. `max_docs` caps what the
+    page holds: at most that many documents with changes in full (the first ones, in input
+    order) and that many unchanged ones listed; the others are only counted, so the page
+    and the memory held stay bounded however long the run.
     """
 
     def __init__(
-        self, path: str | None = None, *, out: TextIO | None = None, title: str = "cleanup report"
+        self,
+        path: str | None = None,
+        *,
+        out: TextIO | None = None,
+        title: str = "cleanup report",
+        max_docs: int | None = None,
     ) -> None:
         if path is None and out is None:
             raise ValueError("HtmlReport needs a path or an output stream")
@@ -67,6 +76,10 @@ class HtmlReport:
         self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self._lines = 0
         self._closed = False
+        self.max_docs = max_docs
+        self.seen = Counter[str]()  # documents by kind: "full" (changes or edits), "plain"
+        self.listed = Counter[str]()
+        self.removed_in_dropped = 0  # removal edits of documents dropped later
 
     def add(
         self,
@@ -84,16 +97,22 @@ class HtmlReport:
         self.add_diff(diff_document(doc_id, before, after, edits, dropped, rebuild=True))
 
     def add_diff(self, d: DocDiff) -> None:
-        """Add one already computed document diff."""
+        """Add one already computed document diff: count it, and list it if the cap allows."""
         self.stats.add(d)
         for record in d.reasons:
-            kind = str(record.get("kind", "rewrite"))
-            counts = self.rule_counts.setdefault(str(record.get("rule", "")), Counter())
-            counts["dropped" if kind == "drop" else "removed" if kind in ("remove", "move") else
-                   "rewritten"] += 1  # fmt: skip
-        rules = sorted({self._rule_id(str(r.get("rule", ""))) for r in d.reasons})
+            kind = _kind(record)
+            self.rule_counts.setdefault(str(record.get("rule", "")), Counter())[kind] += 1
+            if kind == "removed" and d.status == "dropped":
+                self.removed_in_dropped += 1
+        rules = sorted({self._rule_id(str(r.get("rule", ""))) for r in d.reasons})  # all rules
+        full = d.different or bool(d.reasons)
+        group = "full" if full else "plain"
+        self.seen[group] += 1
+        if self.max_docs is not None and self.listed[group] >= self.max_docs:
+            return
+        self.listed[group] += 1
         line = -1
-        if d.different or d.reasons:
+        if full:
             self._spool.write(script_json(compact(d, self._shared)) + "\n")
             line = self._lines
             self._lines += 1
@@ -132,12 +151,12 @@ class HtmlReport:
 
     def _write(self, out: Any, summary: dict[str, Any]) -> None:
         w = out.write
-        w(_HEAD.replace("{title}", html.escape(self.title)).replace("{css}", _CSS))
+        w(_HEAD.replace("{title}", html.escape(self.title)).replace("{css}", asset("report.css")))
         w(f"<header><h1>{html.escape(self.title)}</h1><p class=meta>cleanup {__version__}, "
           f"{html.escape(time.strftime('%Y-%m-%d %H:%M:%S'))}</p></header>\n")  # fmt: skip
-        w(summary_html(self.stats, summary))
+        w(summary_html(self.stats, summary, self.removed_in_dropped))
         w(chart_html(self.rule_counts))
-        w(_BROWSER)
+        w(_BROWSER.replace("{cap}", cap_note(self.seen, self.listed)))
         rules = sorted(self.rule_ids, key=self.rule_ids.__getitem__)
         w('<script type="application/json" id="cleanup-index">')
         shared = [json.loads(k) for k in sorted(self._shared, key=self._shared.__getitem__)]
@@ -146,7 +165,7 @@ class HtmlReport:
         self._spool.seek(0)
         for line in self._spool:
             w(line)
-        w("</script>\n<script>" + _JS + "</script>\n</body>\n</html>\n")
+        w("</script>\n<script>" + asset("report.js") + "</script>\n</body>\n</html>\n")
 
 
 def compact(d: DocDiff, shared: dict[str, int] | None = None) -> dict[str, Any]:
@@ -179,14 +198,37 @@ def compact(d: DocDiff, shared: dict[str, int] | None = None) -> dict[str, Any]:
     return out
 
 
-def summary_html(s: DiffSummary, run: dict[str, Any]) -> str:
-    """Return the summary section: what differs, then the run's own figures when given."""
+def _kind(record: dict[str, Any]) -> str:
+    """Return the chart's kind of an edit record: removed (moves too), dropped or rewritten."""
+    kind = str(record.get("kind", "rewrite"))
+    return "dropped" if kind == "drop" else "removed" if kind in ("remove", "move") else "rewritten"
+
+
+# The run summary's figures under the words of its one-line summary; "paragraphs removed"
+# counts every removal edit, in documents kept or dropped later (moves to metadata too).
+_RUN_LABELS = {
+    "documents_in": "Documents in",
+    "documents_out": "Documents out",
+    "documents_dropped": "Documents dropped",
+    "paragraphs_removed": "Paragraphs removed, all documents",
+    "bad_input_skipped": "Bad inputs skipped",
+}
+
+
+def summary_html(s: DiffSummary, run: dict[str, Any], removed_in_dropped: int = 0) -> str:
+    """Return the summary section: what differs, then the run's own figures when given.
+
+    The diff's paragraph figures are those of documents kept (on both sides); the run's
+    "paragraphs removed" also counts removals in documents dropped later, so the page
+    names the two differently and shows the part that tells them apart.
+    """
     rows = [
         ("Documents", f"{s.changed:,} changed · {s.unchanged:,} unchanged · "
                       f"{s.dropped:,} dropped · {s.added:,} added"),
-        ("Paragraphs", f"{s.paragraphs_removed:,} removed or moved · "
+        ("Paragraphs, kept documents", f"{s.paragraphs_removed:,} removed · "
                        f"{s.paragraphs_changed:,} changed · {s.paragraphs_added:,} added"),
-        ("Characters", f"{s.chars_removed:,} removed · {s.chars_added:,} added"),
+        ("Characters, dropped documents included",
+         f"{s.chars_removed:,} removed · {s.chars_added:,} added"),
     ]  # fmt: skip
     run_rows = []
     for key, value in run.items():
@@ -194,11 +236,30 @@ def summary_html(s: DiffSummary, run: dict[str, Any]) -> str:
             continue
         shown = f"{value:,.2f}" if isinstance(value, float) else (
             f"{value:,}" if isinstance(value, int) else value)  # fmt: skip
-        run_rows.append((key.replace("_", " ").capitalize(), shown))
-    out = f"<section id=summary><div class=tables><div><h2>Summary</h2>{_table(rows)}</div>"
+        run_rows.append((_RUN_LABELS.get(key, key.replace("_", " ").capitalize()), shown))
+        if key == "paragraphs_removed":
+            run_rows.append(("Paragraphs removed, documents dropped later",
+                             f"{removed_in_dropped:,}"))  # fmt: skip
+    out = f"<section id=summary><div class=tables><div><h2>Changes</h2>{_table(rows)}</div>"
     if run_rows:
         out += f"<div><h2>Run</h2>{_table(run_rows)}</div>"
-    return out + "</div></section>\n"
+    out += "</div><p class=meta>Removed paragraphs include those moved to the metadata.</p>"
+    return out + "</section>\n"
+
+
+def cap_note(seen: Counter[str], listed: Counter[str]) -> str:
+    """Return the sentences saying which documents the page leaves out (empty: none)."""
+    parts = []
+    if listed["full"] < seen["full"]:
+        parts.append(f"Showing {listed['full']:,} of {seen['full']:,} documents with changes "
+                     f"or edits; the other {seen['full'] - listed['full']:,} are counted in "
+                     "the totals above but not listed.")  # fmt: skip
+    if listed["plain"] < seen["plain"]:
+        parts.append(f"Listing {listed['plain']:,} of {seen['plain']:,} unchanged documents.")
+    if not parts:
+        return ""
+    text = " ".join([*parts, "Raise --report-max-docs to list more."])
+    return f"<p class=cap id=cap>{html.escape(text)}</p>\n"
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -230,7 +291,7 @@ def chart_html(rule_counts: dict[str, Counter[str]]) -> str:
             f"<td class=bars>{bars}</td><td class=num>{html.escape(label)}</td></tr>"
         )
     legend = "".join(f'<span class="key {k}"></span>{_KIND_WORDS[k]} ' for k in kinds)
-    return (f"<section id=chart><h2>Edits per rule</h2><p class=legend>{legend}</p>"
+    return (f"<section id=chart><h2>Edits per rule, all documents</h2><p class=legend>{legend}</p>"
             f"<table class=chart>{''.join(rows)}</table></section>\n")  # fmt: skip
 
 
@@ -258,70 +319,9 @@ _HEAD = """<!DOCTYPE html>
 <body>
 """  # noqa: E501
 
-_CSS = """
-:root{--rm:#b42318;--rmbg:#fde8e7;--add:#067647;--addbg:#e3f8ec;--ch:#b54708;--mute:#667085;
---line:#e4e7ec;--accent:#1849a9}
-*{box-sizing:border-box}
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;
-padding:0 1.5rem 4rem;color:#101828}
-h1{font-size:1.5rem;margin:1.2rem 0 0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
-h3{font-size:1rem;margin:1rem 0 .3rem}
-.meta{color:var(--mute);margin:.2rem 0}
-table{border-collapse:collapse}
-#summary .tables{display:flex;flex-wrap:wrap;column-gap:4rem}
-table.summary th{text-align:left;padding:.2rem 1.2rem .2rem 0;font-weight:600}
-table.summary td{padding:.2rem 0}
-table.chart{width:100%}
-table.chart th{text-align:left;width:1%;white-space:nowrap;padding:.15rem .8rem .15rem 0}
-table.chart td.bars{width:60%;padding:.15rem 0}
-table.chart td.num{color:var(--mute);padding-left:.8rem;white-space:nowrap;font-size:.85rem}
-.bar{display:inline-block;height:1rem;vertical-align:middle;min-width:2px}
-.bar.removed,.key.removed{background:var(--rm)}.bar.dropped,.key.dropped{background:#344054}
-.bar.rewritten,.key.rewritten{background:#f79009}
-.key{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 .8rem;vertical-align:-1px}
-.legend{margin:.2rem 0 .5rem;font-size:.85rem;color:var(--mute)}
-button.rule-filter{font:inherit;font-family:ui-monospace,monospace;font-size:.85rem;background:none;
-border:0;padding:0;color:var(--accent);cursor:pointer}
-.controls{display:flex;gap:.6rem;flex-wrap:wrap;align-items:center;margin:.5rem 0}
-.controls input,.controls select,.controls button{font:inherit;padding:.25rem .5rem}
-.controls input{min-width:18rem}
-.list{max-height:21rem;overflow:auto;border-bottom:1px solid var(--line)}
-table.docs{width:100%;font-size:.9rem}
-table.docs thead th{position:sticky;top:0;background:#fff}
-table.docs th,table.docs td{border-bottom:1px solid var(--line);padding:.25rem .5rem;
-text-align:left}
-table.docs td.num{text-align:right;font-variant-numeric:tabular-nums;width:4.5rem}
-table.docs tbody tr{cursor:pointer}table.docs tbody tr:hover{background:#f2f4f7}
-table.docs tr.current{background:#eff4ff}
-td.id{font-family:ui-monospace,monospace;word-break:break-all}
-.st{font-size:.8rem;padding:0 .4rem;border-radius:.6rem;background:#f2f4f7}
-.st.dropped{background:#344054;color:#fff}.st.added{background:var(--addbg)}
-#viewer{margin-top:1rem;border-top:2px solid var(--line)}
-#viewer h3{font-family:ui-monospace,monospace;font-size:1rem;word-break:break-all}
-.p{white-space:pre-wrap;margin:.35rem 0;padding:.2rem .6rem;border-left:3px solid transparent}
-.p.rm{border-color:var(--rm);background:var(--rmbg)}
-.p.rm del{color:var(--rm)}
-.p.add{border-color:var(--add);background:var(--addbg)}
-.p.add ins{text-decoration:none}
-.p.ch{border-color:var(--ch)}
-.p.ch del{background:var(--rmbg);color:var(--rm)}
-.p.ch ins{background:var(--addbg);color:var(--add);text-decoration:none}
-.p.dim{opacity:.35}
-.rule-label{display:inline-block;margin-left:.5rem;padding:0 .45rem;border-radius:.6rem;
-background:#fff;border:1px solid currentColor;font:600 .75rem/1.4 ui-monospace,monospace;
-color:var(--rm);white-space:nowrap;cursor:help}
-.p.ch .rule-label{color:var(--ch)}
-.why{display:block;font-size:.8rem;color:var(--mute);white-space:normal}
-button.more{font:inherit;font-size:.85rem;color:var(--accent);background:none;
-border:1px dashed var(--line);width:100%;padding:.2rem;cursor:pointer;margin:.3rem 0}
-.banner{padding:.5rem .8rem;background:#344054;color:#fff;border-radius:.3rem}
-.other li{font-size:.9rem}
-.empty{color:var(--mute)}
-"""
-
 _BROWSER = """<section id=documents>
 <h2>Documents</h2>
-<div class=controls>
+{cap}<div class=controls>
 <input id=search type=search placeholder="Search by id" aria-label="Search documents by id">
 <select id=rule aria-label="Filter by rule"><option value="">all rules</option></select>
 <select id=status aria-label="Filter by status">
@@ -339,238 +339,19 @@ _BROWSER = """<section id=documents>
 <noscript><p>The document browser needs JavaScript; the summary above does not.</p></noscript>
 """
 
-_JS = r"""
-(function () {
-  "use strict";
-  var PAGE = 50, CONTEXT = 2;
-  var data = JSON.parse(document.getElementById("cleanup-index").textContent);
-  var rules = data.rules, docs = data.docs, lines = null;
-  var state = { q: "", rule: "", status: "differing", page: 0, shown: [], current: null };
-  var byId = Object.create(null);
-  docs.forEach(function (d) { byId[d[0]] = d; });
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
-  function load(line) {
-    if (lines === null) lines = document.getElementById("cleanup-docs").textContent.split("\n");
-    return JSON.parse(lines[line]);
-  }
-  function detail(d) {
-    if (!d) return "";
-    var parts = [];
-    if ("duplicate_of" in d) {
-      var target = typeof d.duplicate_of === "number" ? "paragraph " + (d.duplicate_of + 1) :
-        String(d.duplicate_of);
-      if (d.duplicate_text) target += " (\"" + d.duplicate_text + "\u2026\")";
-      parts.push("duplicate of " + target);
-    }
-    if ("similarity" in d) {
-      var sim = d.similarity;
-      parts.push("similarity " + (typeof sim === "number" ? sim.toFixed(2) : sim));
-    }
-    Object.keys(d).forEach(function (k) {
-      if (["duplicate_of", "duplicate_text", "similarity"].indexOf(k) < 0) {
-        parts.push(k + " " + JSON.stringify(d[k]));
-      }
-    });
-    return parts.join(", ");
-  }
-  function describe(r) {
-    var rule = r.rule || "?", step = r.step || "";
-    var label = !step || rule.indexOf(step) === 0 ? rule : step + "/" + rule;
-    var text = r.why ? label + ": " + r.why : label;
-    var more = detail(r.detail);
-    return more ? text + " (" + more + ")" : text;
-  }
+def asset(name: str) -> str:
+    """Return one of the page's assets (report.css, report.js), read from the package's data.
 
-  var ruleSelect = document.getElementById("rule");
-  rules.slice().sort().forEach(function (r) {
-    var o = el("option", null, r || "(no rule)"); o.value = r; ruleSelect.appendChild(o);
-  });
-
-  function matches(d) {
-    var st = state.status;
-    if (st === "differing" ? d[1] === "unchanged" : st !== "all" && d[1] !== st) return false;
-    if (state.rule !== "" && d[5].indexOf(rules.indexOf(state.rule)) < 0) return false;
-    return !state.q || d[0].toLowerCase().indexOf(state.q) >= 0;
-  }
-  function refresh(keepPage) {
-    state.shown = docs.filter(matches);
-    if (!keepPage) state.page = 0;
-    renderList();
-    if (state.shown.length && (!state.current || !matches(state.current))) show(state.shown[0]);
-    if (!state.shown.length) {
-      var v = document.getElementById("viewer"); v.textContent = "";
-      v.appendChild(el("p", "empty", "No document matches."));
-      state.current = null;
-      writeHash();
-    }
-  }
-  function renderList() {
-    var tbody = document.getElementById("list"), n = state.shown.length;
-    var pages = Math.max(1, Math.ceil(n / PAGE));
-    state.page = Math.min(state.page, pages - 1);
-    tbody.textContent = "";
-    state.shown.slice(state.page * PAGE, state.page * PAGE + PAGE).forEach(function (d) {
-      var tr = el("tr");
-      if (d === state.current) tr.className = "current";
-      tr.appendChild(el("td", "id", d[0]));
-      var st = el("td"); st.appendChild(el("span", "st " + d[1], d[1])); tr.appendChild(st);
-      tr.appendChild(el("td", "num", d[2])); tr.appendChild(el("td", "num", d[3]));
-      tr.appendChild(el("td", "num", d[4]));
-      tr.addEventListener("click", function () { show(d); });
-      tbody.appendChild(tr);
-    });
-    var first = state.page * PAGE;
-    document.getElementById("page").textContent = n ?
-      (first + 1) + "\u2013" + Math.min(n, first + PAGE) + " of " + n : "0 of 0";
-    document.getElementById("prev").disabled = state.page === 0;
-    document.getElementById("next").disabled = state.page >= pages - 1;
-  }
-
-  function labels(box, ids, reasons) {
-    var rulesSeen = [], count = {}, whys = [];
-    ids.forEach(function (i) {
-      var r = reasons[i], why = describe(r);
-      var rule = (r.rule || "?") + (r.kind === "move" ? " (moved)" : "");
-      if (!(rule in count)) { rulesSeen.push(rule); count[rule] = 0; }
-      count[rule]++;
-      if (whys.indexOf(why) < 0) whys.push(why);
-    });
-    rulesSeen.forEach(function (rule) {
-      var tag = el("span", "rule-label", count[rule] > 1 ? rule + " \u00d7" + count[rule] : rule);
-      tag.title = whys.join("\n");
-      box.appendChild(tag);
-    });
-    if (box.className.indexOf(" rm") >= 0) {  // a changed paragraph explains itself on hover
-      whys.forEach(function (why) { box.appendChild(el("span", "why", why)); });
-    }
-  }
-  function paragraph(op, reasons) {
-    var kind = op[0], box;
-    if (kind === "-") { box = el("div", "p rm"); box.appendChild(el("del", null, op[1])); }
-    else if (kind === "+") { box = el("div", "p add"); box.appendChild(el("ins", null, op[1])); }
-    else if (kind === "~") {
-      box = el("div", "p ch");
-      op[1].forEach(function (s) {
-        box.appendChild(s[0] === "=" ? document.createTextNode(s[1]) :
-          el(s[0] === "-" ? "del" : "ins", null, s[1]));
-      });
-    } else box = el("div", "p", op[1]);
-    var ids = op[2] || [];
-    labels(box, ids, reasons);
-    if (state.rule !== "" && kind !== "=" &&
-        !ids.some(function (i) { return reasons[i].rule === state.rule; })) box.className += " dim";
-    return box;
-  }
-  function renderOps(box, ops, reasons) {
-    var k = 0;
-    while (k < ops.length) {
-      if (ops[k][0] !== "=") { box.appendChild(paragraph(ops[k], reasons)); k++; continue; }
-      var end = k; while (end < ops.length && ops[end][0] === "=") end++;
-      var head = k === 0 ? 0 : CONTEXT, tail = end === ops.length ? 0 : CONTEXT;
-      if (end - k > head + tail + 1) {
-        for (var a = k; a < k + head; a++) box.appendChild(paragraph(ops[a], reasons));
-        var hidden = ops.slice(k + head, end - tail);
-        var more = el("button", "more", "show " + hidden.length + " unchanged paragraph" +
-          (hidden.length > 1 ? "s" : ""));
-        more.type = "button";
-        (function (btn, run) {
-          btn.addEventListener("click", function () {
-            var frag = document.createDocumentFragment();
-            run.forEach(function (o) { frag.appendChild(paragraph(o, reasons)); });
-            btn.replaceWith(frag);
-          });
-        })(more, hidden);
-        box.appendChild(more);
-        for (var b = end - tail; b < end; b++) box.appendChild(paragraph(ops[b], reasons));
-      } else {
-        for (var c = k; c < end; c++) box.appendChild(paragraph(ops[c], reasons));
-      }
-      k = end;
-    }
-  }
-  function show(d) {
-    state.current = d;
-    var at = state.shown.indexOf(d);
-    if (at >= 0) state.page = Math.floor(at / PAGE);
-    renderList();
-    var v = document.getElementById("viewer");
-    v.textContent = "";
-    v.appendChild(el("h3", null, d[0]));
-    if (d[6] < 0) { v.appendChild(el("p", "empty", "Unchanged.")); return; }
-    var doc = load(d[6]);
-    doc.rs = doc.rs.map(function (r) { return typeof r === "number" ? data.reasons[r] : r; });
-    if (doc.drop) v.appendChild(el("p", "banner", "Dropped: " + describe(doc.drop)));
-    if (doc.st === "added") v.appendChild(el("p", "banner", "Not in the input: a new document."));
-    var body = el("div", "text");
-    renderOps(body, doc.ops, doc.rs);
-    v.appendChild(body);
-    if (doc.other && doc.other.length) {
-      v.appendChild(el("h4", null, "Other edits"));
-      var ul = el("ul", "other");
-      doc.other.forEach(function (i) {
-        var r = doc.rs[i], li = el("li", null, describe(r));
-        if (r.before || r.after) {
-          var change = JSON.stringify(r.before || "") + " \u2192 " + JSON.stringify(r.after || "");
-          li.appendChild(el("span", "why", change));
-        }
-        ul.appendChild(li);
-      });
-      v.appendChild(ul);
-    }
-    writeHash();
-  }
-
-  // The address keeps the view (#doc=ID&rule=R&q=TEXT&status=S), so it can be shared or reloaded.
-  function writeHash() {
-    var p = new URLSearchParams();
-    if (state.current) p.set("doc", state.current[0]);
-    if (state.rule) p.set("rule", state.rule);
-    if (state.q) p.set("q", state.q);
-    if (state.status !== "differing") p.set("status", state.status);
-    try {
-      history.replaceState(null, "", "#" + p.toString());
-    } catch (e) { /* some file: URLs refuse; the address is only a convenience */ }
-  }
-
-  document.getElementById("search").addEventListener("input", function (e) {
-    state.q = e.target.value.trim().toLowerCase(); refresh();
-  });
-  document.getElementById("search").addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && byId[e.target.value.trim()]) show(byId[e.target.value.trim()]);
-  });
-  function on(id, event, fn) { document.getElementById(id).addEventListener(event, fn); }
-  function setRule(rule) {
-    ruleSelect.value = rule; state.rule = ruleSelect.value; state.current = null;
-  }
-  on("rule", "change", function () { setRule(ruleSelect.value); refresh(); });
-  on("status", "change", function (e) { state.status = e.target.value; refresh(); });
-  on("prev", "click", function () { state.page--; renderList(); });
-  on("next", "click", function () { state.page++; renderList(); });
-  Array.prototype.forEach.call(document.querySelectorAll("button.rule-filter"), function (b) {
-    b.addEventListener("click", function () {
-      setRule(b.getAttribute("data-rule"));
-      refresh(); document.getElementById("documents").scrollIntoView();
-    });
-  });
-  var wanted = new URLSearchParams(location.hash.slice(1));
-  state.q = (wanted.get("q") || "").trim().toLowerCase();
-  document.getElementById("search").value = wanted.get("q") || "";
-  if (wanted.get("rule") !== null && rules.indexOf(wanted.get("rule")) >= 0) {
-    setRule(wanted.get("rule"));
-  }
-  var statusSelect = document.getElementById("status");
-  statusSelect.value = wanted.get("status") || "differing";
-  if (!statusSelect.value) statusSelect.value = "differing";
-  state.status = statusSelect.value;
-  refresh();
-  var doc = wanted.get("doc");
-  if (doc !== null && byId[doc]) show(byId[doc]);
-  writeHash();
-})();
-"""
+    Why files: the style and the script are edited as CSS and JavaScript, and the module
+    stays about the report's data; the page still inlines them, so it is one file.
+    """
+    text = (
+        resources.files("cleanup.report")
+        .joinpath("assets")
+        .joinpath(name)
+        .read_text(encoding="utf-8")
+    )
+    if "</" in text or "<!--" in text:  # inlined: either would end or confuse the element
+        raise ValueError(f"report asset {name} contains '</' or '<!--'")
+    return text
