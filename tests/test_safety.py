@@ -310,3 +310,17 @@ def test_standard_output_runs_that_fail_commit_no_state(
     assert result.exit_code == 1
     assert "bad.jsonl:2" in result.output
     assert state.read_bytes() == state_bytes
+
+
+def test_a_sqlite_database_that_is_not_a_cleanup_state_is_left_alone(
+    corpus: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "app.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+        db.execute("INSERT INTO users VALUES ('ada')")
+    before = other.read_bytes()
+    line = one_line_error(invoke(corpus, "-o", tmp_path / "out.jsonl", "--state", other), 1)
+    assert "not a cleanup state" in line
+    assert other.read_bytes() == before
+    assert not (tmp_path / "out.jsonl").exists()

@@ -64,6 +64,13 @@ CREATE TABLE IF NOT EXISTS runs (
 _CHUNK = 50_000
 
 
+def _refuse_other_databases(db: sqlite3.Connection, path: str) -> None:
+    """Refuse a SQLite file that holds tables but is not a cleanup state (never add ours)."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and not {"meta", "docs", "runs"} <= tables:
+        raise StateError(f"{path} is a SQLite database but not a cleanup state; not touching it")
+
+
 class SQLiteStore(Store):
     """Keep the dedup state in one SQLite file (the embedded default for cron jobs)."""
 
@@ -77,9 +84,13 @@ class SQLiteStore(Store):
         try:
             # One run uses the connection at a time; the runner may close from another thread.
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            _refuse_other_databases(self.db, path)
             self.db.executescript(SCHEMA)
+        except StateError:
+            self.close()
+            raise
         except sqlite3.DatabaseError as exc:
-            self._release()
+            self.close()
             raise StateError(f"cannot use {path} as a dedup state: {exc}") from None
 
     # Reading -----------------------------------------------------------------------
