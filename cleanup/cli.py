@@ -312,6 +312,7 @@ for _spec in all_specs():
     help="Audit trail of the run: adds the reason (step, rule, why) to each change.",
 )
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write here instead of stdout.")
+@click.option("--force", is_flag=True, help="Replace an existing -o FILE.")
 @click.option(
     "--color/--no-color", default=None, help="Color the text diff (default: on a terminal)."
 )
@@ -320,8 +321,10 @@ for _spec in all_specs():
 def diff(before: str, after: str, fmt: str, output: str | None, **options: Any) -> None:
     """Show what changed between two corpora (files, folders or JSONL, in any mix).
 
-    Documents are matched by id, or by relative path without extension. Exit status as
-    diff(1): 0 no differences, 1 differences, 2 trouble.
+    Documents are matched by id, else by the path `cleanup run -o FOLDER/` writes them to
+    (a JSONL record and its FOLDER/<file>/<id>.txt), else by relative path without
+    extension; repeated ids are matched in order of appearance. Exit status as diff(1):
+    0 no differences, 1 differences, 2 trouble.
     """
     from cleanup.report import write_diff
 
@@ -338,12 +341,18 @@ def diff(before: str, after: str, fmt: str, output: str | None, **options: Any) 
 @click.argument("doc_id", metavar="ID")
 @click.option("--audit", required=True, metavar="AUDIT.jsonl", help="Audit trail of a run.")
 def explain(doc_id: str, audit: str) -> None:
-    """Print one document's changes with their reasons, from a run's audit trail."""
+    """Print one document's changes with their reasons, from a run's audit trail.
+
+    Exit status: 0 explained; 1 the audit has no record of ID, or a line of it is damaged;
+    2 AUDIT is missing or not an audit trail (empty, a corpus, text, binary).
+    """
     from cleanup.report import explain as explain_document
 
     try:
         click.echo(explain_document(doc_id, audit), nl=False)
-    except (CleanupError, KeyError, ValueError, OSError) as exc:
+    except CleanupError as exc:
+        raise _Failure(str(exc), exc.exit_code) from None
+    except (KeyError, ValueError, OSError) as exc:
         raise _Failure(exc.args[0] if exc.args else str(exc), 1) from None
 
 

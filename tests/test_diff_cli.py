@@ -72,7 +72,10 @@ def test_diff_trouble_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     bad_audit = tmp_path / "audit.jsonl"
     bad_audit.write_text("not json\n")
     result = runner.invoke(cli, ["diff", str(FIXTURES), str(FIXTURES), "--audit", str(bad_audit)])
-    assert result.exit_code == 2 and "malformed audit line" in result.output
+    assert result.exit_code == 2 and "audit.jsonl: not an audit trail" in result.output
+    bad_audit.write_text('{"id": "x", "rule": "r"}\nnot json\n')
+    result = runner.invoke(cli, ["diff", str(FIXTURES), str(FIXTURES), "--audit", str(bad_audit)])
+    assert result.exit_code == 2 and "audit.jsonl:2: malformed audit line" in result.output
     usage = runner.invoke(cli, ["diff", str(FIXTURES)])
     assert usage.exit_code == 2
 
@@ -99,7 +102,7 @@ def test_explain_with_a_malformed_audit_fails_with_a_message(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     audit = tmp_path / "audit.jsonl"
-    audit.write_text('{"id": "x"}\n{oops\n')
+    audit.write_text('{"id": "x", "rule": "r"}\n{oops\n')
     result = runner.invoke(cli, ["explain", "x", "--audit", str(audit)])
     assert result.exit_code == 1
     assert "audit.jsonl:2: malformed audit line" in result.output

@@ -278,12 +278,6 @@ def test_a_corpus_diffed_with_itself_has_no_differences() -> None:
     assert "2 unchanged" in out.getvalue()
 
 
-def test_duplicate_ids_in_before_are_an_error(tmp_path: Path) -> None:
-    (tmp_path / "in.jsonl").write_text('{"id": "x", "text": "a"}\n{"id": "x", "text": "b"}\n')
-    with pytest.raises(BadInput, match="appears twice"):
-        list(diff_corpora(read_inputs([str(tmp_path / "in.jsonl")]), []))
-
-
 def test_summary_counts_documents_paragraphs_and_rules(corpora: tuple[Path, Path, Path]) -> None:
     before, after, audit = corpora
     summary = write_diff(str(before), str(after), io.StringIO(), audit=str(audit))
@@ -488,7 +482,7 @@ def test_explain_unknown_id_is_a_clear_error(corpora: tuple[Path, Path, Path]) -
 
 def test_explain_reports_a_malformed_audit(tmp_path: Path) -> None:
     bad = tmp_path / "a.jsonl"
-    bad.write_text('{"id": "x"}\nnot json\n')
+    bad.write_text('{"id": "x", "rule": "r"}\nnot json\n')
     with pytest.raises(BadInput, match=r"a\.jsonl:2: malformed audit line"):
         explain("x", str(bad))
 

@@ -10,6 +10,9 @@ import os
 import sys
 from typing import Any, TextIO
 
+from cleanup.errors import UsageProblem
+from cleanup.io.writers import AtomicFile, check_not_input
+from cleanup.report.corpora import verify_compressed
 from cleanup.report.diff import DiffSummary, DocDiff, diff_corpora, diff_document, load_audit
 from cleanup.report.explain import explain
 from cleanup.report.html import HtmlReport
@@ -29,14 +32,17 @@ def write_diff(
     context: int = 3,
     audit: str | None = None,
     color: bool | None = None,
+    force: bool = False,
     **read_options: Any,
 ) -> DiffSummary:
     """Diff two corpora (files, folders or JSONL, in any mix) and write the report.
 
-    `output` is a file path, a stream, or None / "-" for standard output. `color` None
-    means: color when writing to a terminal and NO_COLOR is not set. `read_options` go to
-    `read_inputs` (text_field, id_field, input_format ...). Returns the summary; its
-    `different` tells whether anything differs (diff(1)'s exit status 1).
+    `output` is a file path, a stream, or None / "-" for standard output. A file path is
+    written atomically (complete or not at all); it may not be an input or lie inside one,
+    and an existing file is replaced only with `force`. `color` None means: color when
+    writing to a terminal and NO_COLOR is not set. `read_options` go to `read_inputs`
+    (text_field, id_field, input_format ...). Returns the summary; its `different` tells
+    whether anything differs (diff(1)'s exit status 1).
     """
     from cleanup.io import read_inputs
 
@@ -44,7 +50,10 @@ def write_diff(
         raise ValueError(f"unknown diff format {format!r}; choose from {', '.join(FORMATS)}")
     befores = [before] if isinstance(before, str) else list(before)
     afters = [after] if isinstance(after, str) else list(after)
+    if isinstance(output, str) and output != "-":
+        check_output(output, [*befores, *afters, *([audit] if audit else [])], force)
     records = load_audit(audit) if audit else None
+    verify_compressed([*befores, *afters])
     docs = diff_corpora(
         read_inputs(befores, **read_options), read_inputs(afters, **read_options), records
     )
@@ -66,7 +75,8 @@ def write_diff(
             raise
         report.close()
         return summary
-    out, close = _open_output(output)
+    sink = _open_output(output)
+    out: Any = sink or sys.stdout
     try:
         if format == "json":
             renderer: Any = JsonRenderer(out, stat=stat)
@@ -79,18 +89,40 @@ def write_diff(
             else:
                 renderer.document(d)
         renderer.summary(summary)
-    finally:
-        if close:
-            out.close()
+    except BaseException:
+        if isinstance(sink, AtomicFile):
+            sink.abort()
+        raise
+    if isinstance(sink, AtomicFile):
+        sink.commit()
     return summary
 
 
-def _open_output(output: str | TextIO | None) -> tuple[TextIO, bool]:
+def check_output(output: str, inputs: list[str], force: bool) -> None:
+    """Refuse an output file that is an input, lies inside one, or exists (unless `force`).
+
+    Why: a diff is read-only; writing its report must never touch what it compares.
+    """
+    final = os.path.abspath(output)
+    check_not_input(final, inputs)
+    if os.path.isdir(final):
+        raise UsageProblem(f"-o {output}: is a folder; give a file name")
+    if not os.path.isdir(os.path.dirname(final)):
+        raise UsageProblem(f"-o {output}: no such folder {os.path.dirname(final)}")
+    if os.path.lexists(final) and not force:
+        raise UsageProblem(f"-o {output}: already exists (use --force to replace it)")
+
+
+def _open_output(output: str | TextIO | None) -> AtomicFile | TextIO | None:
+    """Return the target: an AtomicFile for a path, the stream given, or None for stdout."""
     if output is None or output == "-":
-        return sys.stdout, False
-    if isinstance(output, str):
-        return open(output, "w", encoding="utf-8"), True
-    return output, False
+        return None
+    if not isinstance(output, str):
+        return output
+    try:
+        return AtomicFile(output)
+    except OSError as exc:
+        raise UsageProblem(f"-o {output}: cannot write: {exc.strerror or exc}") from None
 
 
 def _want_color(color: bool | None, out: TextIO) -> bool:
@@ -108,6 +140,7 @@ __all__ = [
     "DiffSummary",
     "DocDiff",
     "HtmlReport",
+    "check_output",
     "diff_corpora",
     "diff_document",
     "explain",

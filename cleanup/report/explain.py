@@ -8,7 +8,7 @@ import textwrap
 from collections import Counter
 from typing import Any
 
-from cleanup.report.diff import iter_audit
+from cleanup.report.audit import NotAnAudit, iter_audit
 from cleanup.report.text import describe_detail
 
 _VERBS = {"remove": "removed", "move": "moved", "rewrite": "rewritten", "drop": "dropped"}
@@ -18,9 +18,15 @@ def explain(doc_id: str, audit_path: str) -> str:
     """Return a readable account of every edit the audit trail records for `doc_id`.
 
     Raises KeyError (with a message naming close ids) when the audit has no record of
-    the document: it was not in the run, or the run did not change it.
+    the document: it was not in the run, or the run did not change it. Raises NotAnAudit
+    (a usage error) when `audit_path` is missing, empty or not an audit trail at all.
     """
     records, ids = _records_of(doc_id, audit_path)
+    if not records and not ids:
+        raise NotAnAudit(
+            f"{audit_path}: empty, no edit records (not an audit trail, or the audit of a run "
+            "that changed nothing)"
+        )
     if not records:
         close = difflib.get_close_matches(doc_id, list(ids), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from cleanup.report.diff import DiffSummary, DocDiff
+from cleanup.report.model import DiffSummary, DocDiff
 
 
 class JsonRenderer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from cleanup.report.diff import DiffSummary, DocDiff, Op
+from cleanup.report.model import DiffSummary, DocDiff, Op
 
 _RESET = "\x1b[0m"
 _STYLES = {
@@ -109,6 +109,9 @@ class TextRenderer:
         w(self.paint("header", "summary") + "\n")
         w(f"  documents:  {s.changed:,} changed, {s.unchanged:,} unchanged, "
           f"{s.dropped:,} dropped, {s.added:,} added\n")  # fmt: skip
+        if s.duplicate_ids_before or s.duplicate_ids_after:
+            w(f"  duplicate ids: {s.duplicate_ids_before:,} in before, "
+              f"{s.duplicate_ids_after:,} in after (matched in order of appearance)\n")  # fmt: skip
         w(f"  paragraphs: {s.paragraphs_removed:,} removed, {s.paragraphs_changed:,} changed, "
           f"{s.paragraphs_added:,} added\n")  # fmt: skip
         w(f"  characters: {s.chars_removed:,} removed, {s.chars_added:,} added\n")
