@@ -155,37 +155,56 @@ class _Failure(click.ClickException):
 
 
 def _from_config(ctx: click.Context, section: str, names: list[str], config: Config) -> dict:
-    """Return values for `names`, taking the config file's where the command line said nothing.
-
-    A value the option's type refuses is one line naming the file, section and key (exit 2).
-    """
+    """Return values for `names`, taking the config file's where the command line said nothing."""
     values = {name: ctx.params[name] for name in names}
-    for key, value in config.section(section).items():
-        param = next((p for p in ctx.command.params if p.name == key), None)
-        where = f"--config {config.path}: [{section}] {key.replace('_', '-')}"
-        if param is None or key not in values:
-            raise _Failure(f"{where}: unknown key", 2)
-        if ctx.get_parameter_source(key) != click.core.ParameterSource.DEFAULT:
-            continue
-        if getattr(param, "multiple", False) and isinstance(value, str):
-            value = [value]
-        try:
-            values[key] = param.type_cast_value(ctx, value)
-        except click.BadParameter as exc:
-            raise _Failure(f"{where}: {exc.message}", 2) from None
+    for key in config.section(section):
+        if key not in values:
+            raise _Failure(f"{_where(config, section, key)}: unknown key", 2)
+        if ctx.get_parameter_source(key) == click.core.ParameterSource.DEFAULT:
+            values[key] = _config_value(ctx, ctx.command, config, section, key)
     return values
 
 
+def _where(config: Config, section: str, key: str) -> str:
+    return f"--config {config.path}: [{section}] {key.replace('_', '-')}"
+
+
+def _config_value(
+    ctx: click.Context, command: click.Command, config: Config, section: str, key: str
+) -> Any:
+    """Return a config value converted by its option's type, or one line naming file and key.
+
+    The option's click type is the flag's, so a file refuses what the command line refuses.
+    """
+    value = config.section(section)[key]
+    param = next((p for p in command.params if p.name == key), None)
+    if param is None:
+        raise _Failure(f"{_where(config, section, key)}: unknown key", 2)
+    if getattr(param, "multiple", False) and isinstance(value, str):
+        value = [value]
+    try:
+        return param.type_cast_value(ctx, value)
+    except click.BadParameter as exc:
+        raise _Failure(f"{_where(config, section, key)}: {exc.message}", 2) from None
+
+
 def _config(ctx: click.Context) -> Config:
-    """Return the run's config, read once (pipe's steps and its result all ask for it)."""
+    """Return the run's config, read and checked once (pipe's steps and result all ask).
+
+    Every step section is checked, not only the steps this command runs: a file that is
+    wrong for one command is wrong for all.
+    """
     if "cleanup.config" not in ctx.meta:
         root = ctx if "config" in ctx.params else ctx.parent
         try:
-            ctx.meta["cleanup.config"] = load_config(root.params["config"] if root else None)
+            config = load_config(root.params["config"] if root else None)
         except CleanupError as exc:
             raise _Failure(str(exc), exc.exit_code) from None
-    config: Config = ctx.meta["cleanup.config"]
-    return config
+        for spec in all_specs():
+            for key in config.section(spec.name):
+                _config_value(ctx, pipe.commands[spec.name], config, spec.name, key)
+        ctx.meta["cleanup.config"] = config
+    return ctx.meta["cleanup.config"]  # type: ignore[no-any-return]
 
 
 def _run_options(ctx: click.Context, config: Config, inputs: list[str]) -> RunOptions:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleanup.document import Document
-from cleanup.ranges import Range, check
+from cleanup.ranges import OptionError, Range, check
 
 Step = Callable[[Iterable[Document]], Iterator[Document]]
 
@@ -58,6 +58,9 @@ class Option:
 
     def check(self, value: Any, where: str = "") -> Any:
         """Return `value`, or raise OptionError naming the option if it is out of its range."""
+        if isinstance(self.type, tuple) and value not in self.type:
+            choices = ", ".join(self.type)
+            raise OptionError(f"{where}--{self.name} must be one of {choices}, got {value!r}")
         if self.range is None:
             return value
         return check(self.name, value, self.type, self.range, where)
