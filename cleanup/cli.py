@@ -16,11 +16,13 @@ from typing import Any
 import click
 
 from cleanup import __version__
-from cleanup.config import load_config
+from cleanup.config import Config, load_config
+from cleanup.dedup.store import KEEP_RUNS, OLDER_THAN
 from cleanup.engines import ENGINES
 from cleanup.errors import CleanupError
 from cleanup.io.readers import FORMATS
 from cleanup.pipeline import DEFAULT_STEPS, Option, StepSpec, all_specs
+from cleanup.ranges import Range, click_type
 from cleanup.runner import RunOptions, Summary, execute
 
 F = Callable[..., Any]
@@ -88,7 +90,7 @@ _RUN_OPTIONS: list[Callable[[F], F]] = [
     ),
     click.option(
         "--workers",
-        type=click.IntRange(min=0),
+        type=click_type(int, Range(min=0)),
         default=0,
         show_default=True,
         help="Worker processes for the per-document steps (0 = all cores).",
@@ -136,6 +138,8 @@ def click_option(option: Option) -> Callable[[F], F]:
         return click.option(f"{flag}/--no-{option.name}", option.keyword, **kwargs)
     if isinstance(option.type, tuple):
         kwargs["type"] = click.Choice(option.type)
+    elif option.range is not None:
+        kwargs["type"] = click_type(option.type, option.range)
     elif option.type is not None:
         kwargs["type"] = option.type
     if option.multiple:
@@ -158,19 +162,60 @@ class _Failure(click.ClickException):
         self.exit_code = exit_code
 
 
-def _from_config(ctx: click.Context, section: str, names: list[str], config: dict) -> dict:
+def _from_config(ctx: click.Context, section: str, names: list[str], config: Config) -> dict:
     """Return values for `names`, taking the config file's where the command line said nothing."""
     values = {name: ctx.params[name] for name in names}
-    for key, value in config.get(section, {}).items():
-        param = next((p for p in ctx.command.params if p.name == key), None)
-        if param is None or key not in values:
-            raise click.UsageError(f"--config: unknown key {key!r} in [{section}]")
+    for key in config.section(section):
+        if key not in values:
+            raise _Failure(f"{_where(config, section, key)}: unknown key", 2)
         if ctx.get_parameter_source(key) == click.core.ParameterSource.DEFAULT:
-            values[key] = param.type_cast_value(ctx, value)
+            values[key] = _config_value(ctx, ctx.command, config, section, key)
     return values
 
 
-def _run_options(ctx: click.Context, config: dict, inputs: list[str]) -> RunOptions:
+def _where(config: Config, section: str, key: str) -> str:
+    return f"--config {config.path}: [{section}] {key.replace('_', '-')}"
+
+
+def _config_value(
+    ctx: click.Context, command: click.Command, config: Config, section: str, key: str
+) -> Any:
+    """Return a config value converted by its option's type, or one line naming file and key.
+
+    The option's click type is the flag's, so a file refuses what the command line refuses.
+    """
+    value = config.section(section)[key]
+    param = next((p for p in command.params if p.name == key), None)
+    if param is None:
+        raise _Failure(f"{_where(config, section, key)}: unknown key", 2)
+    if getattr(param, "multiple", False) and isinstance(value, str):
+        value = [value]
+    try:
+        return param.type_cast_value(ctx, value)
+    except click.BadParameter as exc:
+        raise _Failure(f"{_where(config, section, key)}: {exc.message}", 2) from None
+
+
+def _config(ctx: click.Context) -> Config:
+    """Return the run's config, read and checked once (pipe's steps and result all ask).
+
+    Every step section is checked, not only the steps this command runs: a file that is
+    wrong for one command is wrong for all.
+    """
+    if "cleanup.config" not in ctx.meta:
+        root = ctx if "config" in ctx.params else ctx.parent
+        try:
+            config = load_config(root.params["config"] if root else None)
+        except CleanupError as exc:
+            raise _Failure(str(exc), exc.exit_code) from None
+        for spec in all_specs():
+            for key in config.section(spec.name):
+                _config_value(ctx, pipe.commands[spec.name], config, spec.name, key)
+        ctx.meta["cleanup.config"] = config
+    return ctx.meta["cleanup.config"]  # type: ignore[no-any-return]
+
+
+def _run_options(ctx: click.Context, config: Config, inputs: list[str]) -> RunOptions:
     names = [n for n in RunOptions.__dataclass_fields__ if n != "inputs"]
     values = _from_config(ctx, "run", names, config)
     if values["workers"] == 0:
@@ -179,11 +224,13 @@ def _run_options(ctx: click.Context, config: dict, inputs: list[str]) -> RunOpti
         inputs = ["-"]
         if _stdin_is_terminal():
             raise click.UsageError("no INPUT given and standard input is a terminal")
+    if "-" in inputs and sys.stdin is None:  # started with fd 0 closed (`cleanup run <&-`)
+        raise _Failure("no input: standard input is closed (give INPUT files or pipe data in)", 2)
     return RunOptions(inputs=inputs, **values)
 
 
 def _stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _run(options: RunOptions, calls: list[tuple[str, dict]], quiet: bool, verbose: bool) -> None:
@@ -234,7 +281,7 @@ def run(ctx: click.Context, inputs: tuple[str, ...], **_: Any) -> None:
 
     Steps: strip-html, fix-encoding, strip-artifacts, dedup, normalize.
     """
-    config = load_config(ctx.params["config"])
+    config = _config(ctx)
     options = _run_options(ctx, config, list(inputs))
     calls = [
         (s.name, _from_config(ctx, s.name, [o.keyword for o in s.options], config))
@@ -265,8 +312,7 @@ def pipe(**_: Any) -> None:
 def _pipe_done(
     ctx: click.Context, calls: list[tuple[str, dict]], inputs: tuple[str, ...], **_: Any
 ) -> None:
-    config = load_config(ctx.params["config"])
-    options = _run_options(ctx, config, list(inputs))
+    options = _run_options(ctx, _config(ctx), list(inputs))
     _run(options, calls, ctx.params["quiet"], ctx.params["verbose"])
 
 
@@ -275,8 +321,8 @@ def _add_step_command(spec: StepSpec) -> None:
 
     @click.pass_context
     def callback(ctx: click.Context, **_: Any) -> tuple[str, dict]:
-        config = load_config(ctx.parent.params["config"] if ctx.parent else None)
-        return spec.name, _from_config(ctx, spec.name, [o.keyword for o in spec.options], config)
+        names = [o.keyword for o in spec.options]
+        return spec.name, _from_config(ctx, spec.name, names, _config(ctx))
 
     command = click.Command(spec.name, callback=callback, help=spec.help)
     for option in spec.options:
@@ -362,7 +408,12 @@ def state() -> None:
 
 
 _STATE_ARG = click.argument("location", metavar="STATE")
-_WAIT = click.option("--wait", type=float, default=0.0, help="Seconds to wait for the state lock.")
+_WAIT = click.option(
+    "--wait",
+    type=click_type(float, Range(min=0)),
+    default=0.0,
+    help="Seconds to wait for the state lock.",
+)
 
 
 @state.command("info")
@@ -380,21 +431,21 @@ def state_info(location: str, wait: float) -> None:
 @click.option(
     "--older-than",
     "older_than_days",
-    type=float,
+    type=click_type(float, OLDER_THAN),
     default=None,
     metavar="DAYS",
     help="Remove entries last seen more than DAYS days ago.",
 )
 @click.option(
     "--keep-runs",
-    type=click.IntRange(min=1),
+    type=click_type(int, KEEP_RUNS),
     default=None,
     metavar="N",
     help="Remove entries not seen in the last N runs.",
 )
 @_WAIT
 def state_prune(location: str, **options: Any) -> None:
-    """Remove old entries from a state (by age of last sighting, or to the last N runs)."""
+    """Remove old entries from a state: give exactly one of --older-than or --keep-runs."""
     from cleanup.dedup.store import prune_state
 
     click.echo(f"removed {_state_call(prune_state, location, **options):,} entries", err=True)

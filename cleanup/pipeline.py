@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleanup.document import Document
+from cleanup.ranges import OptionError, Range, check
 
 Step = Callable[[Iterable[Document]], Iterator[Document]]
 
@@ -36,7 +37,9 @@ DEFAULT_STEPS: tuple[str, ...] = tuple(STEP_MODULES)
 class Option:
     """Describe one step option: its kebab-case name is the CLI flag and the TOML key.
 
-    `type` is a Python type (str, int, float, bool) or a tuple of allowed choices.
+    `type` is a Python type (str, int, float, bool) or a tuple of allowed choices. Every int
+    and float option declares its `range`, checked for flags, config values and keywords
+    alike; `path` marks a file option that a config file gives relative to its own folder.
     """
 
     name: str
@@ -45,11 +48,22 @@ class Option:
     type: Any = None
     multiple: bool = False
     metavar: str | None = None
+    range: Range | None = None
+    path: bool = False
 
     @property
     def keyword(self) -> str:
         """Return the library keyword for this option (kebab-case turned snake_case)."""
         return self.name.replace("-", "_")
+
+    def check(self, value: Any, where: str = "") -> Any:
+        """Return `value`, or raise OptionError naming the option if it is out of its range."""
+        if isinstance(self.type, tuple) and value not in self.type:
+            choices = ", ".join(self.type)
+            raise OptionError(f"{where}--{self.name} must be one of {choices}, got {value!r}")
+        if self.range is None:
+            return value
+        return check(self.name, value, self.type, self.range, where)
 
 
 def new_run_id() -> str:
@@ -128,6 +142,9 @@ class StepSpec:
         if unknown:
             raise TypeError(f"{self.name}: unknown option(s) {', '.join(sorted(unknown))}")
         kwargs.update(options)
+        by_keyword = {o.keyword: o for o in self.options}
+        for key, value in options.items():
+            by_keyword[key].check(value, f"{self.name}: ")
         if self.needs_context:
             kwargs["context"] = context or Context()
         return functools.partial(self.func, **kwargs)

@@ -160,7 +160,7 @@ def test_config_unknown_key_is_usage_error(runner: CliRunner, tmp_path: Path) ->
     config = tmp_path / "c.toml"
     config.write_text("[normalize]\nno-such-option = 1\n")
     result = runner.invoke(cli, ["run", "--config", str(config)], input="")
-    assert result.exit_code == 2 and "no_such_option" in result.output
+    assert result.exit_code == 2 and "no-such-option" in result.output
 
 
 def test_step_option_names_are_unique_and_not_run_wide() -> None:

@@ -24,7 +24,7 @@ from servers import start_redis
 from cleanup.dedup.store import export_state, open_store, prune_state, state_info
 from cleanup.dedup.stores.redis import LOCK_TTL
 from cleanup.document import Document
-from cleanup.errors import StateError
+from cleanup.errors import StateError, UsageProblem
 from cleanup.pipeline import Context, Pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -337,7 +337,7 @@ def test_info_prune_and_export(state: str) -> None:
     # The pruned documents are forgotten: their near copies are no longer duplicates.
     assert dropped(run(b[:5], state, run_id="r3")) == {}
     assert prune_state(state, older_than_days=0) == state_info(state)["documents"] or True
-    with pytest.raises(StateError, match="needs"):
+    with pytest.raises(UsageProblem, match="needs"):
         prune_state(state)
 
 

@@ -25,9 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from cleanup.errors import StateError
+from cleanup.errors import StateError, UsageProblem
+from cleanup.ranges import Range, check
 
 SCHEMA_VERSION = 1
+# `state prune` limits: an age in days (0: everything not seen this instant), or a count
+# of runs up to SQLite's integer limit.
+OLDER_THAN = Range(min=0)
+KEEP_RUNS = Range(min=1, max=2**63 - 1)
 
 
 def state_key(doc_id: str, explicit: bool, fp: int) -> str:
@@ -296,9 +301,18 @@ def prune_state(
     keep_runs: int | None = None,
     wait: float = 0.0,
 ) -> int:
-    """Remove entries last seen more than N days ago or not seen in the last N runs."""
-    if older_than_days is None and keep_runs is None:
-        raise StateError("prune needs --older-than DAYS or --keep-runs N")
+    """Remove entries last seen more than N days ago or not seen in the last N runs.
+
+    Exactly one of the two, in range, or UsageProblem before the state is opened: a negative
+    or NaN age, or both limits at once, must not quietly remove entries.
+    """
+    if (older_than_days is None) == (keep_runs is None):
+        raise UsageProblem("prune needs exactly one of --older-than DAYS or --keep-runs N")
+    if older_than_days is not None:
+        check("older-than", older_than_days, float, OLDER_THAN, "prune: ")
+    if keep_runs is not None:
+        check("keep-runs", keep_runs, int, KEEP_RUNS, "prune: ")
+    check("wait", wait, float, Range(min=0), "prune: ")
     store = open_store(location, wait, create=False)
     try:
         return store.prune(older_than_days, keep_runs)

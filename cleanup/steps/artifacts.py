@@ -17,6 +17,7 @@ from typing import Any
 
 from cleanup.document import Document, Edit
 from cleanup.pipeline import Option, StepSpec
+from cleanup.ranges import Range
 from cleanup.rules import (
     OPENING_MAX,
     Rule,
@@ -593,6 +594,7 @@ SPEC = StepSpec(
             type=str,
             multiple=True,
             metavar="FILE",
+            path=True,
         ),
         Option(
             "block-max-words",
@@ -600,6 +602,7 @@ SPEC = StepSpec(
             "A line under a block header (e.g. 'Story highlights') belongs to the block only "
             "up to this many words; highlight bullets run 7-25 words, body paragraphs longer.",
             type=int,
+            range=Range(min=1),
         ),
         Option(
             "block-max-lines",
@@ -607,6 +610,7 @@ SPEC = StepSpec(
             "A block takes at most this many lines after its header; highlight lists hold 2-4, "
             "so a longer run is body text.",
             type=int,
+            range=Range(min=0),
         ),
     ),
 )

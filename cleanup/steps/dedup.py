@@ -10,6 +10,7 @@ module binds options to it and wires the state into the run's publish/close call
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from cleanup.dedup.corpus import CorpusDedup, DedupSettings, dedup_documents_stream
 from cleanup.dedup.paragraphs import ParagraphSettings
@@ -17,6 +18,7 @@ from cleanup.dedup.store import StateCommit, open_store, state_errors
 from cleanup.document import Document
 from cleanup.errors import StateError, UsageProblem
 from cleanup.pipeline import Context, Option, StepSpec
+from cleanup.ranges import Range
 
 
 def dedup(
@@ -40,12 +42,12 @@ def dedup(
     wait: float = 0.0,
 ) -> Iterator[Document]:
     """Remove duplicate paragraphs and near-duplicate documents (see the module docstring)."""
+    _check(locals())
     paragraphs = ParagraphSettings(
         threshold=paragraph_threshold,
         shingle_size=paragraph_shingle_size,
         min_words=min_paragraph_words,
     )
-    _check(paragraph_threshold, doc_threshold, paragraph_shingle_size, doc_shingle_size, num_perm)
     if scope == "document":
         if state:
             raise UsageProblem("dedup: --state needs --scope corpus (a state is a corpus)")
@@ -95,16 +97,19 @@ def dedup(
         context.on_publish.append(StateCommit(store, pending))
 
 
-def _check(pt: float, dt: float, ps: int, ds: int, num_perm: int) -> None:
-    """Refuse option values that cannot work, with the option's name."""
-    for name, value in (("paragraph-threshold", pt), ("doc-threshold", dt)):
-        if not 0.0 < value <= 1.0:
-            raise UsageProblem(f"dedup: --{name} must be in (0, 1], got {value}")
-    for name, value in (("paragraph-shingle-size", ps), ("doc-shingle-size", ds)):
-        if not 1 <= value <= 8:
-            raise UsageProblem(f"dedup: --{name} must be 1..8 words, got {value}")
-    if not 8 <= num_perm <= 1024:
-        raise UsageProblem(f"dedup: --num-perm must be 8..1024, got {num_perm}")
+def _check(values: dict[str, Any]) -> None:
+    """Refuse option values outside their declared ranges, naming the option.
+
+    Pipeline/bind checks already; this covers a direct call of `dedup()` from Python.
+    """
+    for option in SPEC.options:
+        if option.keyword in values:
+            option.check(values[option.keyword], "dedup: ")
+
+
+# Ranges shared by the paragraph and document options: a share of shingles, words per shingle.
+THRESHOLD = Range(min=0, max=1, min_open=True)
+SHINGLE = Range(min=1, max=8)
 
 
 SPEC = StepSpec(
@@ -131,18 +136,21 @@ SPEC = StepSpec(
             "Share of a paragraph's word shingles found in a more complete paragraph (or in 2-3 "
             "earlier ones) that makes it a copy; 0.75 = about one edited word in 20.",
             type=float,
+            range=THRESHOLD,
         ),
         Option(
             "paragraph-shingle-size",
             3,
             "Words per shingle when comparing paragraphs inside a document.",
             type=int,
+            range=SHINGLE,
         ),
         Option(
             "min-paragraph-words",
             8,
             "Paragraphs shorter than this many words are only removed as exact copies.",
             type=int,
+            range=Range(min=0),
         ),
         Option(
             "doc-threshold",
@@ -151,6 +159,7 @@ SPEC = StepSpec(
             "duplicates; 0.4 catches copies with 5-15% of words edited (recall 0.997-1.0 in "
             "scripts/eval_dedup.py) while two articles on the same story score ~0.12.",
             type=float,
+            range=THRESHOLD,
         ),
         Option(
             "doc-shingle-size",
@@ -158,9 +167,22 @@ SPEC = StepSpec(
             "Words per shingle for document signatures (2: edited copies keep more shingles "
             "than with 5, unrelated texts share fewer than with 1).",
             type=int,
+            range=SHINGLE,
         ),
-        Option("num-perm", 128, "MinHash permutations per signature.", type=int),
-        Option("minhash-seed", 1, "Seed of the MinHash permutations.", type=int),
+        Option(
+            "num-perm",
+            128,
+            "MinHash permutations per signature.",
+            type=int,
+            range=Range(min=8, max=1024),
+        ),
+        Option(
+            "minhash-seed",
+            1,
+            "Seed of the MinHash permutations.",
+            type=int,
+            range=Range(min=0, max=2**32 - 1),
+        ),
         Option(
             "boilerplate-min-docs",
             10,
@@ -168,6 +190,7 @@ SPEC = StepSpec(
             "and removed from all of them (0: off). 10: navigation and footer lines recur in "
             "nearly every page, a quote seldom in ten articles.",
             type=int,
+            range=Range(min=2, off=0),
         ),
         Option(
             "site-field",
@@ -198,6 +221,7 @@ SPEC = StepSpec(
             "when the run's output is in place.",
             type=str,
             metavar="PATH|URL",
+            path=True,
         ),
         Option(
             "wait",
@@ -205,6 +229,7 @@ SPEC = StepSpec(
             "Seconds to wait for another run's lock on the state (0: fail at once).",
             type=float,
             metavar="SECONDS",
+            range=Range(min=0),
         ),
     ),
     needs_context=True,

@@ -1,0 +1,117 @@
+"""Declared ranges of numeric options, checked alike for flags, config values and keywords.
+
+Each numeric option declares its Range where it is defined (a step's `Option`, a run option,
+a `state` flag), so that the command line, a TOML config and the Python API refuse the same
+values with a message naming the option, instead of running with a value that silently
+means something else (a negative age that prunes everything, a threshold of 1 document).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from cleanup.errors import UsageProblem
+
+
+class OptionError(UsageProblem, ValueError):
+    """Report an option value out of its range: exit 2 on the CLI, a ValueError in Python."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """Describe the values a numeric option takes: [min, max], optionally open at min.
+
+    `off` is one value outside that range that turns the feature off (0 for
+    --boilerplate-min-docs, whose next meaningful value is 2). Floats must be finite.
+    """
+
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False
+    off: int | None = None
+
+    def describe(self) -> str:
+        """Return the range as click shows it in help, e.g. '0<x<=1' or 'x=0 or x>=2'."""
+        if self.min is None and self.max is None:
+            text = "any number"
+        elif self.max is None:
+            text = f"x{'>' if self.min_open else '>='}{_num(self.min)}"
+        elif self.min is None:
+            text = f"x<={_num(self.max)}"
+        else:
+            text = f"{_num(self.min)}{'<' if self.min_open else '<='}x<={_num(self.max)}"
+        return text if self.off is None else f"x={self.off} or {text}"
+
+    def contains(self, value: float) -> bool:
+        """Return whether `value` (already a finite number) is in the range or is `off`."""
+        if self.off is not None and value == self.off:
+            return True
+        if self.min is not None and (value <= self.min if self.min_open else value < self.min):
+            return False
+        return self.max is None or value <= self.max
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def problem(value: Any, kind: type, rng: Range) -> str | None:
+    """Return why `value` is not a `kind` (int or float) in `rng`, or None when it is fine."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        noun = "an integer" if kind is int else "a number"
+        return f"must be {noun}, got {value!r}"
+    if kind is int and not isinstance(value, int):
+        return f"must be an integer, got {value!r}"
+    if not math.isfinite(value):
+        return f"must be a finite number, got {value!r}"
+    if not rng.contains(value):
+        return f"must be {rng.describe()}, got {value!r}"
+    return None
+
+
+def check(name: str, value: Any, kind: type, rng: Range, where: str = "") -> Any:
+    """Return `value` (a float for float options) or raise OptionError naming --name."""
+    why = problem(value, kind, rng)
+    if why is not None:
+        raise OptionError(f"{where}--{name} {why}")
+    return float(value) if kind is float else value
+
+
+class _Ranged:
+    """Convert like click's INT/FLOAT, then refuse what `problem` refuses (NaN, inf, `off`)."""
+
+    kind: type
+    rng: Range
+    base: click.ParamType
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = self.base.convert(value, param, ctx)
+        why = problem(value, self.kind, self.rng)
+        if why is not None:
+            self.fail(why, param, ctx)  # type: ignore[attr-defined]
+        return float(value) if self.kind is float else value
+
+    def _describe_range(self) -> str:
+        return self.rng.describe()
+
+
+class _RangedInt(_Ranged, click.IntRange):
+    def __init__(self, rng: Range) -> None:
+        super().__init__(min=rng.min, max=rng.max, min_open=rng.min_open)
+        self.kind, self.rng, self.base = int, rng, click.INT
+
+
+class _RangedFloat(_Ranged, click.FloatRange):
+    def __init__(self, rng: Range) -> None:
+        super().__init__(min=rng.min, max=rng.max, min_open=rng.min_open)
+        self.kind, self.rng, self.base = float, rng, click.FLOAT
+
+
+def click_type(kind: type, rng: Range) -> click.ParamType:
+    """Return the click type for a ranged int or float option (click shows the range in help)."""
+    return _RangedInt(rng) if kind is int else _RangedFloat(rng)
