@@ -19,7 +19,7 @@ from cleanup import __version__
 from cleanup.config import load_config
 from cleanup.engines import ENGINES
 from cleanup.errors import CleanupError
-from cleanup.io.readers import FORMATS
+from cleanup.io.readers import FORMATS, Skipped
 from cleanup.pipeline import DEFAULT_STEPS, Option, StepSpec, all_specs
 from cleanup.runner import RunOptions, Summary, execute
 
@@ -103,6 +103,18 @@ _RUN_OPTIONS: list[Callable[[F], F]] = [
         is_flag=True,
         help="Skip bad input (named on stderr and counted) instead of stopping.",
     ),
+    click.option(
+        "--max-bad",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="Skip bad input as --skip-bad does, but stop (exit 1, no output) past N of them.",
+    ),
+    click.option(
+        "--follow-links",
+        is_flag=True,
+        help="Read symbolic links found inside input folders (skipped and counted by default).",
+    ),
     click.option("--keep-empty", is_flag=True, help="Keep documents that cleaning left empty."),
     click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
     click.option("-v", "--verbose", is_flag=True, help="Also print edit counts per rule."),
@@ -185,23 +197,67 @@ def _run(options: RunOptions, calls: list[tuple[str, dict]], quiet: bool, verbos
     def on_bad(message: str) -> None:
         click.echo(f"skipped: {message}", err=True)
 
+    skipped: list[Skipped] = []
     show = not quiet and sys.stderr.isatty()
     with tqdm(unit=" docs", file=sys.stderr, disable=not show, dynamic_ncols=True) as bar:
+        progress = _Progress(bar)
         try:
-            summary = execute(options, calls, on_bad=on_bad, on_document=lambda d: bar.update())
+            summary = execute(
+                options,
+                calls,
+                on_bad=on_bad,
+                on_document=progress.written,
+                on_skip=skipped.append if verbose else None,
+                on_phase=progress.phase,
+                on_read=progress.read,
+            )
         except CleanupError as exc:
             raise _Failure(str(exc), exc.exit_code) from None
     if not quiet:
-        _print_summary(summary, verbose)
+        _print_summary(summary, verbose, skipped)
 
 
-def _print_summary(summary: Summary, verbose: bool) -> None:
+class _Progress:
+    """Drive the progress bar from the run's phases: count reads, then writes; time decisions."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.name = "reading"
+        bar.set_description_str("reading", refresh=False)
+
+    def phase(self, name: str, total: int | None) -> None:
+        self.name = name
+        if name == "deciding":  # no per-document progress: show how many and for how long
+            self.bar.bar_format = "{desc} {elapsed}"
+            self.bar.set_description_str(f"deciding on {total or 0:,} docs", refresh=False)
+            self.bar.reset(total=None)
+            return
+        self.bar.bar_format = None
+        self.bar.set_description_str(name, refresh=False)
+        self.bar.reset(total=total)
+
+    def read(self) -> None:
+        if self.name == "reading":
+            self.bar.update()
+
+    def written(self, _doc: Any) -> None:
+        if self.name == "writing":
+            self.bar.update()
+
+
+def _print_summary(summary: Summary, verbose: bool, skipped: list[Skipped] | None = None) -> None:
     click.echo(summary.line(), err=True)
     if verbose:
         for rule, count in sorted(summary.edits_by_rule.items(), key=lambda kv: -kv[1]):
             click.echo(f"  {count:8,}  {rule}", err=True)
         for rule, count in sorted(summary.dropped_by_rule.items(), key=lambda kv: -kv[1]):
             click.echo(f"  {count:8,}  {rule} (documents dropped)", err=True)
+        for item in skipped or []:
+            click.echo(f"  not read: {item.path}: {item.why}", err=True)
+        if summary.duplicate_id_examples:
+            more = ", ..." if summary.duplicate_ids > len(summary.duplicate_id_examples) else ""
+            ids = ", ".join(summary.duplicate_id_examples)
+            click.echo(f"  duplicate ids: {ids}{more}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,7 +9,7 @@ module binds options to it and wires the state into the run's publish/close call
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from cleanup.dedup.corpus import CorpusDedup, DedupSettings, dedup_documents_stream
 from cleanup.dedup.paragraphs import ParagraphSettings
@@ -85,11 +85,34 @@ def dedup(
         if store is not None:
             store.close()
         raise
-    yield from engine.run(docs)
+    yield from _with_phases(engine.run, docs, context)
     for name, value in engine.stats.items():
         context.count(f"dedup {name}", value)
     if store is not None:
         context.on_publish.append(engine.commit)
+
+
+def _with_phases(
+    run: Callable[[Iterable[Document]], Iterator[Document]],
+    docs: Iterable[Document],
+    context: Context,
+) -> Iterator[Document]:
+    """Tell the context when all input is in ("deciding") and when output starts ("writing")."""
+    seen = 0
+
+    def counted() -> Iterator[Document]:
+        nonlocal seen
+        for doc in docs:
+            seen += 1
+            yield doc
+        context.phase("deciding", seen)
+
+    started = False
+    for doc in run(counted()):
+        if not started:
+            context.phase("writing", seen)
+            started = True
+        yield doc
 
 
 def _check(pt: float, dt: float, ps: int, ds: int, num_perm: int) -> None:
