@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -199,7 +200,8 @@ def _run(options: RunOptions, calls: list[tuple[str, dict]], quiet: bool, verbos
 
     skipped: list[Skipped] = []
     show = not quiet and sys.stderr.isatty()
-    with tqdm(unit=" docs", file=sys.stderr, disable=not show, dynamic_ncols=True) as bar:
+    bar_options = {"unit": " docs", "desc": "reading", "dynamic_ncols": True}
+    with tqdm(file=sys.stderr, disable=not show, **bar_options) as bar:
         progress = _Progress(bar)
         try:
             summary = execute(
@@ -213,6 +215,8 @@ def _run(options: RunOptions, calls: list[tuple[str, dict]], quiet: bool, verbos
             )
         except CleanupError as exc:
             raise _Failure(str(exc), exc.exit_code) from None
+        finally:
+            progress.stop()
     if not quiet:
         _print_summary(summary, verbose, skipped)
 
@@ -223,18 +227,42 @@ class _Progress:
     def __init__(self, bar: Any) -> None:
         self.bar = bar
         self.name = "reading"
-        bar.set_description_str("reading", refresh=False)
+        self._ticker: tuple[threading.Thread, threading.Event] | None = None
 
     def phase(self, name: str, total: int | None) -> None:
+        self.stop()
         self.name = name
         if name == "deciding":  # no per-document progress: show how many and for how long
             self.bar.bar_format = "{desc} {elapsed}"
             self.bar.set_description_str(f"deciding on {total or 0:,} docs", refresh=False)
             self.bar.reset(total=None)
+            self._tick_clock()
             return
         self.bar.bar_format = None
         self.bar.set_description_str(name, refresh=False)
         self.bar.reset(total=total)
+
+    def _tick_clock(self) -> None:
+        """Refresh the bar every second from a thread, so the elapsed time moves."""
+        if self.bar.disable:
+            return
+        done = threading.Event()
+
+        def tick() -> None:
+            while not done.wait(1.0):
+                self.bar.refresh()
+
+        thread = threading.Thread(target=tick, name="cleanup-progress", daemon=True)
+        thread.start()
+        self._ticker = (thread, done)
+
+    def stop(self) -> None:
+        """Stop the clock of a deciding phase, if one runs."""
+        if self._ticker is not None:
+            thread, done = self._ticker
+            done.set()
+            thread.join()
+            self._ticker = None
 
     def read(self) -> None:
         if self.name == "reading":
