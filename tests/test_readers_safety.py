@@ -308,3 +308,42 @@ def test_a_streaming_run_only_reads(tmp_path: Path) -> None:
     options = RunOptions(inputs=[str(src)], output=str(tmp_path / "o.jsonl"))
     execute(options, calls, on_phase=lambda *p: phases.append(p))
     assert phases == [("reading", None)]
+
+
+def test_duplicate_ids_are_counted_with_workers(tmp_path: Path) -> None:
+    """Documents come back from the workers with their ids: the count is the same."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": f"d{i % 500}", "text": f"Story {i} about {i * 7919 % 10007}."}) + "\n"
+            for i in range(700)
+        )
+    )
+    counts = []
+    for workers in (1, 2):
+        out = tmp_path / f"o{workers}.jsonl"
+        summary = execute(RunOptions(inputs=[str(src)], output=str(out), workers=workers), [])
+        counts.append((summary.duplicate_ids, summary.duplicate_id_examples))
+    assert counts[0] == counts[1] == (200, ["d0", "d1", "d2", "d3", "d4"])
+
+
+def test_a_folder_that_cannot_be_listed_is_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to vanish without a word (os.walk ignores errors); now it is named."""
+    root = tmp_path / "in"
+    (root / "locked").mkdir(parents=True)
+    (root / "a.txt").write_text("fine\n")
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        if os.path.basename(path) == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(BadInput, match=r"locked: cannot read folder: Permission denied"):
+        list(read_inputs([str(root)]))
+    messages: list[str] = []
+    docs = list(read_inputs([str(root)], skip_bad=True, on_bad=messages.append))
+    assert [d.id for d in docs] == ["a.txt"] and len(messages) == 1
