@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ from cleanup.config import Config, load_config
 from cleanup.dedup.store import KEEP_RUNS, OLDER_THAN
 from cleanup.engines import ENGINES
 from cleanup.errors import CleanupError
-from cleanup.io.readers import FORMATS
+from cleanup.io.readers import FORMATS, Skipped
 from cleanup.pipeline import DEFAULT_STEPS, Option, StepSpec, all_specs
 from cleanup.ranges import Range, click_type
 from cleanup.runner import RunOptions, Summary, execute
@@ -112,6 +113,18 @@ _RUN_OPTIONS: list[Callable[[F], F]] = [
         "--skip-bad",
         is_flag=True,
         help="Skip bad input (named on stderr and counted) instead of stopping.",
+    ),
+    click.option(
+        "--max-bad",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="Skip bad input as --skip-bad does, but stop (exit 1, no output) past N of them.",
+    ),
+    click.option(
+        "--follow-links",
+        is_flag=True,
+        help="Read symbolic links found inside input folders (skipped and counted by default).",
     ),
     click.option("--keep-empty", is_flag=True, help="Keep documents that cleaning left empty."),
     click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
@@ -240,29 +253,95 @@ def _run(options: RunOptions, calls: list[tuple[str, dict]], quiet: bool, verbos
     def on_bad(message: str) -> None:
         click.echo(f"skipped: {message}", err=True)
 
+    skipped: list[Skipped] = []
     show = not quiet and sys.stderr.isatty()
-    with tqdm(unit=" docs", file=sys.stderr, disable=not show, dynamic_ncols=True) as bar:
+    bar_options = {"unit": " docs", "desc": "reading", "dynamic_ncols": True}
+    with tqdm(file=sys.stderr, disable=not show, **bar_options) as bar:
+        progress = _Progress(bar)
         try:
             summary = execute(
                 options,
                 calls,
                 on_bad=on_bad,
-                on_document=lambda d: bar.update(),
+                on_document=progress.written,
+                on_skip=skipped.append if verbose else None,
+                on_phase=progress.phase,
+                on_read=progress.read,
                 on_note=lambda message: click.echo(f"cleanup: {message}", err=True),
             )
         except CleanupError as exc:
             raise _Failure(str(exc), exc.exit_code) from None
+        finally:
+            progress.stop()
     if not quiet:
-        _print_summary(summary, verbose)
+        _print_summary(summary, verbose, skipped)
 
 
-def _print_summary(summary: Summary, verbose: bool) -> None:
+class _Progress:
+    """Drive the progress bar from the run's phases: count reads, then writes; time decisions."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.name = "reading"
+        self._ticker: tuple[threading.Thread, threading.Event] | None = None
+
+    def phase(self, name: str, total: int | None) -> None:
+        self.stop()
+        self.name = name
+        if name == "deciding":  # no per-document progress: show how many and for how long
+            self.bar.bar_format = "{desc} {elapsed}"
+            self.bar.set_description_str(f"deciding on {total or 0:,} docs", refresh=False)
+            self.bar.reset(total=None)
+            self._tick_clock()
+            return
+        self.bar.bar_format = None
+        self.bar.set_description_str(name, refresh=False)
+        self.bar.reset(total=total)
+
+    def _tick_clock(self) -> None:
+        """Refresh the bar every second from a thread, so the elapsed time moves."""
+        if self.bar.disable:
+            return
+        done = threading.Event()
+
+        def tick() -> None:
+            while not done.wait(1.0):
+                self.bar.refresh()
+
+        thread = threading.Thread(target=tick, name="cleanup-progress", daemon=True)
+        thread.start()
+        self._ticker = (thread, done)
+
+    def stop(self) -> None:
+        """Stop the clock of a deciding phase, if one runs."""
+        if self._ticker is not None:
+            thread, done = self._ticker
+            done.set()
+            thread.join()
+            self._ticker = None
+
+    def read(self) -> None:
+        if self.name == "reading":
+            self.bar.update()
+
+    def written(self, _doc: Any) -> None:
+        if self.name == "writing":
+            self.bar.update()
+
+
+def _print_summary(summary: Summary, verbose: bool, skipped: list[Skipped] | None = None) -> None:
     click.echo(summary.line(), err=True)
     if verbose:
         for rule, count in sorted(summary.edits_by_rule.items(), key=lambda kv: -kv[1]):
             click.echo(f"  {count:8,}  {rule}", err=True)
         for rule, count in sorted(summary.dropped_by_rule.items(), key=lambda kv: -kv[1]):
             click.echo(f"  {count:8,}  {rule} (documents dropped)", err=True)
+        for item in skipped or []:
+            click.echo(f"  not read: {item.path}: {item.why}", err=True)
+        if summary.duplicate_id_examples:
+            more = ", ..." if summary.duplicate_ids > len(summary.duplicate_id_examples) else ""
+            ids = ", ".join(summary.duplicate_id_examples)
+            click.echo(f"  duplicate ids: {ids}{more}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -99,6 +99,14 @@ class Context:
     # the checked LSH candidate pairs and which passed, as cleanup.dedup.clusters.local_edges
     # does (the default, in this process); the Ray engine splits the band keys into partitions.
     find_edges: Callable[..., tuple[Any, Any]] | None = None
+    # Told the run's phase ("reading", "deciding", "writing") and its size when known, so a
+    # caller can show progress; steps never print.
+    on_phase: Callable[[str, int | None], None] | None = None
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        """Tell the caller (if it listens) that the run entered phase `name` of `total` items."""
+        if self.on_phase is not None:
+            self.on_phase(name, total)
 
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to a named counter shown in the run's summary and stats."""

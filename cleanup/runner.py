@@ -21,7 +21,14 @@ from cleanup.document import Document
 from cleanup.errors import BadInput
 from cleanup.io.paths import PathPlan, plan_paths
 from cleanup.io.publish import publish, recover
-from cleanup.io.readers import RawLine, RecordFormat, parse_line, read_inputs
+from cleanup.io.readers import (
+    RawLine,
+    RecordFormat,
+    Skipped,
+    parse_line,
+    read_inputs,
+    type_of,
+)
 from cleanup.io.writers import AtomicFile, Writer, dumps, is_folder_output, open_output
 from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain, pipeline
 
@@ -38,6 +45,8 @@ class RunOptions:
     id_field: str = "id"
     id_prefix: str = ""
     skip_bad: bool = False
+    max_bad: int | None = None  # implies skip_bad: skip up to this many bad inputs, then stop
+    follow_links: bool = False
     keep_empty: bool = False
     audit: str | None = None
     audit_detail: str = "short"
@@ -61,21 +70,80 @@ class Summary:
     bytes_in: int = 0
     bytes_out: int = 0
     bad_input_skipped: int = 0
+    unsupported_skipped: int = 0
+    unsupported_types: list[str] = field(default_factory=list)
+    links_skipped: int = 0
+    duplicate_ids: int = 0
+    duplicate_id_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
     dropped_by_rule: dict[str, int] = field(default_factory=dict)
     edits_by_rule: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Not a field (so not in --stats): the hash of every explicit id seen, 8 bytes of
+        # hash rather than the id itself, since this set grows with the corpus.
+        self._ids: set[int] = set()
+
+    def note_id(self, doc: Document) -> None:
+        """Count `doc` as a duplicate if an earlier record had the same explicit id."""
+        if not doc.explicit_id:
+            return
+        key = hash(doc.id)
+        if key not in self._ids:
+            self._ids.add(key)
+            return
+        self.duplicate_ids += 1
+        examples = self.duplicate_id_examples
+        if len(examples) < DUPLICATE_EXAMPLES and doc.id not in examples:
+            examples.append(doc.id)
+
+    def note_skip(self, skipped: Skipped) -> None:
+        """Count an entry of an input folder that was not read."""
+        if skipped.kind == "link":
+            self.links_skipped += 1
+            return
+        self.unsupported_skipped += 1
+        kind = type_of(os.path.basename(skipped.path))
+        if kind not in self.unsupported_types:
+            self.unsupported_types.append(kind)
+            self.unsupported_types.sort()
+
     def line(self) -> str:
         """Return the one-line summary printed at the end of a run."""
         if self.documents_in == 0:
-            return "cleanup: no documents in the input, nothing to do"
-        return (
-            f"cleanup: {self.documents_in:,} documents in, {self.documents_out:,} out, "
-            f"{self.documents_dropped:,} dropped; {self.paragraphs_removed:,} paragraphs removed; "
-            f"{self.bytes_in:,} -> {self.bytes_out:,} bytes; {self.seconds:.2f} s"
-            + (f"; {self.bad_input_skipped:,} bad inputs skipped" if self.bad_input_skipped else "")
-        )
+            main = "no documents in the input, nothing to do"
+        else:
+            main = (
+                f"{plural(self.documents_in, 'document')} in, {self.documents_out:,} out, "
+                f"{self.documents_dropped:,} dropped; "
+                f"{plural(self.paragraphs_removed, 'paragraph')} removed; "
+                f"{self.bytes_in:,} -> {plural(self.bytes_out, 'byte')}; {self.seconds:.2f} s"
+            )
+        return "; ".join(["cleanup: " + main, *self._notes()])
+
+    def _notes(self) -> list[str]:
+        """Return the parts of the line that only appear when something was skipped or odd."""
+        notes = []
+        if self.bad_input_skipped:
+            notes.append(f"{plural(self.bad_input_skipped, 'bad input')} skipped")
+        if self.duplicate_ids:
+            notes.append(plural(self.duplicate_ids, "duplicate id"))
+        if self.unsupported_skipped:
+            files = plural(self.unsupported_skipped, "file")
+            kinds = "an unsupported type" if self.unsupported_skipped == 1 else "unsupported types"
+            notes.append(f"{files} of {kinds} skipped: {', '.join(self.unsupported_types)}")
+        if self.links_skipped:
+            notes.append(f"{plural(self.links_skipped, 'symbolic link')} skipped")
+        return notes
+
+
+DUPLICATE_EXAMPLES = 5
+
+
+def plural(count: int, word: str) -> str:
+    """Return '1 word' or 'N words' (with thousands separators), for the summary line."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 class _Sinks:
@@ -159,13 +227,20 @@ def execute(
     *,
     on_bad: Callable[[str], None] | None = None,
     on_document: Callable[[Document], None] | None = None,
+    on_skip: Callable[[Skipped], None] | None = None,
+    on_phase: Callable[[str, int | None], None] | None = None,
+    on_read: Callable[[], None] | None = None,
     on_note: Callable[[str], None] | None = None,
 ) -> Summary:
     """Run the step calls over the inputs and put every output in place; return what happened.
 
     `calls` are (step name, options) pairs; the default is the default pipeline with defaults.
     Every path the run writes is checked before any input is read (cleanup/io/paths.py); a
-    run killed while publishing is completed first (cleanup/io/publish.py), with a note.
+    run killed while publishing is completed first (cleanup/io/publish.py), with `on_note`.
+    The other callbacks let a caller show progress without the library printing:
+    `on_phase(name, total)` at "reading" and, when a step holds the whole stream (corpus
+    dedup), "deciding" and "writing"; `on_read` per record read; `on_document` per document
+    finished; `on_skip` per entry of an input folder not read; `on_bad` per bad input skipped.
     """
     if calls is None:
         calls = [(name, {}) for name in DEFAULT_STEPS]
@@ -173,7 +248,8 @@ def execute(
     try:
         plan.check()
         recover(plan.journal, on_note)
-        return _execute(options, calls, plan, on_bad, on_document)
+        hooks = Hooks(on_bad, on_document, on_skip, on_phase, on_read)
+        return _execute(options, calls, plan, hooks)
     except BaseException:
         plan.undo()
         raise
@@ -200,16 +276,24 @@ def plan_run_paths(options: RunOptions, calls: list[StepCall]) -> PathPlan:
     )
 
 
-def _execute(
-    options: RunOptions,
-    calls: list[StepCall],
-    plan: PathPlan,
-    on_bad: Callable[[str], None] | None,
-    on_document: Callable[[Document], None] | None,
-) -> Summary:
+@dataclass(frozen=True)
+class Hooks:
+    """The caller's callbacks (see execute)."""
+
+    on_bad: Callable[[str], None] | None = None
+    on_document: Callable[[Document], None] | None = None
+    on_skip: Callable[[Skipped], None] | None = None
+    on_phase: Callable[[str, int | None], None] | None = None
+    on_read: Callable[[], None] | None = None
+
+
+def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: Hooks) -> Summary:
+    on_bad, on_document = hooks.on_bad, hooks.on_document
     started = time.perf_counter()
     summary = Summary()
-    context = Context(input_roots=list(options.inputs), workers=options.workers)
+    context = Context(
+        input_roots=list(options.inputs), workers=options.workers, on_phase=hooks.on_phase
+    )
     writer = open_output(
         options.output,
         force=options.force,
@@ -223,11 +307,12 @@ def _execute(
         sinks = _Sinks(options)
         admit = Admit(
             RecordFormat(options.text_field, options.id_field, options.id_prefix),
-            skip_bad=options.skip_bad,
+            skip_bad=skips_bad(options),
             audit_full=options.audit_detail == "full",
             keep_before=sinks.report is not None,
         )
-        items = _read(options, summary, on_bad)
+        context.phase("reading")
+        items = _read(options, summary, on_bad, hooks.on_skip, hooks.on_read)
         chain = _build_chain(options, calls, context, admit, writer.encoder())
         for doc in chain(items):  # type: ignore[arg-type]  # Admit turns items into documents
             _finish(doc, options, summary, writer, sinks, on_bad)
@@ -329,24 +414,57 @@ def _is_bad(doc: Document) -> bool:
     return doc.dropped is not None and doc.dropped.rule == _BAD
 
 
-def _read(
-    options: RunOptions, summary: Summary, on_bad: Callable[[str], None] | None
-) -> Iterator[Document | RawLine]:
-    def bad(message: str) -> None:
-        summary.bad_input_skipped += 1
-        if on_bad:
-            on_bad(message)
+def skips_bad(options: RunOptions) -> bool:
+    """Tell whether bad input is skipped: --skip-bad, or --max-bad (which implies it)."""
+    return options.skip_bad or options.max_bad is not None
 
-    return read_inputs(
+
+def _skip_bad(
+    message: str, options: RunOptions, summary: Summary, on_bad: Callable[[str], None] | None
+) -> None:
+    """Count a skipped bad input; past --max-bad, stop the run (nothing is published)."""
+    summary.bad_input_skipped += 1
+    limit = options.max_bad
+    if limit is not None and summary.bad_input_skipped > limit:
+        raise BadInput(
+            f"{message} (stopped: more than --max-bad {limit:,} bad inputs; nothing written)"
+        )
+    if on_bad:
+        on_bad(message)
+
+
+def _read(
+    options: RunOptions,
+    summary: Summary,
+    on_bad: Callable[[str], None] | None,
+    on_skip: Callable[[Skipped], None] | None,
+    on_read: Callable[[], None] | None,
+) -> Iterator[Document | RawLine]:
+    def skip(skipped: Skipped) -> None:
+        summary.note_skip(skipped)
+        if on_skip:
+            on_skip(skipped)
+
+    items = read_inputs(
         options.inputs,
         input_format=options.input_format,
         text_field=options.text_field,
         id_field=options.id_field,
         id_prefix=options.id_prefix,
-        skip_bad=options.skip_bad,
-        on_bad=bad,
+        skip_bad=skips_bad(options),
+        on_bad=lambda message: _skip_bad(message, options, summary, on_bad),
         lazy=True,
+        follow_links=options.follow_links,
+        on_skip=skip,
     )
+    return items if on_read is None else _ticking(items, on_read)
+
+
+def _ticking(items: Iterable[Document | RawLine], tick: Callable[[], None]) -> Iterator[Any]:
+    """Yield `items`, calling `tick` for each: the reading phase's progress."""
+    for item in items:
+        tick()
+        yield item
 
 
 def _finish(
@@ -359,11 +477,10 @@ def _finish(
 ) -> None:
     if _is_bad(doc):
         assert doc.dropped is not None
-        summary.bad_input_skipped += 1
-        if on_bad:
-            on_bad(doc.dropped.why)
+        _skip_bad(doc.dropped.why, options, summary, on_bad)
         return
     summary.documents_in += 1
+    summary.note_id(doc)
     summary.bytes_in += doc.bytes_in
     before, doc.before = _before(doc), None
     if doc.dropped is None and not doc.paragraphs and not options.keep_empty:

@@ -130,7 +130,32 @@ def test_skip_bad_names_and_counts(runner: CliRunner, tmp_path: Path) -> None:
     bad.write_text('{"id":"a","text":"x"}\n{oops\n')
     result = runner.invoke(cli, ["run", str(bad), "--skip-bad", "-o", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 0
-    assert f"skipped: {bad}:2" in result.stderr and "1 bad inputs skipped" in result.stderr
+    assert f"skipped: {bad}:2" in result.stderr and "1 bad input skipped" in result.stderr
+
+
+def test_summary_of_one_document_is_singular(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", "-"], input='{"id":"a","text":"x","lang":"en"}\n')
+    assert result.exit_code == 0, result.output
+    assert "cleanup: 1 document in, 1 out, 0 dropped; 0 paragraphs removed; 1 -> 1 byte;" in (
+        result.stderr
+    )
+
+
+def test_run_options_for_links_and_bad_input_limit(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", "--help"])
+    assert "--follow-links" in result.output and "--max-bad N" in result.output
+    result = runner.invoke(cli, ["run", "-", "--max-bad", "-1"], input="")
+    assert result.exit_code == 2 and "--max-bad" in result.output
+
+
+def test_max_bad_from_the_config_file(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id":"a","text":"x"}\n{oops\n{oops\n')
+    config = tmp_path / "c.toml"
+    config.write_text("[run]\nmax-bad = 1\n")
+    out = tmp_path / "o.jsonl"
+    result = runner.invoke(cli, ["run", str(bad), "-o", str(out), "--config", str(config)])
+    assert result.exit_code == 1 and f"{bad}:3" in result.output and not out.exists()
 
 
 def test_usage_errors_exit_2(runner: CliRunner, tmp_path: Path) -> None:

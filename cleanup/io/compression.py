@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import zstandard
@@ -74,8 +74,13 @@ def _zstd_chunks(fh: BinaryIO, name: str) -> Iterator[bytes]:
 
 def iter_lines(fh: BinaryIO, name: str) -> Iterator[bytes]:
     """Yield the lines of a possibly compressed stream, each without its line ending."""
+    return split_lines(iter_chunks(fh, name))
+
+
+def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Yield the lines of a stream given in chunks, each without its line ending."""
     pending = b""
-    for chunk in iter_chunks(fh, name):
+    for chunk in chunks:
         pending += chunk
         lines = pending.split(b"\n")
         pending = lines.pop()

@@ -8,6 +8,7 @@ and skipped instead. With `lazy=True`, JSONL lines come out as RawLine, to be pa
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -20,7 +21,7 @@ import charset_normalizer
 
 from cleanup.document import Document, Edit
 from cleanup.errors import BadInput, UsageProblem
-from cleanup.io.compression import iter_lines, read_all, strip_compression
+from cleanup.io.compression import iter_chunks, read_all, split_lines, strip_compression
 
 FORMATS = ("txt", "html", "jsonl")
 _EXTENSIONS = {
@@ -57,13 +58,39 @@ def format_of(path: str) -> str | None:
     return _EXTENSIONS.get(os.path.splitext(strip_compression(path).lower())[1])
 
 
-def discover(paths: Iterable[str], input_format: str | None = None) -> Iterator[Source]:
-    """Expand inputs into Sources: folders recursively (sorted, hidden entries skipped)."""
+@dataclass(frozen=True)
+class Skipped:
+    """Say why discovery passed over an entry of an input folder: `kind` is "type" or "link"."""
+
+    kind: str
+    path: str
+    why: str
+
+
+OnSkip = Callable[[Skipped], None]
+
+
+def discover(
+    paths: Iterable[str],
+    input_format: str | None = None,
+    *,
+    follow_links: bool = False,
+    on_skip: OnSkip | None = None,
+    on_bad: Callable[[str], None] | None = None,
+) -> Iterator[Source]:
+    """Expand inputs into Sources: folders recursively (sorted, hidden entries skipped).
+
+    Inside a folder, files of unsupported types and symbolic links (unless `follow_links`)
+    are passed over and reported through `on_skip`, so that nothing vanishes unnoticed. A
+    path named here is always read, even when it is a link. A folder that cannot be listed
+    raises BadInput, or goes to `on_bad` (which may raise) when given.
+    """
+    walker = _Walker(input_format, follow_links, on_skip, on_bad)
     for path in paths:
         if path == "-":
             yield Source("-", "", "", input_format or "jsonl")
         elif os.path.isdir(path):
-            yield from _walk(path, input_format)
+            yield from walker.walk(path)
         elif os.path.exists(path):
             fmt = input_format or format_of(path) or "txt"
             yield Source(path, os.path.dirname(path), os.path.basename(path), fmt)
@@ -71,16 +98,69 @@ def discover(paths: Iterable[str], input_format: str | None = None) -> Iterator[
             raise UsageProblem(f"{path}: no such file or folder")
 
 
-def _walk(root: str, input_format: str | None) -> Iterator[Source]:
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            fmt = format_of(name)
-            if name.startswith(".") or fmt is None:
+def type_of(name: str) -> str:
+    """Return the type of a file name as shown in the summary: '.csv', '.csv.gz', 'no extension'."""
+    plain = strip_compression(name)
+    ext = os.path.splitext(plain)[1].lower() + name[len(plain) :]
+    return ext or "no extension"
+
+
+@dataclass
+class _Walker:
+    """Walk input folders in sorted order, the way `find` and `grep -r` treat links.
+
+    Links are skipped unless followed; a followed link to a folder that is already on the
+    way down (an ancestor, or itself) is skipped as a loop, so the walk always ends.
+    """
+
+    input_format: str | None
+    follow_links: bool
+    on_skip: OnSkip | None
+    on_bad: Callable[[str], None] | None = None
+
+    def walk(self, root: str) -> Iterator[Source]:
+        st = os.stat(root)
+        yield from self._folder(root, root, {(st.st_dev, st.st_ino)})
+
+    def _skip(self, kind: str, path: str, why: str) -> None:
+        if self.on_skip:
+            self.on_skip(Skipped(kind, path, why))
+
+    def _folder(self, root: str, folder: str, ancestors: set[tuple[int, int]]) -> Iterator[Source]:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(
+                    (e for e in it if not e.name.startswith(".")), key=lambda e: e.name
+                )
+        except OSError as exc:
+            message = f"{folder}: cannot read folder: {exc.strerror or exc}"
+            if self.on_bad is None:
+                raise BadInput(message) from None
+            self.on_bad(message)
+            return
+        folders = []
+        for entry in entries:
+            if entry.is_symlink() and not self.follow_links:
+                self._skip("link", entry.path, "symbolic link (--follow-links reads it)")
+            elif entry.is_dir():
+                folders.append(entry)
+            else:
+                yield from self._file(root, entry.path)
+        for entry in folders:
+            st = entry.stat()
+            key = (st.st_dev, st.st_ino)
+            if key in ancestors:
+                self._skip("link", entry.path, "link to a folder it is inside (a loop)")
                 continue
-            path = os.path.join(folder, name)
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
-            yield Source(path, root, rel, input_format or fmt)
+            yield from self._folder(root, entry.path, ancestors | {key})
+
+    def _file(self, root: str, path: str) -> Iterator[Source]:
+        fmt = format_of(path)
+        if fmt is None:
+            self._skip("type", path, f"unsupported type {type_of(os.path.basename(path))}")
+            return
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+        yield Source(path, root, rel, self.input_format or fmt)
 
 
 @dataclass(frozen=True)
@@ -112,11 +192,20 @@ def read_inputs(
     on_bad: OnBad | None = None,
     stdin: BinaryIO | None = None,
     lazy: bool = False,
+    follow_links: bool = False,
+    on_skip: OnSkip | None = None,
 ) -> Iterator[Document | RawLine]:
-    """Yield the documents of every input, in input order (JSONL lines as RawLine if lazy)."""
+    """Yield the documents of every input, in input order (JSONL lines as RawLine if lazy).
+
+    Entries of input folders that are not read (unsupported types, links unless
+    `follow_links`) go to `on_skip`; see `discover`.
+    """
     fmt = RecordFormat(text_field, id_field, id_prefix)
     reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy)
-    for source in discover(paths, input_format):
+    sources = discover(
+        paths, input_format, follow_links=follow_links, on_skip=on_skip, on_bad=reader._bad
+    )
+    for source in sources:
         yield from reader.read(source)
 
 
@@ -173,7 +262,8 @@ class _Reader:
     def _jsonl(self, source: Source) -> Iterator[Document | RawLine]:
         fh = self._open(source)
         try:
-            for lineno, line in enumerate(iter_lines(fh, source.path), 1):
+            chunks = utf8_chunks(iter_chunks(fh, source.path), source.name)
+            for lineno, line in enumerate(split_lines(chunks), 1):
                 if not line.strip():
                     continue
                 raw = RawLine(line, lineno, source)
@@ -226,21 +316,80 @@ def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
     return doc
 
 
-def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
-    """Decode bytes as UTF-8, else by detection; record what was done as edits.
+# Byte-order marks of the UTF encodings other than UTF-8, the 4-byte UTF-32 ones first:
+# FF FE 00 00 also starts with UTF-16-LE's FF FE.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
 
-    Raises BadInput for binary data or bytes that no encoding explains.
+
+def bom_codec(data: bytes) -> tuple[str, int] | None:
+    """Return the codec a UTF-16/32 byte-order mark at the start of `data` names, and its size."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec, len(bom)
+    return None
+
+
+def _bom_error(where: str, codec: str) -> BadInput:
+    return BadInput(f"{where}: bytes are not valid {codec.upper()} despite its byte-order mark")
+
+
+def utf8_chunks(chunks: Iterable[bytes], where: str) -> Iterator[bytes]:
+    """Yield a stream's chunks as UTF-8: one opening with a UTF-16/32 byte-order mark is recoded.
+
+    JSONL is split into lines on b"\\n", which only works on UTF-8 (or ASCII-compatible) bytes.
+    """
+    chunks = iter(chunks)
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= 4:
+            break
+    found = bom_codec(head)
+    if found is None:
+        if head:
+            yield head
+        yield from chunks
+        return
+    codec, size = found
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        yield decoder.decode(head[size:]).encode("utf-8")
+        for chunk in chunks:
+            yield decoder.decode(chunk).encode("utf-8")
+        yield decoder.decode(b"", final=True).encode("utf-8")
+    except UnicodeDecodeError:
+        raise _bom_error(where, codec) from None
+
+
+def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
+    """Decode bytes by their UTF-16/32 byte-order mark, else as UTF-8, else by detection.
+
+    A byte-order mark declares the encoding as surely as valid UTF-8 does, so neither is
+    recorded; detection is a guess and is recorded as an edit. Raises BadInput for binary
+    data or bytes that no encoding explains.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    found = bom_codec(data)
+    if found is not None:
+        codec, size = found
         try:
-            text = data.decode("utf-8")
+            text = data[size:].decode(codec)
         except UnicodeDecodeError:
-            pass
-        else:
-            # Strict UTF-8 decoding never yields a lone surrogate, so only NULs need a look.
-            return (text, []) if "\x00" not in text else clean_bad_chars(text, where)
+            raise _bom_error(where, codec) from None
+        return clean_bad_chars(text, where)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        # Strict UTF-8 decoding never yields a lone surrogate, so only NULs need a look.
+        return (text, []) if "\x00" not in text else clean_bad_chars(text, where)
     if _looks_binary(data):
         raise BadInput(f"{where}: binary data, not text")
     best = _detect(data)
@@ -285,7 +434,7 @@ def _looks_binary(data: bytes) -> bool:
     head = data[:8192]
     if not head:
         return False
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in head:  # text in UTF-16/32 has a byte-order mark and never gets here
         return True
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
     return controls / len(head) > 0.05

@@ -9,7 +9,7 @@ module binds options to it and wires the state into the run's publish/close call
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from cleanup.dedup.corpus import CorpusDedup, DedupSettings, dedup_documents_stream
@@ -88,13 +88,36 @@ def dedup(
             if store is not None:
                 store.close()
             raise
-        yield from engine.run(docs)
+        yield from _with_phases(engine.run, docs, context)
     for name, value in engine.stats.items():
         context.count(f"dedup {name}", value)
     if store is not None:
         pending = engine.pending(wait)
         assert pending is not None
         context.on_publish.append(StateCommit(store, pending))
+
+
+def _with_phases(
+    run: Callable[[Iterable[Document]], Iterator[Document]],
+    docs: Iterable[Document],
+    context: Context,
+) -> Iterator[Document]:
+    """Tell the context when all input is in ("deciding") and when output starts ("writing")."""
+    seen = 0
+
+    def counted() -> Iterator[Document]:
+        nonlocal seen
+        for doc in docs:
+            seen += 1
+            yield doc
+        context.phase("deciding", seen)
+
+    started = False
+    for doc in run(counted()):
+        if not started:
+            context.phase("writing", seen)
+            started = True
+        yield doc
 
 
 def _check(values: dict[str, Any]) -> None:
