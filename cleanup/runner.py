@@ -9,14 +9,12 @@ a publish that was killed half-way. A failed run publishes nothing and commits n
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from cleanup import __version__
 from cleanup.document import Document
 from cleanup.errors import BadInput
 from cleanup.io.paths import PathPlan, plan_paths
@@ -27,10 +25,13 @@ from cleanup.io.readers import (
     Skipped,
     parse_line,
     read_inputs,
-    type_of,
 )
-from cleanup.io.writers import AtomicFile, Writer, dumps, is_folder_output, open_output
+from cleanup.io.writers import AtomicFile, Writer, is_folder_output, open_output
 from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain, pipeline
+from cleanup.sinks import Sinks, audit_record, reject_record, write_stats
+from cleanup.summary import Summary
+
+__all__ = ["Admit", "RunOptions", "Summary", "audit_record", "execute", "reject_record"]
 
 
 @dataclass
@@ -57,168 +58,6 @@ class RunOptions:
     workers: int = 1
     engine: str = "local"
     address: str | None = None
-
-
-@dataclass
-class Summary:
-    """Count what a run did; the CLI prints it as one line and --stats writes it as JSON."""
-
-    documents_in: int = 0
-    documents_out: int = 0
-    documents_dropped: int = 0
-    paragraphs_removed: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    bad_input_skipped: int = 0
-    unsupported_skipped: int = 0
-    unsupported_types: list[str] = field(default_factory=list)
-    links_skipped: int = 0
-    duplicate_ids: int = 0
-    duplicate_id_examples: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    dropped_by_rule: dict[str, int] = field(default_factory=dict)
-    edits_by_rule: dict[str, int] = field(default_factory=dict)
-    counters: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # Not a field (so not in --stats): the hash of every explicit id seen, 8 bytes of
-        # hash rather than the id itself, since this set grows with the corpus.
-        self._ids: set[int] = set()
-
-    def note_id(self, doc: Document) -> None:
-        """Count `doc` as a duplicate if an earlier record had the same explicit id."""
-        if not doc.explicit_id:
-            return
-        key = hash(doc.id)
-        if key not in self._ids:
-            self._ids.add(key)
-            return
-        self.duplicate_ids += 1
-        examples = self.duplicate_id_examples
-        if len(examples) < DUPLICATE_EXAMPLES and doc.id not in examples:
-            examples.append(doc.id)
-
-    def note_skip(self, skipped: Skipped) -> None:
-        """Count an entry of an input folder that was not read."""
-        if skipped.kind == "link":
-            self.links_skipped += 1
-            return
-        self.unsupported_skipped += 1
-        kind = type_of(os.path.basename(skipped.path))
-        if kind not in self.unsupported_types:
-            self.unsupported_types.append(kind)
-            self.unsupported_types.sort()
-
-    def line(self) -> str:
-        """Return the one-line summary printed at the end of a run."""
-        if self.documents_in == 0:
-            main = "no documents in the input, nothing to do"
-        else:
-            main = (
-                f"{plural(self.documents_in, 'document')} in, {self.documents_out:,} out, "
-                f"{self.documents_dropped:,} dropped; "
-                f"{plural(self.paragraphs_removed, 'paragraph')} removed; "
-                f"{self.bytes_in:,} -> {plural(self.bytes_out, 'byte')}; {self.seconds:.2f} s"
-            )
-        return "; ".join(["cleanup: " + main, *self._notes()])
-
-    def _notes(self) -> list[str]:
-        """Return the parts of the line that only appear when something was skipped or odd."""
-        notes = []
-        if self.bad_input_skipped:
-            notes.append(f"{plural(self.bad_input_skipped, 'bad input')} skipped")
-        if self.duplicate_ids:
-            notes.append(plural(self.duplicate_ids, "duplicate id"))
-        if self.unsupported_skipped:
-            files = plural(self.unsupported_skipped, "file")
-            kinds = "an unsupported type" if self.unsupported_skipped == 1 else "unsupported types"
-            notes.append(f"{files} of {kinds} skipped: {', '.join(self.unsupported_types)}")
-        if self.links_skipped:
-            notes.append(f"{plural(self.links_skipped, 'symbolic link')} skipped")
-        return notes
-
-
-DUPLICATE_EXAMPLES = 5
-
-
-def plural(count: int, word: str) -> str:
-    """Return '1 word' or 'N words' (with thousands separators), for the summary line."""
-    return f"{count:,} {word}" + ("" if count == 1 else "s")
-
-
-class _Sinks:
-    """Hold the optional side outputs (audit, rejects, report); finish or abort them together."""
-
-    def __init__(self, options: RunOptions) -> None:
-        self.audit = AtomicFile(options.audit) if options.audit else None
-        self.rejects = AtomicFile(options.rejects) if options.rejects else None
-        self.text_field = options.text_field
-        self.report: Any = None
-        self.report_file = AtomicFile(options.report) if options.report else None
-        if self.report_file is not None:
-            from cleanup.report.html import HtmlReport
-
-            self.report = HtmlReport(
-                out=self.report_file,  # type: ignore[arg-type]
-                max_docs=options.report_max_docs,
-            )
-
-    @property
-    def wanted(self) -> bool:
-        """Tell whether any side output is open: without one, add() would build and drop records."""
-        return bool(self.audit or self.rejects) or self.report is not None
-
-    @property
-    def files(self) -> list[AtomicFile]:
-        """Return the side files of the run."""
-        return [f for f in (self.audit, self.rejects, self.report_file) if f is not None]
-
-    def add(self, doc: Document, before: list[str] | None) -> None:
-        records = [audit_record(doc, e.to_dict()) for e in doc.edits]
-        if doc.dropped is not None:
-            records.append(audit_record(doc, doc.dropped.to_dict()))
-        if self.audit:
-            for record in records:
-                self.audit.write(dumps(record) + "\n")
-        if self.rejects and doc.dropped is not None:
-            self.rejects.write(dumps(reject_record(doc, self.text_field)) + "\n")
-        if self.report is not None:
-            after = None if doc.dropped is not None else list(doc.paragraphs)
-            dropped = records[-1] if doc.dropped is not None else None
-            self.report.add(doc.id, before or [], after, records, dropped)
-
-    def finish(self, summary: Summary) -> None:
-        """Write the report page and flush every side file to disk (not in place yet)."""
-        if self.report is not None:
-            self.report.close(asdict(summary))
-        for sink in self.files:
-            sink.finish()
-
-    def abort(self) -> None:
-        for sink in self.files:
-            sink.abort()
-        if self.report is not None and hasattr(self.report, "abort"):
-            self.report.abort()
-
-
-def audit_record(doc: Document, edit: dict[str, Any]) -> dict[str, Any]:
-    """Return one audit line: the document's id and source, then the edit."""
-    return {"id": doc.id, "source": doc.source, **edit}
-
-
-def reject_record(doc: Document, text_field: str = "text") -> dict[str, Any]:
-    """Return the rejects line of a dropped document: its reason and its text at that point."""
-    assert doc.dropped is not None
-    return {
-        "id": doc.id,
-        "source": doc.source,
-        "rule": doc.dropped.rule,
-        "step": doc.dropped.step,
-        "why": doc.dropped.why,
-        "detail": doc.dropped.detail or {},
-        "text": doc.text,
-        "fields": {k: v for k, v in doc.fields.items() if k != text_field},
-    }
 
 
 def execute(
@@ -301,10 +140,10 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         text_field=options.text_field,
         id_field=options.id_field,
     )
-    sinks: _Sinks | None = None
+    sinks: Sinks | None = None
     stats: AtomicFile | None = None
     try:
-        sinks = _Sinks(options)
+        sinks = Sinks(options)
         admit = Admit(
             RecordFormat(options.text_field, options.id_field, options.id_prefix),
             skip_bad=skips_bad(options),
@@ -323,7 +162,7 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         # Everything is written and flushed to disk before the first rename.
         sinks.finish(summary)
         if options.stats:
-            stats = _write_stats(options, summary, calls)
+            stats = write_stats(options, summary, calls)
         writer.finish()
         files: list[Any] = [*sinks.files, *([stats] if stats else [])]
         if writer.final is not None:
@@ -472,7 +311,7 @@ def _finish(
     options: RunOptions,
     summary: Summary,
     writer: Writer,
-    sinks: _Sinks,
+    sinks: Sinks,
     on_bad: Callable[[str], None] | None,
 ) -> None:
     if _is_bad(doc):
@@ -520,17 +359,3 @@ def utf8_size(text: str) -> int:
     string is ASCII without scanning it: encoding it just to count would copy it for nothing.
     """
     return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
-
-
-def _write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -> AtomicFile:
-    """Write the stats file under its temporary name and return it, finished."""
-    assert options.stats
-    payload = {
-        "version": __version__,
-        **asdict(summary),
-        "options": {"run": asdict(options), "steps": [{"step": n, **o} for n, o in calls]},
-    }
-    out = AtomicFile(options.stats)
-    out.write(json.dumps(payload, indent=2, default=list) + "\n")
-    out.finish()
-    return out

@@ -1,0 +1,96 @@
+"""What a run did: the counts behind the one-line summary and the --stats file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from cleanup.document import Document
+from cleanup.io.readers import Skipped, type_of
+
+
+@dataclass
+class Summary:
+    """Count what a run did; the CLI prints it as one line and --stats writes it as JSON."""
+
+    documents_in: int = 0
+    documents_out: int = 0
+    documents_dropped: int = 0
+    paragraphs_removed: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    bad_input_skipped: int = 0
+    unsupported_skipped: int = 0
+    unsupported_types: list[str] = field(default_factory=list)
+    links_skipped: int = 0
+    duplicate_ids: int = 0
+    duplicate_id_examples: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    dropped_by_rule: dict[str, int] = field(default_factory=dict)
+    edits_by_rule: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Not a field (so not in --stats): the hash of every explicit id seen, 8 bytes of
+        # hash rather than the id itself, since this set grows with the corpus.
+        self._ids: set[int] = set()
+
+    def note_id(self, doc: Document) -> None:
+        """Count `doc` as a duplicate if an earlier record had the same explicit id."""
+        if not doc.explicit_id:
+            return
+        key = hash(doc.id)
+        if key not in self._ids:
+            self._ids.add(key)
+            return
+        self.duplicate_ids += 1
+        examples = self.duplicate_id_examples
+        if len(examples) < DUPLICATE_EXAMPLES and doc.id not in examples:
+            examples.append(doc.id)
+
+    def note_skip(self, skipped: Skipped) -> None:
+        """Count an entry of an input folder that was not read."""
+        if skipped.kind == "link":
+            self.links_skipped += 1
+            return
+        self.unsupported_skipped += 1
+        kind = type_of(os.path.basename(skipped.path))
+        if kind not in self.unsupported_types:
+            self.unsupported_types.append(kind)
+            self.unsupported_types.sort()
+
+    def line(self) -> str:
+        """Return the one-line summary printed at the end of a run."""
+        if self.documents_in == 0:
+            main = "no documents in the input, nothing to do"
+        else:
+            main = (
+                f"{plural(self.documents_in, 'document')} in, {self.documents_out:,} out, "
+                f"{self.documents_dropped:,} dropped; "
+                f"{plural(self.paragraphs_removed, 'paragraph')} removed; "
+                f"{self.bytes_in:,} -> {plural(self.bytes_out, 'byte')}; {self.seconds:.2f} s"
+            )
+        return "; ".join(["cleanup: " + main, *self._notes()])
+
+    def _notes(self) -> list[str]:
+        """Return the parts of the line that only appear when something was skipped or odd."""
+        notes = []
+        if self.bad_input_skipped:
+            notes.append(f"{plural(self.bad_input_skipped, 'bad input')} skipped")
+        if self.duplicate_ids:
+            notes.append(plural(self.duplicate_ids, "duplicate id"))
+        if self.unsupported_skipped:
+            files = plural(self.unsupported_skipped, "file")
+            kinds = "an unsupported type" if self.unsupported_skipped == 1 else "unsupported types"
+            notes.append(f"{files} of {kinds} skipped: {', '.join(self.unsupported_types)}")
+        if self.links_skipped:
+            notes.append(f"{plural(self.links_skipped, 'symbolic link')} skipped")
+        return notes
+
+
+DUPLICATE_EXAMPLES = 5
+
+
+def plural(count: int, word: str) -> str:
+    """Return '1 word' or 'N words' (with thousands separators), for the summary line."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
