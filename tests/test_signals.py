@@ -308,5 +308,72 @@ def test_main_exits_128_plus_the_signal(
     assert capsys.readouterr().err.count("\n") == 1
 
 
-def _ray_available() -> bool:
-    return importlib.util.find_spec("ray") is not None
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _ray_processes(run: Run) -> set[int]:
+    """Wait until Ray runs the run's tasks; return every process below the driver then."""
+    deadline = time.monotonic() + WAIT_FOR_WORKERS
+    while time.monotonic() < deadline:
+        assert run.proc.poll() is None, run.stderr()
+        found = descendants(run.proc.pid)
+        if any(_cmdline(pid).startswith("ray::_call") for pid in found):
+            return found
+        time.sleep(0.1)
+    raise AssertionError("Ray never ran a task")
+
+
+needs_ray = pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason="Ray is not installed (pip install 'cleanup[ray]')",
+)
+
+
+def _is_server_or_task_worker(cmdline: str) -> bool:
+    program = cmdline.split(" ")[0]
+    return Path(program).name in ("raylet", "gcs_server") or program.startswith(
+        ("ray::_call", "ray::IDLE")
+    )
+
+
+@needs_ray
+def test_sigterm_of_a_ray_driver_publishes_nothing_and_stops_ray(
+    run_dir: Path, corpus_lines: list[bytes]
+) -> None:
+    """ray.init installs its own SIGTERM handler (sys.exit(15)); ours must stay in charge."""
+    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", "--engine", "ray")
+    try:
+        ray_processes = _ray_processes(run)
+        os.kill(run.proc.pid, signal.SIGTERM)
+        status = run.wait()
+        assert not left_alive(ray_processes, 2.0)
+        err = run.stderr()
+    finally:
+        run.kill()
+    assert status == 143, err
+    assert err.endswith("\nStopped by SIGTERM.\n")  # after Ray's own notices at start
+    assert "Traceback" not in err
+    assert list(run_dir.iterdir()) == []
+
+
+@needs_ray
+def test_sigkill_of_a_ray_driver_ends_its_raylet_and_task_workers(
+    run_dir: Path, corpus_lines: list[bytes]
+) -> None:
+    """Ray's fate sharing ends the local cluster's servers and task workers with the driver.
+
+    (Ray's dashboard and runtime-env agents are left out: they notice later, in about a minute
+    or two, and they use no CPU meanwhile.)"""
+    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", "--engine", "ray")
+    try:
+        found = _ray_processes(run)
+        busy = {pid for pid in found if _is_server_or_task_worker(_cmdline(pid))}
+        os.kill(run.proc.pid, signal.SIGKILL)
+        assert not left_alive(busy, 2.0)
+    finally:
+        run.kill()
+    assert not (run_dir / "clean.jsonl").exists()
