@@ -13,9 +13,15 @@ Output is byte-identical to one process because batches come back in the order t
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import itertools
+import multiprocessing
+import os
 import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -242,9 +248,52 @@ def _until_error(items: Iterable[T], failure: list[BaseException]) -> Iterator[T
         failure.append(exc)
 
 
-def _ignore_interrupts() -> None:
-    """Leave Ctrl-C to the main process, which stops the workers (no traceback from each)."""
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_WATCH_SECONDS = 0.2
+
+
+def _start_worker(main_pid: int, start_method: str) -> None:
+    """Prepare a worker: leave Ctrl-C and SIGTERM to the main process, which stops the workers
+    after their batch (no traceback from each), and die with that process if it dies first.
+
+    Under forkserver the worker's parent is the fork server, which exits when the main process
+    does; under fork and spawn it is the main process itself.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    die_with_parent(os.getppid() if start_method == "forkserver" else main_pid)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process end when `parent` does, so a killed run leaves no worker behind.
+
+    On Linux the kernel sends SIGKILL at once (PR_SET_PDEATHSIG; it fires when the *thread*
+    that forked us ends, which is the thread running the engine: it outlives the pool). A
+    daemon thread watching os.getppid() covers other systems, and a parent that died before
+    this ran: an orphan is adopted by another process, so its parent id changes.
+    """
+    _set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    """Ask Linux to send `signum` when our parent ends; return False where that is unavailable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit this process as soon as its parent is no longer `parent`."""
+    while os.getppid() == parent:
+        time.sleep(_WATCH_SECONDS)
+    os._exit(1)
 
 
 class ProcessEngine(BatchEngine):
@@ -254,7 +303,13 @@ class ProcessEngine(BatchEngine):
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(self.workers, initializer=_ignore_interrupts)
+            context = multiprocessing.get_context()
+            self.pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(), context.get_start_method()),
+            )
         return self.pool.submit(fn, *args)
 
     def result(self, handle: Future[R]) -> R:

@@ -14,6 +14,8 @@ the verified edges (few, next to the entries).
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +67,16 @@ class RayEngine(BatchEngine):
         context.find_edges = self.find_edges
 
     def _init(self, address: str | None, workers: int) -> None:
+        """Start or join Ray, keeping our SIGTERM handler (ray.init replaces it with sys.exit)."""
+        previous = signal.getsignal(signal.SIGTERM)
+        try:
+            self._connect(address, workers)
+        finally:
+            if previous is not None and threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, previous)
+        self.started_here = True
+
+    def _connect(self, address: str | None, workers: int) -> None:
         if address:
             self.ray.init(address=address, log_to_driver=False)
         else:
@@ -75,7 +87,6 @@ class RayEngine(BatchEngine):
                 log_to_driver=False,
                 configure_logging=False,
             )
-        self.started_here = True
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.task.remote(fn, *args)

@@ -1,0 +1,379 @@
+"""Signals and exit statuses: a stopped run publishes nothing and leaves no worker behind.
+
+The runs here read JSONL from a pipe that a thread of the test keeps feeding, so each run is
+still busy (workers included) when it is signalled, whatever the speed of the machine. Each
+child sets its own signal dispositions, so the tests also pass when pytest itself was started
+with SIGINT ignored (a background job, some CI runners).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from cleanup import cli as cli_module
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+WAIT_FOR_WORKERS = 120.0  # a cap on waiting for the run to start, not a speed requirement
+
+
+@pytest.fixture(scope="module")
+def corpus_lines(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    out = tmp_path_factory.mktemp("corpus")
+    cmd = [sys.executable, str(SCRIPTS / "gen_corpus.py"), "--docs", "600", "--seed", "3"]
+    subprocess.run([*cmd, "--out", str(out), "-q"], check=True)
+    return (out / "corpus.jsonl").read_bytes().splitlines(keepends=True)
+
+
+def _reset_signals() -> None:
+    """Give the child default SIGINT and SIGTERM, whatever pytest was started with."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class Run:
+    """A `cleanup run` of standard input in its own session, fed until it stops reading."""
+
+    def __init__(
+        self,
+        out: Path,
+        lines: list[bytes],
+        *options: str,
+        rounds: int | None = None,
+        preexec: Callable[[], None] = _reset_signals,
+    ) -> None:
+        cmd = [sys.executable, "-m", "cleanup", "run", "-", "-o", str(out), *options]
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=preexec,
+        )
+        self.release = threading.Event()
+        self.feeder = threading.Thread(target=self._feed, args=(lines, rounds), daemon=True)
+        self.feeder.start()
+
+    def _feed(self, lines: list[bytes], rounds: int | None) -> None:
+        """Write the corpus again and again under fresh ids (dedup drops the repeated texts);
+        after `rounds` rounds, wait for `release` and close the input."""
+        assert self.proc.stdin is not None
+        try:
+            for n in itertools.count() if rounds is None else range(rounds):
+                prefix = b'{"id": "r%d-' % n
+                self.proc.stdin.write(b"".join(prefix + line[8:] for line in lines))
+            self.release.wait()
+            self.proc.stdin.close()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+    def wait_for_workers(self, count: int = 2) -> set[int]:
+        """Return the run's processes below it, once `count` of them exist."""
+        deadline = time.monotonic() + WAIT_FOR_WORKERS
+        found: set[int] = set()
+        while len(found) < count and time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.stderr()
+            found = descendants(self.proc.pid)
+            time.sleep(0.05)
+        assert len(found) >= count, "the run's workers never started"
+        return found
+
+    def stderr(self) -> str:
+        """Return what the run wrote on stderr (once it and its workers have ended)."""
+        if self.proc.poll() is None:
+            return ""
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read().decode()
+
+    def wait(self) -> int:
+        """Wait for the main process to end (it must: a cap, not a speed requirement)."""
+        return self.proc.wait(timeout=WAIT_FOR_WORKERS)
+
+    def kill(self) -> None:
+        """End whatever is left of the run's session (workers that outlived it included)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+def _parents() -> dict[int, int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
+
+
+def descendants(root: int) -> set[int]:
+    """Return the pids of every process below `root`, from /proc."""
+    parents = _parents()
+    found: set[int] = set()
+    new = {root}
+    while new:
+        new = {pid for pid, parent in parents.items() if parent in new} - found
+        found |= new
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Return whether `pid` runs (a zombie nobody reaped yet has stopped running)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def left_alive(pids: set[int], seconds: float) -> set[int]:
+    """Poll up to `seconds` for every pid to end; return those still running then."""
+    deadline = time.monotonic() + seconds
+    running = {pid for pid in pids if alive(pid)}
+    while running and time.monotonic() < deadline:
+        time.sleep(0.02)
+        running = {pid for pid in running if alive(pid)}
+    return running
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Iterator[Path]:
+    out = tmp_path / "out"
+    out.mkdir()
+    yield out
+
+
+def test_sigkill_of_the_main_process_leaves_no_worker(
+    run_dir: Path, corpus_lines: list[bytes]
+) -> None:
+    """SIGKILL cannot be handled: the workers must notice on their own, within 2 seconds."""
+    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2")
+    try:
+        workers = run.wait_for_workers()
+        os.kill(run.proc.pid, signal.SIGKILL)
+        assert not left_alive(workers, 2.0)
+    finally:
+        run.kill()
+    assert not (run_dir / "clean.jsonl").exists()
+
+
+@pytest.mark.parametrize("target", ["process", "group"])
+def test_sigterm_stops_the_run_like_ctrl_c(
+    run_dir: Path, corpus_lines: list[bytes], target: str
+) -> None:
+    """SIGTERM (a timeout of cron, systemd, Kubernetes) to the main process or to the whole group
+    (systemd's default): exit 143, one line, nothing published, no worker left 2 s later."""
+    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", "--stats", "s.json")
+    try:
+        workers = run.wait_for_workers()
+        if target == "group":
+            os.killpg(run.proc.pid, signal.SIGTERM)
+        else:
+            os.kill(run.proc.pid, signal.SIGTERM)
+        status = run.wait()
+        assert not left_alive(workers, 2.0)
+        err = run.stderr()
+    finally:
+        run.kill()
+    assert status == 143, err
+    assert err == "Stopped by SIGTERM.\n"
+    assert list(run_dir.iterdir()) == []
+
+
+def test_ctrl_c_stops_the_run_and_its_workers_quietly(
+    run_dir: Path, corpus_lines: list[bytes]
+) -> None:
+    """Ctrl-C in a terminal signals the whole process group: exit 130, one line, no worker
+    traceback, no worker left behind, no output under the final name."""
+    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2")
+    try:
+        workers = run.wait_for_workers()
+        os.killpg(run.proc.pid, signal.SIGINT)
+        status = run.wait()
+        assert not left_alive(workers, 2.0)
+        err = run.stderr()
+    finally:
+        run.kill()
+    assert status == 130, err
+    assert err == "Stopped by Ctrl-C.\n"
+    assert list(run_dir.iterdir()) == []
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def test_a_run_started_with_sigint_ignored_keeps_ignoring_it(
+    run_dir: Path, corpus_lines: list[bytes]
+) -> None:
+    """`nohup cleanup ... &` must survive a Ctrl-C at the terminal it was started from.
+
+    (A guard on the choice to honour an inherited SIG_IGN rather than reset SIGINT.)"""
+    out = run_dir / "clean.jsonl"
+    run = Run(out, corpus_lines, "--workers", "2", rounds=3, preexec=_ignore_sigint)
+    try:
+        run.wait_for_workers()
+        os.killpg(run.proc.pid, signal.SIGINT)
+        run.release.set()
+        status = run.wait()
+        err = run.stderr()
+    finally:
+        run.kill()
+    assert status == 0, err
+    assert "Stopped" not in err
+    assert out.read_bytes().startswith(b'{"id": "r0-doc-0000000"')
+
+
+@pytest.fixture
+def main_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Call main() here without leaving its signal handlers in the test process."""
+    monkeypatch.setattr(cli_module, "_catch_stop_signals", lambda: None, raising=False)
+
+
+@pytest.mark.usefixtures("main_in_process")
+def test_main_turns_an_unexpected_error_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(**_: object) -> None:
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr(cli_module, "cli", broken)
+    monkeypatch.setattr(sys, "argv", ["cleanup", "run", "in.jsonl", "-q"])
+    with pytest.raises(SystemExit) as exited:
+        cli_module.main()
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == "Error: the disk caught fire\n"
+
+
+@pytest.mark.usefixtures("main_in_process")
+@pytest.mark.parametrize("flag", ["-v", "--verbose", "-qv"])
+def test_main_shows_the_traceback_under_verbose(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    def broken(**_: object) -> None:
+        raise KeyError("dedup")
+
+    monkeypatch.setattr(cli_module, "cli", broken)
+    monkeypatch.setattr(sys, "argv", ["cleanup", "run", "in.jsonl", flag])
+    with pytest.raises(SystemExit) as exited:
+        cli_module.main()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert err.endswith("\nError: 'dedup'\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose"),
+    [
+        (["run", "x", "-ov"], False),  # -o's value is "v"
+        (["pipe", "-i", "x", "normalize", "--", "-v"], False),
+        (["run", "x", "--verbose"], True),
+        (["run", "x", "-q"], False),
+    ],
+)
+def test_verbose_is_read_from_the_command_line(argv: list[str], verbose: bool) -> None:
+    assert cli_module._wants_traceback(argv) is verbose
+
+
+@pytest.mark.usefixtures("main_in_process")
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_main_exits_128_plus_the_signal(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    signum: int,
+    status: int,
+) -> None:
+    def stopped(**_: object) -> None:
+        raise cli_module.Stopped(signum)
+
+    monkeypatch.setattr(cli_module, "cli", stopped)
+    with pytest.raises(SystemExit) as exited:
+        cli_module.main()
+    assert exited.value.code == status
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _ray_processes(run: Run) -> set[int]:
+    """Wait until Ray runs the run's tasks; return every process below the driver then."""
+    deadline = time.monotonic() + WAIT_FOR_WORKERS
+    while time.monotonic() < deadline:
+        assert run.proc.poll() is None, run.stderr()
+        found = descendants(run.proc.pid)
+        if any(_cmdline(pid).startswith("ray::_call") for pid in found):
+            return found
+        time.sleep(0.1)
+    raise AssertionError("Ray never ran a task")
+
+
+needs_ray = pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason="Ray is not installed (pip install 'cleanup[ray]')",
+)
+
+
+def _is_server_or_task_worker(cmdline: str) -> bool:
+    program = cmdline.split(" ")[0]
+    return Path(program).name in ("raylet", "gcs_server") or program.startswith(
+        ("ray::_call", "ray::IDLE")
+    )
+
+
+@needs_ray
+def test_sigterm_of_a_ray_driver_publishes_nothing_and_stops_ray(
+    run_dir: Path, corpus_lines: list[bytes]
+) -> None:
+    """ray.init installs its own SIGTERM handler (sys.exit(15)); ours must stay in charge."""
+    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", "--engine", "ray")
+    try:
+        ray_processes = _ray_processes(run)
+        os.kill(run.proc.pid, signal.SIGTERM)
+        status = run.wait()
+        assert not left_alive(ray_processes, 2.0)
+        err = run.stderr()
+    finally:
+        run.kill()
+    assert status == 143, err
+    assert err.endswith("\nStopped by SIGTERM.\n")  # after Ray's own notices at start
+    assert "Traceback" not in err
+    assert list(run_dir.iterdir()) == []
+
+
+@needs_ray
+def test_sigkill_of_a_ray_driver_ends_its_raylet_and_task_workers(
+    run_dir: Path, corpus_lines: list[bytes]
+) -> None:
+    """Ray's fate sharing ends the local cluster's servers and task workers with the driver.
+
+    (Ray's dashboard and runtime-env agents are left out: they notice later, in about a minute
+    or two, and they use no CPU meanwhile.)"""
+    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", "--engine", "ray")
+    try:
+        found = _ray_processes(run)
+        busy = {pid for pid in found if _is_server_or_task_worker(_cmdline(pid))}
+        os.kill(run.proc.pid, signal.SIGKILL)
+        assert not left_alive(busy, 2.0)
+    finally:
+        run.kill()
+    assert not (run_dir / "clean.jsonl").exists()
