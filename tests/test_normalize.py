@@ -234,3 +234,9 @@ def test_every_special_code_point_normalizes_idempotently() -> None:
             if normalize_text(once) != once or fold(fold(s)) != fold(s):
                 bad.append(s)
     assert bad == []
+
+
+@pytest.mark.parametrize("char", ["\u1ffd", "\u1fef", "\u1fed", "\u0384"])
+def test_fold_of_canonical_equivalents_is_stable_under_normalize(char: str) -> None:
+    # U+1FFD GREEK OXIA is canonically U+00B4 ACUTE ACCENT, which folds to a quote.
+    assert fold(normalize_text(char)) == fold(char)

@@ -135,7 +135,9 @@ def fold(s: str) -> str:
         if not s.isprintable() and _ASCII_CONTROLS.search(s):  # isprintable: no regex scan
             s = _fold(s)
         return " ".join(s.lower().split())
-    s = unicodedata.normalize("NFKC", _fold(s)).casefold()
+    # NFC first: _fold maps precomposed characters (U+1FFD GREEK OXIA is canonically U+00B4,
+    # which folds to '), so text must fold the same before and after the normalize step.
+    s = unicodedata.normalize("NFKC", _fold(unicodedata.normalize("NFC", s))).casefold()
     # casefold can leave text that is not NFKC, and NFKC can make dashes from small forms.
     s = unicodedata.normalize("NFKC", s)
     if _fold.search(s):
