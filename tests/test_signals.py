@@ -365,6 +365,23 @@ def test_main_exits_128_plus_the_signal(
     assert capsys.readouterr().err.count("\n") == 1
 
 
+@pytest.mark.usefixtures("main_in_process")
+def test_a_stop_signal_wins_over_the_error_c_code_made_of_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stopped raised inside C code (Ray's, numpy's) can come out as a SystemError."""
+
+    def mangled(**_: object) -> None:
+        raise SystemError("<built-in method __new__> returned a result with an exception set")
+
+    monkeypatch.setattr(cli_module, "cli", mangled)
+    monkeypatch.setattr(cli_module, "_received", [signal.SIGTERM], raising=False)
+    with pytest.raises(SystemExit) as exited:
+        cli_module.main()
+    assert exited.value.code == 143
+    assert capsys.readouterr().err == "Stopped by SIGTERM.\n"
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -412,7 +429,7 @@ def test_sigterm_of_a_ray_driver_publishes_nothing_and_stops_ray(
     finally:
         run.kill()
     assert status == 143, err
-    assert err.endswith("\nStopped by SIGTERM.\n")  # after Ray's own notices at start
+    assert err.splitlines()[-1] == "Stopped by SIGTERM.", err  # after any notice of Ray
     assert "Traceback" not in err
     assert list(run_dir.iterdir()) == []
 
