@@ -272,6 +272,7 @@ def _run(options: RunOptions, calls: list[tuple[str, dict]], quiet: bool, verbos
                 on_note=lambda message: click.echo(f"cleanup: {message}", err=True),
             )
         except CleanupError as exc:
+            _check_stopped()  # a worker that saw the signal too: the signal is the news
             raise _Failure(str(exc), exc.exit_code) from None
         finally:
             progress.stop()
@@ -325,10 +326,12 @@ class _Progress:
     def read(self) -> None:
         if self.name == "reading":
             self.bar.update()
+        _check_stopped()
 
     def written(self, _doc: Any) -> None:
         if self.name == "writing":
             self.bar.update()
+        _check_stopped()
 
 
 def _print_summary(summary: Summary, verbose: bool, skipped: list[Skipped] | None = None) -> None:
@@ -563,12 +566,22 @@ class Stopped(BaseException):
         self.signum = signum
 
 
+_received: list[int] = []  # the stop signal, kept in case C code turns Stopped into another error
+
+
 def _stop(signum: int, _frame: object) -> None:
     """Raise Stopped in the main process; a second signal then ends the process at once."""
     for caught in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(caught) is _stop:
             signal.signal(caught, signal.SIG_DFL)
+    _received.append(signum)
     raise Stopped(signum)
+
+
+def _check_stopped() -> None:
+    """Raise Stopped again if a stop signal came and its exception got lost on the way."""
+    if _received:
+        raise Stopped(_received[0])
 
 
 def _catch_stop_signals() -> None:
@@ -604,17 +617,23 @@ def main() -> None:
     try:
         cli(prog_name="cleanup")
     except Stopped as stop:
-        name = "Ctrl-C" if stop.signum == signal.SIGINT else signal.Signals(stop.signum).name
-        click.echo(f"Stopped by {name}.", err=True)
-        sys.exit(128 + stop.signum)
+        _exit_stopped(stop.signum)
     except BrokenPipeError:  # a reader such as `head` stopped early: quiet, like other tools
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)
     except Exception as exc:  # the last resort: no traceback reaches a user unless asked
+        if _received:  # C code (Ray's, numpy's) may turn Stopped into a SystemError
+            _exit_stopped(_received[0])
         if _wants_traceback(sys.argv[1:]):
             traceback.print_exc()
         click.echo(f"Error: {str(exc) or type(exc).__name__}", err=True)
         sys.exit(1)
+
+
+def _exit_stopped(signum: int) -> None:
+    name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    click.echo(f"Stopped by {name}.", err=True)
+    sys.exit(128 + signum)
 
 
 __all__ = ["DEFAULT_STEPS", "cli", "main"]

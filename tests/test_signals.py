@@ -12,6 +12,7 @@ import contextlib
 import importlib.util
 import itertools
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -170,13 +171,36 @@ def test_sigkill_of_the_main_process_leaves_no_worker(
     assert not (run_dir / "clean.jsonl").exists()
 
 
+def _state_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
 @pytest.mark.parametrize("target", ["process", "group"])
 def test_sigterm_stops_the_run_like_ctrl_c(
-    run_dir: Path, corpus_lines: list[bytes], target: str
+    tmp_path: Path, run_dir: Path, corpus_lines: list[bytes], target: str
 ) -> None:
     """SIGTERM (a timeout of cron, systemd, Kubernetes) to the main process or to the whole group
-    (systemd's default): exit 143, one line, nothing published, no worker left 2 s later."""
-    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", "--stats", "s.json")
+    (systemd's default): exit 143, one line, nothing published, the dedup state as it was, no
+    worker left 2 s later."""
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    state = state_dir / "st.sqlite"
+    first = tmp_path / "first.jsonl"
+    first.write_bytes(b"".join(corpus_lines[:20]))
+    cmd = [
+        sys.executable,
+        "-m",
+        "cleanup",
+        "run",
+        "-q",
+        str(first),
+        "-o",
+        str(tmp_path / "f.jsonl"),
+    ]
+    subprocess.run([*cmd, "--state", str(state)], check=True)
+    before = _state_files(state_dir)
+    options = ("--workers", "2", "--stats", str(run_dir / "s.json"), "--state", str(state))
+    run = Run(run_dir / "clean.jsonl", corpus_lines, *options)
     try:
         workers = run.wait_for_workers()
         if target == "group":
@@ -191,6 +215,7 @@ def test_sigterm_stops_the_run_like_ctrl_c(
     assert status == 143, err
     assert err == "Stopped by SIGTERM.\n"
     assert list(run_dir.iterdir()) == []
+    assert _state_files(state_dir) == before
 
 
 def test_ctrl_c_stops_the_run_and_its_workers_quietly(
@@ -210,6 +235,38 @@ def test_ctrl_c_stops_the_run_and_its_workers_quietly(
     assert status == 130, err
     assert err == "Stopped by Ctrl-C.\n"
     assert list(run_dir.iterdir()) == []
+
+
+_ORPHAN = """
+import os, sys, time
+from cleanup.engines import processes
+processes._set_parent_death_signal = lambda signum: False  # as off Linux
+if os.fork() == 0:
+    processes.die_with_parent(os.getppid())
+    print(os.getpid(), flush=True)
+    time.sleep(600)
+    os._exit(0)
+time.sleep(600)
+"""
+
+
+def test_a_worker_off_linux_notices_its_parent_died() -> None:
+    """The fallback without PR_SET_PDEATHSIG: a thread that sees the parent id change."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN], stdout=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], WAIT_FOR_WORKERS)
+        assert ready, "the child never got ready"
+        child = int(proc.stdout.readline())
+        assert alive(child)
+        os.kill(proc.pid, signal.SIGKILL)
+        assert not left_alive({child}, 2.0)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _ignore_sigint() -> None:
@@ -308,6 +365,23 @@ def test_main_exits_128_plus_the_signal(
     assert capsys.readouterr().err.count("\n") == 1
 
 
+@pytest.mark.usefixtures("main_in_process")
+def test_a_stop_signal_wins_over_the_error_c_code_made_of_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stopped raised inside C code (Ray's, numpy's) can come out as a SystemError."""
+
+    def mangled(**_: object) -> None:
+        raise SystemError("<built-in method __new__> returned a result with an exception set")
+
+    monkeypatch.setattr(cli_module, "cli", mangled)
+    monkeypatch.setattr(cli_module, "_received", [signal.SIGTERM], raising=False)
+    with pytest.raises(SystemExit) as exited:
+        cli_module.main()
+    assert exited.value.code == 143
+    assert capsys.readouterr().err == "Stopped by SIGTERM.\n"
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -355,7 +429,7 @@ def test_sigterm_of_a_ray_driver_publishes_nothing_and_stops_ray(
     finally:
         run.kill()
     assert status == 143, err
-    assert err.endswith("\nStopped by SIGTERM.\n")  # after Ray's own notices at start
+    assert err.splitlines()[-1] == "Stopped by SIGTERM.", err  # after any notice of Ray
     assert "Traceback" not in err
     assert list(run_dir.iterdir()) == []
 
