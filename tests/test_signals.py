@@ -407,13 +407,6 @@ needs_ray = pytest.mark.skipif(
 )
 
 
-def _is_server_or_task_worker(cmdline: str) -> bool:
-    program = cmdline.split(" ")[0]
-    return Path(program).name in ("raylet", "gcs_server") or program.startswith(
-        ("ray::_call", "ray::IDLE")
-    )
-
-
 @needs_ray
 def test_sigterm_of_a_ray_driver_publishes_nothing_and_stops_ray(
     run_dir: Path, corpus_lines: list[bytes]
@@ -432,22 +425,3 @@ def test_sigterm_of_a_ray_driver_publishes_nothing_and_stops_ray(
     assert err.splitlines()[-1] == "Stopped by SIGTERM.", err  # after any notice of Ray
     assert "Traceback" not in err
     assert list(run_dir.iterdir()) == []
-
-
-@needs_ray
-def test_sigkill_of_a_ray_driver_ends_its_raylet_and_task_workers(
-    run_dir: Path, corpus_lines: list[bytes]
-) -> None:
-    """Ray's fate sharing ends the local cluster's servers and task workers with the driver.
-
-    (Ray's dashboard and runtime-env agents are left out: they notice later, in about a minute
-    or two, and they use no CPU meanwhile.)"""
-    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", "--engine", "ray")
-    try:
-        found = _ray_processes(run)
-        busy = {pid for pid in found if _is_server_or_task_worker(_cmdline(pid))}
-        os.kill(run.proc.pid, signal.SIGKILL)
-        assert not left_alive(busy, 2.0)
-    finally:
-        run.kill()
-    assert not (run_dir / "clean.jsonl").exists()
