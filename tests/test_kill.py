@@ -143,7 +143,8 @@ def test_kills_at_random_points_leave_output_and_state_in_agreement(
         proc.send_signal(how)
         _, err = proc.communicate(timeout=60)
         if how == signal.SIGTERM and proc.returncode != 0:
-            assert proc.returncode == 143, err
+            # 143: stopped by our handler; -15: killed before Python had installed it.
+            assert proc.returncode in (143, -signal.SIGTERM), err
             assert b"Traceback" not in err, err
         assert _wait_until_gone(str(folder)) == [], f"workers left after {how.name}"
         outcomes.append(_check_agreement(folder, reference))
