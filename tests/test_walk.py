@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import lxml.etree as etree
 from hypothesis import given, settings
@@ -15,10 +17,10 @@ from cleanup.extract.walk import walk
 CLEANUP = Path(__file__).resolve().parent.parent / "cleanup"
 
 
-def _text(root: etree._Element, skip: object = None) -> str:
+def _text(root: etree._Element, skip: Callable[[Any], bool] | None = None) -> str:
     """Return the text the walk reads: each element's text on start, tails after nodes."""
     pieces = []
-    for event, node in walk(root, skip):  # type: ignore[arg-type]
+    for event, node in walk(root, skip):
         if event == "start" and node.text:
             pieces.append(node.text)
         elif event == "tail":
