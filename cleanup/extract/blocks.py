@@ -4,7 +4,7 @@ This is `--extract all`: the whole page's text, where block elements end a parag
 <br> breaks a line, minus elements that are never content (scripts, navigation, the page's
 header/footer/aside, forms) and elements whose class or id names them as boilerplate
 (share bars, ads, cookie and newsletter boxes, comments, related-article lists). The walk
-is iterative (lxml's iterwalk), so no nesting depth can exhaust Python's stack.
+is the shared iterative one (`cleanup.extract.walk`); the tag sets live in `cleanup.extract.tags`.
 """
 
 from __future__ import annotations
@@ -13,88 +13,19 @@ import itertools
 import re
 from dataclasses import dataclass
 
-import lxml.etree as etree
 import lxml.html
 
-# Never content, whatever their position.
-SKIP_TAGS = frozenset(
-    [
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "svg",
-        "iframe",
-        "nav",
-        "button",
-        "select",
-        "option",
-        "textarea",
-        "object",
-        "embed",
-        "canvas",
-        "dialog",
-        "head",
-        "title",
-        "meta",
-        "link",
-        "input",
-        "audio",
-        "video",
-        "map",
-    ]
+from cleanup.extract.tags import (
+    ARTICLE_TAGS,
+    BLOCK_TAGS,
+    BOX_STOP_TAGS,
+    CELL_TAGS,
+    CHROME_ROLES,
+    CHROME_TAGS,
+    HEADING_TAGS,
+    SKIP_TAGS,
 )
-# Page chrome when outside the article itself.
-CHROME_TAGS = frozenset({"header", "footer", "aside"})
-ARTICLE_TAGS = frozenset({"article", "main"})
-CHROME_ROLES = frozenset(
-    {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
-)
-BLOCK_TAGS = frozenset(
-    [
-        "p",
-        "div",
-        "section",
-        "article",
-        "main",
-        "header",
-        "footer",
-        "aside",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "ul",
-        "ol",
-        "li",
-        "dl",
-        "dt",
-        "dd",
-        "blockquote",
-        "pre",
-        "table",
-        "thead",
-        "tbody",
-        "tfoot",
-        "tr",
-        "caption",
-        "figure",
-        "figcaption",
-        "address",
-        "hr",
-        "center",
-        "details",
-        "summary",
-        "fieldset",
-        "legend",
-        "body",
-        "html",
-    ]
-)
-HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-CELL_TAGS = frozenset({"td", "th"})
+from cleanup.extract.walk import walk
 
 # Class/id words of boilerplate containers, matched as whole tokens of the attribute.
 _BOILERPLATE_TOKENS = frozenset(
@@ -221,7 +152,6 @@ def is_chrome(el: lxml.html.HtmlElement, body_chars: int) -> bool:
 
 
 FORM_BOX_MAX_CHARS = 300
-_BOX_STOP = frozenset({"body", "html", "article", "main"})
 
 
 def drop_form_boxes(tree: lxml.html.HtmlElement) -> int:
@@ -239,7 +169,7 @@ def drop_form_boxes(tree: lxml.html.HtmlElement) -> int:
         parent = box.getparent()
         while (
             parent is not None
-            and parent.tag not in _BOX_STOP
+            and parent.tag not in BOX_STOP_TAGS
             and len(parent.text_content().strip()) <= FORM_BOX_MAX_CHARS
         ):
             box, parent = parent, parent.getparent()
@@ -370,18 +300,22 @@ def page_blocks(
     link_depth = 0
     pre_depth = 0  # inside <pre>, line breaks of the source are the text's own
     seen_captions: set[str] = set()
-    walker = etree.iterwalk(root, events=("start", "end"))
-    for event, el in walker:
+
+    def leave_out(el: lxml.html.HtmlElement) -> bool:
+        """Tell whether to skip an element: chrome, or a caption not kept (or seen before)."""
+        if is_chrome(el, body_chars):
+            return True
+        if el.tag != "figcaption":
+            return False
+        text = _clean(el.text_content())
+        return not keep_captions or not text or text in seen_captions
+
+    for event, el in walk(root, leave_out):
         tag = el.tag
-        if not isinstance(tag, str):  # comments and processing instructions
-            if event == "end":
-                out.add(el.tail, link_depth > 0)
-            continue
-        if event == "start":
-            if el is not root and is_chrome(el, body_chars):
-                walker.skip_subtree()
-                el.set("data-cleanup-skip", "1")
-                continue
+        if event == "tail":
+            # A comment's or processing instruction's tail never keeps its lines (as ever).
+            out.add(el.tail, link_depth > 0, pre_depth > 0 and isinstance(tag, str))
+        elif event == "start":
             if tag == "img":
                 alt = _clean(el.get("alt") or "") if keep_captions else ""
                 if alt and alt not in seen_captions and not _has_figcaption(el):
@@ -390,12 +324,7 @@ def page_blocks(
                     out.blocks.append(Block(alt, "caption"))
                 continue
             if tag == "figcaption":
-                text = _clean(el.text_content())
-                if not keep_captions or not text or text in seen_captions:
-                    walker.skip_subtree()
-                    el.set("data-cleanup-skip", "1")
-                    continue
-                seen_captions.add(text)
+                seen_captions.add(_clean(el.text_content()))
             if tag == "tr":
                 out.start_row()
             elif tag in BLOCK_TAGS:
@@ -412,20 +341,16 @@ def page_blocks(
                 pre_depth += 1
             out.add(el.text, link_depth > 0, pre_depth > 0)
         else:
-            skipped = el.attrib.pop("data-cleanup-skip", None) is not None
-            if not skipped:
-                if tag in CELL_TAGS:
-                    out.end_cell()
-                elif tag == "tr":
-                    out.end_row()
-                elif tag in BLOCK_TAGS:
-                    out.flush()
-                elif tag == "a":
-                    link_depth -= 1
-                if tag == "pre":
-                    pre_depth -= 1
-            if el is not root:
-                out.add(el.tail, link_depth > 0, pre_depth > 0)
+            if tag in CELL_TAGS:
+                out.end_cell()
+            elif tag == "tr":
+                out.end_row()
+            elif tag in BLOCK_TAGS:
+                out.flush()
+            elif tag == "a":
+                link_depth -= 1
+            if tag == "pre":
+                pre_depth -= 1
     out.end_row()
     out.flush()
     return out.blocks

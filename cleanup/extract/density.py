@@ -13,11 +13,9 @@ import re
 import lxml.html
 
 from cleanup.extract.blocks import is_chrome, visible_chars
+from cleanup.extract.tags import PARAGRAPH_TAGS, TEXT_HOLDER_TAGS
 
 _SPACES = re.compile(r"\s+")
-PARAGRAPH_TAGS = ("p", "pre", "blockquote", "dd")
-# Elements that often hold prose as bare text split by <br> (old CMSs, table layouts).
-TEXT_HOLDER_TAGS = ("div", "td", "section", "article", "font", "center", "span", "main")
 MIN_PARAGRAPH_CHARS = 25
 SIBLING_SHARE = 0.5
 

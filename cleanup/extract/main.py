@@ -17,6 +17,8 @@ import lxml.html
 
 from cleanup.extract.blocks import LINE_BREAK, Block, split_text
 from cleanup.extract.meta import fold
+from cleanup.extract.tags import HEADING_TAGS
+from cleanup.extract.walk import walk
 
 # trafilatura logs every page it cannot extract from; a run counts those itself.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -146,7 +148,7 @@ def _collect(el: etree._Element, blocks: list[Block]) -> None:
         kind = "p"
         if tag == "head":
             rend = node.get("rend") or "h2"
-            kind = rend if rend in _HEADINGS else "h2"
+            kind = rend if rend in HEADING_TAGS else "h2"
         elif tag == "item":
             kind = "li"
         parts = text.split("\n\n")  # <br><br> inside one element: several paragraphs
@@ -156,7 +158,6 @@ def _collect(el: etree._Element, blocks: list[Block]) -> None:
 
 
 _BLOCKISH = frozenset({"p", "item", "list", "head", "quote", "table", "div", "code"})
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 def _text(node: etree._Element) -> tuple[str, int]:
@@ -171,13 +172,13 @@ def _text(node: etree._Element) -> tuple[str, int]:
 
 def _ordered_text(node: etree._Element) -> Iterator[str]:
     """Yield an element's text pieces in document order, with line-break markers."""
-    for event, sub in etree.iterwalk(node, events=("start", "end")):
+    for event, sub in walk(node):
         if event == "start":
             if sub.tag == "lb":
                 yield LINE_BREAK
             if sub.text:
                 yield sub.text
-        elif sub is not node and sub.tail:
+        elif event == "tail":
             yield sub.tail
 
 
@@ -237,7 +238,7 @@ def refine(
             removed["label"] = removed.get("label", 0) + 1
     kept = [b for b, k in zip(blocks, keep_flags, strict=True) if k]
     # The headline: leading headings (or a first paragraph) that repeat the page title.
-    while kept and kept[0].kind in _HEADINGS | {"p"} and fold(kept[0].text) in titles:
+    while kept and kept[0].kind in HEADING_TAGS | {"p"} and fold(kept[0].text) in titles:
         kept.pop(0)
         removed["title"] = removed.get("title", 0) + 1
     kept, orphans = _drop_orphan_headings(kept)
@@ -253,7 +254,7 @@ def _drop_orphan_headings(blocks: list[Block]) -> tuple[list[Block], int]:
     content_since = False
     dropped = 0
     for block in reversed(blocks):
-        if block.kind in _HEADINGS:
+        if block.kind in HEADING_TAGS:
             level = int(block.kind[1])
             # Text under a deeper heading that was kept also counts for this one.
             if content_since or any(v for lv, v in has_text_below.items() if lv > level):

@@ -16,17 +16,12 @@ from typing import Any
 
 import lxml.html
 
-from cleanup.extract.blocks import (
-    SKIP_TAGS,
-    Block,
-    caption_texts,
-    drop_form_boxes,
-    page_blocks,
-)
+from cleanup.extract.blocks import Block, caption_texts, drop_form_boxes, page_blocks
 from cleanup.extract.density import main_container
 from cleanup.extract.main import body_blocks, refine, trafilatura_body
 from cleanup.extract.meta import read_meta, title_variants
 from cleanup.extract.parse import UnparseableHTML, parse_html
+from cleanup.extract.tags import SKIP_TAGS, TEXT_TAGS
 
 __all__ = ["Page", "UnparseableHTML", "extract_page"]
 
@@ -114,9 +109,6 @@ def _main(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool
     return Page(_paragraphs(chosen), meta, removed, method)
 
 
-_TEXT_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd"})
-
-
 def _figure_positions(tree: lxml.html.HtmlElement) -> list[tuple[str, list[str]]]:
     """List each <figure>'s caption (figcaption, else alt text) with the texts before it.
 
@@ -125,7 +117,7 @@ def _figure_positions(tree: lxml.html.HtmlElement) -> list[tuple[str, list[str]]
     """
     figures: list[tuple[str, list[str]]] = []
     before: list[str] = []
-    for el in tree.iter("figure", *_TEXT_TAGS):
+    for el in tree.iter("figure", *TEXT_TAGS):
         if el.tag == "figure":
             caption = next((_clean(c.text_content()) for c in el.iter("figcaption")), "")
             if not caption:

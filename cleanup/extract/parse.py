@@ -13,13 +13,10 @@ import re
 import lxml.etree as etree
 import lxml.html
 
-# Tags that carry no text of their own but nest: flattening them keeps all the text.
-_NESTING_TAGS = re.compile(
-    r"</?(?:div|span|section|article|main|font|center|b|i|u|em|strong|small|big|a|"
-    r"blockquote|ul|ol|li|dl|dd|dt|table|tbody|thead|tr|td|th|header|footer|aside|"
-    r"nav|figure|label|sup|sub|mark|abbr|cite|q|s|strike|tt|code)\b[^>]*>",
-    re.IGNORECASE,
-)
+from cleanup.extract.tags import NESTING_TAGS
+
+# Flattening the tags that carry no text of their own but nest keeps all the text.
+_NESTING_TAG_RE = re.compile(rf"</?(?:{'|'.join(NESTING_TAGS)})\b[^>]*>", re.IGNORECASE)
 _ANY_TAG = re.compile(r"<[^>]*>")
 _SNIFF_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
 _SNIFF_BLOCK = re.compile(
@@ -60,7 +57,7 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     check_not_binary(text)
     tree, too_deep = _parse(text)
     if too_deep:
-        tree, too_deep = _parse(_NESTING_TAGS.sub("\n", text))
+        tree, too_deep = _parse(_NESTING_TAG_RE.sub("\n", text))
     if too_deep:
         # Still too deep (nested <p> or unknown tags): keep the text, drop every tag.
         flat = "\n".join(_ANY_TAG.split(text))

@@ -36,36 +36,27 @@ def document_paragraphs(doc: Document) -> list[str]:
     return list(doc.paragraphs)
 
 
-_SKIP_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe"}
-
-
 def html_paragraphs(markup: str) -> list[str]:
     """Return the visible text of an HTML page, one paragraph per block of text.
 
     Why: a diff of cleaned text against raw markup would show every tag as a change;
     this shows what a reader of the page saw, so boilerplate that cleanup removed is
-    visible as removed paragraphs. It is deliberately simple (no boilerplate detection).
+    visible as removed paragraphs. It is deliberately simple (no boilerplate detection):
+    the page is parsed and walked as strip-html does (`cleanup.extract.parse`, `.walk`),
+    with strip-html's block tags plus table cells, navigation and forms as blocks, and
+    <br> ending a paragraph. Markup that is not HTML at all shows as its lines.
     """
     if not markup.strip():
         return []
-    import lxml.html
-    from lxml import etree
+    # Imported here: a diff of plain-text corpora never loads lxml.
+    from cleanup.extract.parse import UnparseableHTML, parse_html
+    from cleanup.extract.tags import INVISIBLE_TAGS, VISIBLE_BLOCK_TAGS
+    from cleanup.extract.walk import walk
 
     try:
-        root = lxml.html.document_fromstring(markup)
-    except (etree.ParserError, ValueError):
+        root = parse_html(markup)
+    except UnparseableHTML:
         return [p for p in (line.strip() for line in markup.splitlines()) if p]
-    for el in list(root.iter(*_SKIP_TAGS, etree.Comment)):
-        parent = el.getparent()
-        if parent is not None:
-            tail = el.tail
-            parent.remove(el)
-            if tail:  # keep the text that followed the removed element
-                prev = parent[-1] if len(parent) else None
-                if prev is not None:
-                    prev.tail = (prev.tail or "") + tail
-                else:
-                    parent.text = (parent.text or "") + tail
     out: list[str] = []
     current: list[str] = []
 
@@ -75,32 +66,15 @@ def html_paragraphs(markup: str) -> list[str]:
             out.append(text)
         current.clear()
 
-    def walk(el: Any) -> None:
-        block = isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS
-        if block:
+    for event, el in walk(root, lambda el: el.tag in INVISIBLE_TAGS):
+        if event == "tail":
+            current.append(el.tail)
+        elif el.tag in VISIBLE_BLOCK_TAGS or (event == "start" and el.tag == "br"):
             flush()
-        if el.tag == "br":
-            flush()
-        if el.text:
+        if event == "start" and el.text:
             current.append(el.text)
-        for child in el:
-            walk(child)
-            if child.tail:
-                current.append(child.tail)
-        if block:
-            flush()
-
-    walk(root)
     flush()
     return out
-
-
-_BLOCK_TAGS = {
-    "address", "article", "aside", "blockquote", "body", "dd", "details", "div", "dl", "dt",
-    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-    "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "td", "th",
-    "tr", "ul", "title", "caption",
-}  # fmt: skip
 
 
 def verify_compressed(paths: Iterable[str]) -> None:
