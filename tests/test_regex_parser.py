@@ -8,12 +8,11 @@ steps take the slow path and write byte-identical output.
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 import pytest
@@ -28,6 +27,8 @@ from cleanup.cli import cli
 from cleanup.rules import MAX_CHARS_CAP, builtin_rules, literal_openings, max_match_chars
 from cleanup.steps.artifacts import compile_rules
 
+sre = importlib.import_module("re._constants")  # private modules without type stubs
+sre_parse = importlib.import_module("re._parser")
 ROOT = Path(__file__).resolve().parent.parent
 FTFY_CASES = sorted((ROOT / "tests" / "data" / "ftfy").glob("*.json"))
 

@@ -3,6 +3,10 @@
 What counts as an artifact is data: the rules in cleanup/rules/*.toml (see cleanup.rules for
 the schema) plus the users' rule files. Each rule's regex must match a whole paragraph in its
 folded form (`fold`: case, spaces, quotes and dashes), because this step runs before normalize.
+
+The step is in this module; `gates` decides cheaply which rules to try on a paragraph, `scan`
+decides what goes in one document (rules by position, blocks, repeated captions), `blocks`
+says which lines belong to a block. The decisions become edits made by Document.apply.
 """
 
 from __future__ import annotations
