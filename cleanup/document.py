@@ -1,22 +1,37 @@
-"""The document model: paragraphs plus an audit trail of every change made to them."""
+"""The document model: paragraphs plus an audit trail of every change made to them.
+
+Every change a step makes to paragraphs is an `Edit`, built with one of its named
+constructors and made with `Document.apply`, which changes the paragraphs and records the
+edit in one place (see docs/architecture.md, "Steps").
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 _BLANK_LINE = re.compile(r"\n(?:[ \t\r\f\v\u00a0]*\n)+")
 
 
+class EditError(ValueError):
+    """Report an edit that does not fit the document: a bug in the step that built it.
+
+    Why: an edit recorded against the wrong paragraph would make the audit trail lie, so a
+    mismatch stops the run instead of being recorded.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Edit:
     """Record one change a step made, so it can be shown, explained and undone.
 
-    `before` holds a removed paragraph in full; an in-place rewrite keeps a short form
-    unless full detail was asked for. `index` is the paragraph's position when the
-    edit was made (-1 for document-level edits). `detail` carries extra facts such as
-    `duplicate_of` and `similarity`.
+    Build edits with the named constructors (`removal`, `move`, `rewrite`, `whole`, `drop`)
+    and make them with `Document.apply`. `before` holds a removed paragraph in full; an
+    in-place rewrite is recorded in a short form unless full detail was asked for. `index`
+    is the paragraph's position when the edit was made (-1 for document-level edits).
+    `detail` carries extra facts such as `duplicate_of` and `similarity`.
     """
 
     step: str
@@ -28,10 +43,113 @@ class Edit:
     detail: dict[str, Any] | None = None
     kind: str = "rewrite"
 
+    @classmethod
+    def removal(
+        cls,
+        step: str,
+        rule: str,
+        index: int,
+        text: str,
+        why: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> Edit:
+        """Build the removal of paragraph `index`, whose text is `text` (kept in full)."""
+        return cls(
+            step=step,
+            rule=rule,
+            before=text,
+            after="",
+            why=why,
+            index=index,
+            detail=detail,
+            kind="remove",
+        )
+
+    @classmethod
+    def move(
+        cls,
+        step: str,
+        rule: str,
+        index: int,
+        text: str,
+        why: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> Edit:
+        """Build the move of paragraph `index` out of the text (into metadata, named by detail)."""
+        return cls(
+            step=step,
+            rule=rule,
+            before=text,
+            after="",
+            why=why,
+            index=index,
+            detail=detail,
+            kind="move",
+        )
+
+    @classmethod
+    def rewrite(
+        cls, step: str, rule: str, index: int, before: str, after: str, why: str = ""
+    ) -> Edit:
+        """Build the replacement of paragraph `index` (text `before`) with `after`, both in full.
+
+        `Document.apply` records it in short form unless the run asked for full detail.
+        """
+        return cls(step=step, rule=rule, before=before, after=after, why=why, index=index)
+
+    @classmethod
+    def whole(
+        cls,
+        step: str,
+        rule: str,
+        before: str,
+        after: str,
+        why: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> Edit:
+        """Build a change of the whole document (index -1): a decoding, an HTML extraction.
+
+        `before` and `after` describe the change ("<html> 5120 bytes", "12 paragraphs");
+        `Document.apply` records it and leaves the paragraphs to the step.
+        """
+        return cls(
+            step=step, rule=rule, before=before, after=after, why=why, index=-1, detail=detail
+        )
+
+    @classmethod
+    def drop(
+        cls, step: str, rule: str, why: str = "", detail: dict[str, Any] | None = None
+    ) -> Edit:
+        """Build the verdict that drops a whole document (see Document.drop)."""
+        return cls(
+            step=step,
+            rule=rule,
+            before="",
+            after="",
+            why=why,
+            index=-1,
+            detail=detail,
+            kind="drop",
+        )
+
     @property
     def removed(self) -> bool:
         """Tell whether this edit removed a paragraph (as opposed to rewriting it)."""
         return self.kind == "remove"
+
+    def shortened(self) -> Edit:
+        """Return this rewrite with only the changed middle of its texts, for a compact trail."""
+        before, after = _short_change(self.before, self.after)
+        return Edit(
+            step=self.step,
+            rule=self.rule,
+            before=before,
+            after=after,
+            why=self.why,
+            index=self.index,
+            detail=self.detail,
+            kind=self.kind,
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as a plain tuple: dataclasses' generic slots pickling is several times slower."""
@@ -54,6 +172,28 @@ class Edit:
 
 
 @dataclass(slots=True)
+class RunNotes:
+    """Hold a run's bookkeeping about one document, beside it and never in an output record.
+
+    Why apart from Document: the document is what was read and what steps make of it; these
+    are the runner's and writers' notes. `audit_full` asks `Document.apply` to record
+    rewrites in full (--audit-detail full); `bytes_in` is the UTF-8 size of the text as read
+    (for the summary); `encoded` is the output line, encoded on a worker (see io.writers);
+    `before` holds the paragraphs as read when the run's HTML report wants them (see
+    runner.Admit). A slot of Document, so the notes cross to workers and Ray with it.
+    """
+
+    audit_full: bool = False
+    bytes_in: int = 0
+    encoded: bytes | None = None
+    before: list[str] | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as a plain tuple, like Document and Edit."""
+        return (RunNotes, _values(self))
+
+
+@dataclass(slots=True)
 class Document:
     """Hold one document as it flows through the steps.
 
@@ -61,12 +201,8 @@ class Document:
     steps learn (title, highlights, duplicate_of ...). `sep` is the paragraph separator
     of the input text, which a JSONL writer keeps. `dropped` is set instead of removing
     the document from the stream, so dropped documents still reach the audit and
-    rejects writers; later steps pass them through.
-
-    The last four attributes are run bookkeeping, never written by a writer (which writes
-    only `fields`, the id, the text and `meta`): `before` holds the paragraphs as read when
-    the run's HTML report wants them. They are slots, not `meta` keys, so they cross to
-    workers and Ray with the document without ever reaching an output record.
+    rejects writers; later steps pass them through. `notes` is the run's bookkeeping
+    (see RunNotes), which no writer writes.
     """
 
     id: str
@@ -82,10 +218,7 @@ class Document:
     edits: list[Edit] = field(default_factory=list)
     dropped: Edit | None = None
     explicit_id: bool = False
-    audit_full: bool = False
-    bytes_in: int = 0  # UTF-8 size of the text as read (set by the runner, for its summary)
-    encoded: bytes | None = None  # its output line, encoded on a worker (see io.writers)
-    before: list[str] | None = None  # paragraphs as read, kept for --report (see runner.Admit)
+    notes: RunNotes = field(default_factory=RunNotes)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as a plain tuple (documents cross to workers and through the dedup spool)."""
@@ -102,42 +235,76 @@ class Document:
         """Return the document's text with its paragraph separator."""
         return self.sep.join(self.paragraphs)
 
+    def apply(self, edits: Iterable[Edit], *, full: bool = False) -> None:
+        """Make `edits` and record them in the audit trail, in the order given: the one way
+        steps change paragraphs, so the trail always matches the text.
+
+        Every index is the paragraph's position before this call (removals take effect at
+        the end, so a batch needs no renumbering); each edit's `before` must be that
+        paragraph's text. A rewrite that changes nothing is not recorded; one that does is
+        recorded in short form unless `full` or the run's `notes.audit_full` asks for the
+        whole texts. A document-level edit (index -1) is only recorded. Raises EditError for
+        an edit that does not fit (a bug in the step).
+        """
+        paragraphs = self.paragraphs
+        count = len(paragraphs)
+        full = full or self.notes.audit_full
+        gone: set[int] = set()
+        for edit in edits:
+            i, kind = edit.index, edit.kind
+            if i == -1 and kind == "rewrite":
+                self.edits.append(edit)
+                continue
+            if not 0 <= i < count or i in gone or kind not in _PARAGRAPH_KINDS:
+                raise EditError(f"cannot apply a {kind!r} edit of paragraph {i} of {count}")
+            current = paragraphs[i]
+            if edit.before is not current and edit.before != current:
+                raise EditError(f"{edit.step}: the edit of paragraph {i} was made for other text")
+            if kind == "rewrite":
+                if edit.after == current:
+                    continue
+                paragraphs[i] = edit.after
+                if not full:
+                    edit = edit.shortened()
+            else:
+                gone.add(i)
+            self.edits.append(edit)
+        if gone:
+            self.paragraphs = [p for i, p in enumerate(paragraphs) if i not in gone]
+
     def rewrite(
         self, index: int, new: str, step: str, rule: str, why: str = "", full: bool = False
     ) -> None:
-        """Replace paragraph `index` with `new`, recording an edit only if the text changed."""
-        old = self.paragraphs[index]
-        if new == old:
-            return
-        before, after = (old, new) if full or self.audit_full else _short_change(old, new)
-        self.edits.append(Edit(step, rule, before, after, why, index))
-        self.paragraphs[index] = new
+        """Replace paragraph `index` with `new` (a shorthand for apply of one Edit.rewrite)."""
+        self.apply([Edit.rewrite(step, rule, index, self.paragraphs[index], new, why)], full=full)
 
     def remove(
         self,
-        indices: list[int] | set[int],
+        indices: Iterable[int],
         step: str,
         rule: str,
         why: str = "",
         details: dict[int, dict[str, Any]] | None = None,
     ) -> None:
-        """Remove the paragraphs at `indices`, recording each removed paragraph in full."""
-        if not indices:
-            return
-        drop = set(indices)
-        for i in sorted(drop):
-            detail = details.get(i) if details else None
-            self.edits.append(Edit(step, rule, self.paragraphs[i], "", why, i, detail, "remove"))
-        self.paragraphs = [p for i, p in enumerate(self.paragraphs) if i not in drop]
+        """Remove the paragraphs at `indices` (a shorthand for apply of Edit.removal edits)."""
+        self.apply(
+            Edit.removal(
+                step, rule, i, self.paragraphs[i], why, details.get(i) if details else None
+            )
+            for i in sorted(set(indices))
+        )
 
     def drop(self, step: str, rule: str, why: str, detail: dict[str, Any] | None = None) -> None:
         """Mark the whole document as dropped; its text stays available for rejects."""
-        self.dropped = Edit(step, rule, "", "", why, -1, detail, "drop")
+        self.dropped = Edit.drop(step, rule, why, detail)
 
     @property
     def location(self) -> str:
         """Return where this document came from, for error messages."""
         return self.source or self.id
+
+
+_PARAGRAPH_KINDS = frozenset({"rewrite", "remove", "move"})
 
 
 def _values(obj: Any) -> tuple[Any, ...]:

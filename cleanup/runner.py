@@ -216,6 +216,7 @@ class Admit:
     JSONL lines are parsed here rather than in the reader, so that with several workers the
     parsing runs on them. A bad line becomes a document dropped with rule `read:bad-input`
     when bad input is skipped (the runner counts and reports it in order), else BadInput.
+    Each document's run bookkeeping goes into its `notes` (see cleanup.document.RunNotes).
     """
 
     fmt: RecordFormat
@@ -235,10 +236,11 @@ class Admit:
                     continue
             else:
                 doc = item
-            doc.bytes_in = utf8_size(doc.raw or doc.text)
-            doc.audit_full = self.audit_full
+            notes = doc.notes
+            notes.bytes_in = utf8_size(doc.raw or doc.text)
+            notes.audit_full = self.audit_full
             if self.keep_before:
-                doc.before = list(doc.paragraphs) if doc.format != "html" else None
+                notes.before = list(doc.paragraphs) if doc.format != "html" else None
             yield doc
 
 
@@ -320,8 +322,8 @@ def _finish(
         return
     summary.documents_in += 1
     summary.note_id(doc)
-    summary.bytes_in += doc.bytes_in
-    before, doc.before = _before(doc), None
+    summary.bytes_in += doc.notes.bytes_in
+    before, doc.notes.before = _before(doc), None
     if doc.dropped is None and not doc.paragraphs and not options.keep_empty:
         doc.drop("run", "empty", "document is empty after cleaning")
     removed = sum(1 for e in doc.edits if e.kind in ("remove", "move"))  # gone from the text
@@ -347,9 +349,10 @@ def _before(doc: Document) -> list[str] | None:
     diffed against its text, every tag line would show as a removed paragraph, which no
     edit removed. The report rebuilds such a document as it does an HTML file.
     """
-    if doc.before is not None and any(e.step == _MARKUP_STEP for e in doc.edits):
+    before = doc.notes.before
+    if before is not None and any(e.step == _MARKUP_STEP for e in doc.edits):
         return None
-    return doc.before
+    return before
 
 
 def utf8_size(text: str) -> int:

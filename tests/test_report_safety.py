@@ -87,12 +87,12 @@ def test_report_leaves_the_output_byte_identical(corpus: Path, tmp_path: Path, n
 
 def test_run_bookkeeping_survives_pickling_and_is_not_meta() -> None:
     doc = Document.from_text("a", "One.\n\nTwo.")
-    doc.before = ["One.", "Two.", "Three."]
-    doc.bytes_in, doc.audit_full = 12, True
+    doc.notes.before = ["One.", "Two.", "Three."]
+    doc.notes.bytes_in, doc.notes.audit_full, doc.notes.encoded = 12, True, b"{}\n"
     back = pickle.loads(pickle.dumps(doc))
-    assert back.before == ["One.", "Two.", "Three."]
-    assert (back.bytes_in, back.audit_full) == (12, True)
-    assert back.meta == {}
+    assert back.notes.before == ["One.", "Two.", "Three."]
+    assert (back.notes.bytes_in, back.notes.audit_full, back.notes.encoded) == (12, True, b"{}\n")
+    assert back.meta == {} and back.fields == {}
 
 
 # --- the capped page ---------------------------------------------------------------------

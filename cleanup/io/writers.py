@@ -260,7 +260,7 @@ class EncodeLines:
     def __call__(self, docs: Iterable[Document]) -> Iterator[Document]:
         for doc in docs:
             if doc.dropped is None:
-                doc.encoded = jsonl_line(doc, self.text_field, self.id_field)
+                doc.notes.encoded = jsonl_line(doc, self.text_field, self.id_field)
             yield doc
 
 
@@ -290,7 +290,7 @@ class JsonlWriter:
 
     def write(self, doc: Document) -> None:
         """Write one document as one JSON line (encoded ahead, or here)."""
-        line = doc.encoded
+        line = doc.notes.encoded
         if line is None:
             line = jsonl_line(doc, self.text_field, self.id_field)
         self.out(line)

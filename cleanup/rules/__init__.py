@@ -47,6 +47,16 @@ from typing import Any
 
 from cleanup.errors import UsageProblem
 
+# Python's regex parser is private (re._parser, formerly sre_parse). It only ever makes rule
+# matching faster (a width bound, the openings the step gates on): when it is missing or its
+# parse fails, every rule is tried on every paragraph it may match, with the same result.
+# tests/test_rules.py checks the parse output shape this module relies on.
+try:
+    from re import _constants as _sre  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - a Python that moved them: the slow path
+    _sre = _sre_parse = None
+
 ACTIONS = ("drop", "drop-block", "meta", "meta-block")
 WHERE = ("first", "last")
 MAX_CHARS_CAP = 600
@@ -141,12 +151,17 @@ def max_match_chars(pattern: str) -> int:
     Used to skip long paragraphs without running any regex over them.
     """
     try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        _, hi = _parser.parse(pattern).getwidth()
+        _, hi = _parse(pattern).getwidth()
+        return int(min(hi, MAX_CHARS_CAP))
     except Exception:  # private API: on any change, fall back to the cap
         return MAX_CHARS_CAP
-    return int(min(hi, MAX_CHARS_CAP))
+
+
+def _parse(pattern: str) -> Any:
+    """Parse `pattern` with Python's private regex parser (raises if it is unavailable)."""
+    if _sre_parse is None:
+        raise RuntimeError("re._parser is not available")
+    return _sre_parse.parse(pattern)
 
 
 _PREFIX_CAP = 4096  # distinct openings kept per rule before giving up on longer ones
@@ -159,7 +174,7 @@ _FIXED_PART = re.compile(r"[^\W\d_]+(?:[ '-][^\W\d_]+)*")
 Prefixes = list[tuple[str, bool]]  # (literal opening, may the next item extend it?)
 
 
-def literal_openings(pattern: str) -> tuple[tuple[str, ...], bool]:
+def literal_openings(pattern: str) -> tuple[tuple[str, ...], bool] | None:
     """Return the fixed openings of `pattern`, and whether some matches have none.
 
     Every text the pattern fully matches starts, once leading non-letters are skipped, with
@@ -167,14 +182,14 @@ def literal_openings(pattern: str) -> tuple[tuple[str, ...], bool]:
     anything: a leading `.` or a class of many letters), which the flag reports. Openings are
     letters joined by single spaces, apostrophes or hyphens, and stop before anything else
     (digits, other punctuation). The step uses the openings to skip most paragraphs without
-    folding them; branches without one fall back to `requires`.
+    folding them; branches without one fall back to `requires`. None means the regex could
+    not be walked (the private parser failed or changed): then nothing is known, and the
+    step tries the rule on every paragraph.
     """
     try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        found = _walk([("", True)], list(_parser.parse(pattern)), True)
-    except Exception:  # private API or an unusual construct: no openings, never wrong
-        return (), True
+        found = _walk([("", True)], list(_parse(pattern)), True)
+    except Exception:  # private API or an unusual construct: no gate, never wrong
+        return None
     openings: set[str] = set()
     unknown = False
     for text, _ in found:
@@ -210,7 +225,7 @@ def _walk(current: Prefixes, items: list[Any], settle: bool) -> Prefixes:
 
 def _extend(texts: list[str], op: Any, av: Any, settle: bool) -> Prefixes:
     """Extend open openings `texts` by one parsed item (ending in _ANY where anything goes)."""
-    from re import _constants as sre  # type: ignore[attr-defined]
+    sre = _sre
 
     def add(more: str, open_: bool = True) -> Prefixes:
         done = [(t + more, open_) for t in texts]

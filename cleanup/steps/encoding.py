@@ -16,16 +16,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 import ftfy
 from ftfy.badness import BADNESS_RE
 from ftfy.chardata import CONTROL_CHARS, HTML_ENTITY_RE
 
-from cleanup.document import Document
+from cleanup.document import Document, Edit
 from cleanup.pipeline import Option, StepSpec, each_live
+
+# Python's regex parser is private (re._parser, formerly sre_parse); the fast path is derived
+# with it. When it is missing or its parse fails, there is no fast path: every paragraph goes
+# to ftfy, with the same result (see _fast_path). tests/test_encoding.py checks the parse
+# output shape relied on here.
+try:
+    from re import _constants as sre  # type: ignore[attr-defined]
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - a Python that moved them: the slow path
+    sre = sre_parse = None
 
 STEP = "fix-encoding"
 
@@ -180,6 +188,8 @@ def _needs_ftfy_pattern() -> str:
         HTML_ENTITY_RE.pattern.startswith("&") and not HTML_ENTITY_RE.flags & re.IGNORECASE
     ):
         return fallback  # a future ftfy we cannot reason about: stay exact, only slower
+    if sre_parse is None:
+        raise RuntimeError("re._parser is not available")
     parsed = sre_parse.parse(BADNESS_RE.pattern, BADNESS_RE.flags)
     op, av = parsed.data[0]
     branches = av[1] if op is sre.BRANCH and len(parsed.data) == 1 else [parsed.data]
@@ -212,12 +222,24 @@ def _set_text(points: Iterable[int]) -> str:
     return "[" + "".join(parts) + "]"
 
 
-NEEDS_FTFY = re.compile(_needs_ftfy_pattern())
+def _fast_path() -> re.Pattern[str] | None:
+    """Compile the fast-path regex, or return None (no fast path) if it cannot be derived.
+
+    Why: the derivation walks ftfy's detector with Python's private regex parser; a Python
+    whose parser is missing or behaves otherwise must cost speed, never correctness.
+    """
+    try:
+        return re.compile(_needs_ftfy_pattern())
+    except Exception:  # private API: on any change, send every paragraph to ftfy
+        return None
+
+
+NEEDS_FTFY = _fast_path()
 
 
 def may_need_fix(text: str) -> bool:
     """Tell whether ftfy could change `text`; False is a guarantee that it would not."""
-    return NEEDS_FTFY.search(text) is not None
+    return NEEDS_FTFY is None or NEEDS_FTFY.search(text) is not None
 
 
 # --- fixing --------------------------------------------------------------------------------
@@ -257,7 +279,8 @@ def fix_text(
     switched off from the first segment holding "<" on. With `fast_path`, a text that cannot
     need a fix is returned without calling ftfy.
     """
-    if fast_path and not NEEDS_FTFY.search(text):
+    gate = NEEDS_FTFY if fast_path else None
+    if gate is not None and not gate.search(text):
         return text, []
     out: list[str] = []
     plan: list[tuple[str, str]] = []
@@ -268,7 +291,7 @@ def fix_text(
         segment = text[pos:end]
         if config.unescape_html == "auto" and "<" in segment:
             config = config._replace(unescape_html=False)
-        if not fast_path or NEEDS_FTFY.search(segment):
+        if gate is None or gate.search(segment):
             fixed, steps = ftfy.fix_and_explain(segment, config)
             segment = fixed
             plan.extend((s.action, s.parameter) for s in steps or ())
@@ -353,25 +376,29 @@ def fix_encoding(
         fix_c1_controls=fix_c1_controls,
     )
 
-    def apply(doc: Document) -> None:
+    gate = NEEDS_FTFY if ftfy_fast_path else None
+    fast = gate is not None
+
+    def repair_document(doc: Document) -> None:
         # The fast-path regex holds only positive lookarounds: a paragraph it matches, it
         # matches inside the joined document too, so one search can clear the whole document.
-        if ftfy_fast_path and not NEEDS_FTFY.search("\n".join(doc.paragraphs)):
+        if gate is not None and not gate.search("\n".join(doc.paragraphs)):
             return
-        empty: dict[int, tuple[str, str]] = {}
+        rewrites: list[Edit] = []
+        empty: list[Edit] = []
         for i, p in enumerate(doc.paragraphs):
-            new, plan = repair(p, config, fast_path=ftfy_fast_path)
+            new, plan = repair(p, config, fast_path=fast)
             if new == p:
                 continue
             rule, why = describe(plan)
             if new.strip():
-                doc.rewrite(i, new, STEP, rule, why)
+                rewrites.append(Edit.rewrite(STEP, rule, i, p, new, why))
             else:
-                empty[i] = (rule, why)
-        for i in sorted(empty, reverse=True):
-            doc.remove([i], STEP, *empty[i])
+                empty.append(Edit.removal(STEP, rule, i, p, why))
+        if rewrites or empty:
+            doc.apply(rewrites + empty[::-1])  # the trail lists rewrites, then removals last first
 
-    return each_live(docs, apply)
+    return each_live(docs, repair_document)
 
 
 SPEC = StepSpec(

@@ -75,18 +75,10 @@ def _convert(doc: Document, markup: str, mode: str, keep_captions: bool) -> None
     detail: dict[str, object] = {"method": page.method}
     if page.removed:
         detail["removed"] = page.removed
-    doc.edits.append(
-        Edit(
-            STEP,
-            f"html:{'extract' if mode == 'main' else 'all'}",
-            f"<html> {len(markup.encode('utf-8', 'surrogatepass'))} bytes",
-            f"{len(page.paragraphs)} paragraphs",
-            WHY[mode],
-            -1,
-            detail,
-            "rewrite",
-        )
-    )
+    size = len(markup.encode("utf-8", "surrogatepass"))
+    rule = f"html:{'extract' if mode == 'main' else 'all'}"
+    count = f"{len(page.paragraphs)} paragraphs"
+    doc.apply([Edit.whole(STEP, rule, f"<html> {size} bytes", count, WHY[mode], detail)])
 
 
 def _set_paragraphs(doc: Document, page: Page) -> None:

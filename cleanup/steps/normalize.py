@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 
-from cleanup.document import Document
+from cleanup.document import Document, Edit
 from cleanup.pipeline import Option, StepSpec, each_live
 
 STEP = "normalize"
@@ -212,6 +212,10 @@ _WHY = {
 }
 
 
+_EMPTY = "normalize:empty"
+_EMPTY_WHY = "paragraph empty after normalization"
+
+
 def normalize(
     docs: Iterable[Document],
     *,
@@ -225,20 +229,22 @@ def normalize(
     left empty are removed with rule "normalize:empty".
     """
 
-    def apply(doc: Document) -> None:
-        empty: list[int] = []
+    def clean(doc: Document) -> None:
+        rewrites: list[Edit] = []
+        empty: list[Edit] = []
         for i, p in enumerate(doc.paragraphs):
             new, kinds = _normalize(p, nfkc, keep_lines, keep_typography)
             if new == p and new:
                 continue
             if not new:
-                empty.append(i)
+                empty.append(Edit.removal(STEP, _EMPTY, i, p, _EMPTY_WHY))
                 continue
             why = "; ".join(_WHY[k] for k in kinds)
-            doc.rewrite(i, new, STEP, "normalize:" + "+".join(kinds), why)
-        doc.remove(empty, STEP, "normalize:empty", "paragraph empty after normalization")
+            rewrites.append(Edit.rewrite(STEP, "normalize:" + "+".join(kinds), i, p, new, why))
+        if rewrites or empty:
+            doc.apply(rewrites + empty)  # the trail lists the rewrites, then the removals
 
-    return each_live(docs, apply)
+    return each_live(docs, clean)
 
 
 SPEC = StepSpec(
