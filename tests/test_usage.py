@@ -117,18 +117,18 @@ def test_missing_config_file_is_one_line(
 def test_pipe_reads_the_config_once(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cleanup.cli
+    import cleanup.cli.run
 
     config = tmp_path / "c.toml"
     config.write_text("[normalize]\nkeep-typography = true\n")
     calls: list[str] = []
-    real = cleanup.cli.load_config
+    real = cleanup.cli.run.load_config
 
     def counting(path: str | None) -> Any:
         calls.append(str(path))
         return real(path)
 
-    monkeypatch.setattr(cleanup.cli, "load_config", counting)
+    monkeypatch.setattr(cleanup.cli.run, "load_config", counting)
     args = ["pipe", "--config", str(config), "strip-html", "dedup", "normalize"]
     result = runner.invoke(cli, args, input=json.dumps({"id": "a", "text": "“Hi” there."}))
     assert result.exit_code == 0, result.output
