@@ -32,14 +32,13 @@ class Range:
 
     def describe(self) -> str:
         """Return the range as click shows it in help, e.g. '0<x<=1' or 'x=0 or x>=2'."""
-        if self.min is None and self.max is None:
-            text = "any number"
-        elif self.max is None:
-            text = f"x{'>' if self.min_open else '>='}{_num(self.min)}"
-        elif self.min is None:
-            text = f"x<={_num(self.max)}"
+        low, high = self.min, self.max
+        if low is None:
+            text = "any number" if high is None else f"x<={_num(high)}"
+        elif high is None:
+            text = f"x{'>' if self.min_open else '>='}{_num(low)}"
         else:
-            text = f"{_num(self.min)}{'<' if self.min_open else '<='}x<={_num(self.max)}"
+            text = f"{_num(low)}{'<' if self.min_open else '<='}x<={_num(high)}"
         return text if self.off is None else f"x={self.off} or {text}"
 
     def contains(self, value: float) -> bool:

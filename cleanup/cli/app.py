@@ -25,14 +25,6 @@ _BUILTIN_ERRORS: dict[str, tuple[type[Exception], ...]] = {
 }
 
 
-class Failure(click.ClickException):
-    """A library error shown as one line `Error: ...`, with its own exit status."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 def exit_status(exc: Exception, command: str | None) -> int | None:
     """Return the exit status `command` ends with after `exc`, or None when `exc` is a bug."""
     if isinstance(exc, BrokenPipeError):
@@ -61,7 +53,8 @@ class CleanupGroup(click.Group):
             status = exit_status(exc, ctx.invoked_subcommand)
             if status is None:
                 raise
-            raise Failure(message(exc), status) from None
+            click.echo(f"Error: {message(exc)}", err=True)
+            raise click.exceptions.Exit(status) from None
 
 
 @click.group(cls=CleanupGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -54,7 +54,8 @@ class _Ranged:
 
 class _RangedInt(_Ranged, click.IntRange):
     def __init__(self, rng: Range) -> None:
-        super().__init__(min=rng.min, max=rng.max, min_open=rng.min_open)
+        low, high = (None if v is None else int(v) for v in (rng.min, rng.max))
+        super().__init__(min=low, max=high, min_open=rng.min_open)
         self.kind, self.rng, self.base = int, rng, click.INT
 
 
