@@ -154,10 +154,14 @@ class RunOptions:
     address: str | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.inputs, str):
+        if isinstance(self.inputs, str | os.PathLike):
             raise OptionError(f"inputs must be a list of paths, got {self.inputs!r}")
+        self.inputs = [os.fspath(path) for path in self.inputs]
         for key, option in _BY_KEYWORD.items():
             value = getattr(self, key)
+            if option.path and isinstance(value, os.PathLike):
+                value = os.fspath(value)
+                setattr(self, key, value)
             if value is None and option.default is None:
                 continue
             why = value_problem(option, value)

@@ -225,6 +225,18 @@ def test_config_from_python_runs_as_the_cli_does(
     assert [d.text for d in config.pipeline(["normalize"]).run([doc])] == ["\u201cHi\u201d"]
 
 
+def test_run_options_take_path_objects_and_refuse_a_string_of_inputs(tmp_path: Path) -> None:
+    from cleanup import RunOptions, execute
+
+    (tmp_path / "in.jsonl").write_text(RECORD)
+    options = RunOptions(inputs=[tmp_path / "in.jsonl"], output=tmp_path / "out.jsonl")
+    assert execute(options).documents_out == 1
+    assert json.loads((tmp_path / "out.jsonl").read_text())["text"] == "Hello world."
+    one_path: dict[str, Any] = {"inputs": str(tmp_path / "in.jsonl")}
+    with pytest.raises(UsageProblem, match="inputs must be a list of paths"):
+        RunOptions(**one_path)
+
+
 def test_readme_python_api_example_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
