@@ -9,16 +9,12 @@ means something else (a negative age that prunes everything, a threshold of 1 do
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-import click
+from cleanup.errors import OptionError
 
-from cleanup.errors import UsageProblem
-
-
-class OptionError(UsageProblem, ValueError):
-    """Report an option value out of its range: exit 2 on the CLI, a ValueError in Python."""
+__all__ = ["OptionError", "Range", "check", "problem", "value_problem"]
 
 
 @dataclass(frozen=True)
@@ -36,14 +32,13 @@ class Range:
 
     def describe(self) -> str:
         """Return the range as click shows it in help, e.g. '0<x<=1' or 'x=0 or x>=2'."""
-        if self.min is None and self.max is None:
-            text = "any number"
-        elif self.max is None:
-            text = f"x{'>' if self.min_open else '>='}{_num(self.min)}"
-        elif self.min is None:
-            text = f"x<={_num(self.max)}"
+        low, high = self.min, self.max
+        if low is None:
+            text = "any number" if high is None else f"x<={_num(high)}"
+        elif high is None:
+            text = f"x{'>' if self.min_open else '>='}{_num(low)}"
         else:
-            text = f"{_num(self.min)}{'<' if self.min_open else '<='}x<={_num(self.max)}"
+            text = f"{_num(low)}{'<' if self.min_open else '<='}x<={_num(high)}"
         return text if self.off is None else f"x={self.off} or {text}"
 
     def contains(self, value: float) -> bool:
@@ -81,37 +76,26 @@ def check(name: str, value: Any, kind: type, rng: Range, where: str = "") -> Any
     return float(value) if kind is float else value
 
 
-class _Ranged:
-    """Convert like click's INT/FLOAT, then refuse what `problem` refuses (NaN, inf, `off`)."""
+def value_problem(option: Any, value: Any) -> str | None:
+    """Return why `value` does not fit `option` (a pipeline Option), or None when it does.
 
-    kind: type
-    rng: Range
-    base: click.ParamType
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str):
-            value = self.base.convert(value, param, ctx)
-        why = problem(value, self.kind, self.rng)
-        if why is not None:
-            self.fail(why, param, ctx)  # type: ignore[attr-defined]
-        return float(value) if self.kind is float else value
-
-    def _describe_range(self) -> str:
-        return self.rng.describe()
-
-
-class _RangedInt(_Ranged, click.IntRange):
-    def __init__(self, rng: Range) -> None:
-        super().__init__(min=rng.min, max=rng.max, min_open=rng.min_open)
-        self.kind, self.rng, self.base = int, rng, click.INT
-
-
-class _RangedFloat(_Ranged, click.FloatRange):
-    def __init__(self, rng: Range) -> None:
-        super().__init__(min=rng.min, max=rng.max, min_open=rng.min_open)
-        self.kind, self.rng, self.base = float, rng, click.FLOAT
-
-
-def click_type(kind: type, rng: Range) -> click.ParamType:
-    """Return the click type for a ranged int or float option (click shows the range in help)."""
-    return _RangedInt(rng) if kind is int else _RangedFloat(rng)
+    Check the type as well as the range, so that a config file's `workers = "many"` or
+    `mark = 1` is refused as the command line would refuse it, not passed on to a step.
+    A `multiple` option takes a list (or tuple) of its type.
+    """
+    if option.multiple:
+        if not isinstance(value, list | tuple):
+            return f"must be a list, got {value!r}"
+        single = replace(option, multiple=False)
+        return next((why for v in value if (why := value_problem(single, v))), None)
+    if isinstance(option.type, tuple):
+        if value in option.type:
+            return None
+        return f"must be one of {', '.join(option.type)}, got {value!r}"
+    if option.type is bool:
+        return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+    if option.type in (int, float):
+        return problem(value, option.type, option.range or Range())
+    if option.type in (None, str) and value is not None and not isinstance(value, str):
+        return f"must be a string, got {value!r}"
+    return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cleanup.document import Document
@@ -27,37 +27,12 @@ from cleanup.io.readers import (
     read_inputs,
 )
 from cleanup.io.writers import AtomicFile, Writer, is_folder_output, open_output
+from cleanup.options import RunOptions
 from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain, pipeline
 from cleanup.sinks import Sinks, audit_record, reject_record, write_stats
 from cleanup.summary import Summary
 
 __all__ = ["Admit", "RunOptions", "Summary", "audit_record", "execute", "reject_record"]
-
-
-@dataclass
-class RunOptions:
-    """Hold the run-wide options of `cleanup run` / `cleanup pipe` (step options are separate)."""
-
-    inputs: list[str] = field(default_factory=lambda: ["-"])
-    output: str | None = None
-    force: bool = False
-    input_format: str | None = None
-    text_field: str = "text"
-    id_field: str = "id"
-    id_prefix: str = ""
-    skip_bad: bool = False
-    max_bad: int | None = None  # implies skip_bad: skip up to this many bad inputs, then stop
-    follow_links: bool = False
-    keep_empty: bool = False
-    audit: str | None = None
-    audit_detail: str = "short"
-    rejects: str | None = None
-    report: str | None = None
-    report_max_docs: int = 2000
-    stats: str | None = None
-    workers: int = 1
-    engine: str = "local"
-    address: str | None = None
 
 
 def execute(

@@ -59,7 +59,7 @@ def test_no_input_reads_stdin(runner: CliRunner) -> None:
 def test_terminal_stdin_is_a_usage_error(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("cleanup.cli._stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("cleanup.cli.run._stdin_is_terminal", lambda: True)
     result = runner.invoke(cli, ["run"])
     assert result.exit_code == 2 and "standard input is a terminal" in result.output
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from cleanup import cli as cli_module
+from cleanup.cli import signals as cli_signals
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 WAIT_FOR_WORKERS = 120.0  # a cap on waiting for the run to start, not a speed requirement
@@ -298,7 +299,7 @@ def test_a_run_started_with_sigint_ignored_keeps_ignoring_it(
 @pytest.fixture
 def main_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Call main() here without leaving its signal handlers in the test process."""
-    monkeypatch.setattr(cli_module, "_catch_stop_signals", lambda: None, raising=False)
+    monkeypatch.setattr(cli_module, "catch_stop_signals", lambda: None)
 
 
 @pytest.mark.usefixtures("main_in_process")
@@ -375,7 +376,7 @@ def test_a_stop_signal_wins_over_the_error_c_code_made_of_it(
         raise SystemError("<built-in method __new__> returned a result with an exception set")
 
     monkeypatch.setattr(cli_module, "cli", mangled)
-    monkeypatch.setattr(cli_module, "_received", [signal.SIGTERM], raising=False)
+    monkeypatch.setattr(cli_signals, "received", [signal.SIGTERM])
     with pytest.raises(SystemExit) as exited:
         cli_module.main()
     assert exited.value.code == 143

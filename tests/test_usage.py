@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import cleanup
 from cleanup.cli import cli
 from cleanup.errors import UsageProblem
 from cleanup.pipeline import Pipeline, all_specs
@@ -92,6 +94,11 @@ def _toml(value: Any) -> str:
         ('[strip-html]\nextract = "some"\n', ["[strip-html] extract"]),
         ("[normalize]\nno-such-option = 1\n", ["[normalize] no-such-option", "unknown key"]),
         ("run = 5\n", ["run must be a table"]),
+        ("[normalize]\nnfkc = 1\n", ["[normalize] nfkc", "must be true or false, got 1"]),
+        ('[run]\nworkers = "2"\n', ["[run] workers", "must be an integer, got '2'"]),
+        ("[run]\nid-field = 5\n", ["[run] id-field", "must be a string, got 5"]),
+        ("[strip-artifacts]\nrules-file = [1]\n", ["[strip-artifacts] rules-file", "got 1"]),
+        ("[run]\nquiet = true\n", ["[run] quiet", "unknown key"]),
     ],
 )
 def test_config_error_is_one_line_naming_the_file(
@@ -117,18 +124,18 @@ def test_missing_config_file_is_one_line(
 def test_pipe_reads_the_config_once(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cleanup.cli
+    import cleanup.cli.run
 
     config = tmp_path / "c.toml"
     config.write_text("[normalize]\nkeep-typography = true\n")
     calls: list[str] = []
-    real = cleanup.cli.load_config
+    real = cleanup.cli.run.load_config
 
     def counting(path: str | None) -> Any:
         calls.append(str(path))
         return real(path)
 
-    monkeypatch.setattr(cleanup.cli, "load_config", counting)
+    monkeypatch.setattr(cleanup.cli.run, "load_config", counting)
     args = ["pipe", "--config", str(config), "strip-html", "dedup", "normalize"]
     result = runner.invoke(cli, args, input=json.dumps({"id": "a", "text": "“Hi” there."}))
     assert result.exit_code == 0, result.output
@@ -171,6 +178,79 @@ def test_config_paths_are_relative_to_the_config_file(
     args = ["run", "in.jsonl", "--config", "../conf/c.toml", "-q", "-o", "here.jsonl"]
     assert runner.invoke(cli, [*args, "--force"]).exit_code == 0
     assert (elsewhere / "here.jsonl").exists()
+
+
+# 2b. The same config from Python ------------------------------------------------------------
+
+
+def _conf(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "rules.toml").write_text(
+        '[[rule]]\nid = "zz-promo"\ndescription = "our promo line"\nmatch = "buy our zine today"\n'
+    )
+    (folder / "c.toml").write_text(
+        '[run]\noutput = "clean.jsonl"\naudit = "audit.jsonl"\n'
+        '[strip-artifacts]\nrules-file = "rules.toml"\n'
+        '[dedup]\nstate = "state.sqlite"\n[normalize]\nkeep-typography = true\n'
+    )
+    return folder / "c.toml"
+
+
+def test_config_from_python_runs_as_the_cli_does(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cleanup import execute, load_config
+
+    text = "The council met on \u201cTuesday\u201d night to vote.\n\nBuy our zine today"
+    docs = [{"id": "a", "text": text}, {"id": "b", "text": text}]
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    by_cli, by_python = _conf(tmp_path / "cli"), _conf(tmp_path / "py")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["run", "in.jsonl", "--config", str(by_cli), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    config = load_config(by_python)
+    assert config.section("run")["output"] == str(tmp_path / "py" / "clean.jsonl")
+    summary = execute(config.run_options(["in.jsonl"]), config.calls())
+    assert summary.documents_in == 2 and summary.documents_out == 1
+    for name in ("clean.jsonl", "audit.jsonl"):
+        assert (by_python.parent / name).read_bytes() == (by_cli.parent / name).read_bytes()
+    out = json.loads((by_python.parent / "clean.jsonl").read_text())
+    assert out["text"] == "The council met on \u201cTuesday\u201d night to vote."
+    assert (by_python.parent / "state.sqlite").exists()
+    # Keywords win over the file, as flags do; the pipeline takes the step sections.
+    options = config.run_options(["in.jsonl"], output="-", audit=None)
+    assert (options.output, options.audit, options.workers) == ("-", None, 1)
+    doc = cleanup.Document.from_text("x", "\u201cHi\u201d")
+    assert [d.text for d in config.pipeline(["normalize"]).run([doc])] == ["\u201cHi\u201d"]
+
+
+def test_run_options_take_path_objects_and_refuse_a_string_of_inputs(tmp_path: Path) -> None:
+    from cleanup import RunOptions, execute
+
+    (tmp_path / "in.jsonl").write_text(RECORD)
+    options = RunOptions(inputs=[tmp_path / "in.jsonl"], output=tmp_path / "out.jsonl")
+    assert execute(options).documents_out == 1
+    assert json.loads((tmp_path / "out.jsonl").read_text())["text"] == "Hello world."
+    one_path: dict[str, Any] = {"inputs": str(tmp_path / "in.jsonl")}
+    with pytest.raises(UsageProblem, match="inputs must be a list of paths"):
+        RunOptions(**one_path)
+
+
+def test_readme_python_api_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[
+        readme.index("## Python API\n") : readme.index("\n## ", readme.index("## Python API\n") + 1)
+    ]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) >= 3
+    monkeypatch.chdir(tmp_path)
+    exec(compile("\n".join(blocks), "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert json.loads((tmp_path / "clean.jsonl").read_text())["text"] == "\u201cHello\u201d world."
+    assert "--num-perm must be 8<=x<=1024, got 4" in printed
 
 
 # 3. state prune ------------------------------------------------------------------------------

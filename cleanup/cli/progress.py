@@ -1,0 +1,117 @@
+"""Show a run's progress bar and its summary on standard error; the library never prints."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+import click
+
+from cleanup.cli.signals import check_stopped
+from cleanup.io.readers import Skipped
+from cleanup.pipeline import StepCall
+from cleanup.runner import RunOptions, Summary, execute
+
+
+def run_with_progress(
+    options: RunOptions, calls: list[StepCall], quiet: bool, verbose: bool
+) -> Summary:
+    """Execute a run with a progress bar (on a terminal) and a summary on standard error."""
+    from tqdm import tqdm
+
+    def on_bad(message: str) -> None:
+        click.echo(f"skipped: {message}", err=True)
+
+    skipped: list[Skipped] = []
+    show = not quiet and sys.stderr.isatty()
+    bar_options = {"unit": " docs", "desc": "reading", "dynamic_ncols": True}
+    with tqdm(file=sys.stderr, disable=not show, **bar_options) as bar:
+        progress = _Progress(bar)
+        try:
+            summary = execute(
+                options,
+                calls,
+                on_bad=on_bad,
+                on_document=progress.written,
+                on_skip=skipped.append if verbose else None,
+                on_phase=progress.phase,
+                on_read=progress.read,
+                on_note=lambda message: click.echo(f"cleanup: {message}", err=True),
+            )
+        finally:
+            progress.stop()
+    if not quiet:
+        print_summary(summary, verbose, skipped)
+    return summary
+
+
+class _Progress:
+    """Drive the progress bar from the run's phases: count reads, then writes; time decisions."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+        self.name = "reading"
+        self._ticker: tuple[threading.Thread, threading.Event] | None = None
+
+    def phase(self, name: str, total: int | None) -> None:
+        self.stop()
+        self.name = name
+        if name == "deciding":  # no per-document progress: show how many and for how long
+            self.bar.bar_format = "{desc} {elapsed}"
+            self.bar.set_description_str(f"deciding on {total or 0:,} docs", refresh=False)
+            self.bar.reset(total=None)
+            self._tick_clock()
+            return
+        self.bar.bar_format = None
+        self.bar.set_description_str(name, refresh=False)
+        self.bar.reset(total=total)
+
+    def _tick_clock(self) -> None:
+        """Refresh the bar every second from a thread, so the elapsed time moves."""
+        if self.bar.disable:
+            return
+        done = threading.Event()
+
+        def tick() -> None:
+            while not done.wait(1.0):
+                self.bar.refresh()
+
+        thread = threading.Thread(target=tick, name="cleanup-progress", daemon=True)
+        thread.start()
+        self._ticker = (thread, done)
+
+    def stop(self) -> None:
+        """Stop the clock of a deciding phase, if one runs."""
+        if self._ticker is not None:
+            thread, done = self._ticker
+            done.set()
+            thread.join()
+            self._ticker = None
+
+    def read(self) -> None:
+        if self.name == "reading":
+            self.bar.update()
+        check_stopped()
+
+    def written(self, _doc: Any) -> None:
+        if self.name == "writing":
+            self.bar.update()
+        check_stopped()
+
+
+def print_summary(summary: Summary, verbose: bool, skipped: list[Skipped] | None = None) -> None:
+    """Print the summary line and, when verbose, counts per rule, unread entries, repeated ids."""
+    click.echo(summary.line(), err=True)
+    if not verbose:
+        return
+    for rule, count in sorted(summary.edits_by_rule.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {count:8,}  {rule}", err=True)
+    for rule, count in sorted(summary.dropped_by_rule.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {count:8,}  {rule} (documents dropped)", err=True)
+    for item in skipped or []:
+        click.echo(f"  not read: {item.path}: {item.why}", err=True)
+    if summary.duplicate_id_examples:
+        more = ", ..." if summary.duplicate_ids > len(summary.duplicate_id_examples) else ""
+        ids = ", ".join(summary.duplicate_id_examples)
+        click.echo(f"  duplicate ids: {ids}{more}", err=True)
