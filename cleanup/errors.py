@@ -9,6 +9,8 @@ all with one `except CleanupError`, and the command line turns each into one lin
     ├── BadInput                        input that cannot be read, naming file and line
     ├── StateError                      a dedup state that is locked, damaged or other
     ├── OutputError                     a file the run cannot write (no space, permission)
+    ├── JournalError                    a publish journal that cannot be written or completed
+    ├── UnknownDocument (KeyError)      an id that an audit trail does not hold
     └── UsageProblem                    exit 2: a command line, option or config to fix
         ├── ConfigError     (ValueError)  a config file that cannot be used
         ├── OptionError     (ValueError)  an option value of the wrong type or range
@@ -85,3 +87,11 @@ __all__ = [
     "UnknownStep",
     "UsageProblem",
 ]
+
+
+class UnknownDocument(CleanupError, KeyError):
+    """Report a document id that an audit trail does not hold (a KeyError to Python callers)."""
+
+
+class JournalError(CleanupError):
+    """Report a publish journal that cannot be written, read or completed."""

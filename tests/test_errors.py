@@ -151,10 +151,6 @@ ALLOWED = {
     ("cleanup/io/publish.py", "not a cleanup publish journal"): "internal",
     ("cleanup/pipeline.py", "unknown option(s)"): "convert: UnknownOption",
     ("cleanup/pipeline.py", "no step named"): "convert: UnknownStep",
-    ("cleanup/extract/page.py", "extract mode must be"): "convert: OptionError",
-    ("cleanup/steps/html.py", "--extract must be"): "convert: OptionError",
-    ("cleanup/report/__init__.py", "unknown diff format"): "convert: OptionError",
-    ("cleanup/report/explain.py", "is not in the audit trail"): "convert: CleanupError, KeyError",
 }
 
 

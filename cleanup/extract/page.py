@@ -16,6 +16,7 @@ from typing import Any
 
 import lxml.html
 
+from cleanup.errors import OptionError
 from cleanup.extract.blocks import Block, caption_texts, drop_form_boxes, page_blocks
 from cleanup.extract.density import main_container
 from cleanup.extract.main import body_blocks, refine, trafilatura_body
@@ -51,7 +52,7 @@ def extract_page(html: str, mode: str = "main", keep_captions: bool = False) -> 
     `mode="main"` keeps the main content. Raises UnparseableHTML for data that is not HTML.
     """
     if mode not in MODES:
-        raise ValueError(f"extract mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise OptionError(f"extract mode must be one of {', '.join(MODES)}, not {mode!r}")
     tree = parse_html(html)
     meta = read_meta(tree)
     drop_form_boxes(tree)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from cleanup.errors import CleanupError
+from cleanup.errors import CleanupError, JournalError
 
 JOURNAL_VERSION = 1
 
@@ -52,10 +52,6 @@ class TwoPhase(Protocol):
 
     def prepare(self) -> None: ...
     def commit(self) -> None: ...
-
-
-class JournalError(CleanupError):
-    """Report a publish journal that cannot be written, read or completed."""
 
 
 @dataclass

@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from cleanup.errors import UsageProblem
+from cleanup.errors import OptionError, UsageProblem
 from cleanup.io.writers import AtomicFile, check_not_input
 from cleanup.report.corpora import verify_compressed
 from cleanup.report.diff import DiffSummary, DocDiff, diff_corpora, diff_document, load_audit
@@ -47,7 +47,7 @@ def write_diff(
     from cleanup.io import read_inputs
 
     if format not in FORMATS:
-        raise ValueError(f"unknown diff format {format!r}; choose from {', '.join(FORMATS)}")
+        raise OptionError(f"unknown diff format {format!r}; choose from {', '.join(FORMATS)}")
     befores = [before] if isinstance(before, str) else list(before)
     afters = [after] if isinstance(after, str) else list(after)
     if isinstance(output, str) and output != "-":

@@ -8,6 +8,7 @@ import textwrap
 from collections import Counter
 from typing import Any
 
+from cleanup.errors import UnknownDocument
 from cleanup.report.audit import NotAnAudit, iter_audit
 from cleanup.report.text import describe_detail
 
@@ -30,7 +31,7 @@ def explain(doc_id: str, audit_path: str) -> str:
     if not records:
         close = difflib.get_close_matches(doc_id, list(ids), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise KeyError(
+        raise UnknownDocument(
             f"{doc_id!r} is not in the audit trail {audit_path} (it was not in that run, or the "
             f"run did not change it){hint}"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from cleanup.document import Document, Edit
+from cleanup.errors import OptionError
 from cleanup.extract import Page, UnparseableHTML, extract_page, looks_like_html
 from cleanup.pipeline import Option, StepSpec
 
@@ -30,7 +31,7 @@ def strip_html(
 ) -> Iterator[Document]:
     """Replace each HTML document's markup with its text paragraphs and record the change."""
     if extract not in WHY:
-        raise ValueError(f"--extract must be 'main' or 'all', not {extract!r}")
+        raise OptionError(f"--extract must be 'main' or 'all', not {extract!r}")
     for doc in docs:
         if doc.dropped is None:
             markup = _markup(doc, sniff_html)
