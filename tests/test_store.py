@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from servers import start_redis
 
-from cleanup.dedup.store import export_state, open_store, prune_state, state_info
+from cleanup.dedup.state import export_state, open_store, prune_state, state_info
 from cleanup.dedup.stores.redis import LOCK_TTL
 from cleanup.document import Document
 from cleanup.errors import StateError, UsageProblem
