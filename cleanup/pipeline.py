@@ -18,7 +18,8 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from cleanup.document import Document
-from cleanup.executor import Deferred, Executor, Item, LocalExecutor
+from cleanup.executor import Deferred as Deferred  # re-exported: its home was here
+from cleanup.executor import Executor, Item, LocalExecutor
 from cleanup.ranges import OptionError, Range, check
 
 Step = Callable[[Iterable[Document]], Iterator[Document]]
@@ -113,9 +114,6 @@ class Context:
     def count(self, name: str, n: int = 1) -> None:
         """Add `n` to a named counter shown in the run's summary and stats."""
         self.counters[name] = self.counters.get(name, 0) + n
-
-
-__all__ = ["Context", "Deferred", "Executor", "Item", "Option", "Pipeline", "StepSpec"]
 
 
 # A step's variant that may leave Deferred items in its output for the workers to resolve.
@@ -241,6 +239,9 @@ def build_chain(
 class Pipeline:
     """Run a chain of steps over documents: the library face of `cleanup run` and `pipe`.
 
+    `executor` runs the per-batch work of steps that need the whole stream (default: this
+    process, cleanup.executor.LocalExecutor).
+
     >>> Pipeline().run([Document.from_text("a", "Hello\\u00a0world")])  # doctest: +SKIP
     """
 
@@ -248,13 +249,14 @@ class Pipeline:
         self,
         steps: Iterable[str] = DEFAULT_STEPS,
         context: Context | None = None,
+        executor: Executor | None = None,
         **options: Any,
     ) -> None:
         self.steps = tuple(steps)
         self.context = context or Context()
         per_step = split_options(options, self.steps)
         self.calls: list[StepCall] = [(n, per_step[n]) for n in self.steps]
-        self._chain = build_chain(self.calls, self.context)
+        self._chain = build_chain(self.calls, self.context, executor)
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         """Stream documents through the steps; dropped documents come out with `dropped` set."""

@@ -19,7 +19,6 @@ import numpy as np
 
 from cleanup.dedup.clusters import edges_finder
 from cleanup.dedup.decide import (
-    Boilerplate,
     DocumentDecision,
     Owners,
     decide_boilerplate,
@@ -216,6 +215,3 @@ class CorpusDedup:
         """Put the partitioned search's task count first among the stats (as it was counted)."""
         if self.edges is not None and self.edges.tasks:
             self.stats = {"lsh tasks": self.edges.tasks, **self.stats}
-
-
-__all__ = ["Boilerplate", "CorpusDedup"]
