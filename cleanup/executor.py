@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 from cleanup.document import Document
 
 # Documents per batch: the unit a worker receives, and the unit numpy works on in one go.
-BATCH_DOCS = 512
+BATCH_DOCS = 200
 # Text per batch in this process (a few huge documents make a batch of their own).
 BATCH_BYTES = 1 << 20
 

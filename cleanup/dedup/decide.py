@@ -59,7 +59,7 @@ def count_distinct(
 
 @dataclass(frozen=True)
 class Boilerplate:
-    """The boilerplate keys, each with the number of distinct documents that hold it."""
+    """Hold the boilerplate keys, each with the number of distinct documents that hold it."""
 
     totals: dict[int, int]
 
@@ -101,7 +101,7 @@ def decide_boilerplate(
 
 @dataclass(frozen=True)
 class DocumentDecision:
-    """Which live documents are near duplicates, of what, and in which cluster.
+    """Say which live documents are near duplicates, of what, and in which cluster.
 
     Arrays have one row per live document of the run; `winner` indexes `ids` (the run's
     live documents, then the state entries it was compared with).

@@ -143,7 +143,7 @@ class SummaryJob:
 
 @dataclass
 class BatchSummary:
-    """What the read pass keeps of one batch: its documents, and numbers about the live ones.
+    """Hold what the read pass keeps of one batch: its documents, and numbers about the live ones.
 
     Computed where the batch was processed (a worker, when there are several), so that
     the orchestrator only appends arrays and spools the pickled documents as they are.

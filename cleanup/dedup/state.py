@@ -37,7 +37,7 @@ def open_store(location: str, wait: float = 0.0, create: bool = True, lock: bool
 
 @dataclass
 class PendingCommit:
-    """A run's state commit, kept in its publish journal until it is applied (picklable).
+    """Hold a run's state commit, kept in its publish journal until it is applied (picklable).
 
     The run applies it itself once its output is in place; a run killed before that leaves
     it in the journal, and the next run applies it unless the state already holds the run.
