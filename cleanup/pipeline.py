@@ -12,17 +12,21 @@ import importlib
 import os
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from cleanup.document import Document
+from cleanup.executor import Deferred as Deferred  # re-exported: its home was here
+from cleanup.executor import Executor, Item, LocalExecutor
 from cleanup.ranges import OptionError, Range, check
 
 Step = Callable[[Iterable[Document]], Iterator[Document]]
 
-# Module of each step, in the default pipeline's order (DESIGN.md): strip-html first so
-# ftfy never runs over markup; dedup before normalize so it sees what readers will read.
+# Module of each step, in the default pipeline's order (docs/architecture.md, "Steps"):
+# strip-html first so ftfy never runs over markup; dedup before normalize so it sees what
+# readers will read.
 STEP_MODULES: dict[str, str] = {
     "strip-html": "cleanup.steps.html",
     "fix-encoding": "cleanup.steps.encoding",
@@ -73,35 +77,34 @@ def new_run_id() -> str:
 
 @dataclass
 class Context:
-    """Carry what a run knows beyond the documents: where inputs live and what to do on success.
+    """Carry what a run knows beyond the documents: its id, counters and what to do on success.
 
     Steps that keep persistent state register `on_publish` callbacks, which the runner calls
     only after the output is in place, and `on_close` callbacks that always run. A callback
     with `prepare`, `commit` and `pending` (a dedup StateCommit) is committed in two phases
     around the renames, and its `pending` goes into the publish journal (io/publish.py).
+    Where work runs is not here: a step that needs it is bound with an Executor.
     """
 
-    input_roots: list[str] = field(default_factory=list)
-    workers: int = 1
     started: float = field(default_factory=time.time)
     run_id: str = field(default_factory=lambda: new_run_id())
     on_publish: list[Callable[[], None]] = field(default_factory=list)
     on_close: list[Callable[[], None]] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
-    # Set by a parallel engine: map_batches(fn, items, *args) yields fn(*args, batch) per batch,
-    # in order, computed on the workers. Steps that see the whole stream use it for per-document
-    # work (signatures); without an engine it runs here.
-    map_batches: Callable[..., Iterator[Any]] | None = None
-    # Set by a parallel engine for a step whose output goes straight to the workers: the
-    # step may then yield Deferred items, which the workers resolve into documents.
-    accepts_deferred: bool = False
-    # Set by a distributed engine: find_edges(keys, sigs, threshold, rank, fixed, group) returns
-    # the checked LSH candidate pairs and which passed, as cleanup.dedup.clusters.local_edges
-    # does (the default, in this process); the Ray engine splits the band keys into partitions.
-    find_edges: Callable[..., tuple[Any, Any]] | None = None
     # Told the run's phase ("reading", "deciding", "writing") and its size when known, so a
     # caller can show progress; steps never print.
     on_phase: Callable[[str, int | None], None] | None = None
+    # Deprecated and ignored (nothing read them); accepted so that old callers keep working.
+    input_roots: InitVar[list[str] | None] = None
+    workers: InitVar[int | None] = None
+
+    def __post_init__(self, input_roots: list[str] | None, workers: int | None) -> None:
+        if input_roots is not None or workers is not None:
+            warnings.warn(
+                "Context(input_roots=..., workers=...) is deprecated and ignored",
+                DeprecationWarning,
+                stacklevel=3,
+            )
 
     def phase(self, name: str, total: int | None = None) -> None:
         """Tell the caller (if it listens) that the run entered phase `name` of `total` items."""
@@ -113,24 +116,19 @@ class Context:
         self.counters[name] = self.counters.get(name, 0) + n
 
 
-class Deferred:
-    """Stand for len(self) documents in a stream, made by `resolve()` where it is cheap.
-
-    Only a step told `context.accepts_deferred` yields these; the engine resolves them on its
-    workers, so that documents are unpickled and edited there rather than in the main process.
-    """
-
-    def __len__(self) -> int:
-        raise NotImplementedError
-
-    def resolve(self) -> list[Document]:
-        """Return the documents this item stands for, in order."""
-        raise NotImplementedError
+# A step's variant that may leave Deferred items in its output for the workers to resolve.
+Stage = Callable[[Iterable[Document]], Iterator[Item]]
 
 
 @dataclass(frozen=True)
 class StepSpec:
-    """Describe a step: its name, function, help text and options."""
+    """Describe a step: its name, function, help text and options.
+
+    `needs_context`: the step gets the run's Context (`context=`); `needs_executor`: it needs
+    the whole stream and gets the Executor that runs its per-batch work (`executor=`);
+    `stream`: optionally, the same step yielding Deferred items that the engine's workers
+    resolve (the runner uses it when workers follow the step).
+    """
 
     name: str
     func: Callable[..., Iterator[Document]]
@@ -138,13 +136,28 @@ class StepSpec:
     options: tuple[Option, ...] = ()
     needs_context: bool = False
     per_document: bool = True
+    needs_executor: bool = False
+    stream: Callable[..., Iterator[Item]] | None = None
 
     def defaults(self) -> dict[str, Any]:
         """Return the default keyword arguments of this step."""
         return {o.keyword: o.default for o in self.options}
 
-    def bind(self, context: Context | None = None, **options: Any) -> Step:
+    def bind(
+        self, context: Context | None = None, executor: Executor | None = None, **options: Any
+    ) -> Step:
         """Return the step with its options bound, ready to compose."""
+        return functools.partial(self.func, **self._kwargs(context, executor, options))
+
+    def bind_stream(self, context: Context, executor: Executor, **options: Any) -> Stage:
+        """Return the step's `stream` variant bound (its output may hold Deferred items)."""
+        if self.stream is None:
+            return self.bind(context, executor, **options)
+        return functools.partial(self.stream, **self._kwargs(context, executor, options))
+
+    def _kwargs(
+        self, context: Context | None, executor: Executor | None, options: dict[str, Any]
+    ) -> dict[str, Any]:
         kwargs = self.defaults()
         unknown = set(options) - set(kwargs)
         if unknown:
@@ -155,7 +168,9 @@ class StepSpec:
             by_keyword[key].check(value, f"{self.name}: ")
         if self.needs_context:
             kwargs["context"] = context or Context()
-        return functools.partial(self.func, **kwargs)
+        if self.needs_executor:
+            kwargs["executor"] = executor or LocalExecutor()
+        return kwargs
 
 
 def step_spec(name: str) -> StepSpec:
@@ -210,13 +225,22 @@ def split_options(
 StepCall = tuple[str, dict[str, Any]]
 
 
-def build_chain(calls: Iterable[StepCall], context: Context) -> Step:
-    """Bind each (step name, options) pair and compose them; a step may appear twice."""
-    return pipeline(*(step_spec(name).bind(context, **opts) for name, opts in calls))
+def build_chain(
+    calls: Iterable[StepCall], context: Context | None = None, executor: Executor | None = None
+) -> Step:
+    """Bind each (step name, options) pair and compose them; a step may appear twice.
+
+    Steps that need a context or an executor get `context` and `executor` (a fresh one each
+    when not given); per-document steps get neither.
+    """
+    return pipeline(*(step_spec(name).bind(context, executor, **opts) for name, opts in calls))
 
 
 class Pipeline:
     """Run a chain of steps over documents: the library face of `cleanup run` and `pipe`.
+
+    `executor` runs the per-batch work of steps that need the whole stream (default: this
+    process, cleanup.executor.LocalExecutor).
 
     >>> Pipeline().run([Document.from_text("a", "Hello\\u00a0world")])  # doctest: +SKIP
     """
@@ -225,13 +249,14 @@ class Pipeline:
         self,
         steps: Iterable[str] = DEFAULT_STEPS,
         context: Context | None = None,
+        executor: Executor | None = None,
         **options: Any,
     ) -> None:
         self.steps = tuple(steps)
         self.context = context or Context()
         per_step = split_options(options, self.steps)
         self.calls: list[StepCall] = [(n, per_step[n]) for n in self.steps]
-        self._chain = build_chain(self.calls, self.context)
+        self._chain = build_chain(self.calls, self.context, executor)
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         """Stream documents through the steps; dropped documents come out with `dropped` set."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from cleanup.document import Document
 from cleanup.errors import BadInput
+from cleanup.executor import LocalExecutor
 from cleanup.io.paths import PathPlan, plan_paths
 from cleanup.io.publish import publish, recover
 from cleanup.io.readers import (
@@ -28,7 +29,7 @@ from cleanup.io.readers import (
 )
 from cleanup.io.writers import AtomicFile, Writer, is_folder_output, open_output
 from cleanup.options import RunOptions
-from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain, pipeline
+from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain
 from cleanup.sinks import Sinks, audit_record, reject_record, write_stats
 from cleanup.summary import Summary
 
@@ -72,7 +73,7 @@ def execute(
 def plan_run_paths(options: RunOptions, calls: list[StepCall]) -> PathPlan:
     """Return the plan of every path the run writes: output, side files, states, journal."""
     output = options.output
-    is_dir = bool(output) and output != "-" and is_folder_output(output)  # type: ignore[arg-type]
+    is_dir = output is not None and output not in ("", "-") and is_folder_output(output)
     sides = {
         "--audit": options.audit,
         "--rejects": options.rejects,
@@ -105,9 +106,7 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
     on_bad, on_document = hooks.on_bad, hooks.on_document
     started = time.perf_counter()
     summary = Summary()
-    context = Context(
-        input_roots=list(options.inputs), workers=options.workers, on_phase=hooks.on_phase
-    )
+    context = Context(on_phase=hooks.on_phase)
     writer = open_output(
         options.output,
         force=options.force,
@@ -128,7 +127,7 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         context.phase("reading")
         items = _read(options, summary, on_bad, hooks.on_skip, hooks.on_read)
         chain = _build_chain(options, calls, context, admit, writer.encoder())
-        for doc in chain(items):  # type: ignore[arg-type]  # Admit turns items into documents
+        for doc in chain(items):
             _finish(doc, options, summary, writer, sinks, on_bad)
             if on_document and not _is_bad(doc):
                 on_document(doc)
@@ -162,16 +161,25 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
     return summary
 
 
+# The run's chain: what the readers yield (documents, or JSONL lines to parse) to documents.
+RunChain = Callable[[Iterable[Document | RawLine]], Iterator[Document]]
+
+
 def _build_chain(
     options: RunOptions,
     calls: list[StepCall],
     context: Context,
     admit: Admit,
     encode: Step | None,
-) -> Step:
-    """Return the run's chain: here, or on an engine's workers with parsing and encoding."""
+) -> RunChain:
+    """Return the run's chain: here, or on an engine's workers with parsing and encoding.
+
+    In one process the steps that need the whole stream run with a LocalExecutor; an engine
+    is itself the executor of those steps (cleanup/executor.py).
+    """
     if options.engine == "local" and options.workers <= 1:
-        return pipeline(admit, build_chain(calls, context))
+        steps = build_chain(calls, context, LocalExecutor())
+        return lambda items: steps(admit(items))
     from cleanup.engines import build_engine
 
     return build_engine(

@@ -227,7 +227,7 @@ def child_step(corpus: str, step: str, options: dict[str, Any], workers: int) ->
         missing = sorted(set(options) - known)
         if missing:
             return {"skip": f"{step} has no option {', '.join(missing)} yet"}
-        context = Context(input_roots=[corpus], workers=workers)
+        context = Context()
         if workers > 1:
             from cleanup.engines import build_engine
 

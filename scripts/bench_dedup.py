@@ -50,9 +50,9 @@ def measure(kind: str, corpus: str, sample: int) -> dict:
     """Run one measurement in this process and return its figures."""
     import numpy as np
 
-    from cleanup.dedup.corpus import BATCH_BYTES
     from cleanup.dedup.lsh import band_keys, optimal_bands
     from cleanup.dedup.minhash import MinHasher
+    from cleanup.executor import BATCH_BYTES
     from cleanup.pipeline import Context, Pipeline
     from cleanup.steps.dedup import SPEC
 

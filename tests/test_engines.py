@@ -13,7 +13,14 @@ import pytest
 
 from cleanup.document import Document
 from cleanup.engines import build_engine
-from cleanup.engines.processes import WorkerFailed, batches, freeze, run_batch, segments
+from cleanup.engines.processes import (
+    ProcessEngine,
+    WorkerFailed,
+    batches,
+    freeze,
+    run_batch,
+    segments,
+)
 from cleanup.pipeline import Context, Deferred, build_chain
 
 CALLS = [("strip-artifacts", {}), ("normalize", {})]
@@ -60,10 +67,10 @@ def _die(batch: list[int]) -> list[int]:
 def test_dead_worker_is_an_error_naming_the_batch() -> None:
     context = Context()
     engine = build_engine("local", CALLS, context, workers=2)
-    assert context.map_batches is not None
+    assert isinstance(engine, ProcessEngine)
     try:
         with pytest.raises(WorkerFailed, match="batch 1"):
-            list(context.map_batches(_die, range(1000)))
+            list(engine.map_batches(_die, range(1000)))
     finally:
         for close in context.on_close:
             close()
@@ -259,7 +266,7 @@ def test_lines_encoded_on_workers_are_the_lines_one_process_writes(
 def test_workers_identical_when_dedup_hands_its_batches_to_the_workers(
     tmp_path: Path, dedup: dict[str, object]
 ) -> None:
-    """Dedup's pass 2 is resolved on the workers (DeferredBatch): marks, state, scopes agree."""
+    """Dedup's write pass is resolved on the workers (DeferredBatch): marks, state, scopes agree."""
     from cleanup.pipeline import DEFAULT_STEPS
     from cleanup.runner import RunOptions, execute
 
@@ -301,7 +308,7 @@ def test_batches_weigh_deferred_items_by_the_documents_they_stand_for() -> None:
 
 
 def test_workers_resolve_deferred_items_before_the_steps() -> None:
-    """A step told `accepts_deferred` may yield Deferred items; the next segment resolves them."""
+    """A whole-stream step's `stream` variant may yield Deferred items; the workers resolve them."""
     items = [_Many(3), Document.from_text("x", "Scroll down for video\n\nBody.")]
     (docs,) = [run_batch((None, None), freeze(CALLS), items)]
     assert [d.id for d in docs] == ["m0", "m1", "m2", "x"]

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from servers import start_redis
 
-from cleanup.dedup.store import export_state, open_store, prune_state, state_info
+from cleanup.dedup.state import export_state, open_store, prune_state, state_info
 from cleanup.dedup.stores.redis import LOCK_TTL
 from cleanup.document import Document
 from cleanup.errors import StateError, UsageProblem
@@ -405,3 +405,22 @@ def test_one_explicit_id_twice_in_a_run_keeps_the_later_version(state: str) -> N
     copy_of_second = Document(id="copy", paragraphs=list(second.paragraphs), explicit_id=True)
     assert dropped(run([copy_of_second], state)) == {"copy": "page"}
     assert entry["id"] == "page"
+
+
+def test_a_journal_pickled_before_the_state_functions_moved_still_loads() -> None:
+    """PendingCommit moved from cleanup.dedup.store to cleanup.dedup.state; a publish journal
+    left by a killed run of the earlier version names the old module."""
+    import pickle
+    import warnings
+
+    from cleanup.dedup.state import PendingCommit
+    from cleanup.dedup.store import Staged
+
+    data = pickle.dumps(PendingCommit("st.sqlite", 0.0, Staged(run_id="r1"), {"a": 1}))
+    old = data.replace(b"cleanup.dedup.state", b"cleanup.dedup.store")  # same length
+    assert old != data
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pending = pickle.loads(old)
+    assert isinstance(pending, PendingCommit) and pending.staged.run_id == "r1"
+    assert any(issubclass(w.category, DeprecationWarning) for w in caught)

@@ -38,6 +38,7 @@ BAD: dict[str, list[Any]] = {
     "paragraph-shingle-size": [0, 9, 2.5],
     "min-paragraph-words": [-1, 0.5],
     "doc-threshold": [0, -1, 1.5, math.nan, -math.inf],
+    "cross-doc-threshold": [0, -0.1, 1.01, math.nan],
     "doc-shingle-size": [0, 9],
     "num-perm": [7, 1025, -128],
     "minhash-seed": [-1, 2**32],
@@ -298,7 +299,7 @@ def test_prune_refuses_bad_limits_and_leaves_the_state(
 
 
 def test_prune_library_refuses_the_same(state: Path) -> None:
-    from cleanup.dedup.store import prune_state
+    from cleanup.dedup.state import prune_state
 
     for kwargs in (
         {"older_than_days": -5},

@@ -11,7 +11,7 @@ import click
 
 from cleanup.cli.app import cli
 from cleanup.cli.flags import click_type
-from cleanup.dedup.store import KEEP_RUNS, OLDER_THAN
+from cleanup.dedup.state import KEEP_RUNS, OLDER_THAN
 from cleanup.ranges import Range
 
 
@@ -34,7 +34,7 @@ _WAIT = click.option(
 @_WAIT
 def state_info(location: str, wait: float) -> None:
     """Print what a state holds: settings, entries, runs and size, as JSON."""
-    from cleanup.dedup.store import state_info as info
+    from cleanup.dedup.state import state_info as info
 
     click.echo(json.dumps(_state_call(info, location, wait=wait), indent=2, default=str))
 
@@ -59,7 +59,7 @@ def state_info(location: str, wait: float) -> None:
 @_WAIT
 def state_prune(location: str, **options: Any) -> None:
     """Remove old entries from a state: give exactly one of --older-than or --keep-runs."""
-    from cleanup.dedup.store import prune_state
+    from cleanup.dedup.state import prune_state
 
     click.echo(f"removed {_state_call(prune_state, location, **options):,} entries", err=True)
 
@@ -69,7 +69,7 @@ def state_prune(location: str, **options: Any) -> None:
 @_WAIT
 def state_export(location: str, wait: float) -> None:
     """Write every state entry as one JSON line to standard output."""
-    from cleanup.dedup.store import export_state
+    from cleanup.dedup.state import export_state
 
     _state_call(export_state, location, sys.stdout, wait=wait)
 

@@ -1,18 +1,28 @@
 """Dedup machinery: tokens and shingles, batch MinHash, LSH, clusters, and persistent state.
 
+    settings.py    every dedup option: frozen dataclasses, the one home of defaults and ranges
     shingles.py    byte-level tokens (fold-equivalent), shingle hashes, fingerprints (numpy)
     minhash.py     batch MinHash, datasketch-compatible ("affine32" scheme)
     lsh.py         band parameters for a threshold, band keys as numpy arrays
-    clusters.py    candidate pairs per bucket (joined to the bucket's first), union-find
+    clusters.py    candidate pairs per bucket (joined to the bucket's first), union-find,
+                   the partitioned search run on an Executor's partitions
     paragraphs.py  duplicate paragraphs inside one document (exact, near, composite)
-    corpus.py      corpus scope: spool, decide, stream out; boilerplate; cross-document
+    jobs.py        per-batch work for the workers (pure functions of one batch)
+    spool.py       documents kept between the read and write passes; DeferredBatch
+    ledger.py      the read pass's numbers about the live documents
+    decide.py      the corpus decisions: pure functions over arrays, frozen results
+    resign.py      signing documents without their boilerplate
+    corpus.py      the corpus-scope orchestrator: read, decide, write
+    staging.py     what a run stages for its state
     site.py        which site a document belongs to
-    store.py       the state interface and `cleanup state` functions; stores/ the backends
+    store.py       what a state is (entries, staged changes, the Store interface)
+    state.py       opening a state, committing to it, the `cleanup state` functions
+    stores/        the backends (SQLite, Redis)
 
 The step that uses all of this is cleanup/steps/dedup.py.
 """
 
 from cleanup.dedup.minhash import MinHasher
-from cleanup.dedup.store import export_state, open_store, prune_state, state_info
+from cleanup.dedup.state import export_state, open_store, prune_state, state_info
 
 __all__ = ["MinHasher", "export_state", "open_store", "prune_state", "state_info"]

@@ -1,6 +1,6 @@
 """Candidate pairs from LSH buckets, verified and joined into clusters, never pairwise in a bucket.
 
-DESIGN.md, dedup step 3: in every band, the members of a bucket (documents sharing a band
+See docs/architecture.md, "Dedup". In every band, the members of a bucket (documents sharing a band
 key) are joined to the bucket's *first* member, after checking their estimated Jaccard
 against that one member. A bucket of 10,000 identical documents therefore costs 10,000
 checks, not 50 million. "First" is a canonical order the caller chooses (a content hash,
@@ -9,8 +9,8 @@ Components are found with vectorized hook-and-compress union-find over numpy arr
 
 The candidate search can also run in partitions (split by a hash of band and key, so a bucket
 never straddles two): each partition yields its own checked pairs and one global np.unique
-merges them into exactly the pairs, comparisons and clusters of the one-process search. A
-distributed engine runs the partitions as tasks through `cluster(..., find_edges=...)`.
+merges them into exactly the pairs, comparisons and clusters of the one-process search. An
+executor with several partitions (Ray) runs them as tasks: `edges_finder(executor)`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleanup.dedup.shingles import fmix64
+from cleanup.executor import Executor
 
 
 @dataclass
@@ -269,3 +270,39 @@ def partitioned_edges(
         partition_edges(entries, sigs, threshold, rank, fixed, group)
         for entries in split_entries(keys, parts)
     )
+
+
+class PartitionedEdges:
+    """Find edges with an Executor's partition map: one task per hash partition of the keys.
+
+    The executor sends the arrays to its workers once; each partition selects its own
+    entries (part_edges), so every bucket is whole in one task; the pairs are merged here.
+    `tasks` counts the partitions run, for the run's summary.
+    """
+
+    def __init__(self, executor: Executor, parts: int) -> None:
+        self.executor = executor
+        self.parts = parts
+        self.tasks = 0
+
+    def __call__(
+        self,
+        keys: np.ndarray,
+        sigs: np.ndarray,
+        threshold: float,
+        rank: np.ndarray,
+        fixed: np.ndarray | None = None,
+        group: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return what local_edges returns, computed partition by partition on the executor."""
+        if keys.shape[0] < 2:
+            return merge_edges([])
+        shared = (keys, sigs, threshold, rank, fixed, group)
+        self.tasks += self.parts
+        return merge_edges(self.executor.map_partitions(part_edges, shared, self.parts))
+
+
+def edges_finder(executor: Executor) -> PartitionedEdges | None:
+    """Return the executor's partitioned search, or None (local_edges) for one partition."""
+    parts = executor.partitions()
+    return PartitionedEdges(executor, parts) if parts > 1 else None

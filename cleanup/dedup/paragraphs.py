@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from cleanup.dedup.settings import ParagraphSettings
 from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes, token_hashes
 
 # A shingle found in more paragraphs than this is the document's own refrain, not evidence
@@ -35,15 +36,6 @@ from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes, token_h
 MAX_POSTING = 50
 # A composite paragraph must be explained by at most this many source paragraphs.
 MAX_SOURCES = 3
-
-
-@dataclass(frozen=True)
-class ParagraphSettings:
-    """Hold the options of in-document paragraph dedup."""
-
-    threshold: float = 0.75
-    shingle_size: int = 3
-    min_words: int = 8
 
 
 @dataclass(frozen=True)

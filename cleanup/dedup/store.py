@@ -17,22 +17,19 @@ text finds its own entry again (runs are idempotent).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import sqlite3
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from cleanup.errors import StateError, UsageProblem
-from cleanup.ranges import Range, check
+from cleanup.errors import StateError
 
 SCHEMA_VERSION = 1
-# `state prune` limits: an age in days (0: everything not seen this instant), or a count
-# of runs up to SQLite's integer limit.
-OLDER_THAN = Range(min=0)
-KEEP_RUNS = Range(min=1, max=2**63 - 1)
 
 
 def state_key(doc_id: str, explicit: bool, fp: int) -> str:
@@ -180,46 +177,6 @@ class Store:
         raise NotImplementedError
 
 
-def open_store(location: str, wait: float = 0.0, create: bool = True, lock: bool = True) -> Store:
-    """Open the state at `location` (a path, or redis://HOST:PORT/DB) and take its lock.
-
-    `lock=False` opens it for reading only (info, export), which a running job never blocks.
-    """
-    if location.startswith(("redis://", "rediss://", "unix://")):
-        from cleanup.dedup.stores.redis import RedisStore
-
-        return RedisStore(location, wait=wait, lock=lock)
-    from cleanup.dedup.stores.sqlite import SQLiteStore
-
-    return SQLiteStore(location, wait=wait, create=create, lock=lock)
-
-
-@dataclass
-class PendingCommit:
-    """A run's state commit, kept in its publish journal until it is applied (picklable).
-
-    The run applies it itself once its output is in place; a run killed before that leaves
-    it in the journal, and the next run applies it unless the state already holds the run.
-    """
-
-    location: str
-    wait: float
-    staged: Staged
-    settings: dict[str, Any]
-
-    def apply(self) -> bool:
-        """Commit to the state unless it already holds this run; tell whether it did."""
-        with state_errors(self.location):
-            store = open_store(self.location, wait=self.wait)
-            try:
-                if store.has_run(self.staged.run_id):
-                    return False
-                store.commit(self.staged, self.settings)
-                return True
-            finally:
-                store.close()
-
-
 @contextlib.contextmanager
 def state_errors(location: str) -> Iterator[None]:
     """Turn a backend's failure (a damaged SQLite file, a lost Redis server) into StateError.
@@ -234,40 +191,6 @@ def state_errors(location: str) -> Iterator[None]:
         if type(exc).__module__.split(".")[0] != "redis":
             raise
         raise StateError(f"state {location}: lost the Redis server: {exc}") from None
-
-
-class StateCommit:
-    """Commit a run's staged state in two phases around the publishing of its files.
-
-    The runner calls prepare() before it renames any file (most failures show up there and
-    publish nothing), writes pending() into its journal, renames the files, then calls
-    commit(). Calling the object does both phases: what a library caller does once its
-    output is in place.
-    """
-
-    def __init__(self, store: Store, pending: PendingCommit) -> None:
-        self.store = store
-        self.pending = pending
-        self.location = store.location
-
-    def prepare(self) -> None:
-        """Write the state's transaction where nobody sees it yet."""
-        with state_errors(self.location):
-            self.store.begin_commit(self.pending.staged, self.pending.settings)
-
-    def commit(self) -> None:
-        """Make the prepared transaction visible and durable."""
-        with state_errors(self.location):
-            self.store.end_commit()
-
-    def cancel(self) -> None:
-        """Drop the prepared transaction."""
-        with state_errors(self.location):
-            self.store.cancel_commit()
-
-    def __call__(self) -> None:
-        self.prepare()
-        self.commit()
 
 
 def settings_json(settings: dict[str, Any]) -> str:
@@ -285,49 +208,22 @@ def from_i64(values: list[int]) -> np.ndarray:
     return np.asarray(values, dtype=np.int64).view(np.uint64)
 
 
-# Library functions behind `cleanup state info|prune|export`.
-def state_info(location: str, wait: float = 0.0) -> dict[str, Any]:
-    """Return what a state holds: settings, entry counts, runs, size."""
-    store = open_store(location, wait, create=False, lock=False)
-    try:
-        return store.info()
-    finally:
-        store.close()
+# Moved to cleanup.dedup.state (opening a state needs the backends, which import this module).
+_MOVED = frozenset(
+    {"open_store", "PendingCommit", "StateCommit", "state_info", "prune_state", "export_state"}
+    | {"OLDER_THAN", "KEEP_RUNS"}
+)
 
 
-def prune_state(
-    location: str,
-    older_than_days: float | None = None,
-    keep_runs: int | None = None,
-    wait: float = 0.0,
-) -> int:
-    """Remove entries last seen more than N days ago or not seen in the last N runs.
+def __getattr__(name: str) -> Any:
+    """Return a name that moved to cleanup.dedup.state, with a DeprecationWarning.
 
-    Exactly one of the two, in range, or UsageProblem before the state is opened: a negative
-    or NaN age, or both limits at once, must not quietly remove entries.
+    Why: code (and publish journals pickled by an earlier version) may still look them up
+    here; the import happens on first use, so this module never imports a backend.
     """
-    if (older_than_days is None) == (keep_runs is None):
-        raise UsageProblem("prune needs exactly one of --older-than DAYS or --keep-runs N")
-    if older_than_days is not None:
-        check("older-than", older_than_days, float, OLDER_THAN, "prune: ")
-    if keep_runs is not None:
-        check("keep-runs", keep_runs, int, KEEP_RUNS, "prune: ")
-    check("wait", wait, float, Range(min=0), "prune: ")
-    store = open_store(location, wait, create=False)
-    try:
-        return store.prune(older_than_days, keep_runs)
-    finally:
-        store.close()
-
-
-def export_state(location: str, out: Any, wait: float = 0.0) -> int:
-    """Write one JSON line per state entry to `out`; return how many."""
-    store = open_store(location, wait, create=False, lock=False)
-    n = 0
-    try:
-        for entry in store.export():
-            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            n += 1
-    finally:
-        store.close()
-    return n
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"cleanup.dedup.store.{name} moved to cleanup.dedup.state", DeprecationWarning, stacklevel=2
+    )
+    return getattr(importlib.import_module("cleanup.dedup.state"), name)

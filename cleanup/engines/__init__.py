@@ -1,7 +1,15 @@
-"""Engines decide where the steps run; the steps and their output are the same for every engine."""
+"""Engines decide where the steps run; the steps and their output are the same for every engine.
+
+An engine implements cleanup.executor.Executor and imports nothing of the steps' algorithms.
+See docs/architecture.md, "Engines".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from cleanup.document import Document
 from cleanup.errors import UsageProblem
 from cleanup.pipeline import Context, Step, StepCall
 
@@ -17,11 +25,12 @@ def build_engine(
     address: str | None = None,
     prelude: Step | None = None,
     postlude: Step | None = None,
-) -> Step:
+) -> Callable[[Iterable[Any]], Iterator[Document]]:
     """Return the chain of `calls` run by engine `name`: local processes, or Ray tasks.
 
     `prelude` and `postlude` (picklable steps, such as the runner's JSONL parsing and the
-    writer's encoding) run on the workers before the first steps and after the last.
+    writer's encoding) run on the workers before the first steps and after the last. The
+    engine is also the Executor of the steps that need the whole stream.
     """
     if name == "local":
         from cleanup.engines.processes import ProcessEngine

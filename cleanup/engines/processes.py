@@ -1,20 +1,21 @@
 """Run the per-document steps over batches on other processes, keeping input order.
 
 Consecutive per-document steps form a segment that runs on the workers; a step that needs the
-whole stream (corpus dedup) runs in this process between segments, and may hand per-document
-work (signatures) back to the workers through `context.map_batches`. When it maps over the
-output of a segment, the two are fused: one round trip per batch does the segment's steps
-and the step's own work, so documents cross between processes once, not twice. Such a step
-may also yield Deferred items (dedup: a spooled batch and the decisions about it), which the
-next segment resolves on its workers. A prelude (the runner's JSONL parsing) runs on the
-workers ahead of the first segment and a postlude (the writer's encoding) after the last.
-Output is byte-identical to one process because batches come back in the order they were sent.
+whole stream (corpus dedup) runs in this process between segments, bound with this engine as
+its Executor (cleanup/executor.py), through which it hands per-document work (signatures)
+back to the workers. When it maps over the output of a segment, the two are fused: one round
+trip per batch does the segment's steps and the step's own work, so documents cross between
+processes once, not twice. When a segment follows it, the step's `stream` variant is used: it
+may yield Deferred items (dedup: a spooled batch and the decisions about it), which the next
+segment resolves on its workers. A prelude (the runner's JSONL parsing) runs on the workers
+ahead of the first segment and a postlude (the writer's encoding) after the last. Output is
+byte-identical to one process because batches come back in the order they were sent. This
+module knows nothing of what the steps do. See docs/architecture.md, "Engines".
 """
 
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import itertools
 import multiprocessing
 import os
@@ -23,7 +24,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
@@ -31,17 +32,10 @@ from typing import Any, TypeVar
 
 from cleanup.document import Document
 from cleanup.errors import CleanupError
-from cleanup.pipeline import (
-    Context,
-    Deferred,
-    Step,
-    StepCall,
-    build_chain,
-    pipeline,
-    step_spec,
-)
+from cleanup.executor import BATCH_DOCS, Deferred, Item, batches, resolved
+from cleanup.pipeline import Context, Step, StepCall, build_chain, step_spec
 
-BATCH_DOCS = 200
+__all__ = ["BATCH_DOCS", "BatchEngine", "ProcessEngine", "WorkerFailed", "batches", "segments"]
 T = TypeVar("T")
 R = TypeVar("R")
 _Key = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
@@ -58,11 +52,13 @@ def freeze(calls: list[StepCall]) -> _Key:
 
 @lru_cache(maxsize=8)
 def _chain_for(key: _Key) -> Step:
-    """Build (once per worker process) the chain of a segment."""
-    return build_chain([(name, dict(opts)) for name, opts in key], Context())
+    """Build (once per worker process) the chain of a segment (per-document steps only)."""
+    return build_chain([(name, dict(opts)) for name, opts in key])
 
 
 Ends = tuple[Step | None, Step | None]  # what runs before and after a segment's steps
+# A stage of the engine's chain: a segment on the workers, or a whole-stream step here.
+Stage = Callable[[Iterable[Any]], Iterable[Item]]
 
 
 def run_batch(ends: Ends, key: _Key, batch: list[Any]) -> list[Document]:
@@ -105,7 +101,7 @@ def segments(calls: list[StepCall]) -> list[tuple[bool, list[StepCall]]]:
     groups: list[tuple[bool, list[StepCall]]] = []
     for call in calls:
         spec = step_spec(call[0])
-        parallel = spec.per_document and not spec.needs_context
+        parallel = spec.per_document and not (spec.needs_context or spec.needs_executor)
         if parallel and groups and groups[-1][0]:
             groups[-1][1].append(call)
         else:
@@ -117,24 +113,10 @@ def _resolved(item: Any) -> list[Any]:
     return item.resolve() if isinstance(item, Deferred) else [item]
 
 
-def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Yield lists of items standing for up to `size` documents (a Deferred item for its
-    len(); one item alone may stand for more)."""
-    batch: list[T] = []
-    weight = 0
-    for item in items:
-        w = len(item) if isinstance(item, Deferred) else 1
-        if batch and weight + w > size:
-            yield batch
-            batch, weight = [], 0
-        batch.append(item)
-        weight += w
-    if batch:
-        yield batch
-
-
 class BatchEngine:
-    """Map batches over workers in order; subclasses say how a batch is submitted."""
+    """Map batches over workers in order (an Executor); subclasses say how work is submitted."""
+
+    remote = True  # results come back from other processes
 
     def __init__(
         self,
@@ -149,7 +131,6 @@ class BatchEngine:
         self.workers = workers
         self.prelude = prelude
         self.postlude = postlude
-        context.map_batches = self.map_batches
         context.on_close.append(self.close)
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Any:
@@ -174,12 +155,21 @@ class BatchEngine:
         """
         if isinstance(items, Segment) and items.engine is self:
             fused_args = (items.ends, items.key, fn, args)
-            return self._map(run_fused, items.source, fused_args, size)  # type: ignore[arg-type]
+            return self._map(run_fused, items.source, fused_args, size)
         return self._map(fn, items, args, size)
 
+    def partitions(self) -> int:
+        """Return 1: on one machine the one-piece search beats shipping arrays to processes."""
+        return 1
+
+    def map_partitions(self, fn: Callable[..., R], shared: Sequence[Any], parts: int) -> list[R]:
+        """Run fn(*shared, parts, part) for every part on the workers; return results in order."""
+        handles = [self.submit(fn, *shared, parts, part) for part in range(parts)]
+        return [self.result(h) for h in handles]
+
     def _map(
-        self, fn: Callable[..., R], items: Iterable[Any], args: tuple[Any, ...], size: int
-    ) -> Iterator[R]:
+        self, fn: Callable[..., Any], items: Iterable[Any], args: tuple[Any, ...], size: int
+    ) -> Iterator[Any]:
         failure: list[BaseException] = []
         stream = batches(_until_error(items, failure), size)
         first = next(stream, None)
@@ -221,21 +211,34 @@ class BatchEngine:
         groups = segments(self.calls)
         if self.prelude is not None and not (groups and groups[0][0]):
             groups.insert(0, (True, []))  # the prelude alone, on the workers
-        steps: list[Step] = []
+        stages: list[Stage] = []
         last = len(groups) - 1
         for n, (parallel, calls) in enumerate(groups):
             if parallel:
                 ends = (self.prelude if n == 0 else None, self.postlude if n == last else None)
-                steps.append(self._parallel(ends, freeze(calls)))
+                stages.append(self._parallel(ends, freeze(calls)))
             else:
                 feeds_workers = n < last and groups[n + 1][0]
-                context = dataclasses.replace(self.context, accepts_deferred=feeds_workers)
-                steps.append(build_chain(calls, context))
-        return pipeline(*steps)(docs)
+                stages.extend(self._whole_stream(call, feeds_workers) for call in calls)
+        stream: Iterable[Any] = docs
+        for stage in stages:
+            stream = stage(stream)
+        return resolved(stream)
 
-    def _parallel(self, ends: Ends, key: _Key) -> Step:
-        def run(docs: Iterable[Any]) -> Iterator[Document]:
-            return Segment(self, docs, ends, key)  # type: ignore[return-value]
+    def _whole_stream(self, call: StepCall, feeds_workers: bool) -> Stage:
+        """Bind a whole-stream step with this engine as its executor.
+
+        Its `stream` variant (Deferred items left for the workers) only when workers follow.
+        """
+        name, opts = call
+        spec = step_spec(name)
+        if feeds_workers:
+            return spec.bind_stream(self.context, self, **opts)
+        return spec.bind(self.context, self, **opts)
+
+    def _parallel(self, ends: Ends, key: _Key) -> Stage:
+        def run(docs: Iterable[Any]) -> Iterable[Item]:
+            return Segment(self, docs, ends, key)
 
         return run
 

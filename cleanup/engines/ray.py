@@ -4,11 +4,10 @@ Only this module imports Ray, and only when `--engine ray` is chosen. Without an
 local Ray is started for the run and bound to loopback; `--address ray://HOST:PORT` (or `auto`)
 joins a real cluster, which is always the user's explicit choice.
 
-Corpus dedup's LSH search is shuffled too (`context.find_edges`): the band keys, ranks and
-signatures go into the object store once, one task per partition picks the entries whose
-(band, key) hash falls in it (so every bucket is whole in one task), finds the bucket's pairs
-and verifies them; the driver merges the partitions' pairs and finds connected components over
-the verified edges (few, next to the entries).
+Keyed shuffles run as partitions (`map_partitions`): the shared arrays (corpus dedup's band
+keys, ranks and signatures) go into the object store once and one task per partition selects
+its own keys from them; what a partition computes is the step's business, not the engine's.
+See docs/architecture.md, "Engines".
 """
 
 from __future__ import annotations
@@ -16,12 +15,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-import numpy as np
-
-from cleanup.dedup.clusters import merge_edges, part_edges
 from cleanup.engines.processes import BatchEngine
 from cleanup.errors import UsageProblem
 from cleanup.pipeline import Context, Step, StepCall
@@ -31,6 +27,7 @@ _LOOPBACK_ENV = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
     "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
 }
+R = TypeVar("R")
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -63,8 +60,6 @@ class RayEngine(BatchEngine):
         cpus = max(workers, int(ray.cluster_resources().get("CPU", 1)))
         super().__init__(calls, context, cpus, prelude, postlude)
         self.task = ray.remote(_call)
-        self.edges_task = ray.remote(part_edges)
-        context.find_edges = self.find_edges
 
     def _init(self, address: str | None, workers: int) -> None:
         """Start or join Ray, keeping our SIGTERM handler (ray.init replaces it with sys.exit)."""
@@ -94,30 +89,20 @@ class RayEngine(BatchEngine):
     def result(self, handle: Any) -> Any:
         return self.ray.get(handle)
 
-    def find_edges(
-        self,
-        keys: np.ndarray,
-        sigs: np.ndarray,
-        threshold: float,
-        rank: np.ndarray,
-        fixed: np.ndarray | None = None,
-        group: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Find and verify LSH candidate pairs in one Ray task per hash partition of the band keys.
+    def partitions(self) -> int:
+        """Return as many partitions as the cluster has CPUs, at least 2."""
+        return max(2, int(self.ray.cluster_resources().get("CPU", 1)))
 
-        Returns what cleanup.dedup.clusters.local_edges returns. There are as many partitions
-        as the cluster has CPUs, at least 2; the arrays are put in the object store once and
-        shared by every task (numpy arrays are read there without a copy).
+    def map_partitions(self, fn: Callable[..., R], shared: Sequence[Any], parts: int) -> list[R]:
+        """Run one Ray task per partition over arrays put in the object store once.
+
+        Every task gets the same object references (numpy arrays are read there without a
+        copy), so the shared data crosses to the cluster once, not once per partition.
         """
-        if keys.shape[0] < 2:
-            return merge_edges([])
-        parts = max(2, int(self.ray.cluster_resources().get("CPU", 1)))
-        k, s, r, f, g = (self.ray.put(a) for a in (keys, sigs, rank, fixed, group))
-        handles = [
-            self.edges_task.remote(k, s, threshold, r, f, g, parts, part) for part in range(parts)
-        ]
-        self.context.count("dedup lsh tasks", parts)
-        return merge_edges(self.ray.get(handles))
+        refs = [self.ray.put(a) for a in shared]
+        handles = [self.task.remote(fn, *refs, parts, part) for part in range(parts)]
+        results: list[R] = self.ray.get(handles)
+        return results
 
     def close(self) -> None:
         """Shut down the local Ray this run started (a joined cluster is left running)."""

@@ -59,7 +59,9 @@ class RedisStore(Store):
                 "a redis:// state needs the redis package: pip install cleanup[redis]"
             ) from None
         self.location = url
-        self.r = redis.Redis.from_url(url)
+        # Any: redis-py types replies as bytes | str (decode_responses is a runtime choice);
+        # this client never decodes, so every reply is bytes.
+        self.r: Any = redis.Redis.from_url(url)
         self.p = PREFIX
         self._token = secrets.token_hex(16)
         self._held = False

@@ -298,7 +298,7 @@ class SQLiteStore(Store):
         db = getattr(self, "db", None)
         try:
             if db is not None:
-                self.db = None  # type: ignore[assignment]
+                del self.db  # a second close finds no connection
                 db.close()
         finally:
             self._release()

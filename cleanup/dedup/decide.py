@@ -1,0 +1,335 @@
+"""Corpus dedup's decisions: pure functions over numpy arrays, each returning a frozen result.
+
+Which (site, paragraph) keys are boilerplate; which documents are near duplicates and which
+copy of each cluster stays; which document owns a paragraph repeated across documents; and
+from these, the verdict about each document. Nothing here reads documents, the spool or a
+state: the orchestrator (cleanup/dedup/corpus.py) gathers the arrays and the state's
+entries, so every rule can be tested with a few arrays. See docs/architecture.md, "Dedup".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cleanup.dedup.clusters import FindEdges, cluster
+from cleanup.dedup.lsh import band_keys, optimal_bands
+from cleanup.dedup.settings import DedupSettings
+from cleanup.dedup.shingles import fmix64
+from cleanup.dedup.spool import Verdict
+from cleanup.dedup.store import StoredEntries
+
+# {document: {paragraph: (owner document, similarity)}} for paragraphs repeated across documents.
+Owners = dict[int, dict[int, tuple[int, float]]]
+
+
+def count_distinct(
+    keys: np.ndarray, offsets: np.ndarray, fps: np.ndarray, mask: np.ndarray, parts: int = 16
+) -> tuple[np.ndarray, np.ndarray]:
+    """Count, per key, the distinct document texts (fingerprints) among masked documents.
+
+    `keys[offsets[i]:offsets[i + 1]]` are the keys of document i. Returns sorted unique keys
+    and their counts. The work goes by key range (`parts` slices of the top bits), so the
+    sorting temporaries hold a slice of the corpus's paragraphs, not all of them at once.
+    """
+    counts = np.diff(offsets)
+    owner = np.repeat(fps, counts)
+    chosen = np.repeat(mask, counts) & (keys != 0)
+    top = (keys >> np.uint64(60)).astype(np.uint8)
+    out_keys: list[np.ndarray] = []
+    out_counts: list[np.ndarray] = []
+    for part in range(parts):
+        sel = chosen & (top == part)
+        k, own = keys[sel], owner[sel]
+        if len(k) == 0:
+            continue
+        with np.errstate(over="ignore"):
+            pair = fmix64(k ^ fmix64(own + np.uint64(0x9E3779B97F4A7C15)))
+        _, first = np.unique(pair, return_index=True)
+        uniq, n = np.unique(k[first], return_counts=True)
+        out_keys.append(uniq)
+        out_counts.append(n.astype(np.int64))
+    if not out_keys:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    return np.concatenate(out_keys), np.concatenate(out_counts)
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """Hold the boilerplate keys, each with the number of distinct documents that hold it."""
+
+    totals: dict[int, int]
+
+    def hits(self, keys: np.ndarray) -> dict[int, int]:
+        """Return {paragraph index: key} for the boilerplate among one document's keys."""
+        if not self.totals:
+            return {}
+        return {j: k for j, k in enumerate(keys.tolist()) if k in self.totals}
+
+
+def decide_boilerplate(
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    fps: np.ndarray,
+    seen_text: np.ndarray,
+    min_docs: int,
+    earlier: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Boilerplate:
+    """Return the keys held by at least `min_docs` distinct documents (0: none is boilerplate).
+
+    Documents with the same text (fingerprint `fps`) count once: ten copies of one article
+    are one document, and its paragraphs are not boilerplate for being copied. With a state,
+    `earlier(keys)` gives the counts of earlier runs, to which only the documents whose text
+    is new (`~seen_text`) add.
+    """
+    if min_docs <= 0 or len(fps) == 0:
+        return Boilerplate({})
+    uniq, run_counts = count_distinct(keys, offsets, fps, np.ones(len(fps), dtype=bool))
+    if earlier is not None:
+        nk, ncount = count_distinct(keys, offsets, fps, ~seen_text)
+        new_counts = np.zeros(len(uniq), np.int64)
+        new_counts[np.searchsorted(uniq, nk)] = ncount
+        total = earlier(uniq) + new_counts
+    else:
+        total = run_counts
+    is_boiler = total >= min_docs
+    return Boilerplate(dict(zip(uniq[is_boiler].tolist(), total[is_boiler].tolist(), strict=True)))
+
+
+@dataclass(frozen=True)
+class DocumentDecision:
+    """Say which live documents are near duplicates, of what, and in which cluster.
+
+    Arrays have one row per live document of the run; `winner` indexes `ids` (the run's
+    live documents, then the state entries it was compared with).
+    """
+
+    dropped: np.ndarray  # bool: removed from the output
+    winner: np.ndarray  # int64: the copy that stays, -1 where this document stays
+    similarity: np.ndarray  # float: estimated Jaccard with the winner
+    cluster_fp: np.ndarray  # uint64: the cluster's id, its kept copy's fingerprint
+    clustered: np.ndarray  # bool: in a cluster of two or more
+    ids: list[str]
+    band_keys: np.ndarray  # (n, bands) uint64: what a state stores of each document
+    comparisons: int | None  # signature pairs verified (None: no search ran)
+
+    @classmethod
+    def empty(cls, bands: int) -> DocumentDecision:
+        """Return the decision about a run without live documents."""
+        return cls(
+            np.zeros(0, bool),
+            np.zeros(0, np.int64),
+            np.zeros(0),
+            np.zeros(0, np.uint64),
+            np.zeros(0, bool),
+            [],
+            np.zeros((0, bands), np.uint64),
+            None,
+        )
+
+
+def decide_documents(
+    ids: list[str],
+    sigs: np.ndarray,
+    keys: np.ndarray,
+    fps: np.ndarray,
+    lengths: np.ndarray,
+    ident: np.ndarray,
+    in_state: np.ndarray,
+    group: np.ndarray,
+    stored: StoredEntries,
+    lsh: tuple[int, int],
+    threshold: float,
+    mark: bool,
+    find_edges: FindEdges | None = None,
+) -> DocumentDecision:
+    """Cluster near-duplicate documents (with state entries) and pick the copy that stays.
+
+    `keys` are the band keys of `sigs` for `lsh` (bands, rows); `fps` order the clusters
+    canonically and `ident` (the text as it came in) names them across runs; `in_state`
+    marks documents published before with this text (never duplicates); `group` is each
+    document's own state entry (never compared with it), -1 for none. The winner of a
+    cluster is a published entry first, then the longest, then the earliest. The rows of
+    empty documents in `keys` are given unique keys in place (a copy would double the
+    largest array of the run).
+    """
+    n = len(ids)
+    if n == 0:
+        return DocumentDecision.empty(lsh[0])
+    valid = lengths > 0
+    m = len(stored.ids)
+    if m:
+        all_sigs = np.concatenate((sigs, stored.sigs))
+        all_keys = np.concatenate((keys, band_keys(stored.sigs, *lsh)))
+    else:  # no state entries to compare with: no copies of the corpus-sized arrays
+        all_sigs, all_keys = sigs, keys
+    # Items that must not match anything get unique keys (empty texts).
+    with np.errstate(over="ignore"):
+        noise = fmix64(np.arange(n, dtype=np.uint64)[~valid, None] + np.uint64(1 << 62))
+    all_keys[:n][~valid] = noise
+    fp_rank = np.argsort(np.argsort(fps, kind="stable"), kind="stable")
+    rank = np.concatenate((fp_rank + m, np.arange(m)))
+    fixed = np.concatenate((np.zeros(n, bool), np.ones(m, bool)))
+    all_group = np.concatenate((group, stored.handles.astype(np.int64)))
+    result = cluster(all_keys, all_sigs, threshold, rank, fixed, all_group, find_edges)
+    labels = result.labels
+    all_len = np.concatenate((lengths, stored.lengths))
+    published = fixed.copy()
+    published[:n] = in_state
+    order = np.lexsort((np.arange(n + m), -all_len, ~published, labels))
+    sorted_labels = labels[order]
+    head = np.empty(n + m, dtype=bool)
+    head[0] = True
+    head[1:] = sorted_labels[1:] != sorted_labels[:-1]
+    winner_sorted = order[np.maximum.accumulate(np.where(head, np.arange(n + m), 0))]
+    winner = np.empty(n + m, dtype=np.int64)
+    winner[order] = winner_sorted
+    cur_winner = winner[:n]
+    is_dup = (cur_winner != np.arange(n)) & ~in_state & valid
+    sim = np.zeros(n)
+    idx = np.flatnonzero(is_dup)
+    if len(idx):
+        sim[idx] = (all_sigs[idx] == all_sigs[cur_winner[idx]]).mean(axis=1)
+    all_fps = np.concatenate((ident, stored.fps))  # cluster ids: stable across runs
+    return DocumentDecision(
+        dropped=is_dup & (not mark),
+        winner=np.where(is_dup, cur_winner, -1),
+        similarity=sim,
+        cluster_fp=all_fps[winner[:n]],
+        clustered=np.bincount(labels, minlength=n + m)[labels][:n] > 1,
+        ids=ids + stored.ids,
+        band_keys=keys,
+        comparisons=result.comparisons,
+    )
+
+
+def exact_paragraph_owners(
+    para_fps: list[np.ndarray], para_words: list[np.ndarray], winner: np.ndarray, min_words: int
+) -> Owners:
+    """Return the owners of long paragraphs found in several documents, by fingerprint.
+
+    The owner is the first kept document in input order; a duplicate document owns nothing
+    and loses nothing. Scales to any corpus (8 bytes per long paragraph in memory).
+    """
+    fp_list: list[np.ndarray] = []
+    doc_list: list[np.ndarray] = []
+    for i, (p, w) in enumerate(zip(para_fps, para_words, strict=True)):
+        if winner[i] >= 0:
+            continue
+        long = np.unique(p[(w >= min_words) & (p != 0)])
+        if len(long):
+            fp_list.append(long)
+            doc_list.append(np.full(len(long), i, dtype=np.int64))
+    out: Owners = {}
+    if not fp_list:
+        return out
+    allfp = np.concatenate(fp_list)
+    alldoc = np.concatenate(doc_list)
+    order = np.lexsort((alldoc, allfp))
+    sfp, sdoc = allfp[order], alldoc[order]
+    first = np.ones(len(sfp), dtype=bool)
+    first[1:] = sfp[1:] != sfp[:-1]
+    shared = np.zeros(len(sfp), dtype=bool)
+    shared[:-1] = first[:-1] & ~first[1:]
+    by_fp = dict(zip(sfp[shared].tolist(), sdoc[shared].tolist(), strict=True))
+    if not by_fp:
+        return out
+    for i, p in enumerate(para_fps):
+        if winner[i] >= 0:
+            continue
+        for j, fp in enumerate(p.tolist()):
+            owner = by_fp.get(fp)
+            if owner is not None and owner != i:
+                out.setdefault(i, {})[j] = (owner, 1.0)
+    return out
+
+
+def near_paragraph_owners(
+    sigs: np.ndarray,
+    doc: np.ndarray,
+    pos: np.ndarray,
+    winner: np.ndarray,
+    threshold: float,
+    find_edges: FindEdges | None = None,
+) -> tuple[Owners, int | None]:
+    """Cluster long paragraphs across documents by MinHash; the earliest document keeps each.
+
+    `sigs[k]` is the signature of paragraph `pos[k]` of document `doc[k]`. Returns the
+    owners and the pairs verified (None: no search ran).
+    """
+    out: Owners = {}
+    ok = winner[doc] < 0  # duplicate documents own nothing and lose nothing
+    sigs, doc, pos = sigs[ok], doc[ok], pos[ok]
+    if len(doc) < 2:
+        return out, None
+    bands, rows = optimal_bands(threshold, sigs.shape[1])
+    rank = doc * (1 << 20) + pos
+    keys = band_keys(sigs, bands, rows)
+    result = cluster(keys, sigs, threshold, rank, find_edges=find_edges)
+    labels = result.labels
+    order = np.lexsort((rank, labels))
+    head = np.ones(len(order), dtype=bool)
+    head[1:] = labels[order][1:] != labels[order][:-1]
+    first = order[np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))]
+    owner_item = np.empty(len(order), dtype=np.int64)
+    owner_item[order] = first
+    lose = doc[owner_item] != doc
+    for item in np.flatnonzero(lose).tolist():
+        o = int(owner_item[item])
+        sim = float((sigs[item] == sigs[o]).mean())
+        out.setdefault(int(doc[item]), {})[int(pos[item])] = (int(doc[o]), round(sim, 3))
+    return out, result.comparisons
+
+
+def verdict(
+    i: int,
+    site: str,
+    hits: dict[int, int],
+    boiler: Boilerplate,
+    decision: DocumentDecision,
+    owners: Owners,
+    settings: DedupSettings,
+) -> Verdict:
+    """Return the decisions about live document i: boilerplate, paragraphs, the document.
+
+    `hits` are its boilerplate paragraphs ({index: key}), `site` its site.
+    """
+    out = Verdict({})
+    why = (
+        f"paragraph recurs in at least {settings.boilerplate.min_docs} documents of "
+        "the same site (site boilerplate)"
+    )
+    for j, key in hits.items():
+        detail: dict[str, Any] = {"site": site, "documents": boiler.totals.get(key, 0)}
+        out.removals[j] = ("site-boilerplate", why, detail)
+    for j, (owner, sim) in owners.get(i, {}).items():
+        if j not in out.removals:
+            out.removals[j] = (
+                "cross-document-paragraph",
+                "paragraph already stands in another document of this run",
+                {"duplicate_of": decision.ids[owner], "similarity": sim},
+            )
+    w = int(decision.winner[i])
+    if w < 0:
+        if settings.mark and decision.clustered[i]:
+            out.meta = {"cluster": f"{int(decision.cluster_fp[i]):016x}"}
+        return out
+    detail = {
+        "duplicate_of": decision.ids[w],
+        "similarity": round(float(decision.similarity[i]), 3),
+        "cluster": f"{int(decision.cluster_fp[i]):016x}",
+    }
+    if settings.mark:
+        out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", "similarity")}
+    else:
+        out.drop = (
+            "near-duplicate-document",
+            "document is a near duplicate (estimated Jaccard >= "
+            f"{settings.documents.threshold}) "
+            "of a more complete or earlier published document",
+            detail,
+        )
+    return out

@@ -1,0 +1,262 @@
+"""Dedup's per-batch work: pure functions of a batch that an Executor runs on its workers.
+
+Nothing here sees more than one batch: in-document paragraph dedup, the numbers the corpus
+decisions need about each document (fingerprints, lengths, boilerplate keys, token hashes,
+signatures) and signing documents from token hashes. Every corpus-wide decision is made
+in one place (cleanup/dedup/decide.py), so the result is the same on any number of workers.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import xxhash
+
+from cleanup.dedup.minhash import MinHasher
+from cleanup.dedup.paragraphs import (
+    WHY,
+    BatchFeatures,
+    ParagraphSettings,
+    detail_of,
+    features_batch,
+    find_duplicates,
+)
+from cleanup.dedup.settings import DedupSettings
+from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes
+from cleanup.dedup.site import site_of
+from cleanup.document import Document, Edit
+from cleanup.executor import Executor
+
+STEP = "dedup"
+# Signatures, fingerprints and token counts of some documents.
+DocArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+# One batch of token hashes: tokens per paragraph, and the paragraphs' tokens in order.
+TokenBatch = tuple[np.ndarray, np.ndarray]
+# Removals of paragraphs by original index: (rule, why, detail).
+Removals = dict[int, tuple[str, str, dict[str, Any]]]
+
+
+def remove_paragraphs(doc: Document, removals: Removals) -> None:
+    """Remove paragraphs by original index, each with its own rule, why and detail.
+
+    Document.remove takes one rule per call and renumbers after it; recording all edits
+    against the original indices keeps the audit trail's indices meaningful.
+    """
+    if not removals:
+        return
+    for i in sorted(removals):
+        rule, why, detail = removals[i]
+        doc.edits.append(Edit(STEP, rule, doc.paragraphs[i], "", why, i, detail, "remove"))
+    doc.paragraphs = [p for i, p in enumerate(doc.paragraphs) if i not in removals]
+
+
+def dedup_paragraphs_batch(
+    docs: list[Document], settings: ParagraphSettings, enabled: bool = True
+) -> BatchFeatures:
+    """Remove duplicate paragraphs inside each document of a batch; return the batch's features.
+
+    Dropped documents are passed over (their features are computed but nothing is removed).
+    The returned features describe the paragraphs as they were before removal; `kept`
+    tells, per paragraph, whether it is still there.
+    """
+    feats = features_batch([d.paragraphs for d in docs], settings)
+    for k, (doc, feat) in enumerate(zip(docs, feats.docs, strict=True)):
+        if not enabled or doc.dropped is not None or not feats.suspect[k]:
+            continue
+        dups = find_duplicates(feat, settings)
+        if dups:
+            remove_paragraphs(
+                doc, {d.index: (d.rule, WHY[d.rule], detail_of(d, doc.paragraphs)) for d in dups}
+            )
+            first = feats.first_paragraph[k]
+            feats.kept[[first + d.index for d in dups]] = False
+    return feats
+
+
+def paragraphs_job(settings: ParagraphSettings, batch: list[Document]) -> list[Document]:
+    """Dedup paragraphs inside each document of a batch (scope=document)."""
+    dedup_paragraphs_batch(batch, settings, True)
+    return batch
+
+
+def document_scope(
+    docs: Iterable[Document], settings: ParagraphSettings, executor: Executor
+) -> Iterator[Document]:
+    """Remove duplicate paragraphs inside each document, streaming (scope=document)."""
+    for batch in executor.map_batches(paragraphs_job, docs, settings):
+        yield from batch
+
+
+@lru_cache(maxsize=4)
+def hasher(num_perm: int, seed: int, shingle_size: int) -> MinHasher:
+    """Return a MinHasher, built once per process (permutations cost a little to make)."""
+    return MinHasher(num_perm, seed, shingle_size)
+
+
+def sign_job(settings: DedupSettings, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[DocArrays]:
+    """Return signatures, fingerprints and lengths of documents given as (tokens, offsets)."""
+    size = settings.documents.shingle_size
+    minhash = hasher(settings.minhash.num_perm, settings.minhash.seed, size)
+    out: list[DocArrays] = []
+    for tokens, offsets in jobs:
+        sh, sh_off = shingle_hashes(tokens, offsets, size)
+        sigs = minhash.from_hashes(sh, sh_off)
+        out.append((sigs, fingerprints(tokens, offsets), np.diff(offsets)))
+    return out
+
+
+def doc_arrays(
+    docs: list[Document], feats: BatchFeatures, settings: DedupSettings, sign: bool
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Return the live documents' signatures (None unless `sign`), fingerprints and lengths.
+
+    Reuses the paragraph token hashes of in-document dedup: a document's tokens are its
+    kept paragraphs' tokens in order, so no text is tokenized twice.
+    """
+    live = np.array([d.dropped is None for d in docs], dtype=bool)
+    n_par = np.diff(np.array(feats.first_paragraph))
+    para_live = np.repeat(live, n_par) & feats.kept
+    tok_counts = np.diff(feats.offsets)
+    tokens = feats.tokens[np.repeat(para_live, tok_counts)]
+    kept_counts = np.where(para_live, tok_counts, 0)
+    per_doc = np.add.reduceat(np.append(kept_counts, 0), np.array(feats.first_paragraph[:-1]))
+    per_doc = np.where(n_par > 0, per_doc, 0)[live]
+    offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+    if sign:
+        return sign_job(settings, [(tokens, offsets)])[0]
+    return None, fingerprints(tokens, offsets), np.diff(offsets)
+
+
+@dataclass(frozen=True)
+class SummaryJob:
+    """Say what the read pass computes per batch (sent to the workers with each batch)."""
+
+    settings: DedupSettings
+    sign: bool  # False: signatures wait until boilerplate is known (resign.sign_all)
+    pickled: bool  # return the batch pickled (it crosses processes to be spooled as is)
+
+
+@dataclass
+class BatchSummary:
+    """Hold what the read pass keeps of one batch: its documents, and numbers about the live ones.
+
+    Computed where the batch was processed (a worker, when there are several), so that
+    the orchestrator only appends arrays and spools the pickled documents as they are.
+    """
+
+    docs: list[Document] | bytes  # the batch (pickled when made on a worker: spooled as is)
+    count: int  # documents in the batch (live or not)
+    live: np.ndarray  # bool per document
+    ids: list[str]  # live documents only, from here on
+    explicit: list[bool]
+    sites: list[str]
+    joins: bool  # every live document's separator keeps its paragraphs' tokens apart
+    sigs: np.ndarray | None
+    fps: np.ndarray
+    lengths: np.ndarray
+    boiler_keys: np.ndarray  # kept paragraphs' (site, paragraph) keys, in order
+    boiler_sizes: np.ndarray  # kept paragraphs per document
+    tokens: TokenBatch  # kept paragraphs' token counts and tokens
+    para_fps: list[np.ndarray] = field(default_factory=list)  # cross-document paragraphs
+    para_words: list[np.ndarray] = field(default_factory=list)
+    para_sigs: np.ndarray | None = None  # near mode: long paragraphs' signatures,
+    para_doc: np.ndarray | None = None  # their document (among the batch's live ones)
+    para_pos: np.ndarray | None = None  # and their place among its kept paragraphs
+
+
+def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
+    """Dedup paragraphs inside a batch and summarize it for the corpus decisions."""
+    s = job.settings
+    feats = dedup_paragraphs_batch(batch, s.paragraphs, s.paragraph_dedup)
+    live = np.array([d.dropped is None for d in batch], dtype=bool)
+    live_docs = [d for d in batch if d.dropped is None]
+    sigs: np.ndarray | None = None
+    if live_docs:
+        sigs, fps, lengths = doc_arrays(batch, feats, s, job.sign)
+    else:
+        fps, lengths = np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    sites = [site_of(d, s.boilerplate.site_field) for d in live_docs]
+    n_par = np.diff(np.array(feats.first_paragraph))
+    para_live = np.repeat(live, n_par) & feats.kept
+    site_h = np.zeros(len(batch), dtype=np.uint64)
+    site_h[live] = [site_hash(site) for site in sites]
+    all_fps = np.concatenate([f.fps for f in feats.docs]) if batch else np.zeros(0, np.uint64)
+    with np.errstate(over="ignore"):
+        all_keys = fmix64(all_fps ^ np.repeat(site_h, n_par)) | np.uint64(1)
+    all_keys[all_fps == 0] = 0
+    tok_counts = np.diff(feats.offsets)
+    kept_per_doc = np.add.reduceat(
+        np.append(para_live, False).astype(np.int64), np.array(feats.first_paragraph[:-1])
+    )
+    kept_per_doc = np.where(n_par > 0, kept_per_doc, 0)
+    out = BatchSummary(
+        docs=pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL) if job.pickled else batch,
+        count=len(batch),
+        live=live,
+        ids=[d.id for d in live_docs],
+        explicit=[d.explicit_id for d in live_docs],
+        sites=sites,
+        joins=all(joins_tokens(d.sep) for d in live_docs),
+        sigs=sigs,
+        fps=fps,
+        lengths=lengths,
+        boiler_keys=all_keys[para_live],
+        boiler_sizes=kept_per_doc[live].astype(np.int64),
+        tokens=(tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)]),
+    )
+    if s.cross.mode != "off":
+        for k in np.flatnonzero(live).tolist():
+            keep = feats.kept[feats.first_paragraph[k] : feats.first_paragraph[k + 1]]
+            out.para_fps.append(feats.docs[k].fps[keep])
+            out.para_words.append(feats.docs[k].nwords[keep].astype(np.int32))
+    if s.cross.mode == "near":
+        _paragraph_signatures(s, feats, live, out)
+    return out
+
+
+def _paragraph_signatures(
+    settings: DedupSettings, feats: BatchFeatures, live: np.ndarray, out: BatchSummary
+) -> None:
+    """Sign the long kept paragraphs of live documents (cross-document paragraphs, near)."""
+    n_par = np.diff(np.array(feats.first_paragraph))
+    live_rank = np.cumsum(live) - 1
+    nwords = np.diff(feats.offsets)
+    pick = np.repeat(live, n_par) & feats.kept & (nwords >= settings.paragraphs.min_words)
+    if not pick.any():
+        return
+    idx = np.flatnonzero(pick)
+    counts = np.diff(feats.shingle_offsets)[idx]
+    starts = feats.shingle_offsets[:-1][idx]
+    gather = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    gather += np.arange(int(counts.sum()))
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    m = settings.minhash
+    out.para_sigs = hasher(m.num_perm, m.seed, settings.paragraphs.shingle_size).from_hashes(
+        feats.shingles[gather], offsets
+    )
+    doc_of = np.repeat(np.arange(len(n_par)), n_par)[idx]
+    out.para_doc = live_rank[doc_of].astype(np.int64)
+    # Position among the document's kept paragraphs (what the spooled document holds).
+    kept_before = np.concatenate(([0], np.cumsum(feats.kept)))
+    doc_first = np.array(feats.first_paragraph[:-1])[doc_of]
+    out.para_pos = (kept_before[idx] - kept_before[doc_first]).astype(np.int64)
+
+
+def site_hash(site: str) -> int:
+    """Return the 64-bit hash of a site name (mixed into its paragraphs' boilerplate keys)."""
+    return xxhash.xxh64_intdigest(site.encode("utf-8", "surrogatepass"))
+
+
+def joins_tokens(sep: str) -> bool:
+    """Tell whether joining paragraphs with `sep` leaves their tokens as they are.
+
+    ASCII whitespace separates tokens, never deletes and is not case-ignorable (so
+    `str.lower` treats a final sigma before it as before the end of a text): the tokens of
+    `sep.join(paragraphs)` are then the paragraphs' tokens, one after the other.
+    """
+    return sep != "" and sep.isascii() and sep.isspace()

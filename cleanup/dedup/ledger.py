@@ -1,0 +1,113 @@
+"""What dedup's read pass learns about the live documents: numbers only, no texts.
+
+The orchestrator records each batch's summary here as it comes back (from a worker, when
+there are several); the decisions read the joined arrays once the stream has ended.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cleanup.dedup.jobs import BatchSummary, TokenBatch
+from cleanup.dedup.spool import Spool
+from cleanup.errors import UsageProblem
+
+# --cross-doc-paragraphs near keeps num_perm * 4 bytes per long paragraph in memory:
+# 2,000,000 paragraphs (about 150,000 news articles) take 1 GiB with 128 permutations.
+NEAR_PARAGRAPH_LIMIT = 2_000_000
+
+
+@dataclass
+class Ledger:
+    """Hold the read pass's numbers about the live documents, in input order."""
+
+    ids: list[str] = field(default_factory=list)
+    explicit: list[bool] = field(default_factory=list)  # shared True/False objects: 8 B each
+    sites: list[str] = field(default_factory=list)
+    sigs: list[np.ndarray] = field(default_factory=list)
+    fps: list[np.ndarray] = field(default_factory=list)
+    lengths: list[np.ndarray] = field(default_factory=list)
+    # Per paragraph of every live document, in order: (site, paragraph) keys, 0 for empty
+    # paragraphs; one array per batch (few large arrays, not one small array per document),
+    # joined by `boiler_table` when the read pass is done.
+    boiler_parts: list[np.ndarray] = field(default_factory=list)
+    boiler_sizes: array[int] = field(default_factory=lambda: array("q"))
+    boiler_keys: np.ndarray | None = None
+    boiler_offsets: np.ndarray | None = None
+    # Per document, per paragraph, only with cross-document paragraph dedup.
+    para_fps: list[np.ndarray] = field(default_factory=list)
+    para_words: list[np.ndarray] = field(default_factory=list)
+    # Only with --cross-doc-paragraphs near: signatures of long paragraphs, their document
+    # and their position in it.
+    para_sigs: list[np.ndarray] = field(default_factory=list)
+    para_doc: list[np.ndarray] = field(default_factory=list)
+    para_pos: list[np.ndarray] = field(default_factory=list)
+    spool_index: array[int] = field(default_factory=lambda: array("q"))
+    batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
+    # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
+    # when every live document's separator keeps its paragraphs' tokens apart.
+    tokens: Spool[TokenBatch] | None = None
+    tokens_usable: bool = True
+
+    def record(self, summary: BatchSummary, first: int) -> None:
+        """Keep the numbers of one batch's live documents (`first`: its first spool index)."""
+        first_live = len(self.ids)
+        self.batch_counts.append(summary.count)
+        self.ids.extend(summary.ids)
+        self.explicit.extend(summary.explicit)
+        self.sites.extend(sys.intern(site) for site in summary.sites)
+        self.spool_index.extend((np.flatnonzero(summary.live) + first).tolist())
+        self.tokens_usable = self.tokens_usable and summary.joins
+        if not summary.ids:
+            return
+        if summary.sigs is not None:
+            self.sigs.append(summary.sigs)
+        self.fps.append(summary.fps)
+        self.lengths.append(summary.lengths)
+        self.boiler_parts.append(summary.boiler_keys)
+        self.boiler_sizes.extend(summary.boiler_sizes.tolist())
+        if self.tokens is not None:
+            self.tokens.write(summary.tokens)
+        self.para_fps.extend(summary.para_fps)
+        self.para_words.extend(summary.para_words)
+        if summary.para_sigs is not None:
+            assert summary.para_doc is not None and summary.para_pos is not None
+            self.para_sigs.append(summary.para_sigs)
+            self.para_doc.append(summary.para_doc + first_live)
+            self.para_pos.append(summary.para_pos)
+            total = sum(len(s) for s in self.para_sigs)
+            if total > NEAR_PARAGRAPH_LIMIT:
+                raise UsageProblem(
+                    "dedup: --cross-doc-paragraphs near holds one signature per long paragraph "
+                    f"and this corpus has more than {NEAR_PARAGRAPH_LIMIT:,}; use exact"
+                )
+
+    def take_arrays(self, num_perm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the joined signatures, fingerprints and lengths, letting go of the parts.
+
+        Signatures are empty (0 rows) when the read pass did not sign.
+        """
+        sigs = np.concatenate(self.sigs) if self.sigs else np.zeros((0, num_perm), np.uint32)
+        fps = np.concatenate(self.fps) if self.fps else np.zeros(0, np.uint64)
+        lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.int64)
+        self.sigs, self.fps, self.lengths = [], [], []  # one copy of each, not two
+        return sigs, fps, lengths
+
+    def boiler_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return all (site, paragraph) keys and per-document offsets into them."""
+        if self.boiler_keys is None or self.boiler_offsets is None:
+            parts = self.boiler_parts
+            self.boiler_keys = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+            sizes = np.frombuffer(self.boiler_sizes, dtype=np.int64)
+            self.boiler_offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+            self.boiler_parts = []
+        return self.boiler_keys, self.boiler_offsets
+
+    def boiler_of(self, i: int) -> np.ndarray:
+        """Return the (site, paragraph) keys of live document i, paragraph by paragraph."""
+        keys, offsets = self.boiler_table()
+        return keys[offsets[i] : offsets[i + 1]]

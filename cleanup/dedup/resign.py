@@ -1,0 +1,130 @@
+"""Sign every live document without its boilerplate paragraphs, once boilerplate is known.
+
+Shared boilerplate would otherwise make two different articles of one site look alike, so
+with boilerplate detection on, the read pass leaves signing until the decisions start, and
+no document is signed twice. The usual path signs from the spooled token hashes on the
+executor's workers; documents whose paragraph separator could merge tokens are re-read
+from the spool and tokenized again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from cleanup.dedup.decide import Boilerplate
+from cleanup.dedup.jobs import DocArrays, TokenBatch, sign_job
+from cleanup.dedup.ledger import Ledger
+from cleanup.dedup.minhash import MAX_HASH
+from cleanup.dedup.settings import DedupSettings
+from cleanup.dedup.shingles import token_hashes
+from cleanup.dedup.spool import BatchSpool, Spool
+from cleanup.executor import BATCH_DOCS, Executor
+
+
+def sign_all(
+    spool: BatchSpool,
+    ledger: Ledger,
+    boiler: Boilerplate,
+    fps: np.ndarray,
+    lengths: np.ndarray,
+    settings: DedupSettings,
+    executor: Executor,
+) -> np.ndarray:
+    """Return the signatures of the live documents without boilerplate paragraphs.
+
+    Documents that lose paragraphs also get their fingerprint and length redone (in place).
+    """
+    n = len(ledger.ids)
+    sigs = np.full((n, settings.minhash.num_perm), MAX_HASH, dtype=np.uint32)  # empty texts
+    keys, offsets = ledger.boiler_table()
+    wanted = np.fromiter(boiler.totals, dtype=np.uint64, count=len(boiler.totals))
+    hit = np.isin(keys, wanted) if len(wanted) else np.zeros(len(keys), dtype=bool)
+    doc_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    if ledger.tokens is not None and ledger.tokens_usable:
+        _from_tokens(ledger.tokens, hit, doc_of, sigs, fps, lengths, settings, executor)
+    else:
+        _from_texts(spool, ledger, boiler, sigs, fps, lengths, settings)
+    return sigs
+
+
+def _from_tokens(
+    tokens_spool: Spool[TokenBatch],
+    hit: np.ndarray,
+    doc_of: np.ndarray,
+    sigs: np.ndarray,
+    fps: np.ndarray,
+    lengths: np.ndarray,
+    settings: DedupSettings,
+    executor: Executor,
+) -> None:
+    """Sign from the spooled paragraph tokens, on the executor's workers.
+
+    The tokens of a document's text without its boilerplate are the tokens of its other
+    paragraphs in order (see jobs.joins_tokens), so this signs exactly what _from_texts
+    signs, and no text is read or tokenized again.
+    """
+    targets: deque[np.ndarray] = deque()  # the documents of each job, in order
+
+    def jobs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        start = 0
+        for counts, tokens in tokens_spool.read():
+            end = start + len(counts)
+            docs, take = doc_of[start:end], ~hit[start:end]
+            start = end
+            batch_docs = np.unique(docs)
+            if len(batch_docs):
+                per_doc = np.zeros(len(batch_docs), dtype=np.int64)
+                np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
+                offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+                targets.append(batch_docs)
+                yield tokens[np.repeat(take, counts)], offsets
+
+    results: Iterable[list[DocArrays]] = executor.map_batches(sign_job, jobs(), settings, size=1)
+    for ((new_sigs, new_fps, new_lengths),) in results:
+        idx = targets.popleft()
+        sigs[idx], fps[idx], lengths[idx] = new_sigs, new_fps, new_lengths
+
+
+def _from_texts(
+    spool: BatchSpool,
+    ledger: Ledger,
+    boiler: Boilerplate,
+    sigs: np.ndarray,
+    fps: np.ndarray,
+    lengths: np.ndarray,
+    settings: DedupSettings,
+) -> None:
+    """Sign by tokenizing the spooled texts without boilerplate (any separator)."""
+    spool_pos = np.frombuffer(ledger.spool_index, dtype=np.int64)
+    live = {pos: i for i, pos in enumerate(spool_pos.tolist())}
+    pending: list[tuple[int, str]] = []
+    for pos, doc in enumerate(spool.documents()):
+        i = live.get(pos)
+        if i is None:
+            continue
+        hits = boiler.hits(ledger.boiler_of(i))
+        text = doc.sep.join(p for j, p in enumerate(doc.paragraphs) if j not in hits)
+        pending.append((i, text))
+        if len(pending) >= BATCH_DOCS:
+            _sign_texts(pending, sigs, fps, lengths, settings)
+            pending = []
+    if pending:
+        _sign_texts(pending, sigs, fps, lengths, settings)
+
+
+def _sign_texts(
+    pending: list[tuple[int, str]],
+    sigs: np.ndarray,
+    fps: np.ndarray,
+    lengths: np.ndarray,
+    settings: DedupSettings,
+) -> None:
+    """Sign one batch of (document, text) pairs by tokenizing the texts."""
+    idx = np.array([i for i, _ in pending])
+    ((new_sigs, new_fps, new_lengths),) = sign_job(
+        settings, [token_hashes([t for _, t in pending])]
+    )
+    sigs[idx], fps[idx], lengths[idx] = new_sigs, new_fps, new_lengths

@@ -1,0 +1,267 @@
+"""Dedup settings: the one home of every dedup option's default, range and help.
+
+Each concern has a frozen dataclass; each field that is a step option carries its flag name,
+help, type and range in the field's metadata. The dedup step's `Option`s are derived from
+these fields (`options()`), and the step turns its keywords back into settings with
+`DedupSettings.from_options`, so the flag default, the keyword default and the dataclass
+default are one value. See docs/architecture.md, "Dedup" and "Options".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from cleanup.dedup.lsh import optimal_bands
+from cleanup.errors import UsageProblem
+from cleanup.pipeline import Option
+from cleanup.ranges import Range
+
+# Ranges shared by the paragraph and document options: a share of shingles, words per shingle.
+THRESHOLD = Range(min=0, max=1, min_open=True)
+SHINGLE = Range(min=1, max=8)
+# Version of the tokenizer (cleanup.dedup.shingles): a state records it, signatures depend on it.
+TOKENIZER_VERSION = 1
+
+
+class UnknownOption(UsageProblem, TypeError):
+    """Report a keyword that is not a dedup option (a TypeError to Python callers)."""
+
+
+def setting(default: Any, name: str, help: str, **option: Any) -> Any:
+    """Declare a settings field that is also the step option `--name` (see the module doc)."""
+    return field(default=default, metadata={"option": {"name": name, "help": help, **option}})
+
+
+@dataclass(frozen=True)
+class ParagraphSettings:
+    """Say when a paragraph is a copy of others inside one document."""
+
+    threshold: float = setting(
+        0.75,
+        "paragraph-threshold",
+        "Share of a paragraph's word shingles found in a more complete paragraph (or in 2-3 "
+        "earlier ones) that makes it a copy; 0.75 = about one edited word in 20.",
+        type=float,
+        range=THRESHOLD,
+    )
+    shingle_size: int = setting(
+        3,
+        "paragraph-shingle-size",
+        "Words per shingle when comparing paragraphs inside a document.",
+        type=int,
+        range=SHINGLE,
+    )
+    min_words: int = setting(
+        8,
+        "min-paragraph-words",
+        "Paragraphs shorter than this many words are only removed as exact copies.",
+        type=int,
+        range=Range(min=0),
+    )
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    """Say when two documents are near duplicates."""
+
+    threshold: float = setting(
+        0.4,
+        "doc-threshold",
+        "Estimated Jaccard of word-pair shingles above which two documents are near "
+        "duplicates; 0.4 catches copies with 5-15% of words edited (recall 0.997-1.0 in "
+        "scripts/eval_dedup.py) while two articles on the same story score ~0.12.",
+        type=float,
+        range=THRESHOLD,
+    )
+    shingle_size: int = setting(
+        2,
+        "doc-shingle-size",
+        "Words per shingle for document signatures (2: edited copies keep more shingles "
+        "than with 5, unrelated texts share fewer than with 1).",
+        type=int,
+        range=SHINGLE,
+    )
+
+
+@dataclass(frozen=True)
+class MinHashSettings:
+    """Say how signatures are made (documents, and paragraphs across documents)."""
+
+    num_perm: int = setting(
+        128,
+        "num-perm",
+        "MinHash permutations per signature.",
+        type=int,
+        range=Range(min=8, max=1024),
+    )
+    seed: int = setting(
+        1,
+        "minhash-seed",
+        "Seed of the MinHash permutations.",
+        type=int,
+        range=Range(min=0, max=2**32 - 1),
+    )
+
+
+@dataclass(frozen=True)
+class BoilerplateSettings:
+    """Say when a paragraph is boilerplate of a site, and what a document's site is."""
+
+    min_docs: int = setting(
+        10,
+        "boilerplate-min-docs",
+        "A paragraph found in at least this many documents of one site is site boilerplate "
+        "and removed from all of them (0: off). 10: navigation and footer lines recur in "
+        "nearly every page, a quote seldom in ten articles.",
+        type=int,
+        range=Range(min=2, off=0),
+    )
+    site_field: str = setting(
+        "",
+        "site-field",
+        "JSONL field naming a document's site (default: the URL's domain, else the first "
+        "folder under the input).",
+        type=str,
+        metavar="FIELD",
+    )
+
+
+@dataclass(frozen=True)
+class CrossDocSettings:
+    """Say whether and how paragraphs repeated across documents are removed."""
+
+    mode: str = setting(
+        "off",
+        "cross-doc-paragraphs",
+        "Remove long paragraphs that already stand in another document of the run, the "
+        "first document in input order keeps them (exact: by fingerprint, any corpus size; "
+        "near: MinHash at --cross-doc-threshold, up to 2 million long paragraphs).",
+        type=("off", "exact", "near"),
+    )
+    threshold: float = setting(
+        0.75,
+        "cross-doc-threshold",
+        "With --cross-doc-paragraphs near: estimated Jaccard of two long paragraphs' "
+        "shingles above which the later one is a copy (its own LSH, apart from "
+        "--paragraph-threshold).",
+        type=float,
+        range=THRESHOLD,
+    )
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    """Say where the persistent state is and how long to wait for its lock."""
+
+    location: str = setting(
+        "",
+        "state",
+        "Persistent dedup state: a SQLite file PATH or redis://HOST:PORT/DB, updated only "
+        "when the run's output is in place.",
+        type=str,
+        metavar="PATH|URL",
+        path=True,
+    )
+    wait: float = setting(
+        0.0,
+        "wait",
+        "Seconds to wait for another run's lock on the state (0: fail at once).",
+        type=float,
+        metavar="SECONDS",
+        range=Range(min=0),
+    )
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    """Hold every option of the dedup step, grouped by what each one changes."""
+
+    scope: str = setting(
+        "corpus",
+        "scope",
+        "corpus: spool the documents and dedup across them (and the state); document: "
+        "only paragraphs inside each document, streaming.",
+        type=("corpus", "document"),
+    )
+    paragraph_dedup: bool = setting(
+        True,
+        "paragraph-dedup",
+        "Remove exact, near and composite copies of paragraphs inside each document.",
+        type=bool,
+    )
+    paragraphs: ParagraphSettings = field(default_factory=ParagraphSettings)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
+    minhash: MinHashSettings = field(default_factory=MinHashSettings)
+    boilerplate: BoilerplateSettings = field(default_factory=BoilerplateSettings)
+    cross: CrossDocSettings = field(default_factory=CrossDocSettings)
+    mark: bool = setting(
+        False,
+        "mark",
+        "Keep near-duplicate documents, marked with meta duplicate_of and cluster.",
+        type=bool,
+    )
+    state: StateSettings = field(default_factory=StateSettings)
+
+    @classmethod
+    def from_options(cls, **options: Any) -> DedupSettings:
+        """Return the settings for step keywords (missing ones default); check every value."""
+        by_keyword = {o.keyword: o for o in options_of(cls)}
+        unknown = set(options) - set(by_keyword)
+        if unknown:
+            raise UnknownOption(f"dedup: unknown option(s) {', '.join(sorted(unknown))}")
+        for key, value in options.items():
+            by_keyword[key].check(value, "dedup: ")
+        return _build(cls, options)
+
+    @property
+    def bands(self) -> tuple[int, int]:
+        """Return the LSH (bands, rows) for the document threshold."""
+        return optimal_bands(self.documents.threshold, self.minhash.num_perm)
+
+    def state_settings(self) -> dict[str, Any]:
+        """Return the settings a state records: those that make its signatures comparable."""
+        bands, rows = self.bands
+        return {
+            "doc-shingle-size": self.documents.shingle_size,
+            "num-perm": self.minhash.num_perm,
+            "minhash-seed": self.minhash.seed,
+            "doc-threshold": self.documents.threshold,
+            "bands": bands,
+            "rows": rows,
+            "tokenizer": TOKENIZER_VERSION,
+        }
+
+
+def _build(cls: type[Any], options: dict[str, Any]) -> Any:
+    """Return an instance of settings class `cls` from flat step keywords."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        meta = f.metadata.get("option")
+        if meta is None:
+            values[f.name] = _build(_settings_class(cls, f.name), options)
+            continue
+        keyword = meta["name"].replace("-", "_")
+        if keyword in options:
+            values[f.name] = options[keyword]
+    return cls(**values)
+
+
+def _settings_class(cls: type[Any], name: str) -> type[Any]:
+    """Return the settings class of nested field `name` (its default factory)."""
+    factory = next(f.default_factory for f in dataclasses.fields(cls) if f.name == name)
+    assert isinstance(factory, type)
+    return factory
+
+
+def options_of(cls: type[Any] = DedupSettings) -> tuple[Option, ...]:
+    """Return the step options declared by a settings class, nested classes in place."""
+    out: list[Option] = []
+    for f in dataclasses.fields(cls):
+        meta = f.metadata.get("option")
+        if meta is None:
+            out.extend(options_of(_settings_class(cls, f.name)))
+        else:
+            out.append(Option(default=f.default, **meta))
+    return tuple(out)
