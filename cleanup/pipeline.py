@@ -18,6 +18,7 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from cleanup.document import Document
+from cleanup.errors import UnknownOption, UnknownStep
 from cleanup.executor import Deferred as Deferred  # re-exported: its home was here
 from cleanup.executor import Executor, Item, LocalExecutor
 from cleanup.ranges import OptionError, Range, check
@@ -161,7 +162,7 @@ class StepSpec:
         kwargs = self.defaults()
         unknown = set(options) - set(kwargs)
         if unknown:
-            raise TypeError(f"{self.name}: unknown option(s) {', '.join(sorted(unknown))}")
+            raise UnknownOption(f"{self.name}: unknown option(s) {', '.join(sorted(unknown))}")
         kwargs.update(options)
         by_keyword = {o.keyword: o for o in self.options}
         for key, value in options.items():
@@ -178,7 +179,7 @@ def step_spec(name: str) -> StepSpec:
     try:
         module = STEP_MODULES[name]
     except KeyError:
-        raise KeyError(f"no step named {name!r}") from None
+        raise UnknownStep(f"no step named {name!r}") from None
     spec: StepSpec = importlib.import_module(module).SPEC
     return spec
 
@@ -218,7 +219,7 @@ def split_options(
         keys = {o.keyword for o in spec.options}
         per_step[name] = {k: remaining.pop(k) for k in list(remaining) if k in keys}
     if remaining:
-        raise TypeError(f"unknown option(s): {', '.join(sorted(remaining))}")
+        raise UnknownOption(f"unknown option(s): {', '.join(sorted(remaining))}")
     return per_step
 
 

@@ -149,8 +149,6 @@ ALLOWED = {
     ("cleanup/dedup/shingles.py", "shingle size must be"): "internal",
     ("cleanup/steps/encoding.py", "unsupported class item"): "internal",
     ("cleanup/io/publish.py", "not a cleanup publish journal"): "internal",
-    ("cleanup/pipeline.py", "unknown option(s)"): "convert: UnknownOption",
-    ("cleanup/pipeline.py", "no step named"): "convert: UnknownStep",
 }
 
 

@@ -42,17 +42,11 @@ Removals = dict[int, tuple[str, str, dict[str, Any]]]
 
 
 def remove_paragraphs(doc: Document, removals: Removals) -> None:
-    """Remove paragraphs by original index, each with its own rule, why and detail.
-
-    Document.remove takes one rule per call and renumbers after it; recording all edits
-    against the original indices keeps the audit trail's indices meaningful.
-    """
-    if not removals:
-        return
-    for i in sorted(removals):
-        rule, why, detail = removals[i]
-        doc.edits.append(Edit(STEP, rule, doc.paragraphs[i], "", why, i, detail, "remove"))
-    doc.paragraphs = [p for i, p in enumerate(doc.paragraphs) if i not in removals]
+    """Remove paragraphs by original index, each with its own rule, why and detail."""
+    doc.apply(
+        Edit.removal(STEP, rule, i, doc.paragraphs[i], why, detail)
+        for i, (rule, why, detail) in sorted(removals.items())
+    )
 
 
 def dedup_paragraphs_batch(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleanup.dedup.lsh import optimal_bands
-from cleanup.errors import UsageProblem
+from cleanup.errors import UnknownOption
 from cleanup.pipeline import Option
 from cleanup.ranges import Range
 
@@ -23,10 +23,6 @@ THRESHOLD = Range(min=0, max=1, min_open=True)
 SHINGLE = Range(min=1, max=8)
 # Version of the tokenizer (cleanup.dedup.shingles): a state records it, signatures depend on it.
 TOKENIZER_VERSION = 1
-
-
-class UnknownOption(UsageProblem, TypeError):
-    """Report a keyword that is not a dedup option (a TypeError to Python callers)."""
 
 
 def setting(default: Any, name: str, help: str, **option: Any) -> Any:

@@ -397,7 +397,7 @@ def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
         raise BadInput(f"{where}: bytes cannot be decoded as text in any known encoding")
     text, edits = clean_bad_chars(str(best), where)
     why = f"input is not valid UTF-8; decoded as {best.encoding} by detection"
-    edits.insert(0, Edit("read", "read:decode-charset", "", best.encoding, why, -1))
+    edits.insert(0, Edit.whole("read", "read:decode-charset", "", best.encoding, why))
     return text, edits
 
 
@@ -447,4 +447,4 @@ def clean_bad_chars(text: str, where: str) -> tuple[str, list[Edit]]:
     count = len(_BAD_CHARS.findall(text))
     fixed = _BAD_CHARS.sub("\ufffd", text)
     why = f"{count} stray NUL or lone surrogate character(s) replaced with U+FFFD"
-    return fixed, [Edit("read", "read:bad-character", "", "\ufffd", why, -1, {"count": count})]
+    return fixed, [Edit.whole("read", "read:bad-character", "", "\ufffd", why, {"count": count})]
