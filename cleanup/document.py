@@ -23,9 +23,12 @@ class EditError(ValueError):
     """
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Edit:
     """Record one change a step made, so it can be shown, explained and undone.
+
+    Not frozen: a frozen dataclass costs five times as much to build, and an edit is built
+    for every changed paragraph of a corpus; treat it as a value all the same.
 
     Build edits with the named constructors (`removal`, `move`, `rewrite`, `whole`, `drop`)
     and make them with `Document.apply`. `before` holds a removed paragraph in full; an
@@ -95,7 +98,7 @@ class Edit:
 
         `Document.apply` records it in short form unless the run asked for full detail.
         """
-        return cls(step=step, rule=rule, before=before, after=after, why=why, index=index)
+        return cls(step, rule, before, after, why, index)  # positional: hot in normalize
 
     @classmethod
     def whole(
@@ -140,15 +143,9 @@ class Edit:
     def shortened(self) -> Edit:
         """Return this rewrite with only the changed middle of its texts, for a compact trail."""
         before, after = _short_change(self.before, self.after)
+        # Positional: this runs once per rewritten paragraph, and keywords cost a third more.
         return Edit(
-            step=self.step,
-            rule=self.rule,
-            before=before,
-            after=after,
-            why=self.why,
-            index=self.index,
-            detail=self.detail,
-            kind=self.kind,
+            self.step, self.rule, before, after, self.why, self.index, self.detail, self.kind
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
