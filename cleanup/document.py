@@ -57,16 +57,7 @@ class Edit:
         detail: dict[str, Any] | None = None,
     ) -> Edit:
         """Build the removal of paragraph `index`, whose text is `text` (kept in full)."""
-        return cls(
-            step=step,
-            rule=rule,
-            before=text,
-            after="",
-            why=why,
-            index=index,
-            detail=detail,
-            kind="remove",
-        )
+        return cls(step, rule, text, "", why, index, detail, "remove")
 
     @classmethod
     def move(
@@ -79,16 +70,7 @@ class Edit:
         detail: dict[str, Any] | None = None,
     ) -> Edit:
         """Build the move of paragraph `index` out of the text (into metadata, named by detail)."""
-        return cls(
-            step=step,
-            rule=rule,
-            before=text,
-            after="",
-            why=why,
-            index=index,
-            detail=detail,
-            kind="move",
-        )
+        return cls(step, rule, text, "", why, index, detail, "move")
 
     @classmethod
     def rewrite(
