@@ -119,6 +119,30 @@ RUN_OPTIONS: tuple[Option, ...] = (
         bool,
     ),
     Option("keep-empty", False, "Keep documents that cleaning left empty.", bool),
+    Option(
+        "limit",
+        None,
+        "Trial run: stop after N documents read (after --sample); --state is not updated.",
+        int,
+        metavar="N",
+        range=Range(min=1),
+    ),
+    Option(
+        "sample",
+        None,
+        "Trial run: keep this fraction of documents, chosen by a hash of id and --seed; "
+        "--state is not updated.",
+        float,
+        metavar="FRACTION",
+        range=Range(min=0, max=1, min_open=True),
+    ),
+    Option(
+        "seed",
+        0,
+        "Seed of --sample: another seed picks another sample.",
+        int,
+        range=Range(min=0, max=2**64 - 1),
+    ),
 )
 _BY_KEYWORD = {o.keyword: o for o in RUN_OPTIONS}
 
@@ -143,6 +167,9 @@ class RunOptions:
     max_bad: int | None = None  # implies skip_bad: skip up to this many bad inputs, then stop
     follow_links: bool = False
     keep_empty: bool = False
+    limit: int | None = None  # a trial run: at most this many documents, no state commit
+    sample: float | None = None  # a trial run: this fraction of documents, no state commit
+    seed: int = 0
     audit: str | None = None
     audit_detail: str = "short"
     rejects: str | None = None
@@ -169,6 +196,11 @@ class RunOptions:
                 raise OptionError(f"--{option.name} {why}")
         if self.workers == 0:
             self.workers = os.cpu_count() or 1
+
+    @property
+    def trial(self) -> bool:
+        """Tell whether this is a trial run (--limit or --sample), which never commits a state."""
+        return self.limit is not None or self.sample is not None
 
     @classmethod
     def from_config(

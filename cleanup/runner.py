@@ -27,6 +27,7 @@ from cleanup.io.readers import (
     parse_line,
     read_inputs,
 )
+from cleanup.io.sample import trial_items
 from cleanup.io.writers import AtomicFile, Writer, is_folder_output, open_output
 from cleanup.options import RunOptions
 from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain
@@ -133,6 +134,8 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
                 on_document(doc)
         summary.counters = dict(context.counters)
         summary.seconds = time.perf_counter() - started
+        summary.trial_run = options.trial
+        summary.state_not_updated = options.trial and bool(context.on_publish)
         # Everything is written and flushed to disk before the first rename.
         sinks.finish(summary)
         if options.stats:
@@ -145,7 +148,7 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
             plan.journal,
             context.run_id,
             files,
-            context.on_publish,
+            [] if options.trial else context.on_publish,  # a trial run teaches no state
         )
     except BaseException:
         if not (plan.journal and os.path.exists(plan.journal)):  # else the next run completes it
@@ -281,6 +284,11 @@ def _read(
         follow_links=options.follow_links,
         on_skip=skip,
     )
+    if options.trial:
+        fmt = RecordFormat(options.text_field, options.id_field, options.id_prefix)
+        items = trial_items(
+            items, fmt, sample=options.sample, seed=options.seed, limit=options.limit
+        )
     return items if on_read is None else _ticking(items, on_read)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from cleanup import __version__
 from cleanup.document import Document
+from cleanup.io.fieldpath import split_path, without_path
 from cleanup.io.writers import AtomicFile, dumps
 from cleanup.pipeline import StepCall
 from cleanup.summary import Summary
@@ -91,7 +92,7 @@ def reject_record(doc: Document, text_field: str = "text") -> dict[str, Any]:
         "why": doc.dropped.why,
         "detail": doc.dropped.detail or {},
         "text": doc.text,
-        "fields": {k: v for k, v in doc.fields.items() if k != text_field},
+        "fields": without_path(doc.fields, split_path(text_field)),
     }
 
 

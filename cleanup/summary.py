@@ -26,6 +26,8 @@ class Summary:
     duplicate_ids: int = 0
     duplicate_id_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    trial_run: bool = False  # --limit or --sample: a part of the input
+    state_not_updated: bool = False  # a trial run with a state: its commit was skipped
     dropped_by_rule: dict[str, int] = field(default_factory=dict)
     edits_by_rule: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
@@ -75,6 +77,10 @@ class Summary:
     def _notes(self) -> list[str]:
         """Return the parts of the line that only appear when something was skipped or odd."""
         notes = []
+        if self.state_not_updated:
+            notes.append("trial run: state not updated")
+        elif self.trial_run:
+            notes.append("trial run")
         if self.bad_input_skipped:
             notes.append(f"{plural(self.bad_input_skipped, 'bad input')} skipped")
         if self.duplicate_ids:

@@ -22,6 +22,7 @@ import charset_normalizer
 from cleanup.document import Document, Edit
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.io.compression import iter_chunks, read_all, split_lines, strip_compression
+from cleanup.io.fieldpath import MISSING, blocked_at, get_path, split_path
 
 FORMATS = ("txt", "html", "jsonl")
 _EXTENSIONS = {
@@ -290,20 +291,19 @@ def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
         raise BadInput(f"{where}: malformed JSON line ({exc.msg}, column {exc.colno})") from None
     if not isinstance(record, dict):
         raise BadInput(f"{where}: JSON line is not an object")
-    text = record.get(fmt.text_field)
+    keys = split_path(fmt.text_field)
+    text = get_path(record, keys)
     if not isinstance(text, str):
-        problem = "has no" if text is None else "has a non-string"
+        problem = "has no" if text is MISSING or text is None else "has a non-string"
         raise BadInput(f"{where}: record {problem} text field {fmt.text_field!r}")
-    record[fmt.text_field] = None  # the text lives in paragraphs; the writer puts it back
+    holder = record if len(keys) == 1 else get_path(record, keys[:-1])
+    holder[keys[-1]] = None  # the text lives in paragraphs; the writer puts it back
     if "\\u" in text_line:  # only a \u escape can put a NUL or lone surrogate in a value
         text, more = clean_bad_chars(text, where)
         edits.extend(more)
-    raw_id = record.get(fmt.id_field)
-    explicit = raw_id is not None and raw_id != ""
-    prefix = fmt.id_prefix if not explicit else ""
-    base = str(raw_id) if explicit else f"{source.relpath or 'stdin'}:{raw.lineno}"
+    doc_id, explicit = record_id(record, raw, fmt)
     doc = Document.from_text(
-        prefix + base,
+        doc_id,
         text,
         source=where,
         site=source.relpath.split("/", 1)[0] if "/" in source.relpath else "",
@@ -314,6 +314,23 @@ def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
     )
     doc.edits.extend(edits)
     return doc
+
+
+def record_id(record: dict[str, Any], raw: RawLine, fmt: RecordFormat) -> tuple[str, bool]:
+    """Return a record's document id and whether the record gave it (else file and line).
+
+    Raise BadInput when the id field's path runs into a non-object, since the writer could
+    not put the id there.
+    """
+    raw_id = get_path(record, split_path(fmt.id_field))
+    if raw_id is not None and raw_id is not MISSING and raw_id != "":
+        return str(raw_id), True
+    blocked = blocked_at(record, split_path(fmt.id_field))
+    if blocked is not None:
+        where = f"{raw.source.name}:{raw.lineno}"
+        why = f"record field {blocked!r} on the way to id field {fmt.id_field!r} is not an object"
+        raise BadInput(f"{where}: {why}")
+    return f"{fmt.id_prefix}{raw.source.relpath or 'stdin'}:{raw.lineno}", False
 
 
 # Byte-order marks of the UTF encodings other than UTF-8, the 4-byte UTF-32 ones first:

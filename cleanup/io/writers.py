@@ -23,6 +23,7 @@ import zstandard
 from cleanup.document import Document
 from cleanup.errors import OutputError, UsageProblem
 from cleanup.io.compression import strip_compression
+from cleanup.io.fieldpath import set_path, split_path
 from cleanup.io.publish import fsync_path
 
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
@@ -168,16 +169,26 @@ def replace_into_place(tmp: str, final: str) -> None:
 
 def record_of(doc: Document, text_field: str, id_field: str) -> dict[str, Any]:
     """Return the JSONL record of a document: carried fields, id and cleaned text."""
+    id_keys = split_path(id_field)
     if doc.fields:
         record = dict(doc.fields)
-        if not doc.explicit_id:
-            record = {id_field: doc.id, **{k: v for k, v in record.items() if k != id_field}}
+        if doc.explicit_id:
+            pass  # the id is in the fields as read
+        elif len(id_keys) == 1:
+            key = id_keys[0]
+            record = {key: doc.id, **{k: v for k, v in record.items() if k != key}}
+        else:
+            record = set_path(record, id_keys, doc.id)
     else:
-        record = {id_field: doc.id}
+        record = {id_keys[0]: doc.id} if len(id_keys) == 1 else set_path({}, id_keys, doc.id)
         if doc.relpath:
             record["source"] = doc.relpath
-    record[text_field] = doc.text
-    if doc.meta and "meta" not in (doc.fields or {}):
+    text_keys = split_path(text_field)
+    if len(text_keys) == 1:
+        record[text_keys[0]] = doc.text
+    else:
+        record = set_path(record, text_keys, doc.text)
+    if doc.meta and "meta" not in record:
         record["meta"] = doc.meta
     return record
 
