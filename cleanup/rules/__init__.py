@@ -286,6 +286,22 @@ def builtin_rule_files() -> list[Path]:
     return sorted(RULES_DIR.glob("*.toml"))
 
 
+def languages() -> tuple[str, ...]:
+    """Return the languages the built-in rules are filed under ('any' and the language codes)."""
+    return tuple(path.stem for path in builtin_rule_files())
+
+
+def rule_language(rule: Rule) -> str:
+    """Return the language a rule is filed under: its id's first part when that names a
+    built-in rule file ('en-click-here' is 'en'), else 'any'.
+
+    Why: rules apply to every document whatever its language; the language only groups them
+    for `cleanup rules list --lang`, so a user's rule without a language prefix is 'any'.
+    """
+    prefix = rule.id.split("-", 1)[0]
+    return prefix if prefix in languages() else "any"
+
+
 def load_rule_file(path: str | Path) -> list[Rule]:
     """Read and check one rule file; raise RuleError naming the file and rule on any problem."""
     path = Path(path)
