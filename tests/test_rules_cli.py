@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cleanup.cli import cli
-from cleanup.rules import builtin_rules, rule_language
+from cleanup.rules import builtin_rules, load_rule_file, rule_language
+from cleanup.steps.normalize import fold
 
 GOOD = """\
 [[rule]]
@@ -138,3 +140,21 @@ def test_test_missing_file_is_one_line_and_exit_2(runner: CliRunner, tmp_path: P
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert "absent.toml: cannot read" in line
+
+
+def test_readme_rules_file_passes_as_the_readme_shows(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's complete rules file is real, and `cleanup rules test` prints what it says."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### cleanup rules\n")
+    section = readme[start : readme.index("\n## ", start)]
+    (toml,) = re.findall(r"```toml\n(.*?)```", section, re.S)
+    console = re.findall(r"```console\n(.*?)```", section, re.S)[0].splitlines()
+    monkeypatch.chdir(tmp_path)
+    _file(tmp_path, toml, "newsletter.toml")
+    result = runner.invoke(cli, ["rules", "test", "newsletter.toml"])
+    assert result.exit_code == 0, result.output
+    assert console[:2] == ["$ cleanup rules test newsletter.toml", result.stdout.rstrip("\n")]
+    (rule,) = load_rule_file(tmp_path / "newsletter.toml")
+    assert not rule.matches(fold("Sign up for our free weekly politics and culture newsletter"))
