@@ -158,3 +158,15 @@ def test_readme_rules_file_passes_as_the_readme_shows(
     assert console[:2] == ["$ cleanup rules test newsletter.toml", result.stdout.rstrip("\n")]
     (rule,) = load_rule_file(tmp_path / "newsletter.toml")
     assert not rule.matches(fold("Sign up for our free weekly politics and culture newsletter"))
+
+
+def test_test_disable_rule_leaves_a_builtin_out(runner: CliRunner, tmp_path: Path) -> None:
+    text = GOOD.replace("examples_keep = [", 'examples_keep = ["Scroll down for video", ')
+    path = _file(tmp_path, text)
+    args = ["rules", "test", str(path), "--disable-rule", "en-video-prompt"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "1 rules, 4 examples: all pass\n"
+    result = runner.invoke(cli, [*args[:3], "--disable-rule", "en-nope"])
+    assert result.exit_code == 2
+    assert "no rule with id en-nope" in result.stderr

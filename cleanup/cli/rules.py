@@ -88,17 +88,27 @@ def _table(rows: Sequence[dict[str, str]]) -> list[str]:
 
 @rules.command("test")
 @click.argument("rules_file", metavar="FILE.toml")
-def rules_test(rules_file: str) -> None:
+@click.option(
+    "--disable-rule",
+    "disabled",
+    multiple=True,
+    metavar="ID",
+    help="Leave out a built-in rule (repeatable), as the run you test for would.",
+)
+def rules_test(rules_file: str, disabled: tuple[str, ...]) -> None:
     """Run the examples of a rules file: examples_match must be removed, examples_keep stay.
 
     The file loads as --rules-file loads it, with the built-in rules in effect too, so a
-    keep example another rule would remove fails. Exit status 0 when every example passes,
-    1 when some fail, 2 when the file cannot be loaded.
+    keep example another rule would remove fails (unless --disable-rule leaves that rule
+    out). Exit status 0 when every example passes, 1 when some fail, 2 when the file cannot
+    be loaded.
     """
+    from cleanup.steps.artifacts import REPEATED
     from cleanup.steps.artifacts.examples import check_examples, count_examples
 
-    own = load_rule_file(rules_file)
-    failures = check_examples(own, load_rules([rules_file]))
+    own = [r for r in load_rule_file(rules_file) if r.id not in disabled]
+    in_effect = load_rules([rules_file], disabled, known_ids=(REPEATED,))
+    failures = check_examples(own, in_effect)
     for failure in failures:
         click.echo(failure.line())
     total = count_examples(own)

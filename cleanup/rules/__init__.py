@@ -32,7 +32,8 @@ A rule file holds `[[rule]]` tables with these keys:
   or ©@/|()&+#%$€£:;,!?*, without spaces, quotes or dashes (scraped text spells those many
   ways). A rule with such branches and no `requires` is tried on every paragraph.
 - `examples_match`, `examples_keep`: paragraphs the rule must match and must leave alone; the
-  tests run every example of every rule file, through the gates as well.
+  tests run every example of every rule file, through the gates as well, and `cleanup rules
+  test FILE` runs a user's (cleanup.steps.artifacts.examples, one implementation for both).
 """
 
 from __future__ import annotations
