@@ -19,6 +19,7 @@ from cleanup.rules import (
     max_match_chars,
 )
 from cleanup.steps.artifacts import compile_rules
+from cleanup.steps.artifacts.examples import check_examples, keep_problem, match_problem
 from cleanup.steps.normalize import fold
 
 RULES = builtin_rules()
@@ -54,29 +55,19 @@ def test_rule_ids_name_their_language_or_scope() -> None:
 
 
 @pytest.mark.parametrize(("rule", "text"), MATCH_CASES)
-def test_rule_matches_its_examples(rule, text) -> None:
-    folded = fold(text)
-    assert rule.compiled().fullmatch(folded), f"{rule.id} should match {folded!r}"
-    assert len(folded) <= rule.max_chars
-
-
-@pytest.mark.parametrize(("rule", "text"), MATCH_CASES)
-def test_rule_takes_its_examples_within_max_words(rule, text) -> None:
-    assert rule.matches(fold(text)), f"{rule.id} should take {text!r} (max_words?)"
-
-
-@pytest.mark.parametrize(("rule", "text"), KEEP_CASES)
-def test_rule_keeps_its_counter_examples(rule, text) -> None:
-    assert not rule.matches(fold(text)), f"{rule.id} must keep {text!r}"
+def test_rule_takes_its_examples(rule, text) -> None:
+    """Regex, max_chars, max_words and the gates: the check `cleanup rules test` runs."""
+    assert match_problem(rule, text, RULE_SET) is None
 
 
 @pytest.mark.parametrize(("rule", "text"), KEEP_CASES)
 def test_no_rule_at_all_takes_a_counter_example(rule, text) -> None:
     """A body sentence kept by one rule must not be caught by another rule either."""
-    folded = fold(text)
-    for other in RULES:
-        assert not other.matches(folded), f"{other.id} takes {text!r}"
-    assert RULE_SET.matching(text) == ()
+    assert keep_problem(rule, text, RULE_SET) is None
+
+
+def test_check_examples_of_the_builtins_finds_nothing() -> None:
+    assert check_examples(RULES) == []
 
 
 @pytest.mark.parametrize(("rule", "text"), MATCH_CASES)
@@ -338,3 +329,37 @@ def test_max_words_must_be_a_positive_integer(tmp_path: Path, value: str) -> Non
     )
     with pytest.raises(RuleError, match="'max_words' must be a positive integer"):
         load_rule_file(path)
+
+
+def test_check_examples_names_each_failing_example_and_why(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[[rule]]\nid = "my-promo"\ndescription = "d"\nmax_words = 2\n'
+        "match = 'promo: (?P<what>.+)'\n"
+        'examples_match = ["Promo: two words", "Promo: far too many words", "Other"]\n'
+        'examples_keep = ["Promo: a b", "Scroll down for video", "A body sentence."]\n',
+    )
+    rules = load_rule_file(path)
+    failures = check_examples(rules, load_rules([path]))
+    got = [(f.rule, f.kind, f.example) for f in failures]
+    assert got == [
+        ("my-promo", "match", "Promo: far too many words"),
+        ("my-promo", "match", "Other"),
+        ("my-promo", "keep", "Promo: a b"),
+        ("my-promo", "keep", "Scroll down for video"),
+    ]
+    assert "max_words 2" in failures[0].problem
+    assert "regex does not match" in failures[1].problem
+    assert failures[2].problem == "is removed by my-promo (its own rule)"
+    assert failures[3].problem == "is removed by en-video-prompt"
+
+
+def test_check_examples_reports_a_match_the_gates_skip(tmp_path: Path) -> None:
+    """A regex without a fixed opening needs a `requires` word, or the step never tries it."""
+    path = _write(
+        tmp_path,
+        '[[rule]]\nid = "x"\ndescription = "d"\nmatch = "[a-z]+ contributed"\n'
+        'requires = ["zzz"]\nexamples_match = ["Bob contributed"]\n',
+    )
+    (failure,) = check_examples(load_rule_file(path))
+    assert "gates skip it" in failure.problem

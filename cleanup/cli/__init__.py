@@ -9,6 +9,7 @@ and an exit status in one place (cleanup/cli/app.py). The modules:
     progress.py  the progress bar and the summary on standard error
     review.py    `diff` and `explain`
     state.py     `state info|prune|export`
+    rules.py     `rules list|test`
     signals.py   SIGINT/SIGTERM -> Stopped (exit 130/143), kept even when C code loses it
     here         main(): a stop signal's exit, a closed pipe (141), the last-resort error line
 """
@@ -22,6 +23,7 @@ import traceback
 import click
 
 from cleanup.cli import review as _review  # noqa: F401  (registers diff, explain)
+from cleanup.cli import rules as _rules  # noqa: F401  (registers rules)
 from cleanup.cli import run as _run  # noqa: F401  (registers run, pipe)
 from cleanup.cli import signals
 from cleanup.cli import state as _state  # noqa: F401  (registers state)

@@ -32,7 +32,8 @@ A rule file holds `[[rule]]` tables with these keys:
   or ©@/|()&+#%$€£:;,!?*, without spaces, quotes or dashes (scraped text spells those many
   ways). A rule with such branches and no `requires` is tried on every paragraph.
 - `examples_match`, `examples_keep`: paragraphs the rule must match and must leave alone; the
-  tests run every example of every rule file, through the gates as well.
+  tests run every example of every rule file, through the gates as well, and `cleanup rules
+  test FILE` runs a user's (cleanup.steps.artifacts.examples, one implementation for both).
 """
 
 from __future__ import annotations
@@ -284,6 +285,22 @@ def _settled(text: str, open_: bool) -> tuple[str, bool]:
 def builtin_rule_files() -> list[Path]:
     """Return the built-in rule files, in name order (any.toml, de.toml, en.toml ...)."""
     return sorted(RULES_DIR.glob("*.toml"))
+
+
+def languages() -> tuple[str, ...]:
+    """Return the languages the built-in rules are filed under ('any' and the language codes)."""
+    return tuple(path.stem for path in builtin_rule_files())
+
+
+def rule_language(rule: Rule) -> str:
+    """Return the language a rule is filed under: its id's first part when that names a
+    built-in rule file ('en-click-here' is 'en'), else 'any'.
+
+    Why: rules apply to every document whatever its language; the language only groups them
+    for `cleanup rules list --lang`, so a user's rule without a language prefix is 'any'.
+    """
+    prefix = rule.id.split("-", 1)[0]
+    return prefix if prefix in languages() else "any"
 
 
 def load_rule_file(path: str | Path) -> list[Rule]:
