@@ -27,7 +27,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option(
         "output",
         None,
-        "Folder (ending in /), FILE.jsonl[.gz|.zst], or - for standard output (default).",
+        "Folder (ending in /), FILE.jsonl[.gz|.zst], FILE.parquet, or - for standard output"
+        " (default).",
         str,
         metavar="OUT",
         path=True,
@@ -39,8 +40,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
         "Read every input as this format (default: by extension; stdin: jsonl).",
         FORMATS,
     ),
-    Option("text-field", "text", "JSONL field with the text.", str),
-    Option("id-field", "id", "JSONL field with the id.", str),
+    Option("text-field", "text", "JSONL field (Parquet column) with the text.", str),
+    Option("id-field", "id", "JSONL field (Parquet column) with the id.", str),
     Option("id-prefix", "", "Prefix for ids derived from paths and lines.", str),
     Option("audit", None, "Write every edit here.", str, metavar="FILE.jsonl", path=True),
     Option(

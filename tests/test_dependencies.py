@@ -3,7 +3,7 @@
 - every runtime dependency is imported by cleanup/ (or, named in INDIRECT, is needed by one
   that is, and the test proves it);
 - every third-party import in cleanup/ is a runtime dependency, or belongs to a user-facing
-  optional extra (redis, ray) and is imported lazily, inside a function;
+  optional extra (redis, ray, parquet) and is imported lazily, inside a function;
 - every third-party import in tests/ and scripts/ is installed by the dev or bench extra.
 """
 
@@ -135,3 +135,12 @@ def test_tests_and_scripts_import_only_what_the_dev_and_bench_extras_install() -
 def test_the_html_parser_is_lxml_not_beautifulsoup() -> None:
     assert "beautifulsoup4" not in _runtime()
     assert "lxml" in _runtime()
+
+
+def test_every_user_extra_is_installed_by_the_dev_extra() -> None:
+    """Check that CI, which installs the dev extra, runs the tests of every optional extra."""
+    extras = _extras()
+    assert {"redis", "ray", "parquet"} <= set(extras)
+    for name, dists in extras.items():
+        if name not in DEV_EXTRAS:
+            assert dists <= extras["dev"], f"extra {name!r}: {dists - extras['dev']} not in dev"

@@ -1,4 +1,5 @@
-"""Read documents from folders, files and standard input (txt, html, jsonl; optionally .gz/.zst).
+"""Read documents from folders, files and standard input (txt, html, jsonl, optionally .gz/.zst;
+parquet, in cleanup/io/parquet.py).
 
 Every reader yields Documents lazily, so memory does not grow with the corpus. Bad input
 raises BadInput naming the file and line; with `skip_bad` it is reported through `on_bad`
@@ -24,7 +25,7 @@ from cleanup.errors import BadInput, UsageProblem
 from cleanup.io.compression import iter_chunks, read_all, split_lines, strip_compression
 from cleanup.io.fieldpath import MISSING, blocked_at, get_path, split_path
 
-FORMATS = ("txt", "html", "jsonl")
+FORMATS = ("txt", "html", "jsonl", "parquet")
 _EXTENSIONS = {
     ".txt": "txt",
     ".text": "txt",
@@ -34,6 +35,7 @@ _EXTENSIONS = {
     ".jsonl": "jsonl",
     ".json": "jsonl",
     ".ndjson": "jsonl",
+    ".parquet": "parquet",
 }
 _BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
 OnBad = Callable[[str], None]
@@ -223,6 +225,10 @@ class _Reader:
         try:
             if source.format == "jsonl":
                 yield from self._jsonl(source)
+            elif source.format == "parquet":
+                from cleanup.io.parquet import read_parquet  # pyarrow: an optional extra
+
+                yield from read_parquet(source, self.fmt, self._bad)
             else:
                 yield from self._whole_file(source)
         except BadInput as exc:

@@ -1,4 +1,5 @@
-"""Write documents: a folder of .txt files, a JSONL file (optionally .gz/.zst), or stdout.
+"""Write documents: a folder of .txt files, a JSONL file (optionally .gz/.zst), or stdout
+(a Parquet file: cleanup/io/parquet.py, the same writer protocol).
 
 Output is built beside its final name and renamed into place only when the run succeeds,
 so a killed run never leaves partial output under the final name. Stale temporaries of an
@@ -66,10 +67,10 @@ def open_output(
         return JsonlWriter(None, text_field, id_field)
     assert output is not None
     is_dir = is_folder_output(output)
-    if not is_dir and not output.endswith(_JSONL_SUFFIXES):
+    if not is_dir and not output.endswith((*_JSONL_SUFFIXES, ".parquet")):
         raise UsageProblem(
-            f"-o {output}: give a folder (ending in /), a .jsonl, .jsonl.gz or .jsonl.zst file,"
-            " or -"
+            f"-o {output}: give a folder (ending in /), a .jsonl, .jsonl.gz, .jsonl.zst or"
+            " .parquet file, or -"
         )
     final = os.path.abspath(output.rstrip("/" + os.sep) or output)
     check_not_input(final, inputs)
@@ -77,6 +78,10 @@ def open_output(
     check_overwrite(final, output, force, is_dir)
     if is_dir:
         return FolderWriter(final)
+    if final.endswith(".parquet"):
+        from cleanup.io.parquet import ParquetWriter  # pyarrow: an optional extra
+
+        return ParquetWriter(final, text_field, id_field)
     return JsonlWriter(final, text_field, id_field)
 
 
@@ -428,7 +433,7 @@ def output_relpath(doc: Document) -> str:
     record lands in a folder named after its file, as `<id>.txt`.
     """
     base = os.path.splitext(strip_compression(doc.relpath))[0] if doc.relpath else ""
-    if doc.format == "jsonl" or not base:
+    if doc.format in ("jsonl", "parquet") or not base:
         plain = doc.id if doc.explicit_id else doc.id.rsplit(":", 1)[-1]
         name = _UNSAFE.sub("_", plain).strip("._") or "document"
         return f"{base}/{name[:200]}.txt" if base else f"{name[:200]}.txt"

@@ -109,7 +109,7 @@ def written_key(doc: Document) -> str:
 
 def stem_key(doc: Document) -> str:
     """Return the document's path (a JSONL record: its id) without extension."""
-    return path_key(doc.id if doc.format == "jsonl" else doc.relpath or doc.id)
+    return path_key(doc.id if doc.format in ("jsonl", "parquet") else doc.relpath or doc.id)
 
 
 # Tried in this order; a looser key matches only when it names one id on the other side.
