@@ -22,8 +22,13 @@ from cleanup.document import Document
 from cleanup.errors import BadInput, OutputError, UsageProblem
 from cleanup.io.fieldpath import get_path, split_path
 from cleanup.io.publish import fsync_path
-from cleanup.io.readers import RawLine, RecordFormat, Source, clean_bad_chars, record_id
-from cleanup.io.writers import record_of, remove_stale_temporaries, temporary_name
+from cleanup.io.readers import RawLine, RecordFormat, Source, clean_bad_chars, record_document
+from cleanup.io.writers import (
+    TemporaryFile,
+    record_of,
+    remove_stale_temporaries,
+    temporary_name,
+)
 
 BATCH_ROWS = 1024  # rows per record batch read
 GROUP_ROWS = 10_000  # rows per row group written ...
@@ -98,25 +103,11 @@ def _document(record: dict[str, Any], row: int, source: Source, fmt: RecordForma
     if not isinstance(text, str):
         problem = "has no" if text is None else "has a non-string"
         raise BadInput(f"{where}: row {problem} text field {fmt.text_field!r}")
-    holder = record if len(keys) == 1 else get_path(record, keys[:-1])
-    holder[keys[-1]] = None  # the text lives in paragraphs; the writer puts it back
     text, edits = clean_bad_chars(text, where)
-    doc_id, explicit = record_id(record, RawLine(b"", row, source), fmt)
-    doc = Document.from_text(
-        doc_id,
-        text,
-        source=where,
-        site=source.relpath.split("/", 1)[0] if "/" in source.relpath else "",
-        relpath=source.relpath,
-        format="parquet",
-        fields=record,
-        explicit_id=explicit,
-    )
-    doc.edits.extend(edits)
-    return doc
+    return record_document(record, keys, text, RawLine(b"", row, source), fmt, "parquet", edits)
 
 
-class ParquetWriter:
+class ParquetWriter(TemporaryFile):
     """Write documents as Parquet row groups under a temporary name; rename on publish.
 
     The schema is fixed by the first row group (Parquet files have one): a column that first
@@ -265,18 +256,6 @@ class ParquetWriter:
             fsync_path(self.tmp)
         except OSError as exc:
             raise OutputError(self.final, exc) from None
-
-    def publish(self) -> None:
-        """Rename the finished file to its final name."""
-        try:
-            os.replace(self.tmp, self.final)
-        except OSError as exc:
-            raise OutputError(self.final, exc) from None
-
-    def commit(self) -> None:
-        """Finish and publish."""
-        self.finish()
-        self.publish()
 
     def abort(self) -> None:
         """Close and remove the temporary file."""

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -302,19 +302,37 @@ def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
     if not isinstance(text, str):
         problem = "has no" if text is MISSING or text is None else "has a non-string"
         raise BadInput(f"{where}: record {problem} text field {fmt.text_field!r}")
-    holder = record if len(keys) == 1 else get_path(record, keys[:-1])
-    holder[keys[-1]] = None  # the text lives in paragraphs; the writer puts it back
     if "\\u" in text_line:  # only a \u escape can put a NUL or lone surrogate in a value
         text, more = clean_bad_chars(text, where)
         edits.extend(more)
+    return record_document(record, keys, text, raw, fmt, "jsonl", edits)
+
+
+def record_document(
+    record: dict[str, Any],
+    keys: Sequence[str],
+    text: str,
+    raw: RawLine,
+    fmt: RecordFormat,
+    format: str,
+    edits: list[Edit],
+) -> Document:
+    """Return the document of a record (a JSONL line, a Parquet row) whose text is at `keys`.
+
+    The text field is emptied in the carried fields (the text lives in the paragraphs and
+    the writer puts it back where it was); every other field is carried untouched.
+    """
+    source = raw.source
+    holder = record if len(keys) == 1 else get_path(record, keys[:-1])
+    holder[keys[-1]] = None
     doc_id, explicit = record_id(record, raw, fmt)
     doc = Document.from_text(
         doc_id,
         text,
-        source=where,
+        source=f"{source.name}:{raw.lineno}",
         site=source.relpath.split("/", 1)[0] if "/" in source.relpath else "",
         relpath=source.relpath,
-        format="jsonl",
+        format=format,
         fields=record,
         explicit_id=explicit,
     )

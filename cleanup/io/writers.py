@@ -203,7 +203,30 @@ def dumps(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, default=str)
 
 
-class AtomicFile:
+class TemporaryFile:
+    """A file built under `tmp` and renamed to `final` on publish (subclasses write and finish)."""
+
+    tmp: str
+    final: str
+
+    def finish(self) -> None:
+        """Close the temporary file and flush it to disk (it is not in place yet)."""
+        raise NotImplementedError
+
+    def publish(self) -> None:
+        """Rename the finished file to its final name."""
+        try:
+            os.replace(self.tmp, self.final)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
+
+    def commit(self) -> None:
+        """Finish and publish."""
+        self.finish()
+        self.publish()
+
+
+class AtomicFile(TemporaryFile):
     """Write a text file under a temporary sibling name; rename on commit (gz/zst by suffix).
 
     `write` takes text; `write_bytes` takes text already encoded as UTF-8. A failure to
@@ -237,18 +260,6 @@ class AtomicFile:
             fsync_path(self.tmp)
         except OSError as exc:
             raise OutputError(self.final, exc) from None
-
-    def publish(self) -> None:
-        """Rename the finished file to its final name."""
-        try:
-            os.replace(self.tmp, self.final)
-        except OSError as exc:
-            raise OutputError(self.final, exc) from None
-
-    def commit(self) -> None:
-        """Finish and publish."""
-        self.finish()
-        self.publish()
 
     def abort(self) -> None:
         """Close and remove the temporary file."""
