@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import descendants, jsonl_with_bad_lines
 
 from cleanup.document import Document
 from cleanup.engines import build_engine
@@ -96,7 +97,7 @@ def test_ray_engine_matches_local_and_listens_on_loopback_only() -> None:
     engine = build_engine("ray", CALLS, context, workers=2)
     try:
         got = list(engine(_docs(600)))
-        addresses = _listening_addresses(_descendants(os.getpid()))
+        addresses = _listening_addresses(descendants(os.getpid()) | {os.getpid()})
     finally:
         for close in context.on_close:
             close()
@@ -107,25 +108,6 @@ def test_ray_engine_matches_local_and_listens_on_loopback_only() -> None:
     import ray
 
     assert not ray.is_initialized()
-
-
-def _descendants(root: int) -> set[int]:
-    """Return the pids of every process below `root` (Ray's servers and workers), from /proc."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found = {root}
-    changed = True
-    while changed:
-        new = {pid for pid, parent in parents.items() if parent in found} - found
-        found |= new
-        changed = bool(new)
-    return found
 
 
 def test_engine_output_in_a_full_run_is_identical(tmp_path: Path) -> None:
@@ -191,21 +173,11 @@ def test_workers_identical_with_cross_document_paragraphs(tmp_path: Path, mode: 
     assert s1.edits_by_rule.get("cross-document-paragraph", 0) > 0
 
 
-def _with_bad_lines(tmp_path: Path, bad: set[int], total: int = 700) -> Path:
-    src = tmp_path / "in.jsonl"
-    lines = [
-        "{broken" if n in bad else json.dumps({"id": f"d{n}", "text": f"Story {n}.\n\nEnd {n}."})
-        for n in range(1, total + 1)
-    ]
-    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return src
-
-
 def test_bad_lines_are_skipped_and_reported_in_order_with_workers(tmp_path: Path) -> None:
     """Lines are parsed on the workers; skips are still counted and reported in input order."""
     from cleanup.runner import RunOptions, execute
 
-    src = _with_bad_lines(tmp_path, {5, 250, 251, 699})
+    src = jsonl_with_bad_lines(tmp_path, {5, 250, 251, 699})
     results = []
     for workers in (1, 2):
         messages: list[str] = []
@@ -225,7 +197,7 @@ def test_first_bad_input_in_input_order_stops_a_run_with_workers(tmp_path: Path)
     from cleanup.errors import BadInput
     from cleanup.runner import RunOptions, execute
 
-    first = _with_bad_lines(tmp_path, {450})
+    first = jsonl_with_bad_lines(tmp_path, {450})
     second = tmp_path / "later.jsonl.gz"
     second.write_bytes(b"\x1f\x8b\x08\x00 truncated")
     options = RunOptions(inputs=[str(first), str(second)], output=str(tmp_path / "o.jsonl"))
@@ -246,7 +218,7 @@ def test_lines_encoded_on_workers_are_the_lines_one_process_writes(
     from cleanup.cli import cli
     from cleanup.io.compression import read_all
 
-    src = _with_bad_lines(tmp_path, set(), total=650)
+    src = jsonl_with_bad_lines(tmp_path, set(), total=650)
     outputs = []
     for workers in ("1", "2"):
         out = "-" if suffix == "-" else str(tmp_path / f"out{workers}{suffix}")

@@ -10,7 +10,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from helpers import files_under, one_line_error
+from helpers import invoke_run as invoke
 
 from cleanup.cli import cli
 from cleanup.errors import OutputError
@@ -21,24 +23,6 @@ TEXTS = [
     "A second story, about something else entirely.",
     "Third one: short and plain.",
 ]
-
-
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, ["run", "-q", *map(str, args)])
-
-
-def one_line_error(result: Result, code: int) -> str:
-    """Assert the run failed with `code` and exactly one line, no traceback; return it."""
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
-def files_under(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def _records() -> list[dict]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import jsonl_with_bad_lines
 
 from cleanup.cli import cli
 from cleanup.errors import BadInput
@@ -208,19 +209,9 @@ def test_one_duplicate_id_is_singular() -> None:
     assert "duplicate" not in Summary(documents_in=2).line()
 
 
-def _bad_lines(tmp_path: Path, bad: set[int], total: int = 700) -> Path:
-    src = tmp_path / "in.jsonl"
-    lines = [
-        "{broken" if n in bad else json.dumps({"id": f"d{n}", "text": f"Story {n}.\n\nEnd {n}."})
-        for n in range(1, total + 1)
-    ]
-    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return src
-
-
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_skip_bad_reports_the_count_in_the_summary(tmp_path: Path, workers: str) -> None:
-    src = _bad_lines(tmp_path, {5, 250, 699})
+    src = jsonl_with_bad_lines(tmp_path, {5, 250, 699})
     args = ["run", str(src), "-o", str(tmp_path / "o.jsonl"), "--skip-bad", "--workers", workers]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
@@ -230,7 +221,7 @@ def test_skip_bad_reports_the_count_in_the_summary(tmp_path: Path, workers: str)
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_max_bad_stops_the_run_past_the_limit(tmp_path: Path, workers: str) -> None:
-    src = _bad_lines(tmp_path, {5, 250, 699})
+    src = jsonl_with_bad_lines(tmp_path, {5, 250, 699})
     out = tmp_path / "o.jsonl"
     runner = CliRunner()
     args = ["run", str(src), "-o", str(out), "--workers", workers, "--max-bad"]

@@ -14,10 +14,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from helpers import files_under, one_line_error
+from helpers import invoke_run as invoke
 from servers import start_redis
 
-from cleanup.cli import cli
 from cleanup.dedup.stores.sqlite import SQLiteStore
 from cleanup.io import writers
 
@@ -32,24 +32,6 @@ def _corpus(path: Path, n: int = 40) -> Path:
     lines.append({"id": "copy", "text": lines[0]["text"]})  # a duplicate the state learns
     path.write_text("".join(json.dumps(r) + "\n" for r in lines))
     return path
-
-
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, ["run", "-q", *map(str, args)])
-
-
-def one_line_error(result: Result, code: int) -> str:
-    """Assert the run failed with `code` and exactly one line, no traceback; return it."""
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
-def files_under(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 @pytest.fixture

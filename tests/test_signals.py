@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import descendants
 
 from cleanup import cli as cli_module
 from cleanup.cli import signals as cli_signals
@@ -107,29 +108,6 @@ class Run:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
-
-
-def _parents() -> dict[int, int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return parents
-
-
-def descendants(root: int) -> set[int]:
-    """Return the pids of every process below `root`, from /proc."""
-    parents = _parents()
-    found: set[int] = set()
-    new = {root}
-    while new:
-        new = {pid for pid, parent in parents.items() if parent in new} - found
-        found |= new
-    return found
 
 
 def alive(pid: int) -> bool:

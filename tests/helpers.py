@@ -1,0 +1,60 @@
+"""Helpers shared by several test files: CLI runs, one-line errors, files, processes, corpora."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from cleanup.cli import cli
+
+
+def invoke_run(*args: str | Path) -> Result:
+    """Run `cleanup run -q ARGS` through CliRunner."""
+    return CliRunner().invoke(cli, ["run", "-q", *map(str, args)])
+
+
+def one_line_error(result: Result, code: int) -> str:
+    """Assert the run failed with `code` and exactly one line, no traceback; return it."""
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Return every file below `folder` (relative path -> bytes)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def descendants(root: int) -> set[int]:
+    """Return the pids of every process below `root` (not `root` itself), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    new = {root}
+    while new:
+        new = {pid for pid, parent in parents.items() if parent in new} - found
+        found |= new
+    return found
+
+
+def jsonl_with_bad_lines(tmp_path: Path, bad: set[int], total: int = 700) -> Path:
+    """Write `total` JSONL records to in.jsonl, with a malformed line at each number in `bad`."""
+    src = tmp_path / "in.jsonl"
+    lines = [
+        "{broken" if n in bad else json.dumps({"id": f"d{n}", "text": f"Story {n}.\n\nEnd {n}."})
+        for n in range(1, total + 1)
+    ]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return src
