@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
@@ -61,8 +61,18 @@ def open_output(
     inputs: Iterable[str] = (),
     text_field: str = "text",
     id_field: str = "id",
+    fmt: str | None = None,
+    shard_size: str | int | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> Writer:
-    """Return the writer for `-o OUTPUT`, refusing outputs that would lose or clobber data."""
+    """Return the writer for `-o OUTPUT`, refusing outputs that would lose or clobber data.
+
+    With `fmt` (`--format`), a folder output is sharded (cleanup/io/shards.py, parts of
+    `shard_size`, `settings` in its manifest); a file's or standard output's format is fixed
+    by its name, so `fmt` must agree with it.
+    """
+    if fmt is not None:
+        check_format(output, fmt)
     if output in (None, "-"):
         return JsonlWriter(None, text_field, id_field)
     assert output is not None
@@ -76,6 +86,11 @@ def open_output(
     check_not_input(final, inputs)
     remove_stale_temporaries(final)  # first: it may put back an output a killed run moved aside
     check_overwrite(final, output, force, is_dir)
+    if is_dir and fmt is not None:
+        from cleanup.io.shards import DEFAULT_SHARD_SIZE, ShardWriter, parse_shard_size
+
+        size = parse_shard_size(DEFAULT_SHARD_SIZE if shard_size is None else shard_size)
+        return ShardWriter(final, fmt, size, text_field, id_field, settings)
     if is_dir:
         return FolderWriter(final)
     if final.endswith(".parquet"):
@@ -83,6 +98,34 @@ def open_output(
 
         return ParquetWriter(final, text_field, id_field)
     return JsonlWriter(final, text_field, id_field)
+
+
+def check_format(output: str | None, fmt: str) -> None:
+    """Refuse a `--format` that disagrees with a file output's extension or standard output.
+
+    Why: `-o day.jsonl --format parquet` would otherwise write JSONL under a name that
+    promises something else, or leave the user unsure which of the two won.
+    """
+    if output in (None, "-"):
+        if fmt != "jsonl":
+            raise UsageProblem(
+                f"--format {fmt}: standard output is plain JSONL; give a folder (-o DIR/)"
+                " for sharded output"
+            )
+        return
+    assert output is not None
+    if is_folder_output(output):
+        return
+    suffix = next((s for s in (*_JSONL_SUFFIXES[::-1], ".parquet") if output.endswith(s)), None)
+    if suffix is None:
+        raise UsageProblem(
+            f"-o {output}: --format {fmt} writes a folder of parts; end the folder name with /"
+        )
+    if suffix[1:] != fmt:
+        raise UsageProblem(
+            f"--format {fmt} does not agree with -o {output} (a file's format is its extension;"
+            " give a folder, -o DIR/, for sharded output)"
+        )
 
 
 def is_folder_output(output: str) -> bool:
