@@ -501,3 +501,43 @@ def test_sigterm_leaves_no_part_and_no_manifest(tmp_path: Path) -> None:
             proc.wait()
     assert status == 143
     assert _leftovers(tmp_path) == []
+
+
+def _readme_example() -> list[tuple[str, str]]:
+    """Return the README's sharded output example as (command, expected stdout) pairs."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Sharded output", 1)[1]
+    block = section.split("```console\n", 1)[1].split("```", 1)[0]
+    steps: list[tuple[str, str]] = []
+    lines = block.splitlines()
+    while lines:
+        command = lines.pop(0).removeprefix("$ ")
+        while command.endswith("\\"):
+            command = command[:-1] + lines.pop(0)
+        expected = []
+        while lines and not lines[0].startswith("$ "):
+            expected.append(lines.pop(0))
+        steps.append((command, "\n".join(expected)))
+    return steps
+
+
+def test_the_readme_example_runs_as_shown(tmp_path: Path) -> None:
+    pytest.importorskip("datasets")
+    pytest.importorskip("duckdb")
+    bin_dir = os.path.dirname(sys.executable)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }
+    steps = _readme_example()
+    assert len(steps) == 5
+    for command, expected in steps:
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (command, done.stderr)
+        shown = done.stdout.split() if command.startswith("ls") else done.stdout.splitlines()
+        assert shown == (expected.split() if command.startswith("ls") else expected.splitlines())
