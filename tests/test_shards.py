@@ -8,18 +8,13 @@ import importlib.util
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from helpers import files_under, one_line_error
 from helpers import invoke_run as invoke
 from hypothesis import given
@@ -27,7 +22,7 @@ from hypothesis import strategies as st
 
 from cleanup.cli import cli
 from cleanup.document import Document
-from cleanup.errors import OutputError
+from cleanup.errors import OptionError, OutputError
 from cleanup.io import shards
 from cleanup.io.shards import MANIFEST, ShardSize, ShardWriter, parse_shard_size
 from cleanup.options import RunOptions
@@ -50,6 +45,12 @@ def _corpus(path: Path, n: int, words: int = 25) -> Path:
     return path
 
 
+def _shard(source: Path, out: Path, fmt: str, size: str | None, *more: str | Path) -> Result:
+    """Run `cleanup run -q SOURCE -o OUT/ --format FMT [--shard-size SIZE] --workers 1 MORE`."""
+    sized = ("--shard-size", size) if size else ()
+    return invoke(source, "-o", f"{out}/", "--format", fmt, *sized, "--workers", "1", *more)
+
+
 def _decompressed(path: Path) -> bytes:
     data = path.read_bytes()
     if path.name.endswith(".gz"):
@@ -67,7 +68,7 @@ def _manifest(folder: Path) -> dict:
     return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
 
 
-def _leftovers(root: Path) -> list[str]:
+def leftovers(root: Path) -> list[str]:
     """Return every file or folder below `root` a sharded run may have left: parts, staging."""
     return sorted(
         str(p.relative_to(root))
@@ -82,8 +83,7 @@ def test_jsonl_parts_concatenated_are_the_single_file_output(tmp_path: Path, fmt
     single = tmp_path / "single.jsonl"
     assert invoke(source, "-o", single, "--workers", "1").exit_code == 0
     out = tmp_path / "out"
-    result = invoke(source, "-o", f"{out}/", "--format", fmt, "--shard-size", "7", "--workers", "1")
-    assert result.exit_code == 0, result.output
+    assert _shard(source, out, fmt, "7").exit_code == 0
     parts = _parts(out)
     assert [p.name for p in parts] == [f"part-{i:05d}.{fmt}" for i in range(5)]  # 7+7+7+7+2
     assert b"".join(_decompressed(p) for p in parts) == single.read_bytes()
@@ -95,14 +95,9 @@ def test_parquet_parts_share_one_schema_and_hold_the_single_file_rows(tmp_path: 
     source = _corpus(tmp_path / "in.jsonl", 30)
     assert invoke(source, "-o", tmp_path / "single.parquet", "--workers", "1").exit_code == 0
     out = tmp_path / "out"
-    args = ("--format", "parquet", "--shard-size", "12", "--workers", "1")
-    assert invoke(source, "-o", f"{out}/", *args).exit_code == 0
+    assert _shard(source, out, "parquet", "12").exit_code == 0
     parts = _parts(out)
-    assert [p.name for p in parts] == [
-        "part-00000.parquet",
-        "part-00001.parquet",
-        "part-00002.parquet",
-    ]
+    assert [p.name for p in parts] == [f"part-0000{i}.parquet" for i in range(3)]
     single = pq.read_table(tmp_path / "single.parquet")
     tables = [pq.read_table(p) for p in parts]
     assert [t.num_rows for t in tables] == [12, 12, 6]
@@ -119,10 +114,9 @@ def test_parquet_parts_keep_the_first_parts_schema(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     out = tmp_path / "out"
-    args = ("--format", "parquet", "--shard-size", "4", "--workers", "1")
-    error = one_line_error(invoke(source, "-o", f"{out}/", *args), 1)
+    error = one_line_error(_shard(source, out, "parquet", "4"), 1)
     assert "in.jsonl:7" in error and "'extra'" in error
-    assert _leftovers(tmp_path) == []
+    assert leftovers(tmp_path) == []
 
 
 def test_shard_by_bytes_ends_each_jsonl_part_at_the_first_line_past_the_size(
@@ -130,7 +124,7 @@ def test_shard_by_bytes_ends_each_jsonl_part_at_the_first_line_past_the_size(
 ) -> None:
     source = _corpus(tmp_path / "in.jsonl", 60)
     out = tmp_path / "out"
-    result = invoke(source, "-o", f"{out}/", "--format", "jsonl", "--shard-size", "2kB")
+    result = _shard(source, out, "jsonl", "2kB")
     assert result.exit_code == 0, result.output
     parts = _parts(out)
     assert len(parts) > 2
@@ -164,8 +158,7 @@ def test_manifest_lists_every_part_with_counts_bytes_and_sha256(tmp_path: Path, 
     source = _corpus(tmp_path / "in.jsonl", 25)
     out = tmp_path / "out"
     stats = tmp_path / "stats.json"
-    args = ("--format", fmt, "--shard-size", "10", "--workers", "1", "--stats", stats)
-    assert invoke(source, "-o", f"{out}/", *args).exit_code == 0
+    assert _shard(source, out, fmt, "10", "--stats", stats).exit_code == 0
     manifest = _manifest(out)
     parts = _parts(out)
     assert manifest["manifest_version"] == 1
@@ -196,9 +189,7 @@ def test_manifest_is_renamed_into_place_after_every_part(
     monkeypatch.setattr(os, "replace", spy)
     source = _corpus(tmp_path / "in.jsonl", 25)
     out = tmp_path / "out"
-    assert (
-        invoke(source, "-o", f"{out}/", "--format", "jsonl.gz", "--shard-size", "10").exit_code == 0
-    )
+    assert _shard(source, out, "jsonl.gz", "10").exit_code == 0
     names = [n for n in renamed if n.startswith("part-") or n == MANIFEST]
     assert names == ["part-00000.jsonl.gz", "part-00001.jsonl.gz", "part-00002.jsonl.gz", MANIFEST]
 
@@ -245,11 +236,11 @@ def test_a_failed_run_leaves_no_manifest_and_no_part(
     monkeypatch.setattr(shards, "_describe", fail_on_third)
     source = _corpus(tmp_path / "in.jsonl", 40)
     out = tmp_path / "out"
-    result = invoke(source, "-o", f"{out}/", "--format", "jsonl.zst", "--shard-size", "5")
+    result = _shard(source, out, "jsonl.zst", "5")
     assert "No space left on device" in one_line_error(result, 1)
     assert calls["n"] == 3
     assert not out.exists()
-    assert _leftovers(tmp_path) == []
+    assert leftovers(tmp_path) == []
 
 
 def test_a_failed_force_run_keeps_the_previous_output(
@@ -257,23 +248,23 @@ def test_a_failed_force_run_keeps_the_previous_output(
 ) -> None:
     source = _corpus(tmp_path / "in.jsonl", 20)
     out = tmp_path / "out"
-    assert invoke(source, "-o", f"{out}/", "--format", "jsonl", "--shard-size", "5").exit_code == 0
+    assert _shard(source, out, "jsonl", "5").exit_code == 0
     before = files_under(out)
 
     def broken(path: str, documents: int) -> shards.Part:
         raise OutputError(path, OSError(5, "Input/output error"))
 
     monkeypatch.setattr(shards, "_describe", broken)
-    result = invoke(source, "-o", f"{out}/", "--format", "jsonl", "--shard-size", "3", "--force")
+    result = _shard(source, out, "jsonl", "3", "--force")
     one_line_error(result, 1)
     assert files_under(out) == before
-    assert [p for p in _leftovers(tmp_path) if "cleanup-tmp" in p] == []
+    assert [p for p in leftovers(tmp_path) if "cleanup-tmp" in p] == []
 
 
 def test_force_replaces_every_part_of_a_bigger_earlier_run(tmp_path: Path) -> None:
     source = _corpus(tmp_path / "in.jsonl", 20)
     out = tmp_path / "out"
-    assert invoke(source, "-o", f"{out}/", "--format", "jsonl", "--shard-size", "3").exit_code == 0
+    assert _shard(source, out, "jsonl", "3").exit_code == 0
     assert len(_parts(out)) == 7
     before = files_under(out)
     again = ("-o", f"{out}/", "--format", "jsonl", "--shard-size", "100")
@@ -360,27 +351,24 @@ def test_format_and_shard_size_come_from_the_config_file(tmp_path: Path) -> None
     config.write_text('[run]\noutput = "out/"\nformat = "jsonl.gz"\nshard-size = 4\n')
     result = CliRunner().invoke(cli, ["run", "-q", str(source), "--config", str(config)])
     assert result.exit_code == 0, result.output
-    assert [p.name for p in _parts(tmp_path / "out")] == [
-        f"part-0000{i}.jsonl.gz" for i in range(3)
-    ]
+    assert len(_parts(tmp_path / "out")) == 3
+    assert _parts(tmp_path / "out")[2].name == "part-00002.jsonl.gz"
     config.write_text('[run]\nformat = "jsonl"\nshard-size = "lots"\n')
     result = CliRunner().invoke(cli, ["run", "-q", str(source), "--config", str(config)])
     assert "[run] shard-size: must be a number of documents" in one_line_error(result, 2)
 
 
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [
-        ("100000", ShardSize(documents=100000)),
-        (7, ShardSize(documents=7)),
-        ("256MB", ShardSize(bytes=256 * 10**6)),
-        ("1GiB", ShardSize(bytes=2**30)),
-        ("64 kib", ShardSize(bytes=64 * 1024)),
-        ("10B", ShardSize(bytes=10)),
-    ],
-)
-def test_parse_shard_size(text: str | int, size: ShardSize) -> None:
-    assert parse_shard_size(text) == size
+def test_parse_shard_size() -> None:
+    assert [parse_shard_size(v) for v in ("100000", 7, "256MB", "1GiB", "64 kib", "10B")] == [
+        ShardSize(documents=100000),
+        ShardSize(documents=7),
+        ShardSize(bytes=256 * 10**6),
+        ShardSize(bytes=2**30),
+        ShardSize(bytes=64 * 1024),
+        ShardSize(bytes=10),
+    ]
+    with pytest.raises(OptionError, match="--shard-size must be at least 1"):
+        parse_shard_size("0kB")
 
 
 @given(st.integers(min_value=1, max_value=10**6), st.sampled_from(["", "kB", "MiB", "GB"]))
@@ -396,12 +384,7 @@ def test_worker_processes_write_the_same_parts(tmp_path: Path) -> None:
     source = _corpus(tmp_path / "in.jsonl", 40)
     for workers in ("1", "2"):
         out = tmp_path / f"w{workers}"
-        args = ("--format", "jsonl.zst", "--shard-size", "9", "--workers", workers)
-        assert invoke(source, "-o", f"{out}/", *args).exit_code == 0
-    one, two = files_under(tmp_path / "w1"), files_under(tmp_path / "w2")
-    assert {k: v for k, v in one.items() if k != MANIFEST} == {
-        k: v for k, v in two.items() if k != MANIFEST
-    }
+        assert _shard(source, out, "jsonl.zst", "9", "--workers", workers).exit_code == 0
     assert _manifest(tmp_path / "w1")["files"] == _manifest(tmp_path / "w2")["files"]
 
 
@@ -412,15 +395,8 @@ def test_ray_engine_writes_the_same_parts(tmp_path: Path) -> None:
     outs = {}
     for engine, workers in (("local", 1), ("ray", 2)):
         out = tmp_path / engine
-        options = RunOptions(
-            inputs=[str(source)],
-            output=f"{out}/",
-            format="jsonl",
-            shard_size="15",
-            workers=workers,
-            engine=engine,
-        )
-        execute(options)
+        sharded = {"output": f"{out}/", "format": "jsonl", "shard_size": "15"}
+        execute(RunOptions(inputs=[str(source)], workers=workers, engine=engine, **sharded))
         outs[engine] = _manifest(out)["files"]
     assert outs["local"] == outs["ray"]
     assert len(outs["ray"]) == 3
@@ -437,8 +413,7 @@ def test_datasets_loads_jsonl_and_parquet_parts(
     expected = [json.loads(line) for line in source.read_text().splitlines()]
     for fmt, builder in (("jsonl.zst", "json"), ("parquet", "parquet")):
         out = tmp_path / fmt
-        args = ("--format", fmt, "--shard-size", "10", "--workers", "1")
-        assert invoke(source, "-o", f"{out}/", *args).exit_code == 0
+        assert _shard(source, out, fmt, "10").exit_code == 0
         files = sorted(str(p) for p in _parts(out))
         loaded = datasets.load_dataset(
             builder, data_files=files, split="train", cache_dir=str(tmp_path / "cache")
@@ -452,92 +427,9 @@ def test_duckdb_reads_jsonl_and_parquet_parts(tmp_path: Path) -> None:
     source = _corpus(tmp_path / "in.jsonl", 25)
     for fmt, reader in (("jsonl.zst", "read_json_auto"), ("parquet", "read_parquet")):
         out = tmp_path / fmt.replace(".", "_")
-        args = ("--format", fmt, "--shard-size", "10", "--workers", "1")
-        assert invoke(source, "-o", f"{out}/", *args).exit_code == 0
+        assert _shard(source, out, fmt, "10").exit_code == 0
         glob = f"{out}/part-*.{fmt}"
         count = duckdb.sql(f"select count(*), sum(n) from {reader}('{glob}')").fetchall()[0]
         assert count == (25, sum(range(25)))
         first = duckdb.sql(f"select id, text from {reader}('{glob}') where n = 11").fetchall()[0]
         assert first == ("d11", _story(11))
-
-
-def test_sigterm_leaves_no_part_and_no_manifest(tmp_path: Path) -> None:
-    """A run stopped by SIGTERM after parts were finished in staging publishes none of them."""
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "cleanup", "pipe", "-i", "-", "-o", f"{out}/", "--workers", "1"]
-    cmd += ["--format", "jsonl", "--shard-size", "50", "normalize"]
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
-    stop = threading.Event()
-
-    def feed() -> None:
-        assert proc.stdin is not None
-        n = 0
-        try:
-            while not stop.is_set():
-                block = "".join(
-                    json.dumps({"id": f"d{n + k}", "text": f"Line {n + k}."}) + "\n"
-                    for k in range(2000)
-                )
-                proc.stdin.write(block.encode())
-                n += 2000
-        except (BrokenPipeError, ValueError, OSError):
-            pass
-
-    feeder = threading.Thread(target=feed, daemon=True)
-    feeder.start()
-    try:
-        deadline = time.monotonic() + 120  # a cap on waiting, not a speed requirement
-        while not list(tmp_path.glob(".out.cleanup-tmp-*/part-00001.jsonl")):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGTERM)
-        status = proc.wait(timeout=120)
-    finally:
-        stop.set()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert status == 143
-    assert _leftovers(tmp_path) == []
-
-
-def _readme_example() -> list[tuple[str, str]]:
-    """Return the README's sharded output example as (command, expected stdout) pairs."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Sharded output", 1)[1]
-    block = section.split("```console\n", 1)[1].split("```", 1)[0]
-    steps: list[tuple[str, str]] = []
-    lines = block.splitlines()
-    while lines:
-        command = lines.pop(0).removeprefix("$ ")
-        while command.endswith("\\"):
-            command = command[:-1] + lines.pop(0)
-        expected = []
-        while lines and not lines[0].startswith("$ "):
-            expected.append(lines.pop(0))
-        steps.append((command, "\n".join(expected)))
-    return steps
-
-
-def test_the_readme_example_runs_as_shown(tmp_path: Path) -> None:
-    pytest.importorskip("datasets")
-    pytest.importorskip("duckdb")
-    bin_dir = os.path.dirname(sys.executable)
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HF_HOME": str(tmp_path / "hf"),
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-    }
-    steps = _readme_example()
-    assert len(steps) == 5
-    for command, expected in steps:
-        done = subprocess.run(
-            ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, (command, done.stderr)
-        shown = done.stdout.split() if command.startswith("ls") else done.stdout.splitlines()
-        assert shown == (expected.split() if command.startswith("ls") else expected.splitlines())

@@ -28,11 +28,12 @@ from typing import Any
 
 from cleanup import __version__
 from cleanup.document import Document
-from cleanup.errors import OutputError
+from cleanup.errors import OptionError, OutputError, UsageProblem
 from cleanup.io.publish import fsync_path
 from cleanup.io.writers import (
     AtomicFile,
     EncodeLines,
+    is_folder_output,
     jsonl_line,
     replace_into_place,
     temporary_name,
@@ -60,19 +61,16 @@ class ShardSize:
 
 
 def parse_shard_size(value: str | int) -> ShardSize:
-    """Return the ShardSize of `--shard-size` (`100000`, `256MB`, `1GiB`); ValueError if bad.
+    """Return the ShardSize of `--shard-size` (`100000`, `256MB`, `1GiB`); OptionError if bad.
 
     A bare number counts documents; a number with a unit counts bytes of output on disk,
     decimal (kB, MB, GB, TB: powers of 1000) or binary (KiB, MiB, GiB, TiB: powers of 1024).
     """
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"must be a number of documents or a size such as 256MB, got {value!r}")
-    match = _SIZE.fullmatch(str(value))
-    if not match:
-        raise ValueError(f"must be a number of documents or a size such as 256MB, got {value!r}")
+    why = shard_size_problem(value)
+    match = None if why else _SIZE.fullmatch(str(value))
+    if match is None:
+        raise OptionError(f"--shard-size {why}")
     number, unit = int(match.group(1)), (match.group(2) or "").lower()
-    if number < 1:
-        raise ValueError(f"must be at least 1, got {value!r}")
     if not unit:
         return ShardSize(documents=number)
     base = 1024 ** "bkmgt".index(unit[0]) if "i" in unit else _UNITS[unit[0]]
@@ -81,11 +79,44 @@ def parse_shard_size(value: str | int) -> ShardSize:
 
 def shard_size_problem(value: Any) -> str | None:
     """Return why `value` is no `--shard-size`, or None (the option's `validate`)."""
-    try:
-        parse_shard_size(value)
-    except ValueError as exc:
-        return str(exc)
+    match = None
+    if not isinstance(value, bool) and isinstance(value, int | str):
+        match = _SIZE.fullmatch(str(value))
+    if match is None:
+        return f"must be a number of documents or a size such as 256MB, got {value!r}"
+    if int(match.group(1)) < 1:
+        return f"must be at least 1, got {value!r}"
     return None
+
+
+def check_format(output: str | None, fmt: str) -> None:
+    """Refuse a `--format` that disagrees with a file output's extension or standard output.
+
+    Why: `-o day.jsonl --format parquet` would otherwise write JSONL under a name that
+    promises something else, or leave the user unsure which of the two won.
+    """
+    if output in (None, "-"):
+        if fmt != "jsonl":
+            raise UsageProblem(
+                f"--format {fmt}: standard output is plain JSONL; give a folder (-o DIR/)"
+                " for sharded output"
+            )
+        return
+    assert output is not None
+    if is_folder_output(output):
+        return
+    suffix = next(
+        (f for f in sorted(FORMATS, key=len, reverse=True) if output.endswith(f".{f}")), None
+    )
+    if suffix is None:
+        raise UsageProblem(
+            f"-o {output}: --format {fmt} writes a folder of parts; end the folder name with /"
+        )
+    if suffix != fmt:
+        raise UsageProblem(
+            f"--format {fmt} does not agree with -o {output} (a file's format is its extension;"
+            " give a folder, -o DIR/, for sharded output)"
+        )
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,8 @@ def open_output(
     by its name, so `fmt` must agree with it.
     """
     if fmt is not None:
+        from cleanup.io.shards import check_format
+
         check_format(output, fmt)
     if output in (None, "-"):
         return JsonlWriter(None, text_field, id_field)
@@ -98,34 +100,6 @@ def open_output(
 
         return ParquetWriter(final, text_field, id_field)
     return JsonlWriter(final, text_field, id_field)
-
-
-def check_format(output: str | None, fmt: str) -> None:
-    """Refuse a `--format` that disagrees with a file output's extension or standard output.
-
-    Why: `-o day.jsonl --format parquet` would otherwise write JSONL under a name that
-    promises something else, or leave the user unsure which of the two won.
-    """
-    if output in (None, "-"):
-        if fmt != "jsonl":
-            raise UsageProblem(
-                f"--format {fmt}: standard output is plain JSONL; give a folder (-o DIR/)"
-                " for sharded output"
-            )
-        return
-    assert output is not None
-    if is_folder_output(output):
-        return
-    suffix = next((s for s in (*_JSONL_SUFFIXES[::-1], ".parquet") if output.endswith(s)), None)
-    if suffix is None:
-        raise UsageProblem(
-            f"-o {output}: --format {fmt} writes a folder of parts; end the folder name with /"
-        )
-    if suffix[1:] != fmt:
-        raise UsageProblem(
-            f"--format {fmt} does not agree with -o {output} (a file's format is its extension;"
-            " give a folder, -o DIR/, for sharded output)"
-        )
 
 
 def is_folder_output(output: str) -> bool:
