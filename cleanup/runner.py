@@ -31,7 +31,7 @@ from cleanup.io.sample import trial_items
 from cleanup.io.writers import AtomicFile, Writer, is_folder_output, open_output
 from cleanup.options import RunOptions
 from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain
-from cleanup.sinks import Sinks, audit_record, reject_record, write_stats
+from cleanup.sinks import Sinks, audit_record, reject_record, run_settings, write_stats
 from cleanup.summary import Summary
 
 __all__ = ["Admit", "RunOptions", "Summary", "audit_record", "execute", "reject_record"]
@@ -114,6 +114,9 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         inputs=options.inputs,
         text_field=options.text_field,
         id_field=options.id_field,
+        fmt=options.format,
+        shard_size=options.shard_size,
+        settings=run_settings(options, calls) if options.format else None,
     )
     sinks: Sinks | None = None
     stats: AtomicFile | None = None

@@ -110,7 +110,8 @@ def _document(record: dict[str, Any], row: int, source: Source, fmt: RecordForma
 class ParquetWriter(TemporaryFile):
     """Write documents as Parquet row groups under a temporary name; rename on publish.
 
-    The schema is fixed by the first row group (Parquet files have one): a column that first
+    The schema is fixed by the first row group (Parquet files have one; the parts of a
+    sharded output are given the first part's, cleanup/io/shards.py): a column that first
     appears later, or a value that does not fit its column's type, stops the run with one
     line naming the document. `meta` (what the steps moved out of the text) is written as
     JSON text, since its keys vary from document to document.
@@ -128,6 +129,7 @@ class ParquetWriter(TemporaryFile):
         self.size = 0
         self.schema: Any = None
         self.hints: dict[str, Any] = {}  # input file -> its Arrow schema (None: unreadable)
+        self.group_bytes = GROUP_BYTES  # a sharded output's byte-sized parts set it lower
         self.writer: Any = None
         try:
             self.fh = open(self.tmp, "wb")  # noqa: SIM115 - closed by finish/abort
@@ -147,7 +149,7 @@ class ParquetWriter(TemporaryFile):
         if doc.format == "parquet" and doc.source:
             self._hint(doc.source.rsplit(":", 1)[0])
         self.size += len(doc.text)
-        if len(self.rows) >= GROUP_ROWS or self.size >= GROUP_BYTES:
+        if len(self.rows) >= GROUP_ROWS or self.size >= self.group_bytes:
             self._flush()
 
     def _hint(self, path: str) -> None:
