@@ -112,9 +112,9 @@ class HardCases:
 
     # Templated reports -------------------------------------------------------------------
     def _template(self, site: Any) -> list[list[str]]:
-        """Return a new template: 4-8 paragraphs of words where about 30-42% are slots."""
+        """Return a new template: 4-8 paragraphs of words where about 22-37% are slots."""
         d, w = self.d, self.w
-        density = 0.30 + 0.12 * d.random()
+        density = 0.22 + 0.15 * d.random()
         paragraphs = []
         for _ in range(d.integer(4, 8)):
             words = " ".join(w.sentence(site) for _ in range(d.integer(1, 3))).split(" ")
@@ -146,8 +146,11 @@ class HardCases:
             sh = shingle_set(body, self.k)
             if all(jaccard(sh, other) < self.threshold for _, other in fam.members):
                 break
-        else:
-            raise SystemExit(f"template {fam.name}: no report below --threshold after redraws")
+        else:  # the template is too rigid for one more report: start a new one
+            fam = Family(f"t{len(self.families):04d}", self._template(site))
+            self.families.append(fam)
+            body = self._fill(fam.paragraphs)
+            sh = shingle_set(body, self.k)
         fam.members.append((doc_id, sh))
         self.truth["templates"][doc_id] = fam.name
         return body

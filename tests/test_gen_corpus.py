@@ -240,7 +240,7 @@ def test_partial_copies_are_excerpts_and_quotes_hold_a_source_paragraph(
 ) -> None:
     records, truth = hard
     for copy, info in truth["partial_copies"].items():
-        assert 0.3 <= info["share"] <= 1.0 and info["edit_rate"] <= 0.05
+        assert 0.3 <= info["share"] <= 1.0 and info["edit_rate"] <= 0.08
         source_words = set(" ".join(_body(records[info["of"]], truth)).split())
         copy_words = " ".join(_body(records[copy], truth)).split()
         assert sum(w in source_words for w in copy_words) > 0.8 * len(copy_words)
