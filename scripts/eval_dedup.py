@@ -41,8 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Appended, not prepended: an installed or PYTHONPATH `cleanup` (another checkout's code, to
+# score it) wins over this checkout's; scripts/ itself is already first on the path.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 from cleanup.dedup.lsh import optimal_bands
 from cleanup.dedup.shingles import shingle_hashes, token_hashes
@@ -154,6 +155,11 @@ def main() -> None:
     ap.add_argument("--shingle", type=int, default=2, help="--planted: words per shingle")
     ap.add_argument("--containment", type=float, default=0.8, help="--planted: containment")
     ap.add_argument("--dedup-args", default="", help="--planted: more `dedup` options")
+    ap.add_argument(
+        "--cjk-chars",
+        default="",
+        help="with --corpus: compare characters per CJK token (e.g. 1,2,3,4) and exit",
+    )
     ap.add_argument("--run-args", default="", help="--planted: more `cleanup pipe` options")
     ap.add_argument("--docs", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=1)
@@ -161,6 +167,12 @@ def main() -> None:
     ap.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7,0.8")
     ap.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     args = ap.parse_args()
+    if args.cjk_chars:
+        from eval_planted import cjk_sizes
+
+        sizes = [int(x) for x in args.cjk_chars.split(",")]
+        print(cjk_sizes(Path(args.corpus), sizes, args.threshold, args.shingle))
+        return
     if args.planted:
         from eval_planted import evaluate_planted
 

@@ -251,3 +251,46 @@ def render(r: dict[str, Any], args: Any) -> str:
         lines += ["", f"| {name} | pairs | found |", "|---|---|---|"]
         lines += [f"| {b['band']} | {b['pairs']:,} | {b['found']:.4f} |" for b in r[key]]
     return "\n".join(lines)
+
+
+def cjk_sizes(folder: Path, sizes: list[int], threshold: float, shingle: int) -> str:
+    """Return a table: per characters per CJK token, Jaccard of CJK near-copies and of unrelated
+    CJK documents (pairs of originals of one language), on the document text as read."""
+    from cleanup.dedup import shingles
+
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    cjk = truth.get("cjk", {})
+    texts: dict[str, str] = {}
+    with open(folder / "corpus.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            if rec["id"] in cjk:
+                texts[rec["id"]] = rec["text"]
+    copies = [(a, info["of"]) for a, info in cjk.items() if info["of"] is not None]
+    rng = np.random.default_rng(0)
+    by_lang: dict[str, list[str]] = {}
+    for a, info in cjk.items():
+        if info["of"] is None:
+            by_lang.setdefault(info["lang"], []).append(a)
+    unrelated = [tuple(rng.choice(ids, 2, replace=False)) for ids in by_lang.values()
+                 for _ in range(2000) if len(ids) > 1]  # fmt: skip
+    lines = [
+        f"| chars per token | char shingle | copies >= {threshold} | copies p5 | "
+        "unrelated mean | unrelated p99.9 | unrelated max |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    saved = shingles.CJK_CHARS
+    try:
+        for size in sizes:
+            shingles.CJK_CHARS = size
+            sets = shingle_sets(texts, set(texts), shingle)
+            cj = np.array([similarity(sets[a], sets[b])[0] for a, b in copies])
+            un = np.array([similarity(sets[a], sets[b])[0] for a, b in unrelated])
+            lines.append(
+                f"| {size} | {size + shingle - 1} | {np.mean(cj >= threshold):.4f} | "
+                f"{np.percentile(cj, 5):.3f} | {un.mean():.4f} | "
+                f"{np.percentile(un, 99.9):.3f} | {un.max():.3f} |"
+            )
+    finally:
+        shingles.CJK_CHARS = saved
+    return "\n".join(lines)
