@@ -68,3 +68,15 @@ def test_planted_mode_runs_dedup_mark_on_a_generated_corpus(tmp_path: Path) -> N
     assert sum(v["pairs"] for v in out["pairs_by_kind"].values()) == len(truth["pairs"])
     assert out["pairs_by_kind"]["exact"]["found"] == out["pairs_by_kind"]["exact"]["pairs"]
     assert out["quoting_originals_dropped"] == 0
+
+
+def test_the_real_text_set_rebuilds_byte_for_byte(tmp_path: Path) -> None:
+    build = load_script("build_dedup_real")
+    assert build.main(["--out", str(tmp_path)]) == 0
+    folder = SCRIPTS.parent / "benchmarks" / "dedup-real"
+    for name in ("corpus.jsonl", "truth.json"):
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes()
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    kinds = {kind for _, _, kind in truth["pairs"]}
+    assert kinds == {"near", "partial", "rewrite", "quote", "related"}
+    assert (folder / "NOTICE").read_text(encoding="utf-8").count("CC BY-SA 3.0") >= 1
