@@ -42,6 +42,13 @@ truth.json (format "cleanup-gen-corpus/1"):
      "exact_copies": {COPY_ID: ORIGINAL_ID},
      "documents": {ID: {"boilerplate": [0, 14], "wire": {"6": "w00003"}, "caption": [3],
                         "caption_repeat": [4], "video_prompt": [2], "mojibake": [7]}}}
+With --hard-cases (or any of --template-share, --partial-share, --quote-share, --cjk-share;
+all 0 by default, so a plain corpus keeps its bytes) scripts/gen_cases.py plants templated
+reports, partial copies, quoting originals and Chinese/Japanese documents ("lang" zh/ja), and
+truth.json gains "templates" {ID: TEMPLATE}, "partial_copies" {ID: {"of", "share",
+"edit_rate"}}, "quotes" {ID: {"of"}}, "cjk" {ID: {"of": ORIGINAL_ID or null, "lang", ...}} and
+"pairs": [[A, B, KIND], ...] for every planted pair (near, exact, template, partial, quote,
+cjk), which scripts/eval_dedup.py --planted scores.
 Paragraph indices count the document's paragraphs from 0: for plain text as cleanup's
 paragraph rule splits "text"; for HTML the block elements of the body in order, which is the
 same list. "caption" is the first of a repeated pair, "caption_repeat" the repeat to remove.
