@@ -248,11 +248,13 @@ class RedisStore(Store):
         if self.r.get(self.p + "lock") != self._token.encode():
             raise StateError(f"lost the lock on {self.location}: nothing changed")
         old = list(self.r.scan_iter(match=self.p + "lsh:*", count=_CHUNK))
-        handles: list[int] = []
+        handles = [int(h) for _key, h in self.r.hscan_iter(self.p + "docs")]
         sigs: list[bytes] = []
-        for _key, h in self.r.hscan_iter(self.p + "docs"):
-            handles.append(int(h))
-            sigs.append(self.r.hget(f"{self.p}doc:{int(h)}", "sig"))
+        for start in range(0, len(handles), _CHUNK):
+            read = self.r.pipeline(transaction=False)
+            for h in handles[start : start + _CHUNK]:
+                read.hget(f"{self.p}doc:{h}", "sig")
+            sigs.extend(read.execute())
         pipe = self.r.pipeline(transaction=True)
         for start in range(0, len(old), _CHUNK):
             pipe.delete(*old[start : start + _CHUNK])
