@@ -165,3 +165,33 @@ def test_migrate_through_the_command_line(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no state" in missing.output
     usage = runner.invoke(cli, ["state", "migrate"])
     assert usage.exit_code == 2
+
+
+def test_a_failed_migration_leaves_the_redis_state_as_it_was(
+    redis_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    location = f"{redis_server}/{next(_DB)}"
+    client = redis.Redis.from_url(location)
+    client.flushdb()
+    _run(_batches()[0], location)
+
+    def snapshot() -> tuple[list, object]:
+        keys = sorted(client.scan_iter(match="cleanup:dedup:lsh:*"))
+        return [(k, sorted(client.smembers(k))) for k in keys], client.hget(
+            "cleanup:dedup:meta", "settings"
+        )
+
+    before = snapshot()
+
+    def broken(*args: object) -> None:
+        raise OSError("out of memory")
+
+    monkeypatch.setattr("cleanup.dedup.stores.redis.band_keys", broken)
+    with pytest.raises(OSError):
+        migrate_state(location, _settings(doc_threshold=0.6))
+    assert snapshot() == before
+    monkeypatch.undo()
+    assert "re-banded 20 entries" in migrate_state(location, _settings(doc_threshold=0.6))
+    assert snapshot() != before
