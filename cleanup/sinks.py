@@ -96,15 +96,20 @@ def reject_record(doc: Document, text_field: str = "text") -> dict[str, Any]:
     }
 
 
-def write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -> AtomicFile:
-    """Write the stats file under its temporary name and return it, finished."""
+def write_stats(
+    options: RunOptions, summary: Summary, calls: list[StepCall], path: str | None = None
+) -> AtomicFile:
+    """Write the stats file under its temporary name and return it, finished.
+
+    `path` is where to build it when that is not `options.stats` (a URL, built locally).
+    """
     assert options.stats
     payload = {
         "version": __version__,
         **asdict(summary),
         "options": {"run": asdict(options), "steps": [{"step": n, **o} for n, o in calls]},
     }
-    out = AtomicFile(options.stats)
+    out = AtomicFile(path or options.stats)
     out.write(json.dumps(payload, indent=2, default=list) + "\n")
     out.finish()
     return out
