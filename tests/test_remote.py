@@ -25,10 +25,12 @@ import fsspec
 import pytest
 import s3fs
 import zstandard
+from click.testing import CliRunner
 from helpers import invoke_run, one_line_error
 from moto.server import ThreadedMotoServer
 from servers import free_port
 
+from cleanup.cli import cli
 from cleanup.io import remote
 
 RECORDS = [
@@ -378,3 +380,48 @@ def test_store_errors_are_described_in_one_line() -> None:
     )
     assert remote.describe(PermissionError("Access Denied")) == "permission denied (Access Denied)"
     assert remote.describe(ValueError("two\nlines")) == "ValueError: two"
+
+
+def test_a_failed_publish_does_not_commit_the_state(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = _corpus(tmp_path / "in")
+    state = tmp_path / "state.sqlite"
+    url = f"s3://{bucket}/clean.jsonl"
+
+    async def fail(self: s3fs.S3FileSystem, path1: str, path2: str, **kw: object) -> None:
+        raise PermissionError("Access Denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(s3fs.S3FileSystem, "_cp_file", fail)
+        one_line_error(invoke_run(corpus, "-o", url, "--state", state), 1)
+    assert _keys(bucket) == {}
+    assert _state_runs(state) == 0  # prepared, never committed
+    assert invoke_run(corpus, "-o", url, "--state", state).exit_code == 0
+    assert len(_s3().cat_file(url).splitlines()) == 4
+    assert _state_runs(state) == 1
+
+
+def _state_runs(state: Path) -> int:
+    result = CliRunner().invoke(cli, ["state", "info", str(state)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["runs"]
+
+
+def test_without_fsspec_a_url_is_one_line_naming_the_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # import fsspec raises ImportError
+    line = one_line_error(invoke_run("s3://b/in.jsonl", "-o", tmp_path / "o.jsonl"), 2)
+    assert line == "Error: s3://b/in.jsonl: URLs need fsspec: pip install 'cleanup[remote]'"
+
+
+def test_gs_without_gcsfs_is_one_line_naming_the_package(tmp_path: Path) -> None:
+    try:
+        import gcsfs  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("gcsfs is installed: gs:// would go to Google Cloud Storage")
+    line = one_line_error(invoke_run("gs://b/in.jsonl", "-o", tmp_path / "o.jsonl"), 2)
+    assert line == "Error: gs://b/in.jsonl: gs:// needs gcsfs: pip install gcsfs"
