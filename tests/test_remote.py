@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import importlib.util
 import json
 import logging
 import os
@@ -417,11 +418,7 @@ def test_without_fsspec_a_url_is_one_line_naming_the_extra(
 
 
 def test_gs_without_gcsfs_is_one_line_naming_the_package(tmp_path: Path) -> None:
-    try:
-        import gcsfs  # noqa: F401
-    except ImportError:
-        pass
-    else:
+    if importlib.util.find_spec("gcsfs") is not None:
         pytest.skip("gcsfs is installed: gs:// would go to Google Cloud Storage")
     line = one_line_error(invoke_run("gs://b/in.jsonl", "-o", tmp_path / "o.jsonl"), 2)
     assert line == "Error: gs://b/in.jsonl: gs:// needs gcsfs: pip install gcsfs"
