@@ -157,7 +157,7 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         files: list[Any] = [*sinks.files, *([stats] if stats else [])]
         if writer.final is not None:
             files.append(writer)  # the output last but one; the state commit last
-        uploads = [(f.tmp, staging.url_of(f.final)) for f in files if staging.url_of(f.final)]
+        uploads = [(f.tmp, url) for f in files if (url := staging.url_of(f.final))]
         publisher = RemotePublisher(uploads, run_id=context.run_id) if uploads else None
         publish(
             plan.journal,
@@ -185,8 +185,14 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
 
 def _staged(options: RunOptions, staging: Staging) -> RunOptions:
     """Return the options with every output URL replaced by the local file it is built in."""
-    names = ("output", "audit", "rejects", "report", "stats")
-    return dataclasses.replace(options, **{n: staging.local(getattr(options, n)) for n in names})
+    return dataclasses.replace(
+        options,
+        output=staging.local(options.output),
+        audit=staging.local(options.audit),
+        rejects=staging.local(options.rejects),
+        report=staging.local(options.report),
+        stats=staging.local(options.stats),
+    )
 
 
 # The run's chain: what the readers yield (documents, or JSONL lines to parse) to documents.

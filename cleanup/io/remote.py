@@ -216,13 +216,13 @@ def discover_remote(
     for rel in sorted(rels, key=_walk_order):
         if any(part.startswith(".") for part in rel.split("/")):
             continue
-        fmt = format_of(rel)
-        if fmt is None:
+        kind = format_of(rel)
+        if kind is None:
             if on_skip:
                 why = f"unsupported type {type_of(rel.rsplit('/', 1)[-1])}"
                 on_skip(Skipped("type", base + rel, why))
             continue
-        yield Source(base + rel, base, rel, input_format or fmt)
+        yield Source(base + rel, base, rel, input_format or kind)
 
 
 def _walk_order(rel: str) -> tuple[tuple[int, str], ...]:
