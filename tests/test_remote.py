@@ -32,6 +32,7 @@ from moto.server import ThreadedMotoServer
 from servers import free_port
 
 from cleanup.cli import cli
+from cleanup.errors import OutputError
 from cleanup.io import remote
 
 RECORDS = [
@@ -423,3 +424,41 @@ def test_gs_without_gcsfs_is_one_line_naming_the_package(tmp_path: Path) -> None
         pytest.skip("gcsfs is installed: gs:// would go to Google Cloud Storage")
     line = one_line_error(invoke_run("gs://b/in.jsonl", "-o", tmp_path / "o.jsonl"), 2)
     assert line == "Error: gs://b/in.jsonl: gs:// needs gcsfs: pip install gcsfs"
+
+
+def test_the_publisher_commits_the_last_file_last_and_undoes_a_failure_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check the call a sharded writer makes: parts, then `_manifest.json` as the commit mark."""
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    parts = []
+    for i in range(3):
+        parts.append(tmp_path / f"part-{i:05d}.jsonl")
+        parts[-1].write_text(f"part {i}\n")
+    manifest = tmp_path / "_manifest.json"
+    manifest.write_text("{}\n")
+    prefix = f"memory://out-{uuid.uuid4().hex[:8]}/"
+    pairs = [(str(p), prefix + p.name) for p in parts]
+    copied: list[str] = []
+    real_copy = MemoryFileSystem.cp_file
+
+    def record(self: MemoryFileSystem, path1: str, path2: str, **kw: object) -> None:
+        copied.append(path2.rsplit("/", 1)[-1])
+        if path2.endswith("_manifest.json") and len(copied) == 4:  # the first run's manifest
+            raise OSError("store went away")
+        real_copy(self, path1, path2, **kw)
+
+    monkeypatch.setattr(MemoryFileSystem, "cp_file", record)
+    fs = fsspec.filesystem("memory")
+    publisher = remote.RemotePublisher(pairs, last=(str(manifest), prefix + "_manifest.json"))
+    failed = r"cannot write memory://.*/_manifest\.json: .*store went away"
+    with pytest.raises(OutputError, match=failed):
+        publisher.publish()
+    assert copied[-1] == "_manifest.json" and len(copied) == 4
+    assert fs.find(prefix) == []  # the parts copied before the failure were deleted again
+    publisher = remote.RemotePublisher(pairs, last=(str(manifest), prefix + "_manifest.json"))
+    publisher.publish()
+    assert copied[4:] == [p.name for p in parts] + ["_manifest.json"]
+    names = sorted(k.rsplit("/", 1)[-1] for k in fs.find(prefix))
+    assert names == sorted([p.name for p in parts] + ["_manifest.json"])

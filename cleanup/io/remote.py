@@ -113,21 +113,21 @@ def describe(exc: BaseException) -> str:
     return text if name in text else f"{name}: {text}"
 
 
-def _guarded(url: str, action: str, error: type[CleanupError]) -> Callable[..., Any]:
-    """Return a caller that turns any store error of `fn(*args)` into one line naming `url`."""
+@contextlib.contextmanager
+def store_errors(url: str, writing: bool = False) -> Iterator[None]:
+    """Turn a store's errors in the block into one line naming `url` (BadInput, OutputError).
 
-    def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CleanupError:
-            raise
-        except Exception as exc:
-            message = f"{url}: cannot {action}: {describe(exc)}"
-            if error is OutputError:
-                raise OutputError(url, OSError(describe(exc))) from None
-            raise error(message) from None
-
-    return call
+    Why here: botocore, aiohttp and fsspec raise errors of their own, which must not reach
+    the user as a traceback.
+    """
+    try:
+        yield
+    except CleanupError:
+        raise
+    except Exception as exc:
+        if writing:
+            raise OutputError(url, OSError(describe(exc))) from None
+        raise BadInput(f"{url}: cannot read: {describe(exc)}") from None
 
 
 # Reading ------------------------------------------------------------------------------
@@ -139,16 +139,18 @@ class RemoteFile(io.RawIOBase):
     def __init__(self, fh: Any, url: str) -> None:
         super().__init__()
         self.fh = fh
-        self.call = _guarded(url, "read", BadInput)
+        self.url = url
 
     def readable(self) -> bool:
         return True
 
     def seekable(self) -> bool:
-        return bool(self.call(self.fh.seekable))
+        with store_errors(self.url):
+            return bool(self.fh.seekable())
 
     def read(self, size: int | None = -1) -> bytes:
-        return bytes(self.call(self.fh.read, -1 if size is None else size))
+        with store_errors(self.url):
+            return bytes(self.fh.read(-1 if size is None else size))
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
@@ -156,10 +158,12 @@ class RemoteFile(io.RawIOBase):
         return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        return int(self.call(self.fh.seek, offset, whence))
+        with store_errors(self.url):
+            return int(self.fh.seek(offset, whence))
 
     def tell(self) -> int:
-        return int(self.call(self.fh.tell))
+        with store_errors(self.url):
+            return int(self.fh.tell())
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -171,7 +175,8 @@ def open_input(url: str) -> BinaryIO:
     """Open an object for streaming reads (HTTP(S): one streamed GET; others: ranged blocks)."""
     fs, path = filesystem(url)
     block = 0 if protocol(url) in _READ_ONLY else _BLOCK  # 0: no Range requests needed
-    fh = _guarded(url, "read", BadInput)(fs.open, path, "rb", block_size=block)
+    with store_errors(url):
+        fh = fs.open(path, "rb", block_size=block)
     return RemoteFile(fh, url)  # type: ignore[return-value]
 
 
@@ -192,9 +197,9 @@ def discover_remote(
     from cleanup.io.readers import Skipped, Source, format_of, type_of
 
     fs, path = filesystem(url)
-    call = _guarded(url, "read", BadInput)
     if not url.endswith("/") and protocol(url) not in _READ_ONLY:
-        info = call(fs.info, path)
+        with store_errors(url):
+            info = fs.info(path)
         if info.get("type") != "directory":
             fmt = input_format or format_of(url) or "txt"
             yield Source(url, url.rsplit("/", 1)[0], url.rsplit("/", 1)[1], fmt)
@@ -204,7 +209,8 @@ def discover_remote(
         yield Source(url, url.rsplit("/", 1)[0], url.rsplit("/", 1)[1], fmt)
         return
     try:
-        keys = call(fs.find, path)
+        with store_errors(url):
+            keys = fs.find(path)
     except BadInput as exc:
         if on_bad is None:
             raise
@@ -341,26 +347,28 @@ class RemotePublisher:
         """
         try:
             for local, url in self.files:
-                self._run(url, "upload", "put_file", local, self.temporary(url))
+                self._run(url, "put_file", local, self.temporary(url))
                 self.uploaded.append(url)
             for _local, url in self.files:
                 self._set_aside(url)
-                self._run(url, "write", "copy", self.temporary(url), url)
+                self._run(url, "copy", self.temporary(url), url)
                 self.copied.append(url)
         except BaseException:
             self.abort()
             raise
         self._clean()
 
-    def _run(self, url: str, action: str, method: str, *args: str) -> None:
+    def _run(self, url: str, method: str, *args: str) -> None:
+        """Call the store's `method` on `args` (URLs as its paths); errors name `url`."""
         fs, _ = filesystem(url)
         paths = [a if not is_remote(a) else fs._strip_protocol(a) for a in args]
-        _guarded(url, action, OutputError)(getattr(fs, method), *paths)
+        with store_errors(url, writing=True):
+            getattr(fs, method)(*paths)
 
     def _set_aside(self, url: str) -> None:
         if exists(url):
             old = f"{url}{OLD_MARK}{self.run_id}"
-            self._run(url, "write", "copy", url, old)
+            self._run(url, "copy", url, old)
             self.aside[url] = old
 
     def abort(self) -> None:
@@ -368,9 +376,9 @@ class RemotePublisher:
         for url in reversed(self.copied):
             with contextlib.suppress(CleanupError):
                 if url in self.aside:
-                    self._run(url, "restore", "copy", self.aside[url], url)
+                    self._run(url, "copy", self.aside[url], url)
                 else:
-                    self._run(url, "delete", "rm_file", url)
+                    self._run(url, "rm_file", url)
         self.copied.clear()
         self._clean()
 
@@ -378,6 +386,6 @@ class RemotePublisher:
         """Delete the temporary keys and the copies set aside (best effort)."""
         for url in [self.temporary(u) for u in self.uploaded] + list(self.aside.values()):
             with contextlib.suppress(CleanupError):
-                self._run(url, "delete", "rm_file", url)
+                self._run(url, "rm_file", url)
         self.uploaded.clear()
         self.aside.clear()
