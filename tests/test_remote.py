@@ -257,7 +257,7 @@ def test_a_missing_bucket_is_one_line_naming_the_url(bucket: str, tmp_path: Path
     line = one_line_error(invoke_run(corpus, "-o", "s3://no-such-bucket-here/o.jsonl"), 1)
     assert "s3://no-such-bucket-here/o.jsonl" in line and "bucket no-such-bucket-here does" in line
     line = one_line_error(invoke_run(f"s3://{bucket}/nothing.jsonl"), 1)
-    assert f"s3://{bucket}/nothing.jsonl: cannot read: not found" in line
+    assert line == f"Error: s3://{bucket}/nothing.jsonl: cannot read: not found"
 
 
 def test_missing_credentials_are_one_line_naming_the_url(

@@ -107,7 +107,7 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, PermissionError):
         return f"permission denied ({text})"
     if isinstance(exc, FileNotFoundError):
-        return f"not found ({text})" if text not in ("", name) else "not found"
+        return f"not found ({text})" if " " in text else "not found"  # not just the path again
     if isinstance(exc, IsADirectoryError):
         return "is a prefix (a folder), not an object"
     return text if name in text else f"{name}: {text}"
