@@ -121,13 +121,17 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
     staging = Staging()  # outputs on object storage are built locally first
     local = _staged(options, staging)
     publisher: RemotePublisher | None = None
-    writer = open_output(
-        local.output,
-        force=options.force,
-        inputs=options.inputs,
-        text_field=options.text_field,
-        id_field=options.id_field,
-    )
+    try:
+        writer = open_output(
+            local.output,
+            force=options.force,
+            inputs=options.inputs,
+            text_field=options.text_field,
+            id_field=options.id_field,
+        )
+    except BaseException:
+        staging.remove()
+        raise
     sinks: Sinks | None = None
     stats: AtomicFile | None = None
     try:

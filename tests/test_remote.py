@@ -462,3 +462,15 @@ def test_the_publisher_commits_the_last_file_last_and_undoes_a_failure_on_it(
     assert copied[4:] == [p.name for p in parts] + ["_manifest.json"]
     names = sorted(k.rsplit("/", 1)[-1] for k in fs.find(prefix))
     assert names == sorted([p.name for p in parts] + ["_manifest.json"])
+
+
+def test_a_run_that_cannot_start_leaves_no_staging_folder(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    url = f"s3://{bucket}/out.parquet"
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # the Parquet writer cannot be opened
+    line = one_line_error(invoke_run(_corpus(tmp_path / "in"), "-o", url), 2)
+    assert "cleanup[parquet]" in line
+    assert list((tmp_path / "tmp").iterdir()) == []
