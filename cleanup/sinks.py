@@ -101,15 +101,20 @@ def run_settings(options: RunOptions, calls: list[StepCall]) -> dict[str, Any]:
     return {"run": asdict(options), "steps": [{"step": n, **o} for n, o in calls]}
 
 
-def write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -> AtomicFile:
-    """Write the stats file under its temporary name and return it, finished."""
+def write_stats(
+    options: RunOptions, summary: Summary, calls: list[StepCall], path: str | None = None
+) -> AtomicFile:
+    """Write the stats file under its temporary name and return it, finished.
+
+    `path` is where to build it when that is not `options.stats` (a URL, built locally).
+    """
     assert options.stats
     payload = {
         "version": __version__,
         **asdict(summary),
         "options": run_settings(options, calls),
     }
-    out = AtomicFile(options.stats)
+    out = AtomicFile(path or options.stats)
     out.write(json.dumps(payload, indent=2, default=list) + "\n")
     out.finish()
     return out

@@ -23,6 +23,7 @@ from cleanup.errors import BadInput, OutputError, UsageProblem
 from cleanup.io.fieldpath import get_path, split_path
 from cleanup.io.publish import fsync_path
 from cleanup.io.readers import RawLine, RecordFormat, Source, clean_bad_chars, record_document
+from cleanup.io.remote import is_remote, open_input
 from cleanup.io.writers import (
     TemporaryFile,
     record_of,
@@ -64,7 +65,7 @@ def read_parquet(
     pq = require_pyarrow()
     errors = _arrow_errors()
     try:
-        pf = pq.ParquetFile(source.path)
+        pf = pq.ParquetFile(open_input(source.path) if is_remote(source.path) else source.path)
     except errors as exc:
         raise BadInput(f"{source.name}: not a readable Parquet file ({_short(exc)})") from None
     column = split_path(fmt.text_field)[0]

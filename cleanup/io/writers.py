@@ -79,11 +79,7 @@ def open_output(
         return JsonlWriter(None, text_field, id_field)
     assert output is not None
     is_dir = is_folder_output(output)
-    if not is_dir and not output.endswith((*_JSONL_SUFFIXES, ".parquet")):
-        raise UsageProblem(
-            f"-o {output}: give a folder (ending in /), a .jsonl, .jsonl.gz, .jsonl.zst or"
-            " .parquet file, or -"
-        )
+    check_output_name(output, is_dir)
     final = os.path.abspath(output.rstrip("/" + os.sep) or output)
     check_not_input(final, inputs)
     remove_stale_temporaries(final)  # first: it may put back an output a killed run moved aside
@@ -100,6 +96,15 @@ def open_output(
 
         return ParquetWriter(final, text_field, id_field)
     return JsonlWriter(final, text_field, id_field)
+
+
+def check_output_name(output: str, is_dir: bool) -> None:
+    """Refuse an output whose name says no format we write (before anything is read)."""
+    if not is_dir and not output.endswith((*_JSONL_SUFFIXES, ".parquet")):
+        raise UsageProblem(
+            f"-o {output}: give a folder (ending in /), a .jsonl, .jsonl.gz, .jsonl.zst or"
+            " .parquet file, or -"
+        )
 
 
 def is_folder_output(output: str) -> bool:
