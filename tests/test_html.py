@@ -362,7 +362,12 @@ def test_line_breaks_force_blank_line_separator() -> None:
 
 def test_spec_options_are_prefixed_and_defaulted() -> None:
     assert SPEC.name == "strip-html"
-    assert SPEC.defaults() == {"extract": "main", "keep_captions": False, "sniff_html": True}
+    assert SPEC.defaults() == {
+        "extract": "main",
+        "keep_captions": False,
+        "extractor": "ours",
+        "sniff_html": True,
+    }
 
 
 def test_extract_page_library_api() -> None:

@@ -1,5 +1,7 @@
-"""Choose the main content of a page: trafilatura's choice, refined by structural filters.
+"""Refine a page's main content by structural filters; run trafilatura when asked.
 
+`refine` prunes the blocks of any extractor (ours by default, see `content`). The rest
+serves `--extractor trafilatura` (the optional extra cleanup[trafilatura]).
 Measured on scrapinghub's article-extraction-benchmark (scripts/eval_html.py): trafilatura's
 fast mode keeps the article but also the headline, teaser lists and newsletter boxes around
 it. The filters below remove those by structure alone (link density, headings without
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 import lxml.etree as etree
 import lxml.html
 
+from cleanup.errors import UsageProblem
 from cleanup.extract.blocks import LINE_BREAK, Block, split_text
 from cleanup.extract.meta import fold
 from cleanup.extract.tags import HEADING_TAGS
@@ -35,6 +38,19 @@ BYLINE_MAX_CHARS = 120
 LABEL_MAX_CHARS = 40
 _SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", ":", ";", '"', "»", "”")
 BYLINE_MIN_AUTHOR = 5  # "AP" or "admin" are not names to look for
+
+
+def require_trafilatura() -> None:
+    """Fail with one line naming the extra to install when trafilatura is missing.
+
+    trafilatura is optional (cleanup[trafilatura]): our content model is the default.
+    """
+    try:
+        import trafilatura  # noqa: F401
+    except ImportError:
+        raise UsageProblem(
+            "--extractor trafilatura needs trafilatura: pip install 'cleanup[trafilatura]'"
+        ) from None
 
 
 def trafilatura_body(tree: lxml.html.HtmlElement) -> etree._Element | None:
