@@ -43,7 +43,8 @@ ANNOTATED = """<html><body>
 <div class="x-nc-sel0">Menu <a href="/">Home</a></div>
 <h1><span class="x-nc-sel1">The headline</span></h1>
 <p><span class="x-nc-sel2">First part of a sentence</span>
-<a href="/x"><span class="x-nc-sel2">with a link</span></a><span class="x-nc-sel2">, and its end.</span></p>
+<a href="/x"><span class="x-nc-sel2">with a link</span></a>\
+<span class="x-nc-sel2">, and its end.</span></p>
 <p><span class="x-nc-sel2">Second <span class="x-nc-sel2">nested</span> block.</span></p>
 <div class="x-nc-invisible"><span class="x-nc-sel2">Hidden text.</span></div>
 <p><span class="x-nc-sel5">A comment.</span></p>
@@ -63,7 +64,7 @@ def test_build_writes_pages_unchanged_and_truth(tmp_path: Path) -> None:
     src = tmp_path / "src"
     (src / "original").mkdir(parents=True)
     (src / "annotated").mkdir()
-    raw = "<html><body><p>Original page, bytes kept.</p></body></html>".encode()
+    raw = b"<html><body><p>Original page, bytes kept.</p></body></html>"
     (src / "original" / "abc.html").write_bytes(raw)
     (src / "annotated" / "abc.html").write_text(ANNOTATED, encoding="utf-8")
     (src / "url-mapping.txt").write_text("<urn:uuid:abc>\thttp://example.org/a\n")
