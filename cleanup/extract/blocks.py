@@ -78,6 +78,13 @@ _BOILERPLATE_TOKENS = frozenset(
         "toolbar",
         "pagination",
         "tags",
+        # hidden by the site's CSS, or a widget of pictures rather than prose
+        "hidden",
+        "hide",
+        "gallery",
+        "slideshow",
+        "carousel",
+        "lightbox",
     ]
 )
 _BOILERPLATE_PAIRS = (

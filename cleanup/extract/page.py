@@ -11,6 +11,7 @@ fast mode alone, 0.967 refined, 0.976 with the density cross-check.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from cleanup.extract.tags import SKIP_TAGS, TEXT_TAGS
 __all__ = ["Page", "UnparseableHTML", "extract_page"]
 
 MODES = ("main", "all")
+MIN_HEADLESS_CHARS = 200
 EXTRACTORS = ("ours", "trafilatura")
 # When this share of trafilatura's text lies inside our own container, and not all of it
 # does, trafilatura kept boilerplate around the article (cookie box, comments): our
@@ -62,6 +64,8 @@ def extract_page(
         raise OptionError(f"extractor must be one of {', '.join(EXTRACTORS)}, not {extractor!r}")
     tree = parse_html(html)
     meta = read_meta(tree)
+    if tree.find("body") is None:
+        tree = _reparse_headless(html, tree)
     drop_form_boxes(tree)
     if mode == "main":
         main = _ours if extractor == "ours" else _main
@@ -72,6 +76,21 @@ def extract_page(
         # better than an empty document, and site-boilerplate dedup can still trim it.
     blocks = page_blocks(tree, keep_captions=keep_captions)
     return Page(_paragraphs(blocks), meta, {}, "all")
+
+
+_HEAD_TAGS = re.compile(r"</?(?:head|title)\b[^>]*>", re.I)
+
+
+def _reparse_headless(html: str, tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """Parse again, without <head> and <title> tags, a page whose text all fell into <head>.
+
+    An unclosed <title> (a truncated or mangled page) swallows the whole page: libxml2 then
+    builds no <body> at all. Without those two tags the text lands in a body; metadata was
+    read from the first parse.
+    """
+    if len(tree.text_content()) < MIN_HEADLESS_CHARS:
+        return tree
+    return parse_html(_HEAD_TAGS.sub(" ", html))
 
 
 def _ours(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool) -> Page | None:
