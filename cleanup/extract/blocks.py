@@ -182,7 +182,8 @@ class Chrome:
         """Tell whether an element itself is chrome or boilerplate to leave out of the text."""
         tag = el.tag
         if tag in SKIP_TAGS:
-            return True
+            # MathJax's TeX source is the formula itself, not code.
+            return not (tag == "script" and (el.get("type") or "").startswith("math/"))
         if tag == "form":  # a widget, unless the whole page sits in one form (ASP.NET)
             return len(el.text_content().strip()) <= FORM_BOX_MAX_CHARS
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":

@@ -34,6 +34,7 @@ from cleanup.extract.tags import (
     HEADING_TAGS,
     JOINABLE_SIBLING_TAGS,
     NEVER_BREAK_TAGS,
+    PARAGRAPH_TAGS,
 )
 
 # A sibling holding this share of the top block's prose joins it (readability: 0.2).
@@ -49,6 +50,8 @@ COUSIN_LEVELS = 3
 # A parent counts as a mere wrapper when the chosen blocks hold this share of its prose.
 WRAPPER_SHARE = 0.9
 SEMANTIC_WEIGHT = 1.5
+GALLERY_MIN_PICTURES = 3
+GALLERY_WEIGHT = 0.25
 # A sibling that does not join, with this much text, ends the article on its side.
 BREAK_MIN_CHARS = 100
 TOP_CANDIDATES = 20
@@ -116,9 +119,10 @@ def _weight(el: lxml.html.HtmlElement) -> float:
     """Return how much an element's markup says it is the article (1.0 when it says nothing).
 
     <article>, <main> and itemprop=articleBody say so, unless the element holds several
-    <article>s (a list of teasers).
+    <article>s (a list of teasers). A gallery (pictures with captions) weighs less: its
+    captions are many paragraphs, but no article.
     """
-    weight = 1.0
+    weight = GALLERY_WEIGHT if _is_gallery(el) else 1.0
     if el.tag in ARTICLE_TAGS or el.get("itemprop") == "articleBody":
         nested = itertools.islice(el.iterdescendants("article"), 2)
         if sum(1 for _ in nested) < 2:
@@ -203,13 +207,14 @@ def _breaks(sib: lxml.html.HtmlElement, scores: Scores) -> bool:
 def _same_kind(sib: lxml.html.HtmlElement, node: lxml.html.HtmlElement, scores: Scores) -> bool:
     """Tell whether a sibling is built like the top block (same tag and class) and holds prose.
 
-    Story-body containers repeat: each holds a part of the article, some too short to join
-    on their share of the prose.
+    Story-body containers and <section>s repeat: each holds a part of the article, some too
+    short to join on their share of the prose. A <div> without a class says too little.
     """
     cls = node.get("class")
+    if not cls and node.tag == "div":
+        return False
     return (
-        bool(cls)
-        and sib.tag == node.tag
+        sib.tag == node.tag
         and sib.get("class") == cls
         and scores.mass_of(sib) > 0
         and link_density(sib) < SIBLING_MAX_LINKS
@@ -224,7 +229,7 @@ def _joins(sib: lxml.html.HtmlElement, top_rank: float, scores: Scores) -> bool:
     of prose on its own merits.
     """
     if scores.mass_of(sib) and _peak(sib, scores) >= SIBLING_SHARE * top_rank:
-        return link_density(sib) < SIBLING_MAX_LINKS
+        return link_density(sib) < SIBLING_MAX_LINKS and not _is_gallery(sib)
     if sib.tag not in JOINABLE_SIBLING_TAGS:
         return False
     text = sib.text_content().strip()
@@ -240,3 +245,14 @@ def _peak(el: lxml.html.HtmlElement, scores: Scores) -> float:
     """Return the best rank of an element or any element below it."""
     rank = scores.rank
     return max((rank.get(d, 0.0) for d in el.iter()), default=0.0)
+
+
+def _is_gallery(el: lxml.html.HtmlElement) -> bool:
+    """Tell whether an element is a run of pictures with captions rather than prose.
+
+    Each of its paragraphs comes with a picture (at least GALLERY_MIN_PICTURES of them).
+    """
+    pictures = sum(1 for _ in el.iter("img"))
+    if pictures < GALLERY_MIN_PICTURES:
+        return False
+    return pictures >= sum(1 for _ in el.iter(*PARAGRAPH_TAGS))

@@ -20,6 +20,7 @@ import lxml.html
 from cleanup.errors import OptionError
 from cleanup.extract.blocks import Block, caption_texts, drop_form_boxes, page_blocks
 from cleanup.extract.content import choose, content_blocks
+from cleanup.extract.density import score_page
 from cleanup.extract.main import body_blocks, refine, trafilatura_body
 from cleanup.extract.meta import read_meta, title_variants
 from cleanup.extract.parse import UnparseableHTML, parse_html
@@ -74,7 +75,10 @@ def extract_page(
             return page
         # Nothing chosen (a short page, a list page): the whole text minus chrome is
         # better than an empty document, and site-boilerplate dedup can still trim it.
-    blocks = page_blocks(tree, keep_captions=keep_captions)
+    # Boxes named like boilerplate are weighed against the page's prose, as in main mode.
+    body = tree.find("body")
+    chrome = score_page(body if body is not None else tree).chrome
+    blocks = page_blocks(tree, keep_captions=keep_captions, chrome=chrome)
     return Page(_paragraphs(blocks), meta, {}, "all")
 
 
