@@ -33,8 +33,10 @@ from cleanup.extract.tags import (
     ARTICLE_TAGS,
     HEADING_TAGS,
     JOINABLE_SIBLING_TAGS,
+    LAYOUT_TAGS,
     NEVER_BREAK_TAGS,
     PARAGRAPH_TAGS,
+    SECTION_TAGS,
 )
 
 # A sibling holding this share of the top block's prose joins it (readability: 0.2).
@@ -208,10 +210,11 @@ def _same_kind(sib: lxml.html.HtmlElement, node: lxml.html.HtmlElement, scores: 
     """Tell whether a sibling is built like the top block (same tag and class) and holds prose.
 
     Story-body containers and <section>s repeat: each holds a part of the article, some too
-    short to join on their share of the prose. A <div> without a class says too little.
+    short to join on their share of the prose. Without a class only <section> and <article>
+    say so; table rows and cells are layout.
     """
     cls = node.get("class")
-    if not cls and node.tag == "div":
+    if node.tag in LAYOUT_TAGS or not (cls or node.tag in SECTION_TAGS):
         return False
     return (
         sib.tag == node.tag

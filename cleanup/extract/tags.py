@@ -87,6 +87,9 @@ VISIBLE_BLOCK_TAGS = BLOCK_TAGS | CELL_TAGS | frozenset({"nav", "form", "title"}
 PARAGRAPH_TAGS = ("p", "pre", "blockquote", "dd")
 # Siblings of the main block that may join it on their own text (content.py).
 JOINABLE_SIBLING_TAGS = frozenset(PARAGRAPH_TAGS) | {"ul", "ol", "dl", "table"}
+# Repeated parts of one article, even without a class (content.py); and layout, never parts.
+SECTION_TAGS = frozenset({"section", "article"})
+LAYOUT_TAGS = frozenset({"tr", "td", "th", "tbody", "thead", "tfoot", "table", "li", "dd", "dt"})
 # Siblings that never end the article on their side when they do not join it.
 NEVER_BREAK_TAGS = HEADING_TAGS | {"figure", "hr", "img", "picture", "br"}
 # Elements that often hold prose as bare text split by <br> (old CMSs, table layouts).
