@@ -82,7 +82,7 @@ def extract_page(
     return Page(_paragraphs(blocks), meta, {}, "all")
 
 
-_HEAD_TAGS = re.compile(r"</?(?:head|title)\b[^>]*>", re.I)
+_HEAD_TAG_RE = re.compile(r"</?(?:head|title)\b[^>]*>", re.I)
 
 
 def _reparse_headless(html: str, tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -94,7 +94,7 @@ def _reparse_headless(html: str, tree: lxml.html.HtmlElement) -> lxml.html.HtmlE
     """
     if len(tree.text_content()) < MIN_HEADLESS_CHARS:
         return tree
-    return parse_html(_HEAD_TAGS.sub(" ", html))
+    return parse_html(_HEAD_TAG_RE.sub(" ", html))
 
 
 def _ours(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool) -> Page | None:
