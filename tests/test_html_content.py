@@ -218,3 +218,14 @@ def test_extractor_option_reaches_the_cli(tmp_path) -> None:  # type: ignore[no-
 def test_unknown_extractor_is_a_usage_error() -> None:
     with pytest.raises(ValueError, match="extractor"):
         extract_page("<p>x</p>", extractor="magic")
+
+
+def test_byline_and_date_lines_before_the_first_sentence_are_dropped() -> None:
+    """Precision: the short lines above an article (author, date, photo credit) are no text."""
+    ps = paras("Абзац", 3, RU)
+    article = (
+        "<article><h1>Headline</h1><div>Иван Петров, корреспондент</div>"
+        "<div>Опубликовано 19.11.2019 11:34</div><div>Фото: ТАСС</div>"
+        f"{html_paras(ps)}</article>"
+    )
+    assert main_text(page(article)) == ps

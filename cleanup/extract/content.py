@@ -253,9 +253,11 @@ def _peak(el: lxml.html.HtmlElement, scores: Scores) -> float:
 def _is_gallery(el: lxml.html.HtmlElement) -> bool:
     """Tell whether an element is a run of pictures with captions rather than prose.
 
-    Each of its paragraphs comes with a picture (at least GALLERY_MIN_PICTURES of them).
+    Each of its paragraphs comes with a picture (at least GALLERY_MIN_PICTURES of them); an
+    element with pictures but no paragraphs (bare text, a table layout) is no gallery.
     """
     pictures = sum(1 for _ in el.iter("img"))
     if pictures < GALLERY_MIN_PICTURES:
         return False
-    return pictures >= sum(1 for _ in el.iter(*PARAGRAPH_TAGS))
+    captions = sum(1 for _ in el.iter(*PARAGRAPH_TAGS))
+    return GALLERY_MIN_PICTURES <= captions <= pictures

@@ -36,6 +36,7 @@ LINK_PARAGRAPH_MAX_CHARS = 400
 # A short line naming the page's author (from its metadata) is the byline.
 BYLINE_MAX_CHARS = 120
 LABEL_MAX_CHARS = 40
+LEAD_LINE_MAX_CHARS = 80
 _SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", ":", ";", '"', "»", "”")
 BYLINE_MIN_AUTHOR = 5  # "AP" or "admin" are not names to look for
 
@@ -257,10 +258,38 @@ def refine(
     while kept and kept[0].kind in HEADING_TAGS | {"p"} and fold(kept[0].text) in titles:
         kept.pop(0)
         removed["title"] = removed.get("title", 0) + 1
+    kept, lead = _drop_lead_lines(kept)
+    if lead:
+        removed["lead"] = lead
     kept, orphans = _drop_orphan_headings(kept)
     if orphans:
         removed["heading"] = orphans
     return kept, removed
+
+
+def _drop_lead_lines(blocks: list[Block]) -> tuple[list[Block], int]:
+    """Drop the short lines that precede the first sentence: bylines, dates, credits.
+
+    Before an article's first paragraph sit its byline, its date and its picture's credit:
+    short lines that end like no sentence (in any script). Headings stay (the orphan rule
+    judges them); the first line that is long or ends like a sentence ends the lead.
+    """
+    original = blocks
+    start = 0
+    dropped = 0
+    while start < len(blocks):
+        block = blocks[start]
+        if block.kind in HEADING_TAGS:
+            start += 1
+            continue
+        text = block.text.rstrip()
+        if len(text) >= LEAD_LINE_MAX_CHARS or text.endswith(_SENTENCE_END):
+            break
+        blocks = blocks[:start] + blocks[start + 1 :]
+        dropped += 1
+    if start == len(blocks):  # no sentence at all: nothing to tell the lead from
+        return original, 0
+    return blocks, dropped
 
 
 def _drop_orphan_headings(blocks: list[Block]) -> tuple[list[Block], int]:
