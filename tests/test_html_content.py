@@ -229,3 +229,21 @@ def test_byline_and_date_lines_before_the_first_sentence_are_dropped() -> None:
         f"{html_paras(ps)}</article>"
     )
     assert main_text(page(article)) == ps
+
+
+def test_related_posts_as_nested_articles_do_not_win() -> None:
+    """Failure class 'the wrong block wins': a short post beside a box of related posts.
+
+    Each related post is an <article> as long as the post itself; a list of <article>s is
+    no article, and an <article> inside one is a related post.
+    """
+    post = paras("Post", 1, FR)
+    related = "".join(
+        f"<article class='teaser'><h3>Titre {i}</h3><p>Résumé {i} : {FR} {FR}</p></article>"
+        for i in range(6)
+    )
+    article = (
+        f"<article class='post'><h1>Headline</h1>{html_paras(post)}</article>"
+        f"<article class='related'><h3>À lire aussi</h3>{related}</article>"
+    )
+    assert main_text(page(article)) == post

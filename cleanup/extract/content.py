@@ -34,6 +34,7 @@ from cleanup.extract.tags import (
     HEADING_TAGS,
     JOINABLE_SIBLING_TAGS,
     LAYOUT_TAGS,
+    LEFT_OUT_TAGS,
     NEVER_BREAK_TAGS,
     PARAGRAPH_TAGS,
     SECTION_TAGS,
@@ -85,8 +86,9 @@ class Selection:
         keep = self.chosen | partial
 
         def skip(el: lxml.html.HtmlElement) -> bool:
-            # An <aside> inside the article is a pull quote or a box beside the text.
-            return el.tag == "aside" or (el.getparent() in partial and el not in keep)
+            # An <aside> inside the article is a pull quote or a box beside the text; a
+            # <figure> holds a picture, its caption and credit (put back by --keep-captions).
+            return el.tag in LEFT_OUT_TAGS or (el.getparent() in partial and el not in keep)
 
         return skip
 
@@ -121,14 +123,15 @@ def _weight(el: lxml.html.HtmlElement) -> float:
     """Return how much an element's markup says it is the article (1.0 when it says nothing).
 
     <article>, <main> and itemprop=articleBody say so, unless the element holds several
-    <article>s (a list of teasers). A gallery (pictures with captions) weighs less: its
-    captions are many paragraphs, but no article.
+    <article>s (a list of teasers) or sits inside an <article> (a related post in a post).
+    A gallery (pictures with captions) weighs less: its captions are many paragraphs, but
+    no article.
     """
     weight = GALLERY_WEIGHT if _is_gallery(el) else 1.0
-    if el.tag in ARTICLE_TAGS or el.get("itemprop") == "articleBody":
-        nested = itertools.islice(el.iterdescendants("article"), 2)
-        if sum(1 for _ in nested) < 2:
-            weight *= SEMANTIC_WEIGHT
+    semantic = el.tag in ARTICLE_TAGS or el.get("itemprop") == "articleBody"
+    nested = next(el.iterancestors("article"), None) is not None
+    if semantic and not nested and not _holds_articles(el):
+        weight *= SEMANTIC_WEIGHT
     return weight
 
 
@@ -228,11 +231,15 @@ def _joins(sib: lxml.html.HtmlElement, top_rank: float, scores: Scores) -> bool:
     """Tell whether a sibling of the top block is more of the article.
 
     It holds a block of prose ranked at least SIBLING_SHARE of the top block (a thread of
-    short comments holds none) at a low link density, or it is a paragraph (or list, table)
-    of prose on its own merits.
+    short comments holds none) at a low link density, and is neither a gallery nor a list of
+    <article>s (related posts); or it is a paragraph (or list, table) of prose on its own.
     """
     if scores.mass_of(sib) and _peak(sib, scores) >= SIBLING_SHARE * top_rank:
-        return link_density(sib) < SIBLING_MAX_LINKS and not _is_gallery(sib)
+        return (
+            link_density(sib) < SIBLING_MAX_LINKS
+            and not _is_gallery(sib)
+            and not _holds_articles(sib)
+        )
     if sib.tag not in JOINABLE_SIBLING_TAGS:
         return False
     text = sib.text_content().strip()
@@ -261,3 +268,8 @@ def _is_gallery(el: lxml.html.HtmlElement) -> bool:
         return False
     captions = sum(1 for _ in el.iter(*PARAGRAPH_TAGS))
     return GALLERY_MIN_PICTURES <= captions <= pictures
+
+
+def _holds_articles(el: lxml.html.HtmlElement) -> bool:
+    """Tell whether an element holds several <article>s: a list of posts, not one post."""
+    return sum(1 for _ in itertools.islice(el.iterdescendants("article"), 2)) >= 2

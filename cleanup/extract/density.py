@@ -75,12 +75,16 @@ class Scores:
         """Credit a paragraph's score to el's ancestors from `first_level` up (0 = el)."""
         node: lxml.html.HtmlElement | None = el
         level = 0
+        ranked = True
         while node is not None:
             if level >= first_level:
                 self.mass[node] = self.mass.get(node, 0.0) + score
                 step = level - first_level
-                if step < len(_DECAY):
+                if ranked and step < len(_DECAY):
                     self.rank[node] = self.rank.get(node, 0.0) + score * _DECAY[step]
+            # An <article> is a whole: its paragraphs rank no element around it (a list of
+            # teasers, each an <article>, is no article; nor one holding related posts).
+            ranked = ranked and node.tag != "article"
             node = node.getparent()
             level += 1
 

@@ -87,6 +87,8 @@ VISIBLE_BLOCK_TAGS = BLOCK_TAGS | CELL_TAGS | frozenset({"nav", "form", "title"}
 PARAGRAPH_TAGS = ("p", "pre", "blockquote", "dd")
 # Siblings of the main block that may join it on their own text (content.py).
 JOINABLE_SIBLING_TAGS = frozenset(PARAGRAPH_TAGS) | {"ul", "ol", "dl", "table"}
+# Left out of the main content wherever they sit in it (content.py).
+LEFT_OUT_TAGS = frozenset({"aside", "figure"})
 # Repeated parts of one article, even without a class (content.py); and layout, never parts.
 SECTION_TAGS = frozenset({"section", "article"})
 LAYOUT_TAGS = frozenset({"tr", "td", "th", "tbody", "thead", "tfoot", "table", "li", "dd", "dt"})
