@@ -247,3 +247,19 @@ def test_related_posts_as_nested_articles_do_not_win() -> None:
         f"<article class='related'><h3>À lire aussi</h3>{related}</article>"
     )
     assert main_text(page(article)) == post
+
+
+@pytest.mark.parametrize("box", ["swiper-container rail", "smg-widget media-list", "slider"])
+def test_slider_and_widget_boxes_in_the_article_column_stay_out(box: str) -> None:
+    """Precision: a teaser slider or a widget box inside the article's column is no text."""
+    ps = paras("Artikel", 4, DE)
+    slides = "".join(
+        f"<div class='item'><span>RUBRIK {i}</span><h3>Schlagzeile eines anderen Artikels "
+        f"Nummer {i}, die nicht verlinkt ist</h3></div>"
+        for i in range(6)
+    )
+    article = (
+        f"<div class='entry-content'><h1>Headline</h1>{html_paras(ps[:2])}"
+        f"<div class='{box}'>{slides}</div>{html_paras(ps[2:])}</div>"
+    )
+    assert main_text(page(article)) == ps

@@ -85,6 +85,9 @@ _BOILERPLATE_TOKENS = frozenset(
         "slideshow",
         "carousel",
         "lightbox",
+        "slider",
+        "swiper",
+        "widget",
     ]
 )
 _BOILERPLATE_PAIRS = (
