@@ -12,6 +12,7 @@ empty outputs on pages whose ground truth is not empty, the pages that crashed a
     python scripts/eval_html.py                      # both sets, a table per set
     python scripts/eval_html.py --set l3s-gn1        # one set
     python scripts/eval_html.py --json               # machine-readable
+    python scripts/eval_html.py --worst 10           # and the 10 pages strip-html does worst on
     python scripts/eval_html.py --steps strip-html   # only our extraction step
 
 The metric is reimplemented from the benchmark's evaluate.py (MIT, (c) 2020 Scrapinghub).
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks" / "article-extraction-benchmark"
 SETS = {"scrapinghub": BENCH, "l3s-gn1": ROOT / "benchmarks" / "l3s-gn1"}
 TRAFILATURA = "trafilatura (defaults)"
+OURS = "cleanup strip-html only"
 _TOKEN = re.compile(r"\w+")
 
 
@@ -187,7 +189,7 @@ def evaluate(bench: Path, steps: list[str], repeat: int) -> dict[str, Any]:
     runs = timed(
         {
             "cleanup (" + "+".join(steps) + ")": run_cleanup(pages, steps),
-            "cleanup strip-html only": run_cleanup(pages, ["strip-html"]),
+            OURS: run_cleanup(pages, ["strip-html"]),
             TRAFILATURA: lambda: run_trafilatura(pages),
         },
         repeat,
@@ -201,7 +203,27 @@ def evaluate(bench: Path, steps: list[str], repeat: int) -> dict[str, Any]:
         }
         for name, ((out, crashed), seconds) in runs.items()
     }
-    return {"pages": len(pages), "megabytes": megabytes, "results": results}
+    pages_f1 = {
+        key: {name: page_f1(truth[key], out.get(key, "")) for name, ((out, _), _) in runs.items()}
+        for key in truth
+    }
+    return {"pages": len(pages), "megabytes": megabytes, "results": results, "page_f1": pages_f1}
+
+
+def page_f1(true: str, pred: str) -> float:
+    """Return one page's shingle F1 (1.0 when both are empty), to find the pages that lose most."""
+    tp, fp, fn = page_scores(true, pred)
+    if fp == fn == 0:
+        return 1.0
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def print_worst(figures: dict[str, Any], count: int) -> None:
+    """Print the pages on which strip-html scores lowest, with trafilatura's score beside."""
+    ranked = sorted(figures["page_f1"].items(), key=lambda item: item[1][OURS])[:count]
+    print(f"worst {len(ranked)} pages for {OURS} (page F1, trafilatura's):")
+    for key, f1 in ranked:
+        print(f"  {key}  {f1[OURS]:.3f}  {f1[TRAFILATURA]:.3f}")
 
 
 def print_table(name: str, figures: dict[str, Any], repeat: int) -> None:
@@ -247,6 +269,9 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=2, help="timing runs; the best counts")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--worst", type=int, default=0, help="also list the N pages strip-html does worst on"
+    )
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -266,6 +291,8 @@ def main() -> None:
         if i:
             print()
         print_table(name, figures, args.repeat)
+        if args.worst > 0:
+            print_worst(figures, args.worst)
 
 
 if __name__ == "__main__":

@@ -144,3 +144,22 @@ def test_eval_rejects_an_unknown_set(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit) as exc:
         ev.main()
     assert exc.value.code == 2
+
+
+def test_page_f1_and_worst_pages_name_the_page_that_loses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ev = load_script("eval_html")
+    assert ev.page_f1("", "") == 1.0
+    assert ev.page_f1("one two three four five", "one two three four five") == 1.0
+    assert ev.page_f1("one two three four five", "") == 0.0
+    bench = _tiny_set(tmp_path / "tiny", ["Alpha", "Bravo", "Charlie"])
+    truth = json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))
+    truth["Bravo"]["articleBody"] = "a ground truth that no extractor can find on this page"
+    (bench / "ground-truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    argv = ["eval_html", "--bench", str(bench), "--repeat", "1", "--worst", "1"]
+    monkeypatch.setattr("sys.argv", argv)
+    ev.main()
+    out = capsys.readouterr().out
+    worst = out.split("worst 1 pages")[1].splitlines()[1].split()
+    assert worst == ["Bravo", "0.000", "0.000"]
