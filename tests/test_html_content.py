@@ -263,3 +263,17 @@ def test_slider_and_widget_boxes_in_the_article_column_stay_out(box: str) -> Non
         f"<div class='{box}'>{slides}</div>{html_paras(ps[2:])}</div>"
     )
     assert main_text(page(article)) == ps
+
+
+@pytest.mark.parametrize("style", ["display:none;", "DISPLAY: none", "visibility: hidden"])
+def test_elements_hidden_by_inline_style_stay_out(style: str) -> None:
+    """Precision: a copy of the article hidden by its style (schema.org markup) is no text."""
+    ps = paras("Párrafo", 4, ES)
+    hidden = (
+        f"<div style='{style}' itemscope itemtype='http://schema.org/NewsArticle'>"
+        f"<h1 itemprop='name'>Headline</h1><div itemprop='description'>{ES[:60]}...</div>"
+        "<div itemprop='author'>Redacción</div><div itemprop='keywords'>puerto,obras</div></div>"
+    )
+    article = f"<div class='body'><h1>Headline</h1>{html_paras(ps)}</div>{hidden}{hidden}"
+    assert main_text(page(article)) == ps
+    assert "Redacción" not in main_text(page(article), extract="all")

@@ -108,6 +108,8 @@ _CONTENT_TOKENS = frozenset(
 _NEVER_CONTENT = frozenset({"comment", "comments", "commentlist", "disqus"})
 NAMED_CONTENT_MAX_SHARE = 0.1
 _NEGATIONS = frozenset({"has", "no", "non", "not", "with", "without", "enable", "enabled"})
+# An inline style that hides the element (schema.org copies, templates, closed overlays).
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
@@ -190,6 +192,9 @@ class Chrome:
         if tag == "form":  # a widget, unless the whole page sits in one form (ASP.NET)
             return len(el.text_content().strip()) <= FORM_BOX_MAX_CHARS
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+            return True
+        style = el.get("style")
+        if style and _HIDDEN_STYLE.search(style):
             return True
         if tag in CHROME_TAGS and not any(a.tag in ARTICLE_TAGS for a in el.iterancestors()):
             return True
