@@ -121,4 +121,4 @@ def _text_chars(
 
 def _nonspace(text: str) -> int:
     """Count the characters of a text that are not whitespace."""
-    return len(text) - sum(1 for ch in text if ch.isspace())
+    return len("".join(text.split()))
