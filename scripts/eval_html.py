@@ -3,7 +3,7 @@
 
 Runs offline on two sets kept under benchmarks/: scrapinghub's article-extraction-benchmark
 (181 English news pages, MIT) and L3S-GN1 (621 English news pages from 408 sites, 2008, research
-use only; see benchmarks/l3s-gn1/README.md). For each set, both extractors run on the same
+use only, so built locally, not stored: see benchmarks/l3s-gn1/README.md). For each set, both extractors run on the same
 pages and are scored with scrapinghub's metric (token 4-gram shingle precision/recall, each
 page weighted equally, F1 of the mean precision and mean recall); the table adds the share of
 empty outputs on pages whose ground truth is not empty, the pages that crashed an extractor
@@ -282,6 +282,12 @@ def main() -> None:
         chosen = dict(SETS)
     else:
         chosen = {args.set: SETS[args.set]}
+    missing = [n for n, path in chosen.items() if not (path / "ground-truth.json").exists()]
+    for name in missing:  # L3S-GN1 is built locally: its licence forbids passing it on
+        print(f"{name}: not built here; see {chosen[name]}/README.md", file=sys.stderr)
+        del chosen[name]
+    if not chosen:
+        sys.exit(2)
     steps = available_steps(args.steps.split(","))
     sets = {name: evaluate(path, steps, args.repeat) for name, path in chosen.items()}
     if args.json:

@@ -42,12 +42,9 @@ def _extract(name: str, mode: str = "main") -> tuple[list[str], dict[str, list[s
     return out.paragraphs, expect, title
 
 
-# Known failures today, by failure class (the content model of issue #15 is to fix them).
-HEADER_CHROME = (
-    "header chrome kept: the site name, a <p> inside the page's <header> outside <main>, "
-    "comes back as the last paragraph (trafilatura's output, not caught by our filters)"
-)
-DROP_XFAIL = {"ja_shotengai": HEADER_CHROME}
+# Known failures, by failure class ({} since the content model of issue #15 keeps the site name
+# in a page's <header> out, which trafilatura's output had kept in ja_shotengai).
+DROP_XFAIL: dict[str, str] = {}
 
 
 def _cases(xfail: dict[str, str]) -> list[object]:
