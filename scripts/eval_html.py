@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Score strip-html's main-content extraction against trafilatura on a labelled benchmark.
+"""Score strip-html's main-content extraction against trafilatura on labelled dev sets.
 
-Runs offline on scrapinghub's article-extraction-benchmark (kept under
-benchmarks/article-extraction-benchmark/, MIT licensed): both extractors on the same pages,
-scored with the benchmark's metric (token 4-gram shingle precision/recall, each page weighted
-equally, F1 of the mean precision and mean recall), plus the share of empty outputs on pages
-whose ground truth is not empty, and throughput in MB of HTML per second on one core.
+Runs offline on two sets kept under benchmarks/: scrapinghub's article-extraction-benchmark
+(181 English news pages, MIT) and L3S-GN1 (621 English news pages from 408 sites, 2008, research
+use only, so built locally, not stored: see benchmarks/l3s-gn1/README.md). For each set, both
+extractors run on the same pages and are scored with scrapinghub's metric (token 4-gram shingle
+precision/recall, each page weighted equally, F1 of the mean precision and mean recall); the
+table adds the share of empty outputs on pages whose ground truth is not empty, the pages that
+crashed an extractor (an exception escaping it; must be 0), and throughput in MB of HTML per
+second on one core.
 
-    python scripts/eval_html.py                 # table
-    python scripts/eval_html.py --json          # machine-readable
+    python scripts/eval_html.py                      # both sets, a table per set
+    python scripts/eval_html.py --set l3s-gn1        # one set
+    python scripts/eval_html.py --json               # machine-readable
+    python scripts/eval_html.py --worst 10           # and the 10 pages strip-html does worst on
     python scripts/eval_html.py --steps strip-html   # only our extraction step
 
 The metric is reimplemented from the benchmark's evaluate.py (MIT, (c) 2020 Scrapinghub).
@@ -26,9 +31,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks" / "article-extraction-benchmark"
+SETS = {"scrapinghub": BENCH, "l3s-gn1": ROOT / "benchmarks" / "l3s-gn1"}
+TRAFILATURA = "trafilatura (defaults)"
+OURS = "cleanup strip-html only"
 _TOKEN = re.compile(r"\w+")
 
 
@@ -78,37 +87,68 @@ def score(truth: dict[str, str], pred: dict[str, str]) -> dict[str, float]:
 
 
 def load_pages(bench: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Return the benchmark's pages (id -> HTML) and ground truth (id -> article body)."""
+    """Return a set's pages (id -> HTML) and ground truth (id -> article body)."""
     truth_raw = json.loads((bench / "ground-truth.json").read_text(encoding="utf-8"))
     truth = {k: v.get("articleBody") or "" for k, v in truth_raw.items()}
     pages = {}
     for path in sorted((bench / "html").glob("*.html.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             pages[path.name.split(".")[0]] = fh.read()
+    missing = sorted(set(truth) - set(pages))
+    if missing:
+        raise SystemExit(f"Error: {bench}: no page for {len(missing)} ground-truth ids")
     return pages, truth
 
 
-def run_trafilatura(pages: dict[str, str]) -> dict[str, str]:
+Run = tuple[dict[str, str], list[str]]  # outputs by page id, ids of the pages that crashed
+
+
+def run_trafilatura(pages: dict[str, str]) -> Run:
     """Extract every page with trafilatura's defaults, as the benchmark's own runner does."""
     import trafilatura
 
-    return {k: trafilatura.extract(html, include_comments=False) or "" for k, html in pages.items()}
+    out, crashed = {}, []
+    for key, html in pages.items():
+        try:
+            out[key] = trafilatura.extract(html, include_comments=False) or ""
+        except Exception:  # a crash is a result here, counted and reported
+            out[key], crashed = "", [*crashed, key]
+    return out, crashed
 
 
-def run_cleanup(pages: dict[str, str], steps: list[str]) -> Callable[[], dict[str, str]]:
-    """Return a runner of our pipeline (`cleanup run` defaults) over the pages."""
+def run_cleanup(pages: dict[str, str], steps: list[str]) -> Callable[[], Run]:
+    """Return a runner of our pipeline over the pages, all in one stream (as `cleanup run`).
+
+    When the stream raises, the pages are run again one by one to name the ones that crash
+    (the rest keep their output), so one bad page cannot hide the scores of the others.
+    """
     from cleanup.document import Document
     from cleanup.pipeline import Pipeline
 
-    def run() -> dict[str, str]:
-        docs = [
-            Document(id=k, paragraphs=[html], raw=html, format="html", source=f"{k}.html")
-            for k, html in pages.items()
+    def docs(keys: list[str]) -> list[Document]:
+        return [
+            Document(id=k, paragraphs=[pages[k]], raw=pages[k], format="html", source=f"{k}.html")
+            for k in keys
         ]
+
+    def collect(keys: list[str]) -> dict[str, str]:
         out = {}
-        for doc in Pipeline(steps=steps).run(docs):
+        for doc in Pipeline(steps=steps).run(docs(keys)):
             out[doc.id] = "" if doc.dropped is not None else doc.text
         return out
+
+    def run() -> Run:
+        try:
+            return collect(list(pages)), []
+        except Exception:  # find the pages that crash, below
+            pass
+        out, crashed = {}, []
+        for key in pages:
+            try:
+                out.update(collect([key]))
+            except Exception:  # a crash is a result here
+                out[key], crashed = "", [*crashed, key]
+        return out, crashed
 
     return run
 
@@ -128,15 +168,13 @@ def available_steps(wanted: list[str]) -> list[str]:
     return found
 
 
-def timed(
-    runners: dict[str, Callable[[], dict[str, str]]], repeat: int
-) -> dict[str, tuple[dict[str, str], float]]:
+def timed(runners: dict[str, Callable[[], Run]], repeat: int) -> dict[str, tuple[Run, float]]:
     """Run each runner `repeat` times, in turns; return its output and best wall time.
 
     Taking turns spreads any change in machine load over all runners alike.
     """
     best = dict.fromkeys(runners, float("inf"))
-    outputs: dict[str, dict[str, str]] = {}
+    outputs: dict[str, Run] = {}
     for _ in range(repeat):
         for name, fn in runners.items():
             start = time.perf_counter()
@@ -145,12 +183,86 @@ def timed(
     return {name: (outputs[name], best[name]) for name in runners}
 
 
+def evaluate(bench: Path, steps: list[str], repeat: int) -> dict[str, Any]:
+    """Run every extractor on one set; return its size and each extractor's figures."""
+    pages, truth = load_pages(bench)
+    megabytes = sum(len(h.encode("utf-8")) for h in pages.values()) / 1e6
+    runs = timed(
+        {
+            "cleanup (" + "+".join(steps) + ")": run_cleanup(pages, steps),
+            OURS: run_cleanup(pages, ["strip-html"]),
+            TRAFILATURA: lambda: run_trafilatura(pages),
+        },
+        repeat,
+    )
+    results = {
+        name: {
+            **score(truth, out),
+            "crashes": len(crashed),
+            "crashed": crashed,
+            "mb_s": megabytes / seconds,
+        }
+        for name, ((out, crashed), seconds) in runs.items()
+    }
+    pages_f1 = {
+        key: {name: page_f1(truth[key], out.get(key, "")) for name, ((out, _), _) in runs.items()}
+        for key in truth
+    }
+    return {"pages": len(pages), "megabytes": megabytes, "results": results, "page_f1": pages_f1}
+
+
+def page_f1(true: str, pred: str) -> float:
+    """Return one page's shingle F1 (1.0 when both are empty), to find the pages that lose most."""
+    tp, fp, fn = page_scores(true, pred)
+    if fp == fn == 0:
+        return 1.0
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def print_worst(figures: dict[str, Any], count: int) -> None:
+    """Print the pages on which strip-html scores lowest, with trafilatura's score beside."""
+    ranked = sorted(figures["page_f1"].items(), key=lambda item: item[1][OURS])[:count]
+    print(f"worst {len(ranked)} pages for {OURS} (page F1, trafilatura's):")
+    for key, f1 in ranked:
+        print(f"  {key}  {f1[OURS]:.3f}  {f1[TRAFILATURA]:.3f}")
+
+
+def print_table(name: str, figures: dict[str, Any], repeat: int) -> None:
+    """Print one set's figures, speed relative to trafilatura's in the same run."""
+    results = figures["results"]
+    print(
+        f"{name}: {figures['pages']} pages, {figures['megabytes']:.1f} MB of HTML, "
+        f"one core, best of {repeat}"
+    )
+    base = results[TRAFILATURA]["mb_s"]
+    width = max(len(n) for n in results)
+    print(
+        f"{'extractor':<{width}} {'F1':>6} {'prec':>6} {'recall':>6} {'empty%':>7} "
+        f"{'crash':>5} {'MB/s':>6} {'speed':>6}"
+    )
+    for extractor, r in results.items():
+        print(
+            f"{extractor:<{width}} {r['f1']:6.3f} {r['precision']:6.3f} {r['recall']:6.3f} "
+            f"{r['empty_pct']:7.1f} {r['crashes']:5d} {r['mb_s']:6.1f} {r['mb_s'] / base:5.2f}x"
+        )
+        for key in r["crashed"]:
+            print(f"  crashed: {key}")
+
+
 def main() -> None:
-    """Run both extractors, score them, print a table or JSON."""
+    """Run the extractors on the chosen sets, score them, print tables or JSON."""
     from cleanup.pipeline import DEFAULT_STEPS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bench", type=Path, default=BENCH, help="benchmark folder")
+    parser.add_argument(
+        "--set",
+        choices=[*SETS, "all"],
+        default="all",
+        help="which dev set to score (default: all)",
+    )
+    parser.add_argument(
+        "--bench", type=Path, help="score this folder instead (html/*.html.gz, ground-truth.json)"
+    )
     parser.add_argument(
         "--steps",
         default=",".join(DEFAULT_STEPS),
@@ -158,40 +270,36 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=2, help="timing runs; the best counts")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--worst", type=int, default=0, help="also list the N pages strip-html does worst on"
+    )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
-    pages, truth = load_pages(args.bench)
-    megabytes = sum(len(h.encode("utf-8")) for h in pages.values()) / 1e6
+    if args.bench is not None:
+        chosen = {args.bench.name: args.bench}
+    elif args.set == "all":
+        chosen = dict(SETS)
+    else:
+        chosen = {args.set: SETS[args.set]}
+    missing = [n for n, path in chosen.items() if not (path / "ground-truth.json").exists()]
+    for name in missing:  # L3S-GN1 is built locally: its licence forbids passing it on
+        print(f"{name}: not built here; see {chosen[name]}/README.md", file=sys.stderr)
+        del chosen[name]
+    if not chosen:
+        sys.exit(2)
     steps = available_steps(args.steps.split(","))
-    runs = timed(
-        {
-            "cleanup (" + "+".join(steps) + ")": run_cleanup(pages, steps),
-            "cleanup strip-html only": run_cleanup(pages, ["strip-html"]),
-            "trafilatura (defaults)": lambda: run_trafilatura(pages),
-        },
-        args.repeat,
-    )
-    results = {
-        name: {**score(truth, out), "mb_s": megabytes / seconds}
-        for name, (out, seconds) in runs.items()
-    }
+    sets = {name: evaluate(path, steps, args.repeat) for name, path in chosen.items()}
     if args.json:
-        print(
-            json.dumps({"pages": len(pages), "megabytes": megabytes, "results": results}, indent=2)
-        )
+        print(json.dumps({"sets": sets}, indent=2))
         return
-    print(f"{len(pages)} pages, {megabytes:.1f} MB of HTML, one core, best of {args.repeat}")
-    base = results["trafilatura (defaults)"]["mb_s"]
-    width = max(len(name) for name in results)
-    print(
-        f"{'extractor':<{width}} {'F1':>6} {'prec':>6} {'recall':>6} {'empty%':>7} "
-        f"{'MB/s':>6} {'speed':>6}"
-    )
-    for name, r in results.items():
-        print(
-            f"{name:<{width}} {r['f1']:6.3f} {r['precision']:6.3f} {r['recall']:6.3f} "
-            f"{r['empty_pct']:7.1f} {r['mb_s']:6.1f} {r['mb_s'] / base:5.2f}x"
-        )
+    for i, (name, figures) in enumerate(sets.items()):
+        if i:
+            print()
+        print_table(name, figures, args.repeat)
+        if args.worst > 0:
+            print_worst(figures, args.worst)
 
 
 if __name__ == "__main__":

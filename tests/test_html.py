@@ -337,11 +337,11 @@ def test_looks_like_html(text: str, is_html: bool) -> None:
 
 def test_converted_text_quoting_markup_is_not_converted_again() -> None:
     markup = (
-        "<html><body><p>Write &lt;p&gt;one&lt;/p&gt; &lt;p&gt;two&lt;/p&gt; "
-        "&lt;div&gt;three&lt;/div&gt; to get three blocks.</p></body></html>"
+        "<html><body><p>&lt;p&gt;one&lt;/p&gt; &lt;p&gt;two&lt;/p&gt; "
+        "&lt;div&gt;three&lt;/div&gt; make three blocks.</p></body></html>"
     )
     doc = run(html_doc(markup), extract="all")
-    assert doc.paragraphs == ["Write <p>one</p> <p>two</p> <div>three</div> to get three blocks."]
+    assert doc.paragraphs == ["<p>one</p> <p>two</p> <div>three</div> make three blocks."]
     assert looks_like_html(doc.text)
     assert run(doc).paragraphs == doc.paragraphs and len(doc.edits) == 1
 
@@ -362,7 +362,12 @@ def test_line_breaks_force_blank_line_separator() -> None:
 
 def test_spec_options_are_prefixed_and_defaulted() -> None:
     assert SPEC.name == "strip-html"
-    assert SPEC.defaults() == {"extract": "main", "keep_captions": False, "sniff_html": True}
+    assert SPEC.defaults() == {
+        "extract": "main",
+        "keep_captions": False,
+        "extractor": "ours",
+        "sniff_html": True,
+    }
 
 
 def test_extract_page_library_api() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import lxml.html
@@ -23,6 +24,7 @@ from cleanup.extract.tags import (
     CHROME_ROLES,
     CHROME_TAGS,
     HEADING_TAGS,
+    NAMED_TAGS,
     SKIP_TAGS,
 )
 from cleanup.extract.walk import walk
@@ -76,6 +78,16 @@ _BOILERPLATE_TOKENS = frozenset(
         "toolbar",
         "pagination",
         "tags",
+        # hidden by the site's CSS, or a widget of pictures rather than prose
+        "hidden",
+        "hide",
+        "gallery",
+        "slideshow",
+        "carousel",
+        "lightbox",
+        "slider",
+        "swiper",
+        "widget",
     ]
 )
 _BOILERPLATE_PAIRS = (
@@ -87,7 +99,17 @@ _BOILERPLATE_PAIRS = (
     ("sign", "up"),
     ("follow", "us"),
 )
+# Class/id words of the article's own container. A box named both ways ("entry-content
+# read-more", "box article modal") is the article unless it holds almost none of the prose;
+# comment sections are never the article ("post-comments").
+_CONTENT_TOKENS = frozenset(
+    {"article", "body", "content", "entry", "main", "post", "story", "text"}
+)
+_NEVER_CONTENT = frozenset({"comment", "comments", "commentlist", "disqus"})
+NAMED_CONTENT_MAX_SHARE = 0.1
 _NEGATIONS = frozenset({"has", "no", "non", "not", "with", "without", "enable", "enabled"})
+# An inline style that hides the element (schema.org copies, templates, closed overlays).
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
@@ -127,28 +149,89 @@ def is_boilerplate_name(tokens: list[str]) -> bool:
     return any(p in pairs for p in _BOILERPLATE_PAIRS)
 
 
-def is_chrome(el: lxml.html.HtmlElement, body_chars: int) -> bool:
-    """Tell whether an element is page chrome or boilerplate to leave out of the text.
-
-    A wrapper that holds most of the page's text is never dropped for its name alone:
-    a class such as "post comments-open" on the article's container must not empty the page.
-    """
-    tag = el.tag
-    if tag in SKIP_TAGS:
-        return True
-    if tag == "form":  # a widget, unless the whole page sits in one form (ASP.NET)
-        return len(el.text_content().strip()) <= FORM_BOX_MAX_CHARS
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-        return True
-    if tag in CHROME_TAGS and not any(a.tag in ARTICLE_TAGS for a in el.iterancestors()):
-        return True
-    role = el.get("role")
-    named = (role in CHROME_ROLES) or (
-        tag not in ARTICLE_TAGS and tag != "body" and is_boilerplate_name(class_tokens(el))
+def _names_content(tokens: list[str]) -> bool:
+    """Tell whether class/id tokens also name the article's container (not its comments)."""
+    return any(t in _CONTENT_TOKENS for t in tokens) and not any(
+        t in _NEVER_CONTENT for t in tokens
     )
-    if not named:
-        return False
-    return len(el.text_content()) <= 0.5 * body_chars
+
+
+# A box named like boilerplate is dropped only when it holds at most this share of the page's
+# text and of its prose: "post comments-open" or "box article modal-enabled" on the article's
+# own container must not empty the page.
+NAMED_BOX_MAX_SHARE = 0.5
+
+
+class Chrome:
+    """Judge, once per element, whether it or an ancestor is page chrome or boilerplate.
+
+    `mass` (element -> prose score below it, from `density`) weighs a box named like
+    boilerplate against the page's prose; without it only the share of text counts. With
+    `names=False` class and id names are not read (the first scoring pass needs that).
+    """
+
+    def __init__(
+        self,
+        root: lxml.html.HtmlElement,
+        mass: dict[lxml.html.HtmlElement, float] | None = None,
+        names: bool = True,
+    ) -> None:
+        self.root = root
+        self.names = names
+        self.body_chars = visible_chars(root)
+        self.mass = mass or {}
+        self.total_mass = self.mass.get(root, 0.0)
+        self._inside: dict[lxml.html.HtmlElement, bool] = {root: False}
+
+    def is_chrome(self, el: lxml.html.HtmlElement) -> bool:
+        """Tell whether an element itself is chrome or boilerplate to leave out of the text."""
+        tag = el.tag
+        if tag in SKIP_TAGS:
+            # MathJax's TeX source is the formula itself, not code.
+            return not (tag == "script" and (el.get("type") or "").startswith("math/"))
+        if tag == "form":  # a widget, unless the whole page sits in one form (ASP.NET)
+            return len(el.text_content().strip()) <= FORM_BOX_MAX_CHARS
+        if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+            return True
+        style = el.get("style")
+        if style and _HIDDEN_STYLE.search(style):
+            return True
+        if tag in CHROME_TAGS and not any(a.tag in ARTICLE_TAGS for a in el.iterancestors()):
+            return True
+        role = el.get("role")
+        named = (role in CHROME_ROLES) or (
+            self.names
+            and tag in NAMED_TAGS
+            and tag not in ARTICLE_TAGS
+            and el.get("itemprop") != "articleBody"
+            and is_boilerplate_name(class_tokens(el))
+        )
+        if not named:
+            return False
+        share = NAMED_BOX_MAX_SHARE
+        if role not in CHROME_ROLES and _names_content(class_tokens(el)):
+            share = NAMED_CONTENT_MAX_SHARE
+        if self.total_mass and self.mass.get(el, 0.0) > share * self.total_mass:
+            return False
+        return len(el.text_content()) <= NAMED_BOX_MAX_SHARE * self.body_chars
+
+    def inside(self, el: lxml.html.HtmlElement) -> bool:
+        """Tell whether el or one of its ancestors (up to the root) is chrome."""
+        path = []
+        node: lxml.html.HtmlElement | None = el
+        verdict = False
+        while node is not None:
+            known = self._inside.get(node)
+            if known is not None:
+                verdict = known
+                break
+            path.append(node)
+            node = node.getparent()
+        # Judge from the top down: below a chrome element everything is chrome.
+        for node in reversed(path):
+            verdict = verdict or self.is_chrome(node)
+            self._inside[node] = verdict
+        return verdict
 
 
 FORM_BOX_MAX_CHARS = 300
@@ -290,12 +373,18 @@ def page_blocks(
     tree: lxml.html.HtmlElement,
     keep_captions: bool = False,
     root: lxml.html.HtmlElement | None = None,
+    chrome: Chrome | None = None,
+    skip: Callable[[lxml.html.HtmlElement], bool] | None = None,
 ) -> list[Block]:
-    """Return the text blocks of the page (or of `root` in it) minus chrome and boilerplate."""
+    """Return the text blocks of the page (or of `root` in it) minus chrome and boilerplate.
+
+    `chrome` judges boilerplate (built for `root` when not given); `skip` names further
+    subtrees to leave out (the main-content model's unchosen siblings).
+    """
     if root is None:
         body = tree.find("body")
         root = body if body is not None else tree
-    body_chars = visible_chars(root)
+    chrome = chrome or Chrome(root)
     out = _Builder()
     link_depth = 0
     pre_depth = 0  # inside <pre>, line breaks of the source are the text's own
@@ -303,7 +392,7 @@ def page_blocks(
 
     def leave_out(el: lxml.html.HtmlElement) -> bool:
         """Tell whether to skip an element: chrome, or a caption not kept (or seen before)."""
-        if is_chrome(el, body_chars):
+        if chrome.is_chrome(el) or (skip is not None and skip(el)):
             return True
         if el.tag != "figcaption":
             return False

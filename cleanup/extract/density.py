@@ -1,103 +1,135 @@
-"""Find the element that holds a page's main text by text and link density (no words used).
+"""Score how much prose each element of a page holds, by text and link density (no words used).
 
-In the spirit of readability: every paragraph-like element with enough text gives its parent
-a score that grows with its length and shrinks with its share of link text, and half that to
-its grandparent. The best-scored element is the article's container; when its siblings carry
-a fair share of the score too, the article is split across them and their parent is taken.
+In the spirit of readability: every paragraph-like element with enough text is worth a score
+that grows with its length and its clauses (punctuation marks of any script) and shrinks with
+its share of link text. Two sums are kept per element:
+
+- `rank`: the paragraph's score to its parent, half to its grandparent, a sixth to the next
+  ancestor. The element with the best rank is the tightest container of the most prose: the
+  candidate for the article's body;
+- `mass`: the score of every paragraph below the element, undecayed. It measures how much of
+  the page's prose an element holds, which decides whether a sibling joins the article and
+  whether a box named like boilerplate ("modal", "read-more") holds too much prose to drop.
+
+Page chrome (scripts, navigation, hidden elements, boxes named like boilerplate that hold
+little of the page's prose) scores nothing.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import lxml.html
 
-from cleanup.extract.blocks import is_chrome, visible_chars
+from cleanup.extract.blocks import Chrome
 from cleanup.extract.tags import PARAGRAPH_TAGS, TEXT_HOLDER_TAGS
 
-_SPACES = re.compile(r"\s+")
 MIN_PARAGRAPH_CHARS = 25
-SIBLING_SHARE = 0.5
+# Clause marks of many scripts: a caption or a label has few, prose has many.
+_CLAUSES = re.compile(r"[,.;:!?،؛。，、；！？।]")
+MAX_CLAUSE_BONUS = 3.0
+# How a paragraph's score reaches its ancestors (readability's decay): parent, grandparent, next.
+_DECAY = (1.0, 0.5, 1.0 / 6.0)
 
 
-def _score_of(el: lxml.html.HtmlElement) -> float:
-    """Return how much an element looks like a paragraph of prose: length, few links."""
-    text = el.text_content()
+def prose_score(text: str, link_chars: int) -> float:
+    """Return how much a paragraph's text looks like prose: length, clauses, few links.
+
+    Zero below MIN_PARAGRAPH_CHARS (a label, a date, a button): those carry no weight.
+    """
     n = len(text.strip())
     if n < MIN_PARAGRAPH_CHARS:
         return 0.0
-    link = sum(len(a.text_content().strip()) for a in el.iter("a"))
-    density = min(1.0, link / n)
-    return (1.0 + min(n / 100.0, 3.0)) * (1.0 - density)
+    density = min(1.0, link_chars / n)
+    clauses = min(len(_CLAUSES.findall(text)) / 2.0, MAX_CLAUSE_BONUS)
+    return (1.0 + min(n / 100.0, 3.0) + clauses) * (1.0 - density)
 
 
-def _bare_text_score(el: lxml.html.HtmlElement) -> float:
-    """Score the prose an element holds as bare text (its text and its children's tails).
+def _link_chars(el: lxml.html.HtmlElement) -> int:
+    """Return how many characters of an element's text sit inside links."""
+    if el.tag == "a":
+        return len(el.text_content().strip())
+    return sum(len(a.text_content().strip()) for a in el.iter("a"))
 
-    Each run of bare text long enough to be a paragraph (between <br>s or child elements)
-    counts as one, as if it were wrapped in <p>.
+
+def _bare_texts(el: lxml.html.HtmlElement) -> list[str]:
+    """Return the runs of bare text an element holds (its text and its children's tails).
+
+    Old CMSs and table layouts hold prose as text split by <br>: each long run counts as a
+    paragraph, as if it were wrapped in <p>.
     """
-    score = 0.0
-    for piece in (el.text, *(child.tail for child in el)):
-        if piece:
-            n = len(piece.strip())
-            if n >= MIN_PARAGRAPH_CHARS:
-                score += 1.0 + min(n / 100.0, 3.0)
-    return score
+    return [piece for piece in (el.text, *(child.tail for child in el)) if piece]
 
 
-def main_container(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
-    """Return the element holding the page's main text, or None when no prose was found."""
-    body_chars = visible_chars(root)
-    chrome: dict[lxml.html.HtmlElement, bool] = {root: False}
+@dataclass
+class Scores:
+    """Hold the rank and mass of the elements of one page (see the module docstring)."""
 
-    def in_chrome(el: lxml.html.HtmlElement) -> bool:
-        """Tell whether el or an ancestor is chrome; each element is judged once."""
-        path = []
+    rank: dict[lxml.html.HtmlElement, float] = field(default_factory=dict)
+    mass: dict[lxml.html.HtmlElement, float] = field(default_factory=dict)
+    chrome: Chrome | None = None
+
+    def add(self, el: lxml.html.HtmlElement, score: float, first_level: int) -> None:
+        """Credit a paragraph's score to el's ancestors from `first_level` up (0 = el)."""
         node: lxml.html.HtmlElement | None = el
-        verdict = False
+        level = 0
+        ranked = True
         while node is not None:
-            known = chrome.get(node)
-            if known is not None:
-                verdict = known
-                break
-            path.append(node)
+            if level >= first_level:
+                self.mass[node] = self.mass.get(node, 0.0) + score
+                step = level - first_level
+                if ranked and step < len(_DECAY):
+                    self.rank[node] = self.rank.get(node, 0.0) + score * _DECAY[step]
+            # An <article> is a whole: its paragraphs rank no element around it (a list of
+            # teasers, each an <article>, is no article; nor one holding related posts).
+            ranked = ranked and node.tag != "article"
             node = node.getparent()
-        # Judge from the top down: below a chrome element everything is chrome.
-        for node in reversed(path):
-            verdict = verdict or is_chrome(node, body_chars)
-            chrome[node] = verdict
-        return verdict
+            level += 1
 
-    scores: dict[lxml.html.HtmlElement, float] = {}
+    def mass_of(self, el: lxml.html.HtmlElement) -> float:
+        """Return the prose mass below an element (0 when it holds none)."""
+        return self.mass.get(el, 0.0)
+
+
+def score_page(root: lxml.html.HtmlElement) -> Scores:
+    """Score every paragraph below root that is not chrome; return ranks and masses.
+
+    Two passes: the first ignores class and id names and measures each element's prose, so
+    that a box named like boilerplate can be weighed against the page's prose (Chrome); the
+    second leaves out what is then chrome.
+    """
+    paragraphs = list(_paragraphs(root, Chrome(root, names=False)))
+    first = Scores()
+    for el, s, level in paragraphs:
+        first.add(el, s, level)
+    chrome = Chrome(root, first.mass)
+    scores = Scores(chrome=chrome)
+    for el, s, level in paragraphs:
+        if not chrome.inside(el):
+            scores.add(el, s, level)
+    return scores
+
+
+def _paragraphs(
+    root: lxml.html.HtmlElement, chrome: Chrome
+) -> Iterator[tuple[lxml.html.HtmlElement, float, int]]:
+    """Yield each scoring paragraph outside chrome: element, score, first level credited."""
     for el in root.iter(*PARAGRAPH_TAGS):
-        s = _score_of(el)
-        if not s or in_chrome(el):
+        if chrome.inside(el):
             continue
-        parent = el.getparent()
-        if parent is None:
-            continue
-        scores[parent] = scores.get(parent, 0.0) + s
-        grand = parent.getparent()
-        if grand is not None:
-            scores[grand] = scores.get(grand, 0.0) + s / 2
+        s = prose_score(el.text_content(), _link_chars(el))
+        if s:
+            yield el, s, 1
     for el in root.iter(*TEXT_HOLDER_TAGS):
-        s = _bare_text_score(el)
-        if not s or in_chrome(el):
+        pieces = [p for p in _bare_texts(el) if len(p.strip()) >= MIN_PARAGRAPH_CHARS]
+        if not pieces or chrome.inside(el):
             continue
-        scores[el] = scores.get(el, 0.0) + s
-        parent = el.getparent()
-        if parent is not None:
-            scores[parent] = scores.get(parent, 0.0) + s / 2
-    if not scores:
-        return None
-    best = max(scores, key=scores.__getitem__)
-    while best is not root:
-        parent = best.getparent()
-        if parent is None:
-            break
-        siblings = sum(scores.get(s, 0.0) for s in parent if s is not best)
-        if siblings < SIBLING_SHARE * scores[best]:
-            break
-        best = parent
-    return best
+        yield el, sum(prose_score(p, 0) for p in pieces), 0
+
+
+def link_density(el: lxml.html.HtmlElement) -> float:
+    """Return the share of an element's text that sits inside links."""
+    n = len(el.text_content().strip())
+    return min(1.0, _link_chars(el) / n) if n else 0.0

@@ -1,5 +1,7 @@
-"""Choose the main content of a page: trafilatura's choice, refined by structural filters.
+"""Refine a page's main content by structural filters; run trafilatura when asked.
 
+`refine` prunes the blocks of any extractor (ours by default, see `content`). The rest
+serves `--extractor trafilatura` (the optional extra cleanup[trafilatura]).
 Measured on scrapinghub's article-extraction-benchmark (scripts/eval_html.py): trafilatura's
 fast mode keeps the article but also the headline, teaser lists and newsletter boxes around
 it. The filters below remove those by structure alone (link density, headings without
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 import lxml.etree as etree
 import lxml.html
 
+from cleanup.errors import UsageProblem
 from cleanup.extract.blocks import LINE_BREAK, Block, split_text
 from cleanup.extract.meta import fold
 from cleanup.extract.tags import HEADING_TAGS
@@ -33,8 +36,22 @@ LINK_PARAGRAPH_MAX_CHARS = 400
 # A short line naming the page's author (from its metadata) is the byline.
 BYLINE_MAX_CHARS = 120
 LABEL_MAX_CHARS = 40
+LEAD_LINE_MAX_CHARS = 80
 _SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", ":", ";", '"', "»", "”")
 BYLINE_MIN_AUTHOR = 5  # "AP" or "admin" are not names to look for
+
+
+def require_trafilatura() -> None:
+    """Fail with one line naming the extra to install when trafilatura is missing.
+
+    trafilatura is optional (cleanup[trafilatura]): our content model is the default.
+    """
+    try:
+        import trafilatura  # noqa: F401
+    except ImportError:
+        raise UsageProblem(
+            "--extractor trafilatura needs trafilatura: pip install 'cleanup[trafilatura]'"
+        ) from None
 
 
 def trafilatura_body(tree: lxml.html.HtmlElement) -> etree._Element | None:
@@ -241,10 +258,38 @@ def refine(
     while kept and kept[0].kind in HEADING_TAGS | {"p"} and fold(kept[0].text) in titles:
         kept.pop(0)
         removed["title"] = removed.get("title", 0) + 1
+    kept, lead = _drop_lead_lines(kept)
+    if lead:
+        removed["lead"] = lead
     kept, orphans = _drop_orphan_headings(kept)
     if orphans:
         removed["heading"] = orphans
     return kept, removed
+
+
+def _drop_lead_lines(blocks: list[Block]) -> tuple[list[Block], int]:
+    """Drop the short lines that precede the first sentence: bylines, dates, credits.
+
+    Before an article's first paragraph sit its byline, its date and its picture's credit:
+    short lines that end like no sentence (in any script). Headings stay (the orphan rule
+    judges them); the first line that is long or ends like a sentence ends the lead.
+    """
+    original = blocks
+    start = 0
+    dropped = 0
+    while start < len(blocks):
+        block = blocks[start]
+        if block.kind in HEADING_TAGS:
+            start += 1
+            continue
+        text = block.text.rstrip()
+        if len(text) >= LEAD_LINE_MAX_CHARS or text.endswith(_SENTENCE_END):
+            break
+        blocks = blocks[:start] + blocks[start + 1 :]
+        dropped += 1
+    if start == len(blocks):  # no sentence at all: nothing to tell the lead from
+        return original, 0
+    return blocks, dropped
 
 
 def _drop_orphan_headings(blocks: list[Block]) -> tuple[list[Block], int]:

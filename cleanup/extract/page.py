@@ -11,6 +11,7 @@ fast mode alone, 0.967 refined, 0.976 with the density cross-check.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,8 @@ import lxml.html
 
 from cleanup.errors import OptionError
 from cleanup.extract.blocks import Block, caption_texts, drop_form_boxes, page_blocks
-from cleanup.extract.density import main_container
+from cleanup.extract.content import choose, content_blocks
+from cleanup.extract.density import score_page
 from cleanup.extract.main import body_blocks, refine, trafilatura_body
 from cleanup.extract.meta import read_meta, title_variants
 from cleanup.extract.parse import UnparseableHTML, parse_html
@@ -27,6 +29,8 @@ from cleanup.extract.tags import SKIP_TAGS, TEXT_TAGS
 __all__ = ["Page", "UnparseableHTML", "extract_page"]
 
 MODES = ("main", "all")
+MIN_HEADLESS_CHARS = 200
+EXTRACTORS = ("ours", "trafilatura")
 # When this share of trafilatura's text lies inside our own container, and not all of it
 # does, trafilatura kept boilerplate around the article (cookie box, comments): our
 # container's blocks are then the better choice. Below the lower bound our container is
@@ -45,25 +49,69 @@ class Page:
     method: str = "all"
 
 
-def extract_page(html: str, mode: str = "main", keep_captions: bool = False) -> Page:
+def extract_page(
+    html: str, mode: str = "main", keep_captions: bool = False, extractor: str = "ours"
+) -> Page:
     """Turn an HTML page into paragraphs and metadata.
 
     `mode="all"` keeps the text of the whole page minus chrome and boilerplate elements;
-    `mode="main"` keeps the main content. Raises UnparseableHTML for data that is not HTML.
+    `mode="main"` keeps the main content, chosen by our content model (`extractor="ours"`)
+    or by trafilatura cross-checked with it (`extractor="trafilatura"`, the optional extra
+    cleanup[trafilatura]). Raises UnparseableHTML for data that is not HTML.
     """
     if mode not in MODES:
         raise OptionError(f"extract mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if extractor not in EXTRACTORS:
+        raise OptionError(f"extractor must be one of {', '.join(EXTRACTORS)}, not {extractor!r}")
     tree = parse_html(html)
     meta = read_meta(tree)
+    if tree.find("body") is None:
+        tree = _reparse_headless(html, tree)
     drop_form_boxes(tree)
     if mode == "main":
-        page = _main(tree, meta, keep_captions)
+        main = _ours if extractor == "ours" else _main
+        page = main(tree, meta, keep_captions)
         if page is not None:
             return page
         # Nothing chosen (a short page, a list page): the whole text minus chrome is
         # better than an empty document, and site-boilerplate dedup can still trim it.
-    blocks = page_blocks(tree, keep_captions=keep_captions)
+    # Boxes named like boilerplate are weighed against the page's prose, as in main mode.
+    body = tree.find("body")
+    chrome = score_page(body if body is not None else tree).chrome
+    blocks = page_blocks(tree, keep_captions=keep_captions, chrome=chrome)
     return Page(_paragraphs(blocks), meta, {}, "all")
+
+
+_HEAD_TAG_RE = re.compile(r"</?(?:head|title)\b[^>]*>", re.I)
+
+
+def _reparse_headless(html: str, tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """Parse again, without <head> and <title> tags, a page whose text all fell into <head>.
+
+    An unclosed <title> (a truncated or mangled page) swallows the whole page: libxml2 then
+    builds no <body> at all. Without those two tags the text lands in a body; metadata was
+    read from the first parse.
+    """
+    if len(tree.text_content()) < MIN_HEADLESS_CHARS:
+        return tree
+    return parse_html(_HEAD_TAG_RE.sub(" ", html))
+
+
+def _ours(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool) -> Page | None:
+    """Choose the main content with our own model (content.choose), then prune it (refine)."""
+    captions = set() if keep_captions else caption_texts(tree)
+    figures = _figure_positions(tree) if keep_captions else []
+    body = tree.find("body")
+    titles = title_variants(tree)
+    blocks = content_blocks(body if body is not None else tree)
+    if not blocks:
+        return None
+    chosen, removed = refine(blocks, titles, captions, meta.get("author", ""))
+    if not chosen:
+        return None
+    if keep_captions:
+        chosen = _with_captions(figures, chosen)
+    return Page(_paragraphs(chosen), meta, removed, "main")
 
 
 def _main(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool) -> Page | None:
@@ -73,7 +121,8 @@ def _main(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool
     titles = title_variants(tree)
     author = meta.get("author", "")
     body = tree.find("body")
-    container = main_container(body if body is not None else tree)
+    selection = choose(body if body is not None else tree)
+    container = selection.root if selection is not None else None
     extracted = trafilatura_body(tree)
     chosen: list[Block] = []
     removed: dict[str, int] = {}
@@ -92,8 +141,9 @@ def _main(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool
         container = body if body is not None else tree
     leaked = container is not None and len(chosen) > 1 and _leaked(chosen, container)
     if container is not None and (leaked or baseline or len(chosen) <= 1):
+        skip = selection.skip() if selection is not None and not baseline else None
         own, own_removed = refine(
-            page_blocks(tree, False, root=container), titles, captions, author
+            page_blocks(tree, False, root=container, skip=skip), titles, captions, author
         )
         if leaked:
             own = _within_span(own, chosen)

@@ -13,36 +13,20 @@ import re
 import lxml.etree as etree
 import lxml.html
 
+from cleanup.extract.sniff import SNIFF_BYTES, looks_like_html
 from cleanup.extract.tags import NESTING_TAGS
 
 # Flattening the tags that carry no text of their own but nest keeps all the text.
 _NESTING_TAG_RE = re.compile(rf"</?(?:{'|'.join(NESTING_TAGS)})\b[^>]*>", re.IGNORECASE)
 _ANY_TAG = re.compile(r"<[^>]*>")
-_SNIFF_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
-_SNIFF_BLOCK = re.compile(
-    r"<(?:p|div|br|li|ul|ol|h[1-6]|table|tr|td|section|article|blockquote|span|a\s)\b[^>]*>",
-    re.I,
-)
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-SNIFF_BYTES = 4096
+
+__all__ = ["UnparseableHTML", "check_not_binary", "looks_like_html", "parse_html"]
 
 
 class UnparseableHTML(ValueError):
     """Signal that a page cannot be read as HTML (binary data, no document at all)."""
-
-
-def looks_like_html(text: str) -> bool:
-    """Tell whether a text is an HTML page or fragment rather than plain text.
-
-    It is HTML when it starts (after whitespace, a BOM or comments) with `<!doctype html`
-    or `<html`, or when its first KBs hold at least three block-level tags: plain text
-    that merely mentions a tag or two stays plain.
-    """
-    head = text[:SNIFF_BYTES].lstrip("\ufeff")
-    if _SNIFF_START.match(head):
-        return True
-    return len(_SNIFF_BLOCK.findall(head, 0, SNIFF_BYTES)) >= 3
 
 
 def check_not_binary(text: str) -> None:

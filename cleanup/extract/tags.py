@@ -76,12 +76,24 @@ BLOCK_TAGS = HEADING_TAGS | frozenset(
     }
 )
 CELL_TAGS = frozenset({"td", "th"})
+# Where a class or id names boilerplate: block elements only. An inline element inside a
+# sentence ("<span class='last-byline'>") is part of that sentence.
+NAMED_TAGS = BLOCK_TAGS | CELL_TAGS | CHROME_TAGS | frozenset({"form"})
 # Blocks of a page seen whole (the report's "before" side of a raw page): strip-html's
 # blocks, each table cell, and the blocks strip-html never reaches because it leaves them
 # out (navigation, forms, the title).
 VISIBLE_BLOCK_TAGS = BLOCK_TAGS | CELL_TAGS | frozenset({"nav", "form", "title"})
 # Elements whose text counts as a paragraph of prose when scoring the main container.
 PARAGRAPH_TAGS = ("p", "pre", "blockquote", "dd")
+# Siblings of the main block that may join it on their own text (content.py).
+JOINABLE_SIBLING_TAGS = frozenset(PARAGRAPH_TAGS) | {"ul", "ol", "dl", "table"}
+# Left out of the main content wherever they sit in it (content.py).
+LEFT_OUT_TAGS = frozenset({"aside", "figure"})
+# Repeated parts of one article, even without a class (content.py); and layout, never parts.
+SECTION_TAGS = frozenset({"section", "article"})
+LAYOUT_TAGS = frozenset({"tr", "td", "th", "tbody", "thead", "tfoot", "table", "li", "dd", "dt"})
+# Siblings that never end the article on their side when they do not join it.
+NEVER_BREAK_TAGS = HEADING_TAGS | {"figure", "hr", "img", "picture", "br"}
 # Elements that often hold prose as bare text split by <br> (old CMSs, table layouts).
 TEXT_HOLDER_TAGS = ("div", "td", "section", "article", "font", "center", "span", "main")
 # Elements whose text precedes a figure on the page (to put its caption back in place).

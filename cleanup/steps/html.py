@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from cleanup.document import Document, Edit
 from cleanup.errors import OptionError
 from cleanup.extract import Page, UnparseableHTML, extract_page, looks_like_html
+from cleanup.extract.main import require_trafilatura
+from cleanup.extract.page import EXTRACTORS
 from cleanup.pipeline import Option, StepSpec
 
 STEP = "strip-html"
@@ -28,15 +30,20 @@ def strip_html(
     extract: str = "main",
     keep_captions: bool = False,
     sniff_html: bool = True,
+    extractor: str = "ours",
 ) -> Iterator[Document]:
     """Replace each HTML document's markup with its text paragraphs and record the change."""
     if extract not in WHY:
         raise OptionError(f"--extract must be 'main' or 'all', not {extract!r}")
+    if extractor not in EXTRACTORS:
+        raise OptionError(f"--extractor must be 'ours' or 'trafilatura', not {extractor!r}")
+    if extractor == "trafilatura" and extract == "main":
+        require_trafilatura()
     for doc in docs:
         if doc.dropped is None:
             markup = _markup(doc, sniff_html)
             if markup is not None:
-                _convert(doc, markup, extract, keep_captions)
+                _convert(doc, markup, extract, keep_captions, extractor)
         yield doc
 
 
@@ -53,13 +60,15 @@ def _markup(doc: Document, sniff: bool) -> str | None:
     return None
 
 
-def _convert(doc: Document, markup: str, mode: str, keep_captions: bool) -> None:
+def _convert(
+    doc: Document, markup: str, mode: str, keep_captions: bool, extractor: str = "ours"
+) -> None:
     """Extract one document in place: paragraphs, metadata, one audit edit (or a drop)."""
     if not markup.strip():
         doc.drop(STEP, "html:no-text", "the page has no text")
         return
     try:
-        page = extract_page(markup, mode, keep_captions)
+        page = extract_page(markup, mode, keep_captions, extractor)
     except UnparseableHTML as exc:
         doc.drop(STEP, "html:unparseable", f"cannot read the page as HTML: {exc}")
         return
@@ -107,6 +116,13 @@ SPEC = StepSpec(
             "Keep image captions (a figure's caption, else its alt text, once each; with "
             "--extract main, the figures inside the article text).",
             bool,
+        ),
+        Option(
+            "extractor",
+            "ours",
+            "Who chooses the main content: our content model (ours), or trafilatura "
+            "cross-checked by it (trafilatura; needs the extra cleanup[trafilatura]).",
+            type=("ours", "trafilatura"),
         ),
         Option(
             "sniff-html",
