@@ -1,0 +1,556 @@
+"""Read web archives: WARC with FastWARC, ARC with warcio (the optional extra `cleanup[warc]`).
+
+What becomes a document: a `response` record whose HTTP status is 200 and whose content type
+is HTML becomes an HTML document exactly like an `.html` file (readers.page_document), so
+strip-html extracts it the same way; a WET `conversion` record becomes a plain-text document.
+The charset comes from the HTTP Content-Type header, then the page's own meta charset, then
+readers.decode (byte-order mark, UTF-8, detection). Counted and skipped by kind (the run
+summary's "WARC records skipped"): responses that are not HTML, responses with a status
+other than 200, revisit records, and captures superseded by a later capture of the same URI.
+Request, metadata, warcinfo, resource and continuation records are skipped silently: they
+hold what the crawler sent or noted, not a page.
+
+A URI captured more than once in one run keeps its latest capture (WARC-Date; a tie goes to
+the later one in input order). Documents stream out as they are read, so the winners are
+known before the first is emitted: a first pass reads every archive of the run once more,
+parsing record headers and the first bytes of each block only, and keeps a map from a 64-bit
+hash of each URI to its winner (date, file, record): about 150 bytes per distinct URI, so a
+run over 6 million pages holds about 1 GB. It costs a second decompression of the archives.
+
+Decompression is ours (cleanup/io/compression.py for gzip and zstd; FastWARC's reader for
+LZ4), handed to the parser as a forward-only stream, so a cut in a compressed archive stops
+the run with the same message as a truncated gzip file elsewhere, after the records before
+the cut were read; a record whose block ends early is a cut too. Either names the file and
+the record (number and offset in the decompressed stream).
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+import xxhash
+
+from cleanup.document import Document, Edit
+from cleanup.errors import BadInput, UsageProblem
+from cleanup.io.compression import iter_chunks
+from cleanup.io.readers import (
+    RecordFormat,
+    Skipped,
+    Source,
+    bom_codec,
+    clean_bad_chars,
+    decode,
+    page_document,
+)
+
+HEAD = 64 << 10  # an HTTP header must end within this many bytes of its block
+_CHUNK = 1 << 20
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_SILENT = ("request", "metadata", "warcinfo", "resource", "continuation")
+SKIP_KINDS = {"not-html": "not HTML", "status": "status not 200", "revisit": "revisit"}
+SUPERSEDED = "superseded"
+ID_HEADERS = ("warc-record-id",)  # --id-field values that take the id from a WARC header
+
+OnSkip = Callable[[Skipped], None]
+
+
+def require_fastwarc() -> Any:
+    """Import FastWARC, or say in one line which extra installs it."""
+    try:
+        import fastwarc
+    except ImportError:
+        raise UsageProblem("WARC input needs fastwarc: pip install 'cleanup[warc]'") from None
+    return fastwarc
+
+
+def require_warcio() -> Any:
+    """Import warcio's archive iterator (for ARC), or say in one line which extra installs it."""
+    try:
+        from warcio.archiveiterator import ArchiveIterator
+    except ImportError:
+        raise UsageProblem("ARC input needs warcio: pip install 'cleanup[warc]'") from None
+    return ArchiveIterator
+
+
+class BadHttp(ValueError):
+    """Say why an HTTP header in a record's block cannot be read."""
+
+
+@dataclass(slots=True)
+class Http:
+    """Hold a parsed HTTP response header: status, headers (lower-case names), body offset."""
+
+    status: int
+    headers: dict[str, str]
+    body_at: int
+
+
+_STATUS = re.compile(rb"HTTP/\d(?:\.\d)?[ \t]+(\d{3})(?:[ \t]|$)")
+
+
+def parse_http(block: bytes) -> Http:
+    """Parse the HTTP response header at the start of a record's block; raise BadHttp."""
+    end, sep = block.find(b"\r\n\r\n", 0, HEAD), 4
+    if end < 0:
+        end, sep = block.find(b"\n\n", 0, HEAD), 2
+    if end < 0:
+        raise BadHttp("no end of the HTTP header")
+    lines = block[:end].split(b"\n")
+    status_line = lines[0].rstrip(b"\r")
+    match = _STATUS.match(status_line)
+    if match is None:
+        raise BadHttp(f"bad HTTP status line {status_line[:60]!r}")
+    headers: dict[str, str] = {}
+    name = ""
+    for raw in lines[1:]:
+        line = raw.rstrip(b"\r")
+        if line[:1] in (b" ", b"\t") and name:  # an obsolete folded continuation line
+            headers[name] += " " + line.strip().decode("latin-1")
+            continue
+        key, colon, value = line.partition(b":")
+        if not colon or not key.strip() or b" " in key.strip():
+            raise BadHttp(f"bad HTTP header line {line[:60]!r}")
+        name = key.strip().decode("latin-1").lower()
+        headers[name] = value.strip().decode("latin-1")
+    return Http(int(match.group(1)), headers, end + sep)
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.I)
+# A page declared as ISO-8859-1 or ASCII is windows-1252 to a browser (the WHATWG labels).
+_AS_CP1252 = {"latin_1", "ascii", "cp1252"}
+
+
+def media_type(content_type: str) -> str:
+    """Return the media type of a Content-Type value, lower case, without parameters."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def header_charset(content_type: str) -> str | None:
+    """Return the charset parameter of a Content-Type value, if any."""
+    match = _HEADER_CHARSET.search(content_type)
+    return match.group(1) if match else None
+
+
+def _codec(label: str | None) -> str | None:
+    """Return the Python codec a charset label names, or None for an unknown label."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    if name.startswith(("utf-16", "utf-32")):
+        return None  # a page declaring UTF-16 in ASCII bytes is not UTF-16: detect instead
+    return "cp1252" if name.replace("-", "_") in _AS_CP1252 else name
+
+
+def decode_page(body: bytes, declared: str | None, where: str) -> tuple[str, list[Edit]]:
+    """Decode a page by its HTTP charset, then its meta charset, then as readers.decode does.
+
+    A byte-order mark wins over both declarations, as it does in browsers. A declared charset
+    that does not decode the bytes is passed over; only a detected one is recorded as an edit.
+    """
+    if not body.startswith(b"\xef\xbb\xbf") and bom_codec(body) is None:
+        meta = _META_CHARSET.search(body, 0, 4096)
+        for label in (declared, meta.group(1).decode("ascii") if meta else None):
+            codec = _codec(label)
+            if codec is None:
+                continue
+            try:
+                return clean_bad_chars(body.decode(codec), where)
+            except UnicodeDecodeError:
+                continue
+    return decode(body, where)
+
+
+@dataclass(slots=True)
+class Record:
+    """One archive record as the parsers give it, with its block read on demand."""
+
+    number: int  # 1-based, in its file
+    offset: int  # where it starts in the decompressed stream
+    kind: str  # WARC-Type
+    uri: str
+    date: str
+    record_id: str
+    length: int  # the block's declared Content-Length
+    read: Callable[[int], bytes]  # read(n) up to n bytes of the block; read(-1) the rest
+    skip: Callable[[], int]  # skip the rest of the block, return how many bytes it had
+
+
+class Cut(Exception):
+    """Report a record whose block ends before its declared length: the archive was cut."""
+
+
+@dataclass
+class Stream:
+    """A forward-only byte stream over decompressed chunks, for the archive parsers.
+
+    A decompression error (a truncated or damaged file) ends the stream instead of being
+    raised into the parser, which would lose the records it had buffered; `error` keeps it
+    for the reader to report after the last complete record.
+    """
+
+    chunks: Iterator[bytes]
+    pos: int = 0
+    error: BadInput | None = None
+    buf: bytes = b""
+    at: int = 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Return up to `size` bytes (all that is left when negative); b"" at the end."""
+        want = size if size is not None and size >= 0 else 1 << 62
+        parts = []
+        while want > 0:
+            if self.at >= len(self.buf) and not self._fill():
+                break
+            part = self.buf[self.at : self.at + want]
+            self.at += len(part)
+            want -= len(part)
+            parts.append(part)
+        out = parts[0] if len(parts) == 1 else b"".join(parts)
+        self.pos += len(out)
+        return out
+
+    def _fill(self) -> bool:
+        try:
+            self.buf, self.at = next(self.chunks, b""), 0
+        except BadInput as exc:
+            self.error, self.buf = exc, b""
+        return bool(self.buf)
+
+    def peek(self, size: int) -> bytes:
+        """Return up to `size` bytes of what comes next, without reading them."""
+        if self.at >= len(self.buf):
+            self._fill()
+        return self.buf[self.at : self.at + size]
+
+    def tell(self) -> int:
+        """Return how many bytes were read."""
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move forward only (the parsers ask where they are with a seek of 0)."""
+        target = offset if whence == 0 else self.pos + offset if whence == 1 else -1
+        if target < self.pos:
+            raise OSError("an archive stream can only be read forward")
+        while self.pos < target and self.read(min(target - self.pos, _CHUNK)):
+            pass
+        return self.pos
+
+    def close(self) -> None:
+        """Do nothing: the file under the stream is closed by its owner."""
+
+
+def _lz4_chunks(path: str, name: str) -> Iterator[bytes]:
+    reader = require_fastwarc().Lz4Reader(path)
+    try:
+        while chunk := reader.read(_CHUNK):
+            yield chunk
+    except OSError as exc:
+        raise BadInput(f"{name}: truncated or damaged LZ4 file ({exc})") from None
+    finally:
+        reader.close()
+
+
+_MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst", b"\x04\x22\x4d\x18": ".lz4"}
+
+
+def open_stream(source: Source, fh: BinaryIO) -> Stream:
+    """Return the decompressed stream of an archive, compression told by its first bytes."""
+    head = fh.peek(4)[:4] if hasattr(fh, "peek") else b""
+    suffix = next((s for magic, s in _MAGIC.items() if head.startswith(magic)), "")
+    if suffix == ".lz4":
+        if source.path == "-":
+            raise UsageProblem("an LZ4 archive cannot be read from standard input: give the file")
+        return Stream(_lz4_chunks(source.path, source.name))
+    return Stream(_named_chunks(fh, source.name, suffix))
+
+
+def _named_chunks(fh: BinaryIO, name: str, suffix: str) -> Iterator[bytes]:
+    """Yield iter_chunks of a stream by its magic-chosen suffix; errors keep the real name."""
+    try:
+        yield from iter_chunks(fh, "x" + suffix)
+    except BadInput as exc:
+        raise BadInput(str(exc).replace("x" + suffix, name, 1)) from None
+
+
+def warc_records(stream: Stream) -> Iterator[Record]:
+    """Yield the records of a WARC stream with FastWARC (its HTTP parsing is ours)."""
+    fastwarc = require_fastwarc()
+    records = fastwarc.ArchiveIterator(stream, parse_http=False)
+    for number, rec in enumerate(records, 1):
+        headers = rec.headers
+        reader = rec.reader
+        yield Record(
+            number,
+            rec.stream_pos,
+            (headers.get("WARC-Type") or "").lower(),
+            headers.get("WARC-Target-URI") or "",
+            headers.get("WARC-Date") or "",
+            headers.get("WARC-Record-ID") or "",
+            _int(headers.get("Content-Length")),
+            reader.read,
+            reader.consume,
+        )
+
+
+def arc_records(stream: Stream) -> Iterator[Record]:
+    """Yield the records of an ARC stream with warcio (which gives them WARC headers)."""
+    iterator = require_warcio()(stream, arc2warc=True, no_record_parse=True)
+    for number, rec in enumerate(iterator, 1):
+        headers = rec.rec_headers
+        body = rec.raw_stream
+
+        def skip(body: Any = body) -> int:
+            total = 0
+            while part := body.read(_CHUNK):
+                total += len(part)
+            return total
+
+        yield Record(
+            number,
+            iterator.offset,
+            rec.rec_type or "",
+            headers.get_header("WARC-Target-URI") or "",
+            headers.get_header("WARC-Date") or "",
+            "",  # ARC has no record ids (warcio makes up random ones)
+            rec.length if rec.length is not None else -1,  # 0 for the filedesc: warcio reads it
+            body.read,
+            skip,
+        )
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return -1
+
+
+def records(source: Source, fh: BinaryIO) -> tuple[Stream, Iterator[Record]]:
+    """Return an archive's stream and its records: ARC (it starts with filedesc://) or WARC."""
+    stream = open_stream(source, fh)
+    if stream.peek(9).startswith(b"filedesc:"):
+        return stream, arc_records(stream)
+    return stream, warc_records(stream)
+
+
+def _rank(date: str, file: int, number: int) -> int:
+    """Return a capture's rank: later WARC-Date first, then later in input order."""
+    try:
+        when = datetime.datetime.fromisoformat(date.replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.UTC)
+        micros = int(when.timestamp() * 1_000_000) + (1 << 62)
+    except ValueError:
+        micros = 0  # no readable date: older than any dated capture
+    return (micros << 64) | (file << 32) | number
+
+
+def _uri_key(uri: str) -> int:
+    return xxhash.xxh3_64_intdigest(uri.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What a record is: "html" or "text" (a document), a skip kind, or "silent"."""
+
+    kind: str
+    http: Http | None = None
+    head: bytes = b""
+
+
+def classify(rec: Record) -> Verdict:
+    """Tell what a record becomes, reading at most the first HEAD bytes of its block.
+
+    Raise BadHttp (with the bytes read in `head`) for a response whose header is broken.
+    """
+    if rec.kind == "conversion":
+        return Verdict("text")
+    if rec.kind == "revisit":
+        return Verdict("revisit")
+    if rec.kind != "response":
+        return Verdict("silent")
+    head = rec.read(HEAD)
+    try:
+        http = parse_http(head)
+    except BadHttp as exc:
+        exc.head = head  # type: ignore[attr-defined]
+        raise
+    if http.status != 200:
+        return Verdict("status", http, head)
+    if media_type(http.headers.get("content-type", "")) not in _HTML_TYPES:
+        return Verdict("not-html", http, head)
+    return Verdict("html", http, head)
+
+
+def _finish_block(rec: Record, head: bytes, keep: bool, where: str) -> bytes:
+    """Read (or skip) the rest of a record's block; raise Cut when it ends early."""
+    if keep:
+        rest = rec.read(-1)
+        got = len(head) + len(rest)
+    else:
+        rest, got = b"", len(head) + rec.skip()
+    if rec.length >= 0 and got < rec.length:
+        raise Cut(f"{where} ends early ({got:,} of {rec.length:,} bytes)")
+    return head + rest
+
+
+def _unwrap(body: bytes, headers: dict[str, str]) -> bytes:
+    """Undo a chunked transfer coding and a gzip/deflate content coding the crawler kept."""
+    import zlib
+
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        out, at = [], 0
+        while at < len(body):
+            end = body.find(b"\r\n", at)
+            size = int(body[at:end].split(b";")[0] or b"0", 16) if end >= 0 else 0
+            if size <= 0:
+                break
+            out.append(body[end + 2 : end + 2 + size])
+            at = end + 4 + size
+        body = b"".join(out)
+    coding = headers.get("content-encoding", "").strip().lower()
+    if coding in ("gzip", "x-gzip", "deflate"):
+        return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body)
+    if coding not in ("", "identity"):
+        raise BadHttp(f"unsupported content encoding {coding!r}")
+    return body
+
+
+@dataclass
+class WarcRun:
+    """Read the archives of one run: the winners of repeated URIs, then the documents."""
+
+    fmt: RecordFormat
+    sources: Callable[[], Iterable[Source]]  # the run's inputs, discovered again
+    on_skip: OnSkip | None = None
+    winners: dict[int, int] | None = None
+    order: dict[str, int] = field(default_factory=dict)
+
+    def index(self) -> dict[int, int]:
+        """Return hash(URI) -> rank of its latest capture, by a pass over record heads only."""
+        if self.winners is not None:
+            return self.winners
+        winners: dict[int, int] = {}
+        archives = (s for s in self.sources() if s.format == "warc" and s.path != "-")
+        for file, source in enumerate(archives):
+            self.order.setdefault(source.path, file)
+            try:
+                with open(source.path, "rb") as fh:
+                    for rec in records(source, fh)[1]:
+                        if classify(rec).kind in ("html", "text"):
+                            key, rank = _uri_key(rec.uri), _rank(rec.date, file, rec.number)
+                            if rank > winners.get(key, -1):
+                                winners[key] = rank
+            except (BadInput, BadHttp, OSError, ValueError):
+                continue  # the reading pass reports it where it happens
+        self.winners = winners
+        return winners
+
+    def read(self, source: Source, on_bad: Callable[[str], None]) -> Iterator[Document]:
+        """Yield the documents of one archive; a cut or damaged archive goes to `on_bad`."""
+        if source.path == "-":
+            raise UsageProblem("WARC cannot be read from standard input: give the file")
+        winners = self.index()
+        file = self.order.get(source.path, len(self.order))
+        last, problem = 0, None
+        with open(source.path, "rb") as fh:
+            stream, recs = records(source, fh)
+            try:
+                for rec in recs:
+                    last = rec.number
+                    doc = self._document(source, file, rec, winners, on_bad)
+                    if doc is not None:
+                        yield doc
+            except Cut as exc:
+                problem = str(exc)
+            except (OSError, ValueError) as exc:
+                problem = f"{source.name}: damaged archive after record {last} ({exc})"
+        if stream.error is not None:
+            problem = f"{stream.error} (in or after record {last})"
+        elif problem and problem.startswith(source.name + ": record"):
+            problem = f"{source.name}: truncated archive: {problem[len(source.name) + 2 :]}"
+        if problem:
+            on_bad(problem)
+
+    def _skip(self, source: Source, rec: Record, kind: str) -> None:
+        if self.on_skip is not None:
+            why = SKIP_KINDS.get(kind, kind)
+            self.on_skip(Skipped("record", f"{source.name}:{rec.number}", why))
+
+    def _document(
+        self,
+        source: Source,
+        file: int,
+        rec: Record,
+        winners: dict[int, int],
+        on_bad: Callable[[str], None],
+    ) -> Document | None:
+        """Return the document a record becomes, or None (counted, silent or bad input)."""
+        where = f"{source.name}: record {rec.number} (offset {rec.offset:,})"
+        if not rec.kind:
+            raise Cut(f"{where} has no WARC header")
+        try:
+            verdict = classify(rec)
+        except BadHttp as exc:
+            _finish_block(rec, getattr(exc, "head", b""), False, where)
+            on_bad(f"{where}: broken HTTP header: {exc}")
+            return None
+        keep = verdict.kind in ("html", "text")
+        block = _finish_block(rec, verdict.head, keep, where)
+        if not keep:
+            if verdict.kind != "silent":
+                self._skip(source, rec, verdict.kind)
+            return None
+        if winners.get(_uri_key(rec.uri), -1) > _rank(rec.date, file, rec.number):
+            self._skip(source, rec, SUPERSEDED)
+            return None
+        try:
+            return self._build(source, rec, verdict, block, where)
+        except (BadInput, BadHttp) as exc:
+            on_bad(str(exc) if isinstance(exc, BadInput) else f"{where}: {exc}")
+            return None
+
+    def _build(
+        self, source: Source, rec: Record, verdict: Verdict, block: bytes, where: str
+    ) -> Document:
+        http = verdict.http
+        if http is not None:
+            content_type = http.headers.get("content-type", "")
+            body = _unwrap(block[http.body_at :], http.headers)
+            text, edits = decode_page(body, header_charset(content_type), where)
+        else:
+            content_type = "text/plain"
+            text, edits = decode(block, where)
+        fields = {
+            "url": rec.uri or None,
+            "warc_date": rec.date or None,
+            "http_status": http.status if http else None,
+            "content_type": content_type,
+            "warc_record_id": rec.record_id or None,
+        }
+        return page_document(
+            self._id(source, rec),
+            text,
+            edits,
+            "html" if verdict.kind == "html" else "txt",
+            source=f"{source.name}:{rec.number}",
+            relpath=source.relpath,
+            site=urlsplit(rec.uri).hostname or "",
+            fields=fields,
+        )
+
+    def _id(self, source: Source, rec: Record) -> str:
+        """Return the id: the target URI, or the record id when --id-field names that header."""
+        if self.fmt.id_field.lower() in ID_HEADERS and rec.record_id:
+            return rec.record_id
+        return rec.uri or rec.record_id or f"{self.fmt.id_prefix}{source.relpath}:{rec.number}"
