@@ -14,21 +14,23 @@ A URI captured more than once in one run keeps its latest capture (WARC-Date; a 
 the later one in input order). Documents stream out as they are read, so the winners are
 known before the first is emitted: a first pass reads every archive of the run once more,
 parsing record headers and the first bytes of each block only, and keeps a map from a 64-bit
-hash of each URI to its winner (date, file, record): about 150 bytes per distinct URI, so a
-run over 6 million pages holds about 1 GB. It costs a second decompression of the archives.
+hash of each URI to its winner (date, file, record packed in one int): about 120 bytes per
+distinct URI (measured), so 8 million pages hold about 1 GB. It costs a second decompression
+of the archives; the bench row measures both passes together.
 
-Decompression is ours (cleanup/io/compression.py for gzip and zstd; FastWARC's reader for
-LZ4), handed to the parser as a forward-only stream, so a cut in a compressed archive stops
-the run with the same message as a truncated gzip file elsewhere, after the records before
-the cut were read; a record whose block ends early is a cut too. Either names the file and
-the record (number and offset in the decompressed stream).
+Decompression: gzip and LZ4 by FastWARC's readers (in C), zstd by ours
+(cleanup/io/compression.py), told apart by their first bytes and handed to the parser as a
+forward-only stream. A cut archive stops the run after the records before the cut were read,
+like a truncated gzip file elsewhere: a decompression error, a last gzip member without its
+end, a record whose block ends before its Content-Length, or a record without a WARC header.
+The message names the file and the record (number and offset in the decompressed stream).
+WARC is not read from standard input: the first pass needs to read it twice.
 """
 
 from __future__ import annotations
 
-import codecs
 import datetime
-import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -36,20 +38,21 @@ from urllib.parse import urlsplit
 
 import xxhash
 
-from cleanup.document import Document, Edit
+from cleanup.document import Document
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.io.compression import iter_chunks
-from cleanup.io.readers import (
-    RecordFormat,
-    Skipped,
-    Source,
-    bom_codec,
-    clean_bad_chars,
-    decode,
-    page_document,
+from cleanup.io.http import (
+    HEAD,
+    BadHttp,
+    Http,
+    decode_page,
+    header_charset,
+    media_type,
+    parse_http,
+    unwrap,
 )
+from cleanup.io.readers import RecordFormat, Skipped, Source, decode, page_document
 
-HEAD = 64 << 10  # an HTTP header must end within this many bytes of its block
 _CHUNK = 1 << 20
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SILENT = ("request", "metadata", "warcinfo", "resource", "continuation")
@@ -78,98 +81,6 @@ def require_warcio() -> Any:
     return ArchiveIterator
 
 
-class BadHttp(ValueError):
-    """Say why an HTTP header in a record's block cannot be read."""
-
-
-@dataclass(slots=True)
-class Http:
-    """Hold a parsed HTTP response header: status, headers (lower-case names), body offset."""
-
-    status: int
-    headers: dict[str, str]
-    body_at: int
-
-
-_STATUS = re.compile(rb"HTTP/\d(?:\.\d)?[ \t]+(\d{3})(?:[ \t]|$)")
-
-
-def parse_http(block: bytes) -> Http:
-    """Parse the HTTP response header at the start of a record's block; raise BadHttp."""
-    end, sep = block.find(b"\r\n\r\n", 0, HEAD), 4
-    if end < 0:
-        end, sep = block.find(b"\n\n", 0, HEAD), 2
-    if end < 0:
-        raise BadHttp("no end of the HTTP header")
-    lines = block[:end].split(b"\n")
-    status_line = lines[0].rstrip(b"\r")
-    match = _STATUS.match(status_line)
-    if match is None:
-        raise BadHttp(f"bad HTTP status line {status_line[:60]!r}")
-    headers: dict[str, str] = {}
-    name = ""
-    for raw in lines[1:]:
-        line = raw.rstrip(b"\r")
-        if line[:1] in (b" ", b"\t") and name:  # an obsolete folded continuation line
-            headers[name] += " " + line.strip().decode("latin-1")
-            continue
-        key, colon, value = line.partition(b":")
-        if not colon or not key.strip() or b" " in key.strip():
-            raise BadHttp(f"bad HTTP header line {line[:60]!r}")
-        name = key.strip().decode("latin-1").lower()
-        headers[name] = value.strip().decode("latin-1")
-    return Http(int(match.group(1)), headers, end + sep)
-
-
-_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.I)
-# A page declared as ISO-8859-1 or ASCII is windows-1252 to a browser (the WHATWG labels).
-_AS_CP1252 = {"latin_1", "ascii", "cp1252"}
-
-
-def media_type(content_type: str) -> str:
-    """Return the media type of a Content-Type value, lower case, without parameters."""
-    return content_type.split(";", 1)[0].strip().lower()
-
-
-def header_charset(content_type: str) -> str | None:
-    """Return the charset parameter of a Content-Type value, if any."""
-    match = _HEADER_CHARSET.search(content_type)
-    return match.group(1) if match else None
-
-
-def _codec(label: str | None) -> str | None:
-    """Return the Python codec a charset label names, or None for an unknown label."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label).name
-    except LookupError:
-        return None
-    if name.startswith(("utf-16", "utf-32")):
-        return None  # a page declaring UTF-16 in ASCII bytes is not UTF-16: detect instead
-    return "cp1252" if name.replace("-", "_") in _AS_CP1252 else name
-
-
-def decode_page(body: bytes, declared: str | None, where: str) -> tuple[str, list[Edit]]:
-    """Decode a page by its HTTP charset, then its meta charset, then as readers.decode does.
-
-    A byte-order mark wins over both declarations, as it does in browsers. A declared charset
-    that does not decode the bytes is passed over; only a detected one is recorded as an edit.
-    """
-    if not body.startswith(b"\xef\xbb\xbf") and bom_codec(body) is None:
-        meta = _META_CHARSET.search(body, 0, 4096)
-        for label in (declared, meta.group(1).decode("ascii") if meta else None):
-            codec = _codec(label)
-            if codec is None:
-                continue
-            try:
-                return clean_bad_chars(body.decode(codec), where)
-            except UnicodeDecodeError:
-                continue
-    return decode(body, where)
-
-
 @dataclass(slots=True)
 class Record:
     """One archive record as the parsers give it, with its block read on demand."""
@@ -186,7 +97,12 @@ class Record:
 
 
 class Cut(Exception):
-    """Report a record whose block ends before its declared length: the archive was cut."""
+    """Report a record that ends before it should: the archive was cut."""
+
+    def __init__(self, rec: Record, why: str) -> None:
+        super().__init__(why)
+        self.record = f"{rec.number} (offset {rec.offset:,})"
+        self.why = why
 
 
 @dataclass
@@ -249,29 +165,55 @@ class Stream:
         """Do nothing: the file under the stream is closed by its owner."""
 
 
-def _lz4_chunks(path: str, name: str) -> Iterator[bytes]:
-    reader = require_fastwarc().Lz4Reader(path)
+def _native_chunks(kind: str, path: str, name: str) -> Iterator[bytes]:
+    """Yield the decompressed bytes of a gzip or LZ4 file by FastWARC's reader (in C).
+
+    FastWARC's gzip reader stops quietly at a cut, so the last gzip member is checked to end
+    where a complete member does (a cut inside a record's block is caught by its length too).
+    """
+    fastwarc = require_fastwarc()
+    reader = fastwarc.GzipReader(path) if kind == "gzip" else fastwarc.Lz4Reader(path)
     try:
         while chunk := reader.read(_CHUNK):
             yield chunk
+        last = reader.frame_start_position() if kind == "gzip" else None
     except OSError as exc:
-        raise BadInput(f"{name}: truncated or damaged LZ4 file ({exc})") from None
+        raise BadInput(f"{name}: damaged or truncated {kind} file ({exc})") from None
     finally:
         reader.close()
+    if last is not None and not _member_complete(path, last):
+        raise BadInput(f"{name}: truncated gzip file")
 
 
-_MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst", b"\x04\x22\x4d\x18": ".lz4"}
+def _member_complete(path: str, start: int) -> bool:
+    """Tell whether the gzip member at `start` ends (with its checksum) before the file does."""
+    member = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while chunk := fh.read(_CHUNK):
+            try:
+                member.decompress(chunk)
+            except zlib.error:
+                return False
+            if member.eof:
+                return True
+    return member.eof
+
+
+_MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd", b"\x04\x22\x4d\x18": "lz4"}
 
 
 def open_stream(source: Source, fh: BinaryIO) -> Stream:
-    """Return the decompressed stream of an archive, compression told by its first bytes."""
+    """Return the decompressed stream of an archive file, its compression told by its first bytes.
+
+    gzip and LZ4 are read by FastWARC's readers (about 3 times as fast as Python's gzip on
+    a WARC of one gzip member per record), zstd by ours (cleanup/io/compression.py).
+    """
     head = fh.peek(4)[:4] if hasattr(fh, "peek") else b""
-    suffix = next((s for magic, s in _MAGIC.items() if head.startswith(magic)), "")
-    if suffix == ".lz4":
-        if source.path == "-":
-            raise UsageProblem("an LZ4 archive cannot be read from standard input: give the file")
-        return Stream(_lz4_chunks(source.path, source.name))
-    return Stream(_named_chunks(fh, source.name, suffix))
+    kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), "")
+    if kind in ("gzip", "lz4"):
+        return Stream(_native_chunks(kind, source.path, source.name))
+    return Stream(_named_chunks(fh, source.name, ".zst" if kind == "zstd" else ""))
 
 
 def _named_chunks(fh: BinaryIO, name: str, suffix: str) -> Iterator[bytes]:
@@ -392,7 +334,7 @@ def classify(rec: Record) -> Verdict:
     return Verdict("html", http, head)
 
 
-def _finish_block(rec: Record, head: bytes, keep: bool, where: str) -> bytes:
+def _finish_block(rec: Record, head: bytes, keep: bool) -> bytes:
     """Read (or skip) the rest of a record's block; raise Cut when it ends early."""
     if keep:
         rest = rec.read(-1)
@@ -400,30 +342,8 @@ def _finish_block(rec: Record, head: bytes, keep: bool, where: str) -> bytes:
     else:
         rest, got = b"", len(head) + rec.skip()
     if rec.length >= 0 and got < rec.length:
-        raise Cut(f"{where} ends early ({got:,} of {rec.length:,} bytes)")
+        raise Cut(rec, f"ends early ({got:,} of {rec.length:,} bytes)")
     return head + rest
-
-
-def _unwrap(body: bytes, headers: dict[str, str]) -> bytes:
-    """Undo a chunked transfer coding and a gzip/deflate content coding the crawler kept."""
-    import zlib
-
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        out, at = [], 0
-        while at < len(body):
-            end = body.find(b"\r\n", at)
-            size = int(body[at:end].split(b";")[0] or b"0", 16) if end >= 0 else 0
-            if size <= 0:
-                break
-            out.append(body[end + 2 : end + 2 + size])
-            at = end + 4 + size
-        body = b"".join(out)
-    coding = headers.get("content-encoding", "").strip().lower()
-    if coding in ("gzip", "x-gzip", "deflate"):
-        return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body)
-    if coding not in ("", "identity"):
-        raise BadHttp(f"unsupported content encoding {coding!r}")
-    return body
 
 
 @dataclass
@@ -462,7 +382,7 @@ class WarcRun:
             raise UsageProblem("WARC cannot be read from standard input: give the file")
         winners = self.index()
         file = self.order.get(source.path, len(self.order))
-        last, problem = 0, None
+        last, problem, cut = 0, None, None
         with open(source.path, "rb") as fh:
             stream, recs = records(source, fh)
             try:
@@ -472,13 +392,16 @@ class WarcRun:
                     if doc is not None:
                         yield doc
             except Cut as exc:
-                problem = str(exc)
+                cut = exc
             except (OSError, ValueError) as exc:
                 problem = f"{source.name}: damaged archive after record {last} ({exc})"
-        if stream.error is not None:
-            problem = f"{stream.error} (in or after record {last})"
-        elif problem and problem.startswith(source.name + ": record"):
-            problem = f"{source.name}: truncated archive: {problem[len(source.name) + 2 :]}"
+        if stream.error is not None:  # the decompressor's message names file and format
+            where = (
+                f"record {cut.record} is cut short" if cut else f"the cut is after record {last}"
+            )
+            problem = f"{stream.error}: {where}"
+        elif cut is not None:
+            problem = f"{source.name}: truncated archive: record {cut.record} {cut.why}"
         if problem:
             on_bad(problem)
 
@@ -497,16 +420,16 @@ class WarcRun:
     ) -> Document | None:
         """Return the document a record becomes, or None (counted, silent or bad input)."""
         where = f"{source.name}: record {rec.number} (offset {rec.offset:,})"
-        if not rec.kind:
-            raise Cut(f"{where} has no WARC header")
+        if not rec.kind or rec.length < 0:
+            raise Cut(rec, "has no complete WARC header")
         try:
             verdict = classify(rec)
         except BadHttp as exc:
-            _finish_block(rec, getattr(exc, "head", b""), False, where)
+            _finish_block(rec, getattr(exc, "head", b""), False)
             on_bad(f"{where}: broken HTTP header: {exc}")
             return None
         keep = verdict.kind in ("html", "text")
-        block = _finish_block(rec, verdict.head, keep, where)
+        block = _finish_block(rec, verdict.head, keep)
         if not keep:
             if verdict.kind != "silent":
                 self._skip(source, rec, verdict.kind)
@@ -526,7 +449,7 @@ class WarcRun:
         http = verdict.http
         if http is not None:
             content_type = http.headers.get("content-type", "")
-            body = _unwrap(block[http.body_at :], http.headers)
+            body = unwrap(block[http.body_at :], http.headers)
             text, edits = decode_page(body, header_charset(content_type), where)
         else:
             content_type = "text/plain"
