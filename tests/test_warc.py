@@ -213,6 +213,8 @@ def test_pipe_and_two_workers_give_what_run_gives(tmp_path: Path) -> None:
     assert invoke(archive, "-o", one, "--workers", "1").exit_code == 0
     assert invoke(archive, "-o", two, "--workers", "2").exit_code == 0
     assert one.read_bytes() == two.read_bytes()
+    uris = ["http://a.example/rheinpost", "http://b.example/herald", "http://c.example/culture"]
+    assert [r["id"] for r in texts_of(one)] == uris
     args = ["pipe", "-q", "-i", str(archive), "-o", str(piped), "strip-html"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output

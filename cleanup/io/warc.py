@@ -30,6 +30,7 @@ WARC is not read from standard input: the first pass needs to read it twice.
 from __future__ import annotations
 
 import datetime
+import logging
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -245,10 +246,23 @@ def warc_records(stream: Stream) -> Iterator[Record]:
 
 
 def arc_records(stream: Stream) -> Iterator[Record]:
-    """Yield the records of an ARC stream with warcio (which gives them WARC headers)."""
-    iterator = require_warcio()(stream, arc2warc=True, no_record_parse=True)
-    for number, rec in enumerate(iterator, 1):
-        headers = rec.rec_headers
+    """Yield the records of an ARC stream with warcio (which gives them WARC headers).
+
+    warcio's parse errors become ValueError (the reader names file and record); its warning
+    about a URI with spaces (which it mends) is not shown.
+    """
+    iterator_type = require_warcio()
+    logging.getLogger("warcio").setLevel(logging.ERROR)
+    iterator = iterator_type(stream, arc2warc=True, no_record_parse=True)
+    number = 0
+    while True:
+        try:
+            rec = next(iterator, None)
+        except Exception as exc:  # warcio's ArchiveLoadFailed, StatusAndHeadersParserException
+            raise ValueError(f"{type(exc).__name__}: {str(exc)[:120]}") from None
+        if rec is None:
+            return
+        number += 1
         body = rec.raw_stream
 
         def skip(body: Any = body) -> int:
@@ -257,6 +271,7 @@ def arc_records(stream: Stream) -> Iterator[Record]:
                 total += len(part)
             return total
 
+        headers = rec.rec_headers
         yield Record(
             number,
             iterator.offset,
@@ -394,7 +409,8 @@ class WarcRun:
             except Cut as exc:
                 cut = exc
             except (OSError, ValueError) as exc:
-                problem = f"{source.name}: damaged archive after record {last} ({exc})"
+                what = f"damaged archive after record {last}" if last else "not a WARC file"
+                problem = f"{source.name}: {what} ({exc})"
         if stream.error is not None:  # the decompressor's message names file and format
             where = (
                 f"record {cut.record} is cut short" if cut else f"the cut is after record {last}"
