@@ -1,9 +1,10 @@
-"""Write fixtures/sample.warc.gz: the two fixture articles as archived HTML responses.
+"""Write tests/data/warc/sample.warc.gz: the two fixture articles as archived HTML responses.
 
 Why: the README's WARC example and tests/test_warc.py need a small archive that shows every
 kind of record `cleanup` reads, skips and counts. It is built, not downloaded, and the same
 bytes come out on every run (fixed record ids and dates): rerun this script after changing
-the fixtures, and review the diff.
+the fixtures, and review the diff. It is not under fixtures/, which the quickstart and the
+golden tests read as a folder.
 
     python scripts/make_sample_warc.py [OUT.warc.gz]
 """
@@ -78,4 +79,8 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "fixtures" / "sample.warc.gz")
+    main(
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else ROOT / "tests" / "data" / "warc" / "sample.warc.gz"
+    )

@@ -25,7 +25,7 @@ from cleanup.cli import cli
 
 HTML = Path(__file__).parent / "data" / "html"
 PAGES = ["de_rheinpost", "en_dailyherald", "fr_culturemag"]
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+SAMPLE = Path(__file__).parent / "data" / "warc" / "sample.warc.gz"
 
 
 @dataclass
@@ -453,7 +453,7 @@ def test_without_the_extra_one_line_names_it(
 
 def test_the_bundled_sample_warc_gives_the_fixture_texts(tmp_path: Path) -> None:
     out, stats = tmp_path / "out.jsonl", tmp_path / "stats.json"
-    result = invoke(FIXTURES / "sample.warc.gz", "-o", out, "--stats", stats)
+    result = invoke(SAMPLE, "-o", out, "--stats", stats)
     assert result.exit_code == 0, result.output
     got = texts_of(out)
     assert [r["id"] for r in got] == ["https://news.example/cnn", "https://news.example/dailymail"]
@@ -464,3 +464,68 @@ def test_the_bundled_sample_warc_gives_the_fixture_texts(tmp_path: Path) -> None
         "status not 200": 1,
         "superseded": 1,
     }
+
+
+GZIP_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n"
+
+
+def test_chunked_and_gzip_bodies_kept_by_the_crawler_are_decoded(tmp_path: Path) -> None:
+    html = b"<html><body><article><p>A page sent chunked and gzipped.</p></article></body></html>"
+    plain = html.replace(b"sent chunked and gzipped", b"whose header says gzip")
+    packed = gzip_module.compress(html)
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(packed), packed)
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n"
+    records = [
+        Rec(
+            "response",
+            "http://x.example/c",
+            chunked,
+            http_lines=head + b"Content-Encoding: gzip\r\n\r\n",
+        ),
+        # the crawler decoded the body but kept the header: read as it is
+        Rec(
+            "response",
+            "http://x.example/d",
+            plain,
+            http_lines=GZIP_HEAD,
+        ),
+    ]
+    archive = write_archive(tmp_path / "a.warc.gz", records)
+    out = tmp_path / "out.jsonl"
+    result = invoke(archive, "-o", out)
+    assert result.exit_code == 0, result.output
+    texts = [r["text"] for r in texts_of(out)]
+    assert texts == ["A page sent chunked and gzipped.", "A page whose header says gzip."]
+
+
+def test_a_body_that_does_not_decode_is_bad_input_naming_the_record(tmp_path: Path) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n"
+    records = [
+        *_pages(1),
+        Rec("response", "http://x.example/z", b"\x1f\x8bnot gzip", http_lines=head),
+    ]
+    archive = write_archive(tmp_path / "a.warc", records)
+    line = one_line_error(invoke(archive, "-o", tmp_path / "out.jsonl"), 1)
+    assert line.startswith(f"Error: {archive}: record 3 (offset ")
+    assert "body does not decode as gzip" in line
+    out, stats = tmp_path / "skip.jsonl", tmp_path / "stats.json"
+    assert invoke(archive, "-o", out, "--skip-bad", "--stats", stats).exit_code == 0
+    assert [r["id"] for r in texts_of(out)] == ["http://x.example/0"]
+    assert stats_of(stats)["bad_input_skipped"] == 1
+
+
+def test_a_broken_header_does_not_hide_later_captures_from_the_first_pass(tmp_path: Path) -> None:
+    folder = tmp_path / "crawl"
+    folder.mkdir()
+    bad = Rec("response", "http://x.example/bad", b"<p>x</p>", http_lines=BROKEN)
+    write_archive(
+        folder / "a.warc",
+        [bad, _capture("http://x.example/p", "2024-03-01T00:00:00Z", "The newer capture of p.")],
+    )
+    write_archive(
+        folder / "b.warc",
+        [_capture("http://x.example/p", "2024-01-01T00:00:00Z", "The older capture of p.")],
+    )
+    out = tmp_path / "out.jsonl"
+    assert invoke(folder, "-o", out, "--skip-bad").exit_code == 0
+    assert [r["text"] for r in texts_of(out)] == ["The newer capture of p."]

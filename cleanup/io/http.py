@@ -112,20 +112,40 @@ def decode_page(body: bytes, declared: str | None, where: str) -> tuple[str, lis
 
 
 def unwrap(body: bytes, headers: dict[str, str]) -> bytes:
-    """Undo a chunked transfer coding and a gzip/deflate content coding the crawler kept."""
+    """Undo a chunked transfer coding and a gzip/deflate content coding the crawler kept.
+
+    Crawlers that decoded the body but kept the header are common, so a body that is not
+    chunked (or not gzip) is taken as it is; one that starts to decode and fails is BadHttp.
+    """
     if "chunked" in headers.get("transfer-encoding", "").lower():
-        out, at = [], 0
-        while at < len(body):
-            end = body.find(b"\r\n", at)
-            size = int(body[at:end].split(b";")[0] or b"0", 16) if end >= 0 else 0
-            if size <= 0:
-                break
-            out.append(body[end + 2 : end + 2 + size])
-            at = end + 4 + size
-        body = b"".join(out)
+        body = _dechunk(body)
     coding = headers.get("content-encoding", "").strip().lower()
-    if coding in ("gzip", "x-gzip", "deflate"):
-        return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body)
-    if coding not in ("", "identity"):
+    if coding in ("", "identity") or (coding in ("gzip", "x-gzip") and body[:2] != b"\x1f\x8b"):
+        return body
+    if coding not in ("gzip", "x-gzip", "deflate"):
         raise BadHttp(f"unsupported content encoding {coding!r}")
-    return body
+    for wbits in (zlib.MAX_WBITS | 32, -zlib.MAX_WBITS):  # gzip or zlib; raw deflate
+        try:
+            return zlib.decompressobj(wbits).decompress(body)
+        except zlib.error as exc:
+            problem = exc
+    raise BadHttp(f"body does not decode as {coding} ({problem})")
+
+
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
+
+
+def _dechunk(body: bytes) -> bytes:
+    """Return a chunked body's data; a body that does not start with a chunk size, as is."""
+    out, at = [], 0
+    while at < len(body):
+        match = _CHUNK_SIZE.match(body, at)
+        if match is None:
+            return body if at == 0 else b"".join(out)
+        size = int(match.group(1), 16)
+        if size == 0:
+            break
+        out.append(body[match.end() : match.end() + size])
+        at = match.end() + size
+        at += 2 if body[at : at + 2] == b"\r\n" else 1 if body[at : at + 1] == b"\n" else 0
+    return b"".join(out)

@@ -56,7 +56,6 @@ from cleanup.io.readers import RecordFormat, Skipped, Source, decode, page_docum
 
 _CHUNK = 1 << 20
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_SILENT = ("request", "metadata", "warcinfo", "resource", "continuation")
 SKIP_KINDS = {"not-html": "not HTML", "status": "status not 200", "revisit": "revisit"}
 SUPERSEDED = "superseded"
 ID_HEADERS = ("warc-record-id",)  # --id-field values that take the id from a WARC header
@@ -349,6 +348,14 @@ def classify(rec: Record) -> Verdict:
     return Verdict("html", http, head)
 
 
+def _is_document(rec: Record) -> bool:
+    """Tell whether a record becomes a document (a broken HTTP header: no, bad input)."""
+    try:
+        return classify(rec).kind in ("html", "text")
+    except BadHttp:
+        return False
+
+
 def _finish_block(rec: Record, head: bytes, keep: bool) -> bytes:
     """Read (or skip) the rest of a record's block; raise Cut when it ends early."""
     if keep:
@@ -382,11 +389,11 @@ class WarcRun:
             try:
                 with open(source.path, "rb") as fh:
                     for rec in records(source, fh)[1]:
-                        if classify(rec).kind in ("html", "text"):
+                        if _is_document(rec):
                             key, rank = _uri_key(rec.uri), _rank(rec.date, file, rec.number)
                             if rank > winners.get(key, -1):
                                 winners[key] = rank
-            except (BadInput, BadHttp, OSError, ValueError):
+            except (BadInput, OSError, ValueError):
                 continue  # the reading pass reports it where it happens
         self.winners = winners
         return winners
