@@ -96,6 +96,10 @@ class Record:
     skip: Callable[[], int]  # skip the rest of the block, return how many bytes it had
 
 
+class Damaged(Exception):
+    """Report an archive the parser cannot read on from (the reader names file and record)."""
+
+
 class Cut(Exception):
     """Report a record that ends before it should: the archive was cut."""
 
@@ -247,7 +251,7 @@ def warc_records(stream: Stream) -> Iterator[Record]:
 def arc_records(stream: Stream) -> Iterator[Record]:
     """Yield the records of an ARC stream with warcio (which gives them WARC headers).
 
-    warcio's parse errors become ValueError (the reader names file and record); its warning
+    warcio's parse errors become Damaged (the reader names file and record); its warning
     about a URI with spaces (which it mends) is not shown.
     """
     iterator_type = require_warcio()
@@ -258,7 +262,7 @@ def arc_records(stream: Stream) -> Iterator[Record]:
         try:
             rec = next(iterator, None)
         except Exception as exc:  # warcio's ArchiveLoadFailed, StatusAndHeadersParserException
-            raise ValueError(f"{type(exc).__name__}: {str(exc)[:120]}") from None
+            raise Damaged(f"{type(exc).__name__}: {str(exc)[:120]}") from None
         if rec is None:
             return
         number += 1
@@ -393,7 +397,7 @@ class WarcRun:
                             key, rank = _uri_key(rec.uri), _rank(rec.date, file, rec.number)
                             if rank > winners.get(key, -1):
                                 winners[key] = rank
-            except (BadInput, OSError, ValueError):
+            except (BadInput, Damaged, OSError, ValueError):
                 continue  # the reading pass reports it where it happens
         self.winners = winners
         return winners
@@ -415,7 +419,7 @@ class WarcRun:
                         yield doc
             except Cut as exc:
                 cut = exc
-            except (OSError, ValueError) as exc:
+            except (Damaged, OSError, ValueError) as exc:
                 what = f"damaged archive after record {last}" if last else "not a WARC file"
                 problem = f"{source.name}: {what} ({exc})"
         if stream.error is not None:  # the decompressor's message names file and format
