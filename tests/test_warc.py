@@ -18,10 +18,14 @@ from click.testing import CliRunner
 from fastwarc import Lz4Writer
 from helpers import invoke_run as invoke
 from helpers import one_line_error
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from cleanup.cli import cli
+from cleanup.io.readers import read_inputs
+from cleanup.io.warc import Stream
 
 HTML = Path(__file__).parent / "data" / "html"
 PAGES = ["de_rheinpost", "en_dailyherald", "fr_culturemag"]
@@ -529,3 +533,40 @@ def test_a_broken_header_does_not_hide_later_captures_from_the_first_pass(tmp_pa
     out = tmp_path / "out.jsonl"
     assert invoke(folder, "-o", out, "--skip-bad").exit_code == 0
     assert [r["text"] for r in texts_of(out)] == ["The newer capture of p."]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=20),
+    reads=st.lists(st.integers(min_value=-1, max_value=500), min_size=1, max_size=30),
+)
+def test_the_stream_gives_the_same_bytes_however_it_is_chunked_and_read(
+    sizes: list[int], reads: list[int]
+) -> None:
+    data = bytes(range(256)) * 8
+    chunks, at = [], 0
+    for size in sizes:
+        chunks.append(data[at : at + size])
+        at += size
+    chunks.append(data[at:])
+    stream = Stream(iter(c for c in chunks if c))
+    got = b"".join(stream.read(n) for n in reads) + stream.read(-1)
+    assert got == data and stream.tell() == len(data)
+
+
+SMALL = warc_bytes(_pages(6), gzip=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cut=st.integers(min_value=0, max_value=len(SMALL)))
+def test_a_cut_anywhere_keeps_a_prefix_of_the_documents_or_reports_it(
+    tmp_path_factory: pytest.TempPathFactory, cut: int
+) -> None:
+    path = tmp_path_factory.mktemp("cut") / "a.warc.gz"
+    path.write_bytes(SMALL[:cut])
+    bad: list[str] = []
+    ids = [doc.id for doc in read_inputs([str(path)], skip_bad=True, on_bad=bad.append)]
+    assert ids == [f"http://x.example/{i}" for i in range(len(ids))]
+    assert len(bad) <= 1 and all(str(path) in message for message in bad)
+    if cut < len(SMALL):
+        assert len(ids) < 6 or bad  # a cut that loses nothing but the gzip trailer is still one
