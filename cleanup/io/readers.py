@@ -227,7 +227,7 @@ class _Reader:
     stdin: BinaryIO | None
     lazy: bool = False
     on_skip: OnSkip | None = None  # also gets the archive records counted and skipped
-    rediscover: Callable[[], Iterable[Source]] | None = None
+    rediscover: Callable[[], Iterable[Source]] = tuple  # the inputs again (WARC's first pass)
     warc: Any = None  # the run's WarcRun, made when the first archive comes
 
     def read(self, source: Source) -> Iterator[Document | RawLine]:
@@ -240,7 +240,10 @@ class _Reader:
 
                 yield from read_parquet(source, self.fmt, self._bad)
             elif source.format == "warc":
-                yield from self._warc().read(source, self._bad)
+                from cleanup.io.warc import WarcRun  # fastwarc, warcio: an optional extra
+
+                self.warc = self.warc or WarcRun(self.fmt, self.rediscover, self.on_skip)
+                yield from self.warc.read(source, self._bad)
             else:
                 yield from self._whole_file(source)
         except BadInput as exc:
@@ -254,13 +257,6 @@ class _Reader:
         if self.on_bad:
             self.on_bad(message)
 
-    def _warc(self) -> Any:
-        from cleanup.io.warc import WarcRun  # fastwarc, warcio: an optional extra
-
-        if self.warc is None:
-            self.warc = WarcRun(self.fmt, self.rediscover or (lambda: ()), self.on_skip)
-        return self.warc
-
     def _open(self, source: Source) -> BinaryIO:
         if source.path == "-":
             return self.stdin or sys.stdin.buffer
@@ -272,15 +268,8 @@ class _Reader:
         text, edits = decode(data, source.name)
         doc_id = self.fmt.id_prefix + (source.relpath or "stdin")
         site = source.relpath.split("/", 1)[0] if "/" in source.relpath else ""
-        yield page_document(
-            doc_id,
-            text,
-            edits,
-            source.format,
-            source=source.name,
-            relpath=source.relpath,
-            site=site,
-        )
+        common = {"source": source.name, "relpath": source.relpath, "site": site}
+        yield Document.from_page(doc_id, text, source.format, edits, **common)
 
     def _jsonl(self, source: Source) -> Iterator[Document | RawLine]:
         fh = self._open(source)
@@ -300,24 +289,6 @@ class _Reader:
         finally:
             if source.path != "-":
                 fh.close()
-
-
-def page_document(
-    doc_id: str, text: str, edits: list[Edit], format: str, **common: Any
-) -> Document:
-    """Return the document of a whole page (an HTML or text file, an archived response).
-
-    HTML keeps its markup as `raw` and as its one paragraph, for strip-html to extract; the
-    decoding's edits go first in the audit trail.
-    """
-    if format == "html":
-        doc = Document(
-            id=doc_id, paragraphs=[text] if text.strip() else [], raw=text, format=format, **common
-        )
-    else:
-        doc = Document.from_text(doc_id, text, format=format, **common)
-    doc.edits.extend(edits)
-    return doc
 
 
 def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:

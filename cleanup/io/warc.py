@@ -1,30 +1,24 @@
 """Read web archives: WARC with FastWARC, ARC with warcio (the optional extra `cleanup[warc]`).
 
-What becomes a document: a `response` record whose HTTP status is 200 and whose content type
-is HTML becomes an HTML document exactly like an `.html` file (readers.page_document), so
-strip-html extracts it the same way; a WET `conversion` record becomes a plain-text document.
-The charset comes from the HTTP Content-Type header, then the page's own meta charset, then
-readers.decode (byte-order mark, UTF-8, detection). Counted and skipped by kind (the run
-summary's "WARC records skipped"): responses that are not HTML, responses with a status
-other than 200, revisit records, and captures superseded by a later capture of the same URI.
-Request, metadata, warcinfo, resource and continuation records are skipped silently: they
-hold what the crawler sent or noted, not a page.
+A `response` record with HTTP status 200 and an HTML content type becomes an HTML document
+built as an `.html` file's is (Document.from_page), so strip-html extracts it the same way; its
+charset is read by cleanup/io/http.py. A WET `conversion` record becomes a text document.
+Counted by kind (Skipped "record"): responses that are not HTML or not 200, revisits, and
+captures superseded by a later one of the same URI. Request, metadata, warcinfo, resource and
+continuation records are skipped silently: they hold what the crawler sent or noted.
 
-A URI captured more than once in one run keeps its latest capture (WARC-Date; a tie goes to
-the later one in input order). Documents stream out as they are read, so the winners are
-known before the first is emitted: a first pass reads every archive of the run once more,
-parsing record headers and the first bytes of each block only, and keeps a map from a 64-bit
-hash of each URI to its winner (date, file, record packed in one int): about 120 bytes per
-distinct URI (measured), so 8 million pages hold about 1 GB. It costs a second decompression
-of the archives; the bench row measures both passes together.
+The latest capture of a URI in a run wins (WARC-Date; on a tie, the later in input order).
+Documents stream out as they are read, so the winners are known first: a first pass over
+every archive of the run parses record headers and the HTTP header only, keeping a 64-bit
+hash of each URI -> its winner (date, file, record packed in one int): about 120 bytes per
+distinct URI (measured; 8 million pages: about 1 GB), and a second decompression.
 
-Decompression: gzip and LZ4 by FastWARC's readers (in C), zstd by ours
-(cleanup/io/compression.py), told apart by their first bytes and handed to the parser as a
-forward-only stream. A cut archive stops the run after the records before the cut were read,
-like a truncated gzip file elsewhere: a decompression error, a last gzip member without its
-end, a record whose block ends before its Content-Length, or a record without a WARC header.
-The message names the file and the record (number and offset in the decompressed stream).
-WARC is not read from standard input: the first pass needs to read it twice.
+Decompression: gzip and LZ4 by FastWARC's readers (in C), zstd by cleanup/io/compression.py,
+told by the first bytes and handed to the parser as a forward-only stream. A cut archive (a
+decompression error, a last gzip member without its end, a block shorter than its
+Content-Length, a record without a WARC header) stops the run after the records before the
+cut, naming the file and the record (number, offset in the decompressed stream). WARC is not
+read from standard input, which the first pass cannot read twice.
 """
 
 from __future__ import annotations
@@ -52,12 +46,11 @@ from cleanup.io.http import (
     parse_http,
     unwrap,
 )
-from cleanup.io.readers import RecordFormat, Skipped, Source, decode, page_document
+from cleanup.io.readers import RecordFormat, Skipped, Source, decode
 
 _CHUNK = 1 << 20
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 SKIP_KINDS = {"not-html": "not HTML", "status": "status not 200", "revisit": "revisit"}
-SUPERSEDED = "superseded"
 ID_HEADERS = ("warc-record-id",)  # --id-field values that take the id from a WARC header
 
 OnSkip = Callable[[Skipped], None]
@@ -289,10 +282,8 @@ def arc_records(stream: Stream) -> Iterator[Record]:
 
 
 def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        return -1
+    """Return a header's integer value, or -1 when it is missing or not a number."""
+    return int(value) if value and value.strip().isdigit() else -1
 
 
 def records(source: Source, fh: BinaryIO) -> tuple[Stream, Iterator[Record]]:
@@ -462,7 +453,7 @@ class WarcRun:
                 self._skip(source, rec, verdict.kind)
             return None
         if winners.get(_uri_key(rec.uri), -1) > _rank(rec.date, file, rec.number):
-            self._skip(source, rec, SUPERSEDED)
+            self._skip(source, rec, "superseded")
             return None
         try:
             return self._build(source, rec, verdict, block, where)
@@ -488,11 +479,11 @@ class WarcRun:
             "content_type": content_type,
             "warc_record_id": rec.record_id or None,
         }
-        return page_document(
+        return Document.from_page(
             self._id(source, rec),
             text,
-            edits,
             "html" if verdict.kind == "html" else "txt",
+            edits,
             source=f"{source.name}:{rec.number}",
             relpath=source.relpath,
             site=urlsplit(rec.uri).hostname or "",
