@@ -137,7 +137,8 @@ _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
 
 def _dechunk(body: bytes) -> bytes:
     """Return a chunked body's data; a body that does not start with a chunk size, as is."""
-    out, at = [], 0
+    out: list[bytes] = []
+    at = 0
     while at < len(body):
         match = _CHUNK_SIZE.match(body, at)
         if match is None:
