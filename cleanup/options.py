@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from cleanup.engines import ENGINES
 from cleanup.errors import OptionError, UnknownOption
 from cleanup.io.readers import FORMATS
+from cleanup.io.shards import DEFAULT_SHARD_SIZE, shard_size_problem
+from cleanup.io.shards import FORMATS as OUTPUT_FORMATS
 from cleanup.pipeline import Option
 from cleanup.ranges import Range, value_problem
 
@@ -34,6 +36,19 @@ RUN_OPTIONS: tuple[Option, ...] = (
         path=True,
     ),
     Option("force", False, "Replace an existing output file or folder.", bool),
+    Option(
+        "format",
+        None,
+        "With -o DIR/: write parts of this format plus _manifest.json (sharded output).",
+        OUTPUT_FORMATS,
+    ),
+    Option(
+        "shard-size",
+        DEFAULT_SHARD_SIZE,
+        "With --format: documents a part (100000) or bytes of output a part (256MB, 1GiB).",
+        metavar="SIZE",
+        validate=shard_size_problem,
+    ),
     Option(
         "input-format",
         None,
@@ -166,6 +181,8 @@ class RunOptions:
     inputs: list[str] = field(default_factory=lambda: ["-"])
     output: str | None = None
     force: bool = False
+    format: str | None = None  # sharded output into the -o folder: jsonl, jsonl.gz, ...
+    shard_size: str | int = DEFAULT_SHARD_SIZE  # documents (100000) or bytes (256MB) a part
     input_format: str | None = None
     text_field: str = "text"
     id_field: str = "id"
@@ -201,6 +218,8 @@ class RunOptions:
             why = value_problem(option, value)
             if why is not None:
                 raise OptionError(f"--{option.name} {why}")
+        if self.format is None and str(self.shard_size) != DEFAULT_SHARD_SIZE:
+            raise OptionError("--shard-size needs --format (it sizes the parts of -o DIR/)")
         if self.workers == 0:
             self.workers = os.cpu_count() or 1
 

@@ -44,7 +44,8 @@ class Option:
 
     `type` is a Python type (str, int, float, bool) or a tuple of allowed choices. Every int
     and float option declares its `range`, checked for flags, config values and keywords
-    alike; `path` marks a file option that a config file gives relative to its own folder.
+    alike; `path` marks a file option that a config file gives relative to its own folder;
+    `validate`, when set, checks a value instead of `type`.
     """
 
     name: str
@@ -55,6 +56,8 @@ class Option:
     metavar: str | None = None
     range: Range | None = None
     path: bool = False
+    # For a value no type or range describes (`--shard-size 256MB`): why a value is refused.
+    validate: Callable[[Any], str | None] | None = None
 
     @property
     def keyword(self) -> str:

@@ -83,6 +83,8 @@ def value_problem(option: Any, value: Any) -> str | None:
     `mark = 1` is refused as the command line would refuse it, not passed on to a step.
     A `multiple` option takes a list (or tuple) of its type.
     """
+    if getattr(option, "validate", None) is not None:
+        return option.validate(value)  # type: ignore[no-any-return]
     if option.multiple:
         if not isinstance(value, list | tuple):
             return f"must be a list, got {value!r}"

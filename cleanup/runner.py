@@ -9,6 +9,7 @@ a publish that was killed half-way. A failed run publishes nothing and commits n
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -27,11 +28,18 @@ from cleanup.io.readers import (
     parse_line,
     read_inputs,
 )
+from cleanup.io.remote import RemotePublisher, Staging, is_remote
 from cleanup.io.sample import trial_items
-from cleanup.io.writers import AtomicFile, Writer, is_folder_output, open_output
+from cleanup.io.writers import (
+    AtomicFile,
+    Writer,
+    check_output_name,
+    is_folder_output,
+    open_output,
+)
 from cleanup.options import RunOptions
 from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain
-from cleanup.sinks import Sinks, audit_record, reject_record, write_stats
+from cleanup.sinks import Sinks, audit_record, reject_record, run_settings, write_stats
 from cleanup.summary import Summary
 
 __all__ = ["Admit", "RunOptions", "Summary", "audit_record", "execute", "reject_record"]
@@ -60,6 +68,8 @@ def execute(
     """
     if calls is None:
         calls = [(name, {}) for name in DEFAULT_STEPS]
+    if options.output and is_remote(options.output):
+        check_output_name(options.output, options.output.endswith("/"))
     plan = plan_run_paths(options, calls)
     try:
         plan.check()
@@ -108,17 +118,27 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
     started = time.perf_counter()
     summary = Summary()
     context = Context(on_phase=hooks.on_phase)
-    writer = open_output(
-        options.output,
-        force=options.force,
-        inputs=options.inputs,
-        text_field=options.text_field,
-        id_field=options.id_field,
-    )
+    staging = Staging()  # outputs on object storage are built locally first
+    local = _staged(options, staging)
+    publisher: RemotePublisher | None = None
+    try:
+        writer = open_output(
+            local.output,
+            force=options.force,
+            inputs=options.inputs,
+            text_field=options.text_field,
+            id_field=options.id_field,
+            fmt=options.format,
+            shard_size=options.shard_size,
+            settings=run_settings(options, calls) if options.format else None,
+        )
+    except BaseException:
+        staging.remove()
+        raise
     sinks: Sinks | None = None
     stats: AtomicFile | None = None
     try:
-        sinks = Sinks(options)
+        sinks = Sinks(local)
         admit = Admit(
             RecordFormat(options.text_field, options.id_field, options.id_prefix),
             skip_bad=skips_bad(options),
@@ -139,16 +159,19 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         # Everything is written and flushed to disk before the first rename.
         sinks.finish(summary)
         if options.stats:
-            stats = write_stats(options, summary, calls)
+            stats = write_stats(options, summary, calls, path=local.stats)
         writer.finish()
         files: list[Any] = [*sinks.files, *([stats] if stats else [])]
         if writer.final is not None:
             files.append(writer)  # the output last but one; the state commit last
+        uploads = [(f.tmp, url) for f in files if (url := staging.url_of(f.final))]
+        publisher = RemotePublisher(uploads, run_id=context.run_id) if uploads else None
         publish(
             plan.journal,
             context.run_id,
-            files,
+            [f for f in files if not staging.url_of(f.final)],
             [] if options.trial else context.on_publish,  # a trial run teaches no state
+            remote=publisher.publish if publisher else None,
         )
     except BaseException:
         if not (plan.journal and os.path.exists(plan.journal)):  # else the next run completes it
@@ -157,11 +180,26 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
                 sinks.abort()
             if stats:
                 stats.abort()
+            if publisher:
+                publisher.abort()
         raise
     finally:
         for close in context.on_close:
             close()
+        staging.remove()
     return summary
+
+
+def _staged(options: RunOptions, staging: Staging) -> RunOptions:
+    """Return the options with every output URL replaced by the local file it is built in."""
+    return dataclasses.replace(
+        options,
+        output=staging.local(options.output),
+        audit=staging.local(options.audit),
+        rejects=staging.local(options.rejects),
+        report=staging.local(options.report),
+        stats=staging.local(options.stats),
+    )
 
 
 # The run's chain: what the readers yield (documents, or JSONL lines to parse) to documents.

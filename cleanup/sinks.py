@@ -96,15 +96,25 @@ def reject_record(doc: Document, text_field: str = "text") -> dict[str, Any]:
     }
 
 
-def write_stats(options: RunOptions, summary: Summary, calls: list[StepCall]) -> AtomicFile:
-    """Write the stats file under its temporary name and return it, finished."""
+def run_settings(options: RunOptions, calls: list[StepCall]) -> dict[str, Any]:
+    """Return the run's effective options, as --stats and a sharded output's manifest hold them."""
+    return {"run": asdict(options), "steps": [{"step": n, **o} for n, o in calls]}
+
+
+def write_stats(
+    options: RunOptions, summary: Summary, calls: list[StepCall], path: str | None = None
+) -> AtomicFile:
+    """Write the stats file under its temporary name and return it, finished.
+
+    `path` is where to build it when that is not `options.stats` (a URL, built locally).
+    """
     assert options.stats
     payload = {
         "version": __version__,
         **asdict(summary),
-        "options": {"run": asdict(options), "steps": [{"step": n, **o} for n, o in calls]},
+        "options": run_settings(options, calls),
     }
-    out = AtomicFile(options.stats)
+    out = AtomicFile(path or options.stats)
     out.write(json.dumps(payload, indent=2, default=list) + "\n")
     out.finish()
     return out

@@ -18,6 +18,14 @@ fixtures/: CNN's and the Daily Mail's reports of the same story, which must neve
 for copies. A setting qualifies only if its threshold is at least SAFETY times that pair's
 Jaccard (related texts vary a lot from story to story, so the margin is relative); among
 those, the best F1 wins, then the one with fewer LSH bands (a smaller, cheaper index).
+
+    python scripts/eval_dedup.py --planted --corpus DIR [--dedup-args "--num-perm 256"]
+
+scores the pairs a truth.json plants ("pairs": [[A, B, KIND], ...]; gen_corpus.py
+--hard-cases or a labelled real set, see scripts/eval_planted.py) against the output of
+`cleanup pipe dedup --mark`: the S-curve against exact Jaccard and exact containment,
+recall above the threshold, templated reports merged, partial copies found, quoting
+originals dropped, documents dropped below the threshold, and pair precision/recall/F1.
 """
 
 from __future__ import annotations
@@ -33,7 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Appended, not prepended: an installed or PYTHONPATH `cleanup` (another checkout's code, to
+# score it) wins over this checkout's; scripts/ itself is already first on the path.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 from cleanup.dedup.lsh import optimal_bands
 from cleanup.dedup.shingles import shingle_hashes, token_hashes
@@ -136,12 +146,38 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--corpus", help="folder with corpus.jsonl and truth.json")
+    ap.add_argument(
+        "--planted",
+        action="store_true",
+        help="score the planted pairs (gen_corpus --hard-cases or a labelled set) instead",
+    )
+    ap.add_argument("--threshold", type=float, default=0.4, help="--planted: Jaccard threshold")
+    ap.add_argument("--shingle", type=int, default=2, help="--planted: words per shingle")
+    ap.add_argument("--containment", type=float, default=0.8, help="--planted: containment")
+    ap.add_argument("--dedup-args", default="", help="--planted: more `dedup` options")
+    ap.add_argument(
+        "--cjk-chars",
+        default="",
+        help="with --corpus: compare characters per CJK token (e.g. 1,2,3,4) and exit",
+    )
+    ap.add_argument("--run-args", default="", help="--planted: more `cleanup pipe` options")
     ap.add_argument("--docs", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--shingles", default="1,2,3,4,5")
     ap.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7,0.8")
     ap.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     args = ap.parse_args()
+    if args.cjk_chars:
+        from eval_planted import cjk_sizes
+
+        sizes = [int(x) for x in args.cjk_chars.split(",")]
+        print(cjk_sizes(Path(args.corpus), sizes, args.threshold, args.shingle))
+        return
+    if args.planted:
+        from eval_planted import evaluate_planted
+
+        evaluate_planted(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.corpus) if args.corpus else Path(tmp)
         if not args.corpus:

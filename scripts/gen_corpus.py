@@ -42,6 +42,13 @@ truth.json (format "cleanup-gen-corpus/1"):
      "exact_copies": {COPY_ID: ORIGINAL_ID},
      "documents": {ID: {"boilerplate": [0, 14], "wire": {"6": "w00003"}, "caption": [3],
                         "caption_repeat": [4], "video_prompt": [2], "mojibake": [7]}}}
+With --hard-cases (or any of --template-share, --partial-share, --quote-share, --cjk-share;
+all 0 by default, so a plain corpus keeps its bytes) scripts/gen_cases.py plants templated
+reports, partial copies, quoting originals and Chinese/Japanese documents ("lang" zh/ja), and
+truth.json gains "templates" {ID: TEMPLATE}, "partial_copies" {ID: {"of", "share",
+"edit_rate"}}, "quotes" {ID: {"of"}}, "cjk" {ID: {"of": ORIGINAL_ID or null, "lang", ...}} and
+"pairs": [[A, B, KIND], ...] for every planted pair (near, exact, template, partial, quote,
+cjk), which scripts/eval_dedup.py --planted scores.
 Paragraph indices count the document's paragraphs from 0: for plain text as cleanup's
 paragraph rule splits "text"; for HTML the block elements of the body in order, which is the
 same list. "caption" is the first of a repeated pair, "caption_repeat" the repeat to remove.
@@ -115,6 +122,13 @@ _SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in ("a", "e", "i", "o", 
 _CODAS = ("", "", "", "n", "r", "s", "t", "l", "nd", "st", "ng")
 _CP1252 = {b: bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256)}
 _MOJIBAKE_TABLE = {b: ch for b, ch in _CP1252.items() if ord(ch) != b}
+HARD_FLAGS = (
+    ("template-share", 0.03, "templated reports (Jaccard below --threshold within a template)"),
+    ("partial-share", 0.03, "partial copies (a 30-70%% excerpt of an earlier document)"),
+    ("quote-share", 0.02, "originals quoting one paragraph of an earlier document"),
+    ("cjk-share", 0.04, "Chinese/Japanese documents (half near-copies of an earlier one)"),
+)
+HARD_SHARES = tuple(n.replace("-", "_") for n, _, _ in HARD_FLAGS)
 _EXACT_BUFFER = 10_000  # originals kept for copying: bounded memory, copies stay "recent"
 
 
@@ -482,12 +496,14 @@ def generate(args: argparse.Namespace, out: TextIO, docs_truth: TextIO) -> dict[
     wire_cdf = np.cumsum(wire_w) / wire_w.sum()
     wire_cdf[-1] = 1.0
     originals: deque[Original] = deque(maxlen=_EXACT_BUFFER)
+    hard = _hard_cases(args, d, w)
     near: dict[str, Any] = {}
     exact: dict[str, str] = {}
     first_doc = True
     for i in range(args.docs):
         doc_id = f"doc-{i:07d}"
         r = d.random()
+        lang, kind = "en", None
         si = d.integer(0, len(sites) - 1)
         source: Original | None = d.choice(originals) if originals else None
         title = w.sentence(sites[si], 5, 12, end="")
@@ -497,15 +513,20 @@ def generate(args: argparse.Namespace, out: TextIO, docs_truth: TextIO) -> dict[
             text, labels, body, html_doc = source.text, source.labels, None, source.html
             exact[doc_id] = source.id
         else:
+            rest = r - args.exact_share - args.copy_share
+            kind = hard.pick(rest) if hard is not None and rest >= 0 else None
             if source is not None and r < args.exact_share + args.copy_share:
                 same = d.random() < 0.5
                 si = source.site if same else si
                 body, rate = copy_body(d, source.body, 0.05 + 0.10 * d.random())
                 near[doc_id] = {"of": source.id, "edit_rate": round(rate, 4), "same_site": same}
+            elif hard is not None and kind is not None:
+                body, lang = hard_body(hard, kind, doc_id, source, w, sites[si], wire, wire_cdf)
             else:
                 body = make_body(w, sites[si], wire, wire_cdf)
             site = sites[si]
-            paragraphs, labels = assemble(d, site, body, args.mojibake_share)
+            moji = 0.0 if lang != "en" else args.mojibake_share
+            paragraphs, labels = assemble(d, site, body, moji)
             html_doc = d.random() < args.html_share
             if html_doc:
                 text = render_html(paragraphs, labels, title, site)
@@ -519,7 +540,7 @@ def generate(args: argparse.Namespace, out: TextIO, docs_truth: TextIO) -> dict[
             "site": site.domain,
             "title": title,
             "date": date,
-            "lang": "en",
+            "lang": lang,
             "text": text,
             "content_type": "text/html" if html_doc else "text/plain",
         }
@@ -528,14 +549,74 @@ def generate(args: argparse.Namespace, out: TextIO, docs_truth: TextIO) -> dict[
             sep = "" if first_doc else ",\n"
             docs_truth.write(f"{sep}{json.dumps(doc_id)}: {json.dumps(labels, ensure_ascii=False)}")
             first_doc = False
-        if body is not None and doc_id not in near:
+        if body is not None and doc_id not in near and kind not in ("partial", "cjk"):
             originals.append(Original(doc_id, si, body, text, labels, html_doc))
-    return {
+    out = {
         "sites": {s.domain: s.truth() for s in sites},
         "wire": {f"w{k:05d}": t for k, t in enumerate(wire)},
         "near_copies": near,
         "exact_copies": exact,
     }
+    if hard is not None:
+        hard.check_templates()
+        pairs = [[c, i["of"], "near"] for c, i in near.items()]
+        pairs += [[c, o, "exact"] for c, o in exact.items()]
+        hard.truth["pairs"] = pairs + hard.truth["pairs"]
+        out |= hard.truth
+    return out
+
+
+def _hard_cases(args: argparse.Namespace, d: Draws, w: Writer) -> Any:
+    """Return the hard-case maker (scripts/gen_cases.py) if any of its shares is above 0.
+
+    It is imported and built only then, so it draws no random number for a plain corpus and
+    existing invocations keep their bytes.
+    """
+    if not any(getattr(args, n) > 0 for n in HARD_SHARES):
+        return None
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from gen_cases import HardCases
+
+    return HardCases(args, d, w, edit_words)
+
+
+def hard_body(
+    hard: Any,
+    kind: str,
+    doc_id: str,
+    source: Original | None,
+    w: Writer,
+    site: Site,
+    wire: list[str],
+    wire_cdf: np.ndarray,
+) -> tuple[Body, str]:
+    """Return the body and language of a hard case (an original body if it needs a source)."""
+    body = Body()
+    if kind == "template":
+        for text in hard.template_report(doc_id, site):
+            body.add(text, "content")
+        return body, "en"
+    if kind == "cjk":
+        paragraphs, lang = hard.cjk_document(doc_id)
+        for text in paragraphs:
+            body.add(text, "content")
+        return body, lang
+    own = [p for p, lab in zip(source.body.paragraphs, source.body.labels, strict=True)
+           if lab == "content"] if source is not None else []  # fmt: skip
+    if kind == "partial" and len(own) >= 3:
+        for text in hard.excerpt(doc_id, source.id, own):
+            body.add(text, "content")
+        return body, "en"
+    body = make_body(w, site, wire, wire_cdf)
+    if kind == "quote" and own:
+        while body.labels.count("content") < 5:
+            body.add(w.paragraph(site), "content")
+        pos = hard.quote_position(doc_id, source.id, len(body.paragraphs))
+        if pos < len(body.labels) and body.labels[pos] == "caption_repeat":
+            pos += 1
+        body.paragraphs.insert(pos, w.d.choice(own))
+        body.labels.insert(pos, "content")
+    return body, "en"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -552,11 +633,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--sites", type=int, default=8, help="number of sites")
     p.add_argument("--vocabulary", type=int, default=30_000, help="vocabulary size")
+    hard = p.add_argument_group(
+        "hard cases (scripts/gen_cases.py; all off by default, --hard-cases turns all on)"
+    )
+    hard.add_argument("--hard-cases", action="store_true",
+                      help="plant every hard case at its default share (below)")  # fmt: skip
+    for name, default, what in HARD_FLAGS:
+        hard.add_argument(f"--{name}", type=float, default=None,
+                          help=f"share of {what} (--hard-cases: {default})")  # fmt: skip
+    hard.add_argument("--threshold", type=float, default=0.4,
+                      help="Jaccard every templated pair stays below")  # fmt: skip
+    hard.add_argument("--shingle-size", type=int, default=2,
+                      help="words per shingle for that Jaccard")  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     args = p.parse_args(argv)
     if args.docs < 0 or args.sites < 1 or args.vocabulary < len(COMMON_WORDS):
         p.error("--docs must be >= 0, --sites >= 1, --vocabulary >= the common-word list")
-    for name in ("html_share", "copy_share", "exact_share", "mojibake_share"):
+    for name, default, _ in HARD_FLAGS:
+        key = name.replace("-", "_")
+        if getattr(args, key) is None:
+            setattr(args, key, default if args.hard_cases else 0.0)
+    if args.exact_share + args.copy_share + sum(getattr(args, n) for n in HARD_SHARES) > 1:
+        p.error("the shares of copies and hard cases must add up to at most 1")
+    if not 1 <= args.shingle_size <= 8:
+        p.error("--shingle-size must be 1..8")
+    for name in ("html_share", "copy_share", "exact_share", "mojibake_share", *HARD_SHARES):
         if not 0.0 <= getattr(args, name) <= 1.0:
             p.error(f"--{name.replace('_', '-')} must be between 0 and 1")
     return args
@@ -575,9 +676,12 @@ def main(argv: list[str] | None = None) -> int:
     ):
         rest = generate(args, out, docs_tmp)
         with open(truth_path, "w", encoding="utf-8", newline="\n") as truth:
+            skip = {"quiet", "out"}
+            if not any(getattr(args, n) > 0 for n in HARD_SHARES):
+                skip |= {"hard_cases", "threshold", "shingle_size", *HARD_SHARES}
             head = {
                 "format": FORMAT,
-                "args": {k: v for k, v in vars(args).items() if k not in ("quiet", "out")},
+                "args": {k: v for k, v in vars(args).items() if k not in skip},
             }
             head |= rest
             body = json.dumps(head, ensure_ascii=False, indent=1)

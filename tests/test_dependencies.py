@@ -140,7 +140,7 @@ def test_the_html_parser_is_lxml_not_beautifulsoup() -> None:
 def test_every_user_extra_is_installed_by_the_dev_extra() -> None:
     """Check that CI, which installs the dev extra, runs the tests of every optional extra."""
     extras = _extras()
-    assert {"redis", "ray", "parquet"} <= set(extras)
+    assert {"redis", "ray", "parquet", "remote"} <= set(extras)
     for name, dists in extras.items():
         if name not in DEV_EXTRAS:
             assert dists <= extras["dev"], f"extra {name!r}: {dists - extras['dev']} not in dev"

@@ -185,3 +185,80 @@ def test_mojibake_of_news_text_round_trips_through_ftfy() -> None:
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         gen.main(["--docs", "10", "--out", str(tmp_path), "--html-share", "1.5"])
+
+
+def test_hard_case_flags_at_zero_keep_the_plain_corpus(tmp_path: Path) -> None:
+    zeros = ["--template-share", "0", "--partial-share", "0", "--quote-share", "0"]
+    a = _generate(tmp_path / "a", 400, 3)
+    b = _generate(tmp_path / "b", 400, 3, *zeros, "--cjk-share", "0")
+    for name in ("corpus.jsonl", "truth.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    assert "pairs" not in json.loads((a / "truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def hard(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    out = _generate(tmp_path_factory.mktemp("hard"), 2500, 11, "--hard-cases")
+    with open(out / "corpus.jsonl", encoding="utf-8") as fh:
+        records = {r["id"]: r for r in map(json.loads, fh)}
+    return records, json.loads((out / "truth.json").read_text(encoding="utf-8"))
+
+
+def _body(record: dict[str, Any], truth: dict[str, Any]) -> list[str]:
+    """Return a plain record's paragraphs without its labelled boilerplate or mojibake."""
+    skip = set(truth["documents"].get(record["id"], {}).get("boilerplate", []))
+    return [ftfy.fix_text(p) for i, p in enumerate(_paragraphs(record)) if i not in skip]
+
+
+def test_hard_cases_record_the_kind_of_every_planted_pair(hard: tuple[dict, dict]) -> None:
+    records, truth = hard
+    kinds = collections.Counter(kind for _, _, kind in truth["pairs"])
+    assert set(kinds) == {"near", "exact", "template", "partial", "quote", "cjk"}
+    for a, b, _ in truth["pairs"]:
+        assert a in records and b in records and a != b
+    assert kinds["near"] == len(truth["near_copies"])
+
+
+def test_templated_reports_stay_below_the_threshold(hard: tuple[dict, dict]) -> None:
+    cases = load_script("gen_cases")
+    records, truth = hard
+    pairs = [(a, b) for a, b, kind in truth["pairs"] if kind == "template"]
+    assert len(pairs) > 100
+    sims = [
+        cases.jaccard(
+            cases.shingle_set(_body(records[a], truth), 2),
+            cases.shingle_set(_body(records[b], truth), 2),
+        )
+        for a, b in pairs
+    ]
+    assert max(sims) < 0.4
+    assert sum(s > 0.2 for s in sims) > len(sims) / 4  # hard: same template, not unrelated
+
+
+def test_partial_copies_are_excerpts_and_quotes_hold_a_source_paragraph(
+    hard: tuple[dict, dict],
+) -> None:
+    records, truth = hard
+    for copy, info in truth["partial_copies"].items():
+        assert 0.3 <= info["share"] <= 1.0 and info["edit_rate"] <= 0.08
+        source_words = set(" ".join(_body(records[info["of"]], truth)).split())
+        copy_words = " ".join(_body(records[copy], truth)).split()
+        assert sum(w in source_words for w in copy_words) > 0.8 * len(copy_words)
+    for doc, info in truth["quotes"].items():
+        shared = set(_body(records[doc], truth)) & set(_body(records[info["of"]], truth))
+        assert shared and len(_body(records[doc], truth)) >= 6
+
+
+def test_cjk_documents_have_no_spaces_and_copies_edit_an_original(
+    hard: tuple[dict, dict],
+) -> None:
+    records, truth = hard
+    langs = collections.Counter(info["lang"] for info in truth["cjk"].values())
+    assert set(langs) == {"zh", "ja"}
+    for doc, info in truth["cjk"].items():
+        assert records[doc]["lang"] == info["lang"]
+        body = _body(records[doc], truth)
+        assert all(" " not in p for p in body if not p.isascii())
+        if info["of"] is not None:
+            assert truth["cjk"][info["of"]]["of"] is None
+            assert 0.03 <= info["edit_rate"] <= 0.2

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from cleanup.cli.app import cli
-from cleanup.cli.flags import click_type
+from cleanup.cli.flags import apply, click_option, click_type
 from cleanup.dedup.state import KEEP_RUNS, OLDER_THAN
 from cleanup.ranges import Range
 
@@ -72,6 +72,35 @@ def state_export(location: str, wait: float) -> None:
     from cleanup.dedup.state import export_state
 
     _state_call(export_state, location, sys.stdout, wait=wait)
+
+
+# The dedup options a state's settings come from (those present in this version).
+_MIGRATE_NAMES = ("doc-threshold", "doc-shingle-size", "num-perm", "minhash-seed", "doc-bands",
+                  "doc-rows")  # fmt: skip
+
+
+def _migrate_options() -> list[Any]:
+    """Return the dedup options `state migrate` takes, declared where dedup declares them."""
+    from cleanup.dedup.settings import options_of
+
+    return [o for o in options_of() if o.name in _MIGRATE_NAMES]
+
+
+@state.command("migrate")
+@click.option("--state", "location", required=True, metavar="STATE", help="The state to migrate.")
+@apply(click_option(o) for o in _migrate_options())
+@_WAIT
+def state_migrate(location: str, wait: float, **options: Any) -> None:
+    """Re-band a state for the current (or given) dedup settings from its stored signatures.
+
+    Where the signatures themselves would differ (--num-perm, --minhash-seed,
+    --doc-shingle-size, the tokenizer), says in one line how to rebuild the state instead.
+    """
+    from cleanup.dedup.settings import DedupSettings
+    from cleanup.dedup.state import migrate_state
+
+    settings = DedupSettings.from_options(**options).state_settings()
+    click.echo(_state_call(migrate_state, location, settings, wait=wait), err=True)
 
 
 def _state_call(fn: Callable[..., Any], location: str, *args: Any, **kwargs: Any) -> Any:

@@ -48,6 +48,10 @@ _DELETE_3 = (
     (0xE2, 0x80, 0x8C), (0xE2, 0x80, 0x8D), (0xE2, 0x81, 0xA0), (0xEF, 0xBB, 0xBF),
 )  # fmt: skip
 
+# Characters per token in scripts written without spaces (Chinese, Japanese, Thai): chosen by
+# measurement (README, "CJK text"); with the default 2-word shingles, character bigrams.
+CJK_CHARS = 1
+
 _powers_cache: dict[str, np.ndarray] = {}
 
 
@@ -180,6 +184,73 @@ def _runs(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
 
 
+def _cjk_leads(b: np.ndarray) -> np.ndarray:
+    """Return the positions of the first bytes of characters of scripts written without spaces.
+
+    Thai (U+0E00-0E7F), kana and CJK ideographs (U+3040-9FFF: hiragana, katakana, CJK
+    extension A and unified ideographs) and CJK compatibility ideographs (U+F900-FAFF), all
+    three bytes long in UTF-8. Hangul is not among them: Korean puts spaces between words.
+    """
+    lead = np.flatnonzero((b >= 0xE0) & (b <= 0xEF))
+    if len(lead) == 0:
+        return lead
+    b0, b1 = b[lead], _following(b, lead, 1)
+    hit = (
+        ((b0 == 0xE0) & ((b1 == 0xB8) | (b1 == 0xB9)))
+        | ((b0 == 0xE3) & (b1 >= 0x81))
+        | ((b0 >= 0xE4) & (b0 <= 0xE9))
+        | ((b0 == 0xEF) & (b1 >= 0xA4) & (b1 <= 0xAB))
+    )
+    return lead[hit]
+
+
+def _token_spans(b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return start and end byte positions of the tokens: runs of word bytes, split per character
+    in scripts written without spaces (then every CJK_CHARS consecutive characters of one run
+    make a token, so a document's k-shingles there are character (CJK_CHARS + k - 1)-grams).
+
+    Text with no such character gives exactly the runs of word bytes, so nothing changes for
+    it; mixed text is split per run, so each paragraph's spaced words stay words.
+    """
+    leads = _cjk_leads(b)
+    if len(leads) == 0:
+        return _runs(w)
+    n = len(b)
+    cut = np.zeros(n + 1, dtype=bool)
+    cut[leads] = True
+    cut[np.minimum(leads + 3, n)] = True
+    prev = np.concatenate(([False], w))
+    nxt = np.concatenate((w, [False]))
+    starts = np.flatnonzero(nxt[:n] & (~prev[:n] | cut[:n]))
+    ends = np.flatnonzero(prev & (~nxt | cut))
+    if CJK_CHARS == 1:
+        return starts, ends
+    return _merge_chars(starts, ends, np.isin(starts, leads), CJK_CHARS)
+
+
+def _merge_chars(
+    starts: np.ndarray, ends: np.ndarray, cjk: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the tokens with each CJK character replaced by the `width` characters from it.
+
+    A run of CJK characters shorter than `width` becomes one token; the last width-1
+    characters of a longer run start no token of their own.
+    """
+    m = len(starts)
+    # Run of CJK characters: consecutive CJK tokens that touch (no separator between).
+    joined = np.zeros(m, dtype=bool)
+    joined[1:] = cjk[1:] & cjk[:-1] & (starts[1:] == ends[:-1])
+    run_id = np.cumsum(~joined) - 1
+    run_start = np.flatnonzero(~joined)
+    run_len = np.diff(np.append(run_start, m))
+    pos = np.arange(m) - run_start[run_id]
+    length = run_len[run_id]
+    keep = ~cjk | (pos + width <= length) | ((pos == 0) & (length < width))
+    last = np.minimum(np.arange(m) + width - 1, run_start[run_id] + length - 1)
+    new_ends = np.where(cjk, ends[last], ends)
+    return starts[keep], new_ends[keep]
+
+
 def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Hash every token of every text in one pass; return (hashes uint64, offsets).
 
@@ -191,7 +262,7 @@ def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     n = len(b)
     if n == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(len(texts) + 1, dtype=np.int64)
-    starts, ends = _runs(w)
+    starts, ends = _token_spans(b, w)
     pw, pinv = _powers(n + 1)
     with np.errstate(over="ignore"):
         g = np.empty(n + 1, dtype=np.uint64)
@@ -239,7 +310,7 @@ def words(text: str) -> list[str]:
     """Return the tokens of one text in their matching form (for tests and explanations)."""
     b, w = _token_bytes([text])
     data = b.tobytes()
-    starts, ends = _runs(w)
+    starts, ends = _token_spans(b, w)
     return [data[s:e].decode("utf-8", "replace") for s, e in zip(starts, ends, strict=True)]
 
 

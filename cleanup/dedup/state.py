@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cleanup.dedup.store import Staged, Store, state_errors
-from cleanup.errors import UsageProblem
+from cleanup.errors import StateError, UsageProblem
 from cleanup.ranges import Range, check
 
 # `state prune` limits: an age in days (0: everything not seen this instant), or a count
@@ -126,6 +126,47 @@ def prune_state(
     store = open_store(location, wait, create=False)
     try:
         return store.prune(older_than_days, keep_runs)
+    finally:
+        store.close()
+
+
+# Settings that make the signatures themselves: a state made with others must be rebuilt.
+SIGNATURE_SETTINGS = ("num-perm", "minhash-seed", "doc-shingle-size", "tokenizer")
+
+
+def migrate_state(location: str, settings: dict[str, Any], wait: float = 0.0) -> str:
+    """Re-band a state for `settings` (DedupSettings.state_settings()) from its signatures.
+
+    Why: a state keeps every published document's signature, so new LSH bands (a new
+    threshold, or new band defaults) need no text; other signatures do, which the state does
+    not keep, so then it says in one line how to rebuild. Returns what was done.
+    """
+    store = open_store(location, wait, create=False)
+    try:
+        recorded = store.settings()
+        if recorded is None:
+            raise StateError(f"state {location} holds no settings yet: nothing to migrate")
+        if recorded == settings:
+            return f"state {location} already has these settings: nothing to do"
+        diffs = [k for k in SIGNATURE_SETTINGS if recorded.get(k) != settings.get(k)]
+        if diffs:
+            what = ", ".join(f"{k} {recorded.get(k)!r} -> {settings.get(k)!r}" for k in diffs)
+            keep = " ".join(
+                f"--{k} {recorded[k]}" for k in diffs if k != "tokenizer" and k in recorded
+            )
+            raise StateError(
+                f"cannot migrate {location} ({what}): signatures cannot be recomputed from a "
+                "state, which keeps no text; rebuild it by running the corpora you published "
+                "through `cleanup run ... --state NEW`"
+                + (f", or keep the state's {keep} (in migrate and every run)" if keep else "")
+            )
+        bands, rows = int(settings["bands"]), int(settings["rows"])
+        before = f"{recorded.get('bands')}x{recorded.get('rows')}"
+        done = store.reband(bands, rows, settings)
+        return (
+            f"re-banded {done:,} entries of {location}: bands x rows {before} -> "
+            f"{bands}x{rows}; settings recorded"
+        )
     finally:
         store.close()
 

@@ -111,11 +111,17 @@ class Store:
             raise StateError(
                 f"state {self.location} was built with other dedup settings ("
                 + "; ".join(diffs)
-                + "): rerun with the state's settings or use a new state"
+                + f"): run `cleanup state migrate --state {self.location}` with this run's "
+                "dedup options to re-band it, rerun with the state's settings, or use a new state"
             )
 
     def find(self, keys: list[str]) -> dict[str, tuple[int, int]]:
         """Return (handle, fingerprint) of each given state key that the state holds."""
+        raise NotImplementedError
+
+    def reband(self, bands: int, rows: int, settings: dict[str, Any]) -> int:
+        """Replace the LSH index by one of `bands` x `rows` from the stored signatures, and record
+        `settings`, atomically (`cleanup state migrate`); return how many entries were banded."""
         raise NotImplementedError
 
     def known_fps(self, fps: np.ndarray) -> np.ndarray:

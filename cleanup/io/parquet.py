@@ -23,6 +23,7 @@ from cleanup.errors import BadInput, OutputError, UsageProblem
 from cleanup.io.fieldpath import get_path, split_path
 from cleanup.io.publish import fsync_path
 from cleanup.io.readers import RawLine, RecordFormat, Source, clean_bad_chars, record_document
+from cleanup.io.remote import is_remote, open_input
 from cleanup.io.writers import (
     TemporaryFile,
     record_of,
@@ -64,7 +65,7 @@ def read_parquet(
     pq = require_pyarrow()
     errors = _arrow_errors()
     try:
-        pf = pq.ParquetFile(source.path)
+        pf = pq.ParquetFile(open_input(source.path) if is_remote(source.path) else source.path)
     except errors as exc:
         raise BadInput(f"{source.name}: not a readable Parquet file ({_short(exc)})") from None
     column = split_path(fmt.text_field)[0]
@@ -110,7 +111,8 @@ def _document(record: dict[str, Any], row: int, source: Source, fmt: RecordForma
 class ParquetWriter(TemporaryFile):
     """Write documents as Parquet row groups under a temporary name; rename on publish.
 
-    The schema is fixed by the first row group (Parquet files have one): a column that first
+    The schema is fixed by the first row group (Parquet files have one; the parts of a
+    sharded output are given the first part's, cleanup/io/shards.py): a column that first
     appears later, or a value that does not fit its column's type, stops the run with one
     line naming the document. `meta` (what the steps moved out of the text) is written as
     JSON text, since its keys vary from document to document.
@@ -128,6 +130,7 @@ class ParquetWriter(TemporaryFile):
         self.size = 0
         self.schema: Any = None
         self.hints: dict[str, Any] = {}  # input file -> its Arrow schema (None: unreadable)
+        self.group_bytes = GROUP_BYTES  # a sharded output's byte-sized parts set it lower
         self.writer: Any = None
         try:
             self.fh = open(self.tmp, "wb")  # noqa: SIM115 - closed by finish/abort
@@ -147,7 +150,7 @@ class ParquetWriter(TemporaryFile):
         if doc.format == "parquet" and doc.source:
             self._hint(doc.source.rsplit(":", 1)[0])
         self.size += len(doc.text)
-        if len(self.rows) >= GROUP_ROWS or self.size >= GROUP_BYTES:
+        if len(self.rows) >= GROUP_ROWS or self.size >= self.group_bytes:
             self._flush()
 
     def _hint(self, path: str) -> None:

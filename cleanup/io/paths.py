@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cleanup.errors import UsageProblem
+from cleanup.io.remote import check_target, is_remote, normalise
 
 _URL_PREFIXES = ("redis://", "rediss://", "unix://")
 
@@ -56,7 +57,7 @@ def journal_path(state: str | None, output: str | None, sides: Iterable[str]) ->
         digest = hashlib.sha256(state.encode()).hexdigest()[:16]
         return os.path.join(base, "cleanup", f"journal-{digest}")
     for path in (output, *sides):
-        if path and path != "-":
+        if path and path != "-" and not is_remote(path):
             folder, name = os.path.split(os.path.abspath(path.rstrip("/" + os.sep)))
             return os.path.join(folder, f".{name}.cleanup-journal")
     return None
@@ -77,8 +78,12 @@ class PathPlan:
         seen: dict[str, Target] = {}
         output_dir = next((t.path for t in self.targets if t.is_dir), None)
         for target in self.targets:
-            real = os.path.realpath(target.path)
-            _check_inputs(target, real, self.inputs)
+            if is_remote(target.path):  # an object store: cleanup/io/remote.py
+                real = normalise(target.path)
+                check_target(target.shown, target.path, self.inputs, target.is_dir, self.force)
+            else:
+                real = os.path.realpath(target.path)
+                _check_inputs(target, real, self.inputs)
             if real in seen:
                 raise UsageProblem(
                     f"{target.shown}: the same path as {seen[real].option}; give each its own"
@@ -89,9 +94,11 @@ class PathPlan:
                     f"{target.shown}: inside the output folder {output_dir}, which the run"
                     " replaces; write it elsewhere"
                 )
-            self._check_existing(target)
+            if not is_remote(target.path):
+                self._check_existing(target)
         for target in self.targets:
-            self._make_parent(target)
+            if not is_remote(target.path):
+                self._make_parent(target)
 
     def _check_existing(self, target: Target) -> None:
         path = target.path
@@ -140,7 +147,7 @@ def _inside(path: str, folder: str) -> bool:
 def _check_inputs(target: Target, real: str, inputs: Iterable[str]) -> None:
     """Refuse a target that is an input, lies inside an input folder, or holds an input."""
     for given in inputs:
-        if given == "-" or is_url(given):
+        if given == "-" or is_url(given) or is_remote(given):
             continue
         path = os.path.realpath(given)
         if real == path:
@@ -167,6 +174,12 @@ def plan_paths(
     for option, path in sides.items():
         if path:
             targets.append(Target(option, _abs(path)))
+    for state in states:
+        if is_remote(state):
+            raise UsageProblem(
+                f"--state {state}: give a local file (SQLite needs one) or a redis:// URL"
+                " (Redis is the state to share between machines)"
+            )
     state_files = [s for s in states if s and not is_url(s)]
     for state in state_files:
         targets.append(Target("--state", _abs(state), may_exist=True))
@@ -180,4 +193,6 @@ def plan_paths(
 
 
 def _abs(path: str) -> str:
+    if is_remote(path):
+        return path
     return os.path.abspath(path.rstrip("/" + os.sep) or path)

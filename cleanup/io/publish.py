@@ -102,8 +102,13 @@ def publish(
     run_id: str,
     files: Sequence[Finished],
     callbacks: Sequence[Callable[[], None]],
+    remote: Callable[[], None] | None = None,
 ) -> None:
     """Rename `files` into place in order (the output last), then commit the state.
+
+    `remote` publishes the run's files on object storage (cleanup/io/remote.py): it runs
+    after the state commits are prepared and before the journal, so that a failure there
+    publishes nothing and a prepared state is not lost to it.
 
     `callbacks` run after the renames; a two-phase one (a StateCommit) is prepared before
     the first rename, so that a full disk or a lost server stops the run with nothing
@@ -117,6 +122,8 @@ def publish(
     with _signals_held():
         for state in states:
             state.prepare()
+        if remote is not None:
+            remote()
         if journal_path and (files or states):
             renames = [(f.tmp, f.final) for f in files]
             write_journal(journal_path, Journal(run_id, renames, [s.pending for s in states]))

@@ -24,6 +24,7 @@ from cleanup.document import Document, Edit
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.io.compression import iter_chunks, read_all, split_lines, strip_compression
 from cleanup.io.fieldpath import MISSING, blocked_at, get_path, split_path
+from cleanup.io.remote import discover_remote, is_remote, open_input
 
 FORMATS = ("txt", "html", "jsonl", "parquet", "warc")
 _EXTENSIONS = {
@@ -97,6 +98,8 @@ def discover(
     for path in paths:
         if path == "-":
             yield Source("-", "", "", input_format or "jsonl")
+        elif is_remote(path):  # s3://, https://, ...: cleanup/io/remote.py
+            yield from discover_remote(path, input_format, on_skip, on_bad)
         elif os.path.isdir(path):
             yield from walker.walk(path)
         elif os.path.exists(path):
@@ -260,7 +263,7 @@ class _Reader:
     def _open(self, source: Source) -> BinaryIO:
         if source.path == "-":
             return self.stdin or sys.stdin.buffer
-        return open(source.path, "rb")
+        return open_input(source.path) if is_remote(source.path) else open(source.path, "rb")
 
     def _whole_file(self, source: Source) -> Iterator[Document]:
         with self._open(source) as fh:

@@ -17,8 +17,8 @@ Decompression: gzip and LZ4 by FastWARC's readers (in C), zstd by cleanup/io/com
 told by the first bytes and handed to the parser as a forward-only stream. A cut archive (a
 decompression error, a last gzip member without its end, a block shorter than its
 Content-Length, a record without a WARC header) stops the run after the records before the
-cut, naming the file and the record (number, offset in the decompressed stream). WARC is not
-read from standard input, which the first pass cannot read twice.
+cut, naming the file and the record (number, offset in the decompressed stream). WARC is read
+from local files only: the first pass reads it twice, FastWARC's readers want a path.
 """
 
 from __future__ import annotations
@@ -378,8 +378,8 @@ class WarcRun:
         if self.winners is not None:
             return self.winners
         winners: dict[int, int] = {}
-        archives = (s for s in self.sources() if s.format == "warc" and s.path != "-")
-        for file, source in enumerate(archives):
+        local = (s for s in self.sources() if s.path != "-" and "://" not in s.path)
+        for file, source in enumerate(s for s in local if s.format == "warc"):
             self.order.setdefault(source.path, file)
             try:
                 with open(source.path, "rb") as fh:
@@ -397,6 +397,8 @@ class WarcRun:
         """Yield the documents of one archive; a cut or damaged archive goes to `on_bad`."""
         if source.path == "-":
             raise UsageProblem("WARC cannot be read from standard input: give the file")
+        if "://" in source.path:  # FastWARC's readers and the first pass want a local file
+            raise UsageProblem(f"{source.name}: WARC is read from local files only: copy it first")
         winners = self.index()
         file = self.order.get(source.path, len(self.order))
         last, problem, cut = 0, None, None

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
@@ -61,21 +61,34 @@ def open_output(
     inputs: Iterable[str] = (),
     text_field: str = "text",
     id_field: str = "id",
+    fmt: str | None = None,
+    shard_size: str | int | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> Writer:
-    """Return the writer for `-o OUTPUT`, refusing outputs that would lose or clobber data."""
+    """Return the writer for `-o OUTPUT`, refusing outputs that would lose or clobber data.
+
+    With `fmt` (`--format`), a folder output is sharded (cleanup/io/shards.py, parts of
+    `shard_size`, `settings` in its manifest); a file's or standard output's format is fixed
+    by its name, so `fmt` must agree with it.
+    """
+    if fmt is not None:
+        from cleanup.io.shards import check_format
+
+        check_format(output, fmt)
     if output in (None, "-"):
         return JsonlWriter(None, text_field, id_field)
     assert output is not None
     is_dir = is_folder_output(output)
-    if not is_dir and not output.endswith((*_JSONL_SUFFIXES, ".parquet")):
-        raise UsageProblem(
-            f"-o {output}: give a folder (ending in /), a .jsonl, .jsonl.gz, .jsonl.zst or"
-            " .parquet file, or -"
-        )
+    check_output_name(output, is_dir)
     final = os.path.abspath(output.rstrip("/" + os.sep) or output)
     check_not_input(final, inputs)
     remove_stale_temporaries(final)  # first: it may put back an output a killed run moved aside
     check_overwrite(final, output, force, is_dir)
+    if is_dir and fmt is not None:
+        from cleanup.io.shards import DEFAULT_SHARD_SIZE, ShardWriter, parse_shard_size
+
+        size = parse_shard_size(DEFAULT_SHARD_SIZE if shard_size is None else shard_size)
+        return ShardWriter(final, fmt, size, text_field, id_field, settings)
     if is_dir:
         return FolderWriter(final)
     if final.endswith(".parquet"):
@@ -83,6 +96,15 @@ def open_output(
 
         return ParquetWriter(final, text_field, id_field)
     return JsonlWriter(final, text_field, id_field)
+
+
+def check_output_name(output: str, is_dir: bool) -> None:
+    """Refuse an output whose name says no format we write (before anything is read)."""
+    if not is_dir and not output.endswith((*_JSONL_SUFFIXES, ".parquet")):
+        raise UsageProblem(
+            f"-o {output}: give a folder (ending in /), a .jsonl, .jsonl.gz, .jsonl.zst or"
+            " .parquet file, or -"
+        )
 
 
 def is_folder_output(output: str) -> bool:

@@ -239,6 +239,37 @@ class RedisStore(Store):
         )
         self._pending = pipe
 
+    def reband(self, bands: int, rows: int, settings: dict[str, Any]) -> int:
+        """Replace every lsh:BK set by ones from the stored signatures in one MULTI/EXEC.
+
+        The new sets are computed first; the transaction deletes the old ones, adds the new
+        ones and records the settings, so readers see the old index or the new one.
+        """
+        if self.r.get(self.p + "lock") != self._token.encode():
+            raise StateError(f"lost the lock on {self.location}: nothing changed")
+        old = list(self.r.scan_iter(match=self.p + "lsh:*", count=_CHUNK))
+        handles = [int(h) for _key, h in self.r.hscan_iter(self.p + "docs")]
+        sigs: list[bytes] = []
+        for start in range(0, len(handles), _CHUNK):
+            read = self.r.pipeline(transaction=False)
+            for h in handles[start : start + _CHUNK]:
+                read.hget(f"{self.p}doc:{h}", "sig")
+            sigs.extend(read.execute())
+        pipe = self.r.pipeline(transaction=True)
+        for start in range(0, len(old), _CHUNK):
+            pipe.delete(*old[start : start + _CHUNK])
+        if handles:
+            matrix = np.frombuffer(b"".join(sigs), dtype=np.uint32).reshape(len(handles), -1)
+            members: dict[int, list[int]] = {}
+            for h, row in zip(handles, band_keys(matrix, bands, rows).tolist(), strict=True):
+                for bk in row:
+                    members.setdefault(bk, []).append(h)
+            for bk, hs in members.items():
+                pipe.sadd(f"{self.p}lsh:{bk:x}", *hs)
+        pipe.hset(self.p + "meta", "settings", settings_json(settings))
+        pipe.execute()
+        return len(handles)
+
     def end_commit(self) -> None:
         """Send the transaction queued by begin_commit()."""
         pipe, self._pending = self._pending, None

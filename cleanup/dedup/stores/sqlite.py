@@ -240,6 +240,47 @@ class SQLiteStore(Store):
         row = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return row is not None
 
+    def reband(self, bands: int, rows: int, settings: dict[str, Any]) -> int:
+        """Build the LSH table anew from the stored signatures in one transaction, then swap it in.
+
+        Readers see the old table and settings until COMMIT; a kill before it leaves them.
+        """
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DROP TABLE IF EXISTS lsh_new")
+            db.execute(
+                "CREATE TABLE lsh_new (bk INTEGER NOT NULL, h INTEGER NOT NULL, "
+                "PRIMARY KEY (bk, h)) WITHOUT ROWID"
+            )
+            done, last = 0, -(2**63)
+            while chunk := db.execute(
+                "SELECT h, sig FROM docs WHERE h > ? ORDER BY h LIMIT ?", (last, _CHUNK)
+            ).fetchall():
+                hs = np.array([h for h, _ in chunk], dtype=np.int64)
+                sigs = np.frombuffer(b"".join(sig for _, sig in chunk), dtype=np.uint32)
+                keys = band_keys(sigs.reshape(len(chunk), -1), bands, rows).view(np.int64)
+                bks, owners = keys.reshape(-1), np.repeat(hs, bands)
+                order = np.argsort(bks, kind="stable")
+                db.executemany(
+                    "INSERT OR IGNORE INTO lsh_new (bk, h) VALUES (?, ?)",
+                    zip(bks[order].tolist(), owners[order].tolist(), strict=True),
+                )
+                done += len(chunk)
+                last = int(hs[-1])
+            db.execute("DROP TABLE lsh")
+            db.execute("ALTER TABLE lsh_new RENAME TO lsh")
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('settings', ?)",
+                (settings_json(settings),),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return done
+
     def _write_entries(self, staged: Staged, bands: int, rows: int, now: float) -> int:
         """Insert new entries and replace updated versions in bulk; return how many are new."""
         db = self.db

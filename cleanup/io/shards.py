@@ -1,0 +1,302 @@
+"""Write sharded output: a folder of parts and `_manifest.json`, the mark of a complete output.
+
+`-o DIR/ --format jsonl|jsonl.gz|jsonl.zst|parquet --shard-size SIZE` writes `part-00000.FORMAT`,
+`part-00001.FORMAT`... in input order, each part closed after SIZE documents or once its file
+reaches SIZE bytes on disk. The JSONL lines are the ones `-o FILE.jsonl` writes (EncodeLines,
+jsonl_line), the files are AtomicFiles (gzip/zstd by suffix), the Parquet parts are
+ParquetWriters sharing one schema, so the parts concatenated are the single-file output.
+
+Why a staging folder swapped in: the whole output is built in `.DIR.cleanup-tmp-PID` beside DIR,
+each part under a temporary name in it until it is complete, the manifest last; publishing then
+swaps the staging folder into place as a folder output is (writers.replace_into_place). A reader
+sees the old complete set of parts or the new one, never a mix; a `--force` re-run never leaves
+stale parts of a bigger earlier run; a killed run leaves only the hidden staging folder, which
+the next run removes. A publisher elsewhere (object storage) takes `ShardWriter.output` after
+`finish()`: the finished local parts, then the manifest's bytes, to upload in that order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cleanup import __version__
+from cleanup.document import Document
+from cleanup.errors import OptionError, OutputError, UsageProblem
+from cleanup.io.publish import fsync_path
+from cleanup.io.writers import (
+    AtomicFile,
+    EncodeLines,
+    is_folder_output,
+    jsonl_line,
+    replace_into_place,
+    temporary_name,
+)
+
+FORMATS = ("jsonl", "jsonl.gz", "jsonl.zst", "parquet")
+DEFAULT_SHARD_SIZE = "100000"  # documents a part: the one home of `--shard-size`'s default
+MANIFEST = "_manifest.json"
+MANIFEST_VERSION = 1
+_SIZE = re.compile(r"\s*(\d+)\s*([kmgt]i?b|b)?\s*", re.IGNORECASE)
+_UNITS = {"b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ShardSize:
+    """Where a part ends: after `documents` documents, or once its file has `bytes` bytes."""
+
+    documents: int | None = None
+    bytes: int | None = None
+
+    def to_dict(self) -> dict[str, int]:
+        """Return the size as the manifest records it: {"documents": N} or {"bytes": N}."""
+        return {"documents": self.documents} if self.documents else {"bytes": self.bytes or 0}
+
+
+def parse_shard_size(value: str | int) -> ShardSize:
+    """Return the ShardSize of `--shard-size` (`100000`, `256MB`, `1GiB`); OptionError if bad.
+
+    A bare number counts documents; a number with a unit counts bytes of output on disk,
+    decimal (kB, MB, GB, TB: powers of 1000) or binary (KiB, MiB, GiB, TiB: powers of 1024).
+    """
+    why = shard_size_problem(value)
+    match = None if why else _SIZE.fullmatch(str(value))
+    if match is None:
+        raise OptionError(f"--shard-size {why}")
+    number, unit = int(match.group(1)), (match.group(2) or "").lower()
+    if not unit:
+        return ShardSize(documents=number)
+    base = 1024 ** "bkmgt".index(unit[0]) if "i" in unit else _UNITS[unit[0]]
+    return ShardSize(bytes=number * base)
+
+
+def shard_size_problem(value: Any) -> str | None:
+    """Return why `value` is no `--shard-size`, or None (the option's `validate`)."""
+    match = None
+    if not isinstance(value, bool) and isinstance(value, int | str):
+        match = _SIZE.fullmatch(str(value))
+    if match is None:
+        return f"must be a number of documents or a size such as 256MB, got {value!r}"
+    if int(match.group(1)) < 1:
+        return f"must be at least 1, got {value!r}"
+    return None
+
+
+def check_format(output: str | None, fmt: str) -> None:
+    """Refuse a `--format` that disagrees with a file output's extension or standard output.
+
+    Why: `-o day.jsonl --format parquet` would otherwise write JSONL under a name that
+    promises something else, or leave the user unsure which of the two won.
+    """
+    if output in (None, "-"):
+        if fmt != "jsonl":
+            raise UsageProblem(
+                f"--format {fmt}: standard output is plain JSONL; give a folder (-o DIR/)"
+                " for sharded output"
+            )
+        return
+    assert output is not None
+    if is_folder_output(output):
+        return
+    suffix = next(
+        (f for f in sorted(FORMATS, key=len, reverse=True) if output.endswith(f".{f}")), None
+    )
+    if suffix is None:
+        raise UsageProblem(
+            f"-o {output}: --format {fmt} writes a folder of parts; end the folder name with /"
+        )
+    if suffix != fmt:
+        raise UsageProblem(
+            f"--format {fmt} does not agree with -o {output} (a file's format is its extension;"
+            " give a folder, -o DIR/, for sharded output)"
+        )
+
+
+@dataclass(frozen=True)
+class Part:
+    """One finished part: its file name in the output folder, documents, bytes and sha256."""
+
+    name: str
+    documents: int
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ShardOutput:
+    """What a finished sharded output is, for whoever publishes it (rename, or upload).
+
+    `folder` holds the finished `parts` under their final names (the staging folder until
+    `publish()`, the output folder after); `manifest` is `_manifest.json`'s bytes, also in
+    `folder`. A publisher copies the parts first and the manifest last: its presence marks
+    a complete output.
+    """
+
+    folder: str
+    parts: tuple[Part, ...]
+    manifest: bytes
+    manifest_name: str = MANIFEST
+
+    def part_paths(self) -> list[str]:
+        """Return the local paths of the parts, in order."""
+        return [os.path.join(self.folder, part.name) for part in self.parts]
+
+
+class ShardWriter:
+    """Write documents into parts in a staging folder; swap the folder into place on publish.
+
+    `settings` (the run's options, as --stats records them) go into the manifest. `output`
+    is set by `finish()` (see ShardOutput).
+    """
+
+    def __init__(
+        self,
+        final: str,
+        fmt: str,
+        size: ShardSize,
+        text_field: str,
+        id_field: str,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        if fmt == "parquet":
+            from cleanup.io.parquet import require_pyarrow
+
+            require_pyarrow()  # before reading starts: one line naming the extra
+        self.final, self.fmt, self.size = final, fmt, size
+        self.text_field, self.id_field = text_field, id_field
+        self.settings = dict(settings or {})
+        self.tmp = temporary_name(final)
+        try:
+            os.makedirs(self.tmp)
+        except OSError as exc:
+            raise OutputError(final, exc) from None
+        self.part: Any = None  # the open part: an AtomicFile, or a ParquetWriter
+        self.part_documents = 0
+        self.parts: list[Part] = []
+        self.schema: Any = None  # Parquet: the first part's schema, kept by every part
+        self.hints: dict[str, Any] = {}
+        self.output: ShardOutput | None = None
+
+    def encoder(self) -> EncodeLines | None:
+        """Return the JSONL encoding step (run on the workers), or None for Parquet."""
+        return None if self.fmt == "parquet" else EncodeLines(self.text_field, self.id_field)
+
+    def write(self, doc: Document) -> None:
+        """Write one document into the open part; close the part when it is full."""
+        if self.part is None:
+            self._open_part()
+        if self.fmt == "parquet":
+            self.part.write(doc)
+        else:
+            line = doc.notes.encoded or jsonl_line(doc, self.text_field, self.id_field)
+            self.part.write_bytes(line)
+        self.part_documents += 1
+        if self._full():
+            self._close_part()
+
+    def _open_part(self) -> None:
+        path = os.path.join(self.tmp, f"part-{len(self.parts):05d}.{self.fmt}")
+        if self.fmt != "parquet":
+            self.part = AtomicFile(path)
+        else:
+            from cleanup.io.parquet import GROUP_BYTES, ParquetWriter
+
+            self.part = ParquetWriter(path, self.text_field, self.id_field)
+            self.part.schema, self.part.hints = self.schema, self.hints
+            if self.size.bytes:  # row groups no bigger than a part, so that parts can end
+                self.part.group_bytes = min(GROUP_BYTES, self.size.bytes)
+        self.part_documents = 0
+
+    def _full(self) -> bool:
+        if self.size.documents is not None:
+            return self.part_documents >= self.size.documents
+        return _bytes_on_disk(self.part.fh) >= (self.size.bytes or 0)
+
+    def _close_part(self) -> None:
+        """Finish the open part and rename it to its part name inside the staging folder."""
+        part, self.part = self.part, None
+        part.commit()
+        if self.fmt == "parquet":
+            self.schema, self.hints = part.schema, part.hints
+        self.parts.append(_describe(part.final, self.part_documents))
+
+    def finish(self) -> None:
+        """Close the last part, write the manifest last, and flush the folder to disk."""
+        if self.part is not None:
+            self._close_part()
+        manifest = manifest_bytes(self.fmt, self.size, self.parts, self.settings)
+        out = AtomicFile(os.path.join(self.tmp, MANIFEST))
+        out.write_bytes(manifest)
+        out.commit()
+        try:
+            fsync_path(self.tmp)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
+        self.output = ShardOutput(self.tmp, tuple(self.parts), manifest)
+
+    def publish(self) -> None:
+        """Swap the finished staging folder into place (an old output folder is removed)."""
+        try:
+            replace_into_place(self.tmp, self.final)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
+        if self.output is not None:
+            self.output = replace(self.output, folder=self.final)
+
+    def commit(self) -> None:
+        """Finish and publish."""
+        self.finish()
+        self.publish()
+
+    def abort(self) -> None:
+        """Remove everything this run wrote: the open part and the staging folder."""
+        if self.part is not None:
+            self.part.abort()
+            self.part = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _bytes_on_disk(fh: Any) -> int:
+    """Return how many bytes a part's file holds so far (after compression, as flushed)."""
+    raw = getattr(fh, "fileobj", None)  # gzip: the file under the compressor
+    return int((raw if raw is not None else fh).tell())
+
+
+def _describe(path: str, documents: int) -> Part:
+    """Return the Part of a finished file: its size and sha256 as it lies on disk."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_HASH_CHUNK):
+                digest.update(chunk)
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise OutputError(path, exc) from None
+    return Part(os.path.basename(path), documents, size, digest.hexdigest())
+
+
+def manifest_bytes(
+    fmt: str, size: ShardSize, parts: list[Part], settings: Mapping[str, Any]
+) -> bytes:
+    """Return `_manifest.json`: format version, parts with counts and sha256, totals, options."""
+    payload = {
+        "manifest_version": MANIFEST_VERSION,
+        "cleanup_version": __version__,
+        "format": fmt,
+        "shard_size": size.to_dict(),
+        "files": [
+            {"name": p.name, "documents": p.documents, "bytes": p.bytes, "sha256": p.sha256}
+            for p in parts
+        ],
+        "total_documents": sum(p.documents for p in parts),
+        "total_bytes": sum(p.bytes for p in parts),
+        "options": dict(settings),
+    }
+    return (json.dumps(payload, indent=2, ensure_ascii=False, default=list) + "\n").encode()
