@@ -209,6 +209,23 @@ class Document:
         paragraphs, sep = split_paragraphs(text)
         return cls(id=id, paragraphs=paragraphs, sep=kwargs.pop("sep", sep), **kwargs)
 
+    @classmethod
+    def from_page(
+        cls, id: str, text: str, format: str, edits: list[Edit], **kwargs: Any
+    ) -> Document:
+        """Build the document of a whole page (a file, an archived response) after its decoding.
+
+        HTML keeps its markup as `raw` and as its one paragraph, for strip-html to extract
+        (the one path for HTML files and WARC responses); other text is split into paragraphs.
+        """
+        if format == "html":
+            paragraphs = [text] if text.strip() else []
+            doc = cls(id=id, paragraphs=paragraphs, raw=text, format=format, **kwargs)
+        else:
+            doc = cls.from_text(id, text, format=format, **kwargs)
+        doc.edits.extend(edits)
+        return doc
+
     @property
     def text(self) -> str:
         """Return the document's text with its paragraph separator."""

@@ -56,7 +56,13 @@ RUN_OPTIONS: tuple[Option, ...] = (
         FORMATS,
     ),
     Option("text-field", "text", "JSONL field (Parquet column) with the text.", str),
-    Option("id-field", "id", "JSONL field (Parquet column) with the id.", str),
+    Option(
+        "id-field",
+        "id",
+        "JSONL field (Parquet column) with the id; for WARC, WARC-Record-ID takes the record's"
+        " id instead of its target URI.",
+        str,
+    ),
     Option("id-prefix", "", "Prefix for ids derived from paths and lines.", str),
     Option("audit", None, "Write every edit here.", str, metavar="FILE.jsonl", path=True),
     Option(

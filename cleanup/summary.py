@@ -23,6 +23,7 @@ class Summary:
     unsupported_skipped: int = 0
     unsupported_types: list[str] = field(default_factory=list)
     links_skipped: int = 0
+    records_skipped: dict[str, int] = field(default_factory=dict)  # archive records, by why
     duplicate_ids: int = 0
     duplicate_id_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -51,7 +52,10 @@ class Summary:
             examples.append(doc.id)
 
     def note_skip(self, skipped: Skipped) -> None:
-        """Count an entry of an input folder that was not read."""
+        """Count an entry of an input folder (or a record of an archive) that was not read."""
+        if skipped.kind == "record":
+            self.records_skipped[skipped.why] = self.records_skipped.get(skipped.why, 0) + 1
+            return
         if skipped.kind == "link":
             self.links_skipped += 1
             return
@@ -91,6 +95,10 @@ class Summary:
             notes.append(f"{files} of {kinds} skipped: {', '.join(self.unsupported_types)}")
         if self.links_skipped:
             notes.append(f"{plural(self.links_skipped, 'symbolic link')} skipped")
+        if self.records_skipped:
+            kinds = ", ".join(f"{n:,} {why}" for why, n in sorted(self.records_skipped.items()))
+            total = sum(self.records_skipped.values())
+            notes.append(f"{plural(total, 'archive record')} skipped ({kinds})")
         return notes
 
 

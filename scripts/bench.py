@@ -14,6 +14,9 @@ subprocess so that peak memory belongs to that measurement alone:
 - fix-encoding without its fast path (ftfy_fast_path=False), to show what the fast path buys;
 - `cleanup run` as a whole (`python -m cleanup run corpus.jsonl -o out.jsonl --force
   --workers W`): wall time of the subprocess, start-up included;
+- `cleanup run (WARC.gz)`: the same on the HTML corpus archived as a WARC (one gzip member and
+  one HTTP 200 text/html response per document, as crawlers write them); its MB/s counts the
+  archive's bytes. Needs the warc extra (`pip install cleanup[warc]`), else skipped;
 - when datatrove is installed (`pip install cleanup[bench]`) and the size is at most
   --datatrove-max: datatrove's FTFY formatter + MinHash deduplication (its four-stage
   example pipeline) on the same corpus, sharded into W files for W workers; its time
@@ -29,6 +32,7 @@ Timing figures belong in the README, never in tests.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -46,6 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 GEN = ROOT / "scripts" / "gen_corpus.py"
 MiB = 1024 * 1024
+WARC_ROW = "cleanup run (WARC.gz)"
 
 # (row label, step name, step options, corpus kind)
 STEP_ROWS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
@@ -396,6 +401,31 @@ def corpus(work: Path, size: int, seed: int, kind: str, log: Path) -> Corpus:
     return Corpus(path, size, path.stat().st_size / 1e6)
 
 
+def warc_corpus(c: Corpus, work: Path) -> Corpus:
+    """Return the corpus archived as a WARC.gz of HTML responses (built once, cached)."""
+    path = work / f"warc-{c.path.parent.name}.warc.gz"
+    if path.exists():
+        return Corpus(path, c.docs, path.stat().st_size / 1e6)
+    tmp = path.with_suffix(".tmp")
+    with open(c.path, "rb") as src, open(tmp, "wb") as out:
+        for n, line in enumerate(src):
+            record = json.loads(line)
+            body = record["text"].encode("utf-8")
+            http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            http += b"Content-Length: %d\r\n\r\n" % len(body) + body
+            head = (
+                "WARC/1.0\r\nWARC-Type: response\r\n"
+                f"WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-{n:012d}>\r\n"
+                f"WARC-Target-URI: https://bench.example/{record['id']}\r\n"
+                "WARC-Date: 2024-01-01T00:00:00Z\r\n"
+                "Content-Type: application/http; msgtype=response\r\n"
+                f"Content-Length: {len(http)}\r\n\r\n"
+            ).encode()
+            out.write(gzip.compress(head + http + b"\r\n\r\n", compresslevel=6, mtime=0))
+    tmp.rename(path)
+    return Corpus(path, c.docs, path.stat().st_size / 1e6)
+
+
 def shard(c: Corpus, parts: int, work: Path) -> Path:
     """Split a corpus into `parts` JSONL files (round robin) for datatrove's per-file tasks."""
     folder = work / f"shards-{c.path.parent.name}-{parts}"
@@ -480,17 +510,21 @@ class Bench:
         base = {"size": size, "docs": size, "mbytes": plain.mbytes}
         spec = {"kind": "read", "corpus": str(plain.path)}
         self.add(Row(what="read", workers=1, **base), self.best(self.child(spec)))
-        runs = {}
+        runs, html = {}, None
         if not args.no_run:
             for w in self.workers_for("run"):
                 runs[w] = self.cleanup_run(plain, w, base)
+        if not args.no_warc:
+            html = corpus(self.work, size, args.seed, "html", self.log)
+            archive = warc_corpus(html, self.work)
+            for w in self.workers_for("run"):
+                self.cleanup_run(archive, w, {**base, "mbytes": archive.mbytes}, "WARC.gz")
         if not args.no_datatrove and size <= args.datatrove_max:
             for w in self.workers_for("datatrove"):
                 dt = self.datatrove(plain, w, base)
                 run = runs.get(w)
                 if dt.mb_per_s and run is not None and run.mb_per_s:
                     run.vs_datatrove = run.mb_per_s / dt.mb_per_s
-        html = None
         for label, step, options, kind in STEP_ROWS:
             if args.steps and step not in args.steps:
                 continue
@@ -510,17 +544,17 @@ class Bench:
 
     def ordered(self) -> list[Row]:
         """Return the rows in reading order: read, steps in pipeline order, run, datatrove."""
-        order = ["read", *(label for label, *_ in STEP_ROWS), "cleanup run"]
+        order = ["read", *(label for label, *_ in STEP_ROWS), "cleanup run", WARC_ROW]
         rank = {what: i for i, what in enumerate(order)}
         return sorted(self.rows, key=lambda r: (r.size, rank.get(r.what, len(order)), r.workers))
 
-    def cleanup_run(self, c: Corpus, workers: int, base: dict[str, Any]) -> Row:
-        """Measure `cleanup run` end to end in a subprocess."""
+    def cleanup_run(self, c: Corpus, workers: int, base: dict[str, Any], archive: str = "") -> Row:
+        """Measure `cleanup run` end to end in a subprocess (on an archive: the WARC row)."""
         out = self.work / "run-output.jsonl"
         argv = [sys.executable, "-m", "cleanup", "run", str(c.path), "-o", str(out)]
         argv += ["--force", "-q", "--workers", str(workers)]
         m = self.best(argv, cwd=ROOT)
-        row = Row(what="cleanup run", workers=workers, **base)
+        row = Row(what=WARC_ROW if archive else "cleanup run", workers=workers, **base)
         self.add(row, m, seconds=m.wall)
         out.unlink(missing_ok=True)
         return row
@@ -605,6 +639,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "run,steps,datatrove)",
     )
     p.add_argument("--no-run", action="store_true", help="skip `cleanup run`")
+    p.add_argument("--no-warc", action="store_true", help="skip `cleanup run` on a WARC.gz")
     p.add_argument(
         "--repeat", type=int, default=1, help="run each measurement N times, keep the fastest"
     )

@@ -43,8 +43,17 @@ def test_json_has_machine_and_one_row_per_measurement(report: dict) -> None:
         ("normalize", 2),
         ("cleanup run", 1),
         ("cleanup run", 2),
+        ("cleanup run (WARC.gz)", 1),
+        ("cleanup run (WARC.gz)", 2),
     ]
     assert {r["size"] for r in report["rows"]} == {60}
+
+
+def test_the_warc_row_is_measured_on_the_archive_bytes(report: dict) -> None:
+    rows = {(r["what"], r["workers"]): r for r in report["rows"]}
+    warc, run = rows[("cleanup run (WARC.gz)", 1)], rows[("cleanup run", 1)]
+    assert warc["seconds"] is not None, warc["note"]
+    assert warc["docs"] == 60 and warc["mbytes"] != run["mbytes"]
 
 
 def test_measured_rows_have_rates_and_memory_skipped_rows_say_why(report: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -34,7 +35,7 @@ def run_with_progress(
                 calls,
                 on_bad=on_bad,
                 on_document=progress.written,
-                on_skip=skipped.append if verbose else None,
+                on_skip=_unread_files(skipped) if verbose else None,
                 on_phase=progress.phase,
                 on_read=progress.read,
                 on_note=lambda message: click.echo(f"cleanup: {message}", err=True),
@@ -115,3 +116,13 @@ def print_summary(summary: Summary, verbose: bool, skipped: list[Skipped] | None
         more = ", ..." if summary.duplicate_ids > len(summary.duplicate_id_examples) else ""
         ids = ", ".join(summary.duplicate_id_examples)
         click.echo(f"  duplicate ids: {ids}{more}", err=True)
+
+
+def _unread_files(skipped: list[Skipped]) -> Callable[[Skipped], None]:
+    """Return an on_skip that keeps folder entries only: archive records are only counted."""
+
+    def keep(item: Skipped) -> None:
+        if item.kind != "record":
+            skipped.append(item)
+
+    return keep

@@ -1,5 +1,5 @@
 """Read documents from folders, files and standard input (txt, html, jsonl, optionally .gz/.zst;
-parquet, in cleanup/io/parquet.py).
+parquet, in cleanup/io/parquet.py; WARC and ARC archives, in cleanup/io/warc.py).
 
 Every reader yields Documents lazily, so memory does not grow with the corpus. Bad input
 raises BadInput naming the file and line; with `skip_bad` it is reported through `on_bad`
@@ -26,7 +26,7 @@ from cleanup.io.compression import iter_chunks, read_all, split_lines, strip_com
 from cleanup.io.fieldpath import MISSING, blocked_at, get_path, split_path
 from cleanup.io.remote import discover_remote, is_remote, open_input
 
-FORMATS = ("txt", "html", "jsonl", "parquet")
+FORMATS = ("txt", "html", "jsonl", "parquet", "warc")
 _EXTENSIONS = {
     ".txt": "txt",
     ".text": "txt",
@@ -37,6 +37,8 @@ _EXTENSIONS = {
     ".json": "jsonl",
     ".ndjson": "jsonl",
     ".parquet": "parquet",
+    ".warc": "warc",
+    ".arc": "warc",
 }
 _BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
 OnBad = Callable[[str], None]
@@ -59,7 +61,10 @@ class Source:
 
 def format_of(path: str) -> str | None:
     """Return the input format implied by a file name, or None for an unsupported one."""
-    return _EXTENSIONS.get(os.path.splitext(strip_compression(path).lower())[1])
+    lower = path.lower()
+    if lower.endswith((".warc.lz4", ".arc.lz4")):  # LZ4 is for archives only
+        return "warc"
+    return _EXTENSIONS.get(os.path.splitext(strip_compression(lower))[1])
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,9 @@ def read_inputs(
     `follow_links`) go to `on_skip`; see `discover`.
     """
     fmt = RecordFormat(text_field, id_field, id_prefix)
-    reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy)
+    paths = list(paths)
+    reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy, on_skip)
+    reader.rediscover = lambda: discover(paths, input_format, follow_links=follow_links)
     sources = discover(
         paths, input_format, follow_links=follow_links, on_skip=on_skip, on_bad=reader._bad
     )
@@ -222,6 +229,9 @@ class _Reader:
     on_bad: OnBad | None
     stdin: BinaryIO | None
     lazy: bool = False
+    on_skip: OnSkip | None = None  # also gets the archive records counted and skipped
+    rediscover: Callable[[], Iterable[Source]] = tuple  # the inputs again (WARC's first pass)
+    warc: Any = None  # the run's WarcRun, made when the first archive comes
 
     def read(self, source: Source) -> Iterator[Document | RawLine]:
         """Yield the documents of one source, turning bad input into errors or skips."""
@@ -232,6 +242,11 @@ class _Reader:
                 from cleanup.io.parquet import read_parquet  # pyarrow: an optional extra
 
                 yield from read_parquet(source, self.fmt, self._bad)
+            elif source.format == "warc":
+                from cleanup.io.warc import WarcRun  # fastwarc, warcio: an optional extra
+
+                self.warc = self.warc or WarcRun(self.fmt, self.rediscover, self.on_skip)
+                yield from self.warc.read(source, self._bad)
             else:
                 yield from self._whole_file(source)
         except BadInput as exc:
@@ -256,18 +271,8 @@ class _Reader:
         text, edits = decode(data, source.name)
         doc_id = self.fmt.id_prefix + (source.relpath or "stdin")
         site = source.relpath.split("/", 1)[0] if "/" in source.relpath else ""
-        common: dict[str, Any] = {
-            "source": source.name,
-            "relpath": source.relpath,
-            "site": site,
-            "format": source.format,
-        }
-        if source.format == "html":
-            doc = Document(id=doc_id, paragraphs=[text] if text.strip() else [], raw=text, **common)
-        else:
-            doc = Document.from_text(doc_id, text, **common)
-        doc.edits.extend(edits)
-        yield doc
+        common = {"source": source.name, "relpath": source.relpath, "site": site}
+        yield Document.from_page(doc_id, text, source.format, edits, **common)
 
     def _jsonl(self, source: Source) -> Iterator[Document | RawLine]:
         fh = self._open(source)
