@@ -217,6 +217,30 @@ def test_a_smaller_force_rerun_removes_stale_parts_after_the_new_manifest(
     assert all(removed_at[name] > manifest_at for name in stale)
 
 
+def test_a_stale_part_that_cannot_be_deleted_stays_unlisted_and_the_run_succeeds(
+    bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"s3://{bucket}/out/"
+    first = _corpus(tmp_path / "first.jsonl", 6)
+    assert invoke_run(first, "-o", url, "--format", "jsonl", "--shard-size", "2").exit_code == 0
+    real_rm = s3fs.S3FileSystem._rm_file
+
+    async def deny_stale(self: s3fs.S3FileSystem, path: str, **kw: object) -> None:
+        if path.endswith("out/part-00002.jsonl"):
+            raise PermissionError("Access Denied")
+        await real_rm(self, path, **kw)
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "_rm_file", deny_stale)
+    s3fs.S3FileSystem.clear_instance_cache()
+    second = _corpus(tmp_path / "second.jsonl", 3)
+    args = ["-o", url, "--format", "jsonl", "--shard-size", "2", "--force"]
+    result = invoke_run(second, *args)
+    assert result.exit_code == 0, result.output
+    assert [f["name"] for f in _manifest(url)["files"]] == ["part-00000.jsonl", "part-00001.jsonl"]
+    assert "out/part-00002.jsonl" in _keys(bucket)  # stale, unlisted: the manifest is the truth
+    assert not [k for k in _keys(bucket) if ".cleanup-" in k]
+
+
 @pytest.mark.parametrize(
     ("input_", "args", "expected"),
     [
