@@ -28,7 +28,7 @@ from cleanup.io.readers import (
     parse_line,
     read_inputs,
 )
-from cleanup.io.remote import RemotePublisher, Staging, is_remote
+from cleanup.io.remote import RemotePublisher, Staging, is_remote, remote_publisher
 from cleanup.io.sample import trial_items
 from cleanup.io.writers import (
     AtomicFile,
@@ -99,6 +99,7 @@ def plan_run_paths(options: RunOptions, calls: list[StepCall]) -> PathPlan:
         sides=sides,
         states=[s for s in states if s],
         force=options.force,
+        sharded=options.format is not None,
     )
 
 
@@ -164,8 +165,7 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         files: list[Any] = [*sinks.files, *([stats] if stats else [])]
         if writer.final is not None:
             files.append(writer)  # the output last but one; the state commit last
-        uploads = [(f.tmp, url) for f in files if (url := staging.url_of(f.final))]
-        publisher = RemotePublisher(uploads, run_id=context.run_id) if uploads else None
+        publisher = remote_publisher(files, staging, context.run_id)
         publish(
             plan.journal,
             context.run_id,

@@ -1,4 +1,5 @@
-"""Helpers shared by several test files: CLI runs, one-line errors, files, processes, corpora."""
+"""Helpers shared by several test files: CLI runs, one-line errors, files, processes, corpora,
+the environment of a local S3 server (its fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ def one_line_error(result: Result, code: int) -> str:
 def files_under(folder: Path) -> dict[str, bytes]:
     """Return every file below `folder` (relative path -> bytes)."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def aws_env(endpoint: str, credentials: bool = True) -> dict[str, str]:
+    """Return the environment with AWS_* pointing at a local S3 server and nothing else's config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    if credentials:
+        env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    return env
 
 
 def descendants(root: int) -> set[int]:

@@ -1,8 +1,7 @@
 """Tests for inputs and outputs on object storage and URLs (cleanup/io/remote.py).
 
-A moto S3 server runs on loopback for the whole module; each test gets its own bucket and
-points the standard AWS environment at the server (AWS_ENDPOINT_URL, which botocore
-honours), with no credentials or config files of the machine in the way.
+A moto S3 server runs on loopback (the `endpoint` and `bucket` fixtures, tests/conftest.py);
+each test gets its own bucket, with the standard AWS environment pointed at the server.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ import gzip
 import http.server
 import importlib.util
 import json
-import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,9 +24,7 @@ import pytest
 import s3fs
 import zstandard
 from click.testing import CliRunner
-from helpers import invoke_run, one_line_error
-from moto.server import ThreadedMotoServer
-from servers import free_port
+from helpers import aws_env, invoke_run, one_line_error
 
 from cleanup.cli import cli
 from cleanup.errors import OutputError
@@ -41,44 +36,6 @@ RECORDS = [
     {"id": "a3", "text": ""},  # dropped as empty: a line in --rejects
     {"id": "a4", "text": "Third one, short and plain, with enough words to keep."},
 ]
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-def _aws_env(endpoint: str, credentials: bool = True) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
-    if credentials:
-        env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-    return env
-
-
-@pytest.fixture
-def bucket(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point the AWS environment at the server and return a new, empty bucket's name."""
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    for key, value in _aws_env(endpoint).items():
-        monkeypatch.setenv(key, value)
-    s3fs.S3FileSystem.clear_instance_cache()  # a cached client keeps the old environment
-    name = f"b-{uuid.uuid4().hex[:12]}"
-    fsspec.filesystem("s3").mkdir(name)
-    yield name
-    s3fs.S3FileSystem.clear_instance_cache()
 
 
 def _s3() -> s3fs.S3FileSystem:
@@ -348,7 +305,7 @@ def test_a_real_process_reads_and_writes_s3(endpoint: str, bucket: str, tmp_path
     out = f"s3://{bucket}/out/clean.jsonl.gz"
     proc = subprocess.run(
         [sys.executable, "-m", "cleanup", "run", "-q", f"s3://{bucket}/in/", "-o", out],
-        env=_aws_env(endpoint),
+        env=aws_env(endpoint),
         capture_output=True,
         text=True,
         timeout=300,

@@ -71,16 +71,20 @@ class PathPlan:
     targets: list[Target]
     force: bool = False
     journal: str | None = None  # where the run records its publish (publish.py)
+    sharded: bool = False  # the output folder gets parts and a manifest (--format)
     created: list[str] = field(default_factory=list)
 
     def check(self) -> None:
         """Refuse paths that would lose or clobber data; create missing parent folders."""
         seen: dict[str, Target] = {}
         output_dir = next((t.path for t in self.targets if t.is_dir), None)
+        if output_dir:
+            output_dir = normalise(output_dir) if is_remote(output_dir) else output_dir
         for target in self.targets:
             if is_remote(target.path):  # an object store: cleanup/io/remote.py
                 real = normalise(target.path)
-                check_target(target.shown, target.path, self.inputs, target.is_dir, self.force)
+                shown, path, is_dir = target.shown, target.path, target.is_dir
+                check_target(shown, path, self.inputs, is_dir, self.force, self.sharded)
             else:
                 real = os.path.realpath(target.path)
                 _check_inputs(target, real, self.inputs)
@@ -89,7 +93,7 @@ class PathPlan:
                     f"{target.shown}: the same path as {seen[real].option}; give each its own"
                 )
             seen[real] = target
-            if output_dir and not target.is_dir and _inside(real, os.path.realpath(output_dir)):
+            if output_dir and not target.is_dir and _inside(real, _real(output_dir)):
                 raise UsageProblem(
                     f"{target.shown}: inside the output folder {output_dir}, which the run"
                     " replaces; write it elsewhere"
@@ -140,6 +144,11 @@ class PathPlan:
         self.created.clear()
 
 
+def _real(path: str) -> str:
+    """Return a path resolved as the check compares it: a URL normalised, a path real."""
+    return normalise(path) if is_remote(path) else os.path.realpath(path)
+
+
 def _inside(path: str, folder: str) -> bool:
     return path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -166,8 +175,12 @@ def plan_paths(
     sides: dict[str, str | None],
     states: Iterable[str],
     force: bool,
+    sharded: bool = False,
 ) -> PathPlan:
-    """Return the plan of every path a run writes (`sides` maps an option to its file)."""
+    """Return the plan of every path a run writes (`sides` maps an option to its file).
+
+    `sharded`: the output folder gets parts and a manifest (--format), which a URL allows.
+    """
     targets: list[Target] = []
     if output and output != "-":
         targets.append(Target("-o", _abs(output), is_dir=output_is_dir))
@@ -189,7 +202,7 @@ def plan_paths(
     )
     if journal:
         targets.append(Target("journal", journal, may_exist=True))
-    return PathPlan(list(inputs), targets, force, journal)
+    return PathPlan(list(inputs), targets, force, journal, sharded=sharded)
 
 
 def _abs(path: str) -> str:

@@ -16,10 +16,9 @@ Writing: object stores have no rename, so outputs are built in a local temporary
 (an existing object there is first copied aside to `<final>.cleanup-old-<run>`), the `last`
 file (a manifest, the commit mark of a folder output) after all others; then the temporary and
 aside keys are deleted. A failure deletes what the run uploaded and copied and puts the
-objects it replaced back. A sharded writer publishes with
-
-    RemotePublisher([(part, f"{prefix}{os.path.basename(part)}") for part in parts],
-                    last=(manifest_file, f"{prefix}_manifest.json"), run_id=run_id).publish()
+objects it replaced back. A sharded output (`-o s3://b/prefix/ --format F`) is published by
+`ShardPublisher`: its parts under the prefix, `_manifest.json` last, then the parts of an
+earlier run that the new manifest does not list are deleted (`remote_publisher` picks it).
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 from cleanup.errors import BadInput, CleanupError, OutputError, UsageProblem
+from cleanup.io.shards import MANIFEST, ShardOutput, is_part_name
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _NOT_FILES = ("redis", "rediss", "unix")  # server URLs of a dedup state, not fsspec locations
@@ -240,18 +240,23 @@ def _walk_order(rel: str) -> tuple[tuple[int, str], ...]:
 # The path check -------------------------------------------------------------------------
 
 
-def check_target(shown: str, url: str, inputs: Sequence[str], is_dir: bool, force: bool) -> None:
+def check_target(
+    shown: str, url: str, inputs: Sequence[str], is_dir: bool, force: bool, sharded: bool = False
+) -> None:
     """Refuse an output URL that is or lies inside an input, or exists without --force.
 
     Runs before any input is read, so a wrong URL costs nothing: the existence of the object
-    and of its bucket are asked of the store here.
+    and of its bucket are asked of the store here. A prefix (`is_dir`) can only be written
+    as a sharded output (`sharded`, --format): it must not hold an input either, and one
+    that holds a manifest or parts already needs --force.
     """
     if protocol(url) in _READ_ONLY:
         raise UsageProblem(f"{shown}: {protocol(url)}:// is read-only; write to object storage")
-    if is_dir:
+    if is_dir and not sharded:
         raise UsageProblem(
             f"{shown}: a folder of text files cannot be written to a URL; give an object"
-            " name ending in .jsonl, .jsonl.gz, .jsonl.zst or .parquet"
+            " name ending in .jsonl, .jsonl.gz, .jsonl.zst or .parquet, or --format for"
+            " sharded output"
         )
     target = normalise(url)
     for given in inputs:
@@ -262,11 +267,39 @@ def check_target(shown: str, url: str, inputs: Sequence[str], is_dir: bool, forc
             raise UsageProblem(f"{shown}: refusing to write over the input {given}")
         if inside(target, source):
             raise UsageProblem(f"{shown}: refusing to write inside the input prefix {given}")
+        if is_dir and inside(source, target):
+            raise UsageProblem(f"{shown}: refusing to write a prefix that holds the input {given}")
     _fs, path = filesystem(url)
     if protocol(url) in _BUCKETED and not exists(url, path.split("/", 1)[0]):
         raise OutputError(url, OSError(f"bucket {path.split('/', 1)[0]} does not exist"))
-    if exists(url, path) and not force:
+    if force:
+        return
+    if is_dir and (ours := [n for n in children(url) if n == MANIFEST or is_part_name(n)]):
+        raise UsageProblem(
+            f"{shown}: already holds a sharded output ({', '.join(ours[:2])}"
+            f"{', ...' if len(ours) > 2 else ''}; use --force to replace it)"
+        )
+    if not is_dir and exists(url, path):
         raise UsageProblem(f"{shown}: already exists (use --force to replace it)")
+
+
+def children(url: str) -> list[str]:
+    """Return the names of the objects directly under a prefix URL, sorted ([] if none).
+
+    Why not a cached listing: the store is asked afresh, since the run itself (or another)
+    may have written under the prefix since the last listing.
+    """
+    fs, path = filesystem(url)
+    path = path.rstrip("/")
+    try:
+        fs.invalidate_cache(path)
+        entries = fs.ls(path, detail=True)
+    except FileNotFoundError:
+        return []
+    except Exception as exc:
+        raise OutputError(url, OSError(describe(exc))) from None
+    files = [e["name"] for e in entries if e.get("type") != "directory"]
+    return sorted(name.rstrip("/").rsplit("/", 1)[-1] for name in files)
 
 
 def exists(url: str, path: str | None = None) -> bool:
@@ -304,7 +337,7 @@ class Staging:
         os.mkdir(sub)
         path = os.path.join(sub, location.rstrip("/").rsplit("/", 1)[-1])
         self.urls[path] = location
-        return path
+        return path + "/" if location.endswith("/") else path  # a prefix: a folder output
 
     def url_of(self, final: str | None) -> str | None:
         """Return the URL a staged file stands for, or None for a local file."""
@@ -389,3 +422,68 @@ class RemotePublisher:
                 self._run(url, "rm_file", url)
         self.uploaded.clear()
         self.aside.clear()
+
+
+class ShardPublisher(RemotePublisher):
+    """Publish a sharded output under a prefix: parts, the manifest last, then prune.
+
+    `files` (side files) go first, then the parts of `output` under `prefix`, then
+    `_manifest.json` as the commit mark. Once the manifest is in place, the parts under the
+    prefix that it does not list (an earlier, bigger run's, in any of our formats) are
+    deleted. Why only then: until the new manifest is in place a failure puts the earlier
+    output back whole (its manifest and parts); deleting its parts earlier would leave a
+    manifest listing parts that are gone. Other objects under the prefix are left alone.
+    """
+
+    def __init__(
+        self, files: Sequence[tuple[str, str]], output: ShardOutput, prefix: str, run_id: str = ""
+    ) -> None:
+        parts = [(os.path.join(output.folder, p.name), prefix + p.name) for p in output.parts]
+        manifest = (
+            os.path.join(output.folder, output.manifest_name),
+            prefix + output.manifest_name,
+        )
+        super().__init__([*files, *parts], last=manifest, run_id=run_id)
+        self.prefix = prefix
+        self.listed = {part.name for part in output.parts}
+        self.pruned: list[str] = []  # names of the stale parts deleted
+
+    def publish(self) -> None:
+        """Publish as RemotePublisher does, then delete the stale parts (see the class)."""
+        super().publish()
+        self.prune()
+
+    def prune(self) -> None:
+        """Delete the parts under the prefix the new manifest does not list (best effort).
+
+        A part that cannot be deleted stays, unlisted: the manifest names the output's parts.
+        """
+        with contextlib.suppress(CleanupError):
+            stale = [n for n in children(self.prefix) if is_part_name(n) and n not in self.listed]
+            for name in stale:
+                with contextlib.suppress(CleanupError):
+                    self._run(self.prefix + name, "rm_file", self.prefix + name)
+                    self.pruned.append(name)
+
+
+def remote_publisher(files: Sequence[Any], staging: Staging, run_id: str) -> RemotePublisher | None:
+    """Return the publisher of a run's files staged for URLs (None if none is).
+
+    `files` are finished writers and side files (with `tmp` and `final`); a sharded writer,
+    whose finished `output` is a ShardOutput, is published by a ShardPublisher, the others
+    from their temporary files, in order.
+    """
+    uploads: list[tuple[str, str]] = []
+    sharded: tuple[ShardOutput, str] | None = None
+    for f in files:
+        url = staging.url_of(f.final)
+        if url is None:
+            continue
+        output = getattr(f, "output", None)
+        if isinstance(output, ShardOutput):
+            sharded = (output, url if url.endswith("/") else url + "/")
+        else:
+            uploads.append((f.tmp, url))
+    if sharded is not None:
+        return ShardPublisher(uploads, *sharded, run_id=run_id)
+    return RemotePublisher(uploads, run_id=run_id) if uploads else None

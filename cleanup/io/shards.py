@@ -46,6 +46,8 @@ MANIFEST_VERSION = 1
 _SIZE = re.compile(r"\s*(\d+)\s*([kmgt]i?b|b)?\s*", re.IGNORECASE)
 _UNITS = {"b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 _HASH_CHUNK = 1 << 20
+_PART_FORMATS = "|".join(re.escape(f) for f in FORMATS)
+_PART = re.compile(rf"part-\d{{5,}}\.(?:{_PART_FORMATS})")
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,15 @@ def shard_size_problem(value: Any) -> str | None:
     if int(match.group(1)) < 1:
         return f"must be at least 1, got {value!r}"
     return None
+
+
+def is_part_name(name: str) -> bool:
+    """Tell whether `name` is a part's name (`part-00000.jsonl.zst`), in any of our formats.
+
+    Why: a `--force` re-run to object storage deletes the parts of an earlier run that its
+    own manifest does not list, and must recognise them without touching other objects.
+    """
+    return _PART.fullmatch(name) is not None
 
 
 def check_format(output: str | None, fmt: str) -> None:
