@@ -23,6 +23,12 @@ import numpy as np
 from cleanup.dedup.shingles import fmix64
 from cleanup.executor import Executor
 
+# Members of a bucket compared with each member: its first BUCKET_HEADS members (in rank
+# order). A bucket whose first member is a chance collision (a templated report sharing a
+# band with a real copy pair) would otherwise hide the pair; the work stays bounded by
+# documents x bands x BUCKET_HEADS comparisons however crowded a bucket is.
+BUCKET_HEADS = 4
+
 
 @dataclass
 class Clusters:
@@ -33,10 +39,11 @@ class Clusters:
     joined: int  # pairs that passed verification
 
 
-def candidate_pairs(keys: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """Return unique (first, member) pairs, encoded as first * n + member (int64).
+def candidate_pairs(keys: np.ndarray, rank: np.ndarray, heads: int = BUCKET_HEADS) -> np.ndarray:
+    """Return unique (head, member) pairs, encoded as head * n + member (int64).
 
-    `keys` is (n, bands); `rank` orders items inside a bucket (lowest first).
+    `keys` is (n, bands); `rank` orders items inside a bucket (lowest first); every member
+    is paired with the bucket's first `heads` members (see BUCKET_HEADS).
     """
     n = keys.shape[0]
     if n < 2:
@@ -50,18 +57,27 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray) -> np.ndarray:
         new_run[0] = True
         new_run[1:] = sk[1:] != sk[:-1]
         if not new_run.all():
-            found.append(_pairs_with_first(order.astype(np.int64), new_run, n))
+            found.append(_pairs_with_first(order.astype(np.int64), new_run, n, heads))
     if not found:
         return np.zeros(0, dtype=np.int64)
     return np.unique(np.concatenate(found))
 
 
-def _pairs_with_first(items: np.ndarray, new_run: np.ndarray, n: int) -> np.ndarray:
+def _pairs_with_first(items: np.ndarray, new_run: np.ndarray, n: int, heads: int = 1) -> np.ndarray:
     """Pair every member of each run of sorted `items` (a run starts where `new_run`) with the
-    run's first item; return the unique pairs, encoded as first * n + member."""
+    run's first `heads` items (those before it); return the unique pairs, encoded as
+    head * n + member."""
     run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(items)), 0))
-    inside = ~new_run
-    return np.unique(items[run_start[inside]] * n + items[inside])
+    offset = np.arange(len(items)) - run_start
+    found = []
+    for h in range(heads):
+        sel = offset > h
+        if not sel.any():
+            break
+        found.append(items[run_start[sel] + h] * n + items[sel])
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate(found))
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -213,7 +229,7 @@ def entry_pairs(
     new_run = np.empty(len(order), dtype=bool)
     new_run[0] = True
     new_run[1:] = (sb[1:] != sb[:-1]) | (sk[1:] != sk[:-1])
-    return _pairs_with_first(items[order].astype(np.int64), new_run, n)
+    return _pairs_with_first(items[order].astype(np.int64), new_run, n, BUCKET_HEADS)
 
 
 def partition_edges(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from cleanup.dedup.clusters import FindEdges, cluster
-from cleanup.dedup.lsh import band_keys, optimal_bands
+from cleanup.dedup.lsh import band_keys, recall_bands
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.spool import Verdict
@@ -265,7 +265,7 @@ def near_paragraph_owners(
     sigs, doc, pos = sigs[ok], doc[ok], pos[ok]
     if len(doc) < 2:
         return out, None
-    bands, rows = optimal_bands(threshold, sigs.shape[1])
+    bands, rows = recall_bands(threshold, sigs.shape[1])
     rank = doc * (1 << 20) + pos
     keys = band_keys(sigs, bands, rows)
     result = cluster(keys, sigs, threshold, rank, find_edges=find_edges)

@@ -1,0 +1,42 @@
+"""Make document pairs of a controlled exact Jaccard, for the dedup tests (issue 14).
+
+The texts are random tokens (w123...), so the only shingles two texts share are the ones
+planted; scripts/lsh_recall.py makes its pairs the same way (planted_pair).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from script_loader import load_script
+
+lsh_recall = load_script("lsh_recall")
+
+
+def jaccard(a: str, b: str) -> float:
+    """Return the exact Jaccard of two texts' word-pair shingle sets."""
+    sa, sb = lsh_recall.shingle_sets([a, b])
+    return float(lsh_recall.exact_jaccard(sa, sb))
+
+
+def containment(a: str, b: str) -> float:
+    """Return the share of text a's word-pair shingles found in text b."""
+    sa, sb = lsh_recall.shingle_sets([a, b])
+    return len(np.intersect1d(sa, sb)) / max(len(sa), 1)
+
+
+def pairs_near(target: float, count: int, seed: int, width: float = 0.05) -> list[tuple[str, str]]:
+    """Return `count` pairs whose exact Jaccard lies in [target, target + width)."""
+    rng = np.random.default_rng(seed)
+    out: list[tuple[str, str]] = []
+    # Replacing a share e of the words keeps about (1 - e)^2 of the word pairs.
+    edit = 1 - np.sqrt(2 * (target + width / 2) / (1 + target + width / 2))
+    while len(out) < count:
+        a, b = lsh_recall.planted_pair(rng, int(rng.integers(100, 500)), float(edit))
+        if target <= jaccard(a, b) < target + width:
+            out.append((a, b))
+    return out
+
+
+def words(rng: np.random.Generator, n: int, base: int = 0) -> list[str]:
+    """Return n random distinct-looking tokens (from a vocabulary offset by `base`)."""
+    return [f"w{x}" for x in rng.integers(base, base + 1_000_000, n)]
