@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # after PYTHONPATH: a test run may point at another checkout
 
 from cleanup.dedup.lsh import band_keys  # noqa: E402
 from cleanup.dedup.minhash import MinHasher  # noqa: E402

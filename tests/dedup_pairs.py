@@ -40,3 +40,28 @@ def pairs_near(target: float, count: int, seed: int, width: float = 0.05) -> lis
 def words(rng: np.random.Generator, n: int, base: int = 0) -> list[str]:
     """Return n random distinct-looking tokens (from a vocabulary offset by `base`)."""
     return [f"w{x}" for x in rng.integers(base, base + 1_000_000, n)]
+
+
+def blocks(seed: int, count: int, size: int = 60) -> list[str]:
+    """Return `count` blocks of `size` random tokens each (no two blocks share a shingle)."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(words(rng, size, base=k * 10_000_000)) for k in range(count)]
+
+
+def run_docs(texts: list[str], **options: object) -> list:
+    """Run the dedup step alone over documents d0, d1, ... with these texts; return them."""
+    from cleanup.document import Document
+    from cleanup.pipeline import Context, Pipeline
+
+    docs = [Document(id=f"d{i}", paragraphs=[t]) for i, t in enumerate(texts)]
+    return list(Pipeline(steps=["dedup"], context=Context(), **options).run(docs))
+
+
+def dropped_of(out: list) -> dict[str, tuple[str, float]]:
+    """Return {dropped id: (duplicate_of, similarity)} for near-duplicate drops."""
+    found = {}
+    for d in out:
+        if d.dropped is not None:
+            detail = d.dropped.detail
+            found[d.id] = (detail["duplicate_of"], detail["similarity"])
+    return found

@@ -14,7 +14,7 @@ from cleanup.dedup.clusters import (
     BUCKET_HEADS,
     candidate_pairs,
     cluster,
-    components,
+    greedy_clusters,
     local_edges,
 )
 from cleanup.dedup.lsh import band_keys, optimal_bands
@@ -122,9 +122,13 @@ def test_candidates_join_each_bucket_to_its_first_member() -> None:
     assert sorted((int(p) // 4, int(p) % 4) for p in pairs) == [(1, 0), (1, 2), (2, 0)]
 
 
-def test_components_label_by_smallest_member() -> None:
-    labels = components(6, np.array([0, 2, 3, 5]), np.array([1, 3, 4, 4]))
-    assert labels.tolist() == [0, 0, 2, 2, 2, 2]
+def test_greedy_clusters_never_chain() -> None:
+    # Edges 0-1, 2-3, 3-4, 5-4; walking 0..5: 3 is taken by 2, so 4 (only reached through
+    # 3) becomes a representative and takes 5.
+    labels, _ = greedy_clusters(
+        6, np.array([0, 2, 3, 5]), np.array([1, 3, 4, 4]), np.ones(4), np.arange(6)
+    )
+    assert labels.tolist() == [0, 0, 2, 2, 4, 4]
 
 
 def test_cluster_cost_is_linear_in_a_bucket() -> None:

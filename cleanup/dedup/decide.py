@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from cleanup.dedup.clusters import FindEdges, cluster
+from cleanup.dedup.clusters import FindEdges, Verify, cluster
 from cleanup.dedup.lsh import band_keys, recall_bands
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.spool import Verdict
 from cleanup.dedup.store import StoredEntries
+from cleanup.dedup.verify import ShingleSets
 
 # {document: {paragraph: (owner document, similarity)}} for paragraphs repeated across documents.
 Owners = dict[int, dict[int, tuple[int, float]]]
@@ -109,7 +110,7 @@ class DocumentDecision:
 
     dropped: np.ndarray  # bool: removed from the output
     winner: np.ndarray  # int64: the copy that stays, -1 where this document stays
-    similarity: np.ndarray  # float: estimated Jaccard with the winner
+    similarity: np.ndarray  # float: verified similarity with the winner
     cluster_fp: np.ndarray  # uint64: the cluster's id, its kept copy's fingerprint
     clustered: np.ndarray  # bool: in a cluster of two or more
     ids: list[str]
@@ -145,16 +146,20 @@ def decide_documents(
     threshold: float,
     mark: bool,
     find_edges: FindEdges | None = None,
+    verify: Verify | None = None,
+    priority: np.ndarray | None = None,
 ) -> DocumentDecision:
     """Cluster near-duplicate documents (with state entries) and pick the copy that stays.
 
-    `keys` are the band keys of `sigs` for `lsh` (bands, rows); `fps` order the clusters
-    canonically and `ident` (the text as it came in) names them across runs; `in_state`
-    marks documents published before with this text (never duplicates); `group` is each
-    document's own state entry (never compared with it), -1 for none. The winner of a
-    cluster is a published entry first, then the longest, then the earliest. The rows of
-    empty documents in `keys` are given unique keys in place (a copy would double the
-    largest array of the run).
+    `keys` are the band keys of `sigs` for `lsh` (bands, rows); `fps` order the bucket
+    members canonically and `ident` (the text as it came in) names clusters across runs;
+    `in_state` marks documents published before with this text (never duplicates); `group`
+    is each document's own state entry (never compared with it), -1 for none. `verify`
+    gives the similarity of candidate pairs (exact for two live documents; default: the
+    signature estimate). The copy that stays is a published one first, then the lowest
+    `priority` (the keep policy; default: the longest, then the earliest in input order).
+    The rows of empty documents in `keys` are given unique keys in place (a copy would
+    double the largest array of the run).
     """
     n = len(ids)
     if n == 0:
@@ -174,36 +179,34 @@ def decide_documents(
     rank = np.concatenate((fp_rank + m, np.arange(m)))
     fixed = np.concatenate((np.zeros(n, bool), np.ones(m, bool)))
     all_group = np.concatenate((group, stored.handles.astype(np.int64)))
-    result = cluster(all_keys, all_sigs, threshold, rank, fixed, all_group, find_edges)
-    labels = result.labels
-    all_len = np.concatenate((lengths, stored.lengths))
     published = fixed.copy()
     published[:n] = in_state
-    order = np.lexsort((np.arange(n + m), -all_len, ~published, labels))
-    sorted_labels = labels[order]
-    head = np.empty(n + m, dtype=bool)
-    head[0] = True
-    head[1:] = sorted_labels[1:] != sorted_labels[:-1]
-    winner_sorted = order[np.maximum.accumulate(np.where(head, np.arange(n + m), 0))]
-    winner = np.empty(n + m, dtype=np.int64)
-    winner[order] = winner_sorted
-    cur_winner = winner[:n]
-    is_dup = (cur_winner != np.arange(n)) & ~in_state & valid
-    sim = np.zeros(n)
-    idx = np.flatnonzero(is_dup)
-    if len(idx):
-        sim[idx] = (all_sigs[idx] == all_sigs[cur_winner[idx]]).mean(axis=1)
+    all_len = np.concatenate((lengths, stored.lengths))
+    live_prio = priority if priority is not None else keep_longest(lengths)
+    prio = np.concatenate((live_prio, np.zeros(m, dtype=live_prio.dtype)))
+    order = np.lexsort((np.arange(n + m), -all_len, prio, ~published))
+    result = cluster(
+        all_keys, all_sigs, threshold, rank, fixed, all_group, find_edges, order, verify, published
+    )
+    winner = result.labels
+    is_dup = (winner[:n] != np.arange(n)) & ~in_state & valid
     all_fps = np.concatenate((ident, stored.fps))  # cluster ids: stable across runs
+    members = np.bincount(winner, minlength=n + m)
     return DocumentDecision(
         dropped=is_dup & (not mark),
-        winner=np.where(is_dup, cur_winner, -1),
-        similarity=sim,
+        winner=np.where(is_dup, winner[:n], -1),
+        similarity=np.where(is_dup, result.similarity[:n], 0.0),
         cluster_fp=all_fps[winner[:n]],
-        clustered=np.bincount(labels, minlength=n + m)[labels][:n] > 1,
+        clustered=members[winner[:n]] > 1,
         ids=ids + stored.ids,
         band_keys=keys,
         comparisons=result.comparisons,
     )
+
+
+def keep_longest(lengths: np.ndarray) -> np.ndarray:
+    """Return the keep priority of --keep longest: the most tokens first (lower stays)."""
+    return -lengths.astype(np.int64)
 
 
 def exact_paragraph_owners(
@@ -254,32 +257,36 @@ def near_paragraph_owners(
     winner: np.ndarray,
     threshold: float,
     find_edges: FindEdges | None = None,
+    sets: ShingleSets | None = None,
 ) -> tuple[Owners, int | None]:
     """Cluster long paragraphs across documents by MinHash; the earliest document keeps each.
 
-    `sigs[k]` is the signature of paragraph `pos[k]` of document `doc[k]`. Returns the
-    owners and the pairs verified (None: no search ran).
+    `sigs[k]` is the signature of paragraph `pos[k]` of document `doc[k]`, `sets` (if given)
+    their shingle sets, which verify every candidate exactly. A paragraph is removed only
+    for its own verified similarity to the copy that stays (the earliest), never through a
+    chain. Returns the owners and the pairs verified (None: no search ran).
     """
     out: Owners = {}
     ok = winner[doc] < 0  # duplicate documents own nothing and lose nothing
+    items = np.flatnonzero(ok)
     sigs, doc, pos = sigs[ok], doc[ok], pos[ok]
     if len(doc) < 2:
         return out, None
     bands, rows = recall_bands(threshold, sigs.shape[1])
     rank = doc * (1 << 20) + pos
     keys = band_keys(sigs, bands, rows)
-    result = cluster(keys, sigs, threshold, rank, find_edges=find_edges)
-    labels = result.labels
-    order = np.lexsort((rank, labels))
-    head = np.ones(len(order), dtype=bool)
-    head[1:] = labels[order][1:] != labels[order][:-1]
-    first = order[np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))]
-    owner_item = np.empty(len(order), dtype=np.int64)
-    owner_item[order] = first
+    verify = None
+    if sets is not None:
+
+        def verify(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+            return sets.jaccard(items[a], items[b])
+
+    result = cluster(keys, sigs, threshold, rank, find_edges=find_edges, verify=verify)
+    owner_item = result.labels
     lose = doc[owner_item] != doc
     for item in np.flatnonzero(lose).tolist():
         o = int(owner_item[item])
-        sim = float((sigs[item] == sigs[o]).mean())
+        sim = float(result.similarity[item])
         out.setdefault(int(doc[item]), {})[int(pos[item])] = (int(doc[o]), round(sim, 3))
     return out, result.comparisons
 

@@ -161,6 +161,7 @@ class BatchSummary:
     para_sigs: np.ndarray | None = None  # near mode: long paragraphs' signatures,
     para_doc: np.ndarray | None = None  # their document (among the batch's live ones)
     para_pos: np.ndarray | None = None  # and their place among its kept paragraphs
+    para_shingles: TokenBatch | None = None  # and their shingle hashes (hashes, offsets)
 
 
 def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
@@ -230,9 +231,11 @@ def _paragraph_signatures(
     gather += np.arange(int(counts.sum()))
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     m = settings.minhash
+    shingles = feats.shingles[gather]
     out.para_sigs = hasher(m.num_perm, m.seed, settings.paragraphs.shingle_size).from_hashes(
-        feats.shingles[gather], offsets
+        shingles, offsets
     )
+    out.para_shingles = (shingles, offsets)
     doc_of = np.repeat(np.arange(len(n_par)), n_par)[idx]
     out.para_doc = live_rank[doc_of].astype(np.int64)
     # Position among the document's kept paragraphs (what the spooled document holds).

@@ -16,8 +16,9 @@ from cleanup.dedup.jobs import BatchSummary, TokenBatch
 from cleanup.dedup.spool import Spool
 from cleanup.errors import UsageProblem
 
-# --cross-doc-paragraphs near keeps num_perm * 4 bytes per long paragraph in memory:
-# 2,000,000 paragraphs (about 150,000 news articles) take 1 GiB with 128 permutations.
+# --cross-doc-paragraphs near keeps num_perm * 4 bytes per long paragraph in memory, and its
+# shingles (4 bytes each, to verify candidates): 2,000,000 paragraphs (about 150,000 news
+# articles) take 2 GiB of signatures with 256 permutations.
 NEAR_PARAGRAPH_LIMIT = 2_000_000
 
 
@@ -46,6 +47,7 @@ class Ledger:
     para_sigs: list[np.ndarray] = field(default_factory=list)
     para_doc: list[np.ndarray] = field(default_factory=list)
     para_pos: list[np.ndarray] = field(default_factory=list)
+    para_shingles: list[TokenBatch] = field(default_factory=list)  # (hashes, offsets) per batch
     spool_index: array[int] = field(default_factory=lambda: array("q"))
     batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
@@ -79,6 +81,8 @@ class Ledger:
             self.para_sigs.append(summary.para_sigs)
             self.para_doc.append(summary.para_doc + first_live)
             self.para_pos.append(summary.para_pos)
+            if summary.para_shingles is not None:
+                self.para_shingles.append(summary.para_shingles)
             total = sum(len(s) for s in self.para_sigs)
             if total > NEAR_PARAGRAPH_LIMIT:
                 raise UsageProblem(
