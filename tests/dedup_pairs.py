@@ -48,12 +48,18 @@ def blocks(seed: int, count: int, size: int = 60) -> list[str]:
     return [" ".join(words(rng, size, base=k * 10_000_000)) for k in range(count)]
 
 
-def run_docs(texts: list[str], **options: object) -> list:
-    """Run the dedup step alone over documents d0, d1, ... with these texts; return them."""
+def run_docs(texts: list[str], dates: list[str] | None = None, **options: object) -> list:
+    """Run the dedup step alone over documents d0, d1, ... with these texts; return them.
+
+    `dates` go into each document's `published` field.
+    """
     from cleanup.document import Document
     from cleanup.pipeline import Context, Pipeline
 
-    docs = [Document(id=f"d{i}", paragraphs=[t]) for i, t in enumerate(texts)]
+    docs = [
+        Document(id=f"d{i}", paragraphs=[t], fields={"published": dates[i]} if dates else {})
+        for i, t in enumerate(texts)
+    ]
     return list(Pipeline(steps=["dedup"], context=Context(), **options).run(docs))
 
 

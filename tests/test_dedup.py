@@ -256,7 +256,7 @@ def _dropped(out: list[Document]) -> dict[str, str]:
 def test_near_duplicate_documents_are_dropped_and_the_most_complete_stays() -> None:
     docs, truth = _corpus()
     docs = docs[40:] + docs[:40]  # copies first: the longer originals still win
-    out = run_dedup(docs)
+    out = run_dedup(docs, keep="longest")
     assert [d.id for d in out] == [d.id for d in docs]
     assert _dropped(out) == truth
     drop = next(d.dropped for d in out if d.dropped is not None)
@@ -269,7 +269,7 @@ def test_output_does_not_depend_on_input_order() -> None:
     for seed in range(3):
         shuffled = list(docs)
         random.Random(seed).shuffle(shuffled)
-        assert _dropped(run_dedup(shuffled)) == truth
+        assert _dropped(run_dedup(shuffled, keep="longest")) == truth
 
 
 def test_equal_copies_keep_the_first_in_input_order() -> None:

@@ -54,13 +54,22 @@ def _family(seed: int, size: int) -> list[str]:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000), st.integers(3, 9), st.randoms(use_true_random=False))
+@given(
+    st.integers(0, 10_000),
+    st.integers(3, 9),
+    st.sampled_from(["longest", "earliest"]),
+    st.randoms(use_true_random=False),
+)
 def test_decisions_ignore_input_order_and_never_drop_below_threshold(
-    seed: int, size: int, shuffler: random.Random
+    seed: int, size: int, keep: str, shuffler: random.Random
 ) -> None:
+    # Distinct lengths and distinct dates: no ties, so the input order must not matter.
     texts = _family(seed, size)
-    by_text = dict(zip(texts, [f"d{i}" for i in range(size)], strict=True))
-    out = run_docs(texts)
+    days = list(range(1, size + 1))
+    random.Random(seed).shuffle(days)
+    dates = [f"2024-03-{day:02d}T08:00:00Z" for day in days]
+    options = {"keep": keep, "date_field": "published"}
+    out = run_docs(texts, dates, **options)
     drops = dropped_of(out)
     kept = {d.id for d in out if d.dropped is None}
     text_of = {f"d{i}": t for i, t in enumerate(texts)}
@@ -68,10 +77,10 @@ def test_decisions_ignore_input_order_and_never_drop_below_threshold(
         assert winner in kept
         assert jaccard(text_of[doc], text_of[winner]) >= 0.4
         assert abs(sim - jaccard(text_of[doc], text_of[winner])) < 0.001
-    shuffled = texts[:]
-    shuffler.shuffle(shuffled)
-    again = dropped_of(run_docs(shuffled))
-    names = {f"d{i}": by_text[t] for i, t in enumerate(shuffled)}
-    assert {names[d]: names[w] for d, (w, _) in again.items()} == {
+    perm = list(range(size))
+    shuffler.shuffle(perm)
+    again = dropped_of(run_docs([texts[k] for k in perm], [dates[k] for k in perm], **options))
+    name = {f"d{i}": f"d{k}" for i, k in enumerate(perm)}
+    assert {name[d]: name[w] for d, (w, _) in again.items()} == {
         d: w for d, (w, _) in drops.items()
     }

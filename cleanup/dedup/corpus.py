@@ -29,6 +29,7 @@ from cleanup.dedup.decide import (
     verdict,
 )
 from cleanup.dedup.jobs import SummaryJob, TokenBatch, summary_job
+from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.resign import shingle_sets, sign_all
@@ -187,6 +188,7 @@ class CorpusDedup:
             self.settings.mark,
             self.edges,
             verify,
+            keep_priority(self.settings.documents.keep, lengths, ledger.all_dates()),
         )
         if decision.comparisons is not None:
             self.stats["comparisons"] = decision.comparisons

@@ -184,7 +184,9 @@ def decide_documents(
     all_len = np.concatenate((lengths, stored.lengths))
     live_prio = priority if priority is not None else keep_longest(lengths)
     prio = np.concatenate((live_prio, np.zeros(m, dtype=live_prio.dtype)))
-    order = np.lexsort((np.arange(n + m), -all_len, prio, ~published))
+    # Published copies first; among them this run's documents (seen again: their own
+    # entries are the same text, and a live copy's similarity is verified exactly).
+    order = np.lexsort((np.arange(n + m), -all_len, prio, fixed, ~published))
     result = cluster(
         all_keys, all_sigs, threshold, rank, fixed, all_group, find_edges, order, verify, published
     )
@@ -334,9 +336,9 @@ def verdict(
     else:
         out.drop = (
             "near-duplicate-document",
-            "document is a near duplicate (estimated Jaccard >= "
-            f"{settings.documents.threshold}) "
-            "of a more complete or earlier published document",
+            "document is a near duplicate (shingle Jaccard >= "
+            f"{settings.documents.threshold}) of the copy that stays "
+            f"(--keep {settings.documents.keep}, or published before)",
             detail,
         )
     return out

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
+from cleanup.dedup.keep import document_date
 from cleanup.dedup.minhash import MinHasher
 from cleanup.dedup.paragraphs import (
     WHY,
@@ -162,6 +163,7 @@ class BatchSummary:
     para_doc: np.ndarray | None = None  # their document (among the batch's live ones)
     para_pos: np.ndarray | None = None  # and their place among its kept paragraphs
     para_shingles: TokenBatch | None = None  # and their shingle hashes (hashes, offsets)
+    dates: np.ndarray | None = None  # --keep earliest: POSIX seconds per live document, NaN: none
 
 
 def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
@@ -204,6 +206,10 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
         boiler_sizes=kept_per_doc[live].astype(np.int64),
         tokens=(tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)]),
     )
+    if s.documents.keep == "earliest":
+        out.dates = np.array(
+            [document_date(d, s.documents.date_field) for d in live_docs], dtype=np.float64
+        )
     if s.cross.mode != "off":
         for k in np.flatnonzero(live).tolist():
             keep = feats.kept[feats.first_paragraph[k] : feats.first_paragraph[k + 1]]

@@ -48,6 +48,7 @@ class Ledger:
     para_doc: list[np.ndarray] = field(default_factory=list)
     para_pos: list[np.ndarray] = field(default_factory=list)
     para_shingles: list[TokenBatch] = field(default_factory=list)  # (hashes, offsets) per batch
+    dates: list[np.ndarray] = field(default_factory=list)  # --keep earliest only
     spool_index: array[int] = field(default_factory=lambda: array("q"))
     batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
@@ -70,6 +71,8 @@ class Ledger:
             self.sigs.append(summary.sigs)
         self.fps.append(summary.fps)
         self.lengths.append(summary.lengths)
+        if summary.dates is not None:
+            self.dates.append(summary.dates)
         self.boiler_parts.append(summary.boiler_keys)
         self.boiler_sizes.extend(summary.boiler_sizes.tolist())
         if self.tokens is not None:
@@ -100,6 +103,10 @@ class Ledger:
         lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.int64)
         self.sigs, self.fps, self.lengths = [], [], []  # one copy of each, not two
         return sigs, fps, lengths
+
+    def all_dates(self) -> np.ndarray | None:
+        """Return the live documents' dates (--keep earliest), None when they were not read."""
+        return np.concatenate(self.dates) if self.dates else None
 
     def boiler_table(self) -> tuple[np.ndarray, np.ndarray]:
         """Return all (site, paragraph) keys and per-document offsets into them."""

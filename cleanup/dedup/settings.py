@@ -79,6 +79,23 @@ class DocumentSettings:
         type=int,
         range=SHINGLE,
     )
+    keep: str = setting(
+        "earliest",
+        "keep",
+        "Which near copy stays: earliest (by --date-field or the page's date metadata; "
+        "undated documents after dated ones, in input order), first (input order) or "
+        "longest. News: the original is the earliest copy, a rewrite is often longer. A "
+        "document published before (--state) always stays.",
+        type=("earliest", "first", "longest"),
+    )
+    date_field: str = setting(
+        "",
+        "date-field",
+        "JSONL field (dots for nested) holding a document's date (ISO 8601 or POSIX seconds) "
+        "for --keep earliest (default: the date strip-html read from the page).",
+        type=str,
+        metavar="FIELD",
+    )
     bands: int = setting(
         0,
         "doc-bands",
