@@ -92,7 +92,8 @@ def corpus_texts(path: str, limit: int) -> list[str]:
     texts = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
-            texts.append(json.loads(line)["text"])
+            record = json.loads(line)
+            texts.append(record.get("text") or record.get("html", ""))
             if len(texts) >= limit:
                 break
     return texts
@@ -143,7 +144,14 @@ def main() -> None:
     p.add_argument("--perms", default="128,256")
     p.add_argument("--rows", default="2,3,4")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--containment", default="", help="thresholds to measure, e.g. 0.6,0.7,0.8")
+    p.add_argument("--cases", type=int, default=1000, help="excerpts (and quoting originals)")
     a = p.parse_args()
+    if a.containment:
+        thresholds = [float(x) for x in a.containment.split(",")]
+        texts = corpus_texts(a.corpus, a.limit)
+        print(json.dumps(containment_measure(texts, a.cases, thresholds), indent=1))
+        return
     perms = [int(x) for x in a.perms.split(",")]
     rows = [int(x) for x in a.rows.split(",")]
     pairs = planted_pairs(a.pairs, a.seed)
@@ -161,6 +169,67 @@ def main() -> None:
     if a.corpus:
         report["corpus"] = corpus_recall(corpus_texts(a.corpus, a.limit), perms, rows, a.threshold)
     print(json.dumps(report, indent=1))
+
+
+def edit(rng: np.random.Generator, text: str, rate: float) -> str:
+    """Return text with a share `rate` of its words replaced by new ones (a light edit)."""
+    out = [f"edit{rng.integers(1_000_000)}" if rng.random() < rate else w for w in text.split()]
+    return " ".join(out)
+
+
+def containment_cases(texts: list[str], count: int, seed: int) -> list[dict]:
+    """Return documents for the containment measure: sources, excerpts and quoting originals.
+
+    Excerpt: 30-70% of a source's paragraphs in a row, 3-5% of words edited. Quoting
+    original: a document of the other half of `texts` (not itself in the corpus) with one
+    paragraph of a source inserted in its middle.
+    """
+    rng = np.random.default_rng(seed)
+    half = len(texts) // 2  # sources; the other half only lends quoting originals their text
+    docs = [{"id": f"s{i}", "text": t} for i, t in enumerate(texts[:half])]
+    for k in range(count):
+        i, j = int(rng.integers(0, half)), half + (k % (len(texts) - half))
+        paras = [p for p in texts[i].split("\n\n") if p.strip()]
+        if len(paras) < 4:
+            continue
+        share = rng.uniform(0.3, 0.7)
+        take = max(1, round(share * len(paras)))
+        start = int(rng.integers(0, len(paras) - take + 1))
+        excerpt = "\n\n".join(
+            edit(rng, p, rng.uniform(0.03, 0.05)) for p in paras[start : start + take]
+        )
+        docs.append({"id": f"e{k}", "text": excerpt, "of": f"s{i}", "share": round(share, 2)})
+        other = [p for p in texts[j].split("\n\n") if p.strip()]
+        quote = paras[int(rng.integers(0, len(paras)))]
+        mid = len(other) // 2
+        quoting = "\n\n".join([*other[:mid], quote, *other[mid:]])
+        docs.append({"id": f"q{k}", "text": quoting, "quotes": f"s{i}"})
+    return docs
+
+
+def containment_measure(texts: list[str], count: int, thresholds: list[float]) -> dict:
+    """Return, per --doc-containment, the excerpts found and quoting originals dropped."""
+    from cleanup.document import Document
+    from cleanup.pipeline import Context, Pipeline
+
+    cases = containment_cases(texts, count, 7)
+    out = {}
+    for t in thresholds:
+        docs = [Document(id=c["id"], paragraphs=c["text"].split("\n\n")) for c in cases]
+        started = time.perf_counter()
+        result = list(Pipeline(steps=["dedup"], context=Context(), doc_containment=t).run(docs))
+        drop = {d.id: d.dropped.detail.get("duplicate_of") for d in result if d.dropped}
+        excerpts = [c for c in cases if "of" in c]
+        quoting = [c for c in cases if "quotes" in c]
+        out[str(t)] = {
+            "excerpts found": round(
+                sum(drop.get(c["id"]) == c["of"] for c in excerpts) / len(excerpts), 4
+            ),
+            "quoting originals dropped": sum(c["id"] in drop for c in quoting),
+            "sources dropped": sum(1 for k in drop if k.startswith("s")),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    return out
 
 
 if __name__ == "__main__":

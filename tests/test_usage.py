@@ -43,6 +43,7 @@ BAD: dict[str, list[Any]] = {
     "num-perm": [7, 1025, -128],
     "doc-bands": [-1, 1025, 2.5],
     "doc-rows": [-1, 1025, 2.5],
+    "doc-containment": [-0.1, 1.5],
     "minhash-seed": [-1, 2**32],
     "boilerplate-min-docs": [1, -1, 3.5],
     "wait": [-1, math.nan, math.inf],

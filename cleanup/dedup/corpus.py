@@ -17,9 +17,11 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from cleanup.dedup.clusters import Verify, edges_finder
+from cleanup.dedup.clusters import edges_finder
+from cleanup.dedup.containment import candidates as containment_candidates
 from cleanup.dedup.decide import (
     Boilerplate,
+    Containment,
     DocumentDecision,
     Owners,
     decide_boilerplate,
@@ -121,7 +123,7 @@ class CorpusDedup:
         if self.settings.boilerplate.min_docs > 0:  # the read pass left signing until now
             sigs = sign_all(spool, ledger, boiler, fps, lengths, self.settings, self.executor)
         group = np.array([known[k][0] if k in known else -1 for k in keys_of], dtype=np.int64)
-        verify = document_verifier(spool, ledger, boiler, self.settings)
+        verify = DocumentVerifier(spool, ledger, boiler, self.settings)
         decision = self._documents(ledger, sigs, fps, lengths, ident, in_state, group, verify)
         owners = self._owners(ledger, decision)
         self._count_stats()
@@ -163,7 +165,7 @@ class CorpusDedup:
         ident: np.ndarray,
         in_state: np.ndarray,
         group: np.ndarray,
-        verify: Verify,
+        verify: DocumentVerifier,
     ) -> DocumentDecision:
         """Fetch the state entries the documents may match, then decide about the documents."""
         if not ledger.ids:
@@ -189,10 +191,22 @@ class CorpusDedup:
             self.edges,
             verify,
             keep_priority(self.settings.documents.keep, lengths, ledger.all_dates()),
+            self._containment(ledger, verify),
         )
         if decision.comparisons is not None:
             self.stats["comparisons"] = decision.comparisons
         return decision
+
+    def _containment(self, ledger: Ledger, verify: DocumentVerifier) -> Containment | None:
+        """Return the containment candidates (--doc-containment), announced to the verifier."""
+        threshold = self.settings.documents.containment
+        if threshold <= 0:
+            return None
+        a, b = containment_candidates(*ledger.all_samples(), threshold)
+        verify.also[a] = True
+        verify.also[b] = True
+        self.stats["containment candidates"] = len(a)
+        return Containment(a, b, verify.exact, threshold)
 
     def _owners(self, ledger: Ledger, decision: DocumentDecision) -> Owners:
         """Return the owners of paragraphs repeated across documents (if that is on)."""
@@ -225,30 +239,44 @@ class CorpusDedup:
             self.stats = {"lsh tasks": self.edges.tasks, **self.stats}
 
 
-def document_verifier(
-    spool: BatchSpool, ledger: Ledger, boiler: Boilerplate, settings: DedupSettings
-) -> Verify:
-    """Return the verification of candidate document pairs: exact between two live documents.
+class DocumentVerifier:
+    """Verify candidate document pairs exactly, from shingle sets read back from the spool.
 
-    The live documents' shingle sets are read back from the spool (only those of documents
-    in some candidate pair). A state keeps signatures, not tokens, so a pair with a state
-    entry keeps its signature estimate (standard error ~0.03 with 256 permutations).
+    The sets are read once, for the documents in some candidate pair: the LSH candidates
+    this is called with first, and the containment candidates announced beforehand
+    (`also`). A state keeps signatures, not tokens, so a pair with a state entry keeps its
+    signature estimate (standard error ~0.03 with 256 permutations), and state entries are
+    not containment candidates.
     """
-    n = len(ledger.ids)
 
-    def verify(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
-        live = (a < n) & (b < n)
+    def __init__(
+        self, spool: BatchSpool, ledger: Ledger, boiler: Boilerplate, settings: DedupSettings
+    ) -> None:
+        self.spool, self.ledger, self.boiler, self.settings = spool, ledger, boiler, settings
+        self.n = len(ledger.ids)
+        self.also = np.zeros(self.n, dtype=bool)
+        self.sets: ShingleSets | None = None
+
+    def _sets(self, a: np.ndarray, b: np.ndarray) -> ShingleSets:
+        if self.sets is None:
+            wanted = self.also.copy()
+            wanted[a] = True
+            wanted[b] = True
+            self.sets = shingle_sets(self.spool, self.ledger, self.boiler, wanted, self.settings)
+        return self.sets
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+        """Return the similarity of candidate pairs: exact between two live documents."""
+        live = (a < self.n) & (b < self.n)
         if not live.any():
             return estimate
-        wanted = np.zeros(n, dtype=bool)
-        wanted[a[live]] = True
-        wanted[b[live]] = True
-        sets = shingle_sets(spool, ledger, boiler, wanted, settings)
         out = estimate.copy()
-        out[live] = sets.jaccard(a[live], b[live])
+        out[live] = self._sets(a[live], b[live]).jaccard(a[live], b[live])
         return out
 
-    return verify
+    def exact(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the exact Jaccard and containment (smaller in larger) of live pairs."""
+        return self._sets(a, b).similarity(a, b)
 
 
 def paragraph_sets(ledger: Ledger) -> ShingleSets:

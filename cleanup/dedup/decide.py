@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from cleanup.dedup.clusters import FindEdges, Verify, cluster
+from cleanup.dedup.containment import contained_in
 from cleanup.dedup.lsh import band_keys, recall_bands
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
@@ -114,6 +115,7 @@ class DocumentDecision:
     cluster_fp: np.ndarray  # uint64: the cluster's id, its kept copy's fingerprint
     clustered: np.ndarray  # bool: in a cluster of two or more
     ids: list[str]
+    contained: np.ndarray  # bool: dropped as contained in its winner (--doc-containment)
     band_keys: np.ndarray  # (n, bands) uint64: what a state stores of each document
     comparisons: int | None  # signature pairs verified (None: no search ran)
 
@@ -127,6 +129,7 @@ class DocumentDecision:
             np.zeros(0, np.uint64),
             np.zeros(0, bool),
             [],
+            np.zeros(0, bool),
             np.zeros((0, bands), np.uint64),
             None,
         )
@@ -148,6 +151,7 @@ def decide_documents(
     find_edges: FindEdges | None = None,
     verify: Verify | None = None,
     priority: np.ndarray | None = None,
+    containment: Containment | None = None,
 ) -> DocumentDecision:
     """Cluster near-duplicate documents (with state entries) and pick the copy that stays.
 
@@ -158,8 +162,9 @@ def decide_documents(
     gives the similarity of candidate pairs (exact for two live documents; default: the
     signature estimate). The copy that stays is a published one first, then the lowest
     `priority` (the keep policy; default: the longest, then the earliest in input order).
-    The rows of empty documents in `keys` are given unique keys in place (a copy would
-    double the largest array of the run).
+    `containment` (--doc-containment) then drops documents contained in a longer one that
+    stays (see apply_containment). The rows of empty documents in `keys` are given unique
+    keys in place (a copy would double the largest array of the run).
     """
     n = len(ids)
     if n == 0:
@@ -190,20 +195,79 @@ def decide_documents(
     result = cluster(
         all_keys, all_sigs, threshold, rank, fixed, all_group, find_edges, order, verify, published
     )
-    winner = result.labels
+    winner, similarity = result.labels, result.similarity
+    contained = np.zeros(n, dtype=bool)
+    if containment is not None:
+        winner, similarity, contained = apply_containment(
+            containment, winner, similarity, lengths, in_state, threshold
+        )
     is_dup = (winner[:n] != np.arange(n)) & ~in_state & valid
     all_fps = np.concatenate((ident, stored.fps))  # cluster ids: stable across runs
     members = np.bincount(winner, minlength=n + m)
     return DocumentDecision(
         dropped=is_dup & (not mark),
         winner=np.where(is_dup, winner[:n], -1),
-        similarity=np.where(is_dup, result.similarity[:n], 0.0),
+        similarity=np.where(is_dup, similarity[:n], 0.0),
         cluster_fp=all_fps[winner[:n]],
         clustered=members[winner[:n]] > 1,
         ids=ids + stored.ids,
+        contained=contained & is_dup,
         band_keys=keys,
         comparisons=result.comparisons,
     )
+
+
+@dataclass(frozen=True)
+class Containment:
+    """Say which live documents may contain one another, and how to measure a pair exactly."""
+
+    a: np.ndarray  # candidate pairs of live documents
+    b: np.ndarray
+    exact: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # (jaccard, cont.)
+    threshold: float
+
+
+def apply_containment(
+    c: Containment,
+    winner: np.ndarray,
+    similarity: np.ndarray,
+    lengths: np.ndarray,
+    in_state: np.ndarray,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop live documents contained in a longer one that stays; return the new winners.
+
+    Near copies (Jaccard >= threshold) were decided by --keep; here a document that stays
+    and is contained at >= c.threshold in a longer one that stays becomes its duplicate.
+    The near copies that had it as their winner follow it to its container when they are
+    themselves verified near or contained there, else they stay (a drop always names a
+    document that stays, with the similarity measured between the two).
+    """
+    n = len(lengths)
+    winner, similarity = winner.copy(), similarity.copy()
+    contained = np.zeros(n, dtype=bool)
+    if not len(c.a):
+        return winner, similarity, contained
+    jac, cont = c.exact(c.a, c.b)
+    stays = winner[:n] == np.arange(n)
+    holder, share = contained_in(
+        c.a, c.b, cont, jac, lengths, stays, in_state, c.threshold, threshold
+    )
+    took = np.flatnonzero(holder >= 0)
+    if not len(took):
+        return winner, similarity, contained
+    winner[took], similarity[took], contained[took] = holder[took], share[took], True
+    orphans = np.flatnonzero(np.isin(winner[:n], took) & ~contained)
+    if len(orphans):
+        target = holder[winner[orphans]]
+        j, k = c.exact(orphans, target)
+        inside = (k >= c.threshold) & (lengths[target] > lengths[orphans])
+        near = j >= threshold
+        follow = near | inside
+        winner[orphans] = np.where(follow, target, orphans)
+        similarity[orphans] = np.where(near, j, np.where(inside, k, 0.0))
+        contained[orphans] = inside & ~near
+    return winner, similarity, contained
 
 
 def keep_longest(lengths: np.ndarray) -> np.ndarray:
@@ -326,13 +390,21 @@ def verdict(
         if settings.mark and decision.clustered[i]:
             out.meta = {"cluster": f"{int(decision.cluster_fp[i]):016x}"}
         return out
+    measure = "containment" if decision.contained[i] else "similarity"
     detail = {
         "duplicate_of": decision.ids[w],
-        "similarity": round(float(decision.similarity[i]), 3),
+        measure: round(float(decision.similarity[i]), 3),
         "cluster": f"{int(decision.cluster_fp[i]):016x}",
     }
     if settings.mark:
-        out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", "similarity")}
+        out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", measure)}
+    elif decision.contained[i]:
+        out.drop = (
+            "contained-document",
+            f"{settings.documents.containment:g} or more of the document's word pairs "
+            "stand in a longer document that stays (a partial copy)",
+            detail,
+        )
     else:
         out.drop = (
             "near-duplicate-document",

@@ -49,6 +49,7 @@ class Ledger:
     para_pos: list[np.ndarray] = field(default_factory=list)
     para_shingles: list[TokenBatch] = field(default_factory=list)  # (hashes, offsets) per batch
     dates: list[np.ndarray] = field(default_factory=list)  # --keep earliest only
+    samples: list[TokenBatch] = field(default_factory=list)  # --doc-containment only
     spool_index: array[int] = field(default_factory=lambda: array("q"))
     batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
@@ -73,6 +74,8 @@ class Ledger:
         self.lengths.append(summary.lengths)
         if summary.dates is not None:
             self.dates.append(summary.dates)
+        if summary.samples is not None:
+            self.samples.append(summary.samples)
         self.boiler_parts.append(summary.boiler_keys)
         self.boiler_sizes.extend(summary.boiler_sizes.tolist())
         if self.tokens is not None:
@@ -103,6 +106,14 @@ class Ledger:
         lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.int64)
         self.sigs, self.fps, self.lengths = [], [], []  # one copy of each, not two
         return sigs, fps, lengths
+
+    def all_samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the live documents' sampled shingles and their count per document."""
+        if not self.samples:
+            return np.zeros(0, np.uint32), np.zeros(len(self.ids), np.int64)
+        return np.concatenate([v for v, _ in self.samples]), np.concatenate(
+            [c for _, c in self.samples]
+        )
 
     def all_dates(self) -> np.ndarray | None:
         """Return the live documents' dates (--keep earliest), None when they were not read."""
