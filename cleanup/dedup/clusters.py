@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleanup.dedup.shingles import fmix64
+from cleanup.dedup.verify import sorted_unique
 from cleanup.executor import Executor
 
 # Members of a bucket compared with each member: its first BUCKET_HEADS members (in rank
@@ -63,7 +64,7 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray, heads: int = BUCKET_HEAD
             found.append(_pairs_with_first(order.astype(np.int64), new_run, n, heads))
     if not found:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(found))
+    return sorted_unique(np.concatenate(found))[0]
 
 
 def _pairs_with_first(items: np.ndarray, new_run: np.ndarray, n: int, heads: int = 1) -> np.ndarray:
@@ -80,7 +81,7 @@ def _pairs_with_first(items: np.ndarray, new_run: np.ndarray, n: int, heads: int
         found.append(items[run_start[sel] + h] * n + items[sel])
     if not found:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(found))
+    return sorted_unique(np.concatenate(found))[0]
 
 
 def greedy_clusters(

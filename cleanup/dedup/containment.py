@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cleanup.dedup.verify import unique_per_row
+from cleanup.dedup.verify import sorted_unique, unique_per_row
 
 SAMPLE_BITS = 3  # 1 shingle in 8 is sampled
-MAX_POSTING = 64  # a sampled shingle in more documents than this proposes no pair
+MAX_POSTING = 16  # a sampled shingle in more documents than this proposes no pair
 MIN_SHARED = 2  # sampled shingles two documents must share to be a candidate
 
 
@@ -50,18 +50,16 @@ def candidates(
     run = np.cumsum(start) - 1
     size = np.bincount(run)
     ok = (size[run] >= 2) & (size[run] <= MAX_POSTING)
-    s, d, run = s[ok], d[ok], run[ok]
-    found = []
-    for gap in range(1, MAX_POSTING):
-        if gap >= len(d):
-            break
-        same = run[gap:] == run[:-gap]
-        if not same.any():
-            break
-        found.append(d[:-gap][same] * n + d[gap:][same])
-    if not found:
+    d, run = d[ok], run[ok]
+    # Every pair inside each posting list, at once: element i pairs with the rest of its run.
+    first = np.searchsorted(run, run)  # runs are contiguous: the first element of each
+    after = size[run] - (np.arange(len(d)) - first) - 1
+    total = int(after.sum())
+    if total == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    pairs, shared = np.unique(np.concatenate(found), return_counts=True)
+    left = np.repeat(np.arange(len(d)), after)
+    step = np.arange(total) - np.repeat(np.cumsum(after) - after, after)
+    pairs, shared = sorted_unique(d[left] * n + d[left + 1 + step])
     a, b = pairs // n, pairs % n
     small = np.minimum(counts[a], counts[b])
     keep = (shared >= MIN_SHARED) & (shared >= 0.5 * threshold * small)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Pairs whose shingles are sorted together in one go (bounds the temporary arrays).
-PAIR_CHUNK = 8192
+# Pairs whose shingles are sorted together in one go: bounds the temporaries (~10 MB for
+# news-length documents).
+PAIR_CHUNK = 1024
 
 
 @dataclass
@@ -97,12 +98,27 @@ class ShingleSets:
         return jac, np.where(small > 0, inter / np.maximum(small, 1), 0.0)
 
 
+def sorted_unique(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct values of x sorted, and how often each occurs.
+
+    np.unique does the same, but this numpy's hash-based path is ~50x slower than one sort
+    on large 64-bit arrays (9 s against 0.17 s for 3 million values).
+    """
+    if len(x) == 0:
+        return x.copy(), np.zeros(0, dtype=np.int64)
+    s = np.sort(x)
+    start = np.ones(len(s), dtype=bool)
+    start[1:] = s[1:] != s[:-1]
+    first = np.flatnonzero(start)
+    return s[first], np.diff(np.append(first, len(s)))
+
+
 def unique_per_row(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return each row's distinct values sorted, concatenated, and how many each row has."""
     rows = len(offsets) - 1
     if len(hashes) == 0:
         return np.zeros(0, np.uint32), np.zeros(rows, np.int64)
     row_of = np.repeat(np.arange(rows, dtype=np.uint64), np.diff(offsets))
-    tagged = np.unique((row_of << np.uint64(32)) | hashes.astype(np.uint64))
+    tagged, _ = sorted_unique((row_of << np.uint64(32)) | hashes.astype(np.uint64))
     owner = (tagged >> np.uint64(32)).astype(np.int64)
     return (tagged & np.uint64(0xFFFFFFFF)).astype(np.uint32), np.bincount(owner, minlength=rows)
