@@ -55,3 +55,18 @@ def test_a_crowded_bucket_pairs_members_with_more_than_its_first() -> None:
     keys = np.array([[9], [9], [9]], dtype=np.uint64)
     pairs = candidate_pairs(keys, np.array([0, 1, 2]))
     assert 1 * 3 + 2 in pairs.tolist()
+
+
+def test_an_older_state_keeps_working_with_its_settings() -> None:
+    old = DedupSettings.from_options(num_perm=128, doc_bands=32, doc_rows=4)
+    recorded = {  # what a state made with the defaults before issue 14 records
+        "doc-shingle-size": 2,
+        "num-perm": 128,
+        "minhash-seed": 1,
+        "doc-threshold": 0.4,
+        "bands": 32,
+        "rows": 4,
+        "tokenizer": 1,
+    }
+    assert old.state_settings() == recorded
+    assert DedupSettings().state_settings() != recorded

@@ -65,7 +65,7 @@ class DocumentSettings:
     threshold: float = setting(
         0.4,
         "doc-threshold",
-        "Estimated Jaccard of word-pair shingles above which two documents are near "
+        "Jaccard of word-pair shingles (verified exactly) above which two documents are near "
         "duplicates; 0.4 catches copies with 5-15% of words edited (recall 0.997-1.0 in "
         "scripts/eval_dedup.py) while two articles on the same story score ~0.12.",
         type=float,
@@ -185,8 +185,8 @@ class CrossDocSettings:
     threshold: float = setting(
         0.75,
         "cross-doc-threshold",
-        "With --cross-doc-paragraphs near: estimated Jaccard of two long paragraphs' "
-        "shingles above which the later one is a copy (its own LSH, apart from "
+        "With --cross-doc-paragraphs near: Jaccard of two long paragraphs' shingles "
+        "(verified exactly) above which the later one is a copy (its own LSH, apart from "
         "--paragraph-threshold).",
         type=float,
         range=THRESHOLD,
