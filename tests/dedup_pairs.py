@@ -12,9 +12,9 @@ from script_loader import load_script
 lsh_recall = load_script("lsh_recall")
 
 
-def jaccard(a: str, b: str) -> float:
-    """Return the exact Jaccard of two texts' word-pair shingle sets."""
-    sa, sb = lsh_recall.shingle_sets([a, b])
+def jaccard(a: str, b: str, size: int = 2) -> float:
+    """Return the exact Jaccard of two texts' shingle sets (`size` words per shingle)."""
+    sa, sb = lsh_recall.shingle_sets([a, b], size)
     return float(lsh_recall.exact_jaccard(sa, sb))
 
 
