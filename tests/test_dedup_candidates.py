@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from dedup_pairs import pairs_near
 from helpers import invoke_run, one_line_error
@@ -42,7 +44,7 @@ def test_bands_and_rows_can_be_overridden() -> None:
     assert recall_bands(0.4, 128) == (64, 2)  # fewer permutations need 2-row bands
 
 
-def test_bands_that_overflow_the_signature_are_a_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bands_that_overflow_the_signature_are_a_usage_error(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text('{"text": "one two three"}\n')
     result = invoke_run(src, "-o", tmp_path / "out.jsonl", "--doc-bands", "100", "--doc-rows", "3")
