@@ -50,7 +50,7 @@ def measure(kind: str, corpus: str, sample: int) -> dict:
     """Run one measurement in this process and return its figures."""
     import numpy as np
 
-    from cleanup.dedup.lsh import band_keys, optimal_bands
+    from cleanup.dedup.lsh import band_keys, recall_bands
     from cleanup.dedup.minhash import MinHasher
     from cleanup.executor import BATCH_BYTES
     from cleanup.pipeline import Context, Pipeline
@@ -83,7 +83,7 @@ def measure(kind: str, corpus: str, sample: int) -> dict:
             sigs.append(hasher.signatures(batch))
         seconds = time.perf_counter() - started
         allsigs = np.concatenate(sigs)
-        bands, rows = optimal_bands(defaults["doc_threshold"], defaults["num_perm"])
+        bands, rows = recall_bands(defaults["doc_threshold"], defaults["num_perm"])
         keys = band_keys(allsigs, bands, rows)
         per_doc = allsigs.nbytes / len(docs) + keys.nbytes / len(docs) + 8 + 8
         result["index_bytes_per_doc"] = round(per_doc, 1)

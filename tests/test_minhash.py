@@ -10,7 +10,13 @@ from datasketch import LeanMinHash, MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleanup.dedup.clusters import candidate_pairs, cluster, components
+from cleanup.dedup.clusters import (
+    BUCKET_HEADS,
+    candidate_pairs,
+    cluster,
+    greedy_clusters,
+    local_edges,
+)
 from cleanup.dedup.lsh import band_keys, optimal_bands
 from cleanup.dedup.minhash import MinHasher, jaccard
 from cleanup.dedup.shingles import fingerprints, shingle_hashes, token_hashes, words
@@ -110,13 +116,19 @@ def test_band_parameters_follow_the_threshold() -> None:
 def test_candidates_join_each_bucket_to_its_first_member() -> None:
     keys = np.array([[5], [5], [5], [7]], dtype=np.uint64)
     rank = np.array([2, 0, 1, 3])
-    pairs = candidate_pairs(keys, rank)
+    pairs = candidate_pairs(keys, rank, heads=1)
     assert sorted((int(p) // 4, int(p) % 4) for p in pairs) == [(1, 0), (1, 2)]
+    pairs = candidate_pairs(keys, rank, heads=2)
+    assert sorted((int(p) // 4, int(p) % 4) for p in pairs) == [(1, 0), (1, 2), (2, 0)]
 
 
-def test_components_label_by_smallest_member() -> None:
-    labels = components(6, np.array([0, 2, 3, 5]), np.array([1, 3, 4, 4]))
-    assert labels.tolist() == [0, 0, 2, 2, 2, 2]
+def test_greedy_clusters_never_chain() -> None:
+    # Edges 0-1, 2-3, 3-4, 5-4; walking 0..5: 3 is taken by 2, so 4 (only reached through
+    # 3) becomes a representative and takes 5.
+    labels, _ = greedy_clusters(
+        6, np.array([0, 2, 3, 5]), np.array([1, 3, 4, 4]), np.ones(4), np.arange(6)
+    )
+    assert labels.tolist() == [0, 0, 2, 2, 4, 4]
 
 
 def test_cluster_cost_is_linear_in_a_bucket() -> None:
@@ -124,7 +136,8 @@ def test_cluster_cost_is_linear_in_a_bucket() -> None:
     sigs = np.zeros((n, 16), dtype=np.uint32)
     keys = band_keys(sigs, 4, 4)
     result = cluster(keys, sigs, 0.5, np.arange(n))
-    assert result.comparisons == n - 1
+    # Every member with each of the bucket's first BUCKET_HEADS members: linear in n.
+    assert result.comparisons == sum(n - 1 - h for h in range(BUCKET_HEADS))
     assert (result.labels == 0).all()
 
 
@@ -133,7 +146,7 @@ def test_fixed_items_are_not_compared_and_groups_never_join() -> None:
     keys = band_keys(sigs, 4, 4)
     fixed = np.array([False, True, True])
     result = cluster(keys, sigs, 0.5, np.array([2, 0, 1]), fixed=fixed)
-    assert result.comparisons == 1  # 0 against the first stored entry; stored ones not paired
+    assert result.comparisons == 2  # 0 against both stored entries; stored ones not paired
     group = np.array([7, 7, -1])
-    result = cluster(keys, sigs, 0.5, np.array([0, 1, 2]), group=group)
-    assert result.labels.tolist() == [0, 1, 0]
+    pairs, _ = local_edges(keys, sigs, 0.5, np.array([0, 1, 2]), group=group)
+    assert sorted((int(p) // 3, int(p) % 3) for p in pairs) == [(0, 2), (1, 2)]

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from servers import start_redis
 
+from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.state import export_state, open_store, prune_state, state_info
 from cleanup.dedup.stores.redis import LOCK_TTL
 from cleanup.document import Document
@@ -327,11 +328,11 @@ def test_info_prune_and_export(state: str) -> None:
     info = state_info(state)
     assert info["documents"] == 35
     assert info["runs"] == 2
-    assert info["settings"]["num-perm"] == 128
+    assert info["settings"]["num-perm"] == DedupSettings().minhash.num_perm
     entries = _export(state)
     assert len(entries) == 35
     assert {e["last_run"] for e in entries} == {"r1", "r2"}
-    assert len(bytes.fromhex(entries[0]["minhash"])) == 128 * 4
+    assert len(bytes.fromhex(entries[0]["minhash"])) == DedupSettings().minhash.num_perm * 4
     assert prune_state(state, keep_runs=1) == 30
     assert state_info(state)["documents"] == 5
     # The pruned documents are forgotten: their near copies are no longer duplicates.

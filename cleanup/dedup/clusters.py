@@ -1,16 +1,18 @@
-"""Candidate pairs from LSH buckets, verified and joined into clusters, never pairwise in a bucket.
+"""Candidate pairs from LSH buckets, verified, then grouped greedily around the copies that stay.
 
-See docs/architecture.md, "Dedup". In every band, the members of a bucket (documents sharing a band
-key) are joined to the bucket's *first* member, after checking their estimated Jaccard
-against that one member. A bucket of 10,000 identical documents therefore costs 10,000
-checks, not 50 million. "First" is a canonical order the caller chooses (a content hash,
-not the input position), so clusters do not depend on the order documents came in.
-Components are found with vectorized hook-and-compress union-find over numpy arrays.
+See docs/architecture.md, "Dedup". In every band, each member of a bucket (documents sharing
+a band key) is paired with the bucket's first BUCKET_HEADS members, never with all of them:
+a bucket of 10,000 identical documents costs ~40,000 checks, not 50 million. "First" is a
+canonical order the caller chooses (a content hash, not the input position), so the pairs
+do not depend on the order documents came in. Every candidate is verified (exactly, by the
+caller's `verify`), and clusters are formed greedily from the copy to keep first
+(greedy_clusters): an item is dropped only for its own verified similarity to the one that
+stays, never through a chain.
 
 The candidate search can also run in partitions (split by a hash of band and key, so a bucket
-never straddles two): each partition yields its own checked pairs and one global np.unique
-merges them into exactly the pairs, comparisons and clusters of the one-process search. An
-executor with several partitions (Ray) runs them as tasks: `edges_finder(executor)`.
+never straddles two): each partition yields its own pairs and one global np.unique merges
+them into exactly the pairs of the one-process search. An executor with several partitions
+(Ray) runs them as tasks: `edges_finder(executor)`.
 """
 
 from __future__ import annotations
@@ -21,22 +23,31 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleanup.dedup.shingles import fmix64
+from cleanup.dedup.verify import sorted_unique
 from cleanup.executor import Executor
+
+# Members of a bucket compared with each member: its first BUCKET_HEADS members (in rank
+# order). A bucket whose first member is a chance collision (a templated report sharing a
+# band with a real copy pair) would otherwise hide the pair; the work stays bounded by
+# documents x bands x BUCKET_HEADS comparisons however crowded a bucket is.
+BUCKET_HEADS = 4
 
 
 @dataclass
 class Clusters:
-    """Hold the outcome of clustering: a component label per item and the work it took."""
+    """Hold the outcome of clustering: each item's representative and the work it took."""
 
-    labels: np.ndarray  # int64, the smallest item index of each item's component
-    comparisons: int  # signature pairs verified
+    labels: np.ndarray  # int64: the item's representative (itself for one that stays)
+    similarity: np.ndarray  # float: verified similarity to the representative (0 for itself)
+    comparisons: int  # candidate pairs verified
     joined: int  # pairs that passed verification
 
 
-def candidate_pairs(keys: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """Return unique (first, member) pairs, encoded as first * n + member (int64).
+def candidate_pairs(keys: np.ndarray, rank: np.ndarray, heads: int = BUCKET_HEADS) -> np.ndarray:
+    """Return unique (head, member) pairs, encoded as head * n + member (int64).
 
-    `keys` is (n, bands); `rank` orders items inside a bucket (lowest first).
+    `keys` is (n, bands); `rank` orders items inside a bucket (lowest first); every member
+    is paired with the bucket's first `heads` members (see BUCKET_HEADS).
     """
     n = keys.shape[0]
     if n < 2:
@@ -50,37 +61,72 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray) -> np.ndarray:
         new_run[0] = True
         new_run[1:] = sk[1:] != sk[:-1]
         if not new_run.all():
-            found.append(_pairs_with_first(order.astype(np.int64), new_run, n))
+            found.append(_pairs_with_first(order.astype(np.int64), new_run, n, heads))
     if not found:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(found))
+    return sorted_unique(np.concatenate(found))[0]
 
 
-def _pairs_with_first(items: np.ndarray, new_run: np.ndarray, n: int) -> np.ndarray:
+def _pairs_with_first(items: np.ndarray, new_run: np.ndarray, n: int, heads: int = 1) -> np.ndarray:
     """Pair every member of each run of sorted `items` (a run starts where `new_run`) with the
-    run's first item; return the unique pairs, encoded as first * n + member."""
+    run's first `heads` items (those before it); return the unique pairs, encoded as
+    head * n + member."""
     run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(items)), 0))
-    inside = ~new_run
-    return np.unique(items[run_start[inside]] * n + items[inside])
+    offset = np.arange(len(items)) - run_start
+    found = []
+    for h in range(heads):
+        sel = offset > h
+        if not sel.any():
+            break
+        found.append(items[run_start[sel] + h] * n + items[sel])
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    return sorted_unique(np.concatenate(found))[0]
 
 
-def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return, for n items joined by edges (a[i], b[i]), the smallest item of each component."""
-    labels = np.arange(n, dtype=np.int64)
-    if len(a) == 0:
-        return labels
-    while True:
-        la, lb = labels[a], labels[b]
-        if np.array_equal(la, lb):
-            return labels
-        low = np.minimum(la, lb)
-        np.minimum.at(labels, la, low)
-        np.minimum.at(labels, lb, low)
-        while True:  # pointer jumping until every item points at a root
-            nxt = labels[labels]
-            if np.array_equal(nxt, labels):
-                break
-            labels = nxt
+def greedy_clusters(
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    sim: np.ndarray,
+    order: np.ndarray,
+    keep: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each item's representative and its similarity to it, without chaining.
+
+    `(a[k], b[k])` are verified edges (similarity `sim[k]` >= the threshold); `order` lists
+    the items from the one to keep first. Walking it, an item not yet assigned becomes a
+    representative and takes every unassigned neighbour (not `keep`: those always stay). An
+    item is thus dropped only for an edge to the copy that stays; one whose only edge leads
+    to a dropped item stays, or joins another representative it reaches. Union-find
+    components would merge A and C through B (two templated reports through a third).
+    """
+    rep = np.full(n, -1, dtype=np.int64)
+    to_rep = np.zeros(n)
+    if len(a):
+        src = np.concatenate((a, b))
+        dst = np.concatenate((b, a))
+        both = np.concatenate((sim, sim))
+        prio = np.empty(n, dtype=np.int64)
+        prio[order] = np.arange(n)
+        by = np.lexsort((prio[dst], src))  # neighbours in priority order: deterministic
+        src, dst, both = src[by], dst[by], both[by]
+        bounds = np.searchsorted(src, np.arange(n + 1))
+        never = keep if keep is not None else np.zeros(n, dtype=bool)
+        rep_l, to_l, dst_l, sim_l = rep.tolist(), to_rep.tolist(), dst.tolist(), both.tolist()
+        never_l, bounds_l = never.tolist(), bounds.tolist()
+        for v in order[bounds[order + 1] > bounds[order]].tolist():
+            if rep_l[v] >= 0:
+                continue
+            rep_l[v] = v
+            for k in range(bounds_l[v], bounds_l[v + 1]):
+                u = dst_l[k]
+                if rep_l[u] < 0 and not never_l[u]:
+                    rep_l[u], to_l[u] = v, sim_l[k]
+        rep, to_rep = np.array(rep_l, dtype=np.int64), np.array(to_l)
+    alone = rep < 0
+    rep[alone] = np.flatnonzero(alone)
+    return rep, to_rep
 
 
 def check_pairs(
@@ -107,6 +153,8 @@ def check_pairs(
         keep &= (gf < 0) | (gf != gm)
     if not keep.all():
         pairs, first, member = pairs[keep], first[keep], member[keep]
+    if threshold <= 0:  # candidates only: the caller verifies them (cluster)
+        return pairs, np.ones(len(pairs), dtype=bool)
     ok = np.zeros(len(pairs), dtype=bool)
     for start in range(0, len(pairs), chunk):
         f = first[start : start + chunk]
@@ -136,6 +184,11 @@ FindEdges = Callable[
 ]
 
 
+# verify(a, b, estimate) -> similarity of every candidate pair (a[k], b[k]): exact where the
+# items' shingles are at hand, else the signature estimate it is given.
+Verify = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
 def cluster(
     keys: np.ndarray,
     sigs: np.ndarray,
@@ -144,21 +197,42 @@ def cluster(
     fixed: np.ndarray | None = None,
     group: np.ndarray | None = None,
     find_edges: FindEdges | None = None,
+    order: np.ndarray | None = None,
+    verify: Verify | None = None,
+    keep: np.ndarray | None = None,
 ) -> Clusters:
-    """Cluster items whose signatures share a band key and agree at >= threshold.
+    """Cluster items whose signatures share a band key and verify at >= threshold.
 
     `fixed` (bool per item) marks entries of a persistent state: pairs of two fixed items
-    are skipped, since published documents are never compared with one another again.
-    `group` (int per item, -1 for none) forbids joining two items of the same group: a
-    document and its own earlier version in the state are not duplicates of each other.
-    `find_edges` (default: local_edges) lets an engine find and verify the pairs elsewhere,
-    as partitioned_edges does; the components are found here either way.
+    are skipped, since published documents are never compared with one another again, and
+    a fixed item is never assigned to another. `group` (int per item, -1 for none) forbids
+    joining two items of the same group: a document and its own earlier version in the
+    state are not duplicates of each other. `find_edges` (default: local_edges) lets an
+    engine find the candidate pairs elsewhere, as partitioned_edges does. Every candidate
+    is then verified by `verify` (default: the signature estimate) and the clusters are
+    formed greedily in `order` (default: by `rank`), see greedy_clusters; items in `keep`
+    (default: `fixed`) always stay.
     """
     n = keys.shape[0]
-    pairs, ok = (find_edges or local_edges)(keys, sigs, threshold, rank, fixed, group)
-    joined = pairs[ok]
-    labels = components(n, joined // max(n, 1), joined % max(n, 1))
-    return Clusters(labels, len(pairs), len(joined))
+    pairs, _ = (find_edges or local_edges)(keys, sigs, 0.0, rank, fixed, group)
+    a, b = pairs // max(n, 1), pairs % max(n, 1)
+    estimate = estimates(sigs, a, b)
+    sim = verify(a, b, estimate) if verify is not None else estimate
+    ok = sim >= threshold
+    walk = order if order is not None else np.argsort(rank, kind="stable")
+    labels, to_rep = greedy_clusters(
+        n, a[ok], b[ok], sim[ok], walk, fixed if keep is None else keep
+    )
+    return Clusters(labels, to_rep, len(pairs), int(ok.sum()))
+
+
+def estimates(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Return the signature estimate of the Jaccard of every pair (a[k], b[k])."""
+    out = np.zeros(len(a))
+    for start in range(0, len(a), chunk):
+        end = start + chunk
+        out[start:end] = (sigs[a[start:end]] == sigs[b[start:end]]).mean(axis=1)
+    return out
 
 
 # Partitioned search ------------------------------------------------------------------
@@ -213,7 +287,7 @@ def entry_pairs(
     new_run = np.empty(len(order), dtype=bool)
     new_run[0] = True
     new_run[1:] = (sb[1:] != sb[:-1]) | (sk[1:] != sk[:-1])
-    return _pairs_with_first(items[order].astype(np.int64), new_run, n)
+    return _pairs_with_first(items[order].astype(np.int64), new_run, n, BUCKET_HEADS)
 
 
 def partition_edges(

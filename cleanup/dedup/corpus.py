@@ -18,7 +18,10 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from cleanup.dedup.clusters import edges_finder
+from cleanup.dedup.containment import candidates as containment_candidates
 from cleanup.dedup.decide import (
+    Boilerplate,
+    Containment,
     DocumentDecision,
     Owners,
     decide_boilerplate,
@@ -28,13 +31,15 @@ from cleanup.dedup.decide import (
     verdict,
 )
 from cleanup.dedup.jobs import SummaryJob, TokenBatch, summary_job
+from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.lsh import band_keys
-from cleanup.dedup.resign import sign_all
+from cleanup.dedup.resign import shingle_sets, sign_all
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.spool import SPOOL_MEMORY, BatchSpool, DeferredBatch, Spool, Verdict
 from cleanup.dedup.staging import StateStaging
 from cleanup.dedup.store import Store, StoredEntries, state_key
+from cleanup.dedup.verify import ShingleSets
 from cleanup.document import Document
 from cleanup.executor import Executor, Item
 
@@ -118,7 +123,8 @@ class CorpusDedup:
         if self.settings.boilerplate.min_docs > 0:  # the read pass left signing until now
             sigs = sign_all(spool, ledger, boiler, fps, lengths, self.settings, self.executor)
         group = np.array([known[k][0] if k in known else -1 for k in keys_of], dtype=np.int64)
-        decision = self._documents(ledger, sigs, fps, lengths, ident, in_state, group)
+        verify = DocumentVerifier(spool, ledger, boiler, self.settings)
+        decision = self._documents(ledger, sigs, fps, lengths, ident, in_state, group, verify)
         owners = self._owners(ledger, decision)
         self._count_stats()
         live_pos = 0
@@ -159,6 +165,7 @@ class CorpusDedup:
         ident: np.ndarray,
         in_state: np.ndarray,
         group: np.ndarray,
+        verify: DocumentVerifier,
     ) -> DocumentDecision:
         """Fetch the state entries the documents may match, then decide about the documents."""
         if not ledger.ids:
@@ -182,10 +189,24 @@ class CorpusDedup:
             self.settings.documents.threshold,
             self.settings.mark,
             self.edges,
+            verify,
+            keep_priority(self.settings.documents.keep, lengths, ledger.all_dates()),
+            self._containment(ledger, verify),
         )
         if decision.comparisons is not None:
             self.stats["comparisons"] = decision.comparisons
         return decision
+
+    def _containment(self, ledger: Ledger, verify: DocumentVerifier) -> Containment | None:
+        """Return the containment candidates (--doc-containment), announced to the verifier."""
+        threshold = self.settings.documents.containment
+        if threshold <= 0:
+            return None
+        a, b = containment_candidates(*ledger.all_samples(), threshold)
+        verify.also[a] = True
+        verify.also[b] = True
+        self.stats["containment candidates"] = len(a)
+        return Containment(a, b, verify.exact, threshold)
 
     def _owners(self, ledger: Ledger, decision: DocumentDecision) -> Owners:
         """Return the owners of paragraphs repeated across documents (if that is on)."""
@@ -206,6 +227,7 @@ class CorpusDedup:
             decision.winner,
             cross.threshold,
             self.edges,
+            paragraph_sets(ledger),
         )
         if comparisons is not None:
             self.stats["paragraph comparisons"] = comparisons
@@ -215,3 +237,55 @@ class CorpusDedup:
         """Put the partitioned search's task count first among the stats (as it was counted)."""
         if self.edges is not None and self.edges.tasks:
             self.stats = {"lsh tasks": self.edges.tasks, **self.stats}
+
+
+class DocumentVerifier:
+    """Verify candidate document pairs exactly, from shingle sets read back from the spool.
+
+    The sets are read once, for the documents in some candidate pair: the LSH candidates
+    this is called with first, and the containment candidates announced beforehand
+    (`also`). A state keeps signatures, not tokens, so a pair with a state entry keeps its
+    signature estimate (standard error ~0.03 with 256 permutations), and state entries are
+    not containment candidates.
+    """
+
+    def __init__(
+        self, spool: BatchSpool, ledger: Ledger, boiler: Boilerplate, settings: DedupSettings
+    ) -> None:
+        self.spool, self.ledger, self.boiler, self.settings = spool, ledger, boiler, settings
+        self.n = len(ledger.ids)
+        self.also = np.zeros(self.n, dtype=bool)
+        self.sets: ShingleSets | None = None
+
+    def _sets(self, a: np.ndarray, b: np.ndarray) -> ShingleSets:
+        if self.sets is None:
+            wanted = self.also.copy()
+            wanted[a] = True
+            wanted[b] = True
+            self.sets = shingle_sets(self.spool, self.ledger, self.boiler, wanted, self.settings)
+        return self.sets
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+        """Return the similarity of candidate pairs: exact between two live documents."""
+        live = (a < self.n) & (b < self.n)
+        if not live.any():
+            return estimate
+        out = estimate.copy()
+        out[live] = self._sets(a[live], b[live]).jaccard(a[live], b[live])
+        return out
+
+    def exact(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the exact Jaccard and containment (smaller in larger) of live pairs."""
+        return self._sets(a, b).similarity(a, b)
+
+
+def paragraph_sets(ledger: Ledger) -> ShingleSets:
+    """Return the shingle sets of the long paragraphs signed for --cross-doc-paragraphs near."""
+    total = sum(len(offsets) - 1 for _, offsets in ledger.para_shingles)
+    parts = []
+    first = 0
+    for hashes, offsets in ledger.para_shingles:
+        count = len(offsets) - 1
+        parts.append((np.arange(first, first + count), hashes, offsets))
+        first += count
+    return ShingleSets.build(total, parts)

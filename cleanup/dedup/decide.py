@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from cleanup.dedup.clusters import FindEdges, cluster
-from cleanup.dedup.lsh import band_keys, optimal_bands
+from cleanup.dedup.clusters import FindEdges, Verify, cluster
+from cleanup.dedup.containment import contained_in
+from cleanup.dedup.lsh import band_keys, recall_bands
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.spool import Verdict
 from cleanup.dedup.store import StoredEntries
+from cleanup.dedup.verify import ShingleSets
 
 # {document: {paragraph: (owner document, similarity)}} for paragraphs repeated across documents.
 Owners = dict[int, dict[int, tuple[int, float]]]
@@ -109,10 +111,11 @@ class DocumentDecision:
 
     dropped: np.ndarray  # bool: removed from the output
     winner: np.ndarray  # int64: the copy that stays, -1 where this document stays
-    similarity: np.ndarray  # float: estimated Jaccard with the winner
+    similarity: np.ndarray  # float: verified similarity with the winner
     cluster_fp: np.ndarray  # uint64: the cluster's id, its kept copy's fingerprint
     clustered: np.ndarray  # bool: in a cluster of two or more
     ids: list[str]
+    contained: np.ndarray  # bool: dropped as contained in its winner (--doc-containment)
     band_keys: np.ndarray  # (n, bands) uint64: what a state stores of each document
     comparisons: int | None  # signature pairs verified (None: no search ran)
 
@@ -126,6 +129,7 @@ class DocumentDecision:
             np.zeros(0, np.uint64),
             np.zeros(0, bool),
             [],
+            np.zeros(0, bool),
             np.zeros((0, bands), np.uint64),
             None,
         )
@@ -145,16 +149,22 @@ def decide_documents(
     threshold: float,
     mark: bool,
     find_edges: FindEdges | None = None,
+    verify: Verify | None = None,
+    priority: np.ndarray | None = None,
+    containment: Containment | None = None,
 ) -> DocumentDecision:
     """Cluster near-duplicate documents (with state entries) and pick the copy that stays.
 
-    `keys` are the band keys of `sigs` for `lsh` (bands, rows); `fps` order the clusters
-    canonically and `ident` (the text as it came in) names them across runs; `in_state`
-    marks documents published before with this text (never duplicates); `group` is each
-    document's own state entry (never compared with it), -1 for none. The winner of a
-    cluster is a published entry first, then the longest, then the earliest. The rows of
-    empty documents in `keys` are given unique keys in place (a copy would double the
-    largest array of the run).
+    `keys` are the band keys of `sigs` for `lsh` (bands, rows); `fps` order the bucket
+    members canonically and `ident` (the text as it came in) names clusters across runs;
+    `in_state` marks documents published before with this text (never duplicates); `group`
+    is each document's own state entry (never compared with it), -1 for none. `verify`
+    gives the similarity of candidate pairs (exact for two live documents; default: the
+    signature estimate). The copy that stays is a published one first, then the lowest
+    `priority` (the keep policy; default: the longest, then the earliest in input order).
+    `containment` (--doc-containment) then drops documents contained in a longer one that
+    stays (see apply_containment). The rows of empty documents in `keys` are given unique
+    keys in place (a copy would double the largest array of the run).
     """
     n = len(ids)
     if n == 0:
@@ -174,36 +184,95 @@ def decide_documents(
     rank = np.concatenate((fp_rank + m, np.arange(m)))
     fixed = np.concatenate((np.zeros(n, bool), np.ones(m, bool)))
     all_group = np.concatenate((group, stored.handles.astype(np.int64)))
-    result = cluster(all_keys, all_sigs, threshold, rank, fixed, all_group, find_edges)
-    labels = result.labels
-    all_len = np.concatenate((lengths, stored.lengths))
     published = fixed.copy()
     published[:n] = in_state
-    order = np.lexsort((np.arange(n + m), -all_len, ~published, labels))
-    sorted_labels = labels[order]
-    head = np.empty(n + m, dtype=bool)
-    head[0] = True
-    head[1:] = sorted_labels[1:] != sorted_labels[:-1]
-    winner_sorted = order[np.maximum.accumulate(np.where(head, np.arange(n + m), 0))]
-    winner = np.empty(n + m, dtype=np.int64)
-    winner[order] = winner_sorted
-    cur_winner = winner[:n]
-    is_dup = (cur_winner != np.arange(n)) & ~in_state & valid
-    sim = np.zeros(n)
-    idx = np.flatnonzero(is_dup)
-    if len(idx):
-        sim[idx] = (all_sigs[idx] == all_sigs[cur_winner[idx]]).mean(axis=1)
+    all_len = np.concatenate((lengths, stored.lengths))
+    live_prio = priority if priority is not None else keep_longest(lengths)
+    prio = np.concatenate((live_prio, np.zeros(m, dtype=live_prio.dtype)))
+    # Published copies first; among them this run's documents (seen again: their own
+    # entries are the same text, and a live copy's similarity is verified exactly).
+    order = np.lexsort((np.arange(n + m), -all_len, prio, fixed, ~published))
+    result = cluster(
+        all_keys, all_sigs, threshold, rank, fixed, all_group, find_edges, order, verify, published
+    )
+    winner, similarity = result.labels, result.similarity
+    contained = np.zeros(n, dtype=bool)
+    if containment is not None:
+        winner, similarity, contained = apply_containment(
+            containment, winner, similarity, lengths, in_state, threshold
+        )
+    is_dup = (winner[:n] != np.arange(n)) & ~in_state & valid
     all_fps = np.concatenate((ident, stored.fps))  # cluster ids: stable across runs
+    members = np.bincount(winner, minlength=n + m)
     return DocumentDecision(
         dropped=is_dup & (not mark),
-        winner=np.where(is_dup, cur_winner, -1),
-        similarity=sim,
+        winner=np.where(is_dup, winner[:n], -1),
+        similarity=np.where(is_dup, similarity[:n], 0.0),
         cluster_fp=all_fps[winner[:n]],
-        clustered=np.bincount(labels, minlength=n + m)[labels][:n] > 1,
+        clustered=members[winner[:n]] > 1,
         ids=ids + stored.ids,
+        contained=contained & is_dup,
         band_keys=keys,
         comparisons=result.comparisons,
     )
+
+
+@dataclass(frozen=True)
+class Containment:
+    """Say which live documents may contain one another, and how to measure a pair exactly."""
+
+    a: np.ndarray  # candidate pairs of live documents
+    b: np.ndarray
+    exact: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # (jaccard, cont.)
+    threshold: float
+
+
+def apply_containment(
+    c: Containment,
+    winner: np.ndarray,
+    similarity: np.ndarray,
+    lengths: np.ndarray,
+    in_state: np.ndarray,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop live documents contained in a longer one that stays; return the new winners.
+
+    Near copies (Jaccard >= threshold) were decided by --keep; here a document that stays
+    and is contained at >= c.threshold in a longer one that stays becomes its duplicate.
+    The near copies that had it as their winner follow it to its container when they are
+    themselves verified near or contained there, else they stay (a drop always names a
+    document that stays, with the similarity measured between the two).
+    """
+    n = len(lengths)
+    winner, similarity = winner.copy(), similarity.copy()
+    contained = np.zeros(n, dtype=bool)
+    if not len(c.a):
+        return winner, similarity, contained
+    jac, cont = c.exact(c.a, c.b)
+    stays = winner[:n] == np.arange(n)
+    holder, share = contained_in(
+        c.a, c.b, cont, jac, lengths, stays, in_state, c.threshold, threshold
+    )
+    took = np.flatnonzero(holder >= 0)
+    if not len(took):
+        return winner, similarity, contained
+    winner[took], similarity[took], contained[took] = holder[took], share[took], True
+    orphans = np.flatnonzero(np.isin(winner[:n], took) & ~contained)
+    if len(orphans):
+        target = holder[winner[orphans]]
+        j, k = c.exact(orphans, target)
+        inside = (k >= c.threshold) & (lengths[target] > lengths[orphans])
+        near = j >= threshold
+        follow = near | inside
+        winner[orphans] = np.where(follow, target, orphans)
+        similarity[orphans] = np.where(near, j, np.where(inside, k, 0.0))
+        contained[orphans] = inside & ~near
+    return winner, similarity, contained
+
+
+def keep_longest(lengths: np.ndarray) -> np.ndarray:
+    """Return the keep priority of --keep longest: the most tokens first (lower stays)."""
+    return -lengths.astype(np.int64)
 
 
 def exact_paragraph_owners(
@@ -254,32 +323,36 @@ def near_paragraph_owners(
     winner: np.ndarray,
     threshold: float,
     find_edges: FindEdges | None = None,
+    sets: ShingleSets | None = None,
 ) -> tuple[Owners, int | None]:
     """Cluster long paragraphs across documents by MinHash; the earliest document keeps each.
 
-    `sigs[k]` is the signature of paragraph `pos[k]` of document `doc[k]`. Returns the
-    owners and the pairs verified (None: no search ran).
+    `sigs[k]` is the signature of paragraph `pos[k]` of document `doc[k]`, `sets` (if given)
+    their shingle sets, which verify every candidate exactly. A paragraph is removed only
+    for its own verified similarity to the copy that stays (the earliest), never through a
+    chain. Returns the owners and the pairs verified (None: no search ran).
     """
     out: Owners = {}
     ok = winner[doc] < 0  # duplicate documents own nothing and lose nothing
+    items = np.flatnonzero(ok)
     sigs, doc, pos = sigs[ok], doc[ok], pos[ok]
     if len(doc) < 2:
         return out, None
-    bands, rows = optimal_bands(threshold, sigs.shape[1])
+    bands, rows = recall_bands(threshold, sigs.shape[1])
     rank = doc * (1 << 20) + pos
     keys = band_keys(sigs, bands, rows)
-    result = cluster(keys, sigs, threshold, rank, find_edges=find_edges)
-    labels = result.labels
-    order = np.lexsort((rank, labels))
-    head = np.ones(len(order), dtype=bool)
-    head[1:] = labels[order][1:] != labels[order][:-1]
-    first = order[np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))]
-    owner_item = np.empty(len(order), dtype=np.int64)
-    owner_item[order] = first
+    verify = None
+    if sets is not None:
+
+        def verify(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+            return sets.jaccard(items[a], items[b])
+
+    result = cluster(keys, sigs, threshold, rank, find_edges=find_edges, verify=verify)
+    owner_item = result.labels
     lose = doc[owner_item] != doc
     for item in np.flatnonzero(lose).tolist():
         o = int(owner_item[item])
-        sim = float((sigs[item] == sigs[o]).mean())
+        sim = float(result.similarity[item])
         out.setdefault(int(doc[item]), {})[int(pos[item])] = (int(doc[o]), round(sim, 3))
     return out, result.comparisons
 
@@ -317,19 +390,27 @@ def verdict(
         if settings.mark and decision.clustered[i]:
             out.meta = {"cluster": f"{int(decision.cluster_fp[i]):016x}"}
         return out
+    measure = "containment" if decision.contained[i] else "similarity"
     detail = {
         "duplicate_of": decision.ids[w],
-        "similarity": round(float(decision.similarity[i]), 3),
+        measure: round(float(decision.similarity[i]), 3),
         "cluster": f"{int(decision.cluster_fp[i]):016x}",
     }
     if settings.mark:
-        out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", "similarity")}
+        out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", measure)}
+    elif decision.contained[i]:
+        out.drop = (
+            "contained-document",
+            f"{settings.documents.containment:g} or more of the document's word pairs "
+            "stand in a longer document that stays (a partial copy)",
+            detail,
+        )
     else:
         out.drop = (
             "near-duplicate-document",
-            "document is a near duplicate (estimated Jaccard >= "
-            f"{settings.documents.threshold}) "
-            "of a more complete or earlier published document",
+            "document is a near duplicate (shingle Jaccard >= "
+            f"{settings.documents.threshold}) of the copy that stays "
+            f"(--keep {settings.documents.keep}, or published before)",
             detail,
         )
     return out

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import xxhash
 
+from cleanup.dedup.containment import sample
+from cleanup.dedup.keep import document_date
 from cleanup.dedup.minhash import MinHasher
 from cleanup.dedup.paragraphs import (
     WHY,
@@ -112,6 +114,14 @@ def doc_arrays(
     Reuses the paragraph token hashes of in-document dedup: a document's tokens are its
     kept paragraphs' tokens in order, so no text is tokenized twice.
     """
+    tokens, offsets = doc_tokens(docs, feats)
+    if sign:
+        return sign_job(settings, [(tokens, offsets)])[0]
+    return None, fingerprints(tokens, offsets), np.diff(offsets)
+
+
+def doc_tokens(docs: list[Document], feats: BatchFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """Return the live documents' tokens (their kept paragraphs' tokens in order) and offsets."""
     live = np.array([d.dropped is None for d in docs], dtype=bool)
     n_par = np.diff(np.array(feats.first_paragraph))
     para_live = np.repeat(live, n_par) & feats.kept
@@ -120,10 +130,7 @@ def doc_arrays(
     kept_counts = np.where(para_live, tok_counts, 0)
     per_doc = np.add.reduceat(np.append(kept_counts, 0), np.array(feats.first_paragraph[:-1]))
     per_doc = np.where(n_par > 0, per_doc, 0)[live]
-    offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
-    if sign:
-        return sign_job(settings, [(tokens, offsets)])[0]
-    return None, fingerprints(tokens, offsets), np.diff(offsets)
+    return tokens, np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,9 @@ class BatchSummary:
     para_sigs: np.ndarray | None = None  # near mode: long paragraphs' signatures,
     para_doc: np.ndarray | None = None  # their document (among the batch's live ones)
     para_pos: np.ndarray | None = None  # and their place among its kept paragraphs
+    para_shingles: TokenBatch | None = None  # and their shingle hashes (hashes, offsets)
+    dates: np.ndarray | None = None  # --keep earliest: POSIX seconds per live document, NaN: none
+    samples: TokenBatch | None = None  # --doc-containment: sampled shingles, count per document
 
 
 def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
@@ -203,6 +213,13 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
         boiler_sizes=kept_per_doc[live].astype(np.int64),
         tokens=(tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)]),
     )
+    if s.documents.containment > 0 and live_docs:
+        tokens, offsets = doc_tokens(batch, feats)
+        out.samples = sample(*shingle_hashes(tokens, offsets, s.documents.shingle_size))
+    if s.documents.keep == "earliest":
+        out.dates = np.array(
+            [document_date(d, s.documents.date_field) for d in live_docs], dtype=np.float64
+        )
     if s.cross.mode != "off":
         for k in np.flatnonzero(live).tolist():
             keep = feats.kept[feats.first_paragraph[k] : feats.first_paragraph[k + 1]]
@@ -230,9 +247,11 @@ def _paragraph_signatures(
     gather += np.arange(int(counts.sum()))
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     m = settings.minhash
+    shingles = feats.shingles[gather]
     out.para_sigs = hasher(m.num_perm, m.seed, settings.paragraphs.shingle_size).from_hashes(
-        feats.shingles[gather], offsets
+        shingles, offsets
     )
+    out.para_shingles = (shingles, offsets)
     doc_of = np.repeat(np.arange(len(n_par)), n_par)[idx]
     out.para_doc = live_rank[doc_of].astype(np.int64)
     # Position among the document's kept paragraphs (what the spooled document holds).

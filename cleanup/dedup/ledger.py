@@ -16,8 +16,9 @@ from cleanup.dedup.jobs import BatchSummary, TokenBatch
 from cleanup.dedup.spool import Spool
 from cleanup.errors import UsageProblem
 
-# --cross-doc-paragraphs near keeps num_perm * 4 bytes per long paragraph in memory:
-# 2,000,000 paragraphs (about 150,000 news articles) take 1 GiB with 128 permutations.
+# --cross-doc-paragraphs near keeps num_perm * 4 bytes per long paragraph in memory, and its
+# shingles (4 bytes each, to verify candidates): 2,000,000 paragraphs (about 150,000 news
+# articles) take 2 GiB of signatures with 256 permutations.
 NEAR_PARAGRAPH_LIMIT = 2_000_000
 
 
@@ -46,6 +47,9 @@ class Ledger:
     para_sigs: list[np.ndarray] = field(default_factory=list)
     para_doc: list[np.ndarray] = field(default_factory=list)
     para_pos: list[np.ndarray] = field(default_factory=list)
+    para_shingles: list[TokenBatch] = field(default_factory=list)  # (hashes, offsets) per batch
+    dates: list[np.ndarray] = field(default_factory=list)  # --keep earliest only
+    samples: list[TokenBatch] = field(default_factory=list)  # --doc-containment only
     spool_index: array[int] = field(default_factory=lambda: array("q"))
     batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
@@ -68,6 +72,10 @@ class Ledger:
             self.sigs.append(summary.sigs)
         self.fps.append(summary.fps)
         self.lengths.append(summary.lengths)
+        if summary.dates is not None:
+            self.dates.append(summary.dates)
+        if summary.samples is not None:
+            self.samples.append(summary.samples)
         self.boiler_parts.append(summary.boiler_keys)
         self.boiler_sizes.extend(summary.boiler_sizes.tolist())
         if self.tokens is not None:
@@ -79,6 +87,8 @@ class Ledger:
             self.para_sigs.append(summary.para_sigs)
             self.para_doc.append(summary.para_doc + first_live)
             self.para_pos.append(summary.para_pos)
+            if summary.para_shingles is not None:
+                self.para_shingles.append(summary.para_shingles)
             total = sum(len(s) for s in self.para_sigs)
             if total > NEAR_PARAGRAPH_LIMIT:
                 raise UsageProblem(
@@ -96,6 +106,18 @@ class Ledger:
         lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.int64)
         self.sigs, self.fps, self.lengths = [], [], []  # one copy of each, not two
         return sigs, fps, lengths
+
+    def all_samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the live documents' sampled shingles and their count per document."""
+        if not self.samples:
+            return np.zeros(0, np.uint32), np.zeros(len(self.ids), np.int64)
+        return np.concatenate([v for v, _ in self.samples]), np.concatenate(
+            [c for _, c in self.samples]
+        )
+
+    def all_dates(self) -> np.ndarray | None:
+        """Return the live documents' dates (--keep earliest), None when they were not read."""
+        return np.concatenate(self.dates) if self.dates else None
 
     def boiler_table(self) -> tuple[np.ndarray, np.ndarray]:
         """Return all (site, paragraph) keys and per-document offsets into them."""

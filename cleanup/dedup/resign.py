@@ -19,8 +19,9 @@ from cleanup.dedup.jobs import DocArrays, TokenBatch, sign_job
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.minhash import MAX_HASH
 from cleanup.dedup.settings import DedupSettings
-from cleanup.dedup.shingles import token_hashes
+from cleanup.dedup.shingles import shingle_hashes, token_hashes
 from cleanup.dedup.spool import BatchSpool, Spool
+from cleanup.dedup.verify import ShingleSets
 from cleanup.executor import BATCH_DOCS, Executor
 
 
@@ -39,10 +40,7 @@ def sign_all(
     """
     n = len(ledger.ids)
     sigs = np.full((n, settings.minhash.num_perm), MAX_HASH, dtype=np.uint32)  # empty texts
-    keys, offsets = ledger.boiler_table()
-    wanted = np.fromiter(boiler.totals, dtype=np.uint64, count=len(boiler.totals))
-    hit = np.isin(keys, wanted) if len(wanted) else np.zeros(len(keys), dtype=bool)
-    doc_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    hit, doc_of = _boiler_hits(ledger, boiler)
     if ledger.tokens is not None and ledger.tokens_usable:
         _from_tokens(ledger.tokens, hit, doc_of, sigs, fps, lengths, settings, executor)
     else:
@@ -69,23 +67,96 @@ def _from_tokens(
     targets: deque[np.ndarray] = deque()  # the documents of each job, in order
 
     def jobs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        start = 0
-        for counts, tokens in tokens_spool.read():
-            end = start + len(counts)
-            docs, take = doc_of[start:end], ~hit[start:end]
-            start = end
-            batch_docs = np.unique(docs)
-            if len(batch_docs):
-                per_doc = np.zeros(len(batch_docs), dtype=np.int64)
-                np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
-                offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
-                targets.append(batch_docs)
-                yield tokens[np.repeat(take, counts)], offsets
+        for batch_docs, tokens, offsets in token_batches(tokens_spool, hit, doc_of):
+            targets.append(batch_docs)
+            yield tokens, offsets
 
     results: Iterable[list[DocArrays]] = executor.map_batches(sign_job, jobs(), settings, size=1)
     for ((new_sigs, new_fps, new_lengths),) in results:
         idx = targets.popleft()
         sigs[idx], fps[idx], lengths[idx] = new_sigs, new_fps, new_lengths
+
+
+def token_batches(
+    tokens_spool: Spool[TokenBatch],
+    hit: np.ndarray,
+    doc_of: np.ndarray,
+    wanted: np.ndarray | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield (documents, tokens, offsets) per spooled batch, without the `hit` paragraphs.
+
+    `wanted` (bool per document) keeps only some documents; batches without one are skipped.
+    """
+    start = 0
+    for counts, tokens in tokens_spool.read():
+        end = start + len(counts)
+        docs, take = doc_of[start:end], ~hit[start:end]
+        start = end
+        if wanted is not None:
+            take = take & wanted[docs]
+            batch_docs = np.unique(docs[wanted[docs]])
+        else:
+            batch_docs = np.unique(docs)
+        if len(batch_docs):
+            per_doc = np.zeros(len(batch_docs), dtype=np.int64)
+            np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
+            offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+            yield batch_docs, tokens[np.repeat(take, counts)], offsets
+
+
+def shingle_sets(
+    spool: BatchSpool,
+    ledger: Ledger,
+    boiler: Boilerplate,
+    wanted: np.ndarray,
+    settings: DedupSettings,
+) -> ShingleSets:
+    """Return the distinct shingle hashes of the `wanted` live documents, as signed.
+
+    The same tokens as sign_all (without boilerplate paragraphs), so a pair's exact Jaccard
+    is the one its signatures estimate; read back from the spool for these documents only.
+    """
+    n = len(ledger.ids)
+    size = settings.documents.shingle_size
+    hit, doc_of = _boiler_hits(ledger, boiler)
+    if ledger.tokens is not None and (ledger.tokens_usable or settings.boilerplate.min_docs <= 0):
+        batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]] = token_batches(
+            ledger.tokens, hit, doc_of, wanted
+        )
+    else:
+        batches = _text_batches(spool, ledger, boiler, wanted)
+    return ShingleSets.build(
+        n, ((idx, *shingle_hashes(tokens, offsets, size)) for idx, tokens, offsets in batches)
+    )
+
+
+def _boiler_hits(ledger: Ledger, boiler: Boilerplate) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per kept paragraph of the live documents, whether it is boilerplate, and its doc."""
+    keys, offsets = ledger.boiler_table()
+    wanted = np.fromiter(boiler.totals, dtype=np.uint64, count=len(boiler.totals))
+    hit = np.isin(keys, wanted) if len(wanted) else np.zeros(len(keys), dtype=bool)
+    return hit, np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+
+
+def _text_batches(
+    spool: BatchSpool, ledger: Ledger, boiler: Boilerplate, wanted: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield (documents, tokens, offsets) of the wanted documents' texts without boilerplate."""
+    spool_pos = np.frombuffer(ledger.spool_index, dtype=np.int64)
+    live = {pos: i for i, pos in enumerate(spool_pos.tolist()) if wanted[i]}
+    pending: list[tuple[int, str]] = []
+    for pos, doc in enumerate(spool.documents()):
+        i = live.get(pos)
+        if i is not None:
+            hits = boiler.hits(ledger.boiler_of(i))
+            pending.append(
+                (i, doc.sep.join(p for j, p in enumerate(doc.paragraphs) if j not in hits))
+            )
+        if len(pending) >= BATCH_DOCS:
+            yield np.array([i for i, _ in pending]), *token_hashes([t for _, t in pending])
+            pending = []
+    if pending:
+        yield np.array([i for i, _ in pending]), *token_hashes([t for _, t in pending])
 
 
 def _from_texts(

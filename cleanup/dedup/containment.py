@@ -1,0 +1,105 @@
+"""Partial copies: a document whose shingles stand mostly inside a longer one (--doc-containment).
+
+Jaccard cannot see a short copy inside a long text (an 87% excerpt scores ~0.36), and LSH
+bands tuned to Jaccard miss it. Candidates come from Broder's mod-m sample ("On the
+resemblance and containment of documents", 1997): every document keeps its shingles whose
+hash has its low SAMPLE_BITS bits zero (1 in 8, the same shingles in every document), and
+the share of a document's sample found in another's estimates how much of it the other
+contains, whatever their sizes. A sampled shingle held by more than MAX_POSTING documents
+(boilerplate, stock phrases) proposes nothing, which bounds the pairs to
+samples x MAX_POSTING. Candidates are then verified exactly (verify.ShingleSets) and the
+decision (contained_in) keeps every container that stays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cleanup.dedup.verify import sorted_unique, unique_per_row
+
+SAMPLE_BITS = 3  # 1 shingle in 8 is sampled
+MAX_POSTING = 16  # a sampled shingle in more documents than this proposes no pair
+MIN_SHARED = 2  # sampled shingles two documents must share to be a candidate
+
+
+def sample(shingles: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each document's distinct sampled shingles (concatenated) and how many it has."""
+    keep = (shingles & np.uint32((1 << SAMPLE_BITS) - 1)) == 0
+    counts = np.add.reduceat(np.append(keep, False).astype(np.int64), offsets[:-1])
+    counts = np.where(np.diff(offsets) > 0, counts, 0)
+    kept_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    return unique_per_row(shingles[keep], kept_offsets)
+
+
+def candidates(
+    samples: np.ndarray, counts: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return pairs (a, b), a < b, whose samples suggest one contains the other at `threshold`.
+
+    A pair is kept when it shares at least MIN_SHARED sampled shingles and at least half of
+    what `threshold` asks of the smaller sample (loose: the exact check decides).
+    """
+    n = len(counts)
+    doc = np.repeat(np.arange(n, dtype=np.int64), counts)
+    order = np.lexsort((doc, samples))
+    s, d = samples[order], doc[order]
+    if len(s) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    start = np.ones(len(s), dtype=bool)
+    start[1:] = s[1:] != s[:-1]
+    run = np.cumsum(start) - 1
+    size = np.bincount(run)
+    ok = (size[run] >= 2) & (size[run] <= MAX_POSTING)
+    d, run = d[ok], run[ok]
+    # Every pair inside each posting list, at once: element i pairs with the rest of its run.
+    first = np.searchsorted(run, run)  # runs are contiguous: the first element of each
+    after = size[run] - (np.arange(len(d)) - first) - 1
+    total = int(after.sum())
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    left = np.repeat(np.arange(len(d)), after)
+    step = np.arange(total) - np.repeat(np.cumsum(after) - after, after)
+    pairs, shared = sorted_unique(d[left] * n + d[left + 1 + step])
+    a, b = pairs // n, pairs % n
+    small = np.minimum(counts[a], counts[b])
+    keep = (shared >= MIN_SHARED) & (shared >= 0.5 * threshold * small)
+    return a[keep], b[keep]
+
+
+def contained_in(
+    a: np.ndarray,
+    b: np.ndarray,
+    cont: np.ndarray,
+    jac: np.ndarray,
+    lengths: np.ndarray,
+    stays: np.ndarray,
+    never: np.ndarray,
+    threshold: float,
+    jaccard_threshold: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per document, the longer staying document that contains it (-1: none), and how much.
+
+    Pairs (a, b) come with their exact containment of the shorter in the longer (`cont`) and
+    Jaccard (`jac`); pairs at the Jaccard threshold are near copies, left to --keep. Walking
+    the documents that stay (`stays`) from the longest, each one not yet contained takes the
+    shorter ones it contains at >= `threshold` (never the `never` ones: published before),
+    so a container always stays.
+    """
+    n = len(lengths)
+    holder = np.full(n, -1, dtype=np.int64)
+    share = np.zeros(n)
+    long_ = np.where(lengths[a] >= lengths[b], a, b)
+    short = np.where(lengths[a] >= lengths[b], b, a)
+    use = (cont >= threshold) & (jac < jaccard_threshold) & (lengths[long_] > lengths[short])
+    use &= stays[long_] & stays[short] & ~never[short]
+    long_, short, cont = long_[use], short[use], cont[use]
+    if not len(long_):
+        return holder, share
+    by = np.lexsort((short, -lengths[short], long_, -lengths[long_]))
+    long_l, short_l, cont_l = long_[by].tolist(), short[by].tolist(), cont[by].tolist()
+    holder_l, share_l = holder.tolist(), share.tolist()
+    for big, small, c in zip(long_l, short_l, cont_l, strict=True):
+        if holder_l[big] >= 0 or holder_l[small] >= 0:
+            continue  # a contained document contains nothing; each is taken once
+        holder_l[small], share_l[small] = big, c
+    return np.array(holder_l, dtype=np.int64), np.array(share_l)

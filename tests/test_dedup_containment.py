@@ -1,0 +1,127 @@
+"""Partial copies (issue 14, item 5): --doc-containment, the container stays."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+from dedup_pairs import blocks, containment, jaccard
+from helpers import invoke_run
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleanup.dedup.containment import candidates, sample
+from cleanup.dedup.shingles import shingle_hashes, token_hashes
+from cleanup.document import Document
+from cleanup.pipeline import Context, Pipeline
+
+
+def _run(docs: list[Document], **options: object) -> dict[str, tuple[str, str, float]]:
+    """Return {dropped id: (rule, duplicate_of, similarity or containment)}."""
+    docs = copy.deepcopy(docs)  # steps edit documents in place
+    out = Pipeline(steps=["dedup"], context=Context(), **options).run(docs)
+    found = {}
+    for d in out:
+        if d.dropped is not None:
+            detail = d.dropped.detail
+            share = detail.get("containment", detail.get("similarity"))
+            found[d.id] = (d.dropped.rule, detail["duplicate_of"], share)
+    return found
+
+
+def _edit(text: str, every: int = 25) -> str:
+    """Return text with one word in `every` replaced (a light edit)."""
+    return " ".join(f"edit{k}" if k % every == 7 else w for k, w in enumerate(text.split()))
+
+
+def _story(seed: int, paragraphs: int = 8) -> list[str]:
+    return blocks(seed, paragraphs, 40)
+
+
+def test_an_excerpt_is_a_duplicate_of_the_longer_story_that_stays() -> None:
+    story = _story(1)
+    excerpt = [_edit(p) for p in story[2:5]]  # 3/8 of the story, 4% of words edited
+    assert jaccard(" ".join(excerpt), " ".join(story)) < 0.4  # Jaccard cannot see it
+    docs = [
+        Document(id="wire", paragraphs=excerpt, fields={"date": "2024-01-01"}),
+        Document(id="story", paragraphs=story, fields={"date": "2024-01-02"}),
+    ]
+    drops = _run(docs, date_field="date")
+    assert drops.keys() == {"wire"}  # under containment the containing document stays
+    rule, of, share = drops["wire"]
+    assert (rule, of) == ("contained-document", "story")
+    assert share == round(containment(" ".join(excerpt), " ".join(story)), 3) >= 0.7
+    assert _run(docs, date_field="date", doc_containment=0) == {}
+
+
+def test_an_original_quoting_one_paragraph_of_another_is_never_dropped() -> None:
+    source, own = _story(2), _story(3, 4)
+    quoting = [*own[:2], source[3], *own[2:]]
+    docs = [Document(id="source", paragraphs=source), Document(id="quoting", paragraphs=quoting)]
+    assert _run(docs) == {}
+    assert _run(docs, doc_containment=0.15).keys() == {"quoting"}  # 1/5 of it is the quote
+
+
+def test_an_excerpt_of_a_dropped_copy_never_names_it() -> None:
+    # story2 is a near copy of story (dropped: later); the excerpt stands inside story2 only.
+    story = _story(4)
+    story2 = [*story[:5], *_story(5, 3)]
+    excerpt = [_edit(p) for p in story2[4:8]]
+    docs = [
+        Document(id="story", paragraphs=story),
+        Document(id="story2", paragraphs=story2),
+        Document(id="excerpt", paragraphs=excerpt),
+    ]
+    drops = _run(docs, keep="first")
+    assert drops["story2"][1] == "story"
+    assert all(of not in drops for _, of, _ in drops.values())
+
+
+def test_sampled_shingles_propose_the_contained_pair() -> None:
+    story = " ".join(_story(6))
+    excerpt = " ".join(_story(6)[:3])
+    other = " ".join(_story(7))
+    tokens, offsets = token_hashes([story, excerpt, other])
+    samples, counts = sample(*shingle_hashes(tokens, offsets, 2))
+    a, b = candidates(samples, counts, 0.7)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1)]
+
+
+def test_containment_on_the_command_line(tmp_path: Path) -> None:
+    story = _story(8)
+    src = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "excerpt", "text": "\n\n".join(_edit(p) for p in story[:3])},
+        {"id": "story", "text": "\n\n".join(story)},
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    result = invoke_run(src, "-o", out, "--mark", "--doc-containment", "0.75")
+    assert result.exit_code == 0, result.output
+    meta = {r["id"]: r.get("meta", {}) for r in map(json.loads, out.read_text().splitlines())}
+    assert meta["excerpt"]["duplicate_of"] == "story" and meta["excerpt"]["containment"] >= 0.75
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 8))
+def test_every_drop_names_a_kept_document_it_is_verified_against(seed: int, size: int) -> None:
+    rng = np.random.default_rng(seed)
+    pool = blocks(seed, 10, 30)
+    texts = []
+    for k in range(size):
+        start, width = int(rng.integers(0, 7)), int(rng.integers(1, 5))
+        texts.append(
+            [_edit(p, 20 + k) for p in pool[start : start + width]] + [f"own{k} " * (k + 1)]
+        )
+    docs = [Document(id=f"d{k}", paragraphs=t) for k, t in enumerate(texts)]
+    drops = _run(docs, keep="first")
+    text = {f"d{k}": " ".join(t) for k, t in enumerate(texts)}
+    for doc, (rule, of, _share) in drops.items():
+        assert of not in drops
+        if rule == "contained-document":
+            assert containment(text[doc], text[of]) >= 0.7
+            assert len(text[of].split()) > len(text[doc].split())
+        else:
+            assert jaccard(text[doc], text[of]) >= 0.4
