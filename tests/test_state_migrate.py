@@ -101,15 +101,18 @@ def test_migrate_rebands_so_runs_with_the_new_settings_find_the_old_documents(
     state: str,
 ) -> None:
     _, b, planted = _batches()
+    old, new = DedupSettings.from_options(), DedupSettings.from_options(doc_threshold=0.6)
+    (ob, orow), (nb, nrow) = old.bands, new.bands
+    assert (ob, orow) != (nb, nrow)
     message = migrate_state(state, _settings(doc_threshold=0.6))
-    assert "re-banded 20 entries" in message and "32x4 -> 18x7" in message
+    assert "re-banded 20 entries" in message and f"{ob}x{orow} -> {nb}x{nrow}" in message
     store = open_store(state, create=False, lock=False)
     try:
         assert store.settings() == _settings(doc_threshold=0.6)
-        entries = store.fetch(np.arange(1, 21), 128)
-        keys = band_keys(entries.sigs.reshape(20, -1), 18, 7)
+        entries = store.fetch(np.arange(1, 21), old.minhash.num_perm)
+        keys = band_keys(entries.sigs.reshape(20, -1), nb, nrow)
         assert len(store.candidates(keys.reshape(-1))) == 20
-        assert len(store.candidates(band_keys(entries.sigs.reshape(20, -1), 32, 4))) == 0
+        assert len(store.candidates(band_keys(entries.sigs.reshape(20, -1), ob, orow))) == 0
     finally:
         store.close()
     assert _run(b, state, doc_threshold=0.6) == planted
@@ -118,11 +121,12 @@ def test_migrate_rebands_so_runs_with_the_new_settings_find_the_old_documents(
 
 def test_other_signatures_cannot_be_migrated_and_the_state_stays_usable(state: str) -> None:
     _, b, planted = _batches()
+    perm = DedupSettings.from_options().minhash.num_perm
     with pytest.raises(StateError) as err:
-        migrate_state(state, _settings(num_perm=256))
+        migrate_state(state, _settings(num_perm=perm * 2))
     text = str(err.value)
-    assert "\n" not in text and "num-perm 128 -> 256" in text
-    assert "--state NEW" in text and "keep the state's --num-perm 128" in text
+    assert "\n" not in text and f"num-perm {perm} -> {perm * 2}" in text
+    assert "--state NEW" in text and f"keep the state's --num-perm {perm}" in text
     assert _run(b, state) == planted
 
 
