@@ -285,8 +285,15 @@ class RayRun:
     error: str
 
 
-def measure_ray(argv: list[str], env: dict[str, str], log: Path, poll: float) -> RayRun:
-    """Run the Ray driver with a sidecar watching the object store; return its figures."""
+def measure_ray(
+    argv: list[str], env: dict[str, str], log: Path, poll: float, timeout: float
+) -> RayRun:
+    """Run the Ray driver with a sidecar watching the object store; return its figures.
+
+    A driver still running after `timeout` seconds gets SIGTERM (it shuts its Ray down and
+    publishes nothing) and the run is reported as stopped, so a stalled run cannot hang the
+    bench: with an object store smaller than what the driver holds, a run can stall.
+    """
     store_out = log.parent / f"sidecar-{os.getpid()}.json"
     store_out.unlink(missing_ok=True)
     with open(log, "ab") as err:
@@ -298,7 +305,12 @@ def measure_ray(argv: list[str], env: dict[str, str], log: Path, poll: float) ->
         side = [sys.executable, str(Path(__file__).resolve()), "--sidecar", str(proc.pid)]
         side += [str(store_out), str(poll)]
         sidecar = subprocess.Popen(side, stdout=err, stderr=err, env=env)
-        code = proc.wait()
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            proc.wait()
+            code = None
         wall = time.perf_counter() - started
         peak = hwm.stop()
         try:
@@ -309,7 +321,10 @@ def measure_ray(argv: list[str], env: dict[str, str], log: Path, poll: float) ->
     end_session(proc.pid)
     store = json.loads(store_out.read_text()) if store_out.exists() else {}
     store_out.unlink(missing_ok=True)
-    error = "" if code == 0 else bench._last_line(log) or f"exit status {code}"
+    if code is None:
+        error = f"stopped after {timeout:.0f} s without finishing"
+    else:
+        error = "" if code == 0 else bench._last_line(log) or f"exit status {code}"
     if not error and not store.get("seen"):
         error = f"the sidecar never saw the driver ({store.get('last_error') or 'no sample'})"
     return RayRun(not error, wall, peak, store, error)
@@ -357,7 +372,7 @@ def measure_size(args: argparse.Namespace, size: int, work: Path, log: Path) -> 
         "RAY_DEFAULT_OBJECT_STORE_MAX_MEMORY_BYTES": str(args.object_store_mib * MiB),
     }
     runs = [
-        measure_ray(run_argv(c.path, out, args.workers, "ray"), env, log, args.poll)
+        measure_ray(run_argv(c.path, out, args.workers, "ray"), env, log, args.poll, args.timeout)
         for _ in range(max(args.repeat, 1))
     ]
     ok = [r for r in runs if r.ok]
@@ -406,7 +421,8 @@ def table(rows: list[RayRow], markdown: bool) -> str:
         cells += [_f(r.ray_vs_local, ".1f") + ("x" if r.ray_vs_local else "")]
         body.append(cells)
     lines = bench.grid(head, body, markdown)
-    lines += [f"failed: {r.size:,} docs: {r.note}" for r in rows if r.note]
+    failed = [f"failed: {r.size:,} docs: {r.note}" for r in rows if r.note]
+    lines += ["", *failed] if failed else []
     return "\n".join(x.rstrip() for x in lines)
 
 
@@ -420,6 +436,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--object-store-mib", type=int, default=256, help="Ray's object store cap")
     p.add_argument("--poll", type=float, default=0.5, help="sidecar polling interval, seconds")
+    p.add_argument("--timeout", type=float, default=1800, help="stop a Ray run after N s")
     p.add_argument("--repeat", type=int, default=1, help="run each N times, keep the fastest")
     p.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "cleanup-bench"))
     out = p.add_mutually_exclusive_group()
