@@ -599,6 +599,18 @@ def _fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
+def grid(head: list[str], body: list[list[str]], markdown: bool) -> list[str]:
+    """Return the lines of a Markdown or aligned text table, so every bench script prints alike."""
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in body]
+        return lines
+    widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) for cells in body]
+    return lines
+
+
 def table(rows: Iterable[Row], markdown: bool) -> str:
     """Return the rows as an aligned text table, or a Markdown table for the README."""
     head = ["docs", "what", "workers", "docs/s", "MB/s", "peak RSS MiB", "vs datatrove"]
@@ -611,13 +623,9 @@ def table(rows: Iterable[Row], markdown: bool) -> str:
             cells[3] = f"skipped: {r.note}" if markdown else "skipped"
             cells[4:] = ["", "", ""]
         body.append(cells)
+    lines = grid(head, body, markdown)
     if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in body]
         return "\n".join(lines)
-    widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) for cells in body]
     skipped = [r for r in rows if r.seconds is None]
     lines += [f"skipped: {r.what} (workers={r.workers}): {r.note}" for r in skipped]
     return "\n".join(x.rstrip() for x in lines)

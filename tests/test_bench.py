@@ -5,6 +5,7 @@ No timing assertions: speed is measured by the bench itself, never by tests.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -128,3 +129,83 @@ def test_repeat_keeps_the_fastest_successful_run(
     best = bench.Bench(args).best(["x"], before=lambda: cleared.append(len(calls)))
     assert len(calls) == 3 and best.result == {"seconds": 1.5}
     assert cleared == [0, 1, 2]  # before each run, e.g. clearing datatrove's finished tasks
+
+
+# --- scripts/bench_ray.py: the Ray engine's driver ----------------------------------------
+
+bench_ray = load_script("bench_ray")
+
+
+def _skip_without_ray() -> None:
+    """Skip when Ray is not installed, without importing it here.
+
+    Importing Ray in the test process would make it read its environment before the engine
+    sets its loopback settings (see tests/test_engines.py); the bench runs Ray in children.
+    """
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
+
+
+@pytest.fixture(scope="module")
+def ray_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Run the Ray bench once on 200 documents, one core, an 80 MiB object store."""
+    _skip_without_ray()
+    work = tmp_path_factory.mktemp("bench_ray")
+    args = ["--sizes", "200", "--workers", "1", "--object-store-mib", "80", "--poll", "0.2"]
+    args += ["--work-dir", str(work), "--json"]
+    out = work / "out.json"
+    stdout = sys.stdout
+    with open(out, "w") as fh:
+        sys.stdout = fh
+        try:
+            assert bench_ray.main(args) == 0
+        finally:
+            sys.stdout = stdout
+    return json.loads(out.read_text())
+
+
+def test_the_ray_row_has_driver_memory_store_bytes_and_both_rates(ray_report: dict) -> None:
+    (row,) = ray_report["rows"]
+    assert row["note"] == "" and (row["size"], row["workers"]) == (200, 1)
+    assert row["driver_peak_rss_mib"] > 20  # a Python interpreter running ray.init
+    assert row["samples"] >= 1  # the sidecar found the driver in the raylet's stats
+    assert row["driver_store_mib"] >= 0 and row["driver_owned_objects"] >= 0
+    assert row["driver_total_mib"] == pytest.approx(
+        row["driver_peak_rss_mib"] + row["driver_store_mib"]
+    )
+    assert row["ray_mb_per_s"] > 0 and row["local_mb_per_s"] > 0
+    assert row["ray_vs_local"] == pytest.approx(row["ray_seconds"] / row["local_seconds"])
+    # the bench capped Ray's object store through Ray's own variable, and Ray took it
+    assert row["store_capacity_mib"] == pytest.approx(80, abs=1)
+    assert ray_report["machine"]["object_store_mib"] == 80
+
+
+def test_high_water_is_the_peak_of_that_process_alone(tmp_path: Path) -> None:
+    import subprocess
+
+    code = "import time; b = bytearray(150 * 1024 * 1024); del b; time.sleep(0.5)"
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    hwm = bench_ray.HighWater(proc.pid, every=0.02)
+    proc.wait()
+    assert hwm.stop() >= 150 * 1024 * 1024  # freed before exit: only the kernel's mark has it
+
+
+def test_the_ray_table_has_one_line_per_size_and_says_why_a_size_failed() -> None:
+    good = bench_ray.RayRow(size=20000, workers=2, mbytes=40.0, ray_seconds=10.0)
+    good.local_seconds, good.driver_peak_rss_mib, good.driver_store_mib = 5.0, 400.0, 100.0
+    bad = bench_ray.RayRow(size=100, workers=2, mbytes=1.0, note="the sidecar never saw it")
+    lines = bench_ray.table([good, bad], markdown=True).splitlines()
+    assert lines[0].startswith("| docs | workers | driver peak RSS MiB |")
+    assert lines[2].startswith("| 20,000 | 2 | 400 | 100.0 | 500 |")
+    assert lines[2].endswith("| 4.00 | 8.00 | 2.0x |")
+    assert lines[3].startswith("| 100 | 2 | — |")
+    assert lines[4:] == ["", "failed: 100 docs: the sidecar never saw it"]  # after the table
+
+
+def test_a_ray_run_that_does_not_finish_is_stopped_and_reported(tmp_path: Path) -> None:
+    """A driver that stalls (as one can with too small an object store) cannot hang the bench."""
+    _skip_without_ray()
+    argv = [sys.executable, "-c", "import time; time.sleep(60)"]
+    run = bench_ray.measure_ray(argv, dict(os.environ), tmp_path / "log", 0.2, timeout=1.0)
+    assert not run.ok and run.error == "stopped after 1 s without finishing"
+    assert run.wall < 30
