@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_warc import _capture, write_archive
 
 from cleanup.document import Document
-from cleanup.errors import BadInput
+from cleanup.errors import BadInput, OptionError
 from cleanup.io import splits as splits_module
 from cleanup.io.readers import RawLine, Skipped, read_inputs
 from cleanup.io.splits import Split, SplitReader, line_starts, plan_splits, read_split
@@ -88,7 +88,11 @@ def test_splits_of_random_jsonl_read_as_the_whole_file(
     end = "\r\n" if crlf else "\n"
     data = end.join(lines).encode() + (end.encode() if final_newline and lines else b"")
     data = (b"\xef\xbb\xbf" if bom else b"") + data
-    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(splits_module, "_BLOCK", block):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mock.patch.object(splits_module, "_BLOCK", block),  # cuts across block edges
+        mock.patch.object(splits_module, "_READ", block),  # lines across chunk edges
+    ):
         path = Path(tmp, "in.jsonl")
         path.write_bytes(data)
         want = _whole([str(path)], lazy=lazy)
@@ -281,3 +285,9 @@ def test_a_file_gone_before_reading_is_bad_input_naming_it(tmp_path: Path) -> No
     reader = SplitReader.for_plan(plan, skip_bad=True, on_bad=bad.append)
     assert [list(read_split(s, reader)) for s in plan] == [[], []]
     assert bad == [f"{path}: cannot read: No such file or directory"] * 2
+
+
+def test_a_target_below_one_byte_is_an_option_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("text")
+    with pytest.raises(OptionError, match="at least 1, not 0"):
+        plan_splits([str(tmp_path)], target_bytes=0)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from cleanup.document import Document
+from cleanup.errors import OptionError
 from cleanup.io.compression import strip_compression
 from cleanup.io.readers import (
     OnBad,
@@ -44,6 +45,7 @@ from cleanup.io.remote import is_remote
 
 TARGET_BYTES = 64 << 20  # big enough that a split's fixed cost (a task, a file open) is noise
 _BLOCK = 4 << 20  # the newline-count pass reads this much at a time
+_READ = 1 << 20  # a range is read in chunks of this size, as readers read files (compression.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class Split:
         fh.seek(self.start)
         left = -1 if self.end is None else self.end - self.start
         while left:
-            chunk = fh.read(_BLOCK if left < 0 else min(_BLOCK, left))
+            chunk = fh.read(_READ if left < 0 else min(_READ, left))
             if not chunk:
                 return
             if left > 0:
@@ -104,7 +106,7 @@ def plan_splits(
     find the cuts and count the lines before each. Entries passed over go to `on_skip` here.
     """
     if target_bytes < 1:
-        raise ValueError("target_bytes must be at least 1")
+        raise OptionError(f"target_bytes must be at least 1, not {target_bytes}")
     splits: list[Split] = []
 
     def bad(message: str) -> None:
