@@ -233,11 +233,11 @@ class _Reader:
     rediscover: Callable[[], Iterable[Source]] = tuple  # the inputs again (WARC's first pass)
     warc: Any = None  # the run's WarcRun, made when the first archive comes
 
-    def read(self, source: Source) -> Iterator[Document | RawLine]:
-        """Yield the documents of one source, turning bad input into errors or skips."""
+    def read(self, source: Source, span: Any = None) -> Iterator[Document | RawLine]:
+        """Yield the documents of one source (or of a `Split` of it), handling bad input."""
         try:
             if source.format == "jsonl":
-                yield from self._jsonl(source)
+                yield from self._jsonl(source, span)
             elif source.format == "parquet":
                 from cleanup.io.parquet import read_parquet  # pyarrow: an optional extra
 
@@ -274,11 +274,12 @@ class _Reader:
         common = {"source": source.name, "relpath": source.relpath, "site": site}
         yield Document.from_page(doc_id, text, source.format, edits, **common)
 
-    def _jsonl(self, source: Source) -> Iterator[Document | RawLine]:
+    def _jsonl(self, source: Source, span: Any) -> Iterator[Document | RawLine]:
         fh = self._open(source)
-        try:
-            chunks = utf8_chunks(iter_chunks(fh, source.path), source.name)
-            for lineno, line in enumerate(split_lines(chunks), 1):
+        try:  # a span: a byte range of a plain file and its first line number (io/splits.py)
+            whole = utf8_chunks(iter_chunks(fh, source.path), source.name)  # lazy: no reads yet
+            chunks = span.chunks(fh) if span else whole
+            for lineno, line in enumerate(split_lines(chunks), span.first_line if span else 1):
                 if not line.strip():
                     continue
                 raw = RawLine(line, lineno, source)
@@ -359,9 +360,8 @@ def record_id(record: dict[str, Any], raw: RawLine, fmt: RecordFormat) -> tuple[
         return str(raw_id), True
     blocked = blocked_at(record, split_path(fmt.id_field))
     if blocked is not None:
-        where = f"{raw.source.name}:{raw.lineno}"
         why = f"record field {blocked!r} on the way to id field {fmt.id_field!r} is not an object"
-        raise BadInput(f"{where}: {why}")
+        raise BadInput(f"{raw.source.name}:{raw.lineno}: {why}")
     return f"{fmt.id_prefix}{raw.source.relpath or 'stdin'}:{raw.lineno}", False
 
 
