@@ -3,13 +3,18 @@
 The handler raises Stopped in the main process; the runner aborts and publishes nothing.
 C code (Ray's, numpy's) may turn that exception into another error on its way up, so the
 signal is also kept in `received`, and `check_stopped()` raises Stopped again from the
-progress callbacks and before an error is mapped to its exit status.
+progress callbacks and before an error is mapped to its exit status. Where Python cannot
+propagate an exception at all (a finalizer, a fork handler), it would print Stopped as
+"Exception ignored" with a traceback; the unraisable hook keeps that quiet, since `received`
+has it. Critical sections hold the signals back instead (cleanup/stopsignals.py).
 """
 
 from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -43,8 +48,22 @@ def check_stopped() -> None:
         raise Stopped(received[0])
 
 
+def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """Wrap the unraisable hook so that a Stopped Python had to drop prints nothing."""
+
+    def hook(unraisable: Any) -> object:
+        if isinstance(unraisable.exc_value, Stopped):
+            return None  # kept in `received`: check_stopped() raises it again
+        return previous(unraisable)
+
+    hook.quiets_stopped = True  # type: ignore[attr-defined]
+    return hook
+
+
 def catch_stop_signals() -> None:
     """Turn SIGINT and SIGTERM into Stopped, unless whoever started us ignores them (nohup, &)."""
+    if not getattr(sys.unraisablehook, "quiets_stopped", False):
+        sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _stop)
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:

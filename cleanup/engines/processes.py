@@ -30,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from cleanup import stopsignals
 from cleanup.document import Document
 from cleanup.errors import CleanupError
 from cleanup.executor import BATCH_DOCS, Deferred, Item, batches, resolved
@@ -264,6 +265,7 @@ def _start_worker(main_pid: int, start_method: str) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stopsignals.release()
     die_with_parent(os.getppid() if start_method == "forkserver" else main_pid)
 
 
@@ -313,7 +315,8 @@ class ProcessEngine(BatchEngine):
                 initializer=_start_worker,
                 initargs=(os.getpid(), context.get_start_method()),
             )
-        return self.pool.submit(fn, *args)
+        with stopsignals.held():  # submit may fork a worker: no Stopped inside fork handlers
+            return self.pool.submit(fn, *args)
 
     def result(self, handle: Future[R]) -> R:
         return handle.result()

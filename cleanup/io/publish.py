@@ -16,12 +16,11 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import signal
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from cleanup import stopsignals
 from cleanup.errors import CleanupError, JournalError
 
 JOURNAL_VERSION = 1
@@ -119,7 +118,7 @@ def publish(
     temporaries for the next run to complete.
     """
     states = [c for c in callbacks if isinstance(c, TwoPhase)]
-    with _signals_held():
+    with stopsignals.held():
         for state in states:
             state.prepare()
         if remote is not None:
@@ -145,20 +144,6 @@ def publish(
         if journal_path:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(journal_path)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back while publishing; they take effect right after."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def recover(journal_path: str | None, note: Callable[[str], None] | None = None) -> bool:
