@@ -13,6 +13,7 @@ See docs/architecture.md, "Engines".
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -30,9 +31,14 @@ _LOOPBACK_ENV = {
 R = TypeVar("R")
 
 
-def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run fn(*args) inside a Ray worker."""
-    return fn(*args)
+def _call(fn: Callable[..., Any], *args: Any) -> bytes:
+    """Run fn(*args) inside a Ray worker; return the result pickled.
+
+    Why not return it as is: Ray hands numpy arrays back as views into the object store,
+    and a view the driver keeps (dedup's ledger keeps signatures) pins the task's whole
+    result there, documents included, until the run ends. Bytes are copied out instead.
+    """
+    return pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class RayEngine(BatchEngine):
@@ -87,7 +93,7 @@ class RayEngine(BatchEngine):
         return self.task.remote(fn, *args)
 
     def result(self, handle: Any) -> Any:
-        return self.ray.get(handle)
+        return pickle.loads(self.ray.get(handle))
 
     def partitions(self) -> int:
         """Return as many partitions as the cluster has CPUs, at least 2."""
@@ -101,8 +107,7 @@ class RayEngine(BatchEngine):
         """
         refs = [self.ray.put(a) for a in shared]
         handles = [self.task.remote(fn, *refs, parts, part) for part in range(parts)]
-        results: list[R] = self.ray.get(handles)
-        return results
+        return [pickle.loads(b) for b in self.ray.get(handles)]
 
     def close(self) -> None:
         """Shut down the local Ray this run started (a joined cluster is left running)."""
