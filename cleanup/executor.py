@@ -58,9 +58,12 @@ class Executor(Protocol):
     Results always come back in order, so output never depends on where work ran.
     `remote` tells whether map_batches' results cross a process boundary (a job may then
     return its documents pickled, so that they are spooled without a second pickling).
+    `scratch`, when set, is a folder the workers and this process all read and write
+    (cleanup/scratch.py): a job may leave its documents there and return a reference.
     """
 
     remote: bool
+    scratch: str | None
 
     def map_batches(
         self, fn: Callable[..., R], items: Iterable[Any], *args: Any, size: int = BATCH_DOCS
@@ -110,6 +113,7 @@ class LocalExecutor:
     """Run everything in this process: the executor of a one-process run and of `Pipeline`."""
 
     remote = False
+    scratch: str | None = None
 
     def map_batches(
         self, fn: Callable[..., R], items: Iterable[Any], *args: Any, size: int = BATCH_DOCS

@@ -124,6 +124,14 @@ RUN_OPTIONS: tuple[Option, ...] = (
         metavar="ADDR",
     ),
     Option(
+        "scratch",
+        None,
+        "Folder where Ray tasks leave their documents between passes (default: the temp"
+        " folder; on a cluster of several machines, a path all of them mount).",
+        str,
+        metavar="DIR",
+    ),
+    Option(
         "skip-bad", False, "Skip bad input (named on stderr and counted) instead of stopping.", bool
     ),
     Option(
@@ -203,6 +211,7 @@ class RunOptions:
     workers: int = 1
     engine: str = "local"
     address: str | None = None
+    scratch: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.inputs, str | os.PathLike):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cleanup.document import Document
-from cleanup.errors import BadInput
+from cleanup.errors import BadInput, UsageProblem
 from cleanup.executor import LocalExecutor
 from cleanup.io.paths import PathPlan, plan_paths
 from cleanup.io.publish import publish, recover
@@ -218,13 +218,22 @@ def _build_chain(
     In one process the steps that need the whole stream run with a LocalExecutor; an engine
     is itself the executor of those steps (cleanup/executor.py).
     """
+    if options.scratch is not None and options.engine != "ray":
+        raise UsageProblem("--scratch: only --engine ray uses a scratch folder")
     if options.engine == "local" and options.workers <= 1:
         steps = build_chain(calls, context, LocalExecutor())
         return lambda items: steps(admit(items))
     from cleanup.engines import build_engine
 
     return build_engine(
-        options.engine, calls, context, options.workers, options.address, admit, encode
+        options.engine,
+        calls,
+        context,
+        options.workers,
+        options.address,
+        admit,
+        encode,
+        options.scratch,
     )
 
 

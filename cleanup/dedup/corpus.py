@@ -76,6 +76,7 @@ class CorpusDedup:
                 self.settings,
                 sign=self.settings.boilerplate.min_docs <= 0,
                 pickled=self.executor.remote,
+                scratch=self.executor.scratch,
             )
             for summary in self.executor.map_batches(summary_job, docs, job):
                 ledger.record(summary, count)

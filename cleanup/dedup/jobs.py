@@ -33,6 +33,7 @@ from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes
 from cleanup.dedup.site import site_of
 from cleanup.document import Document, Edit
 from cleanup.executor import Executor
+from cleanup.scratch import ScratchRef, put
 
 STEP = "dedup"
 # Signatures, fingerprints and token counts of some documents.
@@ -140,6 +141,7 @@ class SummaryJob:
     settings: DedupSettings
     sign: bool  # False: signatures wait until boilerplate is known (resign.sign_all)
     pickled: bool  # return the batch pickled (it crosses processes to be spooled as is)
+    scratch: str | None = None  # with pickled: leave the batch in this folder, return its name
 
 
 @dataclass
@@ -150,7 +152,7 @@ class BatchSummary:
     the orchestrator only appends arrays and spools the pickled documents as they are.
     """
 
-    docs: list[Document] | bytes  # the batch (pickled when made on a worker: spooled as is)
+    docs: list[Document] | bytes | ScratchRef  # the batch (from a worker: pickled, or in scratch)
     count: int  # documents in the batch (live or not)
     live: np.ndarray  # bool per document
     ids: list[str]  # live documents only, from here on
@@ -199,7 +201,7 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
     )
     kept_per_doc = np.where(n_par > 0, kept_per_doc, 0)
     out = BatchSummary(
-        docs=pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL) if job.pickled else batch,
+        docs=_spooled(batch, job),
         count=len(batch),
         live=live,
         ids=[d.id for d in live_docs],
@@ -228,6 +230,14 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
     if s.cross.mode == "near":
         _paragraph_signatures(s, feats, live, out)
     return out
+
+
+def _spooled(batch: list[Document], job: SummaryJob) -> list[Document] | bytes | ScratchRef:
+    """Return the batch as the read pass spools it: as is, pickled, or left in scratch."""
+    if not job.pickled:
+        return batch
+    data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+    return put(job.scratch, data) if job.scratch else data
 
 
 def _paragraph_signatures(

@@ -18,6 +18,7 @@ from typing import IO, Any, Generic, TypeVar
 from cleanup.dedup.jobs import STEP, Removals, remove_paragraphs
 from cleanup.document import Document
 from cleanup.executor import Deferred
+from cleanup.scratch import ScratchRef
 
 # Text that the read pass keeps in memory (beyond it, batches are pickled to a temporary file).
 SPOOL_MEMORY = 64 << 20
@@ -54,11 +55,14 @@ class Spool(Generic[T]):
         self.fh.close()
 
 
-Batch = list[Document] | bytes  # a batch of documents, or the same batch pickled
+# A batch of documents, the same batch pickled, or pickled in a file a worker left in scratch.
+Batch = list[Document] | bytes | ScratchRef
 
 
 def unpickled(batch: Batch) -> list[Document]:
-    """Return the documents of a batch, unpickling it if need be."""
+    """Return the documents of a batch, unpickling (and reading) it if need be."""
+    if isinstance(batch, ScratchRef):
+        return pickle.loads(batch.read())
     return pickle.loads(batch) if isinstance(batch, bytes) else batch
 
 
@@ -78,6 +82,9 @@ class BatchSpool:
 
     def write(self, batch: Batch) -> None:
         """Keep one batch."""
+        if isinstance(batch, ScratchRef):  # the documents are in scratch: keep the name
+            self.batches.append(batch)
+            return
         size = len(batch) if isinstance(batch, bytes) else _text_size(batch)
         if self.held + size <= self.budget:
             self.held += size

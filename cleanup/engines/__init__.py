@@ -25,12 +25,14 @@ def build_engine(
     address: str | None = None,
     prelude: Step | None = None,
     postlude: Step | None = None,
+    scratch: str | None = None,
 ) -> Callable[[Iterable[Any]], Iterator[Document]]:
     """Return the chain of `calls` run by engine `name`: local processes, or Ray tasks.
 
     `prelude` and `postlude` (picklable steps, such as the runner's JSONL parsing and the
     writer's encoding) run on the workers before the first steps and after the last. The
-    engine is also the Executor of the steps that need the whole stream.
+    engine is also the Executor of the steps that need the whole stream. `scratch` is the base
+    folder of the run's scratch space (cleanup/scratch.py), which only Ray tasks use.
     """
     if name == "local":
         from cleanup.engines.processes import ProcessEngine
@@ -39,5 +41,5 @@ def build_engine(
     if name == "ray":
         from cleanup.engines.ray import RayEngine
 
-        return RayEngine(calls, context, workers, address, prelude, postlude)
+        return RayEngine(calls, context, workers, address, prelude, postlude, scratch)
     raise UsageProblem(f"--engine {name}: unknown engine (choose from {', '.join(ENGINES)})")

@@ -118,6 +118,7 @@ class BatchEngine:
     """Map batches over workers in order (an Executor); subclasses say how work is submitted."""
 
     remote = True  # results come back from other processes
+    scratch: str | None = None  # the local pool sends documents back through its pipes
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from cleanup.engines.processes import BatchEngine
 from cleanup.errors import UsageProblem
 from cleanup.pipeline import Context, Step, StepCall
+from cleanup.scratch import Scratch, check_base
 
 _LOOPBACK_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
@@ -52,7 +53,10 @@ class RayEngine(BatchEngine):
         address: str | None = None,
         prelude: Step | None = None,
         postlude: Step | None = None,
+        scratch: str | None = None,
     ) -> None:
+        if scratch is not None:
+            check_base(scratch)  # before Ray starts: a wrong folder is one line, at once
         for key, value in _LOOPBACK_ENV.items():  # read by Ray at import time, set them first
             os.environ.setdefault(key, value)
         try:
@@ -66,6 +70,10 @@ class RayEngine(BatchEngine):
         cpus = max(workers, int(ray.cluster_resources().get("CPU", 1)))
         super().__init__(calls, context, cpus, prelude, postlude)
         self.task = ray.remote(_call)
+        self.scratch_space: Scratch | None = None
+        if scratch is not None or len([n for n in ray.nodes() if n.get("Alive")]) <= 1:
+            self.scratch_space = Scratch(scratch, context.run_id)
+            self.scratch = self.scratch_space.path
 
     def _init(self, address: str | None, workers: int) -> None:
         """Start or join Ray, keeping our SIGTERM handler (ray.init replaces it with sys.exit)."""
@@ -113,3 +121,5 @@ class RayEngine(BatchEngine):
         """Shut down the local Ray this run started (a joined cluster is left running)."""
         if self.started_here:
             self.ray.shutdown()
+        if self.scratch_space is not None:
+            self.scratch_space.remove()

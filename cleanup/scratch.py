@@ -1,0 +1,121 @@
+"""Run-scoped scratch space: where workers leave what they made instead of sending it back.
+
+With `--engine ray`, dedup's read pass has each task write its batch of documents (pickled)
+to the run's scratch folder and return a `ScratchRef` of ~100 bytes, so documents never
+travel through the driver or its share of the object store; the write pass's tasks read them
+back. The folder is `cleanup-scratch-RUNID` under `--scratch` (default: the system's temp
+folder; on a cluster of several machines, a path every machine mounts). It is removed when
+the run ends, however it ends; a run killed outright leaves it behind, and the next run that
+uses the same base folder removes it (its owner file names a process of this machine that no
+longer exists). Writes are atomic (temporary name, then rename) under fresh names, so a task
+Ray retries never reads half a file. See docs/architecture.md, "Engines".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from dataclasses import dataclass
+
+from cleanup.errors import UsageProblem
+
+PREFIX = "cleanup-scratch-"
+OWNER = "owner.json"
+
+
+@dataclass(frozen=True)
+class ScratchRef:
+    """Name a file a worker wrote to scratch (picklable, small: what crosses instead of data)."""
+
+    path: str
+    size: int
+
+    def read(self) -> bytes:
+        """Return the file's bytes."""
+        with open(self.path, "rb") as fh:
+            return fh.read()
+
+
+def put(folder: str, data: bytes) -> ScratchRef:
+    """Write `data` to a new file in `folder` atomically; return its reference."""
+    name = uuid.uuid4().hex
+    final = os.path.join(folder, name)
+    tmp = os.path.join(folder, f".{name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, final)
+    return ScratchRef(final, len(data))
+
+
+class Scratch:
+    """Own one run's scratch folder: create it (after removing stale ones), remove it at the end."""
+
+    def __init__(self, base: str | None, run_id: str) -> None:
+        base = check_base(base)
+        self.removed_stale = remove_stale(base)
+        self.path = os.path.join(base, PREFIX + (run_id or uuid.uuid4().hex))
+        try:
+            os.mkdir(self.path, 0o700)
+            owner = {"host": socket.gethostname(), "pid": os.getpid()}
+            with open(os.path.join(self.path, OWNER), "w", encoding="utf-8") as fh:
+                json.dump(owner, fh)
+        except OSError as exc:
+            self.remove()
+            raise UsageProblem(
+                f"--scratch {base}: cannot create the run's scratch folder ({exc.strerror})"
+            ) from None
+
+    def remove(self) -> None:
+        """Delete the folder and everything in it."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def check_base(base: str | None) -> str:
+    """Return the base folder of scratch space (default: temp), refused in one line if unusable."""
+    base = base or tempfile.gettempdir()
+    if not os.path.isdir(base):
+        raise UsageProblem(f"--scratch {base}: no such folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise UsageProblem(f"--scratch {base}: cannot write there")
+    return base
+
+
+def remove_stale(base: str) -> int:
+    """Remove the scratch folders under `base` whose run was on this machine and has ended."""
+    host = socket.gethostname()
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(base) as entries:
+        for entry in entries:
+            if not entry.name.startswith(PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            owner = _owner(entry.path)
+            if owner is not None and owner[0] == host and not _alive(owner[1]):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def _owner(folder: str) -> tuple[str, int] | None:
+    """Return (host, pid) from a scratch folder's owner file; None if it is not one of ours."""
+    try:
+        with open(os.path.join(folder, OWNER), encoding="utf-8") as fh:
+            owner = json.load(fh)
+        return str(owner["host"]), int(owner["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    """Tell whether process `pid` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

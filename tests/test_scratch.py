@@ -1,0 +1,160 @@
+"""Scratch space: Ray tasks leave their documents there, and nothing of it outlives a run."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pickle
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cleanup.cli import cli
+from cleanup.dedup import spool as spool_module
+from cleanup.dedup.jobs import SummaryJob, summary_job
+from cleanup.dedup.settings import DedupSettings
+from cleanup.dedup.spool import BatchSpool, DeferredBatch, unpickled
+from cleanup.document import Document
+from cleanup.errors import UsageProblem
+from cleanup.scratch import OWNER, PREFIX, Scratch, ScratchRef, put, remove_stale
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _fake_run_folder(base: Path, name: str, host: str, pid: int) -> Path:
+    folder = base / f"{PREFIX}{name}"
+    folder.mkdir()
+    (folder / OWNER).write_text(json.dumps({"host": host, "pid": pid}), encoding="utf-8")
+    (folder / "batch").write_bytes(b"x" * 10)
+    return folder
+
+
+def test_put_writes_atomically_under_a_fresh_name(tmp_path: Path) -> None:
+    a, b = put(str(tmp_path), b"one"), put(str(tmp_path), b"one")
+    assert a.path != b.path
+    assert (a.read(), a.size) == (b"one", 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [Path(a.path).name, Path(b.path).name]
+    )
+
+
+def test_a_run_folder_is_created_owned_and_removed(tmp_path: Path) -> None:
+    scratch = Scratch(str(tmp_path), "run1")
+    folder = Path(scratch.path)
+    assert folder.parent == tmp_path and folder.name == f"{PREFIX}run1"
+    owner = json.loads((folder / OWNER).read_text(encoding="utf-8"))
+    assert owner == {"host": socket.gethostname(), "pid": os.getpid()}
+    put(scratch.path, b"data")
+    scratch.remove()
+    assert not folder.exists()
+
+
+def test_stale_folders_of_ended_runs_on_this_machine_are_removed(tmp_path: Path) -> None:
+    host = socket.gethostname()
+    stale = _fake_run_folder(tmp_path, "dead", host, _dead_pid())
+    alive = _fake_run_folder(tmp_path, "alive", host, os.getpid())
+    elsewhere = _fake_run_folder(tmp_path, "elsewhere", host + "-other", _dead_pid())
+    no_owner = tmp_path / f"{PREFIX}starting"
+    no_owner.mkdir()
+    other = tmp_path / "not-ours"
+    other.mkdir()
+    assert remove_stale(str(tmp_path)) == 1
+    assert not stale.exists()
+    assert alive.exists() and elsewhere.exists() and no_owner.exists() and other.exists()
+
+
+@pytest.mark.parametrize("problem", ["missing", "file"])
+def test_an_unusable_base_is_one_usage_line(tmp_path: Path, problem: str) -> None:
+    base = tmp_path / "base"
+    if problem == "file":
+        base.write_text("x", encoding="utf-8")
+    with pytest.raises(UsageProblem, match=r"--scratch .*base: no such folder"):
+        Scratch(str(base), "run")
+
+
+def _docs(n: int) -> list[Document]:
+    return [
+        Document(id=f"d{i}", paragraphs=[f"paragraph {i} of a document", "a footer"])
+        for i in range(n)
+    ]
+
+
+def test_the_read_pass_leaves_a_pickled_batch_in_scratch(tmp_path: Path) -> None:
+    job = SummaryJob(DedupSettings(), sign=True, pickled=True, scratch=str(tmp_path))
+    batch = _docs(5)
+    summary = summary_job(job, batch)
+    assert isinstance(summary.docs, ScratchRef)
+    assert Path(summary.docs.path).parent == tmp_path
+    assert [d.id for d in unpickled(summary.docs)] == [d.id for d in batch]
+    spool = BatchSpool(budget=0)
+    spool.write(summary.docs)
+    assert list(spool.read()) == [summary.docs]  # the name, not the documents
+    resolved = DeferredBatch(summary.docs, 5, {}).resolve()
+    assert [d.paragraphs for d in resolved] == [d.paragraphs for d in batch]
+
+
+def test_scratch_is_for_the_ray_engine_only(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "hello"}\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["run", str(src), "--scratch", str(tmp_path), "--workers", "2"]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: --scratch: only --engine ray uses a scratch folder"
+
+
+def test_ray_refuses_a_missing_scratch_folder_before_starting(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "hello"}\n', encoding="utf-8")
+    cmd = ["run", str(src), "--engine", "ray", "--scratch", str(tmp_path / "nope")]
+    result = CliRunner().invoke(cli, cmd)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: --scratch {tmp_path / 'nope'}: no such folder"
+
+
+def test_ray_tasks_spool_to_scratch_and_the_run_leaves_nothing_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
+    from cleanup.runner import RunOptions, execute
+
+    corpus = tmp_path / "corpus"
+    cmd = [sys.executable, str(SCRIPTS / "gen_corpus.py"), "--docs", "800", "--seed", "4"]
+    subprocess.run([*cmd, "--out", str(corpus), "-q"], check=True)
+    src = str(corpus / "corpus.jsonl")
+    base = tmp_path / "scratch"
+    base.mkdir()
+    stale = _fake_run_folder(base, "killed", socket.gethostname(), _dead_pid())
+    spooled: list[object] = []
+    write = spool_module.BatchSpool.write
+
+    def spy(self: BatchSpool, batch: spool_module.Batch) -> None:
+        spooled.append(batch)
+        write(self, batch)
+
+    monkeypatch.setattr(spool_module.BatchSpool, "write", spy)
+    local, ray_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    execute(RunOptions(inputs=[src], output=str(local), workers=1))
+    spooled.clear()
+    options = RunOptions(
+        inputs=[src], output=str(ray_out), workers=2, engine="ray", scratch=str(base)
+    )
+    execute(options)
+    assert local.read_bytes() == ray_out.read_bytes()
+    assert len(spooled) > 1 and all(isinstance(b, ScratchRef) for b in spooled)
+    assert all(Path(b.path).parent.parent == base for b in spooled)  # type: ignore[attr-defined]
+    assert not stale.exists()  # a killed run's scratch, removed by the next run
+    assert list(base.iterdir()) == []  # and this run's own, removed at its end
+    assert pickle.loads(pickle.dumps(spooled[0])) == spooled[0]
