@@ -30,6 +30,7 @@ from cleanup.io.readers import (
 )
 from cleanup.io.remote import RemotePublisher, Staging, is_remote, remote_publisher
 from cleanup.io.sample import trial_items
+from cleanup.io.tasksource import PartReader, plan_source
 from cleanup.io.writers import (
     AtomicFile,
     Writer,
@@ -313,12 +314,33 @@ def _read(
     on_bad: Callable[[str], None] | None,
     on_skip: Callable[[Skipped], None] | None,
     on_read: Callable[[], None] | None,
-) -> Iterator[Document | RawLine]:
+) -> Iterable[Document | RawLine]:
+    """Return the run's records: a stream read here, or splits for an engine's tasks to read."""
+
     def skip(skipped: Skipped) -> None:
         summary.note_skip(skipped)
         if on_skip:
             on_skip(skipped)
 
+    def bad(message: str) -> None:
+        _skip_bad(message, options, summary, on_bad)
+
+    if options.engine == "ray" and not options.trial:  # tasks read their own splits
+        reader = PartReader(
+            options.text_field, options.id_field, options.id_prefix, skips_bad(options)
+        )
+        source = plan_source(
+            options.inputs,
+            reader,
+            workers=options.workers or os.cpu_count() or 1,
+            input_format=options.input_format,
+            follow_links=options.follow_links,
+            on_bad=bad,
+            on_skip=skip,
+            on_read=on_read,
+        )
+        if source is not None:
+            return source
     items = read_inputs(
         options.inputs,
         input_format=options.input_format,
@@ -326,7 +348,7 @@ def _read(
         id_field=options.id_field,
         id_prefix=options.id_prefix,
         skip_bad=skips_bad(options),
-        on_bad=lambda message: _skip_bad(message, options, summary, on_bad),
+        on_bad=bad,
         lazy=True,
         follow_links=options.follow_links,
         on_skip=skip,

@@ -34,6 +34,8 @@ from cleanup import stopsignals
 from cleanup.document import Document
 from cleanup.errors import CleanupError
 from cleanup.executor import BATCH_DOCS, Deferred, Item, batches, resolved
+from cleanup.io.splits import Split
+from cleanup.io.tasksource import PartRead, PartReader, SplitSource
 from cleanup.pipeline import Context, Step, StepCall, build_chain, step_spec
 
 __all__ = ["BATCH_DOCS", "BatchEngine", "ProcessEngine", "WorkerFailed", "batches", "segments"]
@@ -73,6 +75,19 @@ def run_batch(ends: Ends, key: _Key, batch: list[Any]) -> list[Document]:
     if postlude is not None:
         docs = postlude(docs)
     return list(docs)
+
+
+def run_split(
+    reader: PartReader, split: Split, fn: Callable[..., R], args: tuple[Any, ...], size: int
+) -> tuple[PartRead, list[R]]:
+    """Read one split, then run fn(*args, batch) per batch of it (on a worker).
+
+    The records do not go back to the driver: only their count does (PartRead.count).
+    """
+    read = reader.read(split)
+    results = [fn(*args, batch) for batch in batches(read.items, size)]
+    read.items = []
+    return read, results
 
 
 def run_fused(
@@ -172,6 +187,9 @@ class BatchEngine:
     def _map(
         self, fn: Callable[..., Any], items: Iterable[Any], args: tuple[Any, ...], size: int
     ) -> Iterator[Any]:
+        if isinstance(items, SplitSource) and len(items.splits) >= 2 * self.workers:
+            yield from self._map_splits(fn, items, args, size)
+            return
         failure: list[BaseException] = []
         stream = batches(_until_error(items, failure), size)
         first = next(stream, None)
@@ -196,6 +214,27 @@ class BatchEngine:
             yield self._wait(*pending.popleft())
         if failure:
             raise failure[0]
+
+    def _map_splits(
+        self, fn: Callable[..., Any], source: SplitSource, args: tuple[Any, ...], size: int
+    ) -> Iterator[Any]:
+        """Have each task read one split and run fn per batch of it; yield results in order.
+
+        What a task skipped or found bad is reported through the source's callbacks when its
+        split's turn comes, so counts and --max-bad behave as when this process reads.
+        """
+        pending: deque[tuple[int, Any]] = deque()
+        for number, split in enumerate(source.splits, 1):
+            pending.append((number, self.submit(run_split, source.reader, split, fn, args, size)))
+            if len(pending) >= 2 * self.workers:
+                yield from self._split_done(source, *pending.popleft())
+        while pending:
+            yield from self._split_done(source, *pending.popleft())
+
+    def _split_done(self, source: SplitSource, number: int, handle: Any) -> list[Any]:
+        read, results = self._wait(number, handle)
+        source.arrived(read)
+        return results
 
     def _wait(self, number: int, handle: Any) -> Any:
         try:

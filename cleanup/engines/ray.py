@@ -101,7 +101,21 @@ class RayEngine(BatchEngine):
         return self.task.remote(fn, *args)
 
     def result(self, handle: Any) -> Any:
-        return pickle.loads(self.ray.get(handle))
+        return pickle.loads(self._get(handle))
+
+    def _get(self, handles: Any) -> Any:
+        """Return ray.get(handles), raising a task's own error rather than Ray's wrapper.
+
+        Ray's wrapper prints the task's traceback in its message; the error itself (a
+        BadInput naming the file and line, say) is what the user is to see.
+        """
+        try:
+            return self.ray.get(handles)
+        except self.ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, Exception):
+                raise cause from None
+            raise
 
     def partitions(self) -> int:
         """Return as many partitions as the cluster has CPUs, at least 2."""
@@ -115,7 +129,7 @@ class RayEngine(BatchEngine):
         """
         refs = [self.ray.put(a) for a in shared]
         handles = [self.task.remote(fn, *refs, parts, part) for part in range(parts)]
-        return [pickle.loads(b) for b in self.ray.get(handles)]
+        return [pickle.loads(b) for b in self._get(handles)]
 
     def close(self) -> None:
         """Shut down the local Ray this run started (a joined cluster is left running)."""
