@@ -187,7 +187,11 @@ class BatchEngine:
     def _map(
         self, fn: Callable[..., Any], items: Iterable[Any], args: tuple[Any, ...], size: int
     ) -> Iterator[Any]:
-        if isinstance(items, SplitSource) and len(items.splits) >= 2 * self.workers:
+        if (
+            isinstance(items, SplitSource)
+            and len(items.splits) >= 2 * self.workers
+            and self.tasks_can_read(items)
+        ):
             yield from self._map_splits(fn, items, args, size)
             return
         failure: list[BaseException] = []
@@ -214,6 +218,10 @@ class BatchEngine:
             yield self._wait(*pending.popleft())
         if failure:
             raise failure[0]
+
+    def tasks_can_read(self, source: SplitSource) -> bool:
+        """Tell whether the workers can read the input files themselves (here: same machine)."""
+        return True
 
     def _map_splits(
         self, fn: Callable[..., Any], source: SplitSource, args: tuple[Any, ...], size: int

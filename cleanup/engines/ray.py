@@ -21,8 +21,9 @@ from typing import Any, TypeVar
 
 from cleanup.engines.processes import BatchEngine
 from cleanup.errors import UsageProblem
+from cleanup.io.tasksource import SplitSource
 from cleanup.pipeline import Context, Step, StepCall
-from cleanup.scratch import Scratch, check_base
+from cleanup.scratch import OWNER, Scratch, check_base
 
 _LOOPBACK_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
@@ -30,6 +31,20 @@ _LOOPBACK_ENV = {
     "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
 }
 R = TypeVar("R")
+PROBE_FILES = 16  # input files a per-node probe checks before tasks read the input themselves
+
+
+def sees(files: list[tuple[str, int]]) -> bool:
+    """Tell whether this machine has these files, with these sizes (-1: any size)."""
+    return all(_size(path) == size if size >= 0 else os.path.exists(path) for path, size in files)
+
+
+def _size(path: str) -> int:
+    """Return a file's size, -2 when it cannot be seen (never a size a caller asks for)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return -2
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> bytes:
@@ -70,10 +85,41 @@ class RayEngine(BatchEngine):
         cpus = max(workers, int(ray.cluster_resources().get("CPU", 1)))
         super().__init__(calls, context, cpus, prelude, postlude)
         self.task = ray.remote(_call)
+        self.nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
         self.scratch_space: Scratch | None = None
-        if scratch is not None or len([n for n in ray.nodes() if n.get("Alive")]) <= 1:
+        if scratch is not None or len(self.nodes) <= 1:
             self.scratch_space = Scratch(scratch, context.run_id)
             self.scratch = self.scratch_space.path
+            if not self.everywhere([(os.path.join(self.scratch, OWNER), -1)]):
+                raise UsageProblem(
+                    f"--scratch {scratch}: not every machine of the Ray cluster sees it "
+                    "(it must be a folder all of them mount)"
+                )
+
+    def everywhere(self, files: Sequence[tuple[str, int]]) -> bool:
+        """Tell whether every node of the cluster sees these files (with these sizes; -1: any).
+
+        One small task per node, pinned to it. On one machine the answer is yes at once.
+        """
+        if len(self.nodes) <= 1:
+            return True
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        probe = self.ray.remote(sees)
+        handles = [
+            probe.options(
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)
+            ).remote(list(files))
+            for node in self.nodes
+        ]
+        return all(self.ray.get(handles))
+
+    def tasks_can_read(self, source: SplitSource) -> bool:
+        """Tell whether tasks on every node can read the input files (a sample of them)."""
+        sized = {(s.path, _size(s.path)) for s in source.splits if s.problem is None}
+        files = sorted((path, size) for path, size in sized if size >= 0)
+        step = max(1, len(files) // PROBE_FILES)
+        return self.everywhere(files[::step][:PROBE_FILES])
 
     def _init(self, address: str | None, workers: int) -> None:
         """Start or join Ray, keeping our SIGTERM handler (ray.init replaces it with sys.exit)."""
