@@ -102,6 +102,16 @@ class RayCluster:
         found = {pid: _started(pid) for pid in descendants(self.process.pid) | {self.process.pid}}
         return {pid: when for pid, when in found.items() if when}
 
+    def listening(self) -> list[str]:
+        """Return the local addresses the cluster's processes listen on (TCP, from `ss`)."""
+        out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+        pids = self.pids()
+        return [
+            line.split()[3]
+            for line in out.splitlines()
+            if any(f"pid={pid}," in line for pid in pids)
+        ]
+
     def alive_nodes(self) -> list[dict[str, Any]]:
         """Ask the cluster (from a separate driver) for its alive nodes: id, ip and CPUs."""
         cmd = [sys.executable, "-c", _PROBE, self.address]

@@ -102,6 +102,15 @@ def _ids(path: Path) -> list[str]:
     return [json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def test_cluster_listens_on_loopback_only(ray_cluster: RayCluster) -> None:
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed; cannot list listening sockets")
+    addresses = ray_cluster.listening()
+    assert len(addresses) >= 3, addresses  # the GCS server and two raylets at least
+    outside = [a for a in addresses if not a.startswith(("127.", "[::1]", "[::ffff:127."))]
+    assert outside == [], f"the test cluster listens outside loopback: {outside}"
+
+
 def test_default_pipeline_one_file_is_byte_identical(
     ray_cluster: RayCluster, corpus: Path, tmp_path: Path
 ) -> None:
