@@ -119,6 +119,31 @@ def test_default_pipeline_one_file_is_byte_identical(
     assert 0 < len(_ids(local)) < 400  # dedup dropped copies, across shards too
 
 
+def test_scratch_on_storage_both_nodes_see_is_byte_identical(
+    ray_cluster: RayCluster, corpus: Path, tmp_path: Path
+) -> None:
+    """With --scratch (here a folder both loopback nodes see) tasks spool and read there."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    args = ("--mark", "--scratch", str(scratch))
+    local, ray = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    _run(None, [corpus / "day1"], str(local), "--mark")
+    _run(ray_cluster, [corpus / "day1"], str(ray), *args)
+    assert local.read_bytes() == ray.read_bytes()
+    assert list(scratch.iterdir()) == []  # the run's scratch folder is gone
+
+
+def test_a_scratch_folder_that_does_not_exist_is_one_line(
+    ray_cluster: RayCluster, corpus: Path, tmp_path: Path
+) -> None:
+    cmd = [sys.executable, "-m", "cleanup", "run", "-q", str(corpus / "day1"), "-o",
+           str(tmp_path / "o.jsonl"), "--engine", "ray", "--address", ray_cluster.address,
+           "--scratch", str(tmp_path / "nowhere")]  # fmt: skip
+    done = subprocess.run(cmd, env=ray_cluster.driver_env(), capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr == f"Error: --scratch {tmp_path / 'nowhere'}: no such folder\n"
+
+
 def test_work_ran_on_both_nodes(ray_cluster: RayCluster, corpus: Path, tmp_path: Path) -> None:
     before = ray_cluster.log_sizes()
     _run(ray_cluster, [corpus / "day1"], str(tmp_path / "out.jsonl"))

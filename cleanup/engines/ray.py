@@ -133,7 +133,7 @@ class RayEngine(BatchEngine):
 
     def _connect(self, address: str | None, workers: int) -> None:
         if address:
-            self.ray.init(address=address, log_to_driver=False)
+            self.ray.init(address=address, log_to_driver=False, configure_logging=False)
         else:
             self.ray.init(
                 num_cpus=workers,
