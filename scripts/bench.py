@@ -63,6 +63,11 @@ STEP_ROWS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
 )
 
 
+def per_second(amount: float, seconds: float | None) -> float | None:
+    """Return amount per second, or None when nothing was measured (no time, or none)."""
+    return amount / seconds if seconds else None
+
+
 @dataclass
 class Row:
     """One measurement: what ran, on how many documents, how fast and with how much memory."""
@@ -81,12 +86,12 @@ class Row:
     @property
     def docs_per_s(self) -> float | None:
         """Return documents per second, or None when the row was not measured."""
-        return self.docs / self.seconds if self.seconds else None
+        return per_second(self.docs, self.seconds)
 
     @property
     def mb_per_s(self) -> float | None:
         """Return megabytes (10^6) of corpus per second, or None when not measured."""
-        return self.mbytes / self.seconds if self.seconds else None
+        return per_second(self.mbytes, self.seconds)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the row with its derived rates, for --json."""

@@ -79,12 +79,12 @@ class RayRow:
     @property
     def ray_mb_per_s(self) -> float | None:
         """Return corpus megabytes per second with the Ray engine, or None if not measured."""
-        return self.mbytes / self.ray_seconds if self.ray_seconds else None
+        return bench.per_second(self.mbytes, self.ray_seconds)
 
     @property
     def local_mb_per_s(self) -> float | None:
         """Return corpus megabytes per second with the local engine, or None if not measured."""
-        return self.mbytes / self.local_seconds if self.local_seconds else None
+        return bench.per_second(self.mbytes, self.local_seconds)
 
     @property
     def ray_vs_local(self) -> float | None:

@@ -15,7 +15,16 @@ from collections.abc import Iterator
 
 import pytest
 from helpers import aws_env
-from servers import free_port
+from servers import free_port, start_redis
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start a throwaway redis-server on loopback with a random port (skip if absent)."""
+    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    proc.terminate()
+    proc.wait(10)
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,15 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         proc.kill()
         pytest.fail("redis-server did not start")
     return proc, f"redis://127.0.0.1:{port}"
+
+
+_NEXT_DB: dict[str, Iterator[int]] = {}
+
+
+def fresh_redis_db(url: str) -> str:
+    """Return the URL of an emptied database of the server at `url` (1-15 in turn)."""
+    import redis
+
+    db = next(_NEXT_DB.setdefault(url, itertools.cycle(range(1, 16))))
+    redis.Redis.from_url(f"{url}/{db}").flushdb()
+    return f"{url}/{db}"

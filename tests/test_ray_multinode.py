@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from helpers import files_under
 from ray_cluster import RayCluster, start
-from servers import start_redis
+from servers import fresh_redis_db
 
 ROOT = Path(__file__).parent.parent
 # Day 1 is four shards in two folders, two of them gzip; day 2 is two more shards of the same
@@ -173,21 +173,11 @@ def test_cross_doc_paragraphs_near_is_byte_identical(
     assert b'"cross-document-paragraph"' in audits[0]  # the option removed paragraphs
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start a throwaway redis-server on loopback for the Redis state."""
-    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
-    yield url
-    proc.terminate()
-    proc.wait(10)
-
-
 def _state(kind: str, name: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """Return a fresh state: a SQLite file, or its own database of the Redis server."""
     if kind == "sqlite":
         return str(tmp_path / f"{name}.sqlite")
-    url = request.getfixturevalue("redis_url")
-    return f"{url}/{1 if name == 'local' else 2}"
+    return fresh_redis_db(request.getfixturevalue("redis_server"))
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])

@@ -6,13 +6,12 @@ import copy
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from servers import start_redis
+from servers import fresh_redis_db
 
 from cleanup.cli import cli
 from cleanup.dedup.lsh import band_keys
@@ -59,30 +58,13 @@ def _run(docs: list[Document], state: str, **options: object) -> dict[str, str]:
     return {d.id: d.dropped.detail["duplicate_of"] for d in out if d.dropped is not None}
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start a throwaway redis-server on loopback with a random port."""
-    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
-    yield url
-    proc.terminate()
-    proc.wait(10)
-
-
-_DB = iter(range(1, 16))
-
-
 @pytest.fixture(params=["sqlite", "redis"])
 def state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Return a state location holding batch A, built with the default settings."""
     if request.param == "sqlite":
         location = str(tmp_path / "state.sqlite")
     else:
-        import redis
-
-        url = request.getfixturevalue("redis_server")
-        db = next(_DB)
-        redis.Redis.from_url(f"{url}/{db}").flushdb()
-        location = f"{url}/{db}"
+        location = fresh_redis_db(request.getfixturevalue("redis_server"))
     _run(_batches()[0], location)
     return location
 
@@ -176,7 +158,7 @@ def test_a_failed_migration_leaves_the_redis_state_as_it_was(
 ) -> None:
     import redis
 
-    location = f"{redis_server}/{next(_DB)}"
+    location = fresh_redis_db(redis_server)
     client = redis.Redis.from_url(location)
     client.flushdb()
     _run(_batches()[0], location)

@@ -15,11 +15,10 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import start_redis
+from servers import fresh_redis_db
 
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.state import export_state, open_store, prune_state, state_info
@@ -90,29 +89,12 @@ def snapshot(out: list[Document]) -> list[tuple]:
 # Backends ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start a throwaway redis-server on loopback with a random port."""
-    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
-    yield url
-    proc.terminate()
-    proc.wait(10)
-
-
-_DB = iter(range(1, 16))
-
-
 @pytest.fixture(params=["sqlite", "redis"])
 def state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Return a fresh state location for each backend."""
     if request.param == "sqlite":
         return str(tmp_path / "state.sqlite")
-    url = request.getfixturevalue("redis_server")
-    db = next(_DB)
-    import redis
-
-    redis.Redis.from_url(f"{url}/{db}").flushdb()
-    return f"{url}/{db}"
+    return fresh_redis_db(request.getfixturevalue("redis_server"))
 
 
 # Cron runs -----------------------------------------------------------------------------
