@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,55 @@ def test_ray_tasks_spool_to_scratch_and_the_run_leaves_nothing_there(
     assert not stale.exists()  # a killed run's scratch, removed by the next run
     assert list(base.iterdir()) == []  # and this run's own, removed at its end
     assert pickle.loads(pickle.dumps(spooled[0])) == spooled[0]
+
+
+def _wait_for_batches(base: Path, proc: subprocess.Popen[bytes], seconds: float = 180) -> Path:
+    """Return the run's scratch folder once a task has left a batch in it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for folder in base.glob(f"{PREFIX}*"):
+            if any(p.name != OWNER and not p.name.startswith(".") for p in folder.iterdir()):
+                return folder
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"no batch reached scratch (run status {proc.poll()})")
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_stopped_run_leaves_no_scratch_and_a_killed_ones_goes_with_the_next_run(
+    tmp_path: Path, how: int
+) -> None:
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
+    corpus = tmp_path / "corpus"
+    cmd = [sys.executable, str(SCRIPTS / "gen_corpus.py"), "--docs", "6000", "--seed", "9"]
+    subprocess.run([*cmd, "--out", str(corpus), "-q"], check=True)
+    base = tmp_path / "scratch"
+    base.mkdir()
+    run = [sys.executable, "-m", "cleanup", "run", "--engine", "ray", "--workers", "2"]
+    run += ["--scratch", str(base)]
+    proc = subprocess.Popen(
+        [*run, str(corpus / "corpus.jsonl"), "-o", str(tmp_path / "out.jsonl")],
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        folder = _wait_for_batches(base, proc)
+        proc.send_signal(how)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not (tmp_path / "out.jsonl").exists()
+    if how == signal.SIGTERM:
+        assert proc.returncode == 143, err
+        assert not folder.exists()  # removed on the way out
+        return
+    assert folder.exists()  # killed outright: nothing could remove it
+    small = tmp_path / "small.jsonl"
+    small.write_text('{"id": "a", "text": "hello"}\n', encoding="utf-8")
+    done = subprocess.run([*run, str(small), "-o", str(tmp_path / "small-out.jsonl")])
+    assert done.returncode == 0
+    assert not folder.exists()  # the next run with this --scratch removed it
+    assert list(base.iterdir()) == []
