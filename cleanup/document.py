@@ -154,18 +154,20 @@ class Edit:
 class RunNotes:
     """Hold a run's bookkeeping about one document, beside it and never in an output record.
 
-    Why apart from Document: the document is what was read and what steps make of it; these
-    are the runner's and writers' notes. `audit_full` asks `Document.apply` to record
-    rewrites in full (--audit-detail full); `bytes_in` is the UTF-8 size of the text as read
-    (for the summary); `encoded` is the output line, encoded on a worker (see io.writers);
-    `before` holds the paragraphs as read when the run's HTML report wants them (see
-    runner.Admit). A slot of Document, so the notes cross to workers and Ray with it.
+        Why apart from Document: the document is what was read and what steps make of it; these
+        are the runner's and writers' notes. `audit_full` asks `Document.apply` to record
+        rewrites in full (--audit-detail full); `bytes_in` is the UTF-8 size of the text as read
+        (for the summary); `encoded` is the output line, encoded on a worker (see io.writers),
+    or `part` a file of its batch's lines a task wrote (io/parts.py);
+        `before` holds the paragraphs as read when the run's HTML report wants them (see
+        runner.Admit). A slot of Document, so the notes cross to workers and Ray with it.
     """
 
     audit_full: bool = False
     bytes_in: int = 0
     encoded: bytes | None = None
     before: list[str] | None = None
+    part: Any = None  # a ScratchRef to the lines of its batch, written by a task (io/parts.py)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as a plain tuple, like Document and Edit."""

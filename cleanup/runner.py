@@ -133,6 +133,7 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
             fmt=options.format,
             shard_size=options.shard_size,
             settings=run_settings(options, calls) if options.format else None,
+            keep_empty=options.keep_empty,
         )
     except BaseException:
         staging.remove()

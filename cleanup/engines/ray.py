@@ -90,6 +90,9 @@ class RayEngine(BatchEngine):
         if scratch is not None or len(self.nodes) <= 1:
             self.scratch_space = Scratch(scratch, context.run_id)
             self.scratch = self.scratch_space.path
+            in_parts = getattr(postlude, "in_parts", None)
+            if in_parts is not None:  # tasks write the output lines as parts (io/parts.py)
+                self.postlude = in_parts(self.scratch)
             if not self.everywhere([(os.path.join(self.scratch, OWNER), -1)]):
                 raise UsageProblem(
                     f"--scratch {scratch}: not every machine of the Ray cluster sees it "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -181,4 +182,40 @@ def recover(journal_path: str | None, note: Callable[[str], None] | None = None)
             f"completed the publish of run {journal.run_id}, which was stopped while publishing:"
             f" {done} file(s) renamed into place, {committed} state commit(s) applied"
         )
+    return True
+
+
+def sync_tree(folder: str) -> None:
+    """Flush a folder's files and subfolders to disk.
+
+    On Linux one syncfs(2) call flushes the whole file system holding the folder, which is
+    far cheaper than one fsync per file for thousands of small files; elsewhere each file
+    and folder is fsynced.
+    """
+    if _syncfs(folder):
+        return
+    for here, _dirs, files in os.walk(folder):
+        for name in files:
+            fsync_path(os.path.join(here, name))
+        fsync_path(here)
+
+
+def _syncfs(folder: str) -> bool:
+    """Call syncfs(2) on the folder's file system; tell whether it was available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, os.strerror(errno), folder)
+    finally:
+        os.close(fd)
     return True

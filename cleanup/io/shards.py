@@ -29,10 +29,10 @@ from typing import Any
 from cleanup import __version__
 from cleanup.document import Document
 from cleanup.errors import OptionError, OutputError, UsageProblem
+from cleanup.io.parts import EncodeLines
 from cleanup.io.publish import fsync_path
 from cleanup.io.writers import (
     AtomicFile,
-    EncodeLines,
     is_folder_output,
     jsonl_line,
     replace_into_place,

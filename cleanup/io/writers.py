@@ -16,7 +16,6 @@ import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 import zstandard
@@ -25,7 +24,8 @@ from cleanup.document import Document
 from cleanup.errors import OutputError, UsageProblem
 from cleanup.io.compression import strip_compression
 from cleanup.io.fieldpath import set_path, split_path
-from cleanup.io.publish import fsync_path
+from cleanup.io.parts import GZIP_LEVEL, ZSTD_LEVEL, FileLines
+from cleanup.io.publish import fsync_path, sync_tree
 
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
 _TMP_MARK = ".cleanup-tmp-"
@@ -64,19 +64,21 @@ def open_output(
     fmt: str | None = None,
     shard_size: str | int | None = None,
     settings: Mapping[str, Any] | None = None,
+    keep_empty: bool = False,
 ) -> Writer:
     """Return the writer for `-o OUTPUT`, refusing outputs that would lose or clobber data.
 
     With `fmt` (`--format`), a folder output is sharded (cleanup/io/shards.py, parts of
     `shard_size`, `settings` in its manifest); a file's or standard output's format is fixed
-    by its name, so `fmt` must agree with it.
+    by its name, so `fmt` must agree with it. `keep_empty` is the run's rule for empty
+    documents, which tasks apply when they write a JSONL file's lines in parts.
     """
     if fmt is not None:
         from cleanup.io.shards import check_format
 
         check_format(output, fmt)
     if output in (None, "-"):
-        return JsonlWriter(None, text_field, id_field)
+        return JsonlWriter(None, text_field, id_field, keep_empty)
     assert output is not None
     is_dir = is_folder_output(output)
     check_output_name(output, is_dir)
@@ -95,7 +97,7 @@ def open_output(
         from cleanup.io.parquet import ParquetWriter  # pyarrow: an optional extra
 
         return ParquetWriter(final, text_field, id_field)
-    return JsonlWriter(final, text_field, id_field)
+    return JsonlWriter(final, text_field, id_field, keep_empty)
 
 
 def check_output_name(output: str, is_dir: bool) -> None:
@@ -251,18 +253,30 @@ class TemporaryFile:
 class AtomicFile(TemporaryFile):
     """Write a text file under a temporary sibling name; rename on commit (gz/zst by suffix).
 
-    `write` takes text; `write_bytes` takes text already encoded as UTF-8. A failure to
-    write (no space left, permission) is an OutputError naming the file.
+    `write` takes text; `write_bytes` takes text already encoded as UTF-8; `append` copies a
+    part file a task compressed the same way (io/parts.py). A failure to write (no space
+    left, permission) is an OutputError naming the file.
     """
 
     def __init__(self, final: str) -> None:
         self.final = os.path.abspath(final)
         remove_stale_temporaries(self.final)
         self.tmp = temporary_name(self.final)
+        self.compression = compression_of(self.final)
         try:
-            self.fh: IO[bytes] = _open_binary(self.tmp, self.final)
+            self.raw: IO[bytes] = _open_binary(self.tmp, self.final)
+            self.fh: IO[bytes] | None = self._member()
         except OSError as exc:
             raise OutputError(self.final, exc) from None
+
+    def _member(self) -> IO[bytes]:
+        """Return a writer of the next gzip member or zstd frame over the raw file (or it)."""
+        if self.compression == "gz":
+            return gzip.GzipFile(self.tmp, "wb", GZIP_LEVEL, self.raw)  # type: ignore[return-value]
+        if self.compression == "zst":
+            compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+            return compressor.stream_writer(self.raw, closefd=False)
+        return self.raw
 
     def write(self, text: str) -> None:
         """Write text to the temporary file."""
@@ -271,46 +285,59 @@ class AtomicFile(TemporaryFile):
     def write_bytes(self, data: bytes) -> None:
         """Write UTF-8 bytes to the temporary file."""
         try:
+            if self.fh is None:
+                self.fh = self._member()
             self.fh.write(data)
         except OSError as exc:
             raise OutputError(self.final, exc) from None
 
+    def append(self, path: str) -> None:
+        """Append a part file compressed as this file is, after what was written so far.
+
+        A compressed file first ends its gzip member or zstd frame (the next write starts
+        another): members and frames in a row decompress as one stream.
+        """
+        try:
+            self._end_member()
+            with open(path, "rb") as part:
+                shutil.copyfileobj(part, self.raw, 1 << 20)
+        except OSError as exc:
+            raise OutputError(self.final, exc) from None
+
+    def _end_member(self) -> None:
+        if self.fh is not None and self.fh is not self.raw:
+            self.fh.close()  # writes the member's end; the raw file stays open
+            self.fh = None
+
     def finish(self) -> None:
         """Close the temporary file and flush it to disk (it is not in place yet)."""
         try:
-            self.fh.close()
+            self._end_member()
+            self.raw.close()
             fsync_path(self.tmp)
         except OSError as exc:
             raise OutputError(self.final, exc) from None
 
     def abort(self) -> None:
         """Close and remove the temporary file."""
+        with contextlib.suppress(OSError, ValueError):
+            self._end_member()
         with contextlib.suppress(OSError):
-            self.fh.close()
+            self.raw.close()
         _remove(self.tmp)
 
 
 def _open_binary(path: str, final: str) -> IO[bytes]:
-    if final.endswith(".gz"):
-        return gzip.open(path, "wb", compresslevel=6)
-    if final.endswith(".zst"):
-        raw = open(path, "wb")  # noqa: SIM115 - owned by the returned writer
-        return zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=True)  # type: ignore[return-value]
+    """Open the temporary file of `final` for writing (the one place that opens outputs)."""
     return open(path, "wb", buffering=1 << 20)
 
 
-@dataclass(frozen=True)
-class EncodeLines:
-    """Encode each kept document's JSONL line (a picklable step; runs on the workers)."""
-
-    text_field: str
-    id_field: str
-
-    def __call__(self, docs: Iterable[Document]) -> Iterator[Document]:
-        for doc in docs:
-            if doc.dropped is None:
-                doc.notes.encoded = jsonl_line(doc, self.text_field, self.id_field)
-            yield doc
+def compression_of(final: str) -> str | None:
+    """Return the compression an output file's name asks for: "gz", "zst" or None."""
+    for suffix in ("gz", "zst"):
+        if final.endswith("." + suffix):
+            return suffix
+    return None
 
 
 def jsonl_line(doc: Document, text_field: str, id_field: str) -> bytes:
@@ -321,9 +348,12 @@ def jsonl_line(doc: Document, text_field: str, id_field: str) -> bytes:
 class JsonlWriter:
     """Write JSONL records to a file (atomically) or to standard output (final flush)."""
 
-    def __init__(self, final: str | None, text_field: str, id_field: str) -> None:
+    def __init__(
+        self, final: str | None, text_field: str, id_field: str, keep_empty: bool = False
+    ) -> None:
         self.text_field = text_field
         self.id_field = id_field
+        self.keep_empty = keep_empty
         self.file = AtomicFile(final) if final else None
         self.tmp = self.file.tmp if self.file else None
         self.final = self.file.final if self.file else None
@@ -333,12 +363,19 @@ class JsonlWriter:
             self.file.write_bytes if self.file else sys.stdout.buffer.write
         )
 
-    def encoder(self) -> EncodeLines:
-        """Return the step that encodes lines ahead of `write`."""
-        return EncodeLines(self.text_field, self.id_field)
+    def encoder(self) -> FileLines:
+        """Return the step that encodes lines ahead of `write` (or writes them in parts)."""
+        compression = compression_of(self.final) if self.final else None
+        return FileLines(self.text_field, self.id_field, compression, self.keep_empty)
 
     def write(self, doc: Document) -> None:
-        """Write one document as one JSON line (encoded ahead, or here)."""
+        """Write one document as one JSON line (encoded ahead, or here, or in a part)."""
+        part = doc.notes.part
+        if part is not None:
+            if self.file:
+                self.file.append(part.path)
+            else:
+                self.out(part.read())
         line = doc.notes.encoded
         if line is None:
             line = jsonl_line(doc, self.text_field, self.id_field)
@@ -421,42 +458,6 @@ class FolderWriter:
     def abort(self) -> None:
         """Remove the partial folder."""
         _remove(self.tmp)
-
-
-def sync_tree(folder: str) -> None:
-    """Flush a folder's files and subfolders to disk.
-
-    On Linux one syncfs(2) call flushes the whole file system holding the folder, which is
-    far cheaper than one fsync per file for thousands of small files; elsewhere each file
-    and folder is fsynced.
-    """
-    if _syncfs(folder):
-        return
-    for here, _dirs, files in os.walk(folder):
-        for name in files:
-            fsync_path(os.path.join(here, name))
-        fsync_path(here)
-
-
-def _syncfs(folder: str) -> bool:
-    """Call syncfs(2) on the folder's file system; tell whether it was available."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        syncfs = libc.syncfs
-    except (OSError, AttributeError):
-        return False
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        if syncfs(fd) != 0:
-            errno = ctypes.get_errno()
-            raise OSError(errno, os.strerror(errno), folder)
-    finally:
-        os.close(fd)
-    return True
 
 
 def output_relpath(doc: Document) -> str:
