@@ -19,6 +19,7 @@ from typing import Any
 from cleanup.document import Document
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.executor import LocalExecutor
+from cleanup.io.parts import writes
 from cleanup.io.paths import PathPlan, plan_paths
 from cleanup.io.publish import publish, recover
 from cleanup.io.readers import (
@@ -385,7 +386,7 @@ def _finish(
     summary.note_id(doc)
     summary.bytes_in += doc.notes.bytes_in
     before, doc.notes.before = _before(doc), None
-    if doc.dropped is None and not doc.paragraphs and not options.keep_empty:
+    if doc.dropped is None and not writes(doc, options.keep_empty):  # the rule tasks apply too
         doc.drop("run", "empty", "document is empty after cleaning")
     removed = sum(1 for e in doc.edits if e.kind in ("remove", "move"))  # gone from the text
     summary.paragraphs_removed += removed
