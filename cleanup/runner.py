@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -141,6 +142,11 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         raise
     sinks: Sinks | None = None
     stats: AtomicFile | None = None
+    real_stdout = sys.stdout
+    if local.output in (None, "", "-"):
+        # The output owns standard output (the writer holds it): whatever a library prints
+        # meanwhile (Ray prints a dead worker's notice there) goes to standard error instead.
+        sys.stdout = sys.stderr
     try:
         sinks = Sinks(local)
         admit = Admit(
@@ -190,6 +196,7 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         for close in context.on_close:
             close()
         staging.remove()
+        sys.stdout = real_stdout
     return summary
 
 

@@ -359,9 +359,8 @@ class JsonlWriter:
         self.final = self.file.final if self.file else None
         if self.file is None:
             sys.stdout.flush()  # what was printed before goes first
-        self.out: Callable[[bytes], Any] = (
-            self.file.write_bytes if self.file else sys.stdout.buffer.write
-        )
+        self.stdout = sys.stdout.buffer  # kept: the runner points sys.stdout elsewhere
+        self.out: Callable[[bytes], Any] = self.file.write_bytes if self.file else self.stdout.write
 
     def encoder(self) -> FileLines:
         """Return the step that encodes lines ahead of `write` (or writes them in parts)."""
@@ -386,7 +385,7 @@ class JsonlWriter:
         if self.file:
             self.file.finish()
         else:
-            sys.stdout.buffer.flush()
+            self.stdout.flush()
 
     def publish(self) -> None:
         """Rename the file into place (standard output is written as it goes)."""
