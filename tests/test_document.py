@@ -69,12 +69,13 @@ def test_short_change_matches_the_character_loop(old: str, new: str) -> None:
 
 def test_document_fields_are_the_document_and_notes_sit_beside() -> None:
     names = [f.name for f in dataclasses.fields(Document)]
-    assert not {"audit_full", "bytes_in", "encoded", "before"} & set(names)
+    assert not {"audit_full", "bytes_in", "encoded", "before", "part"} & set(names)
     assert names[-1] == "notes" and [f.name for f in dataclasses.fields(RunNotes)] == [
         "audit_full",
         "bytes_in",
         "encoded",
         "before",
+        "part",
     ]
     doc = Document.from_text("a", "One.\n\nTwo.")
     doc.notes.before, doc.notes.bytes_in = ["One."], 99
