@@ -32,19 +32,51 @@ def sample(shingles: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def candidates(
-    samples: np.ndarray, counts: np.ndarray, threshold: float
+    samples: np.ndarray, counts: np.ndarray, threshold: float, parts: int = 8
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return pairs (a, b), a < b, whose samples suggest one contains the other at `threshold`.
 
     A pair is kept when it shares at least MIN_SHARED sampled shingles and at least half of
-    what `threshold` asks of the smaller sample (loose: the exact check decides).
+    what `threshold` asks of the smaller sample (loose: the exact check decides). The
+    posting lists are paired in `parts` slices by sampled value (a list lies whole in one
+    slice), so the sorting temporaries hold a slice of the samples, not all of them; the
+    slices' pair counts are summed, which gives exactly the one-piece result.
     """
     n = len(counts)
-    doc = np.repeat(np.arange(n, dtype=np.int64), counts)
+    doc = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), counts)
+    # Sampled values have their low SAMPLE_BITS bits zero; the bits above are hash bits.
+    slice_of = (samples >> np.uint32(SAMPLE_BITS)) % np.uint32(max(1, parts))
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    for k in range(max(1, parts)):
+        sel = slice_of == k
+        if sel.any():
+            found.append(_posting_pairs(samples[sel], doc[sel].astype(np.int64), n))
+    pairs = np.concatenate([p for p, _ in found]) if found else np.zeros(0, np.int64)
+    if len(pairs) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    shared = np.concatenate([c for _, c in found])
+    found.clear()
+    order = np.argsort(pairs, kind="stable")  # a pair found in several slices: sum its counts
+    pairs, shared = pairs[order], shared[order]
+    del order
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:] != pairs[:-1]
+    starts = np.flatnonzero(first)
+    pairs, shared = pairs[starts], np.add.reduceat(shared, starts)
+    a, b = pairs // n, pairs % n
+    small = np.minimum(counts[a], counts[b])
+    keep = (shared >= MIN_SHARED) & (shared >= 0.5 * threshold * small)
+    return a[keep], b[keep]
+
+
+def _posting_pairs(samples: np.ndarray, doc: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct document pairs (encoded a * n + b) sharing a short posting list,
+    and how many sampled shingles each pair shares among these samples."""
+    none = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(samples) < 2:
+        return none
     order = np.lexsort((doc, samples))
     s, d = samples[order], doc[order]
-    if len(s) < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     start = np.ones(len(s), dtype=bool)
     start[1:] = s[1:] != s[:-1]
     run = np.cumsum(start) - 1
@@ -56,14 +88,10 @@ def candidates(
     after = size[run] - (np.arange(len(d)) - first) - 1
     total = int(after.sum())
     if total == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return none
     left = np.repeat(np.arange(len(d)), after)
     step = np.arange(total) - np.repeat(np.cumsum(after) - after, after)
-    pairs, shared = sorted_unique(d[left] * n + d[left + 1 + step])
-    a, b = pairs // n, pairs % n
-    small = np.minimum(counts[a], counts[b])
-    keep = (shared >= MIN_SHARED) & (shared >= 0.5 * threshold * small)
-    return a[keep], b[keep]
+    return sorted_unique(d[left] * n + d[left + 1 + step])
 
 
 def contained_in(
