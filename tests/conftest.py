@@ -1,5 +1,10 @@
 """Fixtures shared by several test files: a local S3 server (moto) and a fresh bucket on it.
 
+Every local Ray a test starts (in this process or in a `cleanup` subprocess, which inherits the
+environment) gets a small object store, RAY_STORE_MIB, through Ray's own
+RAY_DEFAULT_OBJECT_STORE_MAX_MEMORY_BYTES: a driver that kept task results pinned there would
+stall or spill, not pass unnoticed on a store the size of the machine's memory.
+
 The server runs on loopback once per test session; each test that asks for `bucket` gets its
 own bucket and the standard AWS environment pointed at the server (AWS_ENDPOINT_URL, which
 botocore honours), with no credentials or config files of the machine in the way. moto and
@@ -16,6 +21,9 @@ from collections.abc import Iterator
 import pytest
 from helpers import aws_env
 from servers import free_port, start_redis
+
+RAY_STORE_MIB = 96  # above Ray's 75 MiB floor, far below what it takes by default
+os.environ.setdefault("RAY_DEFAULT_OBJECT_STORE_MAX_MEMORY_BYTES", str(RAY_STORE_MIB << 20))
 
 
 @pytest.fixture(scope="module")
