@@ -3,10 +3,14 @@ the environment of a local S3 server (its fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from cleanup.cli import cli
@@ -74,3 +78,24 @@ def jsonl_with_bad_lines(tmp_path: Path, bad: set[int], total: int = 700) -> Pat
     ]
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return src
+
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def skip_without_ray() -> None:
+    """Skip the calling test when Ray is not installed.
+
+    Checked with find_spec, not by importing Ray: Ray read before the engine has set its
+    loopback environment would start with the wrong one.
+    """
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
+
+
+def generated_corpus(folder: Path, docs: int, seed: int, *options: str) -> Path:
+    """Write scripts/gen_corpus.py's corpus of `docs` documents in `folder`; return its JSONL."""
+    cmd = [sys.executable, str(SCRIPTS / "gen_corpus.py"), "--docs", str(docs)]
+    cmd += ["--seed", str(seed), "--out", str(folder), "-q", *options]
+    subprocess.run(cmd, check=True)
+    return folder / "corpus.jsonl"

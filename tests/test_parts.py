@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import zstandard
+from helpers import generated_corpus, skip_without_ray
 
 from cleanup.document import Document
 from cleanup.io.parts import EncodeLines, EncodeParts, FileLines, compress, writes
 from cleanup.io.writers import AtomicFile, JsonlWriter, jsonl_line
 from cleanup.scratch import ScratchRef
-
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 
 def _decompressed(path: Path) -> bytes:
@@ -111,18 +109,14 @@ def _run(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("parts")
-    cmd = [sys.executable, str(SCRIPTS / "gen_corpus.py"), "--docs", "1500", "--seed", "12"]
-    subprocess.run([*cmd, "--out", str(out), "-q"], check=True)
-    return out / "corpus.jsonl"
+    return generated_corpus(tmp_path_factory.mktemp("parts"), 1500, 12)
 
 
 @pytest.mark.parametrize("name", ["out.jsonl.gz", "out.jsonl.zst"])
 def test_ray_compressed_output_decompresses_to_the_local_bytes(
     corpus: Path, tmp_path: Path, name: str
 ) -> None:
-    if importlib.util.find_spec("ray") is None:
-        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
+    skip_without_ray()
     local, ray = tmp_path / "local", tmp_path / "ray"
     local.mkdir()
     ray.mkdir()

@@ -7,7 +7,6 @@ an output written to standard output.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -15,10 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-from helpers import descendants
+from helpers import descendants, generated_corpus, skip_without_ray
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 WAIT = 180.0  # a cap on waiting for a task to start, not a speed requirement
 
 
@@ -38,11 +35,8 @@ def _task_process(root: int, proc: subprocess.Popen[bytes]) -> int:
 
 
 def test_a_killed_task_is_retried_and_standard_output_stays_clean(tmp_path: Path) -> None:
-    if importlib.util.find_spec("ray") is None:
-        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
-    cmd = [sys.executable, str(SCRIPTS / "gen_corpus.py"), "--docs", "6000", "--seed", "9"]
-    subprocess.run([*cmd, "--out", str(tmp_path / "c"), "-q"], check=True)
-    corpus = str(tmp_path / "c" / "corpus.jsonl")
+    skip_without_ray()
+    corpus = str(generated_corpus(tmp_path / "c", 6000, 9))
     run = [sys.executable, "-m", "cleanup", "run", corpus]
     local = subprocess.run([*run, "--workers", "1"], capture_output=True, check=True).stdout
     with open(tmp_path / "ray.jsonl", "wb") as out:

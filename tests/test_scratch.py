@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import pickle
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import generated_corpus, skip_without_ray
 
 from cleanup.cli import cli
 from cleanup.dedup import spool as spool_module
@@ -25,8 +25,6 @@ from cleanup.dedup.spool import BatchSpool, DeferredBatch, unpickled
 from cleanup.document import Document
 from cleanup.errors import UsageProblem
 from cleanup.scratch import OWNER, PREFIX, Scratch, ScratchRef, put, remove_stale
-
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 
 def _dead_pid() -> int:
@@ -129,14 +127,10 @@ def test_ray_refuses_a_missing_scratch_folder_before_starting(tmp_path: Path) ->
 def test_ray_tasks_spool_to_scratch_and_the_run_leaves_nothing_there(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if importlib.util.find_spec("ray") is None:
-        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
+    skip_without_ray()
     from cleanup.runner import RunOptions, execute
 
-    corpus = tmp_path / "corpus"
-    cmd = [sys.executable, str(SCRIPTS / "gen_corpus.py"), "--docs", "800", "--seed", "4"]
-    subprocess.run([*cmd, "--out", str(corpus), "-q"], check=True)
-    src = str(corpus / "corpus.jsonl")
+    src = str(generated_corpus(tmp_path / "corpus", 800, 4))
     base = tmp_path / "scratch"
     base.mkdir()
     stale = _fake_run_folder(base, "killed", socket.gethostname(), _dead_pid())
@@ -180,17 +174,14 @@ def _wait_for_batches(base: Path, proc: subprocess.Popen[bytes], seconds: float 
 def test_a_stopped_run_leaves_no_scratch_and_a_killed_ones_goes_with_the_next_run(
     tmp_path: Path, how: int
 ) -> None:
-    if importlib.util.find_spec("ray") is None:
-        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
-    corpus = tmp_path / "corpus"
-    cmd = [sys.executable, str(SCRIPTS / "gen_corpus.py"), "--docs", "6000", "--seed", "9"]
-    subprocess.run([*cmd, "--out", str(corpus), "-q"], check=True)
+    skip_without_ray()
+    corpus = generated_corpus(tmp_path / "corpus", 6000, 9)
     base = tmp_path / "scratch"
     base.mkdir()
     run = [sys.executable, "-m", "cleanup", "run", "--engine", "ray", "--workers", "2"]
     run += ["--scratch", str(base)]
     proc = subprocess.Popen(
-        [*run, str(corpus / "corpus.jsonl"), "-o", str(tmp_path / "out.jsonl")],
+        [*run, str(corpus), "-o", str(tmp_path / "out.jsonl")],
         stderr=subprocess.PIPE,
         start_new_session=True,
     )

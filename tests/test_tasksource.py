@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import re
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import skip_without_ray
 
 from cleanup.engines import build_engine
 from cleanup.io.readers import RawLine, RecordFormat, Skipped, read_inputs
@@ -162,8 +162,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_ray_tasks_read_splits_with_the_same_output_counts_and_errors(
     inputs: Path, tmp_path: Path
 ) -> None:
-    if importlib.util.find_spec("ray") is None:
-        pytest.skip("Ray is not installed (pip install 'cleanup[ray]')")
+    skip_without_ray()
     assert len(_source(inputs, 2).splits) >= 4  # enough for the tasks of 2 workers to read
     local, ray_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
     one = _run(str(inputs), "-o", str(local), "--skip-bad", "--workers", "1", "--mark")
