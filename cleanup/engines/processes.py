@@ -78,13 +78,17 @@ def run_batch(ends: Ends, key: _Key, batch: list[Any]) -> list[Document]:
 
 
 def run_split(
-    reader: PartReader, split: Split, fn: Callable[..., R], args: tuple[Any, ...], size: int
+    reader: PartReader,
+    splits: Sequence[Split],
+    fn: Callable[..., R],
+    args: tuple[Any, ...],
+    size: int,
 ) -> tuple[PartRead, list[R]]:
-    """Read one split, then run fn(*args, batch) per batch of it (on a worker).
+    """Read a task's splits, then run fn(*args, batch) per batch of them (on a worker).
 
     The records do not go back to the driver: only their count does (PartRead.count).
     """
-    read = reader.read(split)
+    read = reader.read(splits)
     results = [fn(*args, batch) for batch in batches(read.items, size)]
     read.items = []
     return read, results
@@ -189,7 +193,7 @@ class BatchEngine:
     ) -> Iterator[Any]:
         if (
             isinstance(items, SplitSource)
-            and len(items.splits) >= 2 * self.workers
+            and len(items.tasks) >= 2 * self.workers
             and self.tasks_can_read(items)
         ):
             yield from self._map_splits(fn, items, args, size)
@@ -226,14 +230,14 @@ class BatchEngine:
     def _map_splits(
         self, fn: Callable[..., Any], source: SplitSource, args: tuple[Any, ...], size: int
     ) -> Iterator[Any]:
-        """Have each task read one split and run fn per batch of it; yield results in order.
+        """Have each task read its splits and run fn per batch of them; yield results in order.
 
         What a task skipped or found bad is reported through the source's callbacks when its
-        split's turn comes, so counts and --max-bad behave as when this process reads.
+        turn comes, so counts and --max-bad behave as when this process reads.
         """
         pending: deque[tuple[int, Any]] = deque()
-        for number, split in enumerate(source.splits, 1):
-            pending.append((number, self.submit(run_split, source.reader, split, fn, args, size)))
+        for number, group in enumerate(source.tasks, 1):
+            pending.append((number, self.submit(run_split, source.reader, group, fn, args, size)))
             if len(pending) >= 2 * self.workers:
                 yield from self._split_done(source, *pending.popleft())
         while pending:

@@ -40,12 +40,14 @@ class PartReader:
     id_prefix: str
     skip_bad: bool
 
-    def read(self, split: Split) -> PartRead:
-        """Return the split's records (JSONL lines unparsed) and what reading them skipped."""
+    def read(self, splits: Sequence[Split]) -> PartRead:
+        """Return the splits' records in order (JSONL lines unparsed) and what was skipped."""
         read = PartRead()
         fmt = RecordFormat(self.text_field, self.id_field, self.id_prefix)
-        reader = _Reader(fmt, self.skip_bad, read.bad.append, None, True, read.skipped.append)
-        read.items = list(SplitReader(reader).read(split))
+        reader = SplitReader(
+            _Reader(fmt, self.skip_bad, read.bad.append, None, True, read.skipped.append)
+        )
+        read.items = [item for split in splits for item in reader.read(split)]
         read.count = len(read.items)
         return read
 
@@ -62,13 +64,34 @@ class PartRead:
 
 @dataclass
 class SplitSource:
-    """The run's input as ordered splits, with the run's callbacks for what tasks report."""
+    """The run's input as ordered splits, with the run's callbacks for what tasks report.
+
+    `tasks` groups consecutive splits into the unit one task reads (small files together,
+    about `target` bytes each), so a folder of small HTML pages is not a task per page.
+    """
 
     splits: list[Split]
     reader: PartReader
     on_bad: OnBad | None = None
     on_skip: OnSkip | None = None
     on_read: Callable[[], None] | None = None
+    target: int = TARGET_BYTES
+
+    @property
+    def tasks(self) -> list[tuple[Split, ...]]:
+        """Return the splits grouped, in order, into about `target` bytes per task."""
+        groups: list[tuple[Split, ...]] = []
+        group: list[Split] = []
+        held = 0
+        for split in self.splits:
+            group.append(split)
+            held += split.size if split.size >= 0 else self.target
+            if held >= self.target:
+                groups.append(tuple(group))
+                group, held = [], 0
+        if group:
+            groups.append(tuple(group))
+        return groups
 
     def arrived(self, read: PartRead) -> None:
         """Report what a task read from one split, as reading it here would have."""
@@ -147,16 +170,17 @@ def plan_source(
     if not readable_in_parts(inputs, input_format):
         return None
     skipped: list[Skipped] = []
+    target = split_target(inputs, workers)
     splits = plan_splits(
         inputs,
         input_format=input_format,
         follow_links=follow_links,
         on_skip=skipped.append,
-        target_bytes=split_target(inputs, workers),
+        target_bytes=target,
     )
     if any(s.kind == "warc" for s in splits):
         return None  # the caller reads as before, and reports the skipped entries itself
     for entry in skipped:
         if on_skip:
             on_skip(entry)
-    return SplitSource(splits, reader, on_bad, on_skip, on_read)
+    return SplitSource(splits, reader, on_bad, on_skip, on_read, target)
