@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanup.dedup.clusters import (
+    PartitionedEdges,
     candidate_pairs,
     cluster,
     entry_pairs,
@@ -134,3 +135,36 @@ def test_ray_partitioned_dedup_is_byte_identical_with_near_paragraphs(tmp_path: 
     import ray
 
     assert not ray.is_initialized()  # the run's local Ray was shut down
+
+
+class _Recorder:
+    """An executor that runs partitions here and keeps what they were shared."""
+
+    remote = False
+    scratch = None
+
+    def __init__(self) -> None:
+        self.shared: list[tuple[object, ...]] = []
+
+    def partitions(self) -> int:
+        return 3
+
+    def map_partitions(self, fn, shared, parts):  # type: ignore[no-untyped-def]
+        self.shared.append(tuple(shared))
+        return [fn(*shared, parts, part) for part in range(parts)]
+
+
+def test_signatures_are_shared_with_partitions_only_when_they_check_pairs() -> None:
+    rng = np.random.default_rng(3)
+    sigs = rng.integers(0, 50, size=(40, 256)).astype(np.uint32)
+    sigs[20:] = sigs[:20]  # copies: buckets to pair
+    keys = band_keys(sigs, 85, 3)
+    rank = np.arange(40)
+    recorder = _Recorder()
+    find = PartitionedEdges(recorder, 3)  # type: ignore[arg-type]
+    candidates, _ = find(keys, sigs, 0.0, rank)
+    checked, passed = find(keys, sigs, 0.5, rank)
+    assert recorder.shared[0][1] is None  # threshold 0: the caller verifies, no signatures
+    assert recorder.shared[1][1] is sigs
+    assert len(candidates) >= 20 and passed.sum() >= 20
+    assert candidates.tolist() == checked.tolist()
