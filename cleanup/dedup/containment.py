@@ -37,28 +37,49 @@ def candidates(
     """Return pairs (a, b), a < b, whose samples suggest one contains the other at `threshold`.
 
     A pair is kept when it shares at least MIN_SHARED sampled shingles and at least half of
-    what `threshold` asks of the smaller sample (loose: the exact check decides). The
-    posting lists are paired in `parts` slices by sampled value (a list lies whole in one
-    slice), so the sorting temporaries hold a slice of the samples, not all of them; the
-    slices' pair counts are summed, which gives exactly the one-piece result.
+    what `threshold` asks of the smaller sample (loose: the exact check decides). Memory is
+    kept to a slice at a time: the posting lists are paired in `parts` slices by sampled
+    value (a list lies whole in one slice), and the slices' pairs are then merged, their
+    counts summed and filtered in `parts` ranges of the first document, which gives exactly
+    the one-piece result in the same order.
     """
     n = len(counts)
+    parts = max(1, parts)
     doc = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), counts)
     # Sampled values have their low SAMPLE_BITS bits zero; the bits above are hash bits.
-    slice_of = (samples >> np.uint32(SAMPLE_BITS)) % np.uint32(max(1, parts))
+    slice_of = (samples >> np.uint32(SAMPLE_BITS)) % np.uint32(parts)
     found: list[tuple[np.ndarray, np.ndarray]] = []
-    for k in range(max(1, parts)):
+    for k in range(parts):
         sel = slice_of == k
         if sel.any():
             found.append(_posting_pairs(samples[sel], doc[sel].astype(np.int64), n))
-    pairs = np.concatenate([p for p, _ in found]) if found else np.zeros(0, np.int64)
+    del doc, slice_of
+    # Each slice's pairs are sorted (codes a * n + b): cut them at the same first-document
+    # bounds, and merge range by range.
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64) * n
+    cuts = [np.searchsorted(p, bounds) for p, _ in found]
+    a_out: list[np.ndarray] = []
+    b_out: list[np.ndarray] = []
+    for r in range(parts):
+        pieces = [
+            (p[c[r] : c[r + 1]], h[c[r] : c[r + 1]]) for (p, h), c in zip(found, cuts, strict=True)
+        ]
+        a, b = _kept(pieces, counts, threshold, n)
+        a_out.append(a)
+        b_out.append(b)
+    return np.concatenate(a_out), np.concatenate(b_out)
+
+
+def _kept(
+    pieces: list[tuple[np.ndarray, np.ndarray]], counts: np.ndarray, threshold: float, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge pairs found in several slices (summing what they share) and keep the candidates."""
+    pairs = np.concatenate([p for p, _ in pieces]) if pieces else np.zeros(0, np.int64)
     if len(pairs) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    shared = np.concatenate([c for _, c in found])
-    found.clear()
-    order = np.argsort(pairs, kind="stable")  # a pair found in several slices: sum its counts
+    shared = np.concatenate([h for _, h in pieces])
+    order = np.argsort(pairs, kind="stable")
     pairs, shared = pairs[order], shared[order]
-    del order
     first = np.ones(len(pairs), dtype=bool)
     first[1:] = pairs[1:] != pairs[:-1]
     starts = np.flatnonzero(first)
