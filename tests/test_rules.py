@@ -21,6 +21,7 @@ from cleanup.rules import (
 )
 from cleanup.steps.artifacts import compile_rules
 from cleanup.steps.artifacts.examples import check_examples, keep_problem, match_problem
+from cleanup.steps.artifacts.gates import _MEMO_SIZE, RuleSet
 from cleanup.steps.normalize import fold
 
 RULES = builtin_rules()
@@ -190,6 +191,7 @@ def test_candidates_include_every_rule_that_matches(lead, pieces, case) -> None:
     folded = fold(text)
     expected = {n for n, rule in enumerate(RULE_SET.rules) if rule.matches(folded)}
     assert expected <= set(RULE_SET.candidates(text)), (text, expected)
+    assert RULE_SET.matches_of(text) == RULE_SET.matches_of(text) == tuple(sorted(expected))
 
 
 def test_respelled_examples_keep_every_matching_rule_a_candidate() -> None:
@@ -214,6 +216,19 @@ def test_respelled_examples_keep_every_matching_rule_a_candidate() -> None:
                     if n not in found and r.matches(folded)
                 ]
     assert missed == []
+
+
+def test_matches_of_remembers_repeated_paragraphs_within_its_bound() -> None:
+    """A repeated paragraph is answered from the memo, the same answer; the memo stays bounded."""
+    rs = RuleSet.build(tuple(RULES))
+    prompt = "Scroll down for video"
+    first = rs.matches_of(prompt)
+    assert [rs.rules[n].id for n in first] == ["en-video-prompt"]
+    assert rs.memo[prompt] == first and rs.matches_of(prompt) == first
+    for n in range(_MEMO_SIZE + 10):
+        rs.matches_of(f"Paragraph {n} of the body.")
+    assert 0 < len(rs.memo) <= _MEMO_SIZE
+    assert rs.matches_of(prompt) == first
 
 
 def test_every_builtin_rule_is_gated() -> None:
