@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from cleanup.rules import (
 )
 from cleanup.steps.artifacts import compile_rules
 from cleanup.steps.artifacts.examples import check_examples, keep_problem, match_problem
+from cleanup.steps.artifacts.gates import _MEMO_SIZE, RuleSet
 from cleanup.steps.normalize import fold
 
 RULES = builtin_rules()
@@ -112,6 +114,121 @@ def test_gates_never_hide_a_match(example, noise, where, lead, upper) -> None:
     folded = fold(text)
     expected = [r for r in RULES if r.matches(folded)]
     assert list(RULE_SET.matching(text)) == expected
+
+
+def _openings() -> list[str]:
+    """Return every fixed opening of every built-in rule (what the opening gate looks up)."""
+    found = (literal_openings(rule.match) for rule in RULES)
+    return sorted({opening for item in found if item for opening in item[0]})
+
+
+_FULLWIDTH = {
+    c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+}
+
+
+def _respell(text: str, space: str, apostrophe: str, dash: str, form: str) -> str:
+    """Return `text` spelled as scraped text may spell it: other spaces and marks, accents
+    as combining characters (NFD), fullwidth letters, or soft hyphens between the letters
+    after the first 48 characters (the head the opening gate reads)."""
+    text = text.replace(" ", space).replace("'", apostrophe).replace("-", dash)
+    if form == "fullwidth":
+        return text.translate(str.maketrans(_FULLWIDTH))
+    if form == "soft-hyphens":  # fold deletes them; a plain search for a word misses it
+        return text[:48] + "\u00ad".join(text[48:])
+    return unicodedata.normalize(form, text)
+
+
+# Pieces of paragraphs that come near the gates' edges: rule openings, `requires` words,
+# example prompts (each respelled at times) and characters that lowercase, fold or space
+# differently.
+_BASE_PIECES = st.one_of(
+    st.sampled_from(_openings()),
+    st.sampled_from(sorted({w for r in RULES for w in r.requires})),
+    st.sampled_from(ALL_EXAMPLES),
+)
+GATE_PIECES = st.one_of(
+    _BASE_PIECES,
+    st.builds(
+        _respell,
+        _BASE_PIECES,
+        st.sampled_from([" ", "  ", "\u00a0", "\t", "\n", " \u00ad", "\x01 "]),
+        st.sampled_from(["'", "’", "‘", "\u02bc"]),
+        st.sampled_from(["-", "–", "—", "\u2011"]),
+        st.sampled_from(["NFC", "NFD", "fullwidth", "soft-hyphens"]),
+    ),
+    st.sampled_from(
+        [
+            "\u0130",  # Turkish dotted capital I: lowercases to two characters
+            "\u0131",  # dotless i
+            "ß",
+            "\u1e9e",  # capital sharp s
+            "’",
+            "“",
+            "”",
+            "\u00a0",
+            "\uff08c\uff09",  # fullwidth (c)
+            "\ufb01",  # fi ligature
+            "e\u0301",
+            "\u03a3",  # capital sigma: final or not by context
+            "\u212a",  # Kelvin sign: lowercases to ASCII k
+        ]
+    ),
+    st.sampled_from(["the", "mayor", "said", "Tuesday", "2024", "(", ")", ":", ".", ",", "AP"]),
+)
+GATE_SEPARATORS = st.sampled_from([" ", "", "  ", "\u00a0", "\n", "\t", ", ", " / "])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.sampled_from(["", " ", "(", "“", "- ", "\u00a0", "12 ", "\n", "\u00ad", "-" * 40]),
+    st.lists(st.tuples(GATE_PIECES, GATE_SEPARATORS), min_size=1, max_size=4),
+    st.sampled_from([str, str.upper, str.title, str.lower]),
+)
+def test_candidates_include_every_rule_that_matches(lead, pieces, case) -> None:
+    """Brute force (every rule's fullmatch on the folded text) finds nothing the gates skip."""
+    text = case(lead + "".join(piece + sep for piece, sep in pieces).rstrip(",/"))
+    folded = fold(text)
+    expected = {n for n, rule in enumerate(RULE_SET.rules) if rule.matches(folded)}
+    assert expected <= set(RULE_SET.candidates(text)), (text, expected)
+    assert RULE_SET.matches_of(text) == RULE_SET.matches_of(text) == tuple(sorted(expected))
+
+
+def test_respelled_examples_keep_every_matching_rule_a_candidate() -> None:
+    """Each example, respelled one way at a time (spaces, apostrophes, dashes, Unicode form,
+    case), keeps every rule brute force finds among the gates' candidates."""
+    variants = [
+        *((sp, "'", "-", "NFC") for sp in ("  ", "\u00a0", "\t", "\n", " \u00ad", "\x01 ")),
+        *((" ", ap, "-", "NFC") for ap in ("’", "‘", "\u02bc")),
+        *((" ", "'", da, "NFC") for da in ("–", "—", "\u2011")),
+        *((" ", "'", "-", form) for form in ("NFD", "fullwidth", "soft-hyphens")),
+    ]
+    missed = []
+    for example in ALL_EXAMPLES:
+        for variant in variants:
+            for case in (str, str.upper):
+                text = case(_respell(example, *variant))
+                folded = fold(text)
+                found = set(RULE_SET.candidates(text))
+                missed += [
+                    (text, r.id)
+                    for n, r in enumerate(RULE_SET.rules)
+                    if n not in found and r.matches(folded)
+                ]
+    assert missed == []
+
+
+def test_matches_of_remembers_repeated_paragraphs_within_its_bound() -> None:
+    """A repeated paragraph is answered from the memo, the same answer; the memo stays bounded."""
+    rs = RuleSet.build(tuple(RULES))
+    prompt = "Scroll down for video"
+    first = rs.matches_of(prompt)
+    assert [rs.rules[n].id for n in first] == ["en-video-prompt"]
+    assert rs.memo[prompt] == first and rs.matches_of(prompt) == first
+    for n in range(_MEMO_SIZE + 10):
+        rs.matches_of(f"Paragraph {n} of the body.")
+    assert 0 < len(rs.memo) <= _MEMO_SIZE
+    assert rs.matches_of(prompt) == first
 
 
 def test_every_builtin_rule_is_gated() -> None:

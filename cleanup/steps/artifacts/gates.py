@@ -34,6 +34,7 @@ _OTHER_MARKS = (
 )
 _NOT_PLAIN = re.compile(_RISKY.pattern[:-1] + _OTHER_MARKS + "]")
 _HEAD = 48  # characters of a paragraph's start that rule openings are looked up in
+_MEMO_SIZE = 4096  # paragraphs whose gate results are remembered (then forgotten at once)
 _END_OF_OPENING = ""  # key of a trie node's rule list (every other key is one character)
 _SPACING = re.compile(r"\s\s|[^\S ]")  # whitespace that fold would collapse or make a space
 
@@ -65,6 +66,7 @@ class RuleSet:
     has_block: bool = False
     max_first: int = 0
     max_last: int = 0
+    memo: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, rules: tuple[Rule, ...]) -> RuleSet:
@@ -139,6 +141,29 @@ class RuleSet:
         if len(found) > 1:
             return tuple(sorted(set(found)))
         return tuple(found)
+
+    def matches_of(self, text: str) -> tuple[int, ...]:
+        """Return the indices of the rules whose regex takes `text` (wherever it stands).
+
+        Why: boilerplate (share bars, credits, navigation) repeats across the documents of a
+        site, and those are the paragraphs that pass the gates and cost a fold and regexes;
+        the answer for a text never changes, so the last _MEMO_SIZE texts are remembered.
+        Positions are not part of it: the caller checks where each rule may act.
+        """
+        if len(text) > self.raw_limit:
+            return ()
+        found = self.memo.get(text)
+        if found is None:
+            candidates = self.candidates(text)
+            if candidates:
+                folded = fold(text)
+                found = tuple(n for n in candidates if self.fullmatch(n, folded))
+            else:
+                found = ()
+            if len(self.memo) >= _MEMO_SIZE:
+                self.memo.clear()
+            self.memo[text] = found
+        return found
 
     def _words_for(self, floor: int) -> tuple[str, ...]:
         """Return the words whose rules can match a paragraph that folds to `floor`+ characters.

@@ -47,9 +47,8 @@ class Scan:
         self.rs = rs
         self.shape = shape
         self.repeats = repeats
-        self._candidates = [rs.candidates(p) for p in paragraphs]
+        self._matches = list(map(rs.matches_of, paragraphs))
         self._sizes = [len(p) for p in paragraphs]
-        self._hits: dict[tuple[int, int], bool] = {}
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
         self._same: dict[tuple[int, int], bool] = {}
@@ -59,14 +58,9 @@ class Scan:
 
     def rule_at(self, i: int, pos: int, count: int) -> Rule | None:
         """Return the first rule paragraph i matches that may act at `pos` of `count`."""
-        for n in self._candidates[i]:
+        for n in self._matches[i]:
             rule = self.rs.rules[n]
-            if not inside(rule, pos, count):
-                continue
-            hit = self._hits.get((i, n))
-            if hit is None:
-                hit = self._hits[i, n] = self.rs.fullmatch(n, self.folded(i))
-            if hit:
+            if inside(rule, pos, count):
                 return rule
         return None
 
@@ -177,7 +171,7 @@ class Scan:
         last = range(max(count - self.rs.max_last, 0), count)
         for pos in {*first, *last}:
             i = live[pos]
-            if self._candidates[i] and self.rule_at(i, pos, count) is not None:
+            if self._matches[i] and self.rule_at(i, pos, count) is not None:
                 return True
             if "\n" in self.paras[i] and self.inline_block(i, pos, count) is not None:
                 return True
@@ -189,11 +183,11 @@ class Scan:
         """Make one pass over the live paragraphs; return those kept and whether any went."""
         kept: list[int] = []
         count = len(live)
-        candidates, paras, repeats, sizes = self._candidates, self.paras, self.repeats, self._sizes
+        matches, paras, repeats, sizes = self._matches, self.paras, self.repeats, self._sizes
         k = 0
         while k < count:
             i = live[k]
-            rule = self.rule_at(i, k, count) if candidates[i] else None
+            rule = self.rule_at(i, k, count) if matches[i] else None
             if rule is not None:
                 k += 1 + self._apply(rule, live, k, decisions, meta)
                 continue
