@@ -148,7 +148,9 @@ def test_arrived_reports_a_splits_counts_through_the_callbacks() -> None:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_an_engine_has_tasks_read_the_splits_with_the_same_output(inputs: Path, workers: int) -> None:
+def test_an_engine_has_tasks_read_the_splits_with_the_same_output(
+    inputs: Path, workers: int
+) -> None:
     admit = Admit(RecordFormat(), skip_bad=True)
     calls = [("strip-artifacts", {}), ("normalize", {})]
     source = _source(inputs, workers)
