@@ -132,7 +132,7 @@ def greedy_clusters(
 def check_pairs(
     pairs: np.ndarray,
     n: int,
-    sigs: np.ndarray | None,
+    sigs: np.ndarray,
     threshold: float,
     fixed: np.ndarray | None = None,
     group: np.ndarray | None = None,
@@ -155,8 +155,6 @@ def check_pairs(
         pairs, first, member = pairs[keep], first[keep], member[keep]
     if threshold <= 0:  # candidates only: the caller verifies them (cluster)
         return pairs, np.ones(len(pairs), dtype=bool)
-    if sigs is None:
-        raise ValueError("check_pairs: a threshold needs the signatures to check against")
     ok = np.zeros(len(pairs), dtype=bool)
     for start in range(0, len(pairs), chunk):
         f = first[start : start + chunk]
@@ -294,7 +292,7 @@ def entry_pairs(
 
 def partition_edges(
     entries: Entries,
-    sigs: np.ndarray | None,
+    sigs: np.ndarray,
     threshold: float,
     rank: np.ndarray,
     fixed: np.ndarray | None = None,
@@ -308,7 +306,7 @@ def partition_edges(
 
 def part_edges(
     keys: np.ndarray,
-    sigs: np.ndarray | None,
+    sigs: np.ndarray,
     threshold: float,
     rank: np.ndarray,
     fixed: np.ndarray | None,
@@ -375,7 +373,8 @@ class PartitionedEdges:
             return merge_edges([])
         # Signatures are needed only to check pairs here (threshold > 0); cluster() verifies
         # its candidates itself, so they stay out of the workers' shared arrays then.
-        shared = (keys, sigs if threshold > 0 else None, threshold, rank, fixed, group)
+        unused = sigs[:0]  # no rows: nothing to ship
+        shared = (keys, sigs if threshold > 0 else unused, threshold, rank, fixed, group)
         self.tasks += self.parts
         return merge_edges(self.executor.map_partitions(part_edges, shared, self.parts))
 
