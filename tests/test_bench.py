@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,20 +18,24 @@ from script_loader import load_script
 bench = load_script("bench")
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    work = tmp_path_factory.mktemp("bench")
-    args = ["--sizes", "60", "--workers", "2", "--steps", "normalize,dedup", "--no-datatrove"]
-    args += ["--work-dir", str(work), "--json"]
+def _json_report(main: Callable[[list[str]], int], args: list[str], work: Path) -> dict:
+    """Run a bench's main with --json into `work` and return what it printed, parsed."""
     out = work / "out.json"
     stdout = sys.stdout
     with open(out, "w") as fh:
         sys.stdout = fh
         try:
-            assert bench.main(args) == 0
+            assert main([*args, "--work-dir", str(work), "--json"]) == 0
         finally:
             sys.stdout = stdout
     return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("bench")
+    args = ["--sizes", "60", "--workers", "2", "--steps", "normalize,dedup", "--no-datatrove"]
+    return _json_report(bench.main, args, work)
 
 
 def test_json_has_machine_and_one_row_per_measurement(report: dict) -> None:
@@ -152,16 +157,7 @@ def ray_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _skip_without_ray()
     work = tmp_path_factory.mktemp("bench_ray")
     args = ["--sizes", "200", "--workers", "1", "--object-store-mib", "80", "--poll", "0.2"]
-    args += ["--work-dir", str(work), "--json"]
-    out = work / "out.json"
-    stdout = sys.stdout
-    with open(out, "w") as fh:
-        sys.stdout = fh
-        try:
-            assert bench_ray.main(args) == 0
-        finally:
-            sys.stdout = stdout
-    return json.loads(out.read_text())
+    return _json_report(bench_ray.main, args, work)
 
 
 def test_the_ray_row_has_driver_memory_store_bytes_and_both_rates(ray_report: dict) -> None:

@@ -48,6 +48,16 @@ def test_pairs_above_the_threshold_are_dropped_with_their_exact_similarity() -> 
         assert sim == round(jaccard(a, b), 3)
 
 
+def _near_paragraph_run(a: str, b: str, own: list[str]) -> list[Document]:
+    """Dedup two documents sharing paragraphs a and b (each with its own text) in near mode."""
+    docs = [
+        Document(id="d0", paragraphs=[a, *own[:3]]),
+        Document(id="d1", paragraphs=[*own[3:], b]),
+    ]
+    pipeline = Pipeline(steps=["dedup"], context=Context(), cross_doc_paragraphs="near", **NOISY)
+    return list(pipeline.run(docs))
+
+
 def test_near_paragraphs_across_documents_are_verified_on_their_shingles() -> None:
     # Paragraph pairs at exact 3-word-shingle Jaccard ~0.6-0.7 stay under --cross-doc-threshold
     # 0.75; 16 permutations estimate some of them at >= 0.75.
@@ -55,15 +65,7 @@ def test_near_paragraphs_across_documents_are_verified_on_their_shingles() -> No
     own = blocks(10, 6, 400)  # each document's own text: the documents are not near copies
     for a, b in pairs_near(0.72, 30, seed=6, width=0.04):
         assert jaccard(a, b, 3) < 0.75  # 3-word shingles (--paragraph-shingle-size)
-        docs = [
-            Document(id="d0", paragraphs=[a, *own[:3]]),
-            Document(id="d1", paragraphs=[*own[3:], b]),
-        ]
-        out = list(
-            Pipeline(steps=["dedup"], context=Context(), cross_doc_paragraphs="near", **NOISY).run(
-                docs
-            )
-        )
+        out = _near_paragraph_run(a, b, own)
         assert all(d.dropped is None for d in out)
         removed += sum(1 for d in out for e in d.edits if e.rule == "cross-document-paragraph")
     assert removed == 0
@@ -72,15 +74,7 @@ def test_near_paragraphs_across_documents_are_verified_on_their_shingles() -> No
 def test_near_paragraph_copies_are_removed_with_their_exact_similarity() -> None:
     own = blocks(9, 6, 400)  # each document's own text: the documents are not near copies
     for a, b in pairs_near(0.9, 10, seed=8):  # 3-word shingles (--paragraph-shingle-size): ~0.85
-        docs = [
-            Document(id="d0", paragraphs=[a, *own[:3]]),
-            Document(id="d1", paragraphs=[*own[3:], b]),
-        ]
-        out = list(
-            Pipeline(steps=["dedup"], context=Context(), cross_doc_paragraphs="near", **NOISY).run(
-                docs
-            )
-        )
+        out = _near_paragraph_run(a, b, own)
         edits = [e for d in out for e in d.edits if e.rule == "cross-document-paragraph"]
         assert len(edits) == 1 and edits[0].detail["duplicate_of"] == "d0"
         assert edits[0].detail["similarity"] == round(jaccard(a, b, 3), 3) >= 0.75
