@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from cleanup.io.writers import (
 )
 from cleanup.options import RunOptions
 from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain
+from cleanup.scratch import PREFIX as SCRATCH_PREFIX
 from cleanup.sinks import Sinks, audit_record, reject_record, run_settings, write_stats
 from cleanup.summary import Summary
 
@@ -103,7 +105,19 @@ def plan_run_paths(options: RunOptions, calls: list[StepCall]) -> PathPlan:
         states=[s for s in states if s],
         force=options.force,
         sharded=options.format is not None,
+        scratch=_scratch_folder(options),
     )
+
+
+def _scratch_folder(options: RunOptions) -> str | None:
+    """Return where a Ray run's scratch folder goes, for the path check (None: no check).
+
+    A base folder that does not exist is left to the engine, which refuses it in one line.
+    """
+    if options.engine != "ray":
+        return None
+    base = options.scratch or tempfile.gettempdir()
+    return os.path.join(base, SCRATCH_PREFIX + "*") if os.path.isdir(base) else None
 
 
 @dataclass(frozen=True)

@@ -204,3 +204,16 @@ def test_a_stopped_run_leaves_no_scratch_and_a_killed_ones_goes_with_the_next_ru
     assert done.returncode == 0
     assert not folder.exists()  # the next run with this --scratch removed it
     assert list(base.iterdir()) == []
+
+
+def test_scratch_inside_an_input_folder_is_refused_before_reading(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text('{"id": "a", "text": "hello"}\n', encoding="utf-8")
+    cmd = ["run", str(folder), "-o", str(tmp_path / "o.jsonl"), "--engine", "ray"]
+    result = CliRunner().invoke(cli, [*cmd, "--scratch", str(folder)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"Error: --scratch {folder}/{PREFIX}*: refusing to write inside the input folder {folder}"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["a.jsonl"]

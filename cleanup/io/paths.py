@@ -176,10 +176,13 @@ def plan_paths(
     states: Iterable[str],
     force: bool,
     sharded: bool = False,
+    scratch: str | None = None,
 ) -> PathPlan:
     """Return the plan of every path a run writes (`sides` maps an option to its file).
 
     `sharded`: the output folder gets parts and a manifest (--format), which a URL allows.
+    `scratch`: the run's scratch folder (cleanup/scratch.py), checked like the others so that
+    it never lands in an input folder.
     """
     targets: list[Target] = []
     if output and output != "-":
@@ -202,6 +205,8 @@ def plan_paths(
     )
     if journal:
         targets.append(Target("journal", journal, may_exist=True))
+    if scratch:
+        targets.append(Target("--scratch", _abs(scratch)))
     return PathPlan(list(inputs), targets, force, journal, sharded=sharded)
 
 
