@@ -34,6 +34,40 @@ def test_overlaps_and_jaccard_are_exact(sets: list[set[int]], data: st.DataObjec
         assert got[k] == (len(sets[i] & sets[j]) / union if union else 0.0)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sets(st.integers(0, 40), max_size=25), min_size=2, max_size=12),
+    st.integers(1, 4),
+    st.data(),
+)
+def test_sets_spilled_to_disk_measure_what_sets_in_memory_measure(
+    sets: list[set[int]], groups: int, data: st.DataObject
+) -> None:
+    """Sets past the memory budget go to a file; every pair measures the same (parts, gaps)."""
+    with_set = sorted(data.draw(st.sets(st.integers(0, len(sets) - 1), min_size=1)))
+    parts = []
+    for chunk in np.array_split(np.array(with_set), groups):
+        if len(chunk):
+            chosen = [sets[i] for i in chunk.tolist()]
+            parts.append(
+                (
+                    chunk,
+                    np.array([x for s in chosen for x in sorted(s)], dtype=np.uint32),
+                    np.concatenate(([0], np.cumsum([len(s) for s in chosen]))).astype(np.int64),
+                )
+            )
+    memory = ShingleSets.build(len(sets), parts)
+    disk = ShingleSets.build(len(sets), parts, memory=0)
+    assert disk.disk is not None and len(disk.values) == 0
+    a = np.array(data.draw(st.lists(st.integers(0, len(sets) - 1), min_size=1, max_size=20)))
+    b = np.array([data.draw(st.integers(0, len(sets) - 1)) for _ in a])
+    assert np.array_equal(disk.sizes(a), memory.sizes(a))
+    assert np.array_equal(disk.overlaps(a, b), memory.overlaps(a, b))
+    for x, y in zip(disk.similarity(a, b), memory.similarity(a, b), strict=True):
+        assert np.array_equal(x, y)
+    disk.close()
+
+
 def test_pairs_below_the_threshold_are_never_dropped_on_a_noisy_estimate() -> None:
     pairs = pairs_near(0.28, 40, seed=3)
     for a, b in pairs:

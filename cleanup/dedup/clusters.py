@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cleanup.dedup.rowfile import Rows
 from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.verify import sorted_unique
 from cleanup.executor import Executor
@@ -132,7 +133,7 @@ def greedy_clusters(
 def check_pairs(
     pairs: np.ndarray,
     n: int,
-    sigs: np.ndarray,
+    sigs: Rows,
     threshold: float,
     fixed: np.ndarray | None = None,
     group: np.ndarray | None = None,
@@ -165,7 +166,7 @@ def check_pairs(
 
 def local_edges(
     keys: np.ndarray,
-    sigs: np.ndarray,
+    sigs: Rows,
     threshold: float,
     rank: np.ndarray,
     fixed: np.ndarray | None = None,
@@ -179,19 +180,21 @@ def local_edges(
 # find_edges(keys, sigs, threshold, rank, fixed, group) -> (pairs, passed), as local_edges:
 # the unique encoded candidate pairs left after the fixed/group rules, and their verification.
 FindEdges = Callable[
-    [np.ndarray, np.ndarray, float, np.ndarray, np.ndarray | None, np.ndarray | None],
+    [np.ndarray, Rows, float, np.ndarray, np.ndarray | None, np.ndarray | None],
     tuple[np.ndarray, np.ndarray],
 ]
 
 
 # verify(a, b, estimate) -> similarity of every candidate pair (a[k], b[k]): exact where the
-# items' shingles are at hand, else the signature estimate it is given.
-Verify = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+# items' shingles are at hand, else the signature estimate, which `estimate(sel)` gives for
+# the pairs a boolean mask selects (signatures may be on disk: only the rows asked for are read).
+Estimate = Callable[[np.ndarray], np.ndarray]
+Verify = Callable[[np.ndarray, np.ndarray, Estimate], np.ndarray]
 
 
 def cluster(
     keys: np.ndarray,
-    sigs: np.ndarray,
+    sigs: Rows,
     threshold: float,
     rank: np.ndarray,
     fixed: np.ndarray | None = None,
@@ -216,8 +219,11 @@ def cluster(
     n = keys.shape[0]
     pairs, _ = (find_edges or local_edges)(keys, sigs, 0.0, rank, fixed, group)
     a, b = pairs // max(n, 1), pairs % max(n, 1)
-    estimate = estimates(sigs, a, b)
-    sim = verify(a, b, estimate) if verify is not None else estimate
+
+    def estimate(sel: np.ndarray) -> np.ndarray:
+        return estimates(sigs, a[sel], b[sel])
+
+    sim = verify(a, b, estimate) if verify is not None else estimates(sigs, a, b)
     ok = sim >= threshold
     walk = order if order is not None else np.argsort(rank, kind="stable")
     labels, to_rep = greedy_clusters(
@@ -226,7 +232,7 @@ def cluster(
     return Clusters(labels, to_rep, len(pairs), int(ok.sum()))
 
 
-def estimates(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def estimates(sigs: Rows, a: np.ndarray, b: np.ndarray, chunk: int = 65536) -> np.ndarray:
     """Return the signature estimate of the Jaccard of every pair (a[k], b[k])."""
     out = np.zeros(len(a))
     for start in range(0, len(a), chunk):
@@ -362,7 +368,7 @@ class PartitionedEdges:
     def __call__(
         self,
         keys: np.ndarray,
-        sigs: np.ndarray,
+        sigs: Rows,
         threshold: float,
         rank: np.ndarray,
         fixed: np.ndarray | None = None,
@@ -373,7 +379,7 @@ class PartitionedEdges:
             return merge_edges([])
         # Signatures are needed only to check pairs here (threshold > 0); cluster() verifies
         # its candidates itself, so they stay out of the workers' shared arrays then.
-        unused = sigs[:0]  # no rows: nothing to ship
+        unused = np.zeros((0, sigs.shape[1]), np.uint32)  # no rows: nothing to ship
         shared = (keys, sigs if threshold > 0 else unused, threshold, rank, fixed, group)
         self.tasks += self.parts
         return merge_edges(self.executor.map_partitions(part_edges, shared, self.parts))

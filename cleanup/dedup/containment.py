@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.verify import sorted_unique, unique_per_row
 
 SAMPLE_BITS = 3  # 1 shingle in 8 is sampled
 MAX_POSTING = 16  # a sampled shingle in more documents than this proposes no pair
 MIN_SHARED = 2  # sampled shingles two documents must share to be a candidate
+# Samples paired in one slice (the pairs of a slice's posting lists are its largest temporaries).
+SLICE_SAMPLES = 2_000_000
 
 
 def sample(shingles: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +35,7 @@ def sample(shingles: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def candidates(
-    samples: np.ndarray, counts: np.ndarray, threshold: float, parts: int = 8
+    samples: np.ndarray, counts: np.ndarray, threshold: float, parts: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return pairs (a, b), a < b, whose samples suggest one contains the other at `threshold`.
 
@@ -41,33 +44,53 @@ def candidates(
     kept to a slice at a time: the posting lists are paired in `parts` slices by sampled
     value (a list lies whole in one slice), and the slices' pairs are then merged, their
     counts summed and filtered in `parts` ranges of the first document, which gives exactly
-    the one-piece result in the same order.
+    the one-piece result in the same order. The slices' pairs wait in a temporary file.
     """
     n = len(counts)
+    if parts is None:  # slices of about SLICE_SAMPLES samples: memory bounded at any size
+        parts = max(8, -(-len(samples) // SLICE_SAMPLES))
     parts = max(1, parts)
     doc = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), counts)
     # Sampled values have their low SAMPLE_BITS bits zero; the bits above are hash bits.
     slice_of = (samples >> np.uint32(SAMPLE_BITS)) % np.uint32(parts)
-    found: list[tuple[np.ndarray, np.ndarray]] = []
+    # Each slice's pairs (codes a * n + b, sorted) go to a file with where they cross the
+    # first-document bounds; they are then merged range by range: memory holds one slice's
+    # work, then one range's pairs, not every pair of the corpus at once.
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64) * n
+    found = RowFile(2, np.int64)
+    try:
+        cuts = _slice_pairs(samples, doc, slice_of, parts, n, bounds, found)
+        del doc, slice_of
+        a_out: list[np.ndarray] = []
+        b_out: list[np.ndarray] = []
+        for r in range(parts):
+            pieces = [found.span(int(c[r]), int(c[r + 1] - c[r])) for c in cuts]
+            a, b = _kept([(p[:, 0], p[:, 1]) for p in pieces], counts, threshold, n)
+            a_out.append(a)
+            b_out.append(b)
+    finally:
+        found.close()
+    return np.concatenate(a_out), np.concatenate(b_out)
+
+
+def _slice_pairs(
+    samples: np.ndarray,
+    doc: np.ndarray,
+    slice_of: np.ndarray,
+    parts: int,
+    n: int,
+    bounds: np.ndarray,
+    found: RowFile,
+) -> list[np.ndarray]:
+    """Append each slice's (pair, shared) rows to `found`; return where each crosses `bounds`."""
+    cuts: list[np.ndarray] = []
     for k in range(parts):
         sel = slice_of == k
         if sel.any():
-            found.append(_posting_pairs(samples[sel], doc[sel].astype(np.int64), n))
-    del doc, slice_of
-    # Each slice's pairs are sorted (codes a * n + b): cut them at the same first-document
-    # bounds, and merge range by range.
-    bounds = np.linspace(0, n, parts + 1).astype(np.int64) * n
-    cuts = [np.searchsorted(p, bounds) for p, _ in found]
-    a_out: list[np.ndarray] = []
-    b_out: list[np.ndarray] = []
-    for r in range(parts):
-        pieces = [
-            (p[c[r] : c[r + 1]], h[c[r] : c[r + 1]]) for (p, h), c in zip(found, cuts, strict=True)
-        ]
-        a, b = _kept(pieces, counts, threshold, n)
-        a_out.append(a)
-        b_out.append(b)
-    return np.concatenate(a_out), np.concatenate(b_out)
+            pairs, shared = _posting_pairs(samples[sel], doc[sel].astype(np.int64), n)
+            cuts.append(np.searchsorted(pairs, bounds) + len(found))
+            found.append(np.column_stack((pairs, shared)))
+    return cuts
 
 
 def _kept(

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from cleanup.dedup.clusters import edges_finder
+from cleanup.dedup.clusters import Estimate, edges_finder
 from cleanup.dedup.containment import candidates as containment_candidates
 from cleanup.dedup.decide import (
     Boilerplate,
@@ -35,6 +35,7 @@ from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.resign import shingle_sets, sign_all
+from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.spool import SPOOL_MEMORY, BatchSpool, DeferredBatch, Spool, Verdict
 from cleanup.dedup.staging import StateStaging
@@ -85,8 +86,7 @@ class CorpusDedup:
             yield from self._decide_and_write(spool, ledger)
         finally:
             spool.close()
-            if ledger.tokens is not None:
-                ledger.tokens.close()
+            ledger.close()
 
     def _decide_and_write(self, spool: BatchSpool, ledger: Ledger) -> Iterator[Item]:
         n = len(ledger.ids)
@@ -123,9 +123,11 @@ class CorpusDedup:
         )
         if self.settings.boilerplate.min_docs > 0:  # the read pass left signing until now
             sigs = sign_all(spool, ledger, boiler, fps, lengths, self.settings, self.executor)
+            ledger.replace_sigs(sigs)
         group = np.array([known[k][0] if k in known else -1 for k in keys_of], dtype=np.int64)
         verify = DocumentVerifier(spool, ledger, boiler, self.settings)
         decision = self._documents(ledger, sigs, fps, lengths, ident, in_state, group, verify)
+        verify.close()  # the write pass needs no shingle set
         owners = self._owners(ledger, decision)
         self._count_stats()
         live_pos = 0
@@ -160,7 +162,7 @@ class CorpusDedup:
     def _documents(
         self,
         ledger: Ledger,
-        sigs: np.ndarray,
+        sigs: RowFile,
         fps: np.ndarray,
         lengths: np.ndarray,
         ident: np.ndarray,
@@ -171,7 +173,9 @@ class CorpusDedup:
         """Fetch the state entries the documents may match, then decide about the documents."""
         if not ledger.ids:
             return DocumentDecision.empty(self.lsh[0])
-        keys = band_keys(sigs, *self.lsh)
+        keys = np.empty((len(sigs), self.lsh[0]), dtype=np.uint64)
+        for start, block in sigs.blocks():  # a block of signatures in memory at a time
+            keys[start : start + len(block)] = band_keys(block, *self.lsh)
         stored = StoredEntries.empty(self.settings.minhash.num_perm)
         if self.store is not None:
             handles = self.store.candidates(keys[lengths > 0].ravel())
@@ -203,7 +207,7 @@ class CorpusDedup:
         threshold = self.settings.documents.containment
         if threshold <= 0:
             return None
-        a, b = containment_candidates(*ledger.all_samples(), threshold)
+        a, b = containment_candidates(*ledger.take_samples(), threshold)
         verify.also[a] = True
         verify.also[b] = True
         self.stats["containment candidates"] = len(a)
@@ -266,18 +270,25 @@ class DocumentVerifier:
             self.sets = shingle_sets(self.spool, self.ledger, self.boiler, wanted, self.settings)
         return self.sets
 
-    def __call__(self, a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+    def __call__(self, a: np.ndarray, b: np.ndarray, estimate: Estimate) -> np.ndarray:
         """Return the similarity of candidate pairs: exact between two live documents."""
         live = (a < self.n) & (b < self.n)
-        if not live.any():
-            return estimate
-        out = estimate.copy()
-        out[live] = self._sets(a[live], b[live]).jaccard(a[live], b[live])
+        out = np.zeros(len(a))
+        if live.any():
+            out[live] = self._sets(a[live], b[live]).jaccard(a[live], b[live])
+        if not live.all():
+            out[~live] = estimate(~live)
         return out
 
     def exact(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the exact Jaccard and containment (smaller in larger) of live pairs."""
         return self._sets(a, b).similarity(a, b)
+
+    def close(self) -> None:
+        """Let go of the shingle sets (and their file)."""
+        if self.sets is not None:
+            self.sets.close()
+            self.sets = None
 
 
 def paragraph_sets(ledger: Ledger) -> ShingleSets:

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from cleanup.dedup.clusters import FindEdges, Verify, cluster
+from cleanup.dedup.clusters import Estimate, FindEdges, Verify, cluster
 from cleanup.dedup.containment import contained_in
 from cleanup.dedup.lsh import band_keys, recall_bands
+from cleanup.dedup.rowfile import Rows, stack_rows
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.spool import Verdict
@@ -137,7 +138,7 @@ class DocumentDecision:
 
 def decide_documents(
     ids: list[str],
-    sigs: np.ndarray,
+    sigs: Rows,
     keys: np.ndarray,
     fps: np.ndarray,
     lengths: np.ndarray,
@@ -171,11 +172,9 @@ def decide_documents(
         return DocumentDecision.empty(lsh[0])
     valid = lengths > 0
     m = len(stored.ids)
-    if m:
-        all_sigs = np.concatenate((sigs, stored.sigs))
-        all_keys = np.concatenate((keys, band_keys(stored.sigs, *lsh)))
-    else:  # no state entries to compare with: no copies of the corpus-sized arrays
-        all_sigs, all_keys = sigs, keys
+    all_sigs = stack_rows(sigs, stored.sigs)  # on disk, the state entries' in memory
+    # No state entries to compare with: no copy of the corpus-sized keys.
+    all_keys = np.concatenate((keys, band_keys(stored.sigs, *lsh))) if m else keys
     # Items that must not match anything get unique keys (empty texts).
     with np.errstate(over="ignore"):
         noise = fmix64(np.arange(n, dtype=np.uint64)[~valid, None] + np.uint64(1 << 62))
@@ -344,7 +343,7 @@ def near_paragraph_owners(
     verify = None
     if sets is not None:
 
-        def verify(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+        def verify(a: np.ndarray, b: np.ndarray, estimate: Estimate) -> np.ndarray:
             return sets.jaccard(items[a], items[b])
 
     result = cluster(keys, sigs, threshold, rank, find_edges=find_edges, verify=verify)

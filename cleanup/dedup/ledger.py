@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cleanup.dedup.jobs import BatchSummary, TokenBatch
+from cleanup.dedup.minhash import MAX_HASH
+from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.spool import Spool
 from cleanup.errors import UsageProblem
 
@@ -29,7 +31,7 @@ class Ledger:
     ids: list[str] = field(default_factory=list)
     explicit: list[bool] = field(default_factory=list)  # shared True/False objects: 8 B each
     sites: list[str] = field(default_factory=list)
-    sigs: list[np.ndarray] = field(default_factory=list)
+    sigs: RowFile | None = None  # signatures (when the read pass signs), on disk
     fps: list[np.ndarray] = field(default_factory=list)
     lengths: list[np.ndarray] = field(default_factory=list)
     # Per paragraph of every live document, in order: (site, paragraph) keys, 0 for empty
@@ -69,6 +71,8 @@ class Ledger:
         if not summary.ids:
             return
         if summary.sigs is not None:
+            if self.sigs is None:
+                self.sigs = RowFile(summary.sigs.shape[1], np.uint32, int(MAX_HASH))
             self.sigs.append(summary.sigs)
         self.fps.append(summary.fps)
         self.lengths.append(summary.lengths)
@@ -96,24 +100,38 @@ class Ledger:
                     f"and this corpus has more than {NEAR_PARAGRAPH_LIMIT:,}; use exact"
                 )
 
-    def take_arrays(self, num_perm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the joined signatures, fingerprints and lengths, letting go of the parts.
+    def take_arrays(self, num_perm: int) -> tuple[RowFile, np.ndarray, np.ndarray]:
+        """Return the signatures (on disk), the joined fingerprints and lengths (parts let go).
 
         Signatures are empty (0 rows) when the read pass did not sign.
         """
-        sigs = np.concatenate(self.sigs) if self.sigs else np.zeros((0, num_perm), np.uint32)
+        if self.sigs is None:
+            self.sigs = RowFile(num_perm, np.uint32, int(MAX_HASH))
         fps = np.concatenate(self.fps) if self.fps else np.zeros(0, np.uint64)
         lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.int64)
-        self.sigs, self.fps, self.lengths = [], [], []  # one copy of each, not two
-        return sigs, fps, lengths
+        self.fps, self.lengths = [], []  # one copy of each, not two
+        return self.sigs, fps, lengths
 
-    def all_samples(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return the live documents' sampled shingles and their count per document."""
+    def replace_sigs(self, sigs: RowFile) -> None:
+        """Hold these signatures instead (the documents signed again without boilerplate)."""
+        if self.sigs is not None and self.sigs is not sigs:
+            self.sigs.close()
+        self.sigs = sigs
+
+    def close(self) -> None:
+        """Delete the ledger's files (signatures, spooled tokens)."""
+        if self.sigs is not None:
+            self.sigs.close()
+        if self.tokens is not None:
+            self.tokens.close()
+
+    def take_samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the live documents' sampled shingles and their count per document, once
+        (the parts are let go: one copy in memory, not two)."""
         if not self.samples:
             return np.zeros(0, np.uint32), np.zeros(len(self.ids), np.int64)
-        return np.concatenate([v for v, _ in self.samples]), np.concatenate(
-            [c for _, c in self.samples]
-        )
+        parts, self.samples = self.samples, []
+        return np.concatenate([v for v, _ in parts]), np.concatenate([c for _, c in parts])
 
     def all_dates(self) -> np.ndarray | None:
         """Return the live documents' dates (--keep earliest), None when they were not read."""

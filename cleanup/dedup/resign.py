@@ -18,10 +18,11 @@ from cleanup.dedup.decide import Boilerplate
 from cleanup.dedup.jobs import DocArrays, TokenBatch, sign_job
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.minhash import MAX_HASH
+from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import shingle_hashes, token_hashes
 from cleanup.dedup.spool import BatchSpool, Spool
-from cleanup.dedup.verify import ShingleSets
+from cleanup.dedup.verify import SETS_MEMORY, ShingleSets
 from cleanup.executor import BATCH_DOCS, Executor
 
 
@@ -33,18 +34,19 @@ def sign_all(
     lengths: np.ndarray,
     settings: DedupSettings,
     executor: Executor,
-) -> np.ndarray:
-    """Return the signatures of the live documents without boilerplate paragraphs.
+) -> RowFile:
+    """Return the signatures of the live documents without boilerplate paragraphs (on disk).
 
     Documents that lose paragraphs also get their fingerprint and length redone (in place).
     """
     n = len(ledger.ids)
-    sigs = np.full((n, settings.minhash.num_perm), MAX_HASH, dtype=np.uint32)  # empty texts
+    sigs = RowFile(settings.minhash.num_perm, np.uint32, int(MAX_HASH))  # empty texts: MAX
     hit, doc_of = _boiler_hits(ledger, boiler)
     if ledger.tokens is not None and ledger.tokens_usable:
         _from_tokens(ledger.tokens, hit, doc_of, sigs, fps, lengths, settings, executor)
     else:
         _from_texts(spool, ledger, boiler, sigs, fps, lengths, settings)
+    sigs.pad(n)
     return sigs
 
 
@@ -52,7 +54,7 @@ def _from_tokens(
     tokens_spool: Spool[TokenBatch],
     hit: np.ndarray,
     doc_of: np.ndarray,
-    sigs: np.ndarray,
+    sigs: RowFile,
     fps: np.ndarray,
     lengths: np.ndarray,
     settings: DedupSettings,
@@ -74,7 +76,8 @@ def _from_tokens(
     results: Iterable[list[DocArrays]] = executor.map_batches(sign_job, jobs(), settings, size=1)
     for ((new_sigs, new_fps, new_lengths),) in results:
         idx = targets.popleft()
-        sigs[idx], fps[idx], lengths[idx] = new_sigs, new_fps, new_lengths
+        sigs.put(idx, new_sigs)
+        fps[idx], lengths[idx] = new_fps, new_lengths
 
 
 def token_batches(
@@ -126,7 +129,9 @@ def shingle_sets(
     else:
         batches = _text_batches(spool, ledger, boiler, wanted)
     return ShingleSets.build(
-        n, ((idx, *shingle_hashes(tokens, offsets, size)) for idx, tokens, offsets in batches)
+        n,
+        ((idx, *shingle_hashes(tokens, offsets, size)) for idx, tokens, offsets in batches),
+        SETS_MEMORY,
     )
 
 
@@ -163,7 +168,7 @@ def _from_texts(
     spool: BatchSpool,
     ledger: Ledger,
     boiler: Boilerplate,
-    sigs: np.ndarray,
+    sigs: RowFile,
     fps: np.ndarray,
     lengths: np.ndarray,
     settings: DedupSettings,
@@ -188,7 +193,7 @@ def _from_texts(
 
 def _sign_texts(
     pending: list[tuple[int, str]],
-    sigs: np.ndarray,
+    sigs: RowFile,
     fps: np.ndarray,
     lengths: np.ndarray,
     settings: DedupSettings,
@@ -198,4 +203,5 @@ def _sign_texts(
     ((new_sigs, new_fps, new_lengths),) = sign_job(
         settings, [token_hashes([t for _, t in pending])]
     )
-    sigs[idx], fps[idx], lengths[idx] = new_sigs, new_fps, new_lengths
+    sigs.put(idx, new_sigs)
+    fps[idx], lengths[idx] = new_fps, new_lengths

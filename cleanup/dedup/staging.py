@@ -11,6 +11,7 @@ import numpy as np
 
 from cleanup.dedup.decide import DocumentDecision, count_distinct
 from cleanup.dedup.ledger import Ledger
+from cleanup.dedup.rowfile import Rows
 from cleanup.dedup.state import PendingCommit
 from cleanup.dedup.store import NewEntry, Staged, Store
 
@@ -28,7 +29,7 @@ class StateStaging:
         self,
         i: int,
         ledger: Ledger,
-        sigs: np.ndarray,
+        sigs: Rows,
         ident: np.ndarray,
         lengths: np.ndarray,
         keys_of: list[str],
@@ -54,7 +55,7 @@ class StateStaging:
                 explicit=ledger.explicit[i],
                 fp=int(ident[i]),
                 length=int(lengths[i]),
-                sig=sigs[i],
+                sig=sigs[np.array([i])][0],
                 band_keys=decision.band_keys[i],
             )
         )

@@ -17,38 +17,87 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cleanup.dedup.rowfile import RowFile
+
 # Pairs whose shingles are sorted together in one go: bounds the temporaries (~10 MB for
 # news-length documents).
 PAIR_CHUNK = 1024
+# Shingle hashes held in memory; past this, sets go to a temporary file (a million news
+# documents' candidates hold ~1 GiB of them) and the sets of DISK_CHUNK pairs are read at once.
+SETS_MEMORY = 64 << 20
+DISK_CHUNK = 8192
 
 
 @dataclass
 class ShingleSets:
     """Hold the distinct shingle hashes of some items: one sorted run per item (CSR)."""
 
-    values: np.ndarray  # uint32, each item's distinct shingles sorted
+    values: np.ndarray  # uint32, each item's distinct shingles sorted (empty when on disk)
     offsets: np.ndarray  # int64, len = rows + 1
     row: np.ndarray  # int64 per item: its run, -1 for an item without a set
+    disk: RowFile | None = None  # the values, when they outgrew `memory`
 
     @classmethod
     def build(
-        cls, items: int, parts: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]
+        cls,
+        items: int,
+        parts: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        memory: int | None = None,
     ) -> ShingleSets:
-        """Return the sets from (item indices, shingle hashes, offsets) parts."""
+        """Return the sets from (item indices, shingle hashes, offsets) parts.
+
+        Past `memory` bytes of values (None: no limit), the values go to a temporary file.
+        """
         row = np.full(items, -1, dtype=np.int64)
         values: list[np.ndarray] = []
         sizes: list[np.ndarray] = []
-        count = 0
+        count = held = 0
+        disk: RowFile | None = None
         for idx, hashes, offsets in parts:
             uniq, size = unique_per_row(hashes, offsets)
-            values.append(uniq)
+            values.append(uniq.astype(np.uint32, copy=False))
+            held += uniq.nbytes
             sizes.append(size)
             row[idx] = np.arange(count, count + len(idx))
             count += len(idx)
+            if memory is not None and held >= memory:
+                disk = disk or RowFile(1, np.uint32)
+                for v in values:
+                    disk.append(v)
+                values, held = [], 0
+        if disk is not None:
+            for v in values:
+                disk.append(v)
+            values = []
         flat = np.concatenate(values) if values else np.zeros(0, np.uint32)
         size_all = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
         offsets_all = np.concatenate(([0], np.cumsum(size_all))).astype(np.int64)
-        return cls(flat.astype(np.uint32, copy=False), offsets_all, row)
+        return cls(flat, offsets_all, row, disk)
+
+    def close(self) -> None:
+        """Delete the values' file, if any."""
+        if self.disk is not None:
+            self.disk.close()
+
+    def _loaded(self, a: np.ndarray, b: np.ndarray) -> tuple[ShingleSets, np.ndarray, np.ndarray]:
+        """Return the sets of these pairs' items read from disk, and the pairs renumbered."""
+        assert self.disk is not None
+        items = np.unique(np.concatenate((a, b)))
+        rows = np.unique(self.row[items])
+        rows = rows[rows >= 0]
+        sizes = self.offsets[rows + 1] - self.offsets[rows]
+        starts = np.flatnonzero(np.diff(rows, prepend=-2) != 1)  # runs of consecutive rows
+        ends = np.append(starts[1:], len(rows)) if len(rows) else starts
+        got = [
+            self.disk.span(int(self.offsets[rows[s]]), int(sizes[s:e].sum())).reshape(-1)
+            for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+        ]
+        values = np.concatenate(got) if got else np.zeros(0, np.uint32)
+        offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        r = self.row[items]
+        row = np.where(r >= 0, np.searchsorted(rows, r), -1)
+        sub = ShingleSets(values, offsets, row)
+        return sub, np.searchsorted(items, a), np.searchsorted(items, b)
 
     def sizes(self, items: np.ndarray) -> np.ndarray:
         """Return the number of distinct shingles of each item (0 without a set)."""
@@ -61,12 +110,20 @@ class ShingleSets:
     def overlaps(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Return |set(a[k]) & set(b[k])| for every pair k (items without a set share 0)."""
         out = np.zeros(len(a), dtype=np.int64)
+        if self.disk is not None:
+            for start in range(0, len(a), DISK_CHUNK):
+                end = start + DISK_CHUNK
+                sub, sa, sb = self._loaded(a[start:end], b[start:end])
+                out[start:end] = sub.overlaps(sa, sb)
+            return out
         for start in range(0, len(a), PAIR_CHUNK):
             end = start + PAIR_CHUNK
             out[start:end] = self._overlaps(a[start:end], b[start:end])
         return out
 
     def _overlaps(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if len(self.offsets) < 2:  # no item has a set
+            return np.zeros(len(a), dtype=np.int64)
         tagged = []
         for side in (a, b):
             r = self.row[side]
