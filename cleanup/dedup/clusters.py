@@ -9,19 +9,22 @@ caller's `verify`), and clusters are formed greedily from the copy to keep first
 (greedy_clusters): an item is dropped only for its own verified similarity to the one that
 stays, never through a chain.
 
-The candidate search can also run in partitions (split by a hash of band and key, so a bucket
-never straddles two): each partition yields its own pairs and one global np.unique merges
-them into exactly the pairs of the one-process search. An executor with several partitions
-(Ray) runs them as tasks: `edges_finder(executor)`.
+The candidate search can also run in partitions (split by a hash of band and key, or by whole
+bands when the keys are read band by band from a BandFile: a bucket never straddles two): each
+partition yields its own pairs and one global np.unique merges them into exactly the pairs of
+the one-process search. An executor with several partitions (Ray) runs them as tasks:
+`edges_finder(executor)`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 
+from cleanup.dedup.bandfile import BandKeys, Columns, LazyColumns, column_of
 from cleanup.dedup.rowfile import Rows
 from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.verify import sorted_unique
@@ -32,6 +35,8 @@ from cleanup.executor import Executor
 # band with a real copy pair) would otherwise hide the pair; the work stays bounded by
 # documents x bands x BUCKET_HEADS comparisons however crowded a bucket is.
 BUCKET_HEADS = 4
+# Band keys as the search takes them: an (items, bands) array, or read band by band.
+Keys = np.ndarray | BandKeys
 
 
 @dataclass
@@ -44,7 +49,7 @@ class Clusters:
     joined: int  # pairs that passed verification
 
 
-def candidate_pairs(keys: np.ndarray, rank: np.ndarray, heads: int = BUCKET_HEADS) -> np.ndarray:
+def candidate_pairs(keys: Keys, rank: np.ndarray, heads: int = BUCKET_HEADS) -> np.ndarray:
     """Return unique (head, member) pairs, encoded as head * n + member (int64).
 
     `keys` is (n, bands); `rank` orders items inside a bucket (lowest first); every member
@@ -55,7 +60,7 @@ def candidate_pairs(keys: np.ndarray, rank: np.ndarray, heads: int = BUCKET_HEAD
         return np.zeros(0, dtype=np.int64)
     found: list[np.ndarray] = []
     for band in range(keys.shape[1]):
-        col = keys[:, band]
+        col = column_of(keys, band)  # one band in memory at a time
         order = np.lexsort((rank, col))
         sk = col[order]
         new_run = np.empty(n, dtype=bool)
@@ -165,7 +170,7 @@ def check_pairs(
 
 
 def local_edges(
-    keys: np.ndarray,
+    keys: Keys,
     sigs: Rows,
     threshold: float,
     rank: np.ndarray,
@@ -180,7 +185,7 @@ def local_edges(
 # find_edges(keys, sigs, threshold, rank, fixed, group) -> (pairs, passed), as local_edges:
 # the unique encoded candidate pairs left after the fixed/group rules, and their verification.
 FindEdges = Callable[
-    [np.ndarray, Rows, float, np.ndarray, np.ndarray | None, np.ndarray | None],
+    [Keys, Rows, float, np.ndarray, np.ndarray | None, np.ndarray | None],
     tuple[np.ndarray, np.ndarray],
 ]
 
@@ -193,7 +198,7 @@ Verify = Callable[[np.ndarray, np.ndarray, Estimate], np.ndarray]
 
 
 def cluster(
-    keys: np.ndarray,
+    keys: Keys,
     sigs: Rows,
     threshold: float,
     rank: np.ndarray,
@@ -325,6 +330,48 @@ def part_edges(
     return partition_edges(entries, sigs, threshold, rank, fixed, group)
 
 
+def band_edges(
+    sigs: np.ndarray,
+    threshold: float,
+    rank: np.ndarray,
+    fixed: np.ndarray | None,
+    group: np.ndarray | None,
+    *columns_and_part: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the edges of the bands part, part + parts, ... (a task; a bucket lies in one band).
+
+    `columns_and_part` are every band's column of keys, then `parts` and `part`.
+    """
+    *columns, parts, part = columns_and_part
+    mine = Columns([columns[b] for b in range(part, len(columns), parts)])
+    if not mine.columns:
+        return merge_edges([])
+    pairs = candidate_pairs(mine, rank)
+    return check_pairs(pairs, len(rank), sigs, threshold, fixed, group)
+
+
+class _Concat(Sequence[Any]):
+    """Read two sequences as one, without joining them (the second may read lazily)."""
+
+    def __init__(self, first: Sequence[Any], then: Sequence[Any]) -> None:
+        self.first, self.then = first, then
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.then)
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Any]: ...
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        if not 0 <= i < len(self):
+            raise IndexError(i)  # ends iteration over the sequence
+        k = len(self.first)
+        return self.first[i] if i < k else self.then[i - k]
+
+
 def merge_edges(results: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Merge partitions' (pairs, passed) into the unique pairs local_edges would return."""
     found = list(results)
@@ -367,7 +414,7 @@ class PartitionedEdges:
 
     def __call__(
         self,
-        keys: np.ndarray,
+        keys: Keys,
         sigs: Rows,
         threshold: float,
         rank: np.ndarray,
@@ -380,8 +427,12 @@ class PartitionedEdges:
         # Signatures are needed only to check pairs here (threshold > 0); cluster() verifies
         # its candidates itself, so they stay out of the workers' shared arrays then.
         unused = np.zeros((0, sigs.shape[1]), np.uint32)  # no rows: nothing to ship
-        shared = (keys, sigs if threshold > 0 else unused, threshold, rank, fixed, group)
         self.tasks += self.parts
+        if isinstance(keys, BandKeys):  # by band: each column read and shipped in turn
+            head = (sigs if threshold > 0 else unused, threshold, rank, fixed, group)
+            shared_bands = _Concat(head, LazyColumns(keys))
+            return merge_edges(self.executor.map_partitions(band_edges, shared_bands, self.parts))
+        shared = (keys, sigs if threshold > 0 else unused, threshold, rank, fixed, group)
         return merge_edges(self.executor.map_partitions(part_edges, shared, self.parts))
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from cleanup.dedup.bandfile import BandFile, BandKeys
 from cleanup.dedup.clusters import Estimate, edges_finder
 from cleanup.dedup.containment import candidates as containment_candidates
 from cleanup.dedup.decide import (
@@ -130,12 +131,15 @@ class CorpusDedup:
         verify.close()  # the write pass needs no shingle set
         owners = self._owners(ledger, decision)
         self._count_stats()
+        spool_pos = np.frombuffer(ledger.spool_index, dtype=np.int64)
         live_pos = 0
         start = 0
         for stored, count in zip(spool.read(), ledger.batch_counts, strict=True):
             verdicts: dict[int, Verdict] = {}
-            while live_pos < n and ledger.spool_index[live_pos] < start + count:
-                i = live_pos
+            end = int(np.searchsorted(spool_pos, start + count))  # this batch's live documents
+            if self.staging is not None:  # their signatures and band keys, read at once
+                sig_rows, key_rows = sigs[live_pos:end], decision.band_keys.block(live_pos, end)
+            for i in range(live_pos, end):
                 hits = boiler.hits(ledger.boiler_of(i)) if boiler.totals else {}
                 verdicts[ledger.spool_index[i] - start] = verdict(
                     i, ledger.sites[i], hits, boiler, decision, owners, self.settings
@@ -144,7 +148,7 @@ class CorpusDedup:
                     self.staging.stage(
                         i,
                         ledger,
-                        sigs,
+                        (sig_rows[i - live_pos], key_rows[i - live_pos]),
                         ident,
                         lengths,
                         keys_of,
@@ -152,7 +156,7 @@ class CorpusDedup:
                         decision,
                         self.settings.mark,
                     )
-                live_pos += 1
+            live_pos = end
             start += count
             yield DeferredBatch(stored, count, verdicts)
         if self.staging is not None:
@@ -173,12 +177,12 @@ class CorpusDedup:
         """Fetch the state entries the documents may match, then decide about the documents."""
         if not ledger.ids:
             return DocumentDecision.empty(self.lsh[0])
-        keys = np.empty((len(sigs), self.lsh[0]), dtype=np.uint64)
+        keys = ledger.bands = BandFile(len(sigs), self.lsh[0])
         for start, block in sigs.blocks():  # a block of signatures in memory at a time
-            keys[start : start + len(block)] = band_keys(block, *self.lsh)
+            keys.put(start, band_keys(block, *self.lsh))
         stored = StoredEntries.empty(self.settings.minhash.num_perm)
         if self.store is not None:
-            handles = self.store.candidates(keys[lengths > 0].ravel())
+            handles = state_candidates(self.store, keys, lengths > 0)
             stored = self.store.fetch(handles, self.settings.minhash.num_perm)
         decision = decide_documents(
             ledger.ids,
@@ -301,3 +305,21 @@ def paragraph_sets(ledger: Ledger) -> ShingleSets:
         parts.append((np.arange(first, first + count), hashes, offsets))
         first += count
     return ShingleSets.build(total, parts)
+
+
+def state_candidates(
+    store: Store, keys: BandKeys, valid: np.ndarray, group: int = 16
+) -> np.ndarray:
+    """Return the handles of state entries sharing a band key with a valid document (unique).
+
+    The keys are asked for `group` bands at a time (a column each), not all at once.
+    """
+    found = [
+        store.candidates(
+            np.concatenate(
+                [keys.column(b)[valid] for b in range(lo, min(lo + group, keys.shape[1]))]
+            )
+        )
+        for lo in range(0, keys.shape[1], group)
+    ]
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)

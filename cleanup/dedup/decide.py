@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.clusters import Estimate, FindEdges, Verify, cluster
 from cleanup.dedup.containment import contained_in
 from cleanup.dedup.lsh import band_keys, recall_bands
@@ -117,7 +118,7 @@ class DocumentDecision:
     clustered: np.ndarray  # bool: in a cluster of two or more
     ids: list[str]
     contained: np.ndarray  # bool: dropped as contained in its winner (--doc-containment)
-    band_keys: np.ndarray  # (n, bands) uint64: what a state stores of each document
+    band_keys: BandKeys  # (n, bands) uint64: what a state stores of each document
     comparisons: int | None  # signature pairs verified (None: no search ran)
 
     @classmethod
@@ -131,7 +132,7 @@ class DocumentDecision:
             np.zeros(0, bool),
             [],
             np.zeros(0, bool),
-            np.zeros((0, bands), np.uint64),
+            BandKeys(np.zeros((0, bands), np.uint64)),
             None,
         )
 
@@ -139,7 +140,7 @@ class DocumentDecision:
 def decide_documents(
     ids: list[str],
     sigs: Rows,
-    keys: np.ndarray,
+    keys: np.ndarray | BandKeys,
     fps: np.ndarray,
     lengths: np.ndarray,
     ident: np.ndarray,
@@ -173,12 +174,15 @@ def decide_documents(
     valid = lengths > 0
     m = len(stored.ids)
     all_sigs = stack_rows(sigs, stored.sigs)  # on disk, the state entries' in memory
+    live_keys = keys if isinstance(keys, BandKeys) else BandKeys(keys)
     # No state entries to compare with: no copy of the corpus-sized keys.
-    all_keys = np.concatenate((keys, band_keys(stored.sigs, *lsh))) if m else keys
+    all_keys = live_keys.stacked(band_keys(stored.sigs, *lsh)) if m else live_keys
     # Items that must not match anything get unique keys (empty texts).
     with np.errstate(over="ignore"):
         noise = fmix64(np.arange(n, dtype=np.uint64)[~valid, None] + np.uint64(1 << 62))
-    all_keys[:n][~valid] = noise
+    all_keys.set_rows(
+        np.flatnonzero(~valid), np.broadcast_to(noise, (len(noise), all_keys.shape[1]))
+    )
     fp_rank = np.argsort(np.argsort(fps, kind="stable"), kind="stable")
     rank = np.concatenate((fp_rank + m, np.arange(m)))
     fixed = np.concatenate((np.zeros(n, bool), np.ones(m, bool)))
@@ -211,7 +215,7 @@ def decide_documents(
         clustered=members[winner[:n]] > 1,
         ids=ids + stored.ids,
         contained=contained & is_dup,
-        band_keys=keys,
+        band_keys=live_keys,
         comparisons=result.comparisons,
     )
 

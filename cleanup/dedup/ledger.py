@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.jobs import BatchSummary, TokenBatch
 from cleanup.dedup.minhash import MAX_HASH
 from cleanup.dedup.rowfile import RowFile
@@ -32,6 +33,7 @@ class Ledger:
     explicit: list[bool] = field(default_factory=list)  # shared True/False objects: 8 B each
     sites: list[str] = field(default_factory=list)
     sigs: RowFile | None = None  # signatures (when the read pass signs), on disk
+    bands: BandKeys | None = None  # the decisions' band keys, on disk (closed with the rest)
     fps: list[np.ndarray] = field(default_factory=list)
     lengths: list[np.ndarray] = field(default_factory=list)
     # Per paragraph of every live document, in order: (site, paragraph) keys, 0 for empty
@@ -122,6 +124,8 @@ class Ledger:
         """Delete the ledger's files (signatures, spooled tokens)."""
         if self.sigs is not None:
             self.sigs.close()
+        if self.bands is not None:
+            self.bands.close()
         if self.tokens is not None:
             self.tokens.close()
 

@@ -11,7 +11,6 @@ import numpy as np
 
 from cleanup.dedup.decide import DocumentDecision, count_distinct
 from cleanup.dedup.ledger import Ledger
-from cleanup.dedup.rowfile import Rows
 from cleanup.dedup.state import PendingCommit
 from cleanup.dedup.store import NewEntry, Staged, Store
 
@@ -29,7 +28,7 @@ class StateStaging:
         self,
         i: int,
         ledger: Ledger,
-        sigs: Rows,
+        rows: tuple[np.ndarray, np.ndarray],
         ident: np.ndarray,
         lengths: np.ndarray,
         keys_of: list[str],
@@ -37,7 +36,10 @@ class StateStaging:
         decision: DocumentDecision,
         mark: bool,
     ) -> None:
-        """Stage what the state learns from live document i (nothing from a duplicate)."""
+        """Stage what the state learns from live document i (nothing from a duplicate).
+
+        `rows` are its signature and band keys (read by the caller a batch at a time).
+        """
         if decision.dropped[i] or lengths[i] == 0:
             return
         if mark and decision.winner[i] >= 0:
@@ -55,8 +57,8 @@ class StateStaging:
                 explicit=ledger.explicit[i],
                 fp=int(ident[i]),
                 length=int(lengths[i]),
-                sig=sigs[np.array([i])][0],
-                band_keys=decision.band_keys[i],
+                sig=rows[0],
+                band_keys=rows[1],
             )
         )
 
