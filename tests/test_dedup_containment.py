@@ -144,3 +144,37 @@ def test_pairing_in_slices_gives_the_one_piece_candidates(
     ak, bk = candidates(samples, counts, threshold, parts=parts)
     assert a1.tolist() == ak.tolist() and b1.tolist() == bk.tolist()
     assert all(x < y for x, y in zip(a1.tolist(), b1.tolist(), strict=True))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 30), max_size=25), min_size=0, max_size=40),
+    st.floats(0.1, 1.0),
+)
+def test_candidates_are_the_pairs_brute_force_counts(
+    docs: list[list[int]], threshold: float
+) -> None:
+    """Every pair sharing enough short posting lists, found by counting pair by pair."""
+    from collections import Counter
+    from itertools import combinations
+
+    from cleanup.dedup.containment import MAX_POSTING, MIN_SHARED
+
+    rows = [np.unique(np.array(d, dtype=np.uint32) << np.uint32(3)) for d in docs]
+    counts = np.array([len(r) for r in rows], dtype=np.int64)
+    samples = np.concatenate(rows) if rows else np.zeros(0, np.uint32)
+    holders: dict[int, list[int]] = {}
+    for d, r in enumerate(rows):
+        for v in r.tolist():
+            holders.setdefault(v, []).append(d)
+    shared: Counter[tuple[int, int]] = Counter()
+    for ds in holders.values():
+        if 2 <= len(ds) <= MAX_POSTING:
+            shared.update(combinations(ds, 2))
+    expect = sorted(
+        (a, b)
+        for (a, b), k in shared.items()
+        if k >= MIN_SHARED and k >= 0.5 * threshold * min(counts[a], counts[b])
+    )
+    a, b = candidates(samples, counts, threshold)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == expect

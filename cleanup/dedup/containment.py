@@ -50,17 +50,16 @@ def candidates(
     if parts is None:  # slices of about SLICE_SAMPLES samples: memory bounded at any size
         parts = max(8, -(-len(samples) // SLICE_SAMPLES))
     parts = max(1, parts)
-    doc = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), counts)
-    # Sampled values have their low SAMPLE_BITS bits zero; the bits above are hash bits.
-    slice_of = (samples >> np.uint32(SAMPLE_BITS)) % np.uint32(parts)
+    ends = np.cumsum(counts)  # a sample's document: how many documents end at or before it
+    slice_of = _slices(samples, parts)
     # Each slice's pairs (codes a * n + b, sorted) go to a file with where they cross the
     # first-document bounds; they are then merged range by range: memory holds one slice's
     # work, then one range's pairs, not every pair of the corpus at once.
     bounds = np.linspace(0, n, parts + 1).astype(np.int64) * n
     found = RowFile(2, np.int64)
     try:
-        cuts = _slice_pairs(samples, doc, slice_of, parts, n, bounds, found)
-        del doc, slice_of
+        cuts = _slice_pairs(samples, ends, slice_of, parts, n, bounds, found)
+        del slice_of
         a_out: list[np.ndarray] = []
         b_out: list[np.ndarray] = []
         for r in range(parts):
@@ -73,9 +72,22 @@ def candidates(
     return np.concatenate(a_out), np.concatenate(b_out)
 
 
+def _slices(samples: np.ndarray, parts: int, block: int = 1 << 22) -> np.ndarray:
+    """Return each sample's slice (a hash of its value), computed a block at a time.
+
+    Sampled values have their low SAMPLE_BITS bits zero; the bits above are hash bits. The
+    smallest type that holds `parts` keeps this corpus-sized array small.
+    """
+    out = np.empty(len(samples), dtype=np.uint16 if parts <= 1 << 16 else np.uint32)
+    for start in range(0, len(samples), block):
+        part = samples[start : start + block] >> np.uint32(SAMPLE_BITS)
+        out[start : start + block] = part % np.uint32(parts)
+    return out
+
+
 def _slice_pairs(
     samples: np.ndarray,
-    doc: np.ndarray,
+    ends: np.ndarray,
     slice_of: np.ndarray,
     parts: int,
     n: int,
@@ -85,9 +97,10 @@ def _slice_pairs(
     """Append each slice's (pair, shared) rows to `found`; return where each crosses `bounds`."""
     cuts: list[np.ndarray] = []
     for k in range(parts):
-        sel = slice_of == k
-        if sel.any():
-            pairs, shared = _posting_pairs(samples[sel], doc[sel].astype(np.int64), n)
+        idx = np.flatnonzero(slice_of == k)
+        if len(idx):
+            doc = np.searchsorted(ends, idx, side="right").astype(np.int64)
+            pairs, shared = _posting_pairs(samples[idx], doc, n)
             cuts.append(np.searchsorted(pairs, bounds) + len(found))
             found.append(np.column_stack((pairs, shared)))
     return cuts
