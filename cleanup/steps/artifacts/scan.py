@@ -24,6 +24,17 @@ _END = 32
 _END_KEEP = 12
 
 
+def _openings_differ(pa: str, pb: str) -> bool:
+    """Tell whether two paragraphs that both open with a letter or digit open differently.
+
+    Why: neighbours of similar length are common and most open with different letters, a
+    difference the first character shows without start()'s regex. A letter or digit
+    (isalnum, what _PUNCT keeps) is the first character of its paragraph's skeleton.
+    """
+    ca, cb = pa[:1], pb[:1]
+    return ca != cb and ca.isalnum() and cb.isalnum() and ca.lower()[:1] != cb.lower()[:1]
+
+
 def _skeleton(text: str) -> str:
     """Return the letters and digits of `text`, lowercased: what survives fold and punctuation."""
     return _PUNCT.sub("", text).lower()
@@ -48,7 +59,7 @@ class Scan:
         self.shape = shape
         self.repeats = repeats
         self._matches = list(map(rs.matches_of, paragraphs))
-        self._sizes = [len(p) for p in paragraphs]
+        self._sizes = list(map(len, paragraphs))
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
         self._same: dict[tuple[int, int], bool] = {}
@@ -108,7 +119,7 @@ class Scan:
         pa, pb = self.paras[a], self.paras[b]
         if pa == pb:
             return " " in pa.strip()  # one word twice ("6", "6") may be a list, not a caption
-        if not self._near(pa, pb):
+        if not self._near(pa, pb) or _openings_differ(pa, pb):
             return False
         known = self._same.get((a, b))
         if known is None:
