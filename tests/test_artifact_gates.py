@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from cleanup.rules import builtin_rules, literal_openings
 from cleanup.steps.artifacts import compile_rules
 from cleanup.steps.artifacts.gates import _END_OF_OPENING, _HEAD, RuleSet, _head, _trimmed
-from cleanup.steps.artifacts.scan import _END, _END_KEEP, _openings_differ, _skeleton
+from cleanup.steps.artifacts.scan import _END, _END_KEEP, _close, _openings_differ, _skeleton
 from cleanup.steps.normalize import fold
 
 RULES = builtin_rules()
@@ -153,3 +153,8 @@ def test_first_character_check_sees_case_and_leaves_marks_to_the_skeleton() -> N
     assert not _openings_differ("Share this", "share THIS")
     assert not _openings_differ("\u201cShare", "Follow")  # a quote: the skeleton decides
     assert not _openings_differ("\u0130stanbul", "istanbul")  # İ lowercases to i + a dot
+
+
+@given(st.integers(min_value=0, max_value=5000), st.integers(min_value=0, max_value=5000))
+def test_close_lengths_are_the_twins_length_rule(a: int, b: int) -> None:
+    assert _close(a, b) == (abs(a - b) <= 8 + max(a, b) // 4) == _close(b, a)

@@ -130,7 +130,9 @@ class RuleSet:
         plain = text.isascii() and text.isprintable() and "  " not in text
         if plain:
             low = text.lower()
-            head = _trimmed(low[:_HEAD], size)
+            head = low[:_HEAD]
+            if not head[:1].isalpha() or (len(head) <= OPENING_MAX and size > _HEAD):
+                head = _trimmed(head, size)
         else:
             head = _head(text)
         if head is None:

@@ -24,6 +24,14 @@ _END = 32
 _END_KEEP = 12
 
 
+def _close(a: int, b: int) -> bool:
+    """Tell whether two lengths differ by at most 8 plus a quarter of the longer (twins are).
+
+    Written with comparisons, not abs() and max(): it runs once per paragraph.
+    """
+    return a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4
+
+
 def _openings_differ(pa: str, pb: str) -> bool:
     """Tell whether two paragraphs that both open with a letter or digit open differently.
 
@@ -103,12 +111,6 @@ class Scan:
             first = first or line
         return rule, lines
 
-    @staticmethod
-    def _near(pa: str, pb: str) -> bool:
-        """Tell whether two paragraphs are close enough in length to be twins (a quick no)."""
-        la, lb = len(pa), len(pb)
-        return abs(la - lb) <= (la if la > lb else lb) // 4 + 8
-
     def same(self, a: int, b: int) -> bool:
         """Tell whether paragraphs a and b read the same once case, quotes, dashes, spaces and
         punctuation are set aside (cheap checks of length and both ends before folding).
@@ -119,7 +121,7 @@ class Scan:
         pa, pb = self.paras[a], self.paras[b]
         if pa == pb:
             return " " in pa.strip()  # one word twice ("6", "6") may be a list, not a caption
-        if not self._near(pa, pb) or _openings_differ(pa, pb):
+        if not _close(len(pa), len(pb)) or _openings_differ(pa, pb):
             return False
         known = self._same.get((a, b))
         if known is None:
@@ -208,12 +210,7 @@ class Scan:
                 self._record(rule, i, decisions, meta, [bullet_text(s) for s in lines])
                 k += 1
                 continue
-            if (
-                repeats
-                and kept
-                and abs(sizes[kept[-1]] - sizes[i]) <= 8 + max(sizes[kept[-1]], sizes[i]) // 4
-                and self.same(kept[-1], i)
-            ):
+            if repeats and kept and _close(sizes[kept[-1]], sizes[i]) and self.same(kept[-1], i):
                 decisions[i] = Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": kept[-1]})
                 k += 1
                 continue
