@@ -131,7 +131,7 @@ class RuleSet:
         if plain:
             low = text.lower()
             head = low[:_HEAD]
-            if not head[:1].isalpha() or (len(head) <= OPENING_MAX and size > _HEAD):
+            if not head[:1].isalpha():  # else _trimmed would return it as it is
                 head = _trimmed(head, size)
         else:
             head = _head(text)
