@@ -55,11 +55,13 @@ class RuleSet:
     rules: tuple[Rule, ...]
     patterns: list[re.Pattern[str]] = field(default_factory=list)
     trie: dict[str, Any] = field(default_factory=dict)
+    opening: re.Pattern[str] | None = None  # matches a head iff some opening in trie starts it
     words: tuple[tuple[str, tuple[int, ...]], ...] = ()
     word_list: tuple[str, ...] = ()
     word_rules: dict[str, tuple[int, ...]] = field(default_factory=dict)
     word_limits: tuple[int, ...] = ()  # ascending: the distinct longest matches of word rules
     word_tiers: tuple[tuple[str, ...], ...] = ()  # per limit: the words whose rules reach it
+    words_by_floor: tuple[tuple[str, ...], ...] = ()  # _words_for, looked up, not searched
     always: tuple[int, ...] = ()
     everything: tuple[int, ...] = ()
     raw_limit: int = 0
@@ -91,6 +93,8 @@ class RuleSet:
                     words.setdefault(word, set()).add(n)
             elif unknown:
                 always.append(n)
+        pattern = opening_pattern(rs.trie)
+        rs.opening = re.compile(pattern) if pattern else None
         rs.words = tuple((w, tuple(sorted(v))) for w, v in sorted(words.items()))
         rs.word_list = tuple(w for w, _ in rs.words)
         rs.word_rules = dict(rs.words)
@@ -98,6 +102,10 @@ class RuleSet:
         rs.word_limits = tuple(sorted(set(reach.values())))
         rs.word_tiers = tuple(
             tuple(w for w in rs.word_list if reach[w] >= limit) for limit in rs.word_limits
+        )
+        rs.words_by_floor = tuple(
+            rs.word_tiers[bisect.bisect_left(rs.word_limits, floor)]
+            for floor in range(rs.word_limits[-1] + 1 if rs.word_limits else 0)
         )
         rs.always = tuple(always)
         rs.everything = tuple(range(len(rules)))
@@ -114,27 +122,40 @@ class RuleSet:
 
         Position-restricted rules may be among them: the caller checks positions first.
         """
-        if len(text) > self.raw_limit:
+        size = len(text)
+        if size > self.raw_limit:
             return ()
-        head = _head(text)
+        # Plain text (printable ASCII, no double space) is most paragraphs: its head is its
+        # lowercase's, and fold only lowercases it and trims a space at either end.
+        plain = text.isascii() and text.isprintable() and "  " not in text
+        if plain:
+            low = text.lower()
+            head = low[:_HEAD]
+            if not head[:1].isalpha():  # else _trimmed would return it as it is
+                head = _trimmed(head, size)
+        else:
+            head = _head(text)
         if head is None:
             return self.everything
         found: list[int] = list(self.always)
-        node = self.trie
-        for char in head:
-            node = node.get(char)
-            if node is None:
-                break
-            hit = node.get(_END_OF_OPENING)
-            if hit:
-                found.extend(hit)
+        if self.opening is not None and self.opening.match(head):  # rare: then walk the trie
+            node = self.trie
+            for char in head:
+                node = node.get(char)
+                if node is None:
+                    break
+                hit = node.get(_END_OF_OPENING)
+                if hit:
+                    found.extend(hit)
         if self.words:
-            plain = text.isascii() and text.isprintable()  # then no _RISKY character either
-            if not plain and _RISKY.search(text):
-                return self.everything
-            words = self._words_for(len(text) - 2) if plain and "  " not in text else self.word_list
-            low = text.lower()
-            if any(map(low.__contains__, words)):  # rare: then find which
+            if plain:
+                words = self._words_for(size - 2)
+            else:
+                if not (text.isascii() and text.isprintable()) and _RISKY.search(text):
+                    return self.everything
+                words = self.word_list
+                low = text.lower()
+            if words and any(map(low.__contains__, words)):  # rare: then find which
                 for word in words:
                     if word in low:
                         found.extend(self.word_rules[word])
@@ -174,8 +195,8 @@ class RuleSet:
         printable ASCII without a double space: fold just lowercases it and trims at most a
         space at each end.
         """
-        tier = bisect.bisect_left(self.word_limits, floor)
-        return self.word_tiers[tier] if tier < len(self.word_tiers) else ()
+        by_floor = self.words_by_floor
+        return by_floor[floor if floor > 0 else 0] if floor < len(by_floor) else ()
 
     def matching(self, text: str) -> tuple[Rule, ...]:
         """Return every rule whose regex fully matches folded `text`, in priority order."""
@@ -216,11 +237,17 @@ def _head(text: str) -> str | None:
             head = head.replace("–", "-").replace("—", "-")
         if _SPACING.search(head):
             head = " ".join(head.split())
+    return _trimmed(head, len(text))
+
+
+def _trimmed(head: str, size: int) -> str | None:
+    """Return a spelled head without its leading non-letters, or None when too little is
+    left to decide on (`size` is the whole paragraph's length)."""
     if not head[:1].isalpha():
         junk = _LEADING_JUNK.match(head)
         if junk:
             head = head[junk.end() :]
-    if len(head) <= OPENING_MAX and len(text) > _HEAD:
+    if len(head) <= OPENING_MAX and size > _HEAD:
         return None  # long junk or spacing before the words: decide on the folded text
     return head
 
@@ -232,6 +259,29 @@ def inside(rule: Rule, pos: int, count: int) -> bool:
     if rule.where == "last":
         return pos >= count - rule.within
     return True
+
+
+def opening_pattern(trie: dict[str, Any]) -> str:
+    """Return a regex that matches at a head's start iff some rule opening in `trie` does.
+
+    Why: most heads start no opening, and one compiled match says so faster than walking
+    the trie a character at a time; the regex has the trie's shape (one branch per next
+    character), so it reads the head once. Where an opening ends, the regex stops, matching:
+    every longer opening through that node starts the head too.
+    """
+    branches = []
+    for char, node in sorted(trie.items()):
+        if char == _END_OF_OPENING:
+            continue
+        if node.get(_END_OF_OPENING):
+            branches.append(re.escape(char))
+        else:
+            rest = opening_pattern(node)
+            if rest:
+                branches.append(re.escape(char) + rest)
+    if not branches:
+        return ""
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
 
 @functools.lru_cache(maxsize=32)

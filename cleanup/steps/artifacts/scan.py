@@ -24,6 +24,25 @@ _END = 32
 _END_KEEP = 12
 
 
+def _close(a: int, b: int) -> bool:
+    """Tell whether two lengths differ by at most 8 plus a quarter of the longer (twins are).
+
+    Written with comparisons, not abs() and max(): it runs once per paragraph.
+    """
+    return a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4
+
+
+def _openings_differ(pa: str, pb: str) -> bool:
+    """Tell whether two paragraphs that both open with a letter or digit open differently.
+
+    Why: neighbours of similar length are common and most open with different letters, a
+    difference the first character shows without start()'s regex. A letter or digit
+    (isalnum, what _PUNCT keeps) is the first character of its paragraph's skeleton.
+    """
+    ca, cb = pa[:1], pb[:1]
+    return ca != cb and ca.isalnum() and cb.isalnum() and ca.lower()[:1] != cb.lower()[:1]
+
+
 def _skeleton(text: str) -> str:
     """Return the letters and digits of `text`, lowercased: what survives fold and punctuation."""
     return _PUNCT.sub("", text).lower()
@@ -48,7 +67,7 @@ class Scan:
         self.shape = shape
         self.repeats = repeats
         self._matches = list(map(rs.matches_of, paragraphs))
-        self._sizes = [len(p) for p in paragraphs]
+        self._sizes = list(map(len, paragraphs))
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
         self._same: dict[tuple[int, int], bool] = {}
@@ -92,12 +111,6 @@ class Scan:
             first = first or line
         return rule, lines
 
-    @staticmethod
-    def _near(pa: str, pb: str) -> bool:
-        """Tell whether two paragraphs are close enough in length to be twins (a quick no)."""
-        la, lb = len(pa), len(pb)
-        return abs(la - lb) <= (la if la > lb else lb) // 4 + 8
-
     def same(self, a: int, b: int) -> bool:
         """Tell whether paragraphs a and b read the same once case, quotes, dashes, spaces and
         punctuation are set aside (cheap checks of length and both ends before folding).
@@ -108,7 +121,7 @@ class Scan:
         pa, pb = self.paras[a], self.paras[b]
         if pa == pb:
             return " " in pa.strip()  # one word twice ("6", "6") may be a list, not a caption
-        if not self._near(pa, pb):
+        if not _close(len(pa), len(pb)) or _openings_differ(pa, pb):
             return False
         known = self._same.get((a, b))
         if known is None:
@@ -197,12 +210,7 @@ class Scan:
                 self._record(rule, i, decisions, meta, [bullet_text(s) for s in lines])
                 k += 1
                 continue
-            if (
-                repeats
-                and kept
-                and abs(sizes[kept[-1]] - sizes[i]) <= 8 + max(sizes[kept[-1]], sizes[i]) // 4
-                and self.same(kept[-1], i)
-            ):
+            if repeats and kept and _close(sizes[kept[-1]], sizes[i]) and self.same(kept[-1], i):
                 decisions[i] = Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": kept[-1]})
                 k += 1
                 continue
