@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleanup.dedup.decide import (
     Boilerplate,
@@ -162,3 +164,29 @@ def test_verdict_names_the_rules_and_mark_turns_a_drop_into_meta() -> None:
     marked = verdict(1, "s", {}, Boilerplate({}), decision, {}, DedupSettings(mark=True))
     assert marked.drop is None and marked.meta is not None
     assert marked.meta["duplicate_of"] == "d0"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.lists(st.sampled_from([0, 1, 2, 2**63, 2**64 - 1]))),
+        max_size=12,
+    ),
+    st.integers(1, 3),
+    st.data(),
+)
+def test_count_distinct_is_the_brute_force_count(docs, at_least, data) -> None:  # type: ignore[no-untyped-def]
+    """Per key: the distinct texts among chosen documents holding it (key 0: never counted)."""
+    fps = np.array([fp for fp, _ in docs], dtype=np.uint64)
+    sizes = [len(k) for _, k in docs]
+    keys = np.array([k for _, ks in docs for k in ks], dtype=np.uint64)
+    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    mask = np.array([data.draw(st.booleans()) for _ in docs], dtype=bool)
+    texts: dict[int, set[int]] = {}
+    for i, (fp, ks) in enumerate(docs):
+        for k in ks:
+            if mask[i] and k != 0:
+                texts.setdefault(k, set()).add(fp)
+    expect = sorted((k, len(t)) for k, t in texts.items() if len(t) >= at_least)
+    uniq, counts = count_distinct(keys, offsets, fps, mask, 16, at_least)
+    assert list(zip(uniq.tolist(), counts.tolist(), strict=True)) == expect

@@ -31,34 +31,51 @@ Owners = dict[int, dict[int, tuple[int, float]]]
 
 
 def count_distinct(
-    keys: np.ndarray, offsets: np.ndarray, fps: np.ndarray, mask: np.ndarray, parts: int = 16
+    keys: np.ndarray,
+    offsets: np.ndarray,
+    fps: np.ndarray,
+    mask: np.ndarray,
+    parts: int = 16,
+    at_least: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Count, per key, the distinct document texts (fingerprints) among masked documents.
 
     `keys[offsets[i]:offsets[i + 1]]` are the keys of document i. Returns sorted unique keys
-    and their counts. The work goes by key range (`parts` slices of the top bits), so the
-    sorting temporaries hold a slice of the corpus's paragraphs, not all of them at once.
+    and their counts, only those counted `at_least` times. The work goes by key range
+    (`parts` slices of the top bits), so the sorting temporaries hold a slice of the corpus's
+    paragraphs, not all of them at once; a key's document is found by binary search in the
+    slice, so no paragraph-sized array of owners is built.
     """
-    counts = np.diff(offsets)
-    owner = np.repeat(fps, counts)
-    chosen = np.repeat(mask, counts) & (keys != 0)
-    top = (keys >> np.uint64(60)).astype(np.uint8)
+    top = _top_bits(keys)
+    ends = offsets[1:]
     out_keys: list[np.ndarray] = []
     out_counts: list[np.ndarray] = []
     for part in range(parts):
-        sel = chosen & (top == part)
-        k, own = keys[sel], owner[sel]
+        idx = np.flatnonzero(top == part)
+        doc = np.searchsorted(ends, idx, side="right")
+        k = keys[idx]
+        take = mask[doc] & (k != 0)
+        k, own = k[take], fps[doc[take]]
         if len(k) == 0:
             continue
         with np.errstate(over="ignore"):
             pair = fmix64(k ^ fmix64(own + np.uint64(0x9E3779B97F4A7C15)))
         _, first = np.unique(pair, return_index=True)
         uniq, n = np.unique(k[first], return_counts=True)
-        out_keys.append(uniq)
-        out_counts.append(n.astype(np.int64))
+        keep = n >= at_least
+        out_keys.append(uniq[keep])
+        out_counts.append(n[keep].astype(np.int64))
     if not out_keys:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     return np.concatenate(out_keys), np.concatenate(out_counts)
+
+
+def _top_bits(keys: np.ndarray, block: int = 1 << 22) -> np.ndarray:
+    """Return each key's top 4 bits (its slice), computed a block at a time (uint8)."""
+    out = np.empty(len(keys), dtype=np.uint8)
+    for start in range(0, len(keys), block):
+        out[start : start + block] = keys[start : start + block] >> np.uint64(60)
+    return out
 
 
 @dataclass(frozen=True)
@@ -91,7 +108,9 @@ def decide_boilerplate(
     """
     if min_docs <= 0 or len(fps) == 0:
         return Boilerplate({})
-    uniq, run_counts = count_distinct(keys, offsets, fps, np.ones(len(fps), dtype=bool))
+    # Without earlier runs, keys below min_docs can never be boilerplate: not kept at all.
+    floor = 1 if earlier is not None else min_docs
+    uniq, run_counts = count_distinct(keys, offsets, fps, np.ones(len(fps), dtype=bool), 16, floor)
     if earlier is not None:
         nk, ncount = count_distinct(keys, offsets, fps, ~seen_text)
         new_counts = np.zeros(len(uniq), np.int64)
