@@ -13,6 +13,8 @@ decision (contained_in) keeps every container that stays.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from cleanup.dedup.rowfile import RowFile
@@ -35,31 +37,39 @@ def sample(shingles: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def candidates(
-    samples: np.ndarray, counts: np.ndarray, threshold: float, parts: int | None = None
+    samples: np.ndarray | RowFile, counts: np.ndarray, threshold: float, parts: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return pairs (a, b), a < b, whose samples suggest one contains the other at `threshold`.
 
-    A pair is kept when it shares at least MIN_SHARED sampled shingles and at least half of
-    what `threshold` asks of the smaller sample (loose: the exact check decides). Memory is
-    kept to a slice at a time: the posting lists are paired in `parts` slices by sampled
-    value (a list lies whole in one slice), and the slices' pairs are then merged, their
-    counts summed and filtered in `parts` ranges of the first document, which gives exactly
-    the one-piece result in the same order. The slices' pairs wait in a temporary file.
+    `samples` are the documents' sampled shingles one after the other (`counts` per
+    document), in memory or in a file of one value per row. A pair is kept when it shares at
+    least MIN_SHARED sampled shingles and at least half of what `threshold` asks of the
+    smaller sample (loose: the exact check decides). Memory is kept to a slice at a time:
+    the samples are dealt into `parts` slices by value (a posting list lies whole in one
+    slice, which waits in a temporary file), each slice's lists are paired, and the slices'
+    pairs (also in a file) are then merged, their counts summed and filtered in `parts`
+    ranges of the first document, which gives exactly the one-piece result in the same order.
     """
     n = len(counts)
     if parts is None:  # slices of about SLICE_SAMPLES samples: memory bounded at any size
         parts = max(8, -(-len(samples) // SLICE_SAMPLES))
     parts = max(1, parts)
-    ends = np.cumsum(counts)  # a sample's document: how many documents end at or before it
-    slice_of = _slices(samples, parts)
     # Each slice's pairs (codes a * n + b, sorted) go to a file with where they cross the
     # first-document bounds; they are then merged range by range: memory holds one slice's
     # work, then one range's pairs, not every pair of the corpus at once.
     bounds = np.linspace(0, n, parts + 1).astype(np.int64) * n
+    slices = [RowFile(2, np.int64) for _ in range(parts)]
     found = RowFile(2, np.int64)
     try:
-        cuts = _slice_pairs(samples, ends, slice_of, parts, n, bounds, found)
-        del slice_of
+        _deal(samples, np.cumsum(counts), slices)
+        cuts = []
+        for piece in slices:
+            if len(piece):
+                rows = piece.span(0, len(piece))
+                piece.close()
+                pairs, shared = _posting_pairs(rows[:, 0].astype(np.uint32), rows[:, 1], n)
+                cuts.append(np.searchsorted(pairs, bounds) + len(found))
+                found.append(np.column_stack((pairs, shared)))
         a_out: list[np.ndarray] = []
         b_out: list[np.ndarray] = []
         for r in range(parts):
@@ -69,41 +79,38 @@ def candidates(
             b_out.append(b)
     finally:
         found.close()
+        for piece in slices:
+            piece.close()
     return np.concatenate(a_out), np.concatenate(b_out)
 
 
-def _slices(samples: np.ndarray, parts: int, block: int = 1 << 22) -> np.ndarray:
-    """Return each sample's slice (a hash of its value), computed a block at a time.
+def _deal(samples: np.ndarray | RowFile, ends: np.ndarray, slices: list[RowFile]) -> None:
+    """Append every sample, as (value, its document), to its slice's file, a block at a time.
 
-    Sampled values have their low SAMPLE_BITS bits zero; the bits above are hash bits. The
-    smallest type that holds `parts` keeps this corpus-sized array small.
+    A sample's slice is a hash of its value (sampled values have their low SAMPLE_BITS bits
+    zero, the bits above are hash bits); its document is how many documents end at or
+    before it (`ends`: the cumulative counts).
     """
-    out = np.empty(len(samples), dtype=np.uint16 if parts <= 1 << 16 else np.uint32)
-    for start in range(0, len(samples), block):
-        part = samples[start : start + block] >> np.uint32(SAMPLE_BITS)
-        out[start : start + block] = part % np.uint32(parts)
-    return out
+    parts = len(slices)
+    for start, block in _blocks(samples):
+        values = block.reshape(-1)
+        doc = np.searchsorted(ends, np.arange(start, start + len(values)), side="right")
+        slice_of = (values >> np.uint32(SAMPLE_BITS)) % np.uint32(parts)
+        order = np.argsort(slice_of, kind="stable")  # stable: document order in each slice
+        bounds = np.searchsorted(slice_of[order], np.arange(parts + 1))
+        rows = np.column_stack((values[order].astype(np.int64), doc[order]))
+        for k in range(parts):
+            if bounds[k + 1] > bounds[k]:
+                slices[k].append(rows[bounds[k] : bounds[k + 1]])
 
 
-def _slice_pairs(
-    samples: np.ndarray,
-    ends: np.ndarray,
-    slice_of: np.ndarray,
-    parts: int,
-    n: int,
-    bounds: np.ndarray,
-    found: RowFile,
-) -> list[np.ndarray]:
-    """Append each slice's (pair, shared) rows to `found`; return where each crosses `bounds`."""
-    cuts: list[np.ndarray] = []
-    for k in range(parts):
-        idx = np.flatnonzero(slice_of == k)
-        if len(idx):
-            doc = np.searchsorted(ends, idx, side="right").astype(np.int64)
-            pairs, shared = _posting_pairs(samples[idx], doc, n)
-            cuts.append(np.searchsorted(pairs, bounds) + len(found))
-            found.append(np.column_stack((pairs, shared)))
-    return cuts
+def _blocks(samples: np.ndarray | RowFile, size: int = 1 << 20) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (first index, values) blocks of the samples, from memory or from their file."""
+    if isinstance(samples, RowFile):
+        yield from samples.blocks(size)
+        return
+    for start in range(0, len(samples), size):
+        yield start, samples[start : start + size]
 
 
 def _kept(

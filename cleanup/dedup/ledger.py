@@ -53,7 +53,9 @@ class Ledger:
     para_pos: list[np.ndarray] = field(default_factory=list)
     para_shingles: list[TokenBatch] = field(default_factory=list)  # (hashes, offsets) per batch
     dates: list[np.ndarray] = field(default_factory=list)  # --keep earliest only
-    samples: list[TokenBatch] = field(default_factory=list)  # --doc-containment only
+    # --doc-containment only: every live document's sampled shingles (on disk), and how many.
+    samples: RowFile | None = None
+    sample_counts: list[np.ndarray] = field(default_factory=list)
     spool_index: array[int] = field(default_factory=lambda: array("q"))
     batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
@@ -81,7 +83,11 @@ class Ledger:
         if summary.dates is not None:
             self.dates.append(summary.dates)
         if summary.samples is not None:
-            self.samples.append(summary.samples)
+            values, counts = summary.samples
+            if self.samples is None:
+                self.samples = RowFile(1, np.uint32)
+            self.samples.append(values)
+            self.sample_counts.append(counts)
         self.boiler_parts.append(summary.boiler_keys)
         self.boiler_sizes.extend(summary.boiler_sizes.tolist())
         if self.tokens is not None:
@@ -126,16 +132,16 @@ class Ledger:
             self.sigs.close()
         if self.bands is not None:
             self.bands.close()
+        if self.samples is not None:
+            self.samples.close()
         if self.tokens is not None:
             self.tokens.close()
 
-    def take_samples(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return the live documents' sampled shingles and their count per document, once
-        (the parts are let go: one copy in memory, not two)."""
-        if not self.samples:
+    def take_samples(self) -> tuple[RowFile | np.ndarray, np.ndarray]:
+        """Return the live documents' sampled shingles (on disk) and their count per document."""
+        if self.samples is None:
             return np.zeros(0, np.uint32), np.zeros(len(self.ids), np.int64)
-        parts, self.samples = self.samples, []
-        return np.concatenate([v for v, _ in parts]), np.concatenate([c for _, c in parts])
+        return self.samples, np.concatenate(self.sample_counts)
 
     def all_dates(self) -> np.ndarray | None:
         """Return the live documents' dates (--keep earliest), None when they were not read."""
