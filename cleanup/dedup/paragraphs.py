@@ -90,8 +90,9 @@ def features_batch(
     sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
     # Unique shingles per paragraph, for the whole batch at once: sort by (paragraph, hash).
     para_of = np.repeat(np.arange(len(flat), dtype=np.uint64), np.diff(sh_off))
-    # Stable: values sorted in runs by paragraph sort ~3x faster than with quicksort.
-    combined = np.sort((para_of << np.uint64(32)) | sh.astype(np.uint64), kind="stable")
+    # The default sort: numpy's SIMD quicksort beats the stable (run-merging) one ~3x here,
+    # and sorted values are the same whichever sort made them.
+    combined = np.sort((para_of << np.uint64(32)) | sh.astype(np.uint64))
     fresh = np.ones(len(combined), dtype=bool)
     fresh[1:] = combined[1:] != combined[:-1]
     combined = combined[fresh]
@@ -134,17 +135,19 @@ def _suspects(
         if not pick.any():
             return suspect
         para = upara[pick]
-        pair = (doc_of_para[para] << np.uint64(32)) | ush[pick].astype(np.uint64)
-        order = np.argsort(pair, kind="stable")
-        spair = pair[order]
-        start = np.ones(len(spair), dtype=bool)
-        start[1:] = spair[1:] != spair[:-1]
-        run_id = np.cumsum(start) - 1
-        run_len = np.bincount(run_id)
-        shared = np.empty(len(spair), dtype=bool)
-        shared[order] = run_len[run_id] > 1
-    size = np.bincount(para, minlength=len(fps))
-    hits = np.bincount(para, weights=shared, minlength=len(fps))
+        # Sort (shingle, paragraph) pairs: paragraphs are numbered in document order, so the
+        # paragraphs of one document holding one shingle stand together (a batch holds far
+        # fewer than 2^32 paragraphs). Plain values sort ~4x faster than a stable argsort.
+        pair = np.sort((ush[pick].astype(np.uint64) << np.uint64(32)) | para.astype(np.uint64))
+        spara = (pair & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        sdoc = doc_of_para[spara]
+        shingle = pair >> np.uint64(32)
+        same = (shingle[1:] == shingle[:-1]) & (sdoc[1:] == sdoc[:-1])
+        shared = np.zeros(len(pair), dtype=bool)  # found in another long paragraph too
+        shared[1:] = same
+        shared[:-1] |= same
+    size = np.bincount(spara, minlength=len(fps))
+    hits = np.bincount(spara, weights=shared, minlength=len(fps))
     coverage = np.divide(hits, size, out=np.zeros(len(fps)), where=size > 0)
     near = coverage >= settings.threshold
     suspect[doc_of_para[near].astype(np.int64)] = True
