@@ -207,7 +207,8 @@ def features_batch(
         firsts.append(end)
         start = end
     kept = np.ones(len(flat), dtype=bool)
-    return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off)
+    # The earlier code compared shingles in every suspect document: all were "near".
+    return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off, suspect)
 
 
 def _suspects(

@@ -69,6 +69,9 @@ class BatchFeatures:
     suspect: np.ndarray  # per document: may hold a duplicate paragraph (else surely none)
     shingles: np.ndarray  # uint32 shingle hashes of all paragraphs, in order
     shingle_offsets: np.ndarray  # per paragraph, len = paragraphs + 1
+    # Per document: may hold a near or composite copy (else only exact repeats, if any);
+    # only these documents get their shingle sets (ParagraphFeatures.shingles).
+    near: np.ndarray
 
 
 def features_batch(
@@ -78,8 +81,9 @@ def features_batch(
 
     Also tells, for the whole batch at once, which documents may hold a duplicate: an
     exact repeat, or a long paragraph whose shingles mostly recur in other paragraphs of
-    its document. Only those go through find_duplicates' Python code; for the others (most
-    documents) nothing runs per document.
+    its document (`near`). Only the near ones go through find_duplicates' Python code, the
+    others with an exact repeat through exact_duplicates; for the rest (most documents)
+    nothing runs per document.
     """
     settings = settings or ParagraphSettings()
     shingle_size = settings.shingle_size
@@ -100,21 +104,34 @@ def features_batch(
     upara = (combined >> np.uint64(32)).astype(np.int64)
     bounds = np.searchsorted(upara, np.arange(len(flat) + 1)).tolist()
     n_par = np.array([len(p) for p in docs], dtype=np.int64)
-    suspect = _suspects(fps, nwords, upara, ush, n_par, settings)
+    near = _near_suspects(fps, nwords, upara, ush, n_par, settings)
+    suspect = _exact_suspects(fps, n_par) | near
     out: list[ParagraphFeatures] = []
     firsts = [0]
     start = 0
     for k, paras in enumerate(docs):
         end = start + len(paras)
-        sets = [ush[bounds[i] : bounds[i + 1]] for i in range(start, end)] if suspect[k] else []
+        sets = [ush[bounds[i] : bounds[i + 1]] for i in range(start, end)] if near[k] else []
         out.append(ParagraphFeatures(fps[start:end], nwords[start:end], sets))
         firsts.append(end)
         start = end
     kept = np.ones(len(flat), dtype=bool)
-    return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off)
+    return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off, near)
 
 
-def _suspects(
+def _exact_suspects(fps: np.ndarray, n_par: np.ndarray) -> np.ndarray:
+    """Flag documents in which two paragraphs have the same fingerprint (an exact repeat)."""
+    doc_of_para = np.repeat(np.arange(len(n_par), dtype=np.uint64), n_par)
+    suspect = np.zeros(len(n_par), dtype=bool)
+    live = fps != 0
+    with np.errstate(over="ignore"):
+        keyed = fmix64(fps[live] ^ (doc_of_para[live] * np.uint64(0x9E3779B97F4A7C15)))
+    _, first, counts = np.unique(keyed, return_index=True, return_counts=True)
+    suspect[doc_of_para[live][first[counts > 1]].astype(np.int64)] = True
+    return suspect
+
+
+def _near_suspects(
     fps: np.ndarray,
     nwords: np.ndarray,
     upara: np.ndarray,
@@ -122,15 +139,16 @@ def _suspects(
     n_par: np.ndarray,
     settings: ParagraphSettings,
 ) -> np.ndarray:
-    """Flag documents that may hold duplicate paragraphs (a superset of those that do)."""
+    """Flag documents that may hold a near or composite copy (a superset of those that do).
+
+    A long paragraph's share of shingles found in any other long paragraph of its document
+    bounds every share find_duplicates computes for it (a shingle counts there only if
+    another eligible paragraph holds it too), so below the threshold it is no copy.
+    """
     doc_of_para = np.repeat(np.arange(len(n_par), dtype=np.uint64), n_par)
     suspect = np.zeros(len(n_par), dtype=bool)
     with np.errstate(over="ignore"):
-        live = fps != 0
-        keyed = fmix64(fps[live] ^ (doc_of_para[live] * np.uint64(0x9E3779B97F4A7C15)))
-        _, first, counts = np.unique(keyed, return_index=True, return_counts=True)
-        suspect[doc_of_para[live][first[counts > 1]].astype(np.int64)] = True
-        long = (nwords >= settings.min_words) & live
+        long = (nwords >= settings.min_words) & (fps != 0)
         pick = long[upara]
         if not pick.any():
             return suspect
@@ -154,18 +172,30 @@ def _suspects(
     return suspect
 
 
-def find_duplicates(feat: ParagraphFeatures, settings: ParagraphSettings) -> list[Duplicate]:
-    """Return the paragraphs of one document to remove, each with what it duplicates."""
-    n = len(feat.fps)
-    dups: dict[int, Duplicate] = {}
+def exact_duplicates(fps: np.ndarray) -> list[Duplicate]:
+    """Return a document's exact repeats of earlier paragraphs (the first of each stays).
+
+    All find_duplicates finds in a document that features_batch does not flag `near`.
+    """
+    dups: list[Duplicate] = []
     first: dict[int, int] = {}
-    for i, fp in enumerate(feat.fps.tolist()):
+    for i, fp in enumerate(fps.tolist()):
         if fp == 0:
             continue
         if fp in first:
-            dups[i] = Duplicate(i, "exact-paragraph", (first[fp],), 1.0)
+            dups.append(Duplicate(i, "exact-paragraph", (first[fp],), 1.0))
         else:
             first[fp] = i
+    return dups
+
+
+def find_duplicates(feat: ParagraphFeatures, settings: ParagraphSettings) -> list[Duplicate]:
+    """Return the paragraphs of one document to remove, each with what it duplicates.
+
+    Needs the document's shingle sets (features_batch makes them for `near` documents).
+    """
+    n = len(feat.fps)
+    dups = {d.index: d for d in exact_duplicates(feat.fps)}
     eligible = [
         i
         for i in range(n)
