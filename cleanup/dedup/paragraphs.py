@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from cleanup.dedup.settings import ParagraphSettings
-from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes, token_hashes
+from cleanup.dedup.shingles import fingerprints, shingle_hashes, token_hashes
 
 # A shingle found in more paragraphs than this is the document's own refrain, not evidence
 # of copying; ignoring it keeps the inverted index linear in the document's size.
@@ -104,8 +104,10 @@ def features_batch(
     upara = (combined >> np.uint64(32)).astype(np.int64)
     bounds = np.searchsorted(upara, np.arange(len(flat) + 1)).tolist()
     n_par = np.array([len(p) for p in docs], dtype=np.int64)
-    near = _near_suspects(fps, nwords, upara, ush, n_par, settings)
-    suspect = _exact_suspects(fps, n_par) | near
+    repeat = _repeats(fps, n_par)
+    near = _near_suspects(fps, nwords, upara, ush, n_par, repeat, settings)
+    suspect = near.copy()
+    suspect[np.repeat(np.arange(len(docs)), n_par)[repeat]] = True
     out: list[ParagraphFeatures] = []
     firsts = [0]
     start = 0
@@ -119,16 +121,16 @@ def features_batch(
     return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off, near)
 
 
-def _exact_suspects(fps: np.ndarray, n_par: np.ndarray) -> np.ndarray:
-    """Flag documents in which two paragraphs have the same fingerprint (an exact repeat)."""
-    doc_of_para = np.repeat(np.arange(len(n_par), dtype=np.uint64), n_par)
-    suspect = np.zeros(len(n_par), dtype=bool)
-    live = fps != 0
-    with np.errstate(over="ignore"):
-        keyed = fmix64(fps[live] ^ (doc_of_para[live] * np.uint64(0x9E3779B97F4A7C15)))
-    _, first, counts = np.unique(keyed, return_index=True, return_counts=True)
-    suspect[doc_of_para[live][first[counts > 1]].astype(np.int64)] = True
-    return suspect
+def _repeats(fps: np.ndarray, n_par: np.ndarray) -> np.ndarray:
+    """Flag paragraphs that repeat an earlier paragraph of their document exactly (same
+    fingerprint): the ones find_duplicates removes as exact copies."""
+    doc_of_para = np.repeat(np.arange(len(n_par)), n_par)
+    live = np.flatnonzero(fps != 0)
+    order = live[np.lexsort((fps[live], doc_of_para[live]))]  # stable: earlier copies first
+    fp, doc = fps[order], doc_of_para[order]
+    later = np.zeros(len(fps), dtype=bool)
+    later[order[1:][(fp[1:] == fp[:-1]) & (doc[1:] == doc[:-1])]] = True
+    return later
 
 
 def _near_suspects(
@@ -137,33 +139,34 @@ def _near_suspects(
     upara: np.ndarray,
     ush: np.ndarray,
     n_par: np.ndarray,
+    repeat: np.ndarray,
     settings: ParagraphSettings,
 ) -> np.ndarray:
     """Flag documents that may hold a near or composite copy (a superset of those that do).
 
-    A long paragraph's share of shingles found in any other long paragraph of its document
-    bounds every share find_duplicates computes for it (a shingle counts there only if
-    another eligible paragraph holds it too), so below the threshold it is no copy.
+    The paragraphs find_duplicates compares are the long ones that do not repeat an earlier
+    one exactly. A paragraph's share of shingles found in any other of them bounds every
+    share find_duplicates computes for it (a shingle counts there only if another such
+    paragraph holds it too), so below the threshold it is no copy.
     """
     doc_of_para = np.repeat(np.arange(len(n_par), dtype=np.uint64), n_par)
     suspect = np.zeros(len(n_par), dtype=bool)
-    with np.errstate(over="ignore"):
-        long = (nwords >= settings.min_words) & (fps != 0)
-        pick = long[upara]
-        if not pick.any():
-            return suspect
-        para = upara[pick]
-        # Sort (shingle, paragraph) pairs: paragraphs are numbered in document order, so the
-        # paragraphs of one document holding one shingle stand together (a batch holds far
-        # fewer than 2^32 paragraphs). Plain values sort ~4x faster than a stable argsort.
-        pair = np.sort((ush[pick].astype(np.uint64) << np.uint64(32)) | para.astype(np.uint64))
-        spara = (pair & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        sdoc = doc_of_para[spara]
-        shingle = pair >> np.uint64(32)
-        same = (shingle[1:] == shingle[:-1]) & (sdoc[1:] == sdoc[:-1])
-        shared = np.zeros(len(pair), dtype=bool)  # found in another long paragraph too
-        shared[1:] = same
-        shared[:-1] |= same
+    long = (nwords >= settings.min_words) & (fps != 0) & ~repeat
+    pick = long[upara]
+    if not pick.any():
+        return suspect
+    para = upara[pick]
+    # Sort (shingle, paragraph) pairs: paragraphs are numbered in document order, so the
+    # paragraphs of one document holding one shingle stand together (a batch holds far
+    # fewer than 2^32 paragraphs). Plain values sort ~4x faster than a stable argsort.
+    pair = np.sort((ush[pick].astype(np.uint64) << np.uint64(32)) | para.astype(np.uint64))
+    spara = (pair & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    sdoc = doc_of_para[spara]
+    shingle = pair >> np.uint64(32)
+    same = (shingle[1:] == shingle[:-1]) & (sdoc[1:] == sdoc[:-1])
+    shared = np.zeros(len(pair), dtype=bool)  # found in another such paragraph too
+    shared[1:] = same
+    shared[:-1] |= same
     size = np.bincount(spara, minlength=len(fps))
     hits = np.bincount(spara, weights=shared, minlength=len(fps))
     coverage = np.divide(hits, size, out=np.zeros(len(fps)), where=size > 0)
