@@ -388,7 +388,7 @@ def test_the_batch_fast_path_never_skips_a_document_with_duplicates(
     pool.append(pool[0].upper())
     docs = [[pool[i] for i in picks], [pool[i] for i in reversed(picks)]]
     batch = features_batch(docs, ParagraphSettings())
-    with mock.patch("cleanup.dedup.paragraphs._near_suspects", lambda *a: np.ones(len(a[4]), bool)):
+    with mock.patch("cleanup.dedup.paragraphs._near_suspects", lambda *a: np.ones(a[4], bool)):
         everything = features_batch(docs, ParagraphSettings())
     for k, feat in enumerate(everything.docs):
         if not batch.suspect[k]:

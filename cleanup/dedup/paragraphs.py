@@ -21,6 +21,7 @@ Paragraphs under `min_words` words are only compared exactly: a few words say to
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,39 +93,27 @@ def features_batch(
     fps = fingerprints(tokens, offsets)
     nwords = np.diff(offsets)
     sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
-    # Unique shingles per paragraph, for the whole batch at once: sort by (paragraph, hash).
-    para_of = np.repeat(np.arange(len(flat), dtype=np.uint64), np.diff(sh_off))
-    # The default sort: numpy's SIMD quicksort beats the stable (run-merging) one ~3x here,
-    # and sorted values are the same whichever sort made them.
-    combined = np.sort((para_of << np.uint64(32)) | sh.astype(np.uint64))
-    fresh = np.ones(len(combined), dtype=bool)
-    fresh[1:] = combined[1:] != combined[:-1]
-    combined = combined[fresh]
-    ush = (combined & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    upara = (combined >> np.uint64(32)).astype(np.int64)
-    bounds = np.searchsorted(upara, np.arange(len(flat) + 1)).tolist()
     n_par = np.array([len(p) for p in docs], dtype=np.int64)
-    repeat = _repeats(fps, n_par)
-    near = _near_suspects(fps, nwords, upara, ush, n_par, repeat, settings)
+    doc_of_para = np.repeat(np.arange(len(docs)), n_par)
+    repeat = _repeats(fps, doc_of_para)
+    # What find_duplicates compares: long paragraphs that are not an exact repeat.
+    compared = (nwords >= settings.min_words) & (fps != 0) & ~repeat
+    near = _near_suspects(sh, sh_off, compared, doc_of_para, len(docs), settings.threshold)
     suspect = near.copy()
-    suspect[np.repeat(np.arange(len(docs)), n_par)[repeat]] = True
-    out: list[ParagraphFeatures] = []
-    firsts = [0]
-    start = 0
-    for k, paras in enumerate(docs):
-        end = start + len(paras)
-        sets = [ush[bounds[i] : bounds[i + 1]] for i in range(start, end)] if near[k] else []
-        out.append(ParagraphFeatures(fps[start:end], nwords[start:end], sets))
-        firsts.append(end)
-        start = end
+    suspect[doc_of_para[repeat]] = True
+    firsts = np.concatenate(([0], np.cumsum(n_par))).tolist()
+    sets = _shingle_sets(sh, sh_off, np.repeat(near, n_par))
+    out = [
+        ParagraphFeatures(fps[start:end], nwords[start:end], sets[start:end] if near[k] else [])
+        for k, (start, end) in enumerate(itertools.pairwise(firsts))
+    ]
     kept = np.ones(len(flat), dtype=bool)
     return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off, near)
 
 
-def _repeats(fps: np.ndarray, n_par: np.ndarray) -> np.ndarray:
+def _repeats(fps: np.ndarray, doc_of_para: np.ndarray) -> np.ndarray:
     """Flag paragraphs that repeat an earlier paragraph of their document exactly (same
     fingerprint): the ones find_duplicates removes as exact copies."""
-    doc_of_para = np.repeat(np.arange(len(n_par)), n_par)
     live = np.flatnonzero(fps != 0)
     order = live[np.lexsort((fps[live], doc_of_para[live]))]  # stable: earlier copies first
     fp, doc = fps[order], doc_of_para[order]
@@ -134,45 +123,66 @@ def _repeats(fps: np.ndarray, n_par: np.ndarray) -> np.ndarray:
 
 
 def _near_suspects(
-    fps: np.ndarray,
-    nwords: np.ndarray,
-    upara: np.ndarray,
-    ush: np.ndarray,
-    n_par: np.ndarray,
-    repeat: np.ndarray,
-    settings: ParagraphSettings,
+    sh: np.ndarray,
+    sh_off: np.ndarray,
+    compared: np.ndarray,
+    doc_of_para: np.ndarray,
+    n_docs: int,
+    threshold: float,
 ) -> np.ndarray:
     """Flag documents that may hold a near or composite copy (a superset of those that do).
 
-    The paragraphs find_duplicates compares are the long ones that do not repeat an earlier
-    one exactly. A paragraph's share of shingles found in any other of them bounds every
+    find_duplicates compares the `compared` paragraphs only. A paragraph's share of
+    distinct shingles found in any other compared paragraph of its document bounds every
     share find_duplicates computes for it (a shingle counts there only if another such
     paragraph holds it too), so below the threshold it is no copy.
     """
-    doc_of_para = np.repeat(np.arange(len(n_par), dtype=np.uint64), n_par)
-    suspect = np.zeros(len(n_par), dtype=bool)
-    long = (nwords >= settings.min_words) & (fps != 0) & ~repeat
-    pick = long[upara]
+    suspect = np.zeros(n_docs, dtype=bool)
+    para_of = np.repeat(np.arange(len(compared)), np.diff(sh_off))
+    pick = compared[para_of]
     if not pick.any():
         return suspect
-    para = upara[pick]
-    # Sort (shingle, paragraph) pairs: paragraphs are numbered in document order, so the
-    # paragraphs of one document holding one shingle stand together (a batch holds far
-    # fewer than 2^32 paragraphs). Plain values sort ~4x faster than a stable argsort.
-    pair = np.sort((ush[pick].astype(np.uint64) << np.uint64(32)) | para.astype(np.uint64))
+    # Sort (shingle, paragraph) pairs, one sort for two questions: a paragraph's repeated
+    # shingle stands next to itself (so distinct shingles are the first of each run), and
+    # as paragraphs are numbered in document order, the paragraphs of one document holding
+    # one shingle stand together (a batch holds far fewer than 2^32 paragraphs). Plain
+    # values: numpy's SIMD sort is several times faster than a stable argsort.
+    pair = np.sort((sh[pick].astype(np.uint64) << np.uint64(32)) | para_of[pick].astype(np.uint64))
+    fresh = np.ones(len(pair), dtype=bool)
+    fresh[1:] = pair[1:] != pair[:-1]
+    pair = pair[fresh]
     spara = (pair & np.uint64(0xFFFFFFFF)).astype(np.int64)
     sdoc = doc_of_para[spara]
     shingle = pair >> np.uint64(32)
     same = (shingle[1:] == shingle[:-1]) & (sdoc[1:] == sdoc[:-1])
-    shared = np.zeros(len(pair), dtype=bool)  # found in another such paragraph too
+    shared = np.zeros(len(pair), dtype=bool)  # found in another compared paragraph too
     shared[1:] = same
     shared[:-1] |= same
-    size = np.bincount(spara, minlength=len(fps))
-    hits = np.bincount(spara, weights=shared, minlength=len(fps))
-    coverage = np.divide(hits, size, out=np.zeros(len(fps)), where=size > 0)
-    near = coverage >= settings.threshold
-    suspect[doc_of_para[near].astype(np.int64)] = True
+    size = np.bincount(spara, minlength=len(compared))
+    hits = np.bincount(spara, weights=shared, minlength=len(compared))
+    coverage = np.divide(hits, size, out=np.zeros(len(compared)), where=size > 0)
+    suspect[doc_of_para[coverage >= threshold]] = True
     return suspect
+
+
+def _shingle_sets(sh: np.ndarray, sh_off: np.ndarray, wanted: np.ndarray) -> list[np.ndarray]:
+    """Return each paragraph's distinct shingles, sorted (empty unless `wanted`).
+
+    One sort by (paragraph, shingle) over the wanted paragraphs (those of near documents).
+    """
+    empty = np.zeros(0, dtype=np.uint32)
+    idx = np.flatnonzero(wanted)
+    if len(idx) == 0:
+        return [empty] * len(wanted)
+    para_of = np.repeat(np.arange(len(wanted), dtype=np.uint64), np.diff(sh_off))
+    take = wanted[para_of.astype(np.int64)]
+    combined = np.sort((para_of[take] << np.uint64(32)) | sh[take].astype(np.uint64))
+    fresh = np.ones(len(combined), dtype=bool)
+    fresh[1:] = combined[1:] != combined[:-1]
+    combined = combined[fresh]
+    ush = (combined & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    bounds = np.searchsorted(combined >> np.uint64(32), np.arange(len(wanted) + 1)).tolist()
+    return [ush[bounds[i] : bounds[i + 1]] for i in range(len(wanted))]
 
 
 def exact_duplicates(fps: np.ndarray) -> list[Duplicate]:
