@@ -1,8 +1,9 @@
-"""Dedup's tokenizer, shingles and paragraph features as they were before the speed work.
+"""Dedup's tokenizer, shingles, paragraph features and in-document dedup as they were before.
 
-A frozen copy of the earlier code (cleanup/dedup/shingles.py and paragraphs.py at the
-commit before issue 18's dedup speed-up), so tests can check that the faster code gives
-exactly the same hashes, shingles, fingerprints, features and suspects.
+A frozen copy of the earlier code (cleanup/dedup/shingles.py, paragraphs.py and jobs.py at
+the commit before issue 18's dedup speed-up, 2b1f39e), so tests can check that the faster
+code gives exactly the same hashes, shingles, fingerprints, features, suspects and edits.
+find_duplicates and the helpers it shares with the new code are imported as they are.
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cleanup.dedup.paragraphs import BatchFeatures, ParagraphFeatures
+from cleanup.dedup.jobs import remove_paragraphs
+from cleanup.dedup.paragraphs import (
+    WHY,
+    BatchFeatures,
+    ParagraphFeatures,
+    detail_of,
+    find_duplicates,
+)
 from cleanup.dedup.settings import ParagraphSettings
 from cleanup.dedup.shingles import (
     _CLASS,
@@ -31,6 +39,7 @@ from cleanup.dedup.shingles import (
     fingerprints,
     fmix64,
 )
+from cleanup.document import Document
 
 
 def classify(b: np.ndarray) -> np.ndarray:
@@ -247,3 +256,26 @@ def _suspects(
     near = coverage >= settings.threshold
     suspect[doc_of_para[near].astype(np.int64)] = True
     return suspect
+
+
+def dedup_paragraphs_batch(
+    docs: list[Document], settings: ParagraphSettings, enabled: bool = True
+) -> BatchFeatures:
+    """Remove duplicate paragraphs inside each document of a batch; return the batch's features.
+
+    Dropped documents are passed over (their features are computed but nothing is removed).
+    The returned features describe the paragraphs as they were before removal; `kept`
+    tells, per paragraph, whether it is still there.
+    """
+    feats = features_batch([d.paragraphs for d in docs], settings)
+    for k, (doc, feat) in enumerate(zip(docs, feats.docs, strict=True)):
+        if not enabled or doc.dropped is not None or not feats.suspect[k]:
+            continue
+        dups = find_duplicates(feat, settings)
+        if dups:
+            remove_paragraphs(
+                doc, {d.index: (d.rule, WHY[d.rule], detail_of(d, doc.paragraphs)) for d in dups}
+            )
+            first = feats.first_paragraph[k]
+            feats.kept[[first + d.index for d in dups]] = False
+    return feats

@@ -8,13 +8,17 @@ marks, emoji, NUL, empty paragraphs and very long words included.
 
 from __future__ import annotations
 
+from typing import Any
+from unittest import mock
+
 import dedup_reference as ref
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleanup.dedup import paragraphs, shingles
-from cleanup.dedup.settings import ParagraphSettings
+from cleanup.dedup import jobs, paragraphs, shingles
+from cleanup.dedup.settings import DedupSettings, ParagraphSettings
+from cleanup.document import Document
 
 # Characters the tokenizer treats specially, and some it does not.
 ALPHABET = (
@@ -85,18 +89,19 @@ def features_equal(new: paragraphs.BatchFeatures, old: paragraphs.BatchFeatures)
             assert a.shingles == []
 
 
-# Paragraphs from a small pool, so documents repeat and overlap them, whole or in part.
-POOL = st.lists(TEXT, min_size=1, max_size=6)
+# Words only, no very long ones: smaller examples for the tests of whole batches.
+WORDS = st.lists(WORD, max_size=24).map(" ".join)
 
 
 @st.composite
-def batches(draw: st.DrawFn) -> list[list[str]]:
-    """Draw documents whose paragraphs often repeat, shorten or join the pool's texts."""
-    pool = draw(POOL)
+def batches(draw: st.DrawFn, text: st.SearchStrategy[str] = TEXT) -> list[list[str]]:
+    """Draw documents whose paragraphs often repeat, shorten or join texts of a small pool
+    (so documents repeat and overlap them, whole or in part)."""
+    pool = draw(st.lists(text, min_size=1, max_size=6))
     pick = st.sampled_from(pool)
     para = st.one_of(
         pick,
-        TEXT,
+        text,
         st.builds(lambda t, n: " ".join(t.split()[:n]), pick, st.integers(0, 40)),
         st.builds(lambda a, b: a + " " + b, pick, pick),
     )
@@ -120,3 +125,51 @@ def test_paragraph_features_and_suspects_are_the_earlier_ones(
         if new.suspect[k] and not new.near[k]:
             found = paragraphs.find_duplicates(feat, s)
             assert found == paragraphs.exact_duplicates(feat.fps) != []
+
+
+def same_or_none(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> None:
+    """Assert two optional tuples of optional arrays are equal (None only where None)."""
+    if a is None or b is None:
+        assert a is b
+        return
+    assert [x is None for x in a] == [y is None for y in b]
+    same(tuple(x for x in a if x is not None), tuple(y for y in b if y is not None))
+
+
+def summarize(docs: list[list[str]], settings: DedupSettings) -> tuple[Any, list[Document]]:
+    """Run the read pass's batch job over documents made of these paragraphs."""
+    batch = [
+        Document(
+            id=f"d{k}", paragraphs=list(paras), fields={"url": f"https://s{k % 3}.example/{k}"}
+        )
+        for k, paras in enumerate(docs)
+    ]
+    return jobs.summary_job(jobs.SummaryJob(settings, sign=True, pickled=False), batch), batch
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    batches(WORDS).filter(bool),  # executors never send an empty batch
+    st.sampled_from(["off", "exact", "near"]),
+    st.integers(min_value=0, max_value=8),
+)
+def test_the_read_pass_summarizes_a_batch_as_before(
+    docs: list[list[str]], cross: str, min_words: int
+) -> None:
+    """Signatures, fingerprints, boilerplate keys, tokens, samples and edits: all as before."""
+    s = DedupSettings.from_options(
+        cross_doc_paragraphs=cross, min_paragraph_words=min_words, num_perm=16
+    )
+    new, new_docs = summarize(docs, s)
+    with (
+        mock.patch.object(jobs, "dedup_paragraphs_batch", ref.dedup_paragraphs_batch),
+        mock.patch.object(jobs, "shingle_hashes", ref.shingle_hashes),
+    ):
+        old, old_docs = summarize(docs, s)
+    for name in ("live", "sigs", "fps", "lengths", "boiler_keys", "boiler_sizes", "para_sigs"):
+        same_or_none((getattr(new, name),), (getattr(old, name),))
+    for name in ("tokens", "samples", "para_shingles"):
+        same_or_none(getattr(new, name), getattr(old, name))
+    same(tuple(new.para_fps), tuple(old.para_fps))
+    assert [d.paragraphs for d in new_docs] == [d.paragraphs for d in old_docs]
+    assert [d.edits for d in new_docs] == [d.edits for d in old_docs]
