@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanup.dedup.clusters import BUCKET_HEADS
-from cleanup.dedup.paragraphs import ParagraphSettings, features_batch, find_duplicates
+from cleanup.dedup.paragraphs import (
+    ParagraphSettings,
+    exact_duplicates,
+    features_batch,
+    find_duplicates,
+)
 from cleanup.dedup.shingles import words
 from cleanup.document import Document
 from cleanup.pipeline import Context, Pipeline, step_spec
@@ -383,11 +388,13 @@ def test_the_batch_fast_path_never_skips_a_document_with_duplicates(
     pool.append(pool[0].upper())
     docs = [[pool[i] for i in picks], [pool[i] for i in reversed(picks)]]
     batch = features_batch(docs, ParagraphSettings())
-    with mock.patch("cleanup.dedup.paragraphs._suspects", lambda *a: np.ones(len(a[4]), bool)):
+    with mock.patch("cleanup.dedup.paragraphs._near_suspects", lambda *a: np.ones(a[4], bool)):
         everything = features_batch(docs, ParagraphSettings())
     for k, feat in enumerate(everything.docs):
         if not batch.suspect[k]:
             assert find_duplicates(feat, ParagraphSettings()) == []
+        elif not batch.near[k]:  # only exact repeats: no shingle sets needed
+            assert find_duplicates(feat, ParagraphSettings()) == exact_duplicates(feat.fps)
 
 
 def test_cross_document_near_paragraphs_keep_the_first_copy() -> None:

@@ -25,6 +25,7 @@ from cleanup.dedup.paragraphs import (
     BatchFeatures,
     ParagraphSettings,
     detail_of,
+    exact_duplicates,
     features_batch,
     find_duplicates,
 )
@@ -65,7 +66,7 @@ def dedup_paragraphs_batch(
     for k, (doc, feat) in enumerate(zip(docs, feats.docs, strict=True)):
         if not enabled or doc.dropped is not None or not feats.suspect[k]:
             continue
-        dups = find_duplicates(feat, settings)
+        dups = find_duplicates(feat, settings) if feats.near[k] else exact_duplicates(feat.fps)
         if dups:
             remove_paragraphs(
                 doc, {d.index: (d.rule, WHY[d.rule], detail_of(d, doc.paragraphs)) for d in dups}

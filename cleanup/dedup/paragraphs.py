@@ -21,6 +21,7 @@ Paragraphs under `min_words` words are only compared exactly: a few words say to
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from cleanup.dedup.settings import ParagraphSettings
-from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes, token_hashes
+from cleanup.dedup.shingles import fingerprints, shingle_hashes, token_hashes
 
 # A shingle found in more paragraphs than this is the document's own refrain, not evidence
 # of copying; ignoring it keeps the inverted index linear in the document's size.
@@ -69,6 +70,9 @@ class BatchFeatures:
     suspect: np.ndarray  # per document: may hold a duplicate paragraph (else surely none)
     shingles: np.ndarray  # uint32 shingle hashes of all paragraphs, in order
     shingle_offsets: np.ndarray  # per paragraph, len = paragraphs + 1
+    # Per document: may hold a near or composite copy (else only exact repeats, if any);
+    # only these documents get their shingle sets (ParagraphFeatures.shingles).
+    near: np.ndarray
 
 
 def features_batch(
@@ -78,8 +82,9 @@ def features_batch(
 
     Also tells, for the whole batch at once, which documents may hold a duplicate: an
     exact repeat, or a long paragraph whose shingles mostly recur in other paragraphs of
-    its document. Only those go through find_duplicates' Python code; for the others (most
-    documents) nothing runs per document.
+    its document (`near`). Only the near ones go through find_duplicates' Python code, the
+    others with an exact repeat through exact_duplicates; for the rest (most documents)
+    nothing runs per document.
     """
     settings = settings or ParagraphSettings()
     shingle_size = settings.shingle_size
@@ -88,81 +93,122 @@ def features_batch(
     fps = fingerprints(tokens, offsets)
     nwords = np.diff(offsets)
     sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
-    # Unique shingles per paragraph, for the whole batch at once: sort by (paragraph, hash).
-    para_of = np.repeat(np.arange(len(flat), dtype=np.uint64), np.diff(sh_off))
-    # Stable: values sorted in runs by paragraph sort ~3x faster than with quicksort.
-    combined = np.sort((para_of << np.uint64(32)) | sh.astype(np.uint64), kind="stable")
+    n_par = np.array([len(p) for p in docs], dtype=np.int64)
+    doc_of_para = np.repeat(np.arange(len(docs)), n_par)
+    repeat = _repeats(fps, doc_of_para)
+    # What find_duplicates compares: long paragraphs that are not an exact repeat.
+    compared = (nwords >= settings.min_words) & (fps != 0) & ~repeat
+    near = _near_suspects(sh, sh_off, compared, doc_of_para, len(docs), settings.threshold)
+    suspect = near.copy()
+    suspect[doc_of_para[repeat]] = True
+    firsts = np.concatenate(([0], np.cumsum(n_par))).tolist()
+    sets = _shingle_sets(sh, sh_off, np.repeat(near, n_par))
+    out = [
+        ParagraphFeatures(fps[start:end], nwords[start:end], sets[start:end] if near[k] else [])
+        for k, (start, end) in enumerate(itertools.pairwise(firsts))
+    ]
+    kept = np.ones(len(flat), dtype=bool)
+    return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off, near)
+
+
+def _repeats(fps: np.ndarray, doc_of_para: np.ndarray) -> np.ndarray:
+    """Flag paragraphs that repeat an earlier paragraph of their document exactly (same
+    fingerprint): the ones find_duplicates removes as exact copies."""
+    live = np.flatnonzero(fps != 0)
+    order = live[np.lexsort((fps[live], doc_of_para[live]))]  # stable: earlier copies first
+    fp, doc = fps[order], doc_of_para[order]
+    later = np.zeros(len(fps), dtype=bool)
+    later[order[1:][(fp[1:] == fp[:-1]) & (doc[1:] == doc[:-1])]] = True
+    return later
+
+
+def _near_suspects(
+    sh: np.ndarray,
+    sh_off: np.ndarray,
+    compared: np.ndarray,
+    doc_of_para: np.ndarray,
+    n_docs: int,
+    threshold: float,
+) -> np.ndarray:
+    """Flag documents that may hold a near or composite copy (a superset of those that do).
+
+    find_duplicates compares the `compared` paragraphs only. A paragraph's share of
+    distinct shingles found in any other compared paragraph of its document bounds every
+    share find_duplicates computes for it (a shingle counts there only if another such
+    paragraph holds it too), so below the threshold it is no copy.
+    """
+    suspect = np.zeros(n_docs, dtype=bool)
+    para_of = np.repeat(np.arange(len(compared)), np.diff(sh_off))
+    pick = compared[para_of]
+    if not pick.any():
+        return suspect
+    # Sort (shingle, paragraph) pairs, one sort for two questions: a paragraph's repeated
+    # shingle stands next to itself (so distinct shingles are the first of each run), and
+    # as paragraphs are numbered in document order, the paragraphs of one document holding
+    # one shingle stand together (a batch holds far fewer than 2^32 paragraphs). Plain
+    # values: numpy's SIMD sort is several times faster than a stable argsort.
+    pair = np.sort((sh[pick].astype(np.uint64) << np.uint64(32)) | para_of[pick].astype(np.uint64))
+    fresh = np.ones(len(pair), dtype=bool)
+    fresh[1:] = pair[1:] != pair[:-1]
+    pair = pair[fresh]
+    spara = (pair & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    sdoc = doc_of_para[spara]
+    shingle = pair >> np.uint64(32)
+    same = (shingle[1:] == shingle[:-1]) & (sdoc[1:] == sdoc[:-1])
+    shared = np.zeros(len(pair), dtype=bool)  # found in another compared paragraph too
+    shared[1:] = same
+    shared[:-1] |= same
+    size = np.bincount(spara, minlength=len(compared))
+    hits = np.bincount(spara, weights=shared, minlength=len(compared))
+    coverage = np.divide(hits, size, out=np.zeros(len(compared)), where=size > 0)
+    suspect[doc_of_para[coverage >= threshold]] = True
+    return suspect
+
+
+def _shingle_sets(sh: np.ndarray, sh_off: np.ndarray, wanted: np.ndarray) -> list[np.ndarray]:
+    """Return each paragraph's distinct shingles, sorted (empty unless `wanted`).
+
+    One sort by (paragraph, shingle) over the wanted paragraphs (those of near documents).
+    """
+    empty = np.zeros(0, dtype=np.uint32)
+    idx = np.flatnonzero(wanted)
+    if len(idx) == 0:
+        return [empty] * len(wanted)
+    para_of = np.repeat(np.arange(len(wanted), dtype=np.uint64), np.diff(sh_off))
+    take = wanted[para_of.astype(np.int64)]
+    combined = np.sort((para_of[take] << np.uint64(32)) | sh[take].astype(np.uint64))
     fresh = np.ones(len(combined), dtype=bool)
     fresh[1:] = combined[1:] != combined[:-1]
     combined = combined[fresh]
     ush = (combined & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    upara = (combined >> np.uint64(32)).astype(np.int64)
-    bounds = np.searchsorted(upara, np.arange(len(flat) + 1)).tolist()
-    n_par = np.array([len(p) for p in docs], dtype=np.int64)
-    suspect = _suspects(fps, nwords, upara, ush, n_par, settings)
-    out: list[ParagraphFeatures] = []
-    firsts = [0]
-    start = 0
-    for k, paras in enumerate(docs):
-        end = start + len(paras)
-        sets = [ush[bounds[i] : bounds[i + 1]] for i in range(start, end)] if suspect[k] else []
-        out.append(ParagraphFeatures(fps[start:end], nwords[start:end], sets))
-        firsts.append(end)
-        start = end
-    kept = np.ones(len(flat), dtype=bool)
-    return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off)
+    bounds = np.searchsorted(combined >> np.uint64(32), np.arange(len(wanted) + 1)).tolist()
+    return [ush[bounds[i] : bounds[i + 1]] for i in range(len(wanted))]
 
 
-def _suspects(
-    fps: np.ndarray,
-    nwords: np.ndarray,
-    upara: np.ndarray,
-    ush: np.ndarray,
-    n_par: np.ndarray,
-    settings: ParagraphSettings,
-) -> np.ndarray:
-    """Flag documents that may hold duplicate paragraphs (a superset of those that do)."""
-    doc_of_para = np.repeat(np.arange(len(n_par), dtype=np.uint64), n_par)
-    suspect = np.zeros(len(n_par), dtype=bool)
-    with np.errstate(over="ignore"):
-        live = fps != 0
-        keyed = fmix64(fps[live] ^ (doc_of_para[live] * np.uint64(0x9E3779B97F4A7C15)))
-        _, first, counts = np.unique(keyed, return_index=True, return_counts=True)
-        suspect[doc_of_para[live][first[counts > 1]].astype(np.int64)] = True
-        long = (nwords >= settings.min_words) & live
-        pick = long[upara]
-        if not pick.any():
-            return suspect
-        para = upara[pick]
-        pair = (doc_of_para[para] << np.uint64(32)) | ush[pick].astype(np.uint64)
-        order = np.argsort(pair, kind="stable")
-        spair = pair[order]
-        start = np.ones(len(spair), dtype=bool)
-        start[1:] = spair[1:] != spair[:-1]
-        run_id = np.cumsum(start) - 1
-        run_len = np.bincount(run_id)
-        shared = np.empty(len(spair), dtype=bool)
-        shared[order] = run_len[run_id] > 1
-    size = np.bincount(para, minlength=len(fps))
-    hits = np.bincount(para, weights=shared, minlength=len(fps))
-    coverage = np.divide(hits, size, out=np.zeros(len(fps)), where=size > 0)
-    near = coverage >= settings.threshold
-    suspect[doc_of_para[near].astype(np.int64)] = True
-    return suspect
+def exact_duplicates(fps: np.ndarray) -> list[Duplicate]:
+    """Return a document's exact repeats of earlier paragraphs (the first of each stays).
 
-
-def find_duplicates(feat: ParagraphFeatures, settings: ParagraphSettings) -> list[Duplicate]:
-    """Return the paragraphs of one document to remove, each with what it duplicates."""
-    n = len(feat.fps)
-    dups: dict[int, Duplicate] = {}
+    All find_duplicates finds in a document that features_batch does not flag `near`.
+    """
+    dups: list[Duplicate] = []
     first: dict[int, int] = {}
-    for i, fp in enumerate(feat.fps.tolist()):
+    for i, fp in enumerate(fps.tolist()):
         if fp == 0:
             continue
         if fp in first:
-            dups[i] = Duplicate(i, "exact-paragraph", (first[fp],), 1.0)
+            dups.append(Duplicate(i, "exact-paragraph", (first[fp],), 1.0))
         else:
             first[fp] = i
+    return dups
+
+
+def find_duplicates(feat: ParagraphFeatures, settings: ParagraphSettings) -> list[Duplicate]:
+    """Return the paragraphs of one document to remove, each with what it duplicates.
+
+    Needs the document's shingle sets (features_batch makes them for `near` documents).
+    """
+    n = len(feat.fps)
+    dups = {d.index: d for d in exact_duplicates(feat.fps)}
     eligible = [
         i
         for i in range(n)

@@ -101,7 +101,7 @@ def classify(b: np.ndarray) -> np.ndarray:
     The multi-byte rules are tested only at the bytes that can lead a listed character
     (>= 0xC2, a few per cent of news text), not over the whole batch.
     """
-    cls = _CLASS[b]
+    cls = _CLASS.take(b)  # take: ~2x faster than fancy indexing
     lead = np.flatnonzero(b >= 0xC2)
     if len(lead) == 0:
         return cls
@@ -179,9 +179,15 @@ def _token_bytes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _runs(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return start and end positions of the runs of True in `w`."""
-    edge = np.diff(np.concatenate(([False], w, [False])).astype(np.int8))
-    return np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    """Return start and end positions of the runs of True in `w`.
+
+    Runs and gaps alternate, so the changes of `w` (padded with False at both ends) are
+    start, end, start, end, ...: one comparison and one flatnonzero for both.
+    """
+    padded = np.zeros(len(w) + 2, dtype=bool)
+    padded[1:-1] = w
+    change = np.flatnonzero(padded[1:] != padded[:-1])
+    return change[0::2], change[1::2]
 
 
 def _cjk_leads(b: np.ndarray) -> np.ndarray:
@@ -264,10 +270,11 @@ def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.uint64), np.zeros(len(texts) + 1, dtype=np.int64)
     starts, ends = _token_spans(b, w)
     pw, pinv = _powers(n + 1)
+    g = np.empty(n + 1, dtype=np.uint64)
+    g[0] = 0
     with np.errstate(over="ignore"):
-        g = np.empty(n + 1, dtype=np.uint64)
-        g[0] = 0
-        np.cumsum(b.astype(np.uint64) * pw[:n], out=g[1:])
+        np.multiply(b, pw[:n], out=g[1:])  # in place: no uint64 copy of the bytes
+        np.cumsum(g[1:], out=g[1:])
         h = (g[ends] - g[starts]) * pinv[starts]
         h = fmix64(h + (ends - starts).astype(np.uint64))
     bounds = np.concatenate(([0], np.flatnonzero(b == 0)))
@@ -282,7 +289,9 @@ def shingle_hashes(
 
     A text with fewer than k tokens (but at least one) yields one shingle of all its tokens,
     so short texts still have a signature; an empty text yields none. Shingles never cross
-    from one text into the next.
+    from one text into the next. Every token's k-token window is summed from k shifted
+    slices of the batch (contiguous, no per-shingle gathers), then the windows that start a
+    shingle are taken; only texts shorter than k are summed apart.
     """
     if not 1 <= k <= len(_SHINGLE_MULT):
         raise ValueError(f"shingle size must be 1..{len(_SHINGLE_MULT)}, got {k}")
@@ -292,18 +301,31 @@ def shingle_hashes(
     total = int(sh_offsets[-1])
     if total == 0:
         return np.zeros(0, dtype=np.uint32), sh_offsets
-    doc_of = np.repeat(np.arange(len(counts)), n_sh)
-    pos = np.arange(total) - sh_offsets[doc_of] + offsets[:-1][doc_of]
-    end = offsets[1:][doc_of]
-    acc = np.zeros(total, dtype=np.uint64)
-    padded = np.concatenate((tokens, np.zeros(k, dtype=np.uint64)))
+    n = len(tokens)
+    padded = np.zeros(n + k - 1, dtype=np.uint64)
+    padded[:n] = tokens
     with np.errstate(over="ignore"):
-        for j in range(k):
-            idx = pos + j
-            val = padded[idx] if j == 0 else np.where(idx < end, padded[idx], U64(0))
-            acc += val * _SHINGLE_MULT[j]
+        window = padded[:n] * _SHINGLE_MULT[0]
+        for j in range(1, k):
+            window += padded[j : j + n] * _SHINGLE_MULT[j]
+        # Shingle s of text t starts at token offsets[t] + s.
+        starts = np.arange(total) + np.repeat(offsets[:-1] - sh_offsets[:-1], n_sh)
+        acc = window[starts]
+        short = np.flatnonzero((counts > 0) & (counts < k))
+        if len(short):
+            acc[sh_offsets[short]] = _short_windows(tokens, offsets[short], counts[short])
         acc = fmix64(acc)
     return acc.astype(np.uint32), sh_offsets
+
+
+def _short_windows(tokens: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Return the weighted token sums of texts shorter than a shingle (their one shingle)."""
+    acc = np.zeros(len(starts), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(int(counts.max())):
+            has = counts > j
+            acc[has] += tokens[starts[has] + j] * _SHINGLE_MULT[j]
+    return acc
 
 
 def words(text: str) -> list[str]:
