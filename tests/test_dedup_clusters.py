@@ -84,3 +84,49 @@ def test_decisions_ignore_input_order_and_never_drop_below_threshold(
     assert {name[d]: name[w] for d, (w, _) in again.items()} == {
         d: w for d, (w, _) in drops.items()
     }
+
+
+def _greedy_by_hand(n, a, b, sim, order, keep):  # type: ignore[no-untyped-def]
+    """The rule greedy_clusters implements, written plainly over all n items."""
+    rep, to = [-1] * n, [0.0] * n
+    prio = {v: i for i, v in enumerate(order)}
+    nbrs: dict[int, list[tuple[int, float]]] = {v: [] for v in range(n)}
+    for x, y, s in zip(a, b, sim, strict=True):
+        nbrs[x].append((y, s))
+        nbrs[y].append((x, s))
+    for v in order:
+        if rep[v] >= 0 or not nbrs[v]:
+            continue
+        rep[v] = v
+        for u, s in sorted(nbrs[v], key=lambda e: prio[e[0]]):
+            if rep[u] < 0 and not keep[u]:
+                rep[u], to[u] = v, s
+    return [v if r < 0 else r for v, r in enumerate(rep)], to
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_greedy_clusters_walk_only_the_items_with_edges_and_give_the_plain_rule(
+    data: st.DataObject,
+) -> None:
+    import numpy as np
+
+    from cleanup.dedup.clusters import greedy_clusters
+
+    n = data.draw(st.integers(1, 40))
+    edges = data.draw(
+        st.sets(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda e: e[0] < e[1])
+        )
+    )
+    a = np.array([e[0] for e in sorted(edges)], dtype=np.int64)
+    b = np.array([e[1] for e in sorted(edges)], dtype=np.int64)
+    sim = np.array(data.draw(st.lists(st.floats(0.4, 1.0), min_size=len(a), max_size=len(a))))
+    order = data.draw(st.permutations(range(n)))
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    rep, to = greedy_clusters(n, a, b, sim, np.array(order, dtype=np.int64), keep)
+    want_rep, want_to = _greedy_by_hand(
+        n, a.tolist(), b.tolist(), sim.tolist(), order, keep.tolist()
+    )
+    assert rep.tolist() == want_rep
+    assert to.tolist() == want_to

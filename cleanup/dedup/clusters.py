@@ -107,31 +107,35 @@ def greedy_clusters(
     to a dropped item stays, or joins another representative it reaches. Union-find
     components would merge A and C through B (two templated reports through a third).
     """
-    rep = np.full(n, -1, dtype=np.int64)
+    rep = np.arange(n, dtype=np.int64)  # an item without a verified edge stays
     to_rep = np.zeros(n)
-    if len(a):
-        src = np.concatenate((a, b))
-        dst = np.concatenate((b, a))
-        both = np.concatenate((sim, sim))
-        prio = np.empty(n, dtype=np.int64)
-        prio[order] = np.arange(n)
-        by = np.lexsort((prio[dst], src))  # neighbours in priority order: deterministic
-        src, dst, both = src[by], dst[by], both[by]
-        bounds = np.searchsorted(src, np.arange(n + 1))
-        never = keep if keep is not None else np.zeros(n, dtype=bool)
-        rep_l, to_l, dst_l, sim_l = rep.tolist(), to_rep.tolist(), dst.tolist(), both.tolist()
-        never_l, bounds_l = never.tolist(), bounds.tolist()
-        for v in order[bounds[order + 1] > bounds[order]].tolist():
-            if rep_l[v] >= 0:
-                continue
-            rep_l[v] = v
-            for k in range(bounds_l[v], bounds_l[v + 1]):
-                u = dst_l[k]
-                if rep_l[u] < 0 and not never_l[u]:
-                    rep_l[u], to_l[u] = v, sim_l[k]
-        rep, to_rep = np.array(rep_l, dtype=np.int64), np.array(to_l)
-    alone = rep < 0
-    rep[alone] = np.flatnonzero(alone)
+    if not len(a):
+        return rep, to_rep
+    # Only the items with an edge are walked, numbered 0..m-1 (Python lists of m, not n).
+    nodes = sorted_unique(np.concatenate((a, b)))[0]
+    la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+    prio = np.empty(n, dtype=np.int64)
+    prio[order] = np.arange(n)
+    node_prio = prio[nodes]
+    del prio
+    src, dst = np.concatenate((la, lb)), np.concatenate((lb, la))
+    both = np.concatenate((sim, sim))
+    by = np.lexsort((node_prio[dst], src))  # neighbours in priority order: deterministic
+    src, dst, both = src[by], dst[by], both[by]
+    bounds = np.searchsorted(src, np.arange(len(nodes) + 1)).tolist()
+    never = (keep[nodes] if keep is not None else np.zeros(len(nodes), dtype=bool)).tolist()
+    rep_l, to_l = [-1] * len(nodes), [0.0] * len(nodes)
+    dst_l, sim_l = dst.tolist(), both.tolist()
+    for v in np.argsort(node_prio, kind="stable").tolist():
+        if rep_l[v] >= 0:
+            continue
+        rep_l[v] = v
+        for k in range(bounds[v], bounds[v + 1]):
+            u = dst_l[k]
+            if rep_l[u] < 0 and not never[u]:
+                rep_l[u], to_l[u] = v, sim_l[k]
+    rep[nodes] = nodes[np.array(rep_l, dtype=np.int64)]
+    to_rep[nodes] = to_l
     return rep, to_rep
 
 
