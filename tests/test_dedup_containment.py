@@ -178,3 +178,46 @@ def test_candidates_are_the_pairs_brute_force_counts(
     )
     a, b = candidates(samples, counts, threshold)
     assert list(zip(a.tolist(), b.tolist(), strict=True)) == expect
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_contained_in_walks_only_paired_documents_and_gives_the_plain_rule(
+    data: st.DataObject,
+) -> None:
+    from cleanup.dedup.containment import contained_in
+
+    n = data.draw(st.integers(1, 30))
+    pairs = sorted(
+        data.draw(
+            st.sets(
+                st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(
+                    lambda p: p[0] < p[1]
+                )
+            )
+        )
+    )
+    k = len(pairs)
+    a = np.array([p[0] for p in pairs], dtype=np.int64)
+    b = np.array([p[1] for p in pairs], dtype=np.int64)
+    cont = np.array(
+        data.draw(st.lists(st.sampled_from([0.5, 0.7, 0.8, 0.95]), min_size=k, max_size=k))
+    )
+    jac = np.array(data.draw(st.lists(st.sampled_from([0.1, 0.3, 0.5]), min_size=k, max_size=k)))
+    lengths = np.array(data.draw(st.lists(st.integers(1, 6), min_size=n, max_size=n)))
+    stays = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    never = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    holder, share = contained_in(a, b, cont, jac, lengths, stays, never, 0.7, 0.4)
+    # The rule, plainly: from the longest container down, each takes what it contains.
+    want, got_share = [-1] * n, [0.0] * n
+    uses = []
+    for x, y, c, j in zip(a.tolist(), b.tolist(), cont.tolist(), jac.tolist(), strict=True):
+        big, small = (x, y) if lengths[x] >= lengths[y] else (y, x)
+        usable = c >= 0.7 and j < 0.4 and lengths[big] > lengths[small]
+        if usable and stays[big] and stays[small] and not never[small]:
+            uses.append((-lengths[big], big, -lengths[small], small, c))
+    for _, big, _, small, c in sorted(uses):
+        if want[big] < 0 and want[small] < 0:
+            want[small], got_share[small] = big, c
+    assert holder.tolist() == want
+    assert share.tolist() == got_share

@@ -97,3 +97,24 @@ def test_pairs_verified_exactly_read_no_signature() -> None:
     result = cluster(keys, sigs, 0.5, np.arange(3), verify=verify)
     assert seen == [1]
     assert result.labels.tolist() == [0, 0, 2]
+
+
+def test_a_file_cut_short_is_an_error_naming_it() -> None:
+    import pytest
+
+    rows = RowFile(4, np.uint32)
+    rows.append(np.arange(40, dtype=np.uint32).reshape(10, 4))
+    assert rows.span(2, 3).tolist() == np.arange(8, 20).reshape(3, 4).tolist()
+    rows.fh.flush()
+    rows.fh.truncate(5 * 16 + 3)  # half a row past row 5
+    with pytest.raises(OSError, match="dedup row file cut short: 35 of 64 bytes"):
+        rows.span(3, 4)
+    rows.close()
+
+
+def test_empty_reads_give_empty_arrays() -> None:
+    rows = RowFile(3, np.uint32)
+    assert rows.span(0, 0).shape == (0, 3)
+    rows.append(np.zeros((0, 3), np.uint32))
+    assert [b.shape for _, b in rows.blocks()] == []
+    rows.close()

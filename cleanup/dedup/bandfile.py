@@ -17,6 +17,8 @@ from typing import overload
 
 import numpy as np
 
+from cleanup.dedup.rowfile import read_into
+
 _ITEM = 8  # bytes per key
 
 
@@ -75,11 +77,9 @@ class BandFile(BandKeys):
             os.pwrite(fd, data, (band * self.n + start) * _ITEM)
 
     def _read(self, band: int, start: int, stop: int) -> np.ndarray:
-        size = (stop - start) * _ITEM
-        data = os.pread(self.fh.fileno(), size, (band * self.n + start) * _ITEM)
-        if len(data) != size:
-            raise OSError(f"dedup band-key file cut short: {len(data)} of {size} bytes")
-        return np.frombuffer(data, dtype=np.uint64).copy()
+        out = np.empty(stop - start, dtype=np.uint64)
+        read_into(self.fh.fileno(), out, (band * self.n + start) * _ITEM, "dedup band-key file")
+        return out
 
     def column(self, band: int) -> np.ndarray:
         col = self._read(band, 0, self.n)

@@ -188,10 +188,17 @@ def contained_in(
     if not len(long_):
         return holder, share
     by = np.lexsort((short, -lengths[short], long_, -lengths[long_]))
-    long_l, short_l, cont_l = long_[by].tolist(), short[by].tolist(), cont[by].tolist()
-    holder_l, share_l = holder.tolist(), share.tolist()
+    # Only the documents in some pair are walked, numbered 0..m-1 (lists of m, not n).
+    items = sorted_unique(np.concatenate((long_, short)))[0]
+    long_l = np.searchsorted(items, long_[by]).tolist()
+    short_l, cont_l = np.searchsorted(items, short[by]).tolist(), cont[by].tolist()
+    holder_l, share_l = [-1] * len(items), [0.0] * len(items)
     for big, small, c in zip(long_l, short_l, cont_l, strict=True):
         if holder_l[big] >= 0 or holder_l[small] >= 0:
             continue  # a contained document contains nothing; each is taken once
         holder_l[small], share_l[small] = big, c
-    return np.array(holder_l, dtype=np.int64), np.array(share_l)
+    took = np.array(holder_l, dtype=np.int64)
+    has = took >= 0
+    holder[items[has]] = items[took[has]]
+    share[items[has]] = np.array(share_l)[has]
+    return holder, share

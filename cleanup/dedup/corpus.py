@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from cleanup.dedup import heap
 from cleanup.dedup.bandfile import BandFile, BandKeys
 from cleanup.dedup.clusters import Estimate, edges_finder
 from cleanup.dedup.containment import candidates as containment_candidates
@@ -90,6 +91,7 @@ class CorpusDedup:
             ledger.close()
 
     def _decide_and_write(self, spool: BatchSpool, ledger: Ledger) -> Iterator[Item]:
+        heap.map_large_arrays()  # the decisions' arrays give their pages back when freed
         n = len(ledger.ids)
         sigs, fps, lengths = ledger.take_arrays(self.settings.minhash.num_perm)
         keys_of = (
@@ -129,6 +131,7 @@ class CorpusDedup:
         verify = DocumentVerifier(spool, ledger, boiler, self.settings)
         decision = self._documents(ledger, sigs, fps, lengths, ident, in_state, group, verify)
         verify.close()  # the write pass needs no shingle set
+        heap.trim()
         owners = self._owners(ledger, decision)
         self._count_stats()
         spool_pos = np.frombuffer(ledger.spool_index, dtype=np.int64)

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-# Rows read or written at once when a whole file is walked (64 MiB of 256 x 4-byte rows).
-BLOCK_ROWS = 65536
+# Rows read or written at once when a whole file is walked (16 MiB of 256 x 4-byte rows).
+BLOCK_ROWS = 16384
 
 
 class RowFile:
@@ -112,11 +112,9 @@ class RowFile:
         return self._read(start, count)
 
     def _read(self, start: int, count: int) -> np.ndarray:
-        size = count * self.row_bytes
-        data = os.pread(self.fh.fileno(), size, start * self.row_bytes)
-        if len(data) != size:
-            raise OSError(f"dedup row file cut short: {len(data)} of {size} bytes")
-        return np.frombuffer(data, dtype=self.dtype).reshape(count, self.width).copy()
+        out = np.empty((count, self.width), dtype=self.dtype)
+        read_into(self.fh.fileno(), out, start * self.row_bytes, "dedup row file")
+        return out
 
     def close(self) -> None:
         """Delete the file."""
@@ -158,3 +156,16 @@ def stack_rows(first: Rows, then: np.ndarray) -> Rows:
         return np.concatenate((first, then))
     assert isinstance(first, RowFile), "stack a file's rows once"
     return StackedRows(first, then)
+
+
+def read_into(fd: int, out: np.ndarray, offset: int, what: str) -> None:
+    """Fill the contiguous array `out` from file `fd` at `offset` (no bytes object in between)."""
+    if out.size == 0:
+        return
+    view = out.data.cast("B")
+    done = 0
+    while done < len(view):
+        got = os.preadv(fd, [view[done:]], offset + done)
+        if got == 0:
+            raise OSError(f"{what} cut short: {done} of {len(view)} bytes")
+        done += got

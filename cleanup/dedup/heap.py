@@ -1,0 +1,45 @@
+"""Give freed memory back to the system while dedup decides (glibc only; elsewhere nothing).
+
+The decisions allocate and free many corpus-sized arrays. glibc serves an allocation from
+its heap once a freed block of that size has raised its dynamic mmap threshold (up to 32
+MiB), and a heap fragmented by the read pass's small objects keeps those pages: at 300,000
+documents the driver's RSS stayed 130 MiB above what it held. A fixed threshold maps every
+large array on its own, so freeing it returns its pages; `trim` hands back the heap's free
+top after a phase. See docs/architecture.md, "Dedup".
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from functools import cache
+
+M_MMAP_THRESHOLD = -3  # from <malloc.h>
+MMAP_THRESHOLD = 64 << 10
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt  # noqa: B018  (glibc's; musl has none)
+        libc.malloc_trim  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def map_large_arrays() -> None:
+    """Serve allocations of 64 KiB and more by mmap from now on (freed: given back at once)."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
+def trim() -> None:
+    """Give the heap's free pages back to the system."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
