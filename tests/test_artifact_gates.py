@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from cleanup.rules import builtin_rules, literal_openings
 from cleanup.steps.artifacts import compile_rules
+from cleanup.steps.artifacts.blocks import BlockShape
 from cleanup.steps.artifacts.gates import _END_OF_OPENING, _HEAD, RuleSet, _head, _trimmed
-from cleanup.steps.artifacts.scan import _END, _END_KEEP, _close, _openings_differ, _skeleton
+from cleanup.steps.artifacts.scan import _END, _END_KEEP, Scan, _close, _openings_differ, _skeleton
 from cleanup.steps.normalize import fold
 
 RULES = builtin_rules()
@@ -158,3 +159,49 @@ def test_first_character_check_sees_case_and_leaves_marks_to_the_skeleton() -> N
 @given(st.integers(min_value=0, max_value=5000), st.integers(min_value=0, max_value=5000))
 def test_close_lengths_are_the_twins_length_rule(a: int, b: int) -> None:
     assert _close(a, b) == (abs(a - b) <= 8 + max(a, b) // 4) == _close(b, a)
+
+
+PARAGRAPHS = st.lists(
+    st.sampled_from(
+        [
+            "Share this article",
+            "The mayor said on Tuesday that the bridge would reopen.",
+            "the mayor said on tuesday that the bridge would reopen",
+            "\u201cThe mayor said on Tuesday that the bridge would reopen.\u201d",
+            "The mayor said on Tuesday that the bridge would reopen. Later, more.",
+            "Photo: AP",
+            "6",
+            "© 2024 Example News. All rights reserved.",
+            "A caption of a photo, seen twice",
+            "A caption of a photo, seen twice!",
+        ]
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PARAGRAPHS)
+def test_the_memo_answers_as_the_gates_do(paragraphs: list[str]) -> None:
+    """matches_of remembers only gated texts: a warm memo answers as a fresh one does."""
+    for text in paragraphs:
+        answer = RULE_SET.matches_of(text)
+        FRESH.memo.clear()
+        assert answer == FRESH.matches_of(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PARAGRAPHS)
+def test_repeats_are_found_as_same_says(paragraphs: list[str]) -> None:
+    """The scan's inlined length check keeps exactly the repeats Scan.same finds."""
+    rules = RuleSet.build(())  # no rules: only repeats go
+    scan = Scan(paragraphs, rules, BlockShape(), True)
+    decisions, _ = scan.run()
+    kept: list[int] = []
+    expected = {}
+    for i in range(len(paragraphs)):
+        if kept and scan.same(kept[-1], i):
+            expected[i] = kept[-1]
+        else:
+            kept.append(i)
+    assert {i: d.detail and d.detail["duplicate_of"] for i, d in decisions.items()} == expected

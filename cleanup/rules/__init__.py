@@ -207,21 +207,31 @@ def literal_openings(pattern: str) -> tuple[tuple[str, ...], bool] | None:
 
 
 def _walk(current: Prefixes, items: list[Any], settle: bool) -> Prefixes:
-    """Extend the openings in `current` by a sequence of parsed regex items."""
+    """Extend the openings in `current` by a sequence of parsed regex items.
+
+    Closed openings are kept in a set aside and only the open ones go through each item (a
+    text both open and closed counts as closed, the weaker claim); merging every closed
+    opening again at every item made long rules cost quadratic time to gate.
+    """
+    closed = {text for text, open_ in current if not open_}
+    still = list(dict.fromkeys(text for text, open_ in current if open_ and text not in closed))
     for op, av in items:
-        still = [text for text, open_ in current if open_]
         if not still:
             break
-        merged: dict[str, bool] = {}
-        for text, open_ in [
-            *((t, False) for t, o in current if not o),
-            *_extend(still, op, av, settle),
-        ]:
-            merged[text] = merged.get(text, True) and open_  # a closed copy is the weaker claim
-        if len(merged) > _PREFIX_CAP:
-            return [_settled(t + _ANY, False) if o else (t, False) for t, o in current]
-        current = list(merged.items())
-    return current
+        ended: set[str] = set()
+        going: dict[str, None] = {}
+        for text, open_ in _extend(still, op, av, settle):
+            if open_:
+                going[text] = None
+            else:
+                ended.add(text)
+        ended -= closed
+        kept = [text for text in going if text not in closed and text not in ended]
+        if len(closed) + len(ended) + len(kept) > _PREFIX_CAP:
+            return [*(_settled(t + _ANY, False) for t in still), *((t, False) for t in closed)]
+        closed |= ended
+        still = kept
+    return [*((text, False) for text in closed), *((text, True) for text in still)]
 
 
 def _extend(texts: list[str], op: Any, av: Any, settle: bool) -> Prefixes:
@@ -229,6 +239,10 @@ def _extend(texts: list[str], op: Any, av: Any, settle: bool) -> Prefixes:
     sre = _sre
 
     def add(more: str, open_: bool = True) -> Prefixes:
+        if settle and open_ and more.isalpha():
+            # An open settled text is empty or its fixed part, maybe with one separator after
+            # it: a letter only lengthens the fixed part (what _settled would say, cheaper).
+            return [(t + more, len(t) + 1 < OPENING_MAX) for t in texts]
         done = [(t + more, open_) for t in texts]
         return [_settled(t, o) for t, o in done] if settle else done
 
@@ -272,6 +286,8 @@ def _settled(text: str, open_: bool) -> tuple[str, bool]:
     ever count, so settling early keeps the number of openings small without changing the
     result.
     """
+    if text.isalpha():  # letters only (most calls): no junk, and all of it is the fixed part
+        return text, open_ and len(text) < OPENING_MAX
     rest = _LEADING_JUNK.sub("", text)
     fixed = _FIXED_PART.match(rest)
     if fixed is None:

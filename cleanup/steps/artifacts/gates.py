@@ -34,7 +34,7 @@ _OTHER_MARKS = (
 )
 _NOT_PLAIN = re.compile(_RISKY.pattern[:-1] + _OTHER_MARKS + "]")
 _HEAD = 48  # characters of a paragraph's start that rule openings are looked up in
-_MEMO_SIZE = 4096  # paragraphs whose gate results are remembered (then forgotten at once)
+_MEMO_SIZE = 4096  # gated paragraphs whose rule matches are remembered (then forgotten at once)
 _END_OF_OPENING = ""  # key of a trie node's rule list (every other key is one character)
 _SPACING = re.compile(r"\s\s|[^\S ]")  # whitespace that fold would collapse or make a space
 
@@ -137,53 +137,60 @@ class RuleSet:
             head = _head(text)
         if head is None:
             return self.everything
-        found: list[int] = list(self.always)
+        found: tuple[int, ...] = self.always
         if self.opening is not None and self.opening.match(head):  # rare: then walk the trie
-            node = self.trie
-            for char in head:
-                node = node.get(char)
-                if node is None:
-                    break
-                hit = node.get(_END_OF_OPENING)
-                if hit:
-                    found.extend(hit)
+            found = (*found, *self._opening_rules(head))
         if self.words:
             if plain:
-                words = self._words_for(size - 2)
+                by_floor, floor = self.words_by_floor, size - 2  # what _words_for looks up
+                words = by_floor[floor if floor > 0 else 0] if floor < len(by_floor) else ()
             else:
                 if not (text.isascii() and text.isprintable()) and _RISKY.search(text):
                     return self.everything
                 words = self.word_list
                 low = text.lower()
             if words and any(map(low.__contains__, words)):  # rare: then find which
-                for word in words:
-                    if word in low:
-                        found.extend(self.word_rules[word])
+                word_rules = self.word_rules
+                found = (*found, *(n for word in words if word in low for n in word_rules[word]))
         if len(found) > 1:
             return tuple(sorted(set(found)))
-        return tuple(found)
+        return found
+
+    def _opening_rules(self, head: str) -> list[int]:
+        """Return the rules of every opening in the trie that starts `head` (with repeats)."""
+        found: list[int] = []
+        node = self.trie
+        for char in head:
+            node = node.get(char)
+            if node is None:
+                break
+            hit = node.get(_END_OF_OPENING)
+            if hit:
+                found.extend(hit)
+        return found
 
     def matches_of(self, text: str) -> tuple[int, ...]:
         """Return the indices of the rules whose regex takes `text` (wherever it stands).
 
         Why: boilerplate (share bars, credits, navigation) repeats across the documents of a
         site, and those are the paragraphs that pass the gates and cost a fold and regexes;
-        the answer for a text never changes, so the last _MEMO_SIZE texts are remembered.
+        the answer for a text never changes, so the last _MEMO_SIZE texts that passed a gate
+        are remembered (a text that passes none would only crowd them out).
         Positions are not part of it: the caller checks where each rule may act.
         """
         if len(text) > self.raw_limit:
             return ()
         found = self.memo.get(text)
-        if found is None:
-            candidates = self.candidates(text)
-            if candidates:
-                folded = fold(text)
-                found = tuple(n for n in candidates if self.fullmatch(n, folded))
-            else:
-                found = ()
-            if len(self.memo) >= _MEMO_SIZE:
-                self.memo.clear()
-            self.memo[text] = found
+        if found is not None:
+            return found
+        candidates = self.candidates(text)
+        if not candidates:  # most paragraphs: not remembered, the gates are cheap to ask again
+            return ()
+        folded = fold(text)
+        found = tuple(n for n in candidates if self.fullmatch(n, folded))
+        if len(self.memo) >= _MEMO_SIZE:
+            self.memo.clear()
+        self.memo[text] = found
         return found
 
     def _words_for(self, floor: int) -> tuple[str, ...]:

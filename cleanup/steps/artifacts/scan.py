@@ -118,10 +118,14 @@ class Scan:
         A single word twice in a row ("6", "6") is left alone: lists and scores repeat
         words; captions, the repeats this is for, have several.
         """
+        return _close(len(self.paras[a]), len(self.paras[b])) and self._same_close(a, b)
+
+    def _same_close(self, a: int, b: int) -> bool:
+        """Tell what same() tells of paragraphs whose lengths are close (_close holds)."""
         pa, pb = self.paras[a], self.paras[b]
         if pa == pb:
             return " " in pa.strip()  # one word twice ("6", "6") may be a list, not a caption
-        if not _close(len(pa), len(pb)) or _openings_differ(pa, pb):
+        if _openings_differ(pa, pb):
             return False
         known = self._same.get((a, b))
         if known is None:
@@ -210,10 +214,15 @@ class Scan:
                 self._record(rule, i, decisions, meta, [bullet_text(s) for s in lines])
                 k += 1
                 continue
-            if repeats and kept and _close(sizes[kept[-1]], sizes[i]) and self.same(kept[-1], i):
-                decisions[i] = Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": kept[-1]})
-                k += 1
-                continue
+            if repeats and kept:
+                j = kept[-1]
+                a, b = sizes[j], sizes[i]  # _close(a, b), inlined: it runs once per paragraph
+                if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4) and self._same_close(
+                    j, i
+                ):
+                    decisions[i] = Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": j})
+                    k += 1
+                    continue
             kept.append(i)
             k += 1
         return kept, len(kept) < count
