@@ -9,7 +9,7 @@ entries, so every rule can be tested with a few arrays. See docs/architecture.md
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.clusters import Estimate, FindEdges, Verify, cluster
 from cleanup.dedup.containment import contained_in
 from cleanup.dedup.lsh import band_keys, recall_bands
+from cleanup.dedup.names import Joined
 from cleanup.dedup.rowfile import Rows, stack_rows
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
@@ -135,7 +136,7 @@ class DocumentDecision:
     similarity: np.ndarray  # float: verified similarity with the winner
     cluster_fp: np.ndarray  # uint64: the cluster's id, its kept copy's fingerprint
     clustered: np.ndarray  # bool: in a cluster of two or more
-    ids: list[str]
+    ids: Sequence[str]
     contained: np.ndarray  # bool: dropped as contained in its winner (--doc-containment)
     band_keys: BandKeys  # (n, bands) uint64: what a state stores of each document
     comparisons: int | None  # signature pairs verified (None: no search ran)
@@ -157,7 +158,7 @@ class DocumentDecision:
 
 
 def decide_documents(
-    ids: list[str],
+    ids: Sequence[str],
     sigs: Rows,
     keys: np.ndarray | BandKeys,
     fps: np.ndarray,
@@ -232,7 +233,7 @@ def decide_documents(
         similarity=np.where(is_dup, similarity[:n], 0.0),
         cluster_fp=all_fps[winner[:n]],
         clustered=members[winner[:n]] > 1,
-        ids=ids + stored.ids,
+        ids=Joined(ids, stored.ids),
         contained=contained & is_dup,
         band_keys=live_keys,
         comparisons=result.comparisons,

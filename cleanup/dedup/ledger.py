@@ -15,6 +15,7 @@ import numpy as np
 from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.jobs import BatchSummary, TokenBatch
 from cleanup.dedup.minhash import MAX_HASH
+from cleanup.dedup.names import Names
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.spool import Spool
 from cleanup.errors import UsageProblem
@@ -29,7 +30,7 @@ NEAR_PARAGRAPH_LIMIT = 2_000_000
 class Ledger:
     """Hold the read pass's numbers about the live documents, in input order."""
 
-    ids: list[str] = field(default_factory=list)
+    ids: Names = field(default_factory=Names)
     explicit: list[bool] = field(default_factory=list)  # shared True/False objects: 8 B each
     sites: list[str] = field(default_factory=list)
     sigs: RowFile | None = None  # signatures (when the read pass signs), on disk
