@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleanup.dedup import boilerkeys
+from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.decide import (
     Boilerplate,
     DocumentDecision,
@@ -190,3 +193,21 @@ def test_count_distinct_is_the_brute_force_count(docs, at_least, data) -> None: 
     expect = sorted((k, len(t)) for k, t in texts.items() if len(t) >= at_least)
     uniq, counts = count_distinct(keys, offsets, fps, mask, 16, at_least)
     assert list(zip(uniq.tolist(), counts.tolist(), strict=True)) == expect
+    # The same keys in their file, read in blocks of 3, in any number of slices.
+    on_disk = BoilerKeys()
+    cut = data.draw(st.integers(0, len(docs)))
+    for part in (docs[:cut], docs[cut:]):
+        on_disk.append(
+            np.array([k for _, ks in part for k in ks], dtype=np.uint64),
+            np.array([len(ks) for _, ks in part], dtype=np.int64),
+        )
+    assert on_disk.offsets.tolist() == offsets.tolist()
+    parts = data.draw(st.sampled_from([1, 2, 5, 16]))
+    with mock.patch.object(boilerkeys, "KEY_BLOCK", 3):
+        uniq, counts = count_distinct(on_disk, offsets, fps, mask, parts, at_least)
+    assert list(zip(uniq.tolist(), counts.tolist(), strict=True)) == expect
+    order = data.draw(st.permutations(range(len(docs))))
+    with mock.patch.object(boilerkeys, "DOC_BLOCK", 2):
+        for i in order:
+            assert on_disk.of(i).tolist() == docs[i][1]
+    on_disk.close()

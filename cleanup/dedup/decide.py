@@ -9,13 +9,14 @@ entries, so every rule can be tested with a few arrays. See docs/architecture.md
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from cleanup.dedup.bandfile import BandKeys
+from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.clusters import Estimate, FindEdges, Verify, cluster
 from cleanup.dedup.containment import contained_in
 from cleanup.dedup.lsh import band_keys, recall_bands
@@ -32,7 +33,7 @@ Owners = dict[int, dict[int, tuple[int, float]]]
 
 
 def count_distinct(
-    keys: np.ndarray,
+    keys: np.ndarray | BoilerKeys,
     offsets: np.ndarray,
     fps: np.ndarray,
     mask: np.ndarray,
@@ -41,20 +42,28 @@ def count_distinct(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Count, per key, the distinct document texts (fingerprints) among masked documents.
 
-    `keys[offsets[i]:offsets[i + 1]]` are the keys of document i. Returns sorted unique keys
-    and their counts, only those counted `at_least` times. The work goes by key range
-    (`parts` slices of the top bits), so the sorting temporaries hold a slice of the corpus's
-    paragraphs, not all of them at once; a key's document is found by binary search in the
-    slice, so no paragraph-sized array of owners is built.
+    `keys[offsets[i]:offsets[i + 1]]` are the keys of document i (in memory, or on disk and
+    read a block at a time). Returns sorted unique keys and their counts, only those counted
+    `at_least` times. The work goes by key range (`parts` slices of the key space by its top
+    bits), so the sorting temporaries hold a slice of the corpus's paragraphs, not all of
+    them at once; a key's document is found by binary search, so no paragraph-sized array of
+    owners is built.
     """
-    top = _top_bits(keys)
     ends = offsets[1:]
+    bits = max(1, (parts - 1).bit_length())  # slices: the next power of two, by the top bits
+    shift = np.uint64(64 - bits)
     out_keys: list[np.ndarray] = []
     out_counts: list[np.ndarray] = []
-    for part in range(parts):
-        idx = np.flatnonzero(top == part)
-        doc = np.searchsorted(ends, idx, side="right")
-        k = keys[idx]
+    for part in range(1 << bits):
+        picked: list[np.ndarray] = []
+        docs: list[np.ndarray] = []
+        for start, block in _key_blocks(keys):
+            idx = np.flatnonzero((block >> shift) == part)
+            picked.append(block[idx])
+            docs.append(np.searchsorted(ends, idx + start, side="right"))
+        if not picked:  # no key at all
+            break
+        k, doc = np.concatenate(picked), np.concatenate(docs)
         take = mask[doc] & (k != 0)
         k, own = k[take], fps[doc[take]]
         if len(k) == 0:
@@ -71,12 +80,12 @@ def count_distinct(
     return np.concatenate(out_keys), np.concatenate(out_counts)
 
 
-def _top_bits(keys: np.ndarray, block: int = 1 << 22) -> np.ndarray:
-    """Return each key's top 4 bits (its slice), computed a block at a time (uint8)."""
-    out = np.empty(len(keys), dtype=np.uint8)
-    for start in range(0, len(keys), block):
-        out[start : start + block] = keys[start : start + block] >> np.uint64(60)
-    return out
+def _key_blocks(keys: np.ndarray | BoilerKeys) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (first index, keys) blocks: the array itself, or the file's blocks."""
+    if isinstance(keys, BoilerKeys):
+        yield from keys.blocks()
+    else:
+        yield 0, keys
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ class Boilerplate:
 
 
 def decide_boilerplate(
-    keys: np.ndarray,
+    keys: np.ndarray | BoilerKeys,
     offsets: np.ndarray,
     fps: np.ndarray,
     seen_text: np.ndarray,

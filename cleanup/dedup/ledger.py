@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cleanup.dedup.bandfile import BandKeys
+from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.jobs import BatchSummary, TokenBatch
 from cleanup.dedup.minhash import MAX_HASH
 from cleanup.dedup.names import Names
@@ -38,12 +39,8 @@ class Ledger:
     fps: list[np.ndarray] = field(default_factory=list)
     lengths: list[np.ndarray] = field(default_factory=list)
     # Per paragraph of every live document, in order: (site, paragraph) keys, 0 for empty
-    # paragraphs; one array per batch (few large arrays, not one small array per document),
-    # joined by `boiler_table` when the read pass is done.
-    boiler_parts: list[np.ndarray] = field(default_factory=list)
-    boiler_sizes: array[int] = field(default_factory=lambda: array("q"))
-    boiler_keys: np.ndarray | None = None
-    boiler_offsets: np.ndarray | None = None
+    # paragraphs; in a temporary file, with each document's end offset in memory.
+    boiler: BoilerKeys = field(default_factory=BoilerKeys)
     # Per document, per paragraph, only with cross-document paragraph dedup.
     para_fps: list[np.ndarray] = field(default_factory=list)
     para_words: list[np.ndarray] = field(default_factory=list)
@@ -89,8 +86,7 @@ class Ledger:
                 self.samples = RowFile(1, np.uint32)
             self.samples.append(values)
             self.sample_counts.append(counts)
-        self.boiler_parts.append(summary.boiler_keys)
-        self.boiler_sizes.extend(summary.boiler_sizes.tolist())
+        self.boiler.append(summary.boiler_keys, summary.boiler_sizes)
         if self.tokens is not None:
             self.tokens.write(summary.tokens)
         self.para_fps.extend(summary.para_fps)
@@ -135,6 +131,7 @@ class Ledger:
             self.bands.close()
         if self.samples is not None:
             self.samples.close()
+        self.boiler.close()
         if self.tokens is not None:
             self.tokens.close()
 
@@ -148,17 +145,10 @@ class Ledger:
         """Return the live documents' dates (--keep earliest), None when they were not read."""
         return np.concatenate(self.dates) if self.dates else None
 
-    def boiler_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return all (site, paragraph) keys and per-document offsets into them."""
-        if self.boiler_keys is None or self.boiler_offsets is None:
-            parts = self.boiler_parts
-            self.boiler_keys = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-            sizes = np.frombuffer(self.boiler_sizes, dtype=np.int64)
-            self.boiler_offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-            self.boiler_parts = []
-        return self.boiler_keys, self.boiler_offsets
+    def boiler_table(self) -> tuple[BoilerKeys, np.ndarray]:
+        """Return all (site, paragraph) keys (on disk) and per-document offsets into them."""
+        return self.boiler, self.boiler.offsets
 
     def boiler_of(self, i: int) -> np.ndarray:
         """Return the (site, paragraph) keys of live document i, paragraph by paragraph."""
-        keys, offsets = self.boiler_table()
-        return keys[offsets[i] : offsets[i + 1]]
+        return self.boiler.of(i)

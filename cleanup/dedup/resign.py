@@ -10,7 +10,7 @@ from the spool and tokenized again.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -41,9 +41,9 @@ def sign_all(
     """
     n = len(ledger.ids)
     sigs = RowFile(settings.minhash.num_perm, np.uint32, int(MAX_HASH))  # empty texts: MAX
-    hit, doc_of = _boiler_hits(ledger, boiler)
+    hits = _boiler_hits(ledger, boiler)
     if ledger.tokens is not None and ledger.tokens_usable:
-        _from_tokens(ledger.tokens, hit, doc_of, sigs, fps, lengths, settings, executor)
+        _from_tokens(ledger.tokens, hits, sigs, fps, lengths, settings, executor)
     else:
         _from_texts(spool, ledger, boiler, sigs, fps, lengths, settings)
     sigs.pad(n)
@@ -52,8 +52,7 @@ def sign_all(
 
 def _from_tokens(
     tokens_spool: Spool[TokenBatch],
-    hit: np.ndarray,
-    doc_of: np.ndarray,
+    hits: Hits,
     sigs: RowFile,
     fps: np.ndarray,
     lengths: np.ndarray,
@@ -69,7 +68,7 @@ def _from_tokens(
     targets: deque[np.ndarray] = deque()  # the documents of each job, in order
 
     def jobs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for batch_docs, tokens, offsets in token_batches(tokens_spool, hit, doc_of):
+        for batch_docs, tokens, offsets in token_batches(tokens_spool, hits):
             targets.append(batch_docs)
             yield tokens, offsets
 
@@ -82,18 +81,19 @@ def _from_tokens(
 
 def token_batches(
     tokens_spool: Spool[TokenBatch],
-    hit: np.ndarray,
-    doc_of: np.ndarray,
+    hits: Hits,
     wanted: np.ndarray | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Yield (documents, tokens, offsets) per spooled batch, without the `hit` paragraphs.
+    """Yield (documents, tokens, offsets) per spooled batch, without the paragraphs `hits`
+    says are boilerplate.
 
     `wanted` (bool per document) keeps only some documents; batches without one are skipped.
     """
     start = 0
     for counts, tokens in tokens_spool.read():
         end = start + len(counts)
-        docs, take = doc_of[start:end], ~hit[start:end]
+        hit, docs = hits(start, end)
+        take = ~hit
         start = end
         if wanted is not None:
             take = take & wanted[docs]
@@ -121,10 +121,9 @@ def shingle_sets(
     """
     n = len(ledger.ids)
     size = settings.documents.shingle_size
-    hit, doc_of = _boiler_hits(ledger, boiler)
     if ledger.tokens is not None and (ledger.tokens_usable or settings.boilerplate.min_docs <= 0):
         batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]] = token_batches(
-            ledger.tokens, hit, doc_of, wanted
+            ledger.tokens, _boiler_hits(ledger, boiler), wanted
         )
     else:
         batches = _text_batches(spool, ledger, boiler, wanted)
@@ -135,12 +134,26 @@ def shingle_sets(
     )
 
 
-def _boiler_hits(ledger: Ledger, boiler: Boilerplate) -> tuple[np.ndarray, np.ndarray]:
-    """Return, per kept paragraph of the live documents, whether it is boilerplate, and its doc."""
-    keys, offsets = ledger.boiler_table()
-    wanted = np.fromiter(boiler.totals, dtype=np.uint64, count=len(boiler.totals))
-    hit = np.isin(keys, wanted) if len(wanted) else np.zeros(len(keys), dtype=bool)
-    return hit, np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+# hits(start, stop) -> (is boilerplate, document) of the kept paragraphs start..stop-1.
+Hits = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+
+
+def _boiler_hits(ledger: Ledger, boiler: Boilerplate) -> Hits:
+    """Return what says, for a range of the live documents' kept paragraphs, which are
+    boilerplate and whose they are (read from the keys' file range by range)."""
+    keys = ledger.boiler
+    wanted = np.sort(np.fromiter(boiler.totals, dtype=np.uint64, count=len(boiler.totals)))
+
+    def hits(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(wanted):  # sorted once: a binary search per range, not a sort
+            k = keys.span(start, stop)
+            pos = np.minimum(np.searchsorted(wanted, k), len(wanted) - 1)
+            hit = wanted[pos] == k
+        else:
+            hit = np.zeros(stop - start, dtype=bool)
+        return hit, keys.docs_of(start, stop)
+
+    return hits
 
 
 def _text_batches(
