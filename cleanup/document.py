@@ -335,11 +335,27 @@ def _common_prefix(a: str, b: str) -> int:
     return lo
 
 
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    """Return the length of the common suffix of a and b, at most `limit` (binary search).
+
+    Why not the prefix of the reversed texts: reversing copies both texts, and the bound
+    (what the prefix left) cuts the search short.
+    """
+    end_a, end_b = len(a), len(b)
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[end_a - mid : end_a - lo] == b[end_b - mid : end_b - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def _short_change(old: str, new: str, width: int = 40) -> tuple[str, str]:
     """Return the changed middle of old/new with a little context, for a compact audit trail."""
     start = _common_prefix(old, new)
-    limit = min(len(old), len(new)) - start
-    end = min(_common_prefix(old[::-1], new[::-1]), limit)
+    end = _common_suffix(old, new, min(len(old), len(new)) - start)
     lo = max(0, start - width // 4)
     old_mid = old[lo : len(old) - end]
     new_mid = new[lo : len(new) - end]
