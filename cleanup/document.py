@@ -355,12 +355,18 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
 def _short_change(old: str, new: str, width: int = 40) -> tuple[str, str]:
     """Return the changed middle of old/new with a little context, for a compact audit trail."""
     start = _common_prefix(old, new)
-    end = _common_suffix(old, new, min(len(old), len(new)) - start)
     lo = max(0, start - width // 4)
+    span = width * 2
+    # A common suffix shorter than `cut` leaves both middles longer than `span`, cut short
+    # at `span` whatever its length: one compare then spares the search for the suffix.
+    cut = min(len(old), len(new)) - lo - span
+    if cut > 0 and old[len(old) - cut :] != new[len(new) - cut :]:
+        return old[lo : lo + span] + "…", new[lo : lo + span] + "…"
+    end = _common_suffix(old, new, min(len(old), len(new)) - start)
     old_mid = old[lo : len(old) - end]
     new_mid = new[lo : len(new) - end]
-    if len(old_mid) > width * 2:
-        old_mid = old_mid[: width * 2] + "…"
-    if len(new_mid) > width * 2:
-        new_mid = new_mid[: width * 2] + "…"
+    if len(old_mid) > span:
+        old_mid = old_mid[:span] + "…"
+    if len(new_mid) > span:
+        new_mid = new_mid[:span] + "…"
     return old_mid, new_mid
