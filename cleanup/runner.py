@@ -409,10 +409,13 @@ def _finish(
     before, doc.notes.before = _before(doc), None
     if doc.dropped is None and not writes(doc, options.keep_empty):  # the rule tasks apply too
         doc.drop("run", "empty", "document is empty after cleaning")
-    removed = sum(1 for e in doc.edits if e.kind in ("remove", "move"))  # gone from the text
-    summary.paragraphs_removed += removed
+    by_rule = summary.edits_by_rule
+    removed = 0
     for edit in doc.edits:
-        summary.edits_by_rule[edit.rule] = summary.edits_by_rule.get(edit.rule, 0) + 1
+        by_rule[edit.rule] = by_rule.get(edit.rule, 0) + 1
+        if edit.kind in _GONE:
+            removed += 1
+    summary.paragraphs_removed += removed
     if doc.dropped is not None:
         summary.documents_dropped += 1
         rule = doc.dropped.rule
@@ -423,6 +426,9 @@ def _finish(
         writer.write(doc)
     if sinks.wanted:
         sinks.add(doc, before)
+
+
+_GONE = frozenset({"remove", "move"})  # the edit kinds that take a paragraph out of the text
 
 
 def _before(doc: Document) -> list[str] | None:

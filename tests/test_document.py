@@ -64,6 +64,21 @@ def test_short_change_matches_the_character_loop(old: str, new: str) -> None:
     assert _short_change(old, new) == _reference(old, new)
 
 
+@given(
+    st.text(alphabet="ab ’", max_size=300),
+    st.lists(st.tuples(st.integers(0, 300), st.sampled_from(["", "'", "xy"])), max_size=4),
+    st.integers(1, 60),
+)
+def test_short_change_of_long_texts_with_scattered_edits(
+    old: str, changes: list[tuple[int, str]], width: int
+) -> None:
+    """Long paragraphs with a few replacements far apart, as normalize makes them."""
+    new = old
+    for at, text in changes:
+        new = new[:at] + text + new[at + 1 :]
+    assert _short_change(old, new, width) == _reference(old, new, width)
+
+
 # --- the Edit constructors and Document.apply ----------------------------------------------
 
 

@@ -235,6 +235,13 @@ def _fast_path() -> re.Pattern[str] | None:
 
 
 NEEDS_FTFY = _fast_path()
+# Every ASCII character the fast-path regex can start a match at (the derived one and the
+# fallback alike: the detector's anchors are all non-ASCII, see `anchorable`).
+_ASCII_ANCHORS = frozenset(chr(c) for c in (*_SINGLE_TRIGGERS, ord("&")) if c < 0x80)
+# An ASCII text without "&" whose characters are all printable holds none of them when every
+# other ASCII anchor is unprintable (a control character): true of today's ftfy, checked here.
+_ASCII_CLEAR = all(c == "&" or not c.isprintable() for c in _ASCII_ANCHORS)
+_DERIVED = NEEDS_FTFY  # the regex those anchors describe (tests may swap NEEDS_FTFY)
 
 
 def may_need_fix(text: str) -> bool:
@@ -355,6 +362,25 @@ def describe(plan: list[tuple[str, str]]) -> tuple[str, str]:
     return "ftfy:" + "+".join(unique), why
 
 
+def _hits(paragraphs: list[str], gate: re.Pattern[str]) -> list[int]:
+    """Return the positions of the paragraphs the fast-path regex matches (the others ftfy
+    would leave as they are), in order.
+
+    Why per paragraph rather than one search of the joined document: an ASCII paragraph
+    (most of them) without "&" and control characters holds no anchor of the regex, which
+    `isascii` (no scan) and `isprintable` tell without the regex engine; and the paragraphs
+    to repair come out of the same pass.
+    """
+    search = gate.search
+    if gate is _DERIVED and _ASCII_CLEAR:  # the shortcut holds for this module's regex
+        return [
+            i
+            for i, p in enumerate(paragraphs)
+            if not (p.isascii() and "&" not in p and p.isprintable()) and search(p)
+        ]
+    return [i for i, p in enumerate(paragraphs) if search(p)]
+
+
 def fix_encoding(
     docs: Iterable[Document],
     *,
@@ -377,17 +403,19 @@ def fix_encoding(
     )
 
     gate = NEEDS_FTFY if ftfy_fast_path else None
-    fast = gate is not None
 
     def repair_document(doc: Document) -> None:
-        # The fast-path regex holds only positive lookarounds: a paragraph it matches, it
-        # matches inside the joined document too, so one search can clear the whole document.
-        if gate is not None and not gate.search("\n".join(doc.paragraphs)):
-            return
+        if gate is None:
+            hits: Iterable[int] = range(len(doc.paragraphs))
+        else:
+            hits = _hits(doc.paragraphs, gate)
+            if not hits:
+                return
         rewrites: list[Edit] = []
         empty: list[Edit] = []
-        for i, p in enumerate(doc.paragraphs):
-            new, plan = repair(p, config, fast_path=fast)
+        for i in hits:
+            p = doc.paragraphs[i]
+            new, plan = repair(p, config, fast_path=gate is not None)
             if new == p:
                 continue
             rule, why = describe(plan)

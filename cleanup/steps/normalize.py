@@ -157,7 +157,7 @@ _KINDS = ("invisible", "unicode-form", "typography", "lines", "spaces")
 
 def _normalize(
     s: str, nfkc: bool, keep_lines: bool, keep_typography: bool
-) -> tuple[str, list[str]]:
+) -> tuple[str, tuple[str, ...]]:
     """Normalize `s` and name the kinds of change made, for the edit's rule id.
 
     Order matters for idempotence: characters are deleted before the Unicode form is applied
@@ -168,7 +168,7 @@ def _normalize(
     # Pure ASCII needs work only for a control character (ASCII's only unprintable ones,
     # found by isprintable without the regex engine), a double space or an untrimmed end.
     if s.isascii() and s.isprintable() and "  " not in s and s[:1] != " " and s[-1:] != " ":
-        return s, []
+        return s, ()
     original = s
     kinds: set[str] = set()
     if _clean.search(s):
@@ -200,7 +200,7 @@ def _normalize(
     stripped = s.strip(" \n")
     if stripped != s or (not kinds and stripped != original):
         kinds.add("spaces")
-    return stripped, [k for k in _KINDS if k in kinds]
+    return stripped, tuple(k for k in _KINDS if k in kinds)
 
 
 _WHY = {
@@ -210,6 +210,17 @@ _WHY = {
     "lines": "line breaks inside the paragraph made spaces",
     "spaces": "Unicode spaces made plain, runs collapsed, ends trimmed",
 }
+
+
+# The rule id and why of each combination of kinds met so far (at most 2**5 of them).
+_LABELS: dict[tuple[str, ...], tuple[str, str]] = {}
+
+
+def _label(kinds: tuple[str, ...]) -> tuple[str, str]:
+    """Return (and remember) the rule id and why of a rewrite that made `kinds` of change."""
+    label = ("normalize:" + "+".join(kinds), "; ".join(_WHY[k] for k in kinds))
+    _LABELS[kinds] = label
+    return label
 
 
 _EMPTY = "normalize:empty"
@@ -233,14 +244,17 @@ def normalize(
         rewrites: list[Edit] = []
         empty: list[Edit] = []
         for i, p in enumerate(doc.paragraphs):
+            # _normalize's own ASCII fast path, inlined (most paragraphs): no call, no tuple.
+            if p and p.isascii() and p.isprintable() and p[0] != " " != p[-1] and "  " not in p:
+                continue
             new, kinds = _normalize(p, nfkc, keep_lines, keep_typography)
             if new == p and new:
                 continue
             if not new:
                 empty.append(Edit.removal(STEP, _EMPTY, i, p, _EMPTY_WHY))
                 continue
-            why = "; ".join(_WHY[k] for k in kinds)
-            rewrites.append(Edit.rewrite(STEP, "normalize:" + "+".join(kinds), i, p, new, why))
+            rule, why = _LABELS.get(kinds) or _label(kinds)
+            rewrites.append(Edit.rewrite(STEP, rule, i, p, new, why))
         if rewrites or empty:
             doc.apply(rewrites + empty)  # the trail lists the rewrites, then the removals
 

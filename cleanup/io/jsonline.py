@@ -1,0 +1,61 @@
+"""Serialize one JSONL record exactly as `json.dumps(record, ensure_ascii=False, default=str)`.
+
+Why not json.dumps itself: a record is mostly one long text field, and CPython's encoder
+escapes text that is not pure ASCII at about 180 MB/s (it reads every character through
+the generic accessor). Pure ASCII text (what normalize leaves of most English text) gets
+the same bytes from json's ASCII escaper, twice as fast; other long text needs escaping
+only at backslashes, double quotes and control characters, which `str.replace` and one
+regex find at C speed. Everything else (short strings, numbers, nested values, keys that
+are not strings) goes to the json module itself. tests/test_jsonline.py compares the two
+on generated records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from json.encoder import encode_basestring, encode_basestring_ascii
+from typing import Any
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+# What json.dumps(ensure_ascii=False) escapes besides backslash and double quote: the C0
+# controls, the usual five in short form and the others as \u00XX (lowercase hex).
+_SHORT = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPES = {chr(c): _SHORT.get(chr(c), f"\\u{c:04x}") for c in range(0x20)}
+_CONTROL = re.compile("[\x00-\x1f]")
+# Below this length json's own C function is as fast: the replace scans cost their calls.
+_LONG = 256
+
+
+def _escape(match: re.Match[str]) -> str:
+    return _ESCAPES[match.group()]
+
+
+def quoted(s: str) -> str:
+    """Return `s` as a JSON string literal, as json.dumps(s, ensure_ascii=False) writes it."""
+    if s.isascii() and "\x7f" not in s:  # the ASCII escaper differs only at DEL (\u007f)
+        return encode_basestring_ascii(s)  # twice as fast: one byte a character
+    if len(s) < _LONG:
+        return encode_basestring(s)
+    if "\\" in s:  # first: the escapes added below hold backslashes of their own
+        s = s.replace("\\", "\\\\")
+    if '"' in s:
+        s = s.replace('"', '\\"')
+    if "\n" in s:
+        s = s.replace("\n", "\\n")
+    if not s.isprintable() and _CONTROL.search(s):  # isprintable: most texts, no regex
+        s = _CONTROL.sub(_escape, s)
+    return '"' + s + '"'
+
+
+def dumps(record: Any) -> str:
+    """Return `record` as json.dumps(record, ensure_ascii=False, default=str) does."""
+    if type(record) is not dict:
+        return _ENCODER.encode(record)
+    parts: list[str] = []
+    for key, value in record.items():
+        if type(key) is not str:  # json turns numbers, booleans and None into key text
+            return _ENCODER.encode(record)
+        text = quoted(value) if type(value) is str else _ENCODER.encode(value)
+        parts.append(encode_basestring(key) + ": " + text)
+    return "{" + ", ".join(parts) + "}"
