@@ -135,7 +135,7 @@ def tally_of(docs: Iterable[Document], keep_empty: bool) -> Tally:
         if count(doc, tally, keep_empty):
             line = doc.notes.encoded
             if line is None:
-                raise ValueError(f"{doc.location}: finished on a worker without its line")
+                raise RuntimeError(f"{doc.location}: finished on a worker without its line")
             lines.append(line)
     tally.lines = b"".join(lines)
     return tally

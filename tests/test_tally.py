@@ -162,7 +162,7 @@ def test_a_tally_holds_every_written_line_in_order() -> None:
 
 
 def test_a_tally_refuses_a_written_document_without_its_line() -> None:
-    with pytest.raises(ValueError, match="without its line"):
+    with pytest.raises(RuntimeError, match="without its line"):
         tally_of([Document.from_text("x", "Some text.")], keep_empty=False)
 
 
