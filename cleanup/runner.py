@@ -21,7 +21,6 @@ from typing import Any
 from cleanup.document import Document
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.executor import LocalExecutor
-from cleanup.io.parts import writes
 from cleanup.io.paths import PathPlan, plan_paths
 from cleanup.io.publish import publish, recover
 from cleanup.io.readers import (
@@ -36,6 +35,7 @@ from cleanup.io.sample import trial_items
 from cleanup.io.tasksource import PartReader, plan_source
 from cleanup.io.writers import (
     AtomicFile,
+    JsonlWriter,
     Writer,
     check_output_name,
     is_folder_output,
@@ -46,8 +46,17 @@ from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain
 from cleanup.scratch import PREFIX as SCRATCH_PREFIX
 from cleanup.sinks import Sinks, audit_record, reject_record, run_settings, write_stats
 from cleanup.summary import Summary
+from cleanup.tally import BAD_RULE, Finish, Tally, count, is_bad, utf8_size
 
-__all__ = ["Admit", "RunOptions", "Summary", "audit_record", "execute", "reject_record"]
+__all__ = [
+    "Admit",
+    "RunOptions",
+    "Summary",
+    "audit_record",
+    "execute",
+    "reject_record",
+    "utf8_size",
+]
 
 
 def execute(
@@ -60,6 +69,7 @@ def execute(
     on_phase: Callable[[str, int | None], None] | None = None,
     on_read: Callable[[], None] | None = None,
     on_note: Callable[[str], None] | None = None,
+    on_documents: Callable[[int], None] | None = None,
 ) -> Summary:
     """Run the step calls over the inputs and put every output in place; return what happened.
 
@@ -70,6 +80,9 @@ def execute(
     `on_phase(name, total)` at "reading" and, when a step holds the whole stream (corpus
     dedup), "deciding" and "writing"; `on_read` per record read; `on_document` per document
     finished; `on_skip` per entry of an input folder not read; `on_bad` per bad input skipped.
+    `on_documents(n)`, for a caller that needs no document, says that n more were finished:
+    without `on_document` (and side files), workers may finish documents (cleanup/tally.py)
+    and it is then called once a batch.
     """
     if calls is None:
         calls = [(name, {}) for name in DEFAULT_STEPS]
@@ -79,7 +92,7 @@ def execute(
     try:
         plan.check()
         recover(plan.journal, on_note)
-        hooks = Hooks(on_bad, on_document, on_skip, on_phase, on_read)
+        hooks = Hooks(on_bad, on_document, on_skip, on_phase, on_read, on_documents)
         return _execute(options, calls, plan, hooks)
     except BaseException:
         plan.undo()
@@ -129,6 +142,7 @@ class Hooks:
     on_skip: Callable[[Skipped], None] | None = None
     on_phase: Callable[[str, int | None], None] | None = None
     on_read: Callable[[], None] | None = None
+    on_documents: Callable[[int], None] | None = None
 
 
 def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: Hooks) -> Summary:
@@ -171,11 +185,20 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
         )
         context.phase("reading")
         items = _read(options, summary, on_bad, hooks.on_skip, hooks.on_read)
-        chain = _build_chain(options, calls, context, admit, writer.encoder())
+        encode = writer.encoder()
+        if _finished_on_workers(options, writer, sinks, hooks) and encode is not None:
+            encode = Finish(encode, options.keep_empty)
+        chain = _build_chain(options, calls, context, admit, encode)
         for doc in chain(items):
+            if isinstance(doc, Tally):
+                _finish_tally(doc, options, summary, writer, hooks)
+                continue
             _finish(doc, options, summary, writer, sinks, on_bad)
-            if on_document and not _is_bad(doc):
-                on_document(doc)
+            if not is_bad(doc):
+                if on_document:
+                    on_document(doc)
+                if hooks.on_documents:
+                    hooks.on_documents(1)
         summary.counters = dict(context.counters)
         summary.seconds = time.perf_counter() - started
         summary.trial_run = options.trial
@@ -261,7 +284,7 @@ def _build_chain(
     )
 
 
-_BAD = "read:bad-input"
+_BAD = BAD_RULE
 # A document this step edited was markup as read (cleanup.steps.html.STEP, not imported: lxml).
 _MARKUP_STEP = "strip-html"
 
@@ -306,10 +329,6 @@ def _bad_document(raw: RawLine, message: str) -> Document:
     doc = Document(id=where, paragraphs=[], source=where)
     doc.drop("read", _BAD, message)
     return doc
-
-
-def _is_bad(doc: Document) -> bool:
-    return doc.dropped is not None and doc.dropped.rule == _BAD
 
 
 def skips_bad(options: RunOptions) -> bool:
@@ -399,36 +418,44 @@ def _finish(
     sinks: Sinks,
     on_bad: Callable[[str], None] | None,
 ) -> None:
-    if _is_bad(doc):
+    if is_bad(doc):
         assert doc.dropped is not None
         _skip_bad(doc.dropped.why, options, summary, on_bad)
         return
-    summary.documents_in += 1
     summary.note_id(doc)
-    summary.bytes_in += doc.notes.bytes_in
     before, doc.notes.before = _before(doc), None
-    if doc.dropped is None and not writes(doc, options.keep_empty):  # the rule tasks apply too
-        doc.drop("run", "empty", "document is empty after cleaning")
-    by_rule = summary.edits_by_rule
-    removed = 0
-    for edit in doc.edits:
-        by_rule[edit.rule] = by_rule.get(edit.rule, 0) + 1
-        if edit.kind in _GONE:
-            removed += 1
-    summary.paragraphs_removed += removed
-    if doc.dropped is not None:
-        summary.documents_dropped += 1
-        rule = doc.dropped.rule
-        summary.dropped_by_rule[rule] = summary.dropped_by_rule.get(rule, 0) + 1
-    else:
-        summary.documents_out += 1
-        summary.bytes_out += utf8_size(doc.text)
+    if count(doc, summary, options.keep_empty):
         writer.write(doc)
     if sinks.wanted:
         sinks.add(doc, before)
 
 
-_GONE = frozenset({"remove", "move"})  # the edit kinds that take a paragraph out of the text
+def _finished_on_workers(options: RunOptions, writer: Writer, sinks: Sinks, hooks: Hooks) -> bool:
+    """Tell whether the workers may finish documents into Tallies (cleanup/tally.py).
+
+    Only the local engine's workers, for a JSONL file or standard output, and only when
+    no side file and no `on_document` callback needs the documents themselves.
+    """
+    return (
+        options.engine == "local"
+        and options.workers > 1
+        and isinstance(writer, JsonlWriter)
+        and not sinks.wanted
+        and hooks.on_document is None
+    )
+
+
+def _finish_tally(
+    tally: Tally, options: RunOptions, summary: Summary, writer: Writer, hooks: Hooks
+) -> None:
+    """Finish a batch the workers finished: skip its bad inputs, count it, write its lines."""
+    for why in tally.bad:
+        _skip_bad(why, options, summary, hooks.on_bad)
+    summary.merge(tally)
+    assert isinstance(writer, JsonlWriter)
+    writer.write_lines(tally.lines)
+    if hooks.on_documents and tally.documents_in:
+        hooks.on_documents(tally.documents_in)
 
 
 def _before(doc: Document) -> list[str] | None:
@@ -442,12 +469,3 @@ def _before(doc: Document) -> list[str] | None:
     if before is not None and any(e.step == _MARKUP_STEP for e in doc.edits):
         return None
     return before
-
-
-def utf8_size(text: str) -> int:
-    """Return the UTF-8 size of `text` in bytes (lone surrogates count as the '?' they become).
-
-    ASCII text, most of a typical corpus, is one byte a character, and CPython knows a
-    string is ASCII without scanning it: encoding it just to count would copy it for nothing.
-    """
-    return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cleanup.document import Document
 from cleanup.io.readers import Skipped, type_of
+
+if TYPE_CHECKING:
+    from cleanup.tally import Tally
 
 
 @dataclass
@@ -40,16 +44,40 @@ class Summary:
 
     def note_id(self, doc: Document) -> None:
         """Count `doc` as a duplicate if an earlier record had the same explicit id."""
-        if not doc.explicit_id:
-            return
-        key = hash(doc.id)
+        if doc.explicit_id:
+            self.note_explicit_id(doc.id)
+
+    def note_explicit_id(self, ident: str) -> None:
+        """Count an explicit id as a duplicate if an earlier record had it."""
+        key = hash(ident)
         if key not in self._ids:
             self._ids.add(key)
             return
         self.duplicate_ids += 1
         examples = self.duplicate_id_examples
-        if len(examples) < DUPLICATE_EXAMPLES and doc.id not in examples:
-            examples.append(doc.id)
+        if len(examples) < DUPLICATE_EXAMPLES and ident not in examples:
+            examples.append(ident)
+
+    def merge(self, tally: Tally) -> None:
+        """Add the counts and ids of a batch finished on a worker (the runner skips its bad inputs).
+
+        A rule new to the run is added in the order the batch met it, so the dicts keep the
+        order in which rules first came, as when each document is counted here.
+        """
+        self.documents_in += tally.documents_in
+        self.documents_out += tally.documents_out
+        self.documents_dropped += tally.documents_dropped
+        self.paragraphs_removed += tally.paragraphs_removed
+        self.bytes_in += tally.bytes_in
+        self.bytes_out += tally.bytes_out
+        for counts, more in (
+            (self.dropped_by_rule, tally.dropped_by_rule),
+            (self.edits_by_rule, tally.edits_by_rule),
+        ):
+            for rule, n in more.items():
+                counts[rule] = counts.get(rule, 0) + n
+        for ident in tally.ids:
+            self.note_explicit_id(ident)
 
     def note_skip(self, skipped: Skipped) -> None:
         """Count an entry of an input folder (or a record of an archive) that was not read."""

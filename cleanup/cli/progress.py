@@ -34,7 +34,7 @@ def run_with_progress(
                 options,
                 calls,
                 on_bad=on_bad,
-                on_document=progress.written,
+                on_documents=progress.written,
                 on_skip=_unread_files(skipped) if verbose else None,
                 on_phase=progress.phase,
                 on_read=progress.read,
@@ -95,9 +95,9 @@ class _Progress:
             self.bar.update()
         check_stopped()
 
-    def written(self, _doc: Any) -> None:
+    def written(self, count: int) -> None:
         if self.name == "writing":
-            self.bar.update()
+            self.bar.update(count)
         check_stopped()
 
 

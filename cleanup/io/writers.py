@@ -383,6 +383,11 @@ class JsonlWriter:
             line = jsonl_line(doc, self.text_field, self.id_field)
         self.out(line)
 
+    def write_lines(self, lines: bytes) -> None:
+        """Write lines encoded and joined ahead (a batch finished on a worker: cleanup/tally.py)."""
+        if lines:
+            self.out(lines)
+
     def finish(self) -> None:
         """Flush the output to disk (or standard output); it is not in place yet."""
         if self.file:

@@ -21,7 +21,7 @@ from cleanup.dedup.state import StateCommit, open_store
 from cleanup.dedup.store import state_errors
 from cleanup.document import Document
 from cleanup.errors import StateError, UsageProblem
-from cleanup.executor import Executor, Item, LocalExecutor, resolved
+from cleanup.executor import Executor, Item, LocalExecutor, resolved, weight, wrap_source
 from cleanup.pipeline import Context, StepSpec
 
 
@@ -85,15 +85,16 @@ def _with_phases(
     """Tell the context when all input is in ("deciding") and when output starts ("writing")."""
     seen = 0
 
-    def counted() -> Iterator[Document]:
+    def counted(items: Iterable[Any]) -> Iterator[Any]:
         nonlocal seen
-        for doc in docs:
-            seen += 1
-            yield doc
+        for item in items:
+            seen += weight(item)
+            yield item
         context.phase("deciding", seen)
 
     started = False
-    for item in run(counted()):
+    # Counted where they come from, so that the steps before stay fused with dedup's jobs.
+    for item in run(wrap_source(docs, counted)):
         if not started:
             context.phase("writing", seen)
             started = True
