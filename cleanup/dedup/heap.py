@@ -5,7 +5,10 @@ its heap once a freed block of that size has raised its dynamic mmap threshold (
 MiB), and a heap fragmented by the read pass's small objects keeps those pages: at 300,000
 documents the driver's RSS stayed 130 MiB above what it held. A fixed threshold maps every
 large array on its own, so freeing it returns its pages; `trim` hands back the heap's free
-top after a phase. See docs/architecture.md, "Dedup".
+top after a phase. The write pass that follows allocates per batch, and mapping each of those
+arrays costs page faults (about 10% of a small run's CPU), so `trim` then raises the threshold
+to glibc's own ceiling (32 MiB): batch-sized arrays come from the heap again. See
+docs/architecture.md, "Dedup".
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from functools import cache
 
 M_MMAP_THRESHOLD = -3  # from <malloc.h>
 MMAP_THRESHOLD = 64 << 10
+HEAP_THRESHOLD = 32 << 20  # glibc's largest dynamic threshold on 64-bit systems
 
 
 @cache
@@ -39,7 +43,8 @@ def map_large_arrays() -> None:
 
 
 def trim() -> None:
-    """Give the heap's free pages back to the system."""
+    """Give the heap's free pages back to the system; serve arrays up to 32 MiB from the heap."""
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+        libc.mallopt(M_MMAP_THRESHOLD, HEAP_THRESHOLD)
