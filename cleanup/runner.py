@@ -284,7 +284,6 @@ def _build_chain(
     )
 
 
-_BAD = BAD_RULE
 # A document this step edited was markup as read (cleanup.steps.html.STEP, not imported: lxml).
 _MARKUP_STEP = "strip-html"
 
@@ -327,7 +326,7 @@ class Admit:
 def _bad_document(raw: RawLine, message: str) -> Document:
     where = f"{raw.source.name}:{raw.lineno}"
     doc = Document(id=where, paragraphs=[], source=where)
-    doc.drop("read", _BAD, message)
+    doc.drop("read", BAD_RULE, message)
     return doc
 
 
