@@ -131,7 +131,7 @@ class CorpusDedup:
         verify = DocumentVerifier(spool, ledger, boiler, self.settings)
         decision = self._documents(ledger, sigs, fps, lengths, ident, in_state, group, verify)
         verify.close()  # the write pass needs no shingle set
-        heap.trim()
+        heap.end_of_decisions()
         owners = self._owners(ledger, decision)
         self._count_stats()
         spool_pos = np.frombuffer(ledger.spool_index, dtype=np.int64)

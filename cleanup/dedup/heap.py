@@ -4,10 +4,10 @@ The decisions allocate and free many corpus-sized arrays. glibc serves an alloca
 its heap once a freed block of that size has raised its dynamic mmap threshold (up to 32
 MiB), and a heap fragmented by the read pass's small objects keeps those pages: at 300,000
 documents the driver's RSS stayed 130 MiB above what it held. A fixed threshold maps every
-large array on its own, so freeing it returns its pages; `trim` hands back the heap's free
-top after a phase. The write pass that follows allocates per batch, and mapping each of those
-arrays costs page faults (about 10% of a small run's CPU), so `trim` then raises the threshold
-to glibc's own ceiling (32 MiB): batch-sized arrays come from the heap again. See
+large array on its own, so freeing it returns its pages. The write pass that follows
+allocates per batch, and mapping each of those arrays costs page faults (about 10% of a
+small run's CPU), so `end_of_decisions` trims the heap's free pages, then raises the
+threshold to glibc's own ceiling (32 MiB): batch-sized arrays come from the heap again. See
 docs/architecture.md, "Dedup".
 """
 
@@ -42,7 +42,7 @@ def map_large_arrays() -> None:
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
-def trim() -> None:
+def end_of_decisions() -> None:
     """Give the heap's free pages back to the system; serve arrays up to 32 MiB from the heap."""
     libc = _libc()
     if libc is not None:
