@@ -180,7 +180,7 @@ class CorpusDedup:
         """Fetch the state entries the documents may match, then decide about the documents."""
         if not ledger.ids:
             return DocumentDecision.empty(self.lsh[0])
-        keys = ledger.bands = BandFile(len(sigs), self.lsh[0])
+        keys = ledger.bands = BandFile(len(sigs), self.lsh[0], self.executor.scratch)
         for start, block in sigs.blocks():  # a block of signatures in memory at a time
             keys.put(start, band_keys(block, *self.lsh))
         stored = StoredEntries.empty(self.settings.minhash.num_perm)
