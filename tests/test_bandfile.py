@@ -3,6 +3,10 @@ the by-band partitioned search gives the one-process pairs."""
 
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,7 +45,8 @@ def keys_cases(draw: st.DrawFn) -> tuple[np.ndarray, list[int], np.ndarray, np.n
 def test_a_band_file_reads_what_the_keys_in_memory_read(case, data) -> None:  # type: ignore[no-untyped-def]
     keys, sizes, fixed, noise, more = case
     n, bands = keys.shape
-    f = BandFile(n, bands)
+    folder = tempfile.mkdtemp() if data.draw(st.booleans()) else None  # scratch, or anonymous
+    f = BandFile(n, bands, folder)
     start = 0
     for size in sizes:
         f.put(start, keys[start : start + size])
@@ -58,7 +63,18 @@ def test_a_band_file_reads_what_the_keys_in_memory_read(case, data) -> None:  # 
     hi = data.draw(st.integers(lo, total))
     assert np.array_equal(both_f.block(lo, hi), both_m.block(lo, hi))
     assert np.array_equal(column_of(both_m.keys, 0), both_m.column(0))
+    source = both_f.source() if isinstance(both_f, BandFile) else None
+    if folder is None:
+        assert source is None  # an anonymous file cannot be named to a worker
+    else:
+        assert source is not None
+        wanted = data.draw(st.lists(st.integers(0, bands - 1), max_size=bands))
+        got = pickle.loads(pickle.dumps(source)).columns(wanted)  # as a worker reads it
+        assert [c.tolist() for c in got.columns] == [both_m.column(b).tolist() for b in wanted]
     f.close()
+    if folder is not None:
+        assert os.listdir(folder) == []  # closing deletes the named file
+        os.rmdir(folder)
 
 
 class _InProcess:
@@ -94,6 +110,30 @@ def test_partitions_by_band_give_the_local_pairs(n: int, bands: int, parts: int,
     assert found[0].tolist() == expect[0].tolist()
     assert executor.puts == 5 + bands  # the columns went one by one, not as one array
     f.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 40), st.integers(1, 7), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_partitions_read_a_band_file_in_scratch_themselves(
+    n: int, bands: int, parts: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 4, size=(n, bands)).astype(np.uint64)
+    rank = rng.integers(0, 5, size=n)
+    group = rng.integers(-1, 2, size=n)
+    sigs = np.zeros((n, 4), np.uint32)
+    with tempfile.TemporaryDirectory() as scratch:
+        f = BandFile(n, bands, scratch)
+        f.put(0, keys)
+        f.set_rows(np.array([0]), np.full((1, bands), 99, np.uint64))  # as an empty text's row
+        expect_keys = keys.copy()
+        expect_keys[0] = 99
+        executor = _InProcess()
+        found = PartitionedEdges(executor, parts)(f, sigs, 0.0, rank, None, group)  # type: ignore[arg-type]
+        expect = local_edges(expect_keys, sigs, 0.0, rank, None, group)
+        assert found[0].tolist() == expect[0].tolist()
+        assert executor.puts == 6  # the five shared arrays and the file's name: no column
+        f.close()
 
 
 def test_lazy_columns_read_one_band_per_item() -> None:

@@ -5,15 +5,19 @@ them one band at a time (cleanup/dedup/clusters.py): so at corpus scale they are
 band-major to a temporary file as the signatures are read block by block, and memory holds
 one band's column (8 bytes per document) at a time. Rows given unique keys (empty texts) and
 the state entries the run is compared with are small and stay in memory, applied on read.
-See docs/architecture.md, "Dedup".
+When the engine has scratch space (a folder its workers see), the file is made there, so
+the candidate search's partition tasks read their own bands from it (`BandSource`) instead
+of being sent every column through the engine. See docs/architecture.md, "Dedup".
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Sequence
-from typing import overload
+from dataclasses import dataclass
+from typing import BinaryIO, overload
 
 import numpy as np
 
@@ -54,12 +58,22 @@ class BandKeys:
 
 
 class BandFile(BandKeys):
-    """Hold the band keys of `n` rows band-major in a temporary file (see the module doc)."""
+    """Hold the band keys of `n` rows band-major in a temporary file (see the module doc).
 
-    def __init__(self, n: int, bands: int) -> None:
+    With `folder` (the run's scratch space) the file has a name there, which `source()`
+    passes to workers; without, it is anonymous. Either way `close()` deletes it.
+    """
+
+    def __init__(self, n: int, bands: int, folder: str | None = None) -> None:
         super().__init__(np.zeros((0, bands), np.uint64))
         self.n, self.bands = n, bands
-        self.fh = tempfile.TemporaryFile(prefix="cleanup-dedup-bands-")  # noqa: SIM115
+        self.path: str | None = None
+        self.fh: BinaryIO
+        if folder is None:
+            self.fh = tempfile.TemporaryFile(prefix="cleanup-dedup-bands-")  # noqa: SIM115
+        else:
+            fd, self.path = tempfile.mkstemp(prefix="dedup-bands-", dir=folder)
+            self.fh = os.fdopen(fd, "w+b")
         self.fh.truncate(n * bands * _ITEM)
         self.fixed_rows = np.zeros(0, np.int64)  # rows whose keys were replaced, sorted
         self.fixed_keys = np.zeros((0, bands), np.uint64)
@@ -115,8 +129,49 @@ class BandFile(BandKeys):
         view.extra = np.concatenate((self.extra, more))
         return view
 
+    def source(self) -> BandSource | None:
+        """Return what a worker needs to read these keys itself (None: the file has no name)."""
+        if self.path is None:
+            return None
+        self.fh.flush()
+        return BandSource(
+            self.path, self.n, self.bands, self.fixed_rows, self.fixed_keys, self.extra
+        )
+
     def close(self) -> None:
         self.fh.close()
+        if self.path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+
+@dataclass(frozen=True)
+class BandSource:
+    """Name a BandFile in scratch, with its in-memory rows: picklable, read by partition tasks.
+
+    `columns(bands)` gives the same columns as BandFile.column, read from the file by the
+    worker itself; only the few replaced rows and stacked state rows travel with it.
+    """
+
+    path: str
+    n: int
+    bands: int
+    fixed_rows: np.ndarray
+    fixed_keys: np.ndarray
+    extra: np.ndarray
+
+    def columns(self, bands: Sequence[int]) -> Columns:
+        """Return these bands' columns of every row (the file's, then the stacked ones)."""
+        out = []
+        with open(self.path, "rb") as fh:
+            for band in bands:
+                col = np.empty(self.n, dtype=np.uint64)
+                read_into(fh.fileno(), col, band * self.n * _ITEM, "dedup band-key file")
+                col[self.fixed_rows] = self.fixed_keys[:, band]
+                if len(self.extra):
+                    col = np.concatenate((col, self.extra[:, band]))
+                out.append(col)
+        return Columns(out)
 
 
 class Columns(BandKeys):

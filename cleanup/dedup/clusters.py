@@ -13,7 +13,8 @@ The candidate search can also run in partitions (split by a hash of band and key
 bands when the keys are read band by band from a BandFile: a bucket never straddles two): each
 partition yields its own pairs and one global np.unique merges them into exactly the pairs of
 the one-process search. An executor with several partitions (Ray) runs them as tasks:
-`edges_finder(executor)`.
+`edges_finder(executor)`; when the band file is in the run's scratch space, each task reads its
+own bands from it, so the keys never pass through the engine's object store.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from cleanup.dedup.bandfile import BandKeys, Columns, LazyColumns, column_of
+from cleanup.dedup.bandfile import BandFile, BandKeys, BandSource, Columns, LazyColumns, column_of
 from cleanup.dedup.rowfile import Rows
 from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.verify import sorted_unique
@@ -348,6 +349,32 @@ def band_edges(
     """
     *columns, parts, part = columns_and_part
     mine = Columns([columns[b] for b in range(part, len(columns), parts)])
+    return _column_edges(mine, sigs, threshold, rank, fixed, group)
+
+
+def file_edges(
+    sigs: np.ndarray,
+    threshold: float,
+    rank: np.ndarray,
+    fixed: np.ndarray | None,
+    group: np.ndarray | None,
+    source: BandSource,
+    parts: int,
+    part: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the edges of the bands part, part + parts, ..., read from the band file (a task)."""
+    mine = source.columns(range(part, source.bands, parts))
+    return _column_edges(mine, sigs, threshold, rank, fixed, group)
+
+
+def _column_edges(
+    mine: Columns,
+    sigs: np.ndarray,
+    threshold: float,
+    rank: np.ndarray,
+    fixed: np.ndarray | None,
+    group: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
     if not mine.columns:
         return merge_edges([])
     pairs = candidate_pairs(mine, rank)
@@ -432,8 +459,13 @@ class PartitionedEdges:
         # its candidates itself, so they stay out of the workers' shared arrays then.
         unused = np.zeros((0, sigs.shape[1]), np.uint32)  # no rows: nothing to ship
         self.tasks += self.parts
+        head = (sigs if threshold > 0 else unused, threshold, rank, fixed, group)
+        source = keys.source() if isinstance(keys, BandFile) else None
+        if source is not None:  # in scratch: each task reads its own bands from the file
+            return merge_edges(
+                self.executor.map_partitions(file_edges, (*head, source), self.parts)
+            )
         if isinstance(keys, BandKeys):  # by band: each column read and shipped in turn
-            head = (sigs if threshold > 0 else unused, threshold, rank, fixed, group)
             shared_bands = _Concat(head, LazyColumns(keys))
             return merge_edges(self.executor.map_partitions(band_edges, shared_bands, self.parts))
         shared = (keys, sigs if threshold > 0 else unused, threshold, rank, fixed, group)

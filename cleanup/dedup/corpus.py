@@ -94,23 +94,7 @@ class CorpusDedup:
         heap.map_large_arrays()  # the decisions' arrays give their pages back when freed
         n = len(ledger.ids)
         sigs, fps, lengths = ledger.take_arrays(self.settings.minhash.num_perm)
-        keys_of = (
-            [
-                state_key(i, e, int(f))
-                for i, e, f in zip(ledger.ids, ledger.explicit, fps.tolist(), strict=True)
-            ]
-            if self.store is not None
-            else [""] * n  # no state: no keys to look up (a shared empty string per document)
-        )
-        known = self.store.find(keys_of) if self.store is not None else {}
-        # Published before with this very text: never a duplicate, never counted twice.
-        in_state = np.array(
-            [
-                k in known and known[k][1] == int(f)
-                for k, f in zip(keys_of, fps.tolist(), strict=True)
-            ],
-            dtype=bool,
-        )
+        keys_of, known, in_state, group = self._in_state(ledger, fps)
         # A document's identity is its text as it came in (after in-document dedup): what
         # boilerplate removal leaves may differ from run to run as counts accumulate.
         ident = fps.copy()
@@ -127,7 +111,6 @@ class CorpusDedup:
         if self.settings.boilerplate.min_docs > 0:  # the read pass left signing until now
             sigs = sign_all(spool, ledger, boiler, fps, lengths, self.settings, self.executor)
             ledger.replace_sigs(sigs)
-        group = np.array([known[k][0] if k in known else -1 for k in keys_of], dtype=np.int64)
         verify = DocumentVerifier(spool, ledger, boiler, self.settings)
         decision = self._documents(ledger, sigs, fps, lengths, ident, in_state, group, verify)
         verify.close()  # the write pass needs no shingle set
@@ -166,6 +149,31 @@ class CorpusDedup:
             count_boilerplate = self.settings.boilerplate.min_docs > 0
             self.staging.finish(ledger, ident, seen_text, decision, count_boilerplate)
 
+    def _in_state(
+        self, ledger: Ledger, fps: np.ndarray
+    ) -> tuple[list[str], dict[str, tuple[int, int]], np.ndarray, np.ndarray | None]:
+        """Return the documents' state keys, the entries found under them, which documents
+        were published before with this very text (never duplicates, never counted twice),
+        and each document's own entry (-1: none; None without a state: no entries at all).
+        """
+        n = len(ledger.ids)
+        if self.store is None:  # nothing to look up: no per-document list or loop
+            return [], {}, np.zeros(n, dtype=bool), None
+        keys_of = [
+            state_key(i, e, int(f))
+            for i, e, f in zip(ledger.ids, ledger.explicit, fps.tolist(), strict=True)
+        ]
+        known = self.store.find(keys_of)
+        in_state = np.array(
+            [
+                k in known and known[k][1] == int(f)
+                for k, f in zip(keys_of, fps.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
+        group = np.array([known[k][0] if k in known else -1 for k in keys_of], dtype=np.int64)
+        return keys_of, known, in_state, group
+
     def _documents(
         self,
         ledger: Ledger,
@@ -174,13 +182,13 @@ class CorpusDedup:
         lengths: np.ndarray,
         ident: np.ndarray,
         in_state: np.ndarray,
-        group: np.ndarray,
+        group: np.ndarray | None,
         verify: DocumentVerifier,
     ) -> DocumentDecision:
         """Fetch the state entries the documents may match, then decide about the documents."""
         if not ledger.ids:
             return DocumentDecision.empty(self.lsh[0])
-        keys = ledger.bands = BandFile(len(sigs), self.lsh[0])
+        keys = ledger.bands = BandFile(len(sigs), self.lsh[0], self.executor.scratch)
         for start, block in sigs.blocks():  # a block of signatures in memory at a time
             keys.put(start, band_keys(block, *self.lsh))
         stored = StoredEntries.empty(self.settings.minhash.num_perm)

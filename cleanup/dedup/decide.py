@@ -174,7 +174,7 @@ def decide_documents(
     lengths: np.ndarray,
     ident: np.ndarray,
     in_state: np.ndarray,
-    group: np.ndarray,
+    group: np.ndarray | None,
     stored: StoredEntries,
     lsh: tuple[int, int],
     threshold: float,
@@ -189,7 +189,8 @@ def decide_documents(
     `keys` are the band keys of `sigs` for `lsh` (bands, rows); `fps` order the bucket
     members canonically and `ident` (the text as it came in) names clusters across runs;
     `in_state` marks documents published before with this text (never duplicates); `group`
-    is each document's own state entry (never compared with it), -1 for none. `verify`
+    is each document's own state entry (never compared with it), -1 for none (None: no
+    document has one). `verify`
     gives the similarity of candidate pairs (exact for two live documents; default: the
     signature estimate). The copy that stays is a published one first, then the lowest
     `priority` (the keep policy; default: the longest, then the earliest in input order).
@@ -212,15 +213,16 @@ def decide_documents(
     all_keys.set_rows(
         np.flatnonzero(~valid), np.broadcast_to(noise, (len(noise), all_keys.shape[1]))
     )
-    fp_rank = np.argsort(np.argsort(fps, kind="stable"), kind="stable")
-    rank = np.concatenate((fp_rank + m, np.arange(m)))
+    rank = _then(np.argsort(np.argsort(fps, kind="stable"), kind="stable") + m, np.arange(m))
     fixed = np.concatenate((np.zeros(n, bool), np.ones(m, bool)))
-    all_group = np.concatenate((group, stored.handles.astype(np.int64)))
+    if group is None and m:
+        group = np.full(n, -1, dtype=np.int64)
+    all_group = _then(group, stored.handles.astype(np.int64)) if group is not None else None
     published = fixed.copy()
     published[:n] = in_state
-    all_len = np.concatenate((lengths, stored.lengths))
+    all_len = _then(lengths, stored.lengths)
     live_prio = priority if priority is not None else keep_longest(lengths)
-    prio = np.concatenate((live_prio, np.zeros(m, dtype=live_prio.dtype)))
+    prio = _then(live_prio, np.zeros(m, dtype=live_prio.dtype))
     # Published copies first; among them this run's documents (seen again: their own
     # entries are the same text, and a live copy's similarity is verified exactly).
     order = np.lexsort((np.arange(n + m), -all_len, prio, fixed, ~published))
@@ -300,6 +302,11 @@ def apply_containment(
         similarity[orphans] = np.where(near, j, np.where(inside, k, 0.0))
         contained[orphans] = inside & ~near
     return winner, similarity, contained
+
+
+def _then(live: np.ndarray, stored: np.ndarray) -> np.ndarray:
+    """Return the live documents' values followed by the state entries' (no copy without)."""
+    return np.concatenate((live, stored)) if len(stored) else live
 
 
 def keep_longest(lengths: np.ndarray) -> np.ndarray:
