@@ -16,15 +16,16 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
-
-import charset_normalizer
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cleanup.document import Document, Edit
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.io.compression import iter_chunks, read_all, split_lines, strip_compression
 from cleanup.io.fieldpath import MISSING, blocked_at, get_path, split_path
 from cleanup.io.remote import discover_remote, is_remote, open_input
+
+if TYPE_CHECKING:
+    from charset_normalizer import CharsetMatch
 
 FORMATS = ("txt", "html", "jsonl", "parquet", "warc")
 _EXTENSIONS = {
@@ -465,8 +466,14 @@ def _encodes(text: str) -> bool:
     return True
 
 
-def _detect(data: bytes) -> charset_normalizer.CharsetMatch | None:
-    """Return the likeliest decoding of `data`: detection, with a prior for common encodings."""
+def _detect(data: bytes) -> CharsetMatch | None:
+    """Return the likeliest decoding of `data`: detection, with a prior for common encodings.
+
+    charset_normalizer is imported here, on the first input that is not UTF-8 (nor marked
+    by a byte-order mark): a run over UTF-8 input never loads it.
+    """
+    import charset_normalizer
+
     matches = list(charset_normalizer.from_bytes(data))
     if not matches:
         return None
