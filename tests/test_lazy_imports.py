@@ -1,5 +1,5 @@
-"""Tests that a run loads only what its input needs (issue #18: the main process's share of a
-run's CPU; what it imports, the workers it forks inherit).
+"""Tests that a run loads only what its input needs, and that what the main process sends
+its workers pickles compactly (issue #18: the main process's share of a run's CPU).
 
 The module checks run in a fresh interpreter: this one has imported everything already.
 """
@@ -7,12 +7,15 @@ The module checks run in a fresh interpreter: this one has imported everything a
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from cleanup.io.readers import RawLine, read_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 _RUN = """
@@ -71,3 +74,13 @@ def test_extract_package_names_resolve_on_first_use() -> None:
     )
     with pytest.raises(AttributeError):
         _ = extract.no_such_name  # type: ignore[attr-defined]
+
+
+def test_raw_lines_pickle_as_tuples_sharing_their_source(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"".join(_line(f"text {n}", str(n)) + b"\n" for n in range(3)))
+    lines = list(read_inputs([str(src)], lazy=True))
+    assert all(isinstance(line, RawLine) for line in lines)
+    back = pickle.loads(pickle.dumps(lines, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == lines
+    assert back[0].source is back[2].source  # one Source per batch, not one per line

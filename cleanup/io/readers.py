@@ -192,6 +192,12 @@ class RawLine:
     lineno: int
     source: Source
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as a plain tuple: a batch of lines goes to a worker in one pickle, and a
+        frozen slots dataclass pickles through copyreg (its state as a dict) about twice as
+        slowly, in the main process's sending thread."""
+        return (RawLine, (self.line, self.lineno, self.source))
+
 
 def read_inputs(
     paths: Iterable[str],
