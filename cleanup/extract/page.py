@@ -18,6 +18,7 @@ from typing import Any
 import lxml.html
 
 from cleanup.errors import OptionError
+from cleanup.extract import EXTRACTORS
 from cleanup.extract.blocks import Block, caption_texts, drop_form_boxes, page_blocks
 from cleanup.extract.content import choose, content_blocks
 from cleanup.extract.density import score_page
@@ -30,7 +31,6 @@ __all__ = ["Page", "UnparseableHTML", "extract_page"]
 
 MODES = ("main", "all")
 MIN_HEADLESS_CHARS = 200
-EXTRACTORS = ("ours", "trafilatura")
 # When this share of trafilatura's text lies inside our own container, and not all of it
 # does, trafilatura kept boilerplate around the article (cookie box, comments): our
 # container's blocks are then the better choice. Below the lower bound our container is

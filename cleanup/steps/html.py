@@ -8,13 +8,18 @@ through untouched, which also makes the step idempotent on its own output.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from cleanup.document import Document, Edit
 from cleanup.errors import OptionError
-from cleanup.extract import Page, UnparseableHTML, extract_page, looks_like_html
-from cleanup.extract.main import require_trafilatura
-from cleanup.extract.page import EXTRACTORS
+from cleanup.extract import EXTRACTORS, looks_like_html
 from cleanup.pipeline import Option, StepSpec
+
+if TYPE_CHECKING:
+    from cleanup.extract.page import Page
+
+# The page extraction (cleanup.extract.page, .main) is imported when a document is HTML: it
+# needs lxml, which a run over plain text then never loads (here nor on a worker).
 
 STEP = "strip-html"
 WHY = {
@@ -38,6 +43,8 @@ def strip_html(
     if extractor not in EXTRACTORS:
         raise OptionError(f"--extractor must be 'ours' or 'trafilatura', not {extractor!r}")
     if extractor == "trafilatura" and extract == "main":
+        from cleanup.extract.main import require_trafilatura
+
         require_trafilatura()
     for doc in docs:
         if doc.dropped is None:
@@ -67,6 +74,8 @@ def _convert(
     if not markup.strip():
         doc.drop(STEP, "html:no-text", "the page has no text")
         return
+    from cleanup.extract.page import UnparseableHTML, extract_page
+
     try:
         page = extract_page(markup, mode, keep_captions, extractor)
     except UnparseableHTML as exc:
