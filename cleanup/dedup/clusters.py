@@ -375,6 +375,7 @@ def _column_edges(
     fixed: np.ndarray | None,
     group: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Return the checked candidate pairs of these bands (whole bands: every bucket whole)."""
     if not mine.columns:
         return merge_edges([])
     pairs = candidate_pairs(mine, rank)
