@@ -133,7 +133,9 @@ class BandFile(BandKeys):
         """Return what a worker needs to read these keys itself (None: the file has no name)."""
         if self.path is None:
             return None
-        self.fh.flush()
+        # On the disk before another machine opens it: a shared file system (NFS) promises a
+        # reader only what the writer synced or closed, and this file stays open.
+        os.fsync(self.fh.fileno())
         return BandSource(
             self.path, self.n, self.bands, self.fixed_rows, self.fixed_keys, self.extra
         )
