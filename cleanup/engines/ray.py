@@ -12,6 +12,7 @@ See docs/architecture.md, "Engines".
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -23,7 +24,7 @@ from cleanup.engines.processes import BatchEngine
 from cleanup.errors import UsageProblem
 from cleanup.io.tasksource import SplitSource
 from cleanup.pipeline import Context, Step, StepCall
-from cleanup.scratch import OWNER, Scratch, check_base
+from cleanup.scratch import OWNER, Scratch, ScratchRef, check_base, put
 
 _LOOPBACK_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
@@ -31,6 +32,9 @@ _LOOPBACK_ENV = {
     "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
 }
 R = TypeVar("R")
+# Pickled results up to this size come back through Ray (inlined: Ray returns objects under
+# 100 KiB in its reply, not through the store); larger ones as a file in scratch (see _call).
+RESULT_INLINE = 64 << 10
 PROBE_FILES = 16  # input files a per-node probe checks before tasks read the input themselves
 
 
@@ -47,14 +51,28 @@ def _size(path: str) -> int:
         return -2
 
 
-def _call(fn: Callable[..., Any], *args: Any) -> bytes:
-    """Run fn(*args) inside a Ray worker; return the result pickled.
+def _call(fn: Callable[..., Any], scratch: str | None, *args: Any) -> bytes | ScratchRef:
+    """Run fn(*args) inside a Ray worker; return the result pickled, or in scratch if large.
 
     Why not return it as is: Ray hands numpy arrays back as views into the object store,
     and a view the driver keeps (dedup's ledger keeps signatures) pins the task's whole
     result there, documents included, until the run ends. Bytes are copied out instead.
+    A result larger than RESULT_INLINE goes to a file in the run's scratch space when there
+    is one: read from the object store, it would map store pages into the driver (up to
+    the store's size of resident memory); read from a file, it is a copy the driver frees.
     """
-    return pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
+    data = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
+    return put(scratch, data) if scratch is not None and len(data) > RESULT_INLINE else data
+
+
+def _load(result: bytes | ScratchRef) -> Any:
+    """Return a task's result, deleting its file in scratch once read."""
+    if isinstance(result, bytes):
+        return pickle.loads(result)
+    data = result.read()
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(result.path)
+    return pickle.loads(data)
 
 
 class RayEngine(BatchEngine):
@@ -147,10 +165,10 @@ class RayEngine(BatchEngine):
             )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return self.task.remote(fn, *args)
+        return self.task.remote(fn, self.scratch, *args)
 
     def result(self, handle: Any) -> Any:
-        return pickle.loads(self._get(handle))
+        return _load(self._get(handle))
 
     def _get(self, handles: Any) -> Any:
         """Return ray.get(handles), raising a task's own error rather than Ray's wrapper.
@@ -177,8 +195,8 @@ class RayEngine(BatchEngine):
         copy), so the shared data crosses to the cluster once, not once per partition.
         """
         refs = [self.ray.put(a) for a in shared]
-        handles = [self.task.remote(fn, *refs, parts, part) for part in range(parts)]
-        return [pickle.loads(b) for b in self._get(handles)]
+        handles = [self.task.remote(fn, self.scratch, *refs, parts, part) for part in range(parts)]
+        return [_load(b) for b in self._get(handles)]
 
     def close(self) -> None:
         """Shut down the local Ray this run started (a joined cluster is left running)."""
