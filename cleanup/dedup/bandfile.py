@@ -96,9 +96,7 @@ class BandFile(BandKeys):
         return out
 
     def column(self, band: int) -> np.ndarray:
-        col = self._read(band, 0, self.n)
-        col[self.fixed_rows] = self.fixed_keys[:, band]
-        return np.concatenate((col, self.extra[:, band])) if len(self.extra) else col
+        return _column(self.fh.fileno(), self.n, band, self.fixed_rows, self.fixed_keys, self.extra)
 
     def block(self, start: int, stop: int) -> np.ndarray:
         low = min(stop, self.n)
@@ -164,16 +162,24 @@ class BandSource:
 
     def columns(self, bands: Sequence[int]) -> Columns:
         """Return these bands' columns of every row (the file's, then the stacked ones)."""
-        out = []
         with open(self.path, "rb") as fh:
-            for band in bands:
-                col = np.empty(self.n, dtype=np.uint64)
-                read_into(fh.fileno(), col, band * self.n * _ITEM, "dedup band-key file")
-                col[self.fixed_rows] = self.fixed_keys[:, band]
-                if len(self.extra):
-                    col = np.concatenate((col, self.extra[:, band]))
-                out.append(col)
-        return Columns(out)
+            fd = fh.fileno()
+            return Columns(
+                [
+                    _column(fd, self.n, b, self.fixed_rows, self.fixed_keys, self.extra)
+                    for b in bands
+                ]
+            )
+
+
+def _column(
+    fd: int, n: int, band: int, fixed_rows: np.ndarray, fixed_keys: np.ndarray, extra: np.ndarray
+) -> np.ndarray:
+    """Return one band's keys of every row: the file's n, replaced rows applied, then `extra`."""
+    col = np.empty(n, dtype=np.uint64)
+    read_into(fd, col, band * n * _ITEM, "dedup band-key file")
+    col[fixed_rows] = fixed_keys[:, band]
+    return np.concatenate((col, extra[:, band])) if len(extra) else col
 
 
 class Columns(BandKeys):
