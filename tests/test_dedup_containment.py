@@ -132,16 +132,18 @@ def test_every_drop_names_a_kept_document_it_is_verified_against(seed: int, size
     st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=0, max_size=40),
     st.integers(1, 9),
     st.floats(0.1, 1.0),
+    st.integers(1, 40),
 )
 def test_pairing_in_slices_gives_the_one_piece_candidates(
-    docs: list[list[int]], parts: int, threshold: float
+    docs: list[list[int]], parts: int, threshold: float, merge: int
 ) -> None:
-    """Slicing the posting lists only bounds memory: the candidates are the same."""
+    """Slicing the posting lists and merging the pairs a few at a time only bound memory:
+    the candidates are the same."""
     rows = [np.unique(np.array(d, dtype=np.uint32) << np.uint32(3)) for d in docs]
     counts = np.array([len(r) for r in rows], dtype=np.int64)
     samples = np.concatenate(rows) if rows else np.zeros(0, np.uint32)
-    a1, b1 = candidates(samples, counts, threshold, parts=1)
-    ak, bk = candidates(samples, counts, threshold, parts=parts)
+    a1, b1 = candidates(samples, counts, threshold, parts=1, merge=1 << 40)
+    ak, bk = candidates(samples, counts, threshold, parts=parts, merge=merge)
     assert a1.tolist() == ak.tolist() and b1.tolist() == bk.tolist()
     assert all(x < y for x, y in zip(a1.tolist(), b1.tolist(), strict=True))
 

@@ -24,7 +24,12 @@ SAMPLE_BITS = 3  # 1 shingle in 8 is sampled
 MAX_POSTING = 16  # a sampled shingle in more documents than this proposes no pair
 MIN_SHARED = 2  # sampled shingles two documents must share to be a candidate
 # Samples paired in one slice (the pairs of a slice's posting lists are its largest temporaries).
-SLICE_SAMPLES = 2_000_000
+SLICE_SAMPLES = 500_000
+# Found pairs merged at once (each takes ~60 bytes of temporaries while its counts are summed).
+MERGE_PAIRS = 1_000_000
+# Ranges of first documents the found pairs are cut at; consecutive ranges are merged together
+# up to MERGE_PAIRS pairs, so the merge's memory does not grow with the corpus.
+CUT_RANGES = 4096
 
 
 def sample(shingles: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +42,11 @@ def sample(shingles: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def candidates(
-    samples: np.ndarray | RowFile, counts: np.ndarray, threshold: float, parts: int | None = None
+    samples: np.ndarray | RowFile,
+    counts: np.ndarray,
+    threshold: float,
+    parts: int | None = None,
+    merge: int = MERGE_PAIRS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return pairs (a, b), a < b, whose samples suggest one contains the other at `threshold`.
 
@@ -47,8 +56,9 @@ def candidates(
     smaller sample (loose: the exact check decides). Memory is kept to a slice at a time:
     the samples are dealt into `parts` slices by value (a posting list lies whole in one
     slice, which waits in a temporary file), each slice's lists are paired, and the slices'
-    pairs (also in a file) are then merged, their counts summed and filtered in `parts`
-    ranges of the first document, which gives exactly the one-piece result in the same order.
+    pairs (also in a file) are then merged, their counts summed and filtered by ranges of
+    the first document, about `merge` pairs at a time, which gives exactly the one-piece
+    result in the same order.
     """
     n = len(counts)
     if parts is None:  # slices of about SLICE_SAMPLES samples: memory bounded at any size
@@ -57,7 +67,7 @@ def candidates(
     # Each slice's pairs (codes a * n + b, sorted) go to a file with where they cross the
     # first-document bounds; they are then merged range by range: memory holds one slice's
     # work, then one range's pairs, not every pair of the corpus at once.
-    bounds = np.linspace(0, n, parts + 1).astype(np.int64) * n
+    bounds = np.linspace(0, n, min(n, CUT_RANGES) + 1).astype(np.int64) * n
     slices = [RowFile(2, np.int64) for _ in range(parts)]
     found = RowFile(2, np.int64)
     try:
@@ -72,8 +82,8 @@ def candidates(
                 found.append(np.column_stack((pairs, shared)))
         a_out: list[np.ndarray] = []
         b_out: list[np.ndarray] = []
-        for r in range(parts):
-            pieces = [found.span(int(c[r]), int(c[r + 1] - c[r])) for c in cuts]
+        for lo, hi in _merge_ranges(cuts, merge):
+            pieces = [found.span(int(c[lo]), int(c[hi] - c[lo])) for c in cuts]
             a, b = _kept([(p[:, 0], p[:, 1]) for p in pieces], counts, threshold, n)
             a_out.append(a)
             b_out.append(b)
@@ -81,7 +91,29 @@ def candidates(
         found.close()
         for piece in slices:
             piece.close()
+    if not a_out:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(a_out), np.concatenate(b_out)
+
+
+def _merge_ranges(cuts: list[np.ndarray], merge: int) -> Iterator[tuple[int, int]]:
+    """Yield (lo, hi): runs of consecutive cut ranges holding about `merge` pairs in all.
+
+    `cuts[k][r]` is where range r of the first document starts among slice k's pairs. A run
+    ends once it holds `merge` pairs or more; one range may hold more (a pair's copies from
+    every slice are summed together, and they all lie in its range).
+    """
+    if not cuts:
+        return
+    sizes = np.diff(np.sum(cuts, axis=0)).tolist()  # pairs per range, all slices together
+    lo = held = 0
+    for r, size in enumerate(sizes):
+        held += size
+        if held >= merge:
+            yield lo, r + 1
+            lo, held = r + 1, 0
+    if held:
+        yield lo, len(sizes)
 
 
 def _deal(samples: np.ndarray | RowFile, ends: np.ndarray, slices: list[RowFile]) -> None:

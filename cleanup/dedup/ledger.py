@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from array import array
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +37,10 @@ class Ledger:
     sites: list[str] = field(default_factory=list)
     sigs: RowFile | None = None  # signatures (when the read pass signs), on disk
     bands: BandKeys | None = None  # the decisions' band keys, on disk (closed with the rest)
-    fps: list[np.ndarray] = field(default_factory=list)
-    lengths: list[np.ndarray] = field(default_factory=list)
+    # One growing buffer per number, not an array per batch: a million documents come in
+    # thousands of batches, and small arrays kept that long pin the heap pages around them.
+    fps: array[int] = field(default_factory=lambda: array("Q"))
+    lengths: array[int] = field(default_factory=lambda: array("q"))
     # Per paragraph of every live document, in order: (site, paragraph) keys, 0 for empty
     # paragraphs; in a temporary file, with each document's end offset in memory.
     boiler: BoilerKeys = field(default_factory=BoilerKeys)
@@ -50,10 +53,10 @@ class Ledger:
     para_doc: list[np.ndarray] = field(default_factory=list)
     para_pos: list[np.ndarray] = field(default_factory=list)
     para_shingles: list[TokenBatch] = field(default_factory=list)  # (hashes, offsets) per batch
-    dates: list[np.ndarray] = field(default_factory=list)  # --keep earliest only
+    dates: array[float] = field(default_factory=lambda: array("d"))  # --keep earliest only
     # --doc-containment only: every live document's sampled shingles (on disk), and how many.
     samples: RowFile | None = None
-    sample_counts: list[np.ndarray] = field(default_factory=list)
+    sample_counts: array[int] = field(default_factory=lambda: array("q"))
     spool_index: array[int] = field(default_factory=lambda: array("q"))
     batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
@@ -76,16 +79,16 @@ class Ledger:
             if self.sigs is None:
                 self.sigs = RowFile(summary.sigs.shape[1], np.uint32, int(MAX_HASH))
             self.sigs.append(summary.sigs)
-        self.fps.append(summary.fps)
-        self.lengths.append(summary.lengths)
+        _extend(self.fps, summary.fps)
+        _extend(self.lengths, summary.lengths)
         if summary.dates is not None:
-            self.dates.append(summary.dates)
+            _extend(self.dates, summary.dates)
         if summary.samples is not None:
             values, counts = summary.samples
             if self.samples is None:
                 self.samples = RowFile(1, np.uint32)
             self.samples.append(values)
-            self.sample_counts.append(counts)
+            _extend(self.sample_counts, counts)
         self.boiler.append(summary.boiler_keys, summary.boiler_sizes)
         if self.tokens is not None:
             self.tokens.write(summary.tokens)
@@ -112,9 +115,8 @@ class Ledger:
         """
         if self.sigs is None:
             self.sigs = RowFile(num_perm, np.uint32, int(MAX_HASH))
-        fps = np.concatenate(self.fps) if self.fps else np.zeros(0, np.uint64)
-        lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.int64)
-        self.fps, self.lengths = [], []  # one copy of each, not two
+        fps, lengths = _take(self.fps), _take(self.lengths)
+        self.fps, self.lengths = array("Q"), array("q")  # one copy of each, not two
         return self.sigs, fps, lengths
 
     def replace_sigs(self, sigs: RowFile) -> None:
@@ -139,11 +141,11 @@ class Ledger:
         """Return the live documents' sampled shingles (on disk) and their count per document."""
         if self.samples is None:
             return np.zeros(0, np.uint32), np.zeros(len(self.ids), np.int64)
-        return self.samples, np.concatenate(self.sample_counts)
+        return self.samples, _take(self.sample_counts)
 
     def all_dates(self) -> np.ndarray | None:
         """Return the live documents' dates (--keep earliest), None when they were not read."""
-        return np.concatenate(self.dates) if self.dates else None
+        return _take(self.dates) if self.dates else None
 
     def boiler_table(self) -> tuple[BoilerKeys, np.ndarray]:
         """Return all (site, paragraph) keys (on disk) and per-document offsets into them."""
@@ -152,3 +154,17 @@ class Ledger:
     def boiler_of(self, i: int) -> np.ndarray:
         """Return the (site, paragraph) keys of live document i, paragraph by paragraph."""
         return self.boiler.of(i)
+
+
+_DTYPES = {"Q": np.uint64, "q": np.int64, "d": np.float64}
+
+
+def _extend(column: array[Any], values: np.ndarray) -> None:
+    """Append a batch's values to a column (converted to the column's type)."""
+    typed = np.ascontiguousarray(values, dtype=_DTYPES[column.typecode])
+    column.frombytes(typed.data.cast("B"))
+
+
+def _take(column: array[Any]) -> np.ndarray:
+    """Return a column's values as a numpy array of its own (a copy: the column may grow)."""
+    return np.frombuffer(column, dtype=_DTYPES[column.typecode]).copy()
