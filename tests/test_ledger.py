@@ -1,0 +1,63 @@
+"""The read pass's ledger: per-batch numbers go into growing buffers and come out joined."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleanup.dedup.jobs import BatchSummary
+from cleanup.dedup.ledger import Ledger
+
+
+def _summary(n: int, seed: int, dates: bool) -> BatchSummary:
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(1, 1 << 62, 2 * n, dtype=np.uint64)
+    return BatchSummary(
+        docs=[],
+        count=n,
+        live=np.ones(n, dtype=bool),
+        ids=[f"d{seed}-{k}" for k in range(n)],
+        explicit=[False] * n,
+        sites=["example.org"] * n,
+        joins=True,
+        sigs=None,
+        # uint64 values above 2**63 and lengths as int32: the buffers keep the ledger's types
+        fps=rng.integers(0, 1 << 64, n, dtype=np.uint64, endpoint=False),
+        lengths=rng.integers(0, 5000, n).astype(np.int32),
+        boiler_keys=keys,
+        boiler_sizes=np.full(n, 2, dtype=np.int64),
+        tokens=(np.zeros(0, np.int64), np.zeros(0, np.uint64)),
+        dates=rng.uniform(0, 2e9, n) if dates else None,
+        samples=(rng.integers(0, 1 << 32, 3 * n, dtype=np.uint32), np.full(n, 3, np.int64)),
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=8), st.booleans())
+def test_joined_numbers_are_the_batches_in_order(sizes: list[int], dates: bool) -> None:
+    ledger = Ledger()
+    batches = [_summary(n, seed, dates) for seed, n in enumerate(sizes)]
+    try:
+        first = 0
+        for b in batches:
+            ledger.record(b, first)
+            first += b.count
+        sigs, fps, lengths = ledger.take_arrays(16)
+        live = [b for b in batches if b.count]
+        want_fps = np.concatenate([b.fps for b in live]) if live else np.zeros(0, np.uint64)
+        assert fps.dtype == np.uint64 and fps.tolist() == want_fps.tolist()
+        assert lengths.dtype == np.int64
+        assert lengths.tolist() == [int(x) for b in live for x in b.lengths]
+        assert len(sigs) == 0 and list(ledger.fps) == []  # handed over, not kept twice
+        got_dates = ledger.all_dates()
+        if dates and live:
+            assert got_dates is not None
+            want = np.concatenate([b.dates for b in live if b.dates is not None])
+            assert got_dates.tolist() == want.tolist()
+        else:
+            assert got_dates is None
+        _, counts = ledger.take_samples()
+        assert counts.tolist() == [3] * sum(sizes)
+    finally:
+        ledger.close()
