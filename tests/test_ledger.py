@@ -59,5 +59,6 @@ def test_joined_numbers_are_the_batches_in_order(sizes: list[int], dates: bool) 
             assert got_dates is None
         _, counts = ledger.take_samples()
         assert counts.tolist() == [3] * sum(sizes)
+        assert list(ledger.spool_index) == list(range(sum(sizes)))  # every document live
     finally:
         ledger.close()

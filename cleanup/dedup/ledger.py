@@ -71,7 +71,7 @@ class Ledger:
         self.ids.extend(summary.ids)
         self.explicit.extend(summary.explicit)
         self.sites.extend(sys.intern(site) for site in summary.sites)
-        self.spool_index.extend((np.flatnonzero(summary.live) + first).tolist())
+        _extend(self.spool_index, np.flatnonzero(summary.live) + first)
         self.tokens_usable = self.tokens_usable and summary.joins
         if not summary.ids:
             return
