@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 from dedup_pairs import blocks, dropped_of, jaccard, pairs_near, run_docs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleanup.dedup import verify
 from cleanup.dedup.verify import ShingleSets
 from cleanup.document import Document
 from cleanup.pipeline import Context, Pipeline
@@ -66,6 +69,33 @@ def test_sets_spilled_to_disk_measure_what_sets_in_memory_measure(
     for x, y in zip(disk.similarity(a, b), memory.similarity(a, b), strict=True):
         assert np.array_equal(x, y)
     disk.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sets(st.integers(0, 40), max_size=25), min_size=2, max_size=10),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.data(),
+)
+def test_pairs_measured_a_block_at_a_time_measure_what_one_block_measures(
+    sets: list[set[int]], block: int, chunk: int, data: st.DataObject
+) -> None:
+    """The per-pair temporaries are bounded by measuring PAIR_BLOCK pairs (and reading the sets
+    of DISK_CHUNK pairs) at a time; every block boundary gives the one-block result."""
+    values = np.array([x for s in sets for x in sorted(s)], dtype=np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
+    a = np.array(data.draw(st.lists(st.integers(0, len(sets) - 1), min_size=1, max_size=20)))
+    b = np.array([data.draw(st.integers(0, len(sets) - 1)) for _ in a])
+    for memory in (None, 0):  # in memory, and spilled to a file
+        table = ShingleSets.build(len(sets), [(np.arange(len(sets)), values, offsets)], memory)
+        whole = table.similarity(a, b)
+        with patch.object(verify, "PAIR_BLOCK", block), patch.object(verify, "DISK_CHUNK", chunk):
+            blocked, jac = table.similarity(a, b), table.jaccard(a, b)
+        table.close()
+        for x, y in zip(blocked, whole, strict=True):
+            assert np.array_equal(x, y)
+        assert np.array_equal(jac, whole[0])
 
 
 def test_pairs_below_the_threshold_are_never_dropped_on_a_noisy_estimate() -> None:

@@ -228,7 +228,9 @@ def cluster(
     """
     n = keys.shape[0]
     pairs, _ = (find_edges or local_edges)(keys, sigs, 0.0, rank, fixed, group)
-    a, b = pairs // max(n, 1), pairs % max(n, 1)
+    found = len(pairs)
+    a, b = np.divmod(pairs, max(n, 1))
+    del pairs  # the candidates are the run's largest arrays: hold each once
 
     def estimate(sel: np.ndarray) -> np.ndarray:
         return estimates(sigs, a[sel], b[sel])
@@ -239,7 +241,7 @@ def cluster(
     labels, to_rep = greedy_clusters(
         n, a[ok], b[ok], sim[ok], walk, fixed if keep is None else keep
     )
-    return Clusters(labels, to_rep, len(pairs), int(ok.sum()))
+    return Clusters(labels, to_rep, found, int(ok.sum()))
 
 
 def estimates(sigs: Rows, a: np.ndarray, b: np.ndarray, chunk: int = 65536) -> np.ndarray:

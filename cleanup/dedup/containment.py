@@ -24,9 +24,11 @@ SAMPLE_BITS = 3  # 1 shingle in 8 is sampled
 MAX_POSTING = 16  # a sampled shingle in more documents than this proposes no pair
 MIN_SHARED = 2  # sampled shingles two documents must share to be a candidate
 # Samples paired in one slice (the pairs of a slice's posting lists are its largest temporaries).
-SLICE_SAMPLES = 500_000
-# Found pairs merged at once (each takes ~60 bytes of temporaries while its counts are summed).
-MERGE_PAIRS = 1_000_000
+SLICE_SAMPLES = 250_000
+# Found pairs merged at once (each takes ~65 bytes of temporaries while its counts are summed).
+MERGE_PAIRS = 250_000
+# Samples dealt into the slices at once (each takes ~64 bytes of temporaries: 16 MiB).
+DEAL_SAMPLES = 1 << 18
 # Ranges of first documents the found pairs are cut at; consecutive ranges are merged together
 # up to MERGE_PAIRS pairs, so the merge's memory does not grow with the corpus.
 CUT_RANGES = 4096
@@ -136,7 +138,9 @@ def _deal(samples: np.ndarray | RowFile, ends: np.ndarray, slices: list[RowFile]
                 slices[k].append(rows[bounds[k] : bounds[k + 1]])
 
 
-def _blocks(samples: np.ndarray | RowFile, size: int = 1 << 20) -> Iterator[tuple[int, np.ndarray]]:
+def _blocks(
+    samples: np.ndarray | RowFile, size: int = DEAL_SAMPLES
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (first index, values) blocks of the samples, from memory or from their file."""
     if isinstance(samples, RowFile):
         yield from samples.blocks(size)

@@ -288,11 +288,13 @@ class DocumentVerifier:
     def __call__(self, a: np.ndarray, b: np.ndarray, estimate: Estimate) -> np.ndarray:
         """Return the similarity of candidate pairs: exact between two live documents."""
         live = (a < self.n) & (b < self.n)
+        if live.all():  # no state entry: no copy of the (corpus-sized) pair arrays
+            return self._sets(a, b).jaccard(a, b)
         out = np.zeros(len(a))
         if live.any():
-            out[live] = self._sets(a[live], b[live]).jaccard(a[live], b[live])
-        if not live.all():
-            out[~live] = estimate(~live)
+            la, lb = a[live], b[live]
+            out[live] = self._sets(la, lb).jaccard(la, lb)
+        out[~live] = estimate(~live)
         return out
 
     def exact(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,9 +23,13 @@ from cleanup.dedup.rowfile import RowFile
 # news-length documents).
 PAIR_CHUNK = 1024
 # Shingle hashes held in memory; past this, sets go to a temporary file (a million news
-# documents' candidates hold ~1 GiB of them) and the sets of DISK_CHUNK pairs are read at once.
+# documents' candidates hold ~1 GiB of them) and the sets of DISK_CHUNK pairs are read at once
+# (~10 MB for news-length documents).
 SETS_MEMORY = 64 << 20
-DISK_CHUNK = 8192
+DISK_CHUNK = 2048
+# Pairs measured at once by jaccard/similarity: their per-pair temporaries (sizes, overlaps,
+# unions: ~60 bytes a pair) stay this size however many candidates a corpus has.
+PAIR_BLOCK = 65536
 
 
 @dataclass
@@ -141,18 +145,25 @@ class ShingleSets:
 
     def jaccard(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Return the exact Jaccard of every pair (0 where both sets are empty)."""
-        inter = self.overlaps(a, b)
-        union = self.sizes(a) + self.sizes(b) - inter
-        return np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+        return self.similarity(a, b, containment=False)[0]
 
-    def similarity(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return each pair's exact Jaccard and the containment of the smaller set in the other."""
-        inter = self.overlaps(a, b)
-        sa, sb = self.sizes(a), self.sizes(b)
-        union = sa + sb - inter
-        small = np.minimum(sa, sb)
-        jac = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
-        return jac, np.where(small > 0, inter / np.maximum(small, 1), 0.0)
+    def similarity(
+        self, a: np.ndarray, b: np.ndarray, containment: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return each pair's exact Jaccard and the containment of the smaller set in the other
+        (empty without `containment`), PAIR_BLOCK pairs at a time."""
+        jac = np.zeros(len(a))
+        cont = np.zeros(len(a) if containment else 0)
+        for start in range(0, len(a), PAIR_BLOCK):
+            end = start + PAIR_BLOCK
+            inter = self.overlaps(a[start:end], b[start:end])
+            sa, sb = self.sizes(a[start:end]), self.sizes(b[start:end])
+            union = sa + sb - inter
+            jac[start:end] = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+            if containment:
+                small = np.minimum(sa, sb)
+                cont[start:end] = np.where(small > 0, inter / np.maximum(small, 1), 0.0)
+        return jac, cont
 
 
 def sorted_unique(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
