@@ -25,7 +25,7 @@ PAIR_CHUNK = 1024
 # Shingle hashes held in memory; past this, sets go to a temporary file (a million news
 # documents' candidates hold ~1 GiB of them) and the sets of DISK_CHUNK pairs are read at once
 # (~10 MB for news-length documents).
-SETS_MEMORY = 64 << 20
+SETS_MEMORY = 16 << 20
 DISK_CHUNK = 2048
 # Pairs measured at once by jaccard/similarity: their per-pair temporaries (sizes, overlaps,
 # unions: ~60 bytes a pair) stay this size however many candidates a corpus has.
