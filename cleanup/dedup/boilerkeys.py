@@ -26,16 +26,18 @@ class BoilerKeys:
 
     def __init__(self) -> None:
         self.file = RowFile(1, np.uint64)
-        self._sizes = array("q")
-        self._ends: np.ndarray | None = None
+        self._ends = array("q")  # where each document's keys end: the one per-document number
+        self._view: np.ndarray | None = None  # `_ends` as numpy (it must not grow while viewed)
         self._lo = self._hi = 0  # documents whose keys `_held` holds
         self._held = np.zeros(0, np.uint64)
 
     def append(self, keys: np.ndarray, sizes: np.ndarray) -> None:
         """Append a batch's keys and the number of keys of each of its documents."""
+        before = self._ends[-1] if self._ends else 0
         self.file.append(keys)
-        self._sizes.extend(sizes.tolist())
-        self._ends = None
+        ends = np.cumsum(sizes, dtype=np.int64) + before
+        self._view = None
+        self._ends.frombytes(ends.data.cast("B"))
 
     def __len__(self) -> int:
         return len(self.file)
@@ -43,14 +45,15 @@ class BoilerKeys:
     @property
     def offsets(self) -> np.ndarray:
         """Return the documents' offsets into the keys (n + 1 values, from 0)."""
-        return np.concatenate(([0], self.ends)).astype(np.int64)
+        return np.concatenate((np.zeros(1, np.int64), self.ends))
 
     @property
     def ends(self) -> np.ndarray:
-        """Return where each document's keys end (cumulative counts, int64)."""
-        if self._ends is None:
-            self._ends = np.cumsum(np.frombuffer(self._sizes, dtype=np.int64), dtype=np.int64)
-        return self._ends
+        """Return where each document's keys end (cumulative counts, int64; a view: read it
+        once every batch is in)."""
+        if self._view is None:
+            self._view = np.frombuffer(self._ends, dtype=np.int64)
+        return self._view
 
     def _start(self, i: int) -> int:
         return int(self.ends[i - 1]) if i else 0

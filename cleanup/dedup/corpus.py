@@ -160,7 +160,7 @@ class CorpusDedup:
         if self.store is None:  # nothing to look up: no per-document list or loop
             return [], {}, np.zeros(n, dtype=bool), None
         keys_of = [
-            state_key(i, e, int(f))
+            state_key(i, bool(e), int(f))
             for i, e, f in zip(ledger.ids, ledger.explicit, fps.tolist(), strict=True)
         ]
         known = self.store.find(keys_of)

@@ -33,7 +33,7 @@ class Ledger:
     """Hold the read pass's numbers about the live documents, in input order."""
 
     ids: Names = field(default_factory=Names)
-    explicit: list[bool] = field(default_factory=list)  # shared True/False objects: 8 B each
+    explicit: bytearray = field(default_factory=bytearray)  # 1 when the id was the input's
     sites: list[str] = field(default_factory=list)
     sigs: RowFile | None = None  # signatures (when the read pass signs), on disk
     bands: BandKeys | None = None  # the decisions' band keys, on disk (closed with the rest)
@@ -141,7 +141,8 @@ class Ledger:
         """Return the live documents' sampled shingles (on disk) and their count per document."""
         if self.samples is None:
             return np.zeros(0, np.uint32), np.zeros(len(self.ids), np.int64)
-        return self.samples, _take(self.sample_counts)
+        counts, self.sample_counts = _take(self.sample_counts), array("q")  # one copy, not two
+        return self.samples, counts
 
     def all_dates(self) -> np.ndarray | None:
         """Return the live documents' dates (--keep earliest), None when they were not read."""

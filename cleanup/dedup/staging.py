@@ -54,7 +54,7 @@ class StateStaging:
             NewEntry(
                 key=key,
                 id=ledger.ids[i],
-                explicit=ledger.explicit[i],
+                explicit=bool(ledger.explicit[i]),
                 fp=int(ident[i]),
                 length=int(lengths[i]),
                 sig=rows[0],
