@@ -12,13 +12,14 @@ from cleanup.dedup.ledger import Ledger
 
 def _summary(n: int, seed: int, dates: bool) -> BatchSummary:
     rng = np.random.default_rng(seed)
-    keys = rng.integers(1, 1 << 62, 2 * n, dtype=np.uint64)
+    per_doc = rng.integers(0, 4, n)  # boilerplate keys per document, none included
+    keys = rng.integers(1, 1 << 62, int(per_doc.sum()), dtype=np.uint64)
     return BatchSummary(
         docs=[],
         count=n,
         live=np.ones(n, dtype=bool),
         ids=[f"d{seed}-{k}" for k in range(n)],
-        explicit=[False] * n,
+        explicit=[bool(x) for x in rng.integers(0, 2, n)],
         sites=["example.org"] * n,
         joins=True,
         sigs=None,
@@ -26,7 +27,7 @@ def _summary(n: int, seed: int, dates: bool) -> BatchSummary:
         fps=rng.integers(0, 1 << 64, n, dtype=np.uint64, endpoint=False),
         lengths=rng.integers(0, 5000, n).astype(np.int32),
         boiler_keys=keys,
-        boiler_sizes=np.full(n, 2, dtype=np.int64),
+        boiler_sizes=per_doc.astype(np.int64),
         tokens=(np.zeros(0, np.int64), np.zeros(0, np.uint64)),
         dates=rng.uniform(0, 2e9, n) if dates else None,
         samples=(rng.integers(0, 1 << 32, 3 * n, dtype=np.uint32), np.full(n, 3, np.int64)),
@@ -58,7 +59,18 @@ def test_joined_numbers_are_the_batches_in_order(sizes: list[int], dates: bool) 
         else:
             assert got_dates is None
         _, counts = ledger.take_samples()
-        assert counts.tolist() == [3] * sum(sizes)
+        assert counts.tolist() == [3] * sum(sizes) and list(ledger.sample_counts) == []
+        assert [bool(x) for x in ledger.explicit] == [e for b in live for e in b.explicit]
+        # Each document's boilerplate keys come back from the joined ends, batch after batch.
+        docs_keys = [
+            b.boiler_keys[int(e) - int(s) : int(e)]
+            for b in live
+            for s, e in zip(b.boiler_sizes, np.cumsum(b.boiler_sizes), strict=True)
+        ]
+        assert [ledger.boiler_of(i).tolist() for i in range(len(docs_keys))] == [
+            k.tolist() for k in docs_keys
+        ]
+        assert ledger.boiler.offsets.tolist() == [0, *np.cumsum([len(k) for k in docs_keys])]
         assert list(ledger.spool_index) == list(range(sum(sizes)))  # every document live
     finally:
         ledger.close()

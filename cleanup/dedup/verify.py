@@ -24,7 +24,7 @@ from cleanup.dedup.rowfile import RowFile
 PAIR_CHUNK = 256
 # Shingle hashes held in memory; past this, sets go to a temporary file (a million news
 # documents' candidates hold ~1 GiB of them) and the sets of DISK_CHUNK pairs are read at once
-# (~10 MB for news-length documents).
+# (~25 MB of temporaries for documents of ~850 shingles).
 SETS_MEMORY = 16 << 20
 DISK_CHUNK = 2048
 # Pairs measured at once by jaccard/similarity: their per-pair temporaries (sizes, overlaps,
