@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from cleanup.dedup.columns import extend
 from cleanup.dedup.rowfile import RowFile
 
 KEY_BLOCK = 1 << 20  # keys read at once when all are walked (8 MiB)
@@ -35,9 +36,8 @@ class BoilerKeys:
         """Append a batch's keys and the number of keys of each of its documents."""
         before = self._ends[-1] if self._ends else 0
         self.file.append(keys)
-        ends = np.cumsum(sizes, dtype=np.int64) + before
         self._view = None
-        self._ends.frombytes(ends.data.cast("B"))
+        extend(self._ends, np.cumsum(sizes, dtype=np.int64) + before)
 
     def __len__(self) -> int:
         return len(self.file)

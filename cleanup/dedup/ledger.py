@@ -9,12 +9,12 @@ from __future__ import annotations
 import sys
 from array import array
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.boilerkeys import BoilerKeys
+from cleanup.dedup.columns import extend, take
 from cleanup.dedup.jobs import BatchSummary, TokenBatch
 from cleanup.dedup.minhash import MAX_HASH
 from cleanup.dedup.names import Names
@@ -71,7 +71,7 @@ class Ledger:
         self.ids.extend(summary.ids)
         self.explicit.extend(summary.explicit)
         self.sites.extend(sys.intern(site) for site in summary.sites)
-        _extend(self.spool_index, np.flatnonzero(summary.live) + first)
+        extend(self.spool_index, np.flatnonzero(summary.live) + first)
         self.tokens_usable = self.tokens_usable and summary.joins
         if not summary.ids:
             return
@@ -79,16 +79,16 @@ class Ledger:
             if self.sigs is None:
                 self.sigs = RowFile(summary.sigs.shape[1], np.uint32, int(MAX_HASH))
             self.sigs.append(summary.sigs)
-        _extend(self.fps, summary.fps)
-        _extend(self.lengths, summary.lengths)
+        extend(self.fps, summary.fps)
+        extend(self.lengths, summary.lengths)
         if summary.dates is not None:
-            _extend(self.dates, summary.dates)
+            extend(self.dates, summary.dates)
         if summary.samples is not None:
             values, counts = summary.samples
             if self.samples is None:
                 self.samples = RowFile(1, np.uint32)
             self.samples.append(values)
-            _extend(self.sample_counts, counts)
+            extend(self.sample_counts, counts)
         self.boiler.append(summary.boiler_keys, summary.boiler_sizes)
         if self.tokens is not None:
             self.tokens.write(summary.tokens)
@@ -115,7 +115,7 @@ class Ledger:
         """
         if self.sigs is None:
             self.sigs = RowFile(num_perm, np.uint32, int(MAX_HASH))
-        fps, lengths = _take(self.fps), _take(self.lengths)
+        fps, lengths = take(self.fps), take(self.lengths)
         self.fps, self.lengths = array("Q"), array("q")  # one copy of each, not two
         return self.sigs, fps, lengths
 
@@ -141,12 +141,12 @@ class Ledger:
         """Return the live documents' sampled shingles (on disk) and their count per document."""
         if self.samples is None:
             return np.zeros(0, np.uint32), np.zeros(len(self.ids), np.int64)
-        counts, self.sample_counts = _take(self.sample_counts), array("q")  # one copy, not two
+        counts, self.sample_counts = take(self.sample_counts), array("q")  # one copy, not two
         return self.samples, counts
 
     def all_dates(self) -> np.ndarray | None:
         """Return the live documents' dates (--keep earliest), None when they were not read."""
-        return _take(self.dates) if self.dates else None
+        return take(self.dates) if self.dates else None
 
     def boiler_table(self) -> tuple[BoilerKeys, np.ndarray]:
         """Return all (site, paragraph) keys (on disk) and per-document offsets into them."""
@@ -155,17 +155,3 @@ class Ledger:
     def boiler_of(self, i: int) -> np.ndarray:
         """Return the (site, paragraph) keys of live document i, paragraph by paragraph."""
         return self.boiler.of(i)
-
-
-_DTYPES = {"Q": np.uint64, "q": np.int64, "d": np.float64}
-
-
-def _extend(column: array[Any], values: np.ndarray) -> None:
-    """Append a batch's values to a column (converted to the column's type)."""
-    typed = np.ascontiguousarray(values, dtype=_DTYPES[column.typecode])
-    column.frombytes(typed.data.cast("B"))
-
-
-def _take(column: array[Any]) -> np.ndarray:
-    """Return a column's values as a numpy array of its own (a copy: the column may grow)."""
-    return np.frombuffer(column, dtype=_DTYPES[column.typecode]).copy()
