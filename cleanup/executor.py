@@ -83,10 +83,13 @@ class Executor(Protocol):
     return its documents pickled, so that they are spooled without a second pickling).
     `scratch`, when set, is a folder the workers and this process all read and write
     (cleanup/scratch.py): a job may leave its documents there and return a reference.
+    `machines` counts the machines the workers run on (a file on one machine's disk, such
+    as a SQLite state, cannot serve the others).
     """
 
     remote: bool
     scratch: str | None
+    machines: int
 
     def map_batches(
         self, fn: Callable[..., R], items: Iterable[Any], *args: Any, size: int = BATCH_DOCS
@@ -137,6 +140,7 @@ class LocalExecutor:
 
     remote = False
     scratch: str | None = None
+    machines = 1
 
     def map_batches(
         self, fn: Callable[..., R], items: Iterable[Any], *args: Any, size: int = BATCH_DOCS

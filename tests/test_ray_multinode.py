@@ -189,12 +189,15 @@ def test_state_over_two_days_is_byte_identical(
     request: pytest.FixtureRequest,
 ) -> None:
     outputs: dict[str, list[bytes]] = {}
+    scratch = tmp_path / "scratch"  # with it, partition tasks on both nodes look the state up
+    scratch.mkdir()
     for cluster, name in ((None, "local"), (ray_cluster, "ray")):
         state = _state(kind, name, tmp_path, request)
-        _run(cluster, [corpus / "day1"], str(tmp_path / f"{name}1.jsonl"), "--state", state)
+        more = ("--scratch", str(scratch)) if cluster else ()
+        _run(cluster, [corpus / "day1"], str(tmp_path / f"{name}1.jsonl"), "--state", state, *more)
         rejects = tmp_path / f"{name}2.rejects.jsonl"
         _run(cluster, [corpus / "day2"], str(tmp_path / f"{name}2.jsonl"), "--state", state,
-             "--rejects", str(rejects))  # fmt: skip
+             "--rejects", str(rejects), *more)  # fmt: skip
         outputs[name] = [
             (tmp_path / f"{name}1.jsonl").read_bytes(),
             (tmp_path / f"{name}2.jsonl").read_bytes(),

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from cleanup.dedup import heap
-from cleanup.dedup.bandfile import BandFile, BandKeys
+from cleanup.dedup.bandfile import BandFile
 from cleanup.dedup.clusters import Estimate, edges_finder
 from cleanup.dedup.containment import candidates as containment_candidates
 from cleanup.dedup.decide import (
@@ -35,6 +35,7 @@ from cleanup.dedup.decide import (
 from cleanup.dedup.jobs import SummaryJob, TokenBatch, summary_job
 from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.ledger import Ledger
+from cleanup.dedup.lookup import state_candidates
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.resign import shingle_sets, sign_all
 from cleanup.dedup.rowfile import RowFile
@@ -193,7 +194,8 @@ class CorpusDedup:
             keys.put(start, band_keys(block, *self.lsh))
         stored = StoredEntries.empty(self.settings.minhash.num_perm)
         if self.store is not None:
-            handles = state_candidates(self.store, keys, lengths > 0)
+            parts = self.edges.parts if self.edges is not None else 1
+            handles = state_candidates(self.store, keys, lengths > 0, self.executor, parts)
             stored = self.store.fetch(handles, self.settings.minhash.num_perm)
         decision = decide_documents(
             ledger.ids,
@@ -318,21 +320,3 @@ def paragraph_sets(ledger: Ledger) -> ShingleSets:
         parts.append((np.arange(first, first + count), hashes, offsets))
         first += count
     return ShingleSets.build(total, parts)
-
-
-def state_candidates(
-    store: Store, keys: BandKeys, valid: np.ndarray, group: int = 16
-) -> np.ndarray:
-    """Return the handles of state entries sharing a band key with a valid document (unique).
-
-    The keys are asked for `group` bands at a time (a column each), not all at once.
-    """
-    found = [
-        store.candidates(
-            np.concatenate(
-                [keys.column(b)[valid] for b in range(lo, min(lo + group, keys.shape[1]))]
-            )
-        )
-        for lo in range(0, keys.shape[1], group)
-    ]
-    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)

@@ -13,6 +13,7 @@ from typing import Any
 
 from cleanup.dedup.store import Staged, Store, state_errors
 from cleanup.errors import StateError, UsageProblem
+from cleanup.io.paths import is_url
 from cleanup.ranges import Range, check
 
 # `state prune` limits: an age in days (0: everything not seen this instant), or a count
@@ -26,7 +27,7 @@ def open_store(location: str, wait: float = 0.0, create: bool = True, lock: bool
 
     `lock=False` opens it for reading only (info, export), which a running job never blocks.
     """
-    if location.startswith(("redis://", "rediss://", "unix://")):
+    if is_url(location):
         from cleanup.dedup.stores.redis import RedisStore
 
         return RedisStore(location, wait=wait, lock=lock)

@@ -148,6 +148,7 @@ class BatchEngine:
 
     remote = True  # results come back from other processes
     scratch: str | None = None  # the local pool sends documents back through its pipes
+    machines = 1
 
     def __init__(
         self,

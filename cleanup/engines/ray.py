@@ -51,6 +51,11 @@ def _size(path: str) -> int:
         return -2
 
 
+def machines(nodes: Sequence[dict[str, Any]]) -> int:
+    """Count the machines among Ray nodes: nodes started on one machine share its address."""
+    return max(1, len({n.get("NodeManagerAddress") for n in nodes}))
+
+
 def _call(fn: Callable[..., Any], scratch: str | None, *args: Any) -> bytes | ScratchRef:
     """Run fn(*args) inside a Ray worker; return the result pickled, or in scratch if large.
 
@@ -103,7 +108,9 @@ class RayEngine(BatchEngine):
         cpus = max(workers, int(ray.cluster_resources().get("CPU", 1)))
         super().__init__(calls, context, cpus, prelude, postlude)
         self.task = ray.remote(_call)
-        self.nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
+        alive = [n for n in ray.nodes() if n.get("Alive")]
+        self.nodes = [n["NodeID"] for n in alive]
+        self.machines = machines(alive)
         self.scratch_space: Scratch | None = None
         if scratch is not None or len(self.nodes) <= 1:
             self.scratch_space = Scratch(scratch, context.run_id)

@@ -16,6 +16,7 @@ from typing import Any
 
 from cleanup.dedup.corpus import CorpusDedup
 from cleanup.dedup.jobs import document_scope
+from cleanup.dedup.lookup import check_shared
 from cleanup.dedup.settings import DedupSettings, options_of
 from cleanup.dedup.state import StateCommit, open_store
 from cleanup.dedup.store import state_errors
@@ -47,6 +48,8 @@ def dedup_stream(
             yield from docs
         return
     location, wait = settings.state.location, settings.state.wait
+    if location:
+        check_shared(location, executor.machines)
     with state_errors(location):
         store = open_store(location, wait=wait) if location else None
         if store is not None:
