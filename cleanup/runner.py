@@ -199,6 +199,7 @@ def _execute(options: RunOptions, calls: list[StepCall], plan: PathPlan, hooks: 
                     on_document(doc)
                 if hooks.on_documents:
                     hooks.on_documents(1)
+        summary.flush_ids()
         summary.counters = dict(context.counters)
         summary.seconds = time.perf_counter() - started
         summary.trial_run = options.trial

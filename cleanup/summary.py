@@ -6,8 +6,11 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from cleanup.document import Document
 from cleanup.io.readers import Skipped, type_of
+from cleanup.seen import SeenKeys
 
 if TYPE_CHECKING:
     from cleanup.tally import Tally
@@ -38,9 +41,11 @@ class Summary:
     counters: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Not a field (so not in --stats): the hash of every explicit id seen, 8 bytes of
-        # hash rather than the id itself, since this set grows with the corpus.
-        self._ids: set[int] = set()
+        # Not fields (so not in --stats): the hash of every explicit id seen, 8 bytes of hash
+        # rather than the id itself, since this set grows with the corpus (cleanup/seen.py),
+        # and the ids not yet looked up, which are looked up a batch at a time.
+        self._ids = SeenKeys()
+        self._pending: list[str] = []
 
     def note_id(self, doc: Document) -> None:
         """Count `doc` as a duplicate if an earlier record had the same explicit id."""
@@ -48,15 +53,22 @@ class Summary:
             self.note_explicit_id(doc.id)
 
     def note_explicit_id(self, ident: str) -> None:
-        """Count an explicit id as a duplicate if an earlier record had it."""
-        key = hash(ident)
-        if key not in self._ids:
-            self._ids.add(key)
+        """Count an explicit id as a duplicate if an earlier record had it (see `flush_ids`)."""
+        self._pending.append(ident)
+        if len(self._pending) >= PENDING_IDS:
+            self.flush_ids()
+
+    def flush_ids(self) -> None:
+        """Look the noted ids up, in order: duplicate_ids and its examples are then current."""
+        pending, self._pending = self._pending, []
+        if not pending:
             return
-        self.duplicate_ids += 1
-        examples = self.duplicate_id_examples
-        if len(examples) < DUPLICATE_EXAMPLES and ident not in examples:
-            examples.append(ident)
+        keys = np.fromiter((hash(ident) for ident in pending), np.int64, len(pending))
+        for i in np.flatnonzero(self._ids.add(keys)).tolist():
+            self.duplicate_ids += 1
+            examples = self.duplicate_id_examples
+            if len(examples) < DUPLICATE_EXAMPLES and pending[i] not in examples:
+                examples.append(pending[i])
 
     def merge(self, tally: Tally) -> None:
         """Add the counts and ids of a batch finished on a worker (the runner skips its bad inputs).
@@ -76,8 +88,9 @@ class Summary:
         ):
             for rule, n in more.items():
                 counts[rule] = counts.get(rule, 0) + n
-        for ident in tally.ids:
-            self.note_explicit_id(ident)
+        self._pending.extend(tally.ids)
+        if len(self._pending) >= PENDING_IDS:
+            self.flush_ids()
 
     def note_skip(self, skipped: Skipped) -> None:
         """Count an entry of an input folder (or a record of an archive) that was not read."""
@@ -95,6 +108,7 @@ class Summary:
 
     def line(self) -> str:
         """Return the one-line summary printed at the end of a run."""
+        self.flush_ids()
         if self.documents_in == 0:
             main = "no documents in the input, nothing to do"
         else:
@@ -131,6 +145,7 @@ class Summary:
 
 
 DUPLICATE_EXAMPLES = 5
+PENDING_IDS = 4096  # explicit ids noted before they are looked up (as one batch)
 
 
 def plural(count: int, word: str) -> str:

@@ -216,6 +216,7 @@ def _summary(items: list[Document | RawLine], skips: list[Skipped]) -> Summary:
         summary.note_id(item)
     for skipped in skips:
         summary.note_skip(skipped)
+    summary.flush_ids()  # as the runner does at the end: the noted ids are looked up in batches
     return summary
 
 

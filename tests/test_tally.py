@@ -133,6 +133,7 @@ def _count_here(docs: list[Document], keep_empty: bool) -> tuple[Summary, list[s
             continue
         summary.note_id(doc)
         count(doc, summary, keep_empty)
+    summary.flush_ids()  # as the runner does at the end
     return summary, bad
 
 
@@ -146,6 +147,7 @@ def test_merged_tallies_equal_counting_each_document(keep_empty: bool) -> None:
         tally = next(Finish(encode, keep_empty)(docs[start : start + 12]))
         bad.extend(tally.bad)
         merged.merge(tally)
+    merged.flush_ids()
     assert dataclasses.asdict(merged) == dataclasses.asdict(expected)
     assert list(merged.edits_by_rule) == list(expected.edits_by_rule)  # first-seen order
     assert list(merged.dropped_by_rule) == list(expected.dropped_by_rule)
