@@ -32,7 +32,7 @@ from cleanup.dedup.decide import (
     near_paragraph_owners,
     verdict,
 )
-from cleanup.dedup.jobs import SummaryJob, TokenBatch, summary_job
+from cleanup.dedup.jobs import SummaryJob, Tokens, summary_job
 from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.lookup import state_candidates
@@ -73,7 +73,7 @@ class CorpusDedup:
     def run(self, docs: Iterable[Document]) -> Iterator[Item]:
         """Dedup the stream; yield every document, as DeferredBatch items of the spool."""
         spool = BatchSpool(SPOOL_MEMORY)
-        ledger = Ledger(tokens=Spool[TokenBatch]("cleanup-dedup-tokens-"))
+        ledger = Ledger(tokens=Spool[Tokens]("cleanup-dedup-tokens-"))
         try:
             count = 0
             job = SummaryJob(

@@ -108,6 +108,76 @@ def sign_job(settings: DedupSettings, jobs: list[tuple[np.ndarray, np.ndarray]])
     return out
 
 
+@dataclass(frozen=True)
+class TokenRef:
+    """Name a batch's tokens a worker left in scratch, with their paragraph count (small).
+
+    With scratch space the read pass leaves each batch's token hashes there (by far the
+    largest part of its summary) and the tasks that sign read them back: they never cross
+    the driver. See docs/architecture.md, "Dedup".
+    """
+
+    paragraphs: int
+    ref: ScratchRef
+
+
+Tokens = TokenBatch | TokenRef  # a batch's tokens, as the ledger keeps them
+
+
+def paragraphs_in(tokens: Tokens) -> int:
+    """Return how many kept paragraphs a batch's tokens are of."""
+    return tokens.paragraphs if isinstance(tokens, TokenRef) else len(tokens[0])
+
+
+def load_tokens(tokens: Tokens) -> TokenBatch:
+    """Return a batch's (token counts per paragraph, tokens), read from scratch if left there."""
+    if isinstance(tokens, TokenRef):
+        loaded: TokenBatch = pickle.loads(tokens.ref.read())
+        return loaded
+    return tokens
+
+
+def take_tokens(
+    batch: TokenBatch, hit: np.ndarray, docs: np.ndarray, wanted: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Return (documents, tokens, offsets) of a batch without the paragraphs `hit` marks.
+
+    `docs` is each paragraph's document; `wanted` (bool per document) keeps only some
+    documents. None when no document is left.
+    """
+    counts, tokens = batch
+    take = ~hit
+    if wanted is not None:
+        take = take & wanted[docs]
+        batch_docs = np.unique(docs[wanted[docs]])
+    else:
+        batch_docs = np.unique(docs)
+    if not len(batch_docs):
+        return None
+    per_doc = np.zeros(len(batch_docs), dtype=np.int64)
+    np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
+    offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+    return batch_docs, tokens[np.repeat(take, counts)], offsets
+
+
+def sign_tokens_job(
+    settings: DedupSettings, jobs: list[tuple[Tokens, np.ndarray, np.ndarray]]
+) -> list[tuple[np.ndarray, DocArrays] | None]:
+    """Sign batches given as (tokens, boilerplate hits, paragraphs' documents), on a worker.
+
+    Returns each batch's documents with their signatures, fingerprints and lengths.
+    """
+    out: list[tuple[np.ndarray, DocArrays] | None] = []
+    for tokens, hit, docs in jobs:
+        taken = take_tokens(load_tokens(tokens), hit, docs)
+        if taken is None:
+            out.append(None)
+            continue
+        batch_docs, kept, offsets = taken
+        out.append((batch_docs, sign_job(settings, [(kept, offsets)])[0]))
+    return out
+
+
 def doc_arrays(
     docs: list[Document], feats: BatchFeatures, settings: DedupSettings, sign: bool
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
@@ -165,7 +235,7 @@ class BatchSummary:
     lengths: np.ndarray
     boiler_keys: np.ndarray  # kept paragraphs' (site, paragraph) keys, in order
     boiler_sizes: np.ndarray  # kept paragraphs per document
-    tokens: TokenBatch  # kept paragraphs' token counts and tokens
+    tokens: Tokens  # kept paragraphs' token counts and tokens (or where they are in scratch)
     para_fps: list[np.ndarray] = field(default_factory=list)  # cross-document paragraphs
     para_words: list[np.ndarray] = field(default_factory=list)
     para_sigs: np.ndarray | None = None  # near mode: long paragraphs' signatures,
@@ -214,7 +284,9 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
         lengths=lengths,
         boiler_keys=all_keys[para_live],
         boiler_sizes=kept_per_doc[live].astype(np.int64),
-        tokens=(tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)]),
+        tokens=_tokens_out(
+            (tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)]), job
+        ),
     )
     if s.documents.containment > 0 and live_docs:
         tokens, offsets = doc_tokens(batch, feats)
@@ -239,6 +311,14 @@ def _spooled(batch: list[Document], job: SummaryJob) -> list[Document] | bytes |
         return batch
     data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
     return put(job.scratch, data) if job.scratch else data
+
+
+def _tokens_out(batch: TokenBatch, job: SummaryJob) -> Tokens:
+    """Return the batch's tokens as the ledger keeps them: as they are, or left in scratch."""
+    if not (job.pickled and job.scratch):
+        return batch
+    data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+    return TokenRef(len(batch[0]), put(job.scratch, data))
 
 
 def _paragraph_signatures(

@@ -15,7 +15,7 @@ import numpy as np
 from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.columns import extend, take
-from cleanup.dedup.jobs import BatchSummary, TokenBatch
+from cleanup.dedup.jobs import BatchSummary, TokenBatch, Tokens
 from cleanup.dedup.minhash import MAX_HASH
 from cleanup.dedup.names import Names
 from cleanup.dedup.rowfile import RowFile
@@ -61,7 +61,7 @@ class Ledger:
     batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
     # when every live document's separator keeps its paragraphs' tokens apart.
-    tokens: Spool[TokenBatch] | None = None
+    tokens: Spool[Tokens] | None = None
     tokens_usable: bool = True
 
     def record(self, summary: BatchSummary, first: int) -> None:

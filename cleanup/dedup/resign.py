@@ -9,13 +9,20 @@ from the spool and tokenized again.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
 from cleanup.dedup.decide import Boilerplate
-from cleanup.dedup.jobs import DocArrays, TokenBatch, sign_job
+from cleanup.dedup.jobs import (
+    DocArrays,
+    Tokens,
+    load_tokens,
+    paragraphs_in,
+    sign_job,
+    sign_tokens_job,
+    take_tokens,
+)
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.minhash import MAX_HASH
 from cleanup.dedup.rowfile import RowFile
@@ -51,7 +58,7 @@ def sign_all(
 
 
 def _from_tokens(
-    tokens_spool: Spool[TokenBatch],
+    tokens_spool: Spool[Tokens],
     hits: Hits,
     sigs: RowFile,
     fps: np.ndarray,
@@ -63,24 +70,30 @@ def _from_tokens(
 
     The tokens of a document's text without its boilerplate are the tokens of its other
     paragraphs in order (see jobs.joins_tokens), so this signs exactly what _from_texts
-    signs, and no text is read or tokenized again.
+    signs, and no text is read or tokenized again. Each job gets a batch's tokens (or their
+    place in scratch) with which of its paragraphs are boilerplate; the worker leaves those
+    out and signs.
     """
-    targets: deque[np.ndarray] = deque()  # the documents of each job, in order
 
-    def jobs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for batch_docs, tokens, offsets in token_batches(tokens_spool, hits):
-            targets.append(batch_docs)
-            yield tokens, offsets
+    def jobs() -> Iterator[tuple[Tokens, np.ndarray, np.ndarray]]:
+        start = 0
+        for tokens in tokens_spool.read():
+            end = start + paragraphs_in(tokens)
+            yield (tokens, *hits(start, end))
+            start = end
 
-    results: Iterable[list[DocArrays]] = executor.map_batches(sign_job, jobs(), settings, size=1)
-    for ((new_sigs, new_fps, new_lengths),) in results:
-        idx = targets.popleft()
-        sigs.put(idx, new_sigs)
-        fps[idx], lengths[idx] = new_fps, new_lengths
+    results: Iterable[list[tuple[np.ndarray, DocArrays] | None]] = executor.map_batches(
+        sign_tokens_job, jobs(), settings, size=1
+    )
+    for (signed,) in results:
+        if signed is not None:
+            idx, (new_sigs, new_fps, new_lengths) = signed
+            sigs.put(idx, new_sigs)
+            fps[idx], lengths[idx] = new_fps, new_lengths
 
 
 def token_batches(
-    tokens_spool: Spool[TokenBatch],
+    tokens_spool: Spool[Tokens],
     hits: Hits,
     wanted: np.ndarray | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -90,21 +103,15 @@ def token_batches(
     `wanted` (bool per document) keeps only some documents; batches without one are skipped.
     """
     start = 0
-    for counts, tokens in tokens_spool.read():
-        end = start + len(counts)
+    for tokens in tokens_spool.read():
+        end = start + paragraphs_in(tokens)
         hit, docs = hits(start, end)
-        take = ~hit
         start = end
-        if wanted is not None:
-            take = take & wanted[docs]
-            batch_docs = np.unique(docs[wanted[docs]])
-        else:
-            batch_docs = np.unique(docs)
-        if len(batch_docs):
-            per_doc = np.zeros(len(batch_docs), dtype=np.int64)
-            np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
-            offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
-            yield batch_docs, tokens[np.repeat(take, counts)], offsets
+        if wanted is not None and not wanted[docs].any():
+            continue  # not read from scratch at all
+        taken = take_tokens(load_tokens(tokens), hit, docs, wanted)
+        if taken is not None:
+            yield taken
 
 
 def shingle_sets(
