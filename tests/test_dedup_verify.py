@@ -76,13 +76,15 @@ def test_sets_spilled_to_disk_measure_what_sets_in_memory_measure(
     st.lists(st.sets(st.integers(0, 40), max_size=25), min_size=2, max_size=10),
     st.integers(1, 4),
     st.integers(1, 4),
+    st.integers(0, 200),
     st.data(),
 )
 def test_pairs_measured_a_block_at_a_time_measure_what_one_block_measures(
-    sets: list[set[int]], block: int, chunk: int, data: st.DataObject
+    sets: list[set[int]], block: int, chunk: int, disk_bytes: int, data: st.DataObject
 ) -> None:
     """The per-pair temporaries are bounded by measuring PAIR_BLOCK pairs (and reading the sets
-    of DISK_CHUNK pairs) at a time; every block boundary gives the one-block result."""
+    of DISK_CHUNK pairs, DISK_BYTES of sets) at a time; every boundary gives the one-block
+    result."""
     values = np.array([x for s in sets for x in sorted(s)], dtype=np.uint32)
     offsets = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
     a = np.array(data.draw(st.lists(st.integers(0, len(sets) - 1), min_size=1, max_size=20)))
@@ -90,7 +92,11 @@ def test_pairs_measured_a_block_at_a_time_measure_what_one_block_measures(
     for memory in (None, 0):  # in memory, and spilled to a file
         table = ShingleSets.build(len(sets), [(np.arange(len(sets)), values, offsets)], memory)
         whole = table.similarity(a, b)
-        with patch.object(verify, "PAIR_BLOCK", block), patch.object(verify, "DISK_CHUNK", chunk):
+        with (
+            patch.object(verify, "PAIR_BLOCK", block),
+            patch.object(verify, "DISK_CHUNK", chunk),
+            patch.object(verify, "DISK_BYTES", disk_bytes),
+        ):
             blocked, jac = table.similarity(a, b), table.jaccard(a, b)
         table.close()
         for x, y in zip(blocked, whole, strict=True):

@@ -111,6 +111,11 @@ class RowFile:
         self.fh.flush()
         return self._read(start, count)
 
+    def span_into(self, start: int, out: np.ndarray) -> None:
+        """Fill `out` (contiguous) with len(out) values from row `start` (a file of width 1)."""
+        self.fh.flush()
+        read_into(self.fh.fileno(), out, start * self.row_bytes, "dedup row file")
+
     def _read(self, start: int, count: int) -> np.ndarray:
         out = np.empty((count, self.width), dtype=self.dtype)
         read_into(self.fh.fileno(), out, start * self.row_bytes, "dedup row file")

@@ -24,9 +24,11 @@ from cleanup.dedup.rowfile import RowFile
 PAIR_CHUNK = 256
 # Shingle hashes held in memory; past this, sets go to a temporary file (a million news
 # documents' candidates hold ~1 GiB of them) and the sets of DISK_CHUNK pairs are read at once
-# (~25 MB of temporaries for documents of ~850 shingles).
+# (~25 MB of temporaries for documents of ~850 shingles), fewer when their sets hold more than
+# DISK_BYTES (long documents: the chunk's sets, not its pair count, make the working set).
 SETS_MEMORY = 16 << 20
 DISK_CHUNK = 2048
+DISK_BYTES = 16 << 20
 # Pairs measured at once by jaccard/similarity: their per-pair temporaries (sizes, overlaps,
 # unions: ~60 bytes a pair) stay this size however many candidates a corpus has.
 PAIR_BLOCK = 65536
@@ -92,12 +94,10 @@ class ShingleSets:
         sizes = self.offsets[rows + 1] - self.offsets[rows]
         starts = np.flatnonzero(np.diff(rows, prepend=-2) != 1)  # runs of consecutive rows
         ends = np.append(starts[1:], len(rows)) if len(rows) else starts
-        got = [
-            self.disk.span(int(self.offsets[rows[s]]), int(sizes[s:e].sum())).reshape(-1)
-            for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
-        ]
-        values = np.concatenate(got) if got else np.zeros(0, np.uint32)
         offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        values = np.empty(int(offsets[-1]), np.uint32)  # each run read into its place
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+            self.disk.span_into(int(self.offsets[rows[s]]), values[offsets[s] : offsets[e]])
         r = self.row[items]
         row = np.where(r >= 0, np.searchsorted(rows, r), -1)
         sub = ShingleSets(values, offsets, row)
@@ -115,8 +115,7 @@ class ShingleSets:
         """Return |set(a[k]) & set(b[k])| for every pair k (items without a set share 0)."""
         out = np.zeros(len(a), dtype=np.int64)
         if self.disk is not None:
-            for start in range(0, len(a), DISK_CHUNK):
-                end = start + DISK_CHUNK
+            for start, end in self._disk_chunks(a, b):
                 sub, sa, sb = self._loaded(a[start:end], b[start:end])
                 out[start:end] = sub.overlaps(sa, sb)
             return out
@@ -124,6 +123,17 @@ class ShingleSets:
             end = start + PAIR_CHUNK
             out[start:end] = self._overlaps(a[start:end], b[start:end])
         return out
+
+    def _disk_chunks(self, a: np.ndarray, b: np.ndarray) -> Iterable[tuple[int, int]]:
+        """Yield (start, end) of runs of pairs whose sets are read at once: at most DISK_CHUNK
+        pairs holding at most DISK_BYTES of sets (counted per pair; at least one pair)."""
+        weight = (self.sizes(a) + self.sizes(b)) * np.dtype(np.uint32).itemsize
+        start = 0
+        while start < len(a):
+            held = np.cumsum(weight[start : start + DISK_CHUNK])
+            end = start + max(1, int(np.searchsorted(held, DISK_BYTES, side="right")))
+            yield start, end
+            start = end
 
     def _overlaps(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if len(self.offsets) < 2:  # no item has a set
