@@ -113,8 +113,8 @@ class TokenRef:
     """Name a batch's tokens a worker left in scratch, with their paragraph count (small).
 
     With scratch space the read pass leaves each batch's token hashes there (by far the
-    largest part of its summary) and the tasks that sign read them back: they never cross
-    the driver. See docs/architecture.md, "Dedup".
+    largest part of its summary) and the tasks that sign read them back; the driver reads
+    only the batches holding documents it verifies. See docs/architecture.md, "Dedup".
     """
 
     paragraphs: int
