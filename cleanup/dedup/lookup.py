@@ -59,28 +59,24 @@ def partition_candidates(
     location: str, source: BandSource, valid: np.ndarray, parts: int, part: int
 ) -> np.ndarray:
     """Return the state's handles under the keys of bands part, part + parts, ... (a task)."""
-    mine = range(part, source.bands, parts)
+    mine = _groups(range(part, source.bands, parts))
     with state_errors(location):
         store = open_store(location, create=False, lock=False)
         try:
-            found = [
-                _ask(store, source.columns(mine[lo : lo + GROUP_BANDS]).columns, valid)
-                for lo in range(0, len(mine), GROUP_BANDS)
-            ]
+            return _unique([_ask(store, source.columns(g).columns, valid) for g in mine])
         finally:
             store.close()
-    return _unique(found)
 
 
 def _candidates(store: Store, keys: BandKeys, valid: np.ndarray) -> np.ndarray:
     """Ask the store for these keys' entries, GROUP_BANDS bands (columns) at a time."""
-    bands = keys.shape[1]
-    return _unique(
-        [
-            _ask(store, [keys.column(b) for b in range(lo, min(lo + GROUP_BANDS, bands))], valid)
-            for lo in range(0, bands, GROUP_BANDS)
-        ]
-    )
+    groups = _groups(range(keys.shape[1]))
+    return _unique([_ask(store, [keys.column(b) for b in g], valid) for g in groups])
+
+
+def _groups(bands: range) -> list[range]:
+    """Cut bands into groups of GROUP_BANDS, whose keys are asked for at once."""
+    return [bands[lo : lo + GROUP_BANDS] for lo in range(0, len(bands), GROUP_BANDS)]
 
 
 def _ask(store: Store, columns: list[np.ndarray], valid: np.ndarray) -> np.ndarray:

@@ -74,16 +74,8 @@ def _from_tokens(
     place in scratch) with which of its paragraphs are boilerplate; the worker leaves those
     out and signs.
     """
-
-    def jobs() -> Iterator[tuple[Tokens, np.ndarray, np.ndarray]]:
-        start = 0
-        for tokens in tokens_spool.read():
-            end = start + paragraphs_in(tokens)
-            yield (tokens, *hits(start, end))
-            start = end
-
     results: Iterable[list[tuple[np.ndarray, DocArrays] | None]] = executor.map_batches(
-        sign_tokens_job, jobs(), settings, size=1
+        sign_tokens_job, _with_hits(tokens_spool, hits), settings, size=1
     )
     for (signed,) in results:
         if signed is not None:
@@ -102,16 +94,23 @@ def token_batches(
 
     `wanted` (bool per document) keeps only some documents; batches without one are skipped.
     """
-    start = 0
-    for tokens in tokens_spool.read():
-        end = start + paragraphs_in(tokens)
-        hit, docs = hits(start, end)
-        start = end
+    for tokens, hit, docs in _with_hits(tokens_spool, hits):
         if wanted is not None and not wanted[docs].any():
             continue  # not read from scratch at all
         taken = take_tokens(load_tokens(tokens), hit, docs, wanted)
         if taken is not None:
             yield taken
+
+
+def _with_hits(
+    tokens_spool: Spool[Tokens], hits: Hits
+) -> Iterator[tuple[Tokens, np.ndarray, np.ndarray]]:
+    """Yield each spooled batch's tokens with its paragraphs' boilerplate hits and documents."""
+    start = 0
+    for tokens in tokens_spool.read():
+        end = start + paragraphs_in(tokens)
+        yield (tokens, *hits(start, end))
+        start = end
 
 
 def shingle_sets(
