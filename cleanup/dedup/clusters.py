@@ -19,6 +19,7 @@ own bands from it, so the keys never pass through the engine's object store.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -99,45 +100,66 @@ def greedy_clusters(
     order: np.ndarray,
     keep: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return each item's representative and its similarity to it, without chaining.
+    """Return each of `n` items' representative and its similarity to it (see greedy_nodes).
 
-    `(a[k], b[k])` are verified edges (similarity `sim[k]` >= the threshold); `order` lists
-    the items from the one to keep first. Walking it, an item not yet assigned becomes a
-    representative and takes every unassigned neighbour (not `keep`: those always stay). An
-    item is thus dropped only for an edge to the copy that stays; one whose only edge leads
-    to a dropped item stays, or joins another representative it reaches. Union-find
-    components would merge A and C through B (two templated reports through a third).
+    `order` lists all the items from the one to keep first; `keep` marks those that always
+    stay.
     """
     rep = np.arange(n, dtype=np.int64)  # an item without a verified edge stays
     to_rep = np.zeros(n)
     if not len(a):
         return rep, to_rep
-    # Only the items with an edge are walked, numbered 0..m-1 (Python lists of m, not n).
-    nodes = sorted_unique(np.concatenate((a, b)))[0]
-    la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
     prio = np.empty(n, dtype=np.int64)
     prio[order] = np.arange(n)
-    node_prio = prio[nodes]
-    del prio
+
+    def never(nodes: np.ndarray) -> np.ndarray:
+        return keep[nodes] if keep is not None else np.zeros(len(nodes), dtype=bool)
+
+    nodes, node_rep, node_sim = greedy_nodes(a, b, sim, lambda nodes: prio[nodes], never)
+    rep[nodes], to_rep[nodes] = node_rep, node_sim
+    return rep, to_rep
+
+
+def greedy_nodes(
+    a: np.ndarray,
+    b: np.ndarray,
+    sim: np.ndarray,
+    priority: Callable[[np.ndarray], np.ndarray],
+    never: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cluster the items with a verified edge without chaining; return (nodes, rep, similarity).
+
+    `(a[k], b[k])` are verified edges (similarity `sim[k]` >= the threshold). Only the items
+    with an edge are walked (`nodes`, sorted), in the order of `priority(nodes)` (lowest
+    first: the one to keep); an item not yet assigned becomes a representative and takes
+    every unassigned neighbour (not those `never(nodes)` marks: they always stay). An item
+    is thus dropped only for an edge to the copy that stays; one whose only edge leads to a
+    dropped item stays, or joins another representative it reaches. Union-find components
+    would merge A and C through B (two templated reports through a third). Memory follows
+    the edges, not the items: an item without an edge is its own representative.
+    """
+    nodes = sorted_unique(np.concatenate((a, b)))[0]
+    la, lb = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+    node_prio = priority(nodes)
     src, dst = np.concatenate((la, lb)), np.concatenate((lb, la))
     both = np.concatenate((sim, sim))
     by = np.lexsort((node_prio[dst], src))  # neighbours in priority order: deterministic
     src, dst, both = src[by], dst[by], both[by]
-    bounds = np.searchsorted(src, np.arange(len(nodes) + 1)).tolist()
-    never = (keep[nodes] if keep is not None else np.zeros(len(nodes), dtype=bool)).tolist()
-    rep_l, to_l = [-1] * len(nodes), [0.0] * len(nodes)
-    dst_l, sim_l = dst.tolist(), both.tolist()
+    bounds = array("q", np.searchsorted(src, np.arange(len(nodes) + 1)).tobytes())
+    # Compact arrays, not lists of Python numbers: 8 bytes an entry, not ~36.
+    skip = bytearray(never(nodes).astype(np.uint8).tobytes())
+    dst_l, sim_l = array("q", dst.astype(np.int64).tobytes()), array("d", both.tobytes())
+    rep_l, to_l = array("q", [-1]) * len(nodes), array("d", [0.0]) * len(nodes)
     for v in np.argsort(node_prio, kind="stable").tolist():
         if rep_l[v] >= 0:
             continue
         rep_l[v] = v
         for k in range(bounds[v], bounds[v + 1]):
             u = dst_l[k]
-            if rep_l[u] < 0 and not never[u]:
+            if rep_l[u] < 0 and not skip[u]:
                 rep_l[u], to_l[u] = v, sim_l[k]
-    rep[nodes] = nodes[np.array(rep_l, dtype=np.int64)]
-    to_rep[nodes] = to_l
-    return rep, to_rep
+    rep = nodes[np.frombuffer(rep_l, dtype=np.int64)]
+    return nodes, rep, np.frombuffer(to_l, dtype=np.float64).copy()
 
 
 def check_pairs(
@@ -202,6 +224,50 @@ Estimate = Callable[[np.ndarray], np.ndarray]
 Verify = Callable[[np.ndarray, np.ndarray, Estimate], np.ndarray]
 
 
+@dataclass
+class Edges:
+    """Hold the verified edges of a candidate search: pairs at or above the threshold."""
+
+    a: np.ndarray  # int64 items
+    b: np.ndarray
+    sim: np.ndarray  # their verified similarity
+    comparisons: int  # candidate pairs verified
+
+
+def verified_edges(
+    keys: Keys,
+    sigs: Rows,
+    threshold: float,
+    rank: np.ndarray,
+    fixed: np.ndarray | None = None,
+    group: np.ndarray | None = None,
+    find_edges: FindEdges | None = None,
+    verify: Verify | None = None,
+) -> Edges:
+    """Find the candidate pairs of items sharing a band key and keep those verified >= threshold.
+
+    `fixed` (bool per item) marks entries of a persistent state: pairs of two fixed items
+    are skipped, since published documents are never compared with one another again.
+    `group` (int per item, -1 for none) forbids pairing two items of the same group: a
+    document and its own earlier version in the state are not duplicates of each other.
+    `find_edges` (default: local_edges) lets an engine find the candidate pairs elsewhere,
+    as partitioned_edges does. Every candidate is then verified by `verify` (default: the
+    signature estimate).
+    """
+    n = keys.shape[0]
+    pairs, _ = (find_edges or local_edges)(keys, sigs, 0.0, rank, fixed, group)
+    found = len(pairs)
+    a, b = np.divmod(pairs, max(n, 1))
+    del pairs  # the candidates are the run's largest arrays: hold each once
+
+    def estimate(sel: np.ndarray) -> np.ndarray:
+        return estimates(sigs, a[sel], b[sel])
+
+    sim = verify(a, b, estimate) if verify is not None else estimates(sigs, a, b)
+    ok = sim >= threshold
+    return Edges(a[ok], b[ok], sim[ok], found)
+
+
 def cluster(
     keys: Keys,
     sigs: Rows,
@@ -216,32 +282,15 @@ def cluster(
 ) -> Clusters:
     """Cluster items whose signatures share a band key and verify at >= threshold.
 
-    `fixed` (bool per item) marks entries of a persistent state: pairs of two fixed items
-    are skipped, since published documents are never compared with one another again, and
-    a fixed item is never assigned to another. `group` (int per item, -1 for none) forbids
-    joining two items of the same group: a document and its own earlier version in the
-    state are not duplicates of each other. `find_edges` (default: local_edges) lets an
-    engine find the candidate pairs elsewhere, as partitioned_edges does. Every candidate
-    is then verified by `verify` (default: the signature estimate) and the clusters are
-    formed greedily in `order` (default: by `rank`), see greedy_clusters; items in `keep`
-    (default: `fixed`) always stay.
+    The edges are those verified_edges finds; the clusters are formed greedily in `order`
+    (default: by `rank`), see greedy_nodes; items in `keep` (default: `fixed`) always stay.
     """
-    n = keys.shape[0]
-    pairs, _ = (find_edges or local_edges)(keys, sigs, 0.0, rank, fixed, group)
-    found = len(pairs)
-    a, b = np.divmod(pairs, max(n, 1))
-    del pairs  # the candidates are the run's largest arrays: hold each once
-
-    def estimate(sel: np.ndarray) -> np.ndarray:
-        return estimates(sigs, a[sel], b[sel])
-
-    sim = verify(a, b, estimate) if verify is not None else estimates(sigs, a, b)
-    ok = sim >= threshold
+    edges = verified_edges(keys, sigs, threshold, rank, fixed, group, find_edges, verify)
     walk = order if order is not None else np.argsort(rank, kind="stable")
     labels, to_rep = greedy_clusters(
-        n, a[ok], b[ok], sim[ok], walk, fixed if keep is None else keep
+        keys.shape[0], edges.a, edges.b, edges.sim, walk, fixed if keep is None else keep
     )
-    return Clusters(labels, to_rep, found, int(ok.sum()))
+    return Clusters(labels, to_rep, edges.comparisons, len(edges.a))
 
 
 def estimates(sigs: Rows, a: np.ndarray, b: np.ndarray, chunk: int = 65536) -> np.ndarray:

@@ -13,6 +13,7 @@ first stays), and memory holds signatures, not texts. See docs/architecture.md, 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -212,7 +213,9 @@ class CorpusDedup:
             self.settings.mark,
             self.edges,
             verify,
-            keep_priority(self.settings.documents.keep, lengths, ledger.all_dates()),
+            functools.partial(
+                keep_priority, self.settings.documents.keep, lengths, ledger.all_dates()
+            ),
             self._containment(ledger, verify),
         )
         if decision.comparisons is not None:
@@ -237,7 +240,7 @@ class CorpusDedup:
             return exact_paragraph_owners(
                 ledger.para_fps,
                 ledger.para_words,
-                decision.winner,
+                decision.winner.dense(),
                 self.settings.paragraphs.min_words,
             )
         if cross.mode != "near" or not ledger.para_sigs:
@@ -246,7 +249,7 @@ class CorpusDedup:
             np.concatenate(ledger.para_sigs),
             np.concatenate(ledger.para_doc),
             np.concatenate(ledger.para_pos),
-            decision.winner,
+            decision.winner.dense(),
             cross.threshold,
             self.edges,
             paragraph_sets(ledger),

@@ -10,23 +10,31 @@ entries, so every rule can be tested with a few arrays. See docs/architecture.md
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.boilerkeys import BoilerKeys
-from cleanup.dedup.clusters import Estimate, FindEdges, Verify, cluster
+from cleanup.dedup.clusters import (
+    Estimate,
+    FindEdges,
+    Verify,
+    cluster,
+    greedy_nodes,
+    verified_edges,
+)
 from cleanup.dedup.containment import contained_in
 from cleanup.dedup.lsh import band_keys, recall_bands
 from cleanup.dedup.names import Joined
 from cleanup.dedup.rowfile import Rows, stack_rows
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
+from cleanup.dedup.sparse import Sparse
 from cleanup.dedup.spool import Verdict
 from cleanup.dedup.store import StoredEntries
-from cleanup.dedup.verify import ShingleSets
+from cleanup.dedup.verify import ShingleSets, sorted_unique
 
 # {document: {paragraph: (owner document, similarity)}} for paragraphs repeated across documents.
 Owners = dict[int, dict[int, tuple[int, float]]]
@@ -136,34 +144,74 @@ def decide_boilerplate(
 class DocumentDecision:
     """Say which live documents are near duplicates, of what, and in which cluster.
 
-    Arrays have one row per live document of the run; `winner` indexes `ids` (the run's
-    live documents, then the state entries it was compared with).
+    Columns have one value per live document of the run, held only for the documents a
+    cluster or a containment pair touched (Sparse); `winner` indexes `ids` (the run's live
+    documents, then the state entries it was compared with).
     """
 
-    dropped: np.ndarray  # bool: removed from the output
-    winner: np.ndarray  # int64: the copy that stays, -1 where this document stays
-    similarity: np.ndarray  # float: verified similarity with the winner
-    cluster_fp: np.ndarray  # uint64: the cluster's id, its kept copy's fingerprint
-    clustered: np.ndarray  # bool: in a cluster of two or more
+    dropped: Sparse  # bool: removed from the output
+    winner: Sparse  # int64: the copy that stays, -1 where this document stays
+    similarity: Sparse  # float: verified similarity with the winner
+    cluster_fp: Sparse  # uint64: the cluster's id, its kept copy's fingerprint (if clustered)
+    clustered: Sparse  # bool: in a cluster of two or more
     ids: Sequence[str]
-    contained: np.ndarray  # bool: dropped as contained in its winner (--doc-containment)
+    contained: Sparse  # bool: dropped as contained in its winner (--doc-containment)
     band_keys: BandKeys  # (n, bands) uint64: what a state stores of each document
     comparisons: int | None  # signature pairs verified (None: no search ran)
 
     @classmethod
     def empty(cls, bands: int) -> DocumentDecision:
         """Return the decision about a run without live documents."""
+        return cls.of(0, _Rows.none(), False, [], BandKeys(np.zeros((0, bands), np.uint64)), None)
+
+    @classmethod
+    def of(
+        cls,
+        n: int,
+        r: _Rows,
+        mark: bool,
+        ids: Sequence[str],
+        keys: BandKeys,
+        comparisons: int | None,
+    ) -> DocumentDecision:
+        """Return the decision about `n` live documents from the rows a cluster touched."""
+
+        def col(values: np.ndarray, default: Any) -> Sparse:
+            return Sparse(n, r.rows, values, default)
+
         return cls(
-            np.zeros(0, bool),
-            np.zeros(0, np.int64),
-            np.zeros(0),
-            np.zeros(0, np.uint64),
-            np.zeros(0, bool),
-            [],
-            np.zeros(0, bool),
-            BandKeys(np.zeros((0, bands), np.uint64)),
-            None,
+            dropped=col(r.is_dup & (not mark), False),
+            winner=col(np.where(r.is_dup, r.winner, -1), -1),
+            similarity=col(np.where(r.is_dup, r.similarity, 0.0), 0.0),
+            cluster_fp=col(r.cluster_fp, 0),
+            clustered=col(r.clustered, False),
+            ids=ids,
+            contained=col(r.contained & r.is_dup, False),
+            band_keys=keys,
+            comparisons=comparisons,
         )
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The decided values of the live documents some cluster or containment pair touched."""
+
+    rows: np.ndarray  # sorted live documents
+    winner: np.ndarray  # the copy each follows (itself where it stays)
+    similarity: np.ndarray
+    contained: np.ndarray
+    is_dup: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    cluster_fp: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    clustered: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    @classmethod
+    def none(cls) -> _Rows:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
+
+
+# priority(items) -> the --keep policy's priority of these live documents (lower stays): only
+# the order among the items asked about matters (cleanup/dedup/keep.py).
+Priority = Callable[[np.ndarray], np.ndarray]
 
 
 def decide_documents(
@@ -181,7 +229,7 @@ def decide_documents(
     mark: bool,
     find_edges: FindEdges | None = None,
     verify: Verify | None = None,
-    priority: np.ndarray | None = None,
+    priority: Priority | None = None,
     containment: Containment | None = None,
 ) -> DocumentDecision:
     """Cluster near-duplicate documents (with state entries) and pick the copy that stays.
@@ -193,10 +241,11 @@ def decide_documents(
     document has one). `verify`
     gives the similarity of candidate pairs (exact for two live documents; default: the
     signature estimate). The copy that stays is a published one first, then the lowest
-    `priority` (the keep policy; default: the longest, then the earliest in input order).
+    `priority` (the keep policy; default: the longest), then the earliest in input order.
     `containment` (--doc-containment) then drops documents contained in a longer one that
     stays (see apply_containment). The rows of empty documents in `keys` are given unique
-    keys in place (a copy would double the largest array of the run).
+    keys in place (a copy would double the largest array of the run). Past the candidate
+    search, arrays are held only for the documents with a verified edge or containment pair.
     """
     n = len(ids)
     if n == 0:
@@ -213,42 +262,92 @@ def decide_documents(
     all_keys.set_rows(
         np.flatnonzero(~valid), np.broadcast_to(noise, (len(noise), all_keys.shape[1]))
     )
-    rank = _then(np.argsort(np.argsort(fps, kind="stable"), kind="stable") + m, np.arange(m))
-    fixed = np.concatenate((np.zeros(n, bool), np.ones(m, bool)))
+    del noise
+    fixed = np.concatenate((np.zeros(n, bool), np.ones(m, bool))) if m else None
     if group is None and m:
         group = np.full(n, -1, dtype=np.int64)
     all_group = _then(group, stored.handles.astype(np.int64)) if group is not None else None
-    published = fixed.copy()
-    published[:n] = in_state
-    all_len = _then(lengths, stored.lengths)
-    live_prio = priority if priority is not None else keep_longest(lengths)
-    prio = _then(live_prio, np.zeros(m, dtype=live_prio.dtype))
-    # Published copies first; among them this run's documents (seen again: their own
-    # entries are the same text, and a live copy's similarity is verified exactly).
-    order = np.lexsort((np.arange(n + m), -all_len, prio, fixed, ~published))
-    result = cluster(
-        all_keys, all_sigs, threshold, rank, fixed, all_group, find_edges, order, verify, published
+    edges = verified_edges(
+        all_keys, all_sigs, threshold, _rank(fps, m), fixed, all_group, find_edges, verify
     )
-    winner, similarity = result.labels, result.similarity
-    contained = np.zeros(n, dtype=bool)
+    del fixed, all_group
+    items = _Items(n, lengths, in_state, stored, priority)
+    r = _Rows.none()
+    if len(edges.a):
+        nodes, rep, sim = greedy_nodes(edges.a, edges.b, edges.sim, items.order, items.published)
+        live = nodes < n
+        r = _Rows(nodes[live], rep[live], sim[live], np.zeros(int(live.sum()), bool))
     if containment is not None:
-        winner, similarity, contained = apply_containment(
-            containment, winner, similarity, lengths, in_state, threshold
-        )
-    is_dup = (winner[:n] != np.arange(n)) & ~in_state & valid
-    all_fps = np.concatenate((ident, stored.fps))  # cluster ids: stable across runs
-    members = np.bincount(winner, minlength=n + m)
-    return DocumentDecision(
-        dropped=is_dup & (not mark),
-        winner=np.where(is_dup, winner[:n], -1),
-        similarity=np.where(is_dup, similarity[:n], 0.0),
-        cluster_fp=all_fps[winner[:n]],
-        clustered=members[winner[:n]] > 1,
-        ids=Joined(ids, stored.ids),
-        contained=contained & is_dup,
-        band_keys=live_keys,
-        comparisons=result.comparisons,
-    )
+        r = apply_containment(containment, r, lengths, in_state, threshold)
+    is_dup = (r.winner != r.rows) & ~in_state[r.rows] & valid[r.rows]
+    w = r.winner
+    cluster_fp = np.empty(len(w), dtype=np.uint64)  # the kept copy's text: stable across runs
+    cluster_fp[w < n], cluster_fp[w >= n] = ident[w[w < n]], stored.fps[w[w >= n] - n]
+    r = _Rows(r.rows, w, r.similarity, r.contained, is_dup, cluster_fp, _members(r.rows, w) > 1)
+    return DocumentDecision.of(n, r, mark, Joined(ids, stored.ids), live_keys, edges.comparisons)
+
+
+def _rank(fps: np.ndarray, m: int) -> np.ndarray:
+    """Return the items' canonical rank, the order inside an LSH bucket: the state entries
+    (items n and up) first, in order, then the live documents by fingerprint, then input order."""
+    n = len(fps)
+    rank = np.empty(n + m, dtype=np.int64)
+    rank[n:] = np.arange(m)
+    rank[np.argsort(fps, kind="stable")] = np.arange(m, n + m)
+    return rank
+
+
+def _members(rows: np.ndarray, winner: np.ndarray) -> np.ndarray:
+    """Return, per row, how many items follow its winner (the winner itself included).
+
+    An item that is no row follows itself, so a winner outside the rows counts itself once.
+    """
+    heads, counts = sorted_unique(winner)
+    outside = ~np.isin(winner, rows)
+    return counts[np.searchsorted(heads, winner)] + outside
+
+
+class _Items:
+    """What the greedy walk asks about the items with an edge: live documents, then state
+    entries (index n and up)."""
+
+    def __init__(
+        self,
+        n: int,
+        lengths: np.ndarray,
+        in_state: np.ndarray,
+        stored: StoredEntries,
+        priority: Priority | None,
+    ) -> None:
+        self.n, self.lengths, self.in_state, self.stored = n, lengths, in_state, stored
+        self.priority = priority
+
+    def published(self, items: np.ndarray) -> np.ndarray:
+        """Return which items were published before: state entries, and live documents seen
+        again with the same text. They always stay."""
+        live = items < self.n
+        out = np.ones(len(items), dtype=bool)
+        out[live] = self.in_state[items[live]]
+        return out
+
+    def order(self, items: np.ndarray) -> np.ndarray:
+        """Return the items' keep order (0: kept first). Published copies first; among them
+        this run's documents (seen again: their own entries are the same text, and a live
+        copy's similarity is verified exactly); then the keep priority, the longest, the
+        earliest."""
+        live = items < self.n
+        length = np.empty(len(items), dtype=np.int64)
+        length[live] = self.lengths[items[live]]
+        length[~live] = self.stored.lengths[items[~live] - self.n]
+        prio = np.zeros(len(items), dtype=np.int64)
+        if self.priority is not None:
+            prio[live] = self.priority(items[live])
+        else:
+            prio[live] = -length[live]
+        walk = np.lexsort((items, -length, prio, ~live, ~self.published(items)))
+        out = np.empty(len(items), dtype=np.int64)
+        out[walk] = np.arange(len(items))
+        return out
 
 
 @dataclass(frozen=True)
@@ -262,56 +361,58 @@ class Containment:
 
 
 def apply_containment(
-    c: Containment,
-    winner: np.ndarray,
-    similarity: np.ndarray,
-    lengths: np.ndarray,
-    in_state: np.ndarray,
-    threshold: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Drop live documents contained in a longer one that stays; return the new winners.
+    c: Containment, r: _Rows, lengths: np.ndarray, in_state: np.ndarray, threshold: float
+) -> _Rows:
+    """Drop live documents contained in a longer one that stays; return the rows decided.
 
     Near copies (Jaccard >= threshold) were decided by --keep; here a document that stays
     and is contained at >= c.threshold in a longer one that stays becomes its duplicate.
     The near copies that had it as their winner follow it to its container when they are
     themselves verified near or contained there, else they stay (a drop always names a
-    document that stays, with the similarity measured between the two).
+    document that stays, with the similarity measured between the two). The rows grow by
+    the documents of the candidate pairs.
     """
-    n = len(lengths)
-    winner, similarity = winner.copy(), similarity.copy()
-    contained = np.zeros(n, dtype=bool)
     if not len(c.a):
-        return winner, similarity, contained
+        return r
+    rows = sorted_unique(np.concatenate((r.rows, c.a, c.b)))[0]
+    winner, similarity = rows.copy(), np.zeros(len(rows))
+    at = np.searchsorted(rows, r.rows)
+    winner[at], similarity[at] = r.winner, r.similarity
+    contained = np.zeros(len(rows), dtype=bool)
     jac, cont = c.exact(c.a, c.b)
-    stays = winner[:n] == np.arange(n)
+    stays = winner == rows
     holder, share = contained_in(
-        c.a, c.b, cont, jac, lengths, stays, in_state, c.threshold, threshold
+        np.searchsorted(rows, c.a),
+        np.searchsorted(rows, c.b),
+        cont,
+        jac,
+        lengths[rows],
+        stays,
+        in_state[rows],
+        c.threshold,
+        threshold,
     )
     took = np.flatnonzero(holder >= 0)
     if not len(took):
-        return winner, similarity, contained
-    winner[took], similarity[took], contained[took] = holder[took], share[took], True
-    orphans = np.flatnonzero(np.isin(winner[:n], took) & ~contained)
+        return _Rows(rows, winner, similarity, contained)
+    winner[took], similarity[took], contained[took] = rows[holder[took]], share[took], True
+    orphans = np.flatnonzero(np.isin(winner, rows[took]) & ~contained)
     if len(orphans):
-        target = holder[winner[orphans]]
-        j, k = c.exact(orphans, target)
-        inside = (k >= c.threshold) & (lengths[target] > lengths[orphans])
+        doc = rows[orphans]
+        target = rows[holder[np.searchsorted(rows, winner[orphans])]]
+        j, k = c.exact(doc, target)
+        inside = (k >= c.threshold) & (lengths[target] > lengths[doc])
         near = j >= threshold
         follow = near | inside
-        winner[orphans] = np.where(follow, target, orphans)
+        winner[orphans] = np.where(follow, target, doc)
         similarity[orphans] = np.where(near, j, np.where(inside, k, 0.0))
         contained[orphans] = inside & ~near
-    return winner, similarity, contained
+    return _Rows(rows, winner, similarity, contained)
 
 
 def _then(live: np.ndarray, stored: np.ndarray) -> np.ndarray:
     """Return the live documents' values followed by the state entries' (no copy without)."""
     return np.concatenate((live, stored)) if len(stored) else live
-
-
-def keep_longest(lengths: np.ndarray) -> np.ndarray:
-    """Return the keep priority of --keep longest: the most tokens first (lower stays)."""
-    return -lengths.astype(np.int64)
 
 
 def exact_paragraph_owners(

@@ -52,15 +52,20 @@ def parse_date(value: Any) -> float:
     return when.timestamp()
 
 
-def keep_priority(policy: str, lengths: np.ndarray, dates: np.ndarray | None) -> np.ndarray:
-    """Return each live document's priority under `policy` (lower stays; ties: input order)."""
-    n = len(lengths)
+def keep_priority(
+    policy: str, lengths: np.ndarray, dates: np.ndarray | None, items: np.ndarray
+) -> np.ndarray:
+    """Return the priority of live documents `items` under `policy` (lower stays; ties: input
+    order). Only the order among the items asked about is meant: the walk over a cluster's
+    documents asks about those, so nothing is computed for the documents in no cluster.
+    """
     if policy == "longest":
-        return -lengths.astype(np.int64)
+        return -lengths[items].astype(np.int64)
     if policy == "first" or dates is None:
-        return np.arange(n, dtype=np.int64)
-    undated = np.isnan(dates)
-    order = np.lexsort((np.arange(n), np.where(undated, 0.0, dates), undated))
-    prio = np.empty(n, dtype=np.int64)
-    prio[order] = np.arange(n)
+        return items.astype(np.int64)
+    when = dates[items]
+    undated = np.isnan(when)
+    order = np.lexsort((items, np.where(undated, 0.0, when), undated))
+    prio = np.empty(len(items), dtype=np.int64)
+    prio[order] = np.arange(len(items))
     return prio

@@ -77,7 +77,7 @@ class StateStaging:
         """
         n = len(ledger.ids)
         self.staged.docs = n
-        self.staged.dropped = int(decision.dropped.sum()) if n else 0
+        self.staged.dropped = decision.dropped.count()
         if count_boilerplate:
             mask = np.zeros(n, dtype=bool)
             mask[self.new_docs] = True
