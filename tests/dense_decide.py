@@ -13,7 +13,7 @@ import numpy as np
 from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.clusters import FindEdges, Verify, cluster
 from cleanup.dedup.containment import contained_in
-from cleanup.dedup.decide import Containment
+from cleanup.dedup.documents import Containment
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.rowfile import Rows, stack_rows
 from cleanup.dedup.shingles import fmix64

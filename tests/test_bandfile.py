@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanup.dedup.bandfile import BandFile, BandKeys, LazyColumns, column_of
-from cleanup.dedup.clusters import PartitionedEdges, local_edges
+from cleanup.dedup.clusters import local_edges
+from cleanup.dedup.partitions import PartitionedEdges
 
 
 @st.composite

@@ -13,18 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleanup.dedup.clusters import (
+from cleanup.dedup.clusters import candidate_pairs, cluster, local_edges
+from cleanup.dedup.lsh import band_keys
+from cleanup.dedup.partitions import (
     PartitionedEdges,
-    candidate_pairs,
-    cluster,
     entry_pairs,
-    local_edges,
     partition_entries,
     partition_of,
     partitioned_edges,
     split_entries,
 )
-from cleanup.dedup.lsh import band_keys
 
 
 @st.composite

@@ -14,14 +14,13 @@ from cleanup.dedup import boilerkeys
 from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.decide import (
     Boilerplate,
-    DocumentDecision,
     count_distinct,
     decide_boilerplate,
-    decide_documents,
     exact_paragraph_owners,
     near_paragraph_owners,
     verdict,
 )
+from cleanup.dedup.documents import DocumentDecision, decide_documents
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.store import StoredEntries

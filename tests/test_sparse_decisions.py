@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanup.dedup import sparse
-from cleanup.dedup.decide import Containment, decide_documents
+from cleanup.dedup.documents import Containment, decide_documents
 from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.sparse import Sparse

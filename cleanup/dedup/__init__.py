@@ -4,13 +4,16 @@
     shingles.py    byte-level tokens (fold-equivalent), shingle hashes, fingerprints (numpy)
     minhash.py     batch MinHash, datasketch-compatible ("affine32" scheme)
     lsh.py         band parameters for a threshold, band keys as numpy arrays
-    clusters.py    candidate pairs per bucket (joined to the bucket's first), union-find,
-                   the partitioned search run on an Executor's partitions
+    clusters.py    candidate pairs per bucket (joined to the bucket's first few), verified
+                   edges, greedy clusters over the items with an edge (never chained)
+    partitions.py  the candidate search in partitions, run on an Executor's partitions
     paragraphs.py  duplicate paragraphs inside one document (exact, near, composite)
     jobs.py        per-batch work for the workers (pure functions of one batch)
     spool.py       documents kept between the read and write passes; DeferredBatch
     ledger.py      the read pass's numbers about the live documents
     decide.py      the corpus decisions: pure functions over arrays, frozen results
+    documents.py   the near-duplicate documents' decision, held for the documents it touches
+    sparse.py      a per-document column held only where it differs from its default
     resign.py      signing documents without their boilerplate
     corpus.py      the corpus-scope orchestrator: read, decide, write
     staging.py     what a run stages for its state

@@ -20,24 +20,23 @@ import numpy as np
 
 from cleanup.dedup import heap
 from cleanup.dedup.bandfile import BandFile
-from cleanup.dedup.clusters import Estimate, edges_finder
+from cleanup.dedup.clusters import Estimate
 from cleanup.dedup.containment import candidates as containment_candidates
 from cleanup.dedup.decide import (
     Boilerplate,
-    Containment,
-    DocumentDecision,
     Owners,
     decide_boilerplate,
-    decide_documents,
     exact_paragraph_owners,
     near_paragraph_owners,
     verdict,
 )
+from cleanup.dedup.documents import Containment, DocumentDecision, decide_documents
 from cleanup.dedup.jobs import SummaryJob, Tokens, summary_job
 from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.lookup import state_candidates
 from cleanup.dedup.lsh import band_keys
+from cleanup.dedup.partitions import edges_finder
 from cleanup.dedup.resign import shingle_sets, sign_all
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.settings import DedupSettings

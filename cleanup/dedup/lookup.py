@@ -1,7 +1,7 @@
 """Look the run's band keys up in the state: here, or band by band in partition tasks.
 
 A state's LSH index is keyed by band key, and a band key belongs to one band, so the lookup
-partitions the way the candidate search does (cleanup/dedup/clusters.py, `file_edges`):
+partitions the way the candidate search does (cleanup/dedup/partitions.py, `file_edges`):
 partition `part` asks the state for the keys of bands part, part + parts, ..., read by the
 task itself from the run's band file in scratch. The driver then holds only the handles
 found, not 16 bands of keys per document at a time. Tasks open the state read-only and

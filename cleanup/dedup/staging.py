@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from cleanup.dedup.decide import DocumentDecision, count_distinct
+from cleanup.dedup.decide import count_distinct
+from cleanup.dedup.documents import DocumentDecision
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.state import PendingCommit
 from cleanup.dedup.store import NewEntry, Staged, Store
