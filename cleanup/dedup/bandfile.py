@@ -2,9 +2,10 @@
 
 85 band keys per document are 680 MB for a million documents, and the candidate search
 (cleanup/dedup/clusters.py, partitions.py) reads them one band at a time: so at corpus scale
-they are written band-major to a temporary file as the signatures are read block by block, and memory holds
-one band's column (8 bytes per document) at a time. Rows given unique keys (empty texts) and
-the state entries the run is compared with are small and stay in memory, applied on read.
+they are written band-major to a temporary file as the signatures are read block by block,
+and memory holds one band's column (8 bytes per document) at a time. Rows given unique keys
+(empty texts) and the state entries the run is compared with are small and stay in memory,
+applied on read.
 When the engine has scratch space (a folder its workers see), the file is made there, so
 the candidate search's partition tasks read their own bands from it (`BandSource`) instead
 of being sent every column through the engine. See docs/architecture.md, "Dedup".
