@@ -40,10 +40,8 @@ def test_joined_numbers_are_the_batches_in_order(sizes: list[int], dates: bool) 
     ledger = Ledger()
     batches = [_summary(n, seed, dates) for seed, n in enumerate(sizes)]
     try:
-        first = 0
         for b in batches:
-            ledger.record(b, first)
-            first += b.count
+            ledger.record(b)
         sigs, fps, lengths = ledger.take_arrays(16)
         live = [b for b in batches if b.count]
         want_fps = np.concatenate([b.fps for b in live]) if live else np.zeros(0, np.uint64)
@@ -71,6 +69,36 @@ def test_joined_numbers_are_the_batches_in_order(sizes: list[int], dates: bool) 
             k.tolist() for k in docs_keys
         ]
         assert ledger.boiler.offsets.tolist() == [0, *np.cumsum([len(k) for k in docs_keys])]
-        assert list(ledger.spool_index) == list(range(sum(sizes)))  # every document live
+        assert ledger.spool_positions().tolist() == list(range(sum(sizes)))  # every one live
+        assert [ledger.site(i) for i in range(sum(sizes))] == ["example.org"] * sum(sizes)
+    finally:
+        ledger.close()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a.org", "b.net", "", None]), max_size=20), max_size=6))
+def test_live_positions_and_sites_come_back_batch_by_batch(batches: list[list[str | None]]) -> None:
+    """Each batch's documents: a site for a live one, None for one dropped before dedup."""
+    ledger = Ledger()
+    try:
+        for docs in batches:
+            live = np.array([d is not None for d in docs], dtype=bool)
+            sites = [d for d in docs if d is not None]
+            summary = BatchSummary(
+                docs=[], count=len(docs), live=live, ids=[f"x{k}" for k in range(len(sites))],
+                explicit=[False] * len(sites), sites=sites, joins=True, sigs=None,
+                fps=np.zeros(len(sites), np.uint64), lengths=np.zeros(len(sites), np.int64),
+                boiler_keys=np.zeros(0, np.uint64), boiler_sizes=np.zeros(len(sites), np.int64),
+                tokens=(np.zeros(0, np.int64), np.zeros(0, np.uint64)), dates=None, samples=None,
+            )  # fmt: skip
+            ledger.record(summary)
+        got = [(count, where.tolist()) for count, where in ledger.live_in_batches()]
+        assert got == [
+            (len(docs), [k for k, d in enumerate(docs) if d is not None]) for docs in batches
+        ]
+        flat = [d for docs in batches for d in docs]
+        assert ledger.spool_positions().tolist() == [k for k, d in enumerate(flat) if d is not None]
+        live_sites = [d for d in flat if d is not None]
+        assert [ledger.site(i) for i in range(len(live_sites))] == live_sites
     finally:
         ledger.close()

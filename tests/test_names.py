@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cleanup.dedup import names as names_mod
 from cleanup.dedup.names import Joined, Names
 
 ANY_TEXT = st.text(st.characters(codec=None, blacklist_categories=()), max_size=12)
@@ -35,3 +38,27 @@ def test_joined_reads_the_first_then_the_second(first: list[str], second: list[s
     assert len(joined) == len(first) + len(second)
     assert list(joined) == first + second
     assert [joined[i] for i in range(-len(joined), 0)] == first + second
+
+
+@given(
+    st.lists(st.lists(ANY_TEXT, max_size=8), max_size=8),
+    st.integers(0, 40),
+    st.integers(1, 40),
+)
+def test_names_spilled_to_a_file_read_back_in_order_and_by_index(
+    batches: list[list[str]], memory: int, chunk: int
+) -> None:
+    want = [name for batch in batches for name in batch]
+    with (
+        mock.patch.object(names_mod, "BLOB_MEMORY", memory),
+        mock.patch.object(names_mod, "READ_CHUNK", chunk),
+    ):
+        names = Names()
+        for batch in batches:
+            names.extend(batch)
+        try:
+            assert list(names) == want
+            assert [names[i] for i in range(len(want))] == want
+            assert len(names._blob) <= memory  # the rest went to the file
+        finally:
+            names.close()

@@ -75,7 +75,6 @@ class CorpusDedup:
         spool = BatchSpool(SPOOL_MEMORY)
         ledger = Ledger(tokens=Spool[Tokens]("cleanup-dedup-tokens-"))
         try:
-            count = 0
             job = SummaryJob(
                 self.settings,
                 sign=self.settings.boilerplate.min_docs <= 0,
@@ -83,9 +82,8 @@ class CorpusDedup:
                 scratch=self.executor.scratch,
             )
             for summary in self.executor.map_batches(summary_job, docs, job):
-                ledger.record(summary, count)
+                ledger.record(summary)
                 spool.write(summary.docs)
-                count += summary.count
             yield from self._decide_and_write(spool, ledger)
         finally:
             spool.close()
@@ -118,18 +116,17 @@ class CorpusDedup:
         heap.end_of_decisions()
         owners = self._owners(ledger, decision)
         self._count_stats()
-        spool_pos = np.frombuffer(ledger.spool_index, dtype=np.int64)
         live_pos = 0
-        start = 0
-        for stored, count in zip(spool.read(), ledger.batch_counts, strict=True):
+        batches = zip(spool.read(), ledger.live_in_batches(), strict=True)
+        for stored, (count, where) in batches:
             verdicts: dict[int, Verdict] = {}
-            end = int(np.searchsorted(spool_pos, start + count))  # this batch's live documents
+            end = live_pos + len(where)  # this batch's live documents
             if self.staging is not None:  # their signatures and band keys, read at once
                 sig_rows, key_rows = sigs[live_pos:end], decision.band_keys.block(live_pos, end)
-            for i in range(live_pos, end):
+            for i, pos in zip(range(live_pos, end), where.tolist(), strict=True):
                 hits = boiler.hits(ledger.boiler_of(i)) if boiler.totals else {}
-                verdicts[ledger.spool_index[i] - start] = verdict(
-                    i, ledger.sites[i], hits, boiler, decision, owners, self.settings
+                verdicts[pos] = verdict(
+                    i, ledger.site(i), hits, boiler, decision, owners, self.settings
                 )
                 if self.staging is not None:
                     self.staging.stage(
@@ -144,7 +141,6 @@ class CorpusDedup:
                         self.settings.mark,
                     )
             live_pos = end
-            start += count
             yield DeferredBatch(stored, count, verdicts)
         if self.staging is not None:
             count_boilerplate = self.settings.boilerplate.min_docs > 0

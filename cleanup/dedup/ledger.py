@@ -6,8 +6,8 @@ there are several); the decisions read the joined arrays once the stream has end
 
 from __future__ import annotations
 
-import sys
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,7 +34,10 @@ class Ledger:
 
     ids: Names = field(default_factory=Names)
     explicit: bytearray = field(default_factory=bytearray)  # 1 when the id was the input's
-    sites: list[str] = field(default_factory=list)
+    # Each live document's site, as an index into `site_names` (4 bytes, not a pointer).
+    site_codes: array[int] = field(default_factory=lambda: array("I"))
+    site_names: list[str] = field(default_factory=list)
+    _site_code: dict[str, int] = field(default_factory=dict)
     sigs: RowFile | None = None  # signatures (when the read pass signs), on disk
     bands: BandKeys | None = None  # the decisions' band keys, on disk (closed with the rest)
     # One growing buffer per number, not an array per batch: a million documents come in
@@ -57,21 +60,29 @@ class Ledger:
     # --doc-containment only: every live document's sampled shingles (on disk), and how many.
     samples: RowFile | None = None
     sample_counts: array[int] = field(default_factory=lambda: array("q"))
-    spool_index: array[int] = field(default_factory=lambda: array("q"))
     batch_counts: list[int] = field(default_factory=list)  # documents per spooled batch
+    # Which documents of each spooled batch are live: packed bits, None when all are.
+    live_masks: list[bytes | None] = field(default_factory=list)
     # Token hashes of the paragraphs behind `boiler_parts`, for re-signing; usable only
     # when every live document's separator keeps its paragraphs' tokens apart.
     tokens: Spool[Tokens] | None = None
     tokens_usable: bool = True
 
-    def record(self, summary: BatchSummary, first: int) -> None:
-        """Keep the numbers of one batch's live documents (`first`: its first spool index)."""
+    def record(self, summary: BatchSummary) -> None:
+        """Keep the numbers of one batch's live documents."""
         first_live = len(self.ids)
         self.batch_counts.append(summary.count)
+        live = np.asarray(summary.live, dtype=bool)
+        self.live_masks.append(None if live.all() else np.packbits(live).tobytes())
         self.ids.extend(summary.ids)
         self.explicit.extend(summary.explicit)
-        self.sites.extend(sys.intern(site) for site in summary.sites)
-        extend(self.spool_index, np.flatnonzero(summary.live) + first)
+        codes = self._site_code
+        for site in summary.sites:
+            code = codes.get(site)
+            if code is None:
+                code = codes[site] = len(self.site_names)
+                self.site_names.append(site)
+            self.site_codes.append(code)
         self.tokens_usable = self.tokens_usable and summary.joins
         if not summary.ids:
             return
@@ -125,8 +136,31 @@ class Ledger:
             self.sigs.close()
         self.sigs = sigs
 
+    def site(self, i: int) -> str:
+        """Return live document i's site."""
+        return self.site_names[self.site_codes[i]]
+
+    def live_in_batches(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield, per spooled batch in order, its document count and where its live documents
+        stand in it."""
+        for count, mask in zip(self.batch_counts, self.live_masks, strict=True):
+            if mask is None:
+                yield count, np.arange(count)
+            else:
+                bits = np.unpackbits(np.frombuffer(mask, dtype=np.uint8), count=count)
+                yield count, np.flatnonzero(bits)
+
+    def spool_positions(self) -> np.ndarray:
+        """Return every live document's position in the spool (input order), as int64."""
+        out, first = [], 0
+        for count, where in self.live_in_batches():
+            out.append(where + first)
+            first += count
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
     def close(self) -> None:
-        """Delete the ledger's files (signatures, spooled tokens)."""
+        """Delete the ledger's files (signatures, ids, spooled tokens)."""
+        self.ids.close()
         if self.sigs is not None:
             self.sigs.close()
         if self.bands is not None:

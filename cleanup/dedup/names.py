@@ -1,14 +1,22 @@
-"""Document ids held compactly: one UTF-8 blob and the end of each id (about 19 bytes per
-short id instead of a Python string's 60-odd), since dedup's ledger keeps every live
-document's id until the write pass names the copies that stay. See docs/architecture.md,
-"Dedup".
+"""Document ids held compactly: one UTF-8 blob and the end of each id, since dedup's ledger
+keeps every live document's id until the write pass names the copies that stay. The blob
+goes to a temporary file past BLOB_MEMORY bytes, so memory holds 8 bytes per id (its end),
+whatever the ids' length (URLs are 60 bytes and more); ids are read back rarely (the copies
+a drop names, the state's keys) and in order. See docs/architecture.md, "Dedup".
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import IO, overload
+
+# Bytes of ids kept in memory before they are appended to the temporary file.
+BLOB_MEMORY = 1 << 20
+# Bytes read at once when the ids are walked in order.
+READ_CHUNK = 1 << 20
 
 
 class _Strings(Sequence[str]):
@@ -38,23 +46,63 @@ class Names(_Strings):
     """Hold a growing list of strings as one blob (any string, lone surrogates included)."""
 
     def __init__(self, names: Iterable[str] = ()) -> None:
-        self._blob = bytearray()
+        self._blob = bytearray()  # the ids after the first `_flushed` bytes
+        self._flushed = 0
+        self._file: IO[bytes] | None = None
         self._ends = array("q")
         self.extend(names)
 
     def extend(self, names: Iterable[str]) -> None:
         """Append these strings."""
-        blob, ends = self._blob, self._ends
+        blob, ends, base = self._blob, self._ends, self._flushed
         for name in names:
             blob += name.encode("utf-8", "surrogatepass")
-            ends.append(len(blob))
+            ends.append(base + len(blob))
+        if len(blob) > BLOB_MEMORY:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="cleanup-dedup-ids-")  # noqa: SIM115
+            self._file.seek(0, os.SEEK_END)
+            self._file.write(blob)
+            self._file.flush()
+            self._flushed += len(blob)
+            self._blob = bytearray()
 
     def __len__(self) -> int:
         return len(self._ends)
 
     def _at(self, i: int) -> str:
         start = self._ends[i - 1] if i else 0
-        return self._blob[start : self._ends[i]].decode("utf-8", "surrogatepass")
+        return self._span(start, self._ends[i]).decode("utf-8", "surrogatepass")
+
+    def _span(self, start: int, end: int) -> bytes:
+        """Return blob bytes start..end (all in memory or all in the file: ids never straddle)."""
+        if start >= self._flushed:
+            return bytes(self._blob[start - self._flushed : end - self._flushed])
+        assert self._file is not None
+        return os.pread(self._file.fileno(), end - start, start)
+
+    def __iter__(self) -> Iterator[str]:
+        i, n = 0, len(self._ends)
+        while i < n:  # whole ids, up to READ_CHUNK bytes (at least one), read at once
+            first = self._ends[i - 1] if i else 0
+            stop = self._flushed if first < self._flushed else first + READ_CHUNK
+            stop = min(stop, first + READ_CHUNK)
+            j = i + 1
+            while j < n and self._ends[j] <= stop:
+                j += 1
+            chunk = self._span(first, self._ends[j - 1])
+            start = first
+            for k in range(i, j):
+                end = self._ends[k]
+                yield chunk[start - first : end - first].decode("utf-8", "surrogatepass")
+                start = end
+            i = j
+
+    def close(self) -> None:
+        """Delete the temporary file (the ids are gone)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class Joined(_Strings):

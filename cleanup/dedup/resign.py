@@ -166,7 +166,7 @@ def _text_batches(
     spool: BatchSpool, ledger: Ledger, boiler: Boilerplate, wanted: np.ndarray
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Yield (documents, tokens, offsets) of the wanted documents' texts without boilerplate."""
-    spool_pos = np.frombuffer(ledger.spool_index, dtype=np.int64)
+    spool_pos = ledger.spool_positions()
     live = {pos: i for i, pos in enumerate(spool_pos.tolist()) if wanted[i]}
     pending: list[tuple[int, str]] = []
     for pos, doc in enumerate(spool.documents()):
@@ -193,7 +193,7 @@ def _from_texts(
     settings: DedupSettings,
 ) -> None:
     """Sign by tokenizing the spooled texts without boilerplate (any separator)."""
-    spool_pos = np.frombuffer(ledger.spool_index, dtype=np.int64)
+    spool_pos = ledger.spool_positions()
     live = {pos: i for i, pos in enumerate(spool_pos.tolist())}
     pending: list[tuple[int, str]] = []
     for pos, doc in enumerate(spool.documents()):
