@@ -209,7 +209,7 @@ class CorpusDedup:
             self.edges,
             verify,
             functools.partial(
-                keep_priority, self.settings.documents.keep, lengths, ledger.all_dates()
+                keep_priority, self.settings.documents.keep, lengths, ledger.take_dates()
             ),
             self._containment(ledger, verify),
         )

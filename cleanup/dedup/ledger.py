@@ -178,9 +178,13 @@ class Ledger:
         counts, self.sample_counts = take(self.sample_counts), array("q")  # one copy, not two
         return self.samples, counts
 
-    def all_dates(self) -> np.ndarray | None:
-        """Return the live documents' dates (--keep earliest), None when they were not read."""
-        return take(self.dates) if self.dates else None
+    def take_dates(self) -> np.ndarray | None:
+        """Return the live documents' dates (--keep earliest), None when they were not read
+        (handed over: the ledger lets its copy go)."""
+        if not self.dates:
+            return None
+        dates, self.dates = take(self.dates), array("d")  # one copy, not two
+        return dates
 
     def boiler_table(self) -> tuple[BoilerKeys, np.ndarray]:
         """Return all (site, paragraph) keys (on disk) and per-document offsets into them."""
