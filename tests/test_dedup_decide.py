@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleanup.dedup import boilerkeys
+from cleanup.dedup import boilerkeys, decide
 from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.decide import (
     Boilerplate,
@@ -205,6 +205,14 @@ def test_count_distinct_is_the_brute_force_count(docs, at_least, data) -> None: 
     with mock.patch.object(boilerkeys, "KEY_BLOCK", 3):
         uniq, counts = count_distinct(on_disk, offsets, fps, mask, parts, at_least)
     assert list(zip(uniq.tolist(), counts.tolist(), strict=True)) == expect
+    # More slices than asked for when the keys are many (PART_KEYS keys a slice), both ways.
+    with (
+        mock.patch.object(boilerkeys, "KEY_BLOCK", 2),
+        mock.patch.object(decide, "PART_KEYS", data.draw(st.integers(1, 4))),
+    ):
+        for held in (keys, on_disk):
+            uniq, counts = count_distinct(held, offsets, fps, mask, 1, at_least)
+            assert list(zip(uniq.tolist(), counts.tolist(), strict=True)) == expect
     order = data.draw(st.permutations(range(len(docs))))
     with mock.patch.object(boilerkeys, "DOC_BLOCK", 2):
         for i in order:

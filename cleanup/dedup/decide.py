@@ -9,7 +9,7 @@ entries, so every rule can be tested with a few arrays. See docs/architecture.md
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from cleanup.dedup.documents import DocumentDecision
 from cleanup.dedup.lsh import band_keys, recall_bands
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
+from cleanup.dedup.slices import PART_KEYS, key_slices
 from cleanup.dedup.spool import Verdict
 from cleanup.dedup.verify import ShingleSets
 
@@ -40,28 +41,17 @@ def count_distinct(
 
     `keys[offsets[i]:offsets[i + 1]]` are the keys of document i (in memory, or on disk and
     read a block at a time). Returns sorted unique keys and their counts, only those counted
-    `at_least` times. The work goes by key range (`parts` slices of the key space by its top
-    bits), so the sorting temporaries hold a slice of the corpus's paragraphs, not all of
-    them at once; a key's document is found by binary search, so no paragraph-sized array of
-    owners is built.
+    `at_least` times. The work goes by key range (at least `parts` slices of the key space
+    by its top bits, more for many keys: about PART_KEYS keys each), so the sorting
+    temporaries hold a slice of the corpus's paragraphs, not all of them at once. Keys on
+    disk are dealt to their slices in one pass (cleanup/dedup/slices.py); a key's document
+    is found by binary search, so no paragraph-sized array of owners is built.
     """
-    ends = offsets[1:]
+    parts = max(parts, -(-len(keys) // PART_KEYS))
     bits = max(1, (parts - 1).bit_length())  # slices: the next power of two, by the top bits
-    shift = np.uint64(64 - bits)
     out_keys: list[np.ndarray] = []
     out_counts: list[np.ndarray] = []
-    for part in range(1 << bits):
-        picked: list[np.ndarray] = []
-        docs: list[np.ndarray] = []
-        for start, block in _key_blocks(keys):
-            idx = np.flatnonzero((block >> shift) == part)
-            picked.append(block[idx])
-            docs.append(np.searchsorted(ends, idx + start, side="right"))
-        if not picked:  # no key at all
-            break
-        k, doc = np.concatenate(picked), np.concatenate(docs)
-        take = mask[doc] & (k != 0)
-        k, own = k[take], fps[doc[take]]
+    for k, own in key_slices(keys, offsets[1:], fps, mask, bits):
         if len(k) == 0:
             continue
         with np.errstate(over="ignore"):
@@ -74,14 +64,6 @@ def count_distinct(
     if not out_keys:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     return np.concatenate(out_keys), np.concatenate(out_counts)
-
-
-def _key_blocks(keys: np.ndarray | BoilerKeys) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (first index, keys) blocks: the array itself, or the file's blocks."""
-    if isinstance(keys, BoilerKeys):
-        yield from keys.blocks()
-    else:
-        yield 0, keys
 
 
 @dataclass(frozen=True)
