@@ -249,6 +249,7 @@ def verified_edges(
     """
     n = keys.shape[0]
     pairs, _ = (find_edges or local_edges)(keys, sigs, 0.0, rank, fixed, group)
+    del rank, fixed, group  # the search's inputs (one per item): not held while verifying
     found = len(pairs)
     a, b = np.divmod(pairs, max(n, 1))
     del pairs  # the candidates are the run's largest arrays: hold each once
