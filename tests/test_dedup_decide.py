@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleanup.dedup import boilerkeys, decide
+from cleanup.dedup import boilerkeys, slices
 from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.decide import (
     Boilerplate,
@@ -208,7 +208,7 @@ def test_count_distinct_is_the_brute_force_count(docs, at_least, data) -> None: 
     # More slices than asked for when the keys are many (PART_KEYS keys a slice), both ways.
     with (
         mock.patch.object(boilerkeys, "KEY_BLOCK", 2),
-        mock.patch.object(decide, "PART_KEYS", data.draw(st.integers(1, 4))),
+        mock.patch.object(slices, "PART_KEYS", data.draw(st.integers(1, 4))),
     ):
         for held in (keys, on_disk):
             uniq, counts = count_distinct(held, offsets, fps, mask, 1, at_least)

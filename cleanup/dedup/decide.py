@@ -21,7 +21,7 @@ from cleanup.dedup.documents import DocumentDecision
 from cleanup.dedup.lsh import band_keys, recall_bands
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
-from cleanup.dedup.slices import PART_KEYS, key_slices
+from cleanup.dedup.slices import key_slices
 from cleanup.dedup.spool import Verdict
 from cleanup.dedup.verify import ShingleSets
 
@@ -47,11 +47,9 @@ def count_distinct(
     disk are dealt to their slices in one pass (cleanup/dedup/slices.py); a key's document
     is found by binary search, so no paragraph-sized array of owners is built.
     """
-    parts = max(parts, -(-len(keys) // PART_KEYS))
-    bits = max(1, (parts - 1).bit_length())  # slices: the next power of two, by the top bits
     out_keys: list[np.ndarray] = []
     out_counts: list[np.ndarray] = []
-    for k, own in key_slices(keys, offsets[1:], fps, mask, bits):
+    for k, own in key_slices(keys, offsets[1:], fps, mask, parts):
         if len(k) == 0:
             continue
         with np.errstate(over="ignore"):

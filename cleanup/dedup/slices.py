@@ -23,13 +23,16 @@ PART_KEYS = 1 << 18
 
 
 def key_slices(
-    keys: np.ndarray | BoilerKeys, ends: np.ndarray, fps: np.ndarray, mask: np.ndarray, bits: int
+    keys: np.ndarray | BoilerKeys, ends: np.ndarray, fps: np.ndarray, mask: np.ndarray, parts: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield, slice by slice of the key space (2**bits slices, by the keys' top bits), the
-    non-zero keys of the masked documents and the fingerprint of each key's document.
+    """Yield, slice by slice of the key space (by the keys' top bits), the non-zero keys of
+    the masked documents and the fingerprint of each key's document.
 
-    `ends[i]` is where document i's keys end.
+    The slices are at least `parts`, more for many keys (about PART_KEYS keys each), rounded
+    up to a power of two; `ends[i]` is where document i's keys end.
     """
+    parts = max(parts, -(-len(keys) // PART_KEYS))
+    bits = max(1, (parts - 1).bit_length())
     shift = np.uint64(64 - bits)
     if isinstance(keys, BoilerKeys):
         yield from _dealt(keys, ends, fps, mask, shift, 1 << bits)
@@ -63,7 +66,7 @@ def _dealt(
     dealt_keys, dealt_owners = RowFile(1, np.uint64), RowFile(1, np.uint64)
     runs: list[list[tuple[int, int]]] = [[] for _ in range(parts)]  # (first row, rows)
     try:
-        for start, block in keys.blocks():
+        for start, block in _sub_blocks(keys):
             k, own = _owned(block, np.arange(start, start + len(block)), ends, fps, mask)
             top = (k >> shift).astype(np.int64)
             order = np.argsort(top, kind="stable")
@@ -84,3 +87,11 @@ def _dealt(
     finally:
         dealt_keys.close()
         dealt_owners.close()
+
+
+def _sub_blocks(keys: BoilerKeys) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (first key, keys) in runs of at most PART_KEYS keys: dealing a run takes ~60
+    bytes a key of temporaries, so they stay near a slice's size, not a read block's."""
+    for start, block in keys.blocks():
+        for at in range(0, len(block), PART_KEYS):
+            yield start + at, block[at : at + PART_KEYS]
