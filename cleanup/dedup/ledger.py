@@ -150,14 +150,6 @@ class Ledger:
                 bits = np.unpackbits(np.frombuffer(mask, dtype=np.uint8), count=count)
                 yield count, np.flatnonzero(bits)
 
-    def spool_positions(self) -> np.ndarray:
-        """Return every live document's position in the spool (input order), as int64."""
-        out, first = [], 0
-        for count, where in self.live_in_batches():
-            out.append(where + first)
-            first += count
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-
     def close(self) -> None:
         """Delete the ledger's files (signatures, ids, spooled tokens)."""
         self.ids.close()

@@ -30,6 +30,7 @@ from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import shingle_hashes, token_hashes
 from cleanup.dedup.spool import BatchSpool, Spool
 from cleanup.dedup.verify import SETS_MEMORY, ShingleSets
+from cleanup.document import Document
 from cleanup.executor import BATCH_DOCS, Executor
 
 
@@ -162,16 +163,27 @@ def _boiler_hits(ledger: Ledger, boiler: Boilerplate) -> Hits:
     return hits
 
 
+def live_documents(spool: BatchSpool, ledger: Ledger) -> Iterator[tuple[int, Document]]:
+    """Yield (live index, document) for every spooled live document, in input order (a
+    batch's positions at a time: no map over the corpus)."""
+    documents = iter(spool.documents())
+    i = 0
+    for count, where in ledger.live_in_batches():
+        live = set(where.tolist())
+        for pos in range(count):
+            doc = next(documents)
+            if pos in live:
+                yield i, doc
+                i += 1
+
+
 def _text_batches(
     spool: BatchSpool, ledger: Ledger, boiler: Boilerplate, wanted: np.ndarray
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Yield (documents, tokens, offsets) of the wanted documents' texts without boilerplate."""
-    spool_pos = ledger.spool_positions()
-    live = {pos: i for i, pos in enumerate(spool_pos.tolist()) if wanted[i]}
     pending: list[tuple[int, str]] = []
-    for pos, doc in enumerate(spool.documents()):
-        i = live.get(pos)
-        if i is not None:
+    for i, doc in live_documents(spool, ledger):
+        if wanted[i]:
             hits = boiler.hits(ledger.boiler_of(i))
             pending.append(
                 (i, doc.sep.join(p for j, p in enumerate(doc.paragraphs) if j not in hits))
@@ -193,13 +205,8 @@ def _from_texts(
     settings: DedupSettings,
 ) -> None:
     """Sign by tokenizing the spooled texts without boilerplate (any separator)."""
-    spool_pos = ledger.spool_positions()
-    live = {pos: i for i, pos in enumerate(spool_pos.tolist())}
     pending: list[tuple[int, str]] = []
-    for pos, doc in enumerate(spool.documents()):
-        i = live.get(pos)
-        if i is None:
-            continue
+    for i, doc in live_documents(spool, ledger):
         hits = boiler.hits(ledger.boiler_of(i))
         text = doc.sep.join(p for j, p in enumerate(doc.paragraphs) if j not in hits)
         pending.append((i, text))
