@@ -138,12 +138,15 @@ def greedy_nodes(
     both = np.concatenate((sim, sim))
     by = np.lexsort((node_prio[dst], src))  # neighbours in priority order: deterministic
     src, dst, both = src[by], dst[by], both[by]
-    bounds = array("q", np.searchsorted(src, np.arange(len(nodes) + 1)).tobytes())
+    bounds = array("q", np.searchsorted(src, np.arange(len(nodes) + 1)).astype(np.int64).tobytes())
     # Compact arrays, not lists of Python numbers: 8 bytes an entry, not ~36.
     skip = bytearray(never(nodes).astype(np.uint8).tobytes())
-    dst_l, sim_l = array("q", dst.astype(np.int64).tobytes()), array("d", both.tobytes())
+    dst_l, sim_l = (
+        array("q", dst.astype(np.int64).tobytes()),
+        array("d", both.astype(np.float64).tobytes()),
+    )
     rep_l, to_l = array("q", [-1]) * len(nodes), array("d", [0.0]) * len(nodes)
-    for v in np.argsort(node_prio, kind="stable").tolist():
+    for v in array("q", np.argsort(node_prio, kind="stable").astype(np.int64).tobytes()):
         if rep_l[v] >= 0:
             continue
         rep_l[v] = v
