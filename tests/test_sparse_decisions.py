@@ -14,6 +14,7 @@ from cleanup.dedup import sparse
 from cleanup.dedup.documents import Containment, decide_documents
 from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.lsh import band_keys
+from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.sparse import Sparse
 from cleanup.dedup.store import StoredEntries
 
@@ -85,9 +86,9 @@ def test_sparse_decisions_equal_the_dense_ones(
     args = _corpus(seed, n, m)
     lengths = args["lengths"]
     dates = np.random.default_rng(seed + 2).choice([np.nan, 1.0, 2.0, 3.0], n)
-    new_prio = (
-        None if policy == "none" else functools.partial(keep_priority, policy, lengths, dates)
-    )
+    held = RowFile(1, np.float64)  # as the ledger keeps them: rows read for some documents
+    held.append(dates)
+    new_prio = None if policy == "none" else functools.partial(keep_priority, policy, lengths, held)
     old_prio = None if policy == "none" else dense_decide.keep_priority(policy, lengths, dates)
     c = _containment(seed, n) if contain else None
     sigs = args["sigs"]
@@ -103,6 +104,7 @@ def test_sparse_decisions_equal_the_dense_ones(
         priority=old_prio,
         containment=c,
     )
+    held.close()
     for name in FIELDS:
         have, expected = getattr(got, name).dense(), want[name]
         if name == "cluster_fp":  # named only for the documents in a cluster

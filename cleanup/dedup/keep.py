@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from cleanup.dedup.rowfile import Rows
 from cleanup.document import Document
 from cleanup.io.fieldpath import MISSING, get_path, split_path
 
@@ -53,7 +54,7 @@ def parse_date(value: Any) -> float:
 
 
 def keep_priority(
-    policy: str, lengths: np.ndarray, dates: np.ndarray | None, items: np.ndarray
+    policy: str, lengths: np.ndarray, dates: Rows | None, items: np.ndarray
 ) -> np.ndarray:
     """Return the priority of live documents `items` under `policy` (lower stays; ties: input
     order). Only the order among the items asked about is meant: the walk over a cluster's
@@ -63,7 +64,7 @@ def keep_priority(
         return -lengths[items].astype(np.int64)
     if policy == "first" or dates is None:
         return items.astype(np.int64)
-    when = dates[items]
+    when = np.asarray(dates[items], dtype=np.float64).reshape(-1)  # rows of a file, or not
     undated = np.isnan(when)
     order = np.lexsort((items, np.where(undated, 0.0, when), undated))
     prio = np.empty(len(items), dtype=np.int64)

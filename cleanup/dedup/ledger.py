@@ -56,7 +56,7 @@ class Ledger:
     para_doc: list[np.ndarray] = field(default_factory=list)
     para_pos: list[np.ndarray] = field(default_factory=list)
     para_shingles: list[TokenBatch] = field(default_factory=list)  # (hashes, offsets) per batch
-    dates: array[float] = field(default_factory=lambda: array("d"))  # --keep earliest only
+    dates: RowFile | None = None  # --keep earliest only: on disk, rows read for some documents
     # --doc-containment only: every live document's sampled shingles (on disk), and how many.
     samples: RowFile | None = None
     sample_counts: array[int] = field(default_factory=lambda: array("q"))
@@ -93,7 +93,9 @@ class Ledger:
         extend(self.fps, summary.fps)
         extend(self.lengths, summary.lengths)
         if summary.dates is not None:
-            extend(self.dates, summary.dates)
+            if self.dates is None:
+                self.dates = RowFile(1, np.float64)
+            self.dates.append(summary.dates)
         if summary.samples is not None:
             values, counts = summary.samples
             if self.samples is None:
@@ -159,6 +161,8 @@ class Ledger:
             self.bands.close()
         if self.samples is not None:
             self.samples.close()
+        if self.dates is not None:
+            self.dates.close()
         self.boiler.close()
         if self.tokens is not None:
             self.tokens.close()
@@ -170,13 +174,10 @@ class Ledger:
         counts, self.sample_counts = take(self.sample_counts), array("q")  # one copy, not two
         return self.samples, counts
 
-    def take_dates(self) -> np.ndarray | None:
-        """Return the live documents' dates (--keep earliest), None when they were not read
-        (handed over: the ledger lets its copy go)."""
-        if not self.dates:
-            return None
-        dates, self.dates = take(self.dates), array("d")  # one copy, not two
-        return dates
+    def take_dates(self) -> RowFile | None:
+        """Return the live documents' dates (--keep earliest; on disk: the keep order reads
+        those of the documents in some cluster), None when they were not read."""
+        return self.dates
 
     def boiler_table(self) -> tuple[BoilerKeys, np.ndarray]:
         """Return all (site, paragraph) keys (on disk) and per-document offsets into them."""
