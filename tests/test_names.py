@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from unittest import mock
 
 import pytest
@@ -44,14 +45,17 @@ def test_joined_reads_the_first_then_the_second(first: list[str], second: list[s
     st.lists(st.lists(ANY_TEXT, max_size=8), max_size=8),
     st.integers(0, 40),
     st.integers(1, 40),
+    st.integers(1, 5),
+    st.randoms(use_true_random=False),
 )
 def test_names_spilled_to_a_file_read_back_in_order_and_by_index(
-    batches: list[list[str]], memory: int, chunk: int
+    batches: list[list[str]], memory: int, chunk: int, window: int, rnd: random.Random
 ) -> None:
     want = [name for batch in batches for name in batch]
     with (
         mock.patch.object(names_mod, "BLOB_MEMORY", memory),
         mock.patch.object(names_mod, "READ_CHUNK", chunk),
+        mock.patch.object(names_mod, "ENDS_WINDOW", window),
     ):
         names = Names()
         for batch in batches:
@@ -59,6 +63,9 @@ def test_names_spilled_to_a_file_read_back_in_order_and_by_index(
         try:
             assert list(names) == want
             assert [names[i] for i in range(len(want))] == want
-            assert len(names._blob) <= memory  # the rest went to the file
+            asked = [rnd.randrange(len(want)) for _ in want]  # out of order: windows move
+            assert [names[i] for i in asked] == [want[i] for i in asked]
+            assert len(names._blob) <= memory  # the rest went to the file, their ends too
+            assert len(names._ends) + names._flushed_ids == len(want)
         finally:
             names.close()
