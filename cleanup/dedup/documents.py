@@ -11,7 +11,7 @@ docs/architecture.md, "Dedup".
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,34 +50,9 @@ class DocumentDecision:
     @classmethod
     def empty(cls, bands: int) -> DocumentDecision:
         """Return the decision about a run without live documents."""
-        return cls.of(0, _Rows.none(), False, [], BandKeys(np.zeros((0, bands), np.uint64)), None)
-
-    @classmethod
-    def of(
-        cls,
-        n: int,
-        r: _Rows,
-        mark: bool,
-        ids: Sequence[str],
-        keys: BandKeys,
-        comparisons: int | None,
-    ) -> DocumentDecision:
-        """Return the decision about `n` live documents from the rows a cluster touched."""
-
-        def col(values: np.ndarray, default: Any) -> Sparse:
-            return Sparse(n, r.rows, values, default)
-
-        return cls(
-            dropped=col(r.is_dup & (not mark), False),
-            winner=col(np.where(r.is_dup, r.winner, -1), -1),
-            similarity=col(np.where(r.is_dup, r.similarity, 0.0), 0.0),
-            cluster_fp=col(r.cluster_fp, 0),
-            clustered=col(r.clustered, False),
-            ids=ids,
-            contained=col(r.contained & r.is_dup, False),
-            band_keys=keys,
-            comparisons=comparisons,
-        )
+        none = Sparse(0, np.zeros(0, np.int64), np.zeros(0, bool), False)
+        keys = BandKeys(np.zeros((0, bands), np.uint64))
+        return cls(none, none, none, none, none, [], none, keys, None)
 
 
 @dataclass(frozen=True)
@@ -88,9 +63,6 @@ class _Rows:
     winner: np.ndarray  # the copy each follows (itself where it stays)
     similarity: np.ndarray
     contained: np.ndarray
-    is_dup: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    cluster_fp: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
-    clustered: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     @classmethod
     def none(cls) -> _Rows:
@@ -171,8 +143,21 @@ def decide_documents(
     w = r.winner
     cluster_fp = np.empty(len(w), dtype=np.uint64)  # the kept copy's text: stable across runs
     cluster_fp[w < n], cluster_fp[w >= n] = ident[w[w < n]], stored.fps[w[w >= n] - n]
-    r = _Rows(r.rows, w, r.similarity, r.contained, is_dup, cluster_fp, _members(r.rows, w) > 1)
-    return DocumentDecision.of(n, r, mark, Joined(ids, stored.ids), live_keys, edges.comparisons)
+
+    def col(values: np.ndarray, default: Any) -> Sparse:
+        return Sparse(n, r.rows, values, default)
+
+    return DocumentDecision(
+        dropped=col(is_dup & (not mark), False),
+        winner=col(np.where(is_dup, w, -1), -1),
+        similarity=col(np.where(is_dup, r.similarity, 0.0), 0.0),
+        cluster_fp=col(cluster_fp, 0),
+        clustered=col(_members(r.rows, w) > 1, False),
+        ids=Joined(ids, stored.ids),
+        contained=col(r.contained & is_dup, False),
+        band_keys=live_keys,
+        comparisons=edges.comparisons,
+    )
 
 
 def _rank(fps: np.ndarray, m: int) -> np.ndarray:
