@@ -49,7 +49,7 @@ def test_joined_numbers_are_the_batches_in_order(sizes: list[int], dates: bool) 
         assert lengths.dtype == np.int64
         assert lengths.tolist() == [int(x) for b in live for x in b.lengths]
         assert len(sigs) == 0 and list(ledger.fps) == []  # handed over, not kept twice
-        got_dates = ledger.take_dates()
+        got_dates = ledger.dates
         if dates and live:
             assert got_dates is not None
             want = np.concatenate([b.dates for b in live if b.dates is not None])

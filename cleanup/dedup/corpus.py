@@ -208,9 +208,7 @@ class CorpusDedup:
             self.settings.mark,
             self.edges,
             verify,
-            functools.partial(
-                keep_priority, self.settings.documents.keep, lengths, ledger.take_dates()
-            ),
+            functools.partial(keep_priority, self.settings.documents.keep, lengths, ledger.dates),
             self._containment(ledger, verify),
         )
         if decision.comparisons is not None:

@@ -174,11 +174,6 @@ class Ledger:
         counts, self.sample_counts = take(self.sample_counts), array("q")  # one copy, not two
         return self.samples, counts
 
-    def take_dates(self) -> RowFile | None:
-        """Return the live documents' dates (--keep earliest; on disk: the keep order reads
-        those of the documents in some cluster), None when they were not read."""
-        return self.dates
-
     def boiler_table(self) -> tuple[BoilerKeys, np.ndarray]:
         """Return all (site, paragraph) keys (on disk) and per-document offsets into them."""
         return self.boiler, self.boiler.offsets

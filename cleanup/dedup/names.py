@@ -8,11 +8,9 @@ See docs/architecture.md, "Dedup".
 
 from __future__ import annotations
 
-import os
-import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, overload
+from typing import overload
 
 import numpy as np
 
@@ -56,7 +54,7 @@ class Names(_Strings):
         self._blob = bytearray()  # the ids after the first `_flushed` bytes
         self._ends = array("q")  # their ends (offsets into the whole blob)
         self._flushed = self._flushed_ids = 0
-        self._file: IO[bytes] | None = None
+        self._file: RowFile | None = None  # the ids' bytes past the first BLOB_MEMORY
         self._file_ends: RowFile | None = None  # the ends of the ids in the file
         self._lo = self._hi = 0  # ids whose ends `_window` holds (read from the file)
         self._window = np.zeros(0, np.int64)
@@ -70,11 +68,8 @@ class Names(_Strings):
             ends.append(base + len(blob))
         if len(blob) > BLOB_MEMORY:
             if self._file is None or self._file_ends is None:
-                self._file = tempfile.TemporaryFile(prefix="cleanup-dedup-ids-")  # noqa: SIM115
-                self._file_ends = RowFile(1, np.int64)
-            self._file.seek(0, os.SEEK_END)
-            self._file.write(blob)
-            self._file.flush()
+                self._file, self._file_ends = RowFile(1, np.uint8), RowFile(1, np.int64)
+            self._file.append(np.frombuffer(blob, dtype=np.uint8))
             self._file_ends.append(np.frombuffer(ends, dtype=np.int64))
             self._flushed += len(blob)
             self._flushed_ids += len(ends)
@@ -103,7 +98,7 @@ class Names(_Strings):
         if start >= self._flushed:
             return bytes(self._blob[start - self._flushed : end - self._flushed])
         assert self._file is not None
-        return os.pread(self._file.fileno(), end - start, start)
+        return self._file.span(start, end - start).tobytes()
 
     def __iter__(self) -> Iterator[str]:
         i, n = 0, len(self)
