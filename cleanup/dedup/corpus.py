@@ -35,7 +35,7 @@ from cleanup.dedup.jobs import SummaryJob, Tokens, summary_job
 from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.lookup import state_candidates
-from cleanup.dedup.lsh import band_keys
+from cleanup.dedup.lsh import KEY_ROWS, band_keys
 from cleanup.dedup.partitions import edges_finder
 from cleanup.dedup.resign import shingle_sets, sign_all
 from cleanup.dedup.rowfile import RowFile
@@ -110,7 +110,7 @@ class CorpusDedup:
         if self.settings.boilerplate.min_docs > 0:  # the read pass left signing until now
             sigs = sign_all(spool, ledger, boiler, fps, lengths, self.settings, self.executor)
             ledger.replace_sigs(sigs)
-        verify = DocumentVerifier(spool, ledger, boiler, self.settings)
+        verify = DocumentVerifier(spool, ledger, boiler, self.settings, self.executor)
         decision = self._documents(ledger, sigs, fps, lengths, ident, in_state, group, verify)
         verify.close()  # the write pass needs no shingle set
         heap.end_of_decisions()
@@ -186,7 +186,7 @@ class CorpusDedup:
         if not ledger.ids:
             return DocumentDecision.empty(self.lsh[0])
         keys = ledger.bands = BandFile(len(sigs), self.lsh[0], self.executor.scratch)
-        for start, block in sigs.blocks():  # a block of signatures in memory at a time
+        for start, block in sigs.blocks(KEY_ROWS):  # a block of signatures at a time
             keys.put(start, band_keys(block, *self.lsh))
         stored = StoredEntries.empty(self.settings.minhash.num_perm)
         if self.store is not None:
@@ -268,9 +268,15 @@ class DocumentVerifier:
     """
 
     def __init__(
-        self, spool: BatchSpool, ledger: Ledger, boiler: Boilerplate, settings: DedupSettings
+        self,
+        spool: BatchSpool,
+        ledger: Ledger,
+        boiler: Boilerplate,
+        settings: DedupSettings,
+        executor: Executor | None = None,
     ) -> None:
         self.spool, self.ledger, self.boiler, self.settings = spool, ledger, boiler, settings
+        self.executor = executor  # with scratch space: sets built and compared on its workers
         self.n = len(ledger.ids)
         self.also = np.zeros(self.n, dtype=bool)
         self.sets: ShingleSets | None = None
@@ -280,7 +286,9 @@ class DocumentVerifier:
             wanted = self.also.copy()
             wanted[a] = True
             wanted[b] = True
-            self.sets = shingle_sets(self.spool, self.ledger, self.boiler, wanted, self.settings)
+            self.sets = shingle_sets(
+                self.spool, self.ledger, self.boiler, wanted, self.settings, self.executor
+            )
         return self.sets
 
     def __call__(self, a: np.ndarray, b: np.ndarray, estimate: Estimate) -> np.ndarray:

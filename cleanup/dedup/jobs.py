@@ -142,14 +142,14 @@ def take_tokens(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Return (documents, tokens, offsets) of a batch without the paragraphs `hit` marks.
 
-    `docs` is each paragraph's document; `wanted` (bool per document) keeps only some
-    documents. None when no document is left.
+    `docs` is each paragraph's document; `wanted` (bool per paragraph) keeps only the
+    documents of the paragraphs it marks. None when no document is left.
     """
     counts, tokens = batch
     take = ~hit
     if wanted is not None:
-        take = take & wanted[docs]
-        batch_docs = np.unique(docs[wanted[docs]])
+        take = take & wanted
+        batch_docs = np.unique(docs[wanted])
     else:
         batch_docs = np.unique(docs)
     if not len(batch_docs):

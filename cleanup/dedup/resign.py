@@ -26,12 +26,14 @@ from cleanup.dedup.jobs import (
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.minhash import MAX_HASH
 from cleanup.dedup.rowfile import RowFile
+from cleanup.dedup.setfiles import SetFiles
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import shingle_hashes, token_hashes
 from cleanup.dedup.spool import BatchSpool, Spool
-from cleanup.dedup.verify import SETS_MEMORY, ShingleSets
+from cleanup.dedup.verify import SETS_MEMORY, ShingleSets, unique_per_row
 from cleanup.document import Document
 from cleanup.executor import BATCH_DOCS, Executor
+from cleanup.scratch import ScratchRef, put
 
 
 def sign_all(
@@ -98,7 +100,9 @@ def token_batches(
     for tokens, hit, docs in _with_hits(tokens_spool, hits):
         if wanted is not None and not wanted[docs].any():
             continue  # not read from scratch at all
-        taken = take_tokens(load_tokens(tokens), hit, docs, wanted)
+        taken = take_tokens(
+            load_tokens(tokens), hit, docs, wanted[docs] if wanted is not None else None
+        )
         if taken is not None:
             yield taken
 
@@ -120,17 +124,23 @@ def shingle_sets(
     boiler: Boilerplate,
     wanted: np.ndarray,
     settings: DedupSettings,
+    executor: Executor | None = None,
 ) -> ShingleSets:
     """Return the distinct shingle hashes of the `wanted` live documents, as signed.
 
     The same tokens as sign_all (without boilerplate paragraphs), so a pair's exact Jaccard
     is the one its signatures estimate; read back from the spool for these documents only.
+    With an executor that has scratch space and tokens left there, its workers build the
+    sets and leave them in scratch, and compare the pairs too (see setfiles.py).
     """
     n = len(ledger.ids)
     size = settings.documents.shingle_size
     if ledger.tokens is not None and (ledger.tokens_usable or settings.boilerplate.min_docs <= 0):
+        hits = _boiler_hits(ledger, boiler)
+        if executor is not None and executor.scratch is not None:
+            return _sets_in_scratch(ledger.tokens, hits, wanted, n, size, executor)
         batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]] = token_batches(
-            ledger.tokens, _boiler_hits(ledger, boiler), wanted
+            ledger.tokens, hits, wanted
         )
     else:
         batches = _text_batches(spool, ledger, boiler, wanted)
@@ -139,6 +149,63 @@ def shingle_sets(
         ((idx, *shingle_hashes(tokens, offsets, size)) for idx, tokens, offsets in batches),
         SETS_MEMORY,
     )
+
+
+def _sets_in_scratch(
+    tokens_spool: Spool[Tokens],
+    hits: Hits,
+    wanted: np.ndarray,
+    n: int,
+    size: int,
+    executor: Executor,
+) -> ShingleSets:
+    """Have the executor's workers build the wanted documents' sets into its scratch space;
+    return them as the driver holds them: where each document's set is, no shingle."""
+    assert executor.scratch is not None
+    jobs = (
+        (tokens, hit, docs, np.unique(docs[wanted[docs]]))
+        for tokens, hit, docs in _with_hits(tokens_spool, hits)
+        if wanted[docs].any()
+    )
+    row = np.full(n, -1, dtype=np.int32 if n < 1 << 31 else np.int64)
+    files = SetFiles()
+    sizes: list[np.ndarray] = []
+    count = 0
+    try:
+        for (built,) in executor.map_batches(set_job, jobs, size, executor.scratch, size=1):
+            if built is None:
+                continue
+            idx, set_sizes, ref = built
+            row[idx] = np.arange(count, count + len(idx))
+            count += len(idx)
+            sizes.append(set_sizes)
+            files.add(ref.path, int(set_sizes.sum()))
+    except BaseException:
+        files.close()
+        raise
+    size_all = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
+    offsets = np.concatenate(([0], np.cumsum(size_all))).astype(np.int64)
+    return ShingleSets(np.zeros(0, np.uint32), offsets, row, files, executor)
+
+
+def set_job(
+    size: int, folder: str, jobs: list[tuple[Tokens, np.ndarray, np.ndarray, np.ndarray]]
+) -> list[tuple[np.ndarray, np.ndarray, ScratchRef] | None]:
+    """Build the shingle sets of batches given as (tokens, boilerplate hits, paragraphs'
+    documents, documents wanted) and leave their values in `folder` (a task).
+
+    Returns each batch's documents, the size of each one's set, and the file of the values.
+    """
+    out: list[tuple[np.ndarray, np.ndarray, ScratchRef] | None] = []
+    for tokens, hit, docs, want in jobs:
+        taken = take_tokens(load_tokens(tokens), hit, docs, np.isin(docs, want))
+        if taken is None:
+            out.append(None)
+            continue
+        idx, kept, offsets = taken
+        values, sizes = unique_per_row(*shingle_hashes(kept, offsets, size))
+        out.append((idx, sizes, put(folder, values.astype(np.uint32, copy=False).tobytes())))
+    return out
 
 
 # hits(start, stop) -> (is boilerplate, document) of the kept paragraphs start..stop-1.

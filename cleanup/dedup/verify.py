@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from cleanup.dedup.rowfile import RowFile
+from cleanup.dedup.setfiles import SetFiles
+from cleanup.executor import Executor
 
 # Pairs whose shingles are sorted together in one go: bounds the temporaries (~15 MB for
 # documents of ~850 shingles; 1,024 pairs took 56 MB and ran slower, out of the CPU caches).
@@ -41,7 +43,8 @@ class ShingleSets:
     values: np.ndarray  # uint32, each item's distinct shingles sorted (empty when on disk)
     offsets: np.ndarray  # int64, len = rows + 1
     row: np.ndarray  # int32 (int64 past 2**31 items) per item: its run, -1 for none
-    disk: RowFile | None = None  # the values, when they outgrew `memory`
+    disk: RowFile | SetFiles | None = None  # the values, when on disk (in scratch: SetFiles)
+    tasks: Executor | None = None  # compares pairs whose sets are in scratch on its workers
 
     @classmethod
     def build(
@@ -85,8 +88,8 @@ class ShingleSets:
         if self.disk is not None:
             self.disk.close()
 
-    def _loaded(self, a: np.ndarray, b: np.ndarray) -> tuple[ShingleSets, np.ndarray, np.ndarray]:
-        """Return the sets of these pairs' items read from disk, and the pairs renumbered."""
+    def _chunk(self, a: np.ndarray, b: np.ndarray) -> Chunk:
+        """Return where the sets of these pairs' items are on disk, and the pairs renumbered."""
         assert self.disk is not None
         items = np.unique(np.concatenate((a, b)))
         rows = np.unique(self.row[items])
@@ -95,13 +98,12 @@ class ShingleSets:
         starts = np.flatnonzero(np.diff(rows, prepend=-2) != 1)  # runs of consecutive rows
         ends = np.append(starts[1:], len(rows)) if len(rows) else starts
         offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-        values = np.empty(int(offsets[-1]), np.uint32)  # each run read into its place
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            self.disk.span_into(int(self.offsets[rows[s]]), values[offsets[s] : offsets[e]])
+        first, count = self.offsets[rows[starts]], offsets[ends] - offsets[starts]
         r = self.row[items]
         row = np.where(r >= 0, np.searchsorted(rows, r), -1)
-        sub = ShingleSets(values, offsets, row)
-        return sub, np.searchsorted(items, a), np.searchsorted(items, b)
+        disk = self.disk.covering(first, count) if isinstance(self.disk, SetFiles) else self.disk
+        pairs = np.searchsorted(items, a), np.searchsorted(items, b)
+        return Chunk(disk, first, count, offsets, row, *pairs)
 
     def sizes(self, items: np.ndarray) -> np.ndarray:
         """Return the number of distinct shingles of each item (0 without a set)."""
@@ -114,10 +116,15 @@ class ShingleSets:
     def overlaps(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Return |set(a[k]) & set(b[k])| for every pair k (items without a set share 0)."""
         out = np.zeros(len(a), dtype=np.int64)
-        if self.disk is not None:
-            for start, end in self._disk_chunks(a, b):
-                sub, sa, sb = self._loaded(a[start:end], b[start:end])
-                out[start:end] = sub.overlaps(sa, sb)
+        if self.disk is not None:  # chunk by chunk, compared on the workers with `tasks`
+            bounds = list(self._disk_chunks(a, b))
+            chunks = (self._chunk(a[start:end], b[start:end]) for start, end in bounds)
+            if self.tasks is not None:
+                done = (got for (got,) in self.tasks.map_batches(overlaps_job, chunks, size=1))
+            else:
+                done = (chunk.overlaps() for chunk in chunks)
+            for (start, end), got in zip(bounds, done, strict=True):
+                out[start:end] = got
             return out
         for start in range(0, len(a), PAIR_CHUNK):
             end = start + PAIR_CHUNK
@@ -174,6 +181,37 @@ class ShingleSets:
                 small = np.minimum(sa, sb)
                 cont[start:end] = np.where(small > 0, inter / np.maximum(small, 1), 0.0)
         return jac, cont
+
+
+@dataclass
+class Chunk:
+    """A chunk of pairs to compare, with where their sets are on disk (no shingle in it): what
+    a task needs, small enough to send to one."""
+
+    disk: RowFile | SetFiles
+    first: np.ndarray  # runs of values to read: first value and count of each
+    count: np.ndarray
+    offsets: np.ndarray  # the sets read, one after the other (CSR)
+    row: np.ndarray  # each item's set among them (-1: none)
+    a: np.ndarray  # the pairs, as indices of items
+    b: np.ndarray
+
+    def overlaps(self) -> np.ndarray:
+        """Read the sets and return the size of each pair's intersection."""
+        values = np.empty(int(self.offsets[-1]), np.uint32)  # each run read into its place
+        if isinstance(self.disk, SetFiles):
+            self.disk.read_runs(self.first, self.count, values)
+        else:
+            at = 0
+            for first, count in zip(self.first.tolist(), self.count.tolist(), strict=True):
+                self.disk.span_into(first, values[at : at + count])
+                at += count
+        return ShingleSets(values, self.offsets, self.row).overlaps(self.a, self.b)
+
+
+def overlaps_job(chunks: list[Chunk]) -> list[np.ndarray]:
+    """Return each chunk's overlaps, its sets read from the run's scratch space (a task)."""
+    return [chunk.overlaps() for chunk in chunks]
 
 
 def sorted_unique(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
