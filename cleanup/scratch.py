@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import shutil
 import socket
 import tempfile
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from cleanup.errors import UsageProblem
 
@@ -39,6 +41,12 @@ class ScratchRef:
         """Return the file's bytes."""
         with open(self.path, "rb") as fh:
             return fh.read()
+
+    def unpickle(self) -> Any:
+        """Return the object pickled in the file, read as it is unpickled (the file's bytes
+        are never all in memory beside the object)."""
+        with open(self.path, "rb") as fh:
+            return pickle.load(fh)
 
 
 def put(folder: str, data: bytes) -> ScratchRef:

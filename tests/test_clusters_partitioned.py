@@ -13,10 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleanup.dedup.clusters import candidate_pairs, cluster, local_edges
+from cleanup.dedup.bandfile import BandFile
+from cleanup.dedup.clusters import CanonicalRank, candidate_pairs, cluster, local_edges
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.partitions import (
     PartitionedEdges,
+    RankFile,
     entry_pairs,
     partition_entries,
     partition_of,
@@ -66,10 +68,11 @@ def test_partitions_give_the_local_pairs_and_clusters(case: dict, parts: int) ->
     union = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
     assert union.tolist() == candidate_pairs(keys, rank).tolist()
 
-    expected_pairs, expected_ok = local_edges(keys, sigs, threshold, rank, fixed, group)
-    pairs, ok = partitioned_edges(keys, sigs, threshold, rank, fixed, group, parts)
-    assert pairs.tolist() == expected_pairs.tolist()
-    assert ok.tolist() == expected_ok.tolist()
+    for t in (threshold, 0.0):  # checked on signatures, and candidates only (all pass)
+        expected_pairs, expected_ok = local_edges(keys, sigs, t, rank, fixed, group)
+        pairs, ok = partitioned_edges(keys, sigs, t, rank, fixed, group, parts)
+        assert pairs.tolist() == expected_pairs.tolist()
+        assert ok.tolist() == expected_ok.tolist()
 
     local = cluster(keys, sigs, threshold, rank, fixed, group)
     hook = functools.partial(partitioned_edges, parts=parts)
@@ -166,3 +169,36 @@ def test_signatures_are_shared_with_partitions_only_when_they_check_pairs() -> N
     assert recorder.shared[1][1] is sigs
     assert len(candidates) >= 20 and passed.sum() >= 20
     assert candidates.tolist() == checked.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 5), max_size=30), st.integers(0, 4))
+def test_the_canonical_rank_orders_state_entries_then_fingerprints_then_input(
+    fps: list[int], m: int
+) -> None:
+    rank = CanonicalRank(np.array(fps, dtype=np.uint64), m).array()
+    n = len(fps)
+    want = sorted(range(n + m), key=lambda i: (0, i, 0) if i >= n else (1, fps[i], i))
+    assert np.argsort(rank).tolist() == want
+    assert sorted(rank.tolist()) == list(range(n + m))
+
+
+def test_partition_tasks_make_the_rank_from_fingerprints_in_scratch(tmp_path: Path) -> None:
+    """With the band keys in scratch, the tasks get the fingerprints' file, not a rank."""
+    rng = np.random.default_rng(5)
+    sigs = rng.integers(0, 4, size=(300, 32), dtype=np.uint32)
+    sigs[150:] = sigs[:150]
+    keys = band_keys(sigs, 8, 4)
+    fps = rng.integers(0, 50, size=300).astype(np.uint64)  # ties: input order decides
+    rank = CanonicalRank(fps, 0)
+    want, _ = local_edges(keys, sigs, 0.0, rank.array())
+    recorder = _Recorder()
+    recorder.scratch = str(tmp_path)  # type: ignore[assignment]
+    bands = BandFile(300, 8, str(tmp_path))
+    bands.put(0, keys)
+    got, _ = PartitionedEdges(recorder, 3)(bands, sigs, 0.0, rank)  # type: ignore[arg-type]
+    assert got.tolist() == want.tolist()
+    (shared,) = recorder.shared
+    assert isinstance(shared[2], RankFile)  # the rank itself never went to the tasks
+    bands.close()
+    assert not list(tmp_path.iterdir())  # the fingerprints' file was removed after the search

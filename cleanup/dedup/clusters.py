@@ -18,6 +18,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -32,6 +33,42 @@ from cleanup.dedup.verify import sorted_unique
 BUCKET_HEADS = 4
 # Band keys as the search takes them: an (items, bands) array, or read band by band.
 Keys = np.ndarray | BandKeys
+
+
+@dataclass(frozen=True)
+class CanonicalRank:
+    """The order inside an LSH bucket, made where the search runs: the state entries (items
+    n and up) first, in order, then the live documents by fingerprint, then input order.
+
+    Holds the fingerprints (not a copy), not the rank: partition tasks that read them from
+    scratch make the rank themselves (partitions.RankFile), so the driver never holds it.
+    """
+
+    fps: np.ndarray  # uint64 per live document
+    m: int  # state entries after them
+
+    def array(self) -> np.ndarray:
+        """Return every item's rank (int64)."""
+        n = len(self.fps)
+        rank = np.empty(n + self.m, dtype=np.int64)
+        rank[n:] = np.arange(self.m)
+        rank[np.argsort(self.fps, kind="stable")] = np.arange(self.m, n + self.m)
+        return rank
+
+
+class LazyRank(Protocol):
+    """A rank made when the search needs it (CanonicalRank, partitions.RankFile)."""
+
+    def array(self) -> np.ndarray: ...
+
+
+# The order inside a bucket as the search takes it: an array, or made when needed.
+Rank = np.ndarray | LazyRank
+
+
+def rank_array(rank: Rank) -> np.ndarray:
+    """Return the rank as an array (made now if it is lazy)."""
+    return rank if isinstance(rank, np.ndarray) else rank.array()
 
 
 @dataclass
@@ -196,19 +233,19 @@ def local_edges(
     keys: Keys,
     sigs: Rows,
     threshold: float,
-    rank: np.ndarray,
+    rank: Rank,
     fixed: np.ndarray | None = None,
     group: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the checked candidate pairs and which passed, all in this process (the default)."""
-    pairs = candidate_pairs(keys, rank)
+    pairs = candidate_pairs(keys, rank_array(rank))
     return check_pairs(pairs, keys.shape[0], sigs, threshold, fixed, group)
 
 
 # find_edges(keys, sigs, threshold, rank, fixed, group) -> (pairs, passed), as local_edges:
 # the unique encoded candidate pairs left after the fixed/group rules, and their verification.
 FindEdges = Callable[
-    [Keys, Rows, float, np.ndarray, np.ndarray | None, np.ndarray | None],
+    [Keys, Rows, float, Rank, np.ndarray | None, np.ndarray | None],
     tuple[np.ndarray, np.ndarray],
 ]
 
@@ -234,7 +271,7 @@ def verified_edges(
     keys: Keys,
     sigs: Rows,
     threshold: float,
-    rank: np.ndarray,
+    rank: Rank,
     fixed: np.ndarray | None = None,
     group: np.ndarray | None = None,
     find_edges: FindEdges | None = None,

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 
 from cleanup.dedup.bandfile import BandKeys
-from cleanup.dedup.clusters import FindEdges, Verify, greedy_nodes, verified_edges
+from cleanup.dedup.clusters import (
+    CanonicalRank,
+    FindEdges,
+    Verify,
+    greedy_nodes,
+    verified_edges,
+)
 from cleanup.dedup.containment import contained_in
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.names import Joined
@@ -128,7 +134,7 @@ def decide_documents(
         group = np.full(n, -1, dtype=np.int64)
     all_group = _then(group, stored.handles.astype(np.int64)) if group is not None else None
     edges = verified_edges(
-        all_keys, all_sigs, threshold, _rank(fps, m), fixed, all_group, find_edges, verify
+        all_keys, all_sigs, threshold, CanonicalRank(fps, m), fixed, all_group, find_edges, verify
     )
     del fixed, all_group
     items = _Items(n, lengths, in_state, stored, priority)
@@ -158,16 +164,6 @@ def decide_documents(
         band_keys=live_keys,
         comparisons=edges.comparisons,
     )
-
-
-def _rank(fps: np.ndarray, m: int) -> np.ndarray:
-    """Return the items' canonical rank, the order inside an LSH bucket: the state entries
-    (items n and up) first, in order, then the live documents by fingerprint, then input order."""
-    n = len(fps)
-    rank = np.empty(n + m, dtype=np.int64)
-    rank[n:] = np.arange(m)
-    rank[np.argsort(fps, kind="stable")] = np.arange(m, n + m)
-    return rank
 
 
 def _members(rows: np.ndarray, winner: np.ndarray) -> np.ndarray:

@@ -132,7 +132,7 @@ def paragraphs_in(tokens: Tokens) -> int:
 def load_tokens(tokens: Tokens) -> TokenBatch:
     """Return a batch's (token counts per paragraph, tokens), read from scratch if left there."""
     if isinstance(tokens, TokenRef):
-        loaded: TokenBatch = pickle.loads(tokens.ref.read())
+        loaded: TokenBatch = tokens.ref.unpickle()
         return loaded
     return tokens
 

@@ -11,7 +11,10 @@ pass through the engine's object store. See docs/architecture.md, "Dedup".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, overload
 
 import numpy as np
@@ -19,14 +22,18 @@ import numpy as np
 from cleanup.dedup.bandfile import BandFile, BandKeys, BandSource, Columns, LazyColumns
 from cleanup.dedup.clusters import (
     BUCKET_HEADS,
+    CanonicalRank,
     Keys,
+    Rank,
     candidate_pairs,
     check_pairs,
     pairs_with_first,
+    rank_array,
 )
 from cleanup.dedup.rowfile import Rows
 from cleanup.dedup.shingles import fmix64
 from cleanup.executor import Executor
+from cleanup.scratch import put
 
 # The (item, band, key) entries are split by a hash of (band, key), so every bucket lies
 # wholly in one partition; each partition finds and verifies its own pairs, and the
@@ -131,7 +138,7 @@ def band_edges(
 def file_edges(
     sigs: np.ndarray,
     threshold: float,
-    rank: np.ndarray,
+    rank: Rank,
     fixed: np.ndarray | None,
     group: np.ndarray | None,
     source: BandSource,
@@ -140,7 +147,35 @@ def file_edges(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the edges of the bands part, part + parts, ..., read from the band file (a task)."""
     mine = source.columns(range(part, source.bands, parts))
-    return _column_edges(mine, sigs, threshold, rank, fixed, group)
+    return _column_edges(mine, sigs, threshold, rank_array(rank), fixed, group)
+
+
+@dataclass(frozen=True)
+class RankFile:
+    """Name the live documents' fingerprints in scratch: a task makes the canonical rank from
+    them (clusters.CanonicalRank), so neither the driver nor the object store holds it."""
+
+    path: str
+    m: int
+
+    def array(self) -> np.ndarray:
+        """Return every item's rank, made from the fingerprints in the file."""
+        return CanonicalRank(np.fromfile(self.path, dtype=np.uint64), self.m).array()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def written(rank: Rank, folder: str | None) -> Iterator[Rank]:
+        """Yield what partition tasks take as the rank: a canonical rank's fingerprints
+        written to `folder` for the tasks to read (deleted afterwards), else the rank."""
+        if not isinstance(rank, CanonicalRank) or folder is None:
+            yield rank_array(rank)
+            return
+        ref = put(folder, np.ascontiguousarray(rank.fps, dtype=np.uint64).tobytes())
+        try:
+            yield RankFile(ref.path, rank.m)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(ref.path)
 
 
 def _column_edges(
@@ -187,6 +222,12 @@ def merge_edges(results: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.nd
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     pairs = np.concatenate([p for p, _ in found])
     ok = np.concatenate([o for _, o in found])
+    if ok.all():  # candidates only (verified later): sorted in place, no index kept
+        pairs.sort()
+        first = np.ones(len(pairs), dtype=bool)
+        first[1:] = pairs[1:] != pairs[:-1]
+        unique = pairs[first]
+        return unique, np.ones(len(unique), dtype=bool)
     unique, first_seen = np.unique(pairs, return_index=True)
     return unique, ok[first_seen]  # a pair's check does not depend on where it ran
 
@@ -225,7 +266,7 @@ class PartitionedEdges:
         keys: Keys,
         sigs: Rows,
         threshold: float,
-        rank: np.ndarray,
+        rank: Rank,
         fixed: np.ndarray | None = None,
         group: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -236,12 +277,15 @@ class PartitionedEdges:
         # its candidates itself, so they stay out of the workers' shared arrays then.
         unused = np.zeros((0, sigs.shape[1]), np.uint32)  # no rows: nothing to ship
         self.tasks += self.parts
-        head = (sigs if threshold > 0 else unused, threshold, rank, fixed, group)
         source = keys.source() if isinstance(keys, BandFile) else None
         if source is not None:  # in scratch: each task reads its own bands from the file
-            return merge_edges(
-                self.executor.map_partitions(file_edges, (*head, source), self.parts)
-            )
+            with RankFile.written(rank, self.executor.scratch) as task_rank:
+                head = (sigs if threshold > 0 else unused, threshold, task_rank, fixed, group)
+                return merge_edges(
+                    self.executor.map_partitions(file_edges, (*head, source), self.parts)
+                )
+        rank = rank_array(rank)
+        head = (sigs if threshold > 0 else unused, threshold, rank, fixed, group)
         if isinstance(keys, BandKeys):  # by band: each column read and shipped in turn
             shared_bands = _Concat(head, LazyColumns(keys))
             return merge_edges(self.executor.map_partitions(band_edges, shared_bands, self.parts))

@@ -62,7 +62,8 @@ Batch = list[Document] | bytes | ScratchRef
 def unpickled(batch: Batch) -> list[Document]:
     """Return the documents of a batch, unpickling (and reading) it if need be."""
     if isinstance(batch, ScratchRef):
-        return pickle.loads(batch.read())
+        loaded: list[Document] = batch.unpickle()
+        return loaded
     return pickle.loads(batch) if isinstance(batch, bytes) else batch
 
 

@@ -74,10 +74,10 @@ def _load(result: bytes | ScratchRef) -> Any:
     """Return a task's result, deleting its file in scratch once read."""
     if isinstance(result, bytes):
         return pickle.loads(result)
-    data = result.read()
+    loaded = result.unpickle()
     with contextlib.suppress(FileNotFoundError):
         os.remove(result.path)
-    return pickle.loads(data)
+    return loaded
 
 
 class RayEngine(BatchEngine):
