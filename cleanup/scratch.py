@@ -21,6 +21,7 @@ import shutil
 import socket
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,13 +52,20 @@ class ScratchRef:
 
 def put(folder: str, data: bytes) -> ScratchRef:
     """Write `data` to a new file in `folder` atomically; return its reference."""
+    return put_parts(folder, [data])
+
+
+def put_parts(folder: str, parts: Iterable[bytes | memoryview]) -> ScratchRef:
+    """Write the parts, one after the other, to a new file in `folder` atomically."""
     name = uuid.uuid4().hex
     final = os.path.join(folder, name)
     tmp = os.path.join(folder, f".{name}.tmp")
+    size = 0
     with open(tmp, "wb") as fh:
-        fh.write(data)
+        for part in parts:
+            size += fh.write(part)
     os.replace(tmp, final)
-    return ScratchRef(final, len(data))
+    return ScratchRef(final, size)
 
 
 class Scratch:

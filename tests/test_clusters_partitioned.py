@@ -7,12 +7,14 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleanup.dedup import rowfile
 from cleanup.dedup.bandfile import BandFile
 from cleanup.dedup.clusters import CanonicalRank, candidate_pairs, cluster, local_edges
 from cleanup.dedup.lsh import band_keys
@@ -25,6 +27,7 @@ from cleanup.dedup.partitions import (
     partitioned_edges,
     split_entries,
 )
+from cleanup.dedup.rowfile import RowFile
 
 
 @st.composite
@@ -181,6 +184,10 @@ def test_the_canonical_rank_orders_state_entries_then_fingerprints_then_input(
     want = sorted(range(n + m), key=lambda i: (0, i, 0) if i >= n else (1, fps[i], i))
     assert np.argsort(rank).tolist() == want
     assert sorted(rank.tolist()) == list(range(n + m))
+    on_disk = RowFile(1, np.uint64)  # the fingerprints re-signing leaves in a file
+    on_disk.append(np.array(fps, dtype=np.uint64))
+    assert CanonicalRank(on_disk, m).array().tolist() == rank.tolist()
+    on_disk.close()
 
 
 def test_partition_tasks_make_the_rank_from_fingerprints_in_scratch(tmp_path: Path) -> None:
@@ -190,15 +197,20 @@ def test_partition_tasks_make_the_rank_from_fingerprints_in_scratch(tmp_path: Pa
     sigs[150:] = sigs[:150]
     keys = band_keys(sigs, 8, 4)
     fps = rng.integers(0, 50, size=300).astype(np.uint64)  # ties: input order decides
-    rank = CanonicalRank(fps, 0)
-    want, _ = local_edges(keys, sigs, 0.0, rank.array())
+    want, _ = local_edges(keys, sigs, 0.0, CanonicalRank(fps, 0).array())
+    on_disk = RowFile(1, np.uint64)
+    on_disk.append(fps)
     recorder = _Recorder()
     recorder.scratch = str(tmp_path)  # type: ignore[assignment]
     bands = BandFile(300, 8, str(tmp_path))
     bands.put(0, keys)
-    got, _ = PartitionedEdges(recorder, 3)(bands, sigs, 0.0, rank)  # type: ignore[arg-type]
-    assert got.tolist() == want.tolist()
-    (shared,) = recorder.shared
-    assert isinstance(shared[2], RankFile)  # the rank itself never went to the tasks
+    with patch.object(rowfile, "BLOCK_ROWS", 7):  # the fingerprints' file copied in blocks
+        for held in (fps, on_disk):
+            rank = CanonicalRank(held, 0)
+            found, _ = PartitionedEdges(recorder, 3)(bands, sigs, 0.0, rank)  # type: ignore[arg-type]
+            assert found.tolist() == want.tolist()
+    for shared in recorder.shared:
+        assert isinstance(shared[2], RankFile)  # the rank itself never went to the tasks
     bands.close()
+    on_disk.close()
     assert not list(tmp_path.iterdir())  # the fingerprints' file was removed after the search

@@ -110,7 +110,7 @@ def _table(per_doc: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
 def test_count_distinct_counts_each_text_once_and_skips_empty_keys() -> None:
     keys, offsets = _table([[5, 0], [5, 6], [5, 6], [6]])
     fps = np.array([1, 2, 2, 3], np.uint64)  # documents 1 and 2 are one text
-    uniq, counts = count_distinct(keys, offsets, fps, np.ones(4, bool))
+    uniq, counts = count_distinct(keys, offsets[1:], fps, np.ones(4, bool))
     assert dict(zip(uniq.tolist(), counts.tolist(), strict=True)) == {5: 2, 6: 2}
 
 
@@ -118,15 +118,15 @@ def test_boilerplate_needs_min_docs_distinct_texts_and_adds_earlier_runs() -> No
     keys, offsets = _table([[5], [5], [5], [9]])
     fps = np.array([1, 2, 3, 4], np.uint64)
     seen = np.zeros(4, bool)
-    assert decide_boilerplate(keys, offsets, fps, seen, 3).totals == {5: 3}
-    assert decide_boilerplate(keys, offsets, fps, seen, 4).totals == {}
-    assert decide_boilerplate(keys, offsets, fps, seen, 0).totals == {}  # off
+    assert decide_boilerplate(keys, offsets[1:], fps, seen, 3).totals == {5: 3}
+    assert decide_boilerplate(keys, offsets[1:], fps, seen, 4).totals == {}
+    assert decide_boilerplate(keys, offsets[1:], fps, seen, 0).totals == {}  # off
 
     def earlier(uniq: np.ndarray) -> np.ndarray:
         return np.where(uniq == 9, 3, 0).astype(np.int64)
 
     seen = np.array([True, False, False, False])  # document 0 was counted by an earlier run
-    got = decide_boilerplate(keys, offsets, fps, seen, 3, earlier)
+    got = decide_boilerplate(keys, offsets[1:], fps, seen, 3, earlier)
     assert got.totals == {9: 4}  # 5: 0 earlier + 2 new texts
     assert got.hits(np.array([1, 9, 5], np.uint64)) == {1: 9}
 
@@ -190,7 +190,7 @@ def test_count_distinct_is_the_brute_force_count(docs, at_least, data) -> None: 
             if mask[i] and k != 0:
                 texts.setdefault(k, set()).add(fp)
     expect = sorted((k, len(t)) for k, t in texts.items() if len(t) >= at_least)
-    uniq, counts = count_distinct(keys, offsets, fps, mask, 16, at_least)
+    uniq, counts = count_distinct(keys, offsets[1:], fps, mask, 16, at_least)
     assert list(zip(uniq.tolist(), counts.tolist(), strict=True)) == expect
     # The same keys in their file, read in blocks of 3, in any number of slices.
     on_disk = BoilerKeys()
@@ -203,7 +203,7 @@ def test_count_distinct_is_the_brute_force_count(docs, at_least, data) -> None: 
     assert on_disk.offsets.tolist() == offsets.tolist()
     parts = data.draw(st.sampled_from([1, 2, 5, 16]))
     with mock.patch.object(boilerkeys, "KEY_BLOCK", 3):
-        uniq, counts = count_distinct(on_disk, offsets, fps, mask, parts, at_least)
+        uniq, counts = count_distinct(on_disk, offsets[1:], fps, mask, parts, at_least)
     assert list(zip(uniq.tolist(), counts.tolist(), strict=True)) == expect
     # More slices than asked for when the keys are many (PART_KEYS keys a slice), both ways.
     with (
@@ -211,7 +211,7 @@ def test_count_distinct_is_the_brute_force_count(docs, at_least, data) -> None: 
         mock.patch.object(slices, "PART_KEYS", data.draw(st.integers(1, 4))),
     ):
         for held in (keys, on_disk):
-            uniq, counts = count_distinct(held, offsets, fps, mask, 1, at_least)
+            uniq, counts = count_distinct(held, offsets[1:], fps, mask, 1, at_least)
             assert list(zip(uniq.tolist(), counts.tolist(), strict=True)) == expect
     order = data.draw(st.permutations(range(len(docs))))
     with mock.patch.object(boilerkeys, "DOC_BLOCK", 2):

@@ -75,10 +75,12 @@ def _signed(monkeypatch: pytest.MonkeyPatch, executor: LocalExecutor, texts: boo
     def recorded(spool: Any, ledger: Any, boiler: Any, fps: Any, lengths: Any, *args: Any) -> Any:
         if texts:
             ledger.tokens_usable = False  # sign and verify by tokenizing the spooled texts
-        sigs = original(spool, ledger, boiler, fps, lengths, *args)
+        before = fps.copy()
+        sigs, signed_fps = original(spool, ledger, boiler, fps, lengths, *args)
+        assert np.array_equal(fps, before)  # the texts as they came in: left as they were
         rows = np.concatenate([block for _, block in sigs.blocks()])
-        seen.append((rows, fps.copy(), lengths.copy()))
-        return sigs
+        seen.append((rows, signed_fps.span(0, len(signed_fps)).reshape(-1), lengths.copy()))
+        return sigs, signed_fps
 
     monkeypatch.setattr(corpus, "sign_all", recorded)
     out = _run(executor)

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from cleanup.dedup.bandfile import BandKeys, column_of
-from cleanup.dedup.rowfile import Rows
+from cleanup.dedup.rowfile import RowFile, Rows
 from cleanup.dedup.verify import sorted_unique
 
 # Members of a bucket compared with each member: its first BUCKET_HEADS members (in rank
@@ -44,15 +44,18 @@ class CanonicalRank:
     scratch make the rank themselves (partitions.RankFile), so the driver never holds it.
     """
 
-    fps: np.ndarray  # uint64 per live document
+    fps: np.ndarray | RowFile  # uint64 per live document (in memory or in a file)
     m: int  # state entries after them
 
     def array(self) -> np.ndarray:
         """Return every item's rank (int64)."""
-        n = len(self.fps)
+        fps = self.fps
+        if isinstance(fps, RowFile):
+            fps = fps.span(0, len(fps)).reshape(-1)
+        n = len(fps)
         rank = np.empty(n + self.m, dtype=np.int64)
         rank[n:] = np.arange(self.m)
-        rank[np.argsort(self.fps, kind="stable")] = np.arange(self.m, n + self.m)
+        rank[np.argsort(fps, kind="stable")] = np.arange(self.m, n + self.m)
         return rank
 
 

@@ -96,7 +96,7 @@ class CorpusDedup:
         keys_of, known, in_state, group = self._in_state(ledger, fps)
         # A document's identity is its text as it came in (after in-document dedup): what
         # boilerplate removal leaves may differ from run to run as counts accumulate.
-        ident = fps.copy()
+        ident = fps
         seen_text = in_state.copy()
         if self.store is not None and n:
             seen_text |= self.store.known_fps(ident)
@@ -107,12 +107,19 @@ class CorpusDedup:
             self.settings.boilerplate.min_docs,
             self.store.boiler_counts if self.store is not None else None,
         )
+        signed_fps: np.ndarray | RowFile = fps  # what orders the candidate search's buckets
         if self.settings.boilerplate.min_docs > 0:  # the read pass left signing until now
-            sigs = sign_all(spool, ledger, boiler, fps, lengths, self.settings, self.executor)
+            sigs, signed_fps = sign_all(
+                spool, ledger, boiler, fps, lengths, self.settings, self.executor
+            )
             ledger.replace_sigs(sigs)
         verify = DocumentVerifier(spool, ledger, boiler, self.settings, self.executor)
-        decision = self._documents(ledger, sigs, fps, lengths, ident, in_state, group, verify)
+        decision = self._documents(
+            ledger, sigs, signed_fps, lengths, ident, in_state, group, verify
+        )
         verify.close()  # the write pass needs no shingle set
+        if isinstance(signed_fps, RowFile):
+            signed_fps.close()
         heap.end_of_decisions()
         owners = self._owners(ledger, decision)
         self._count_stats()
@@ -175,7 +182,7 @@ class CorpusDedup:
         self,
         ledger: Ledger,
         sigs: RowFile,
-        fps: np.ndarray,
+        fps: np.ndarray | RowFile,
         lengths: np.ndarray,
         ident: np.ndarray,
         in_state: np.ndarray,

@@ -31,7 +31,7 @@ Owners = dict[int, dict[int, tuple[int, float]]]
 
 def count_distinct(
     keys: np.ndarray | BoilerKeys,
-    offsets: np.ndarray,
+    ends: np.ndarray,
     fps: np.ndarray,
     mask: np.ndarray,
     parts: int = 16,
@@ -39,17 +39,17 @@ def count_distinct(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Count, per key, the distinct document texts (fingerprints) among masked documents.
 
-    `keys[offsets[i]:offsets[i + 1]]` are the keys of document i (in memory, or on disk and
-    read a block at a time). Returns sorted unique keys and their counts, only those counted
-    `at_least` times. The work goes by key range (at least `parts` slices of the key space
-    by its top bits, more for many keys: about PART_KEYS keys each), so the sorting
-    temporaries hold a slice of the corpus's paragraphs, not all of them at once. Keys on
+    `keys[ends[i - 1]:ends[i]]` (from 0 for i = 0) are the keys of document i (in memory, or
+    on disk and read a block at a time). Returns sorted unique keys and their counts, only
+    those counted `at_least` times. The work goes by key range (at least `parts` slices of
+    the key space by its top bits, more for many keys: about PART_KEYS keys each), so the
+    sorting temporaries hold a slice of the corpus's paragraphs, not all at once. Keys on
     disk are dealt to their slices in one pass (cleanup/dedup/slices.py); a key's document
     is found by binary search, so no paragraph-sized array of owners is built.
     """
     out_keys: list[np.ndarray] = []
     out_counts: list[np.ndarray] = []
-    for k, own in key_slices(keys, offsets[1:], fps, mask, parts):
+    for k, own in key_slices(keys, ends, fps, mask, parts):
         if len(k) == 0:
             continue
         with np.errstate(over="ignore"):
@@ -79,7 +79,7 @@ class Boilerplate:
 
 def decide_boilerplate(
     keys: np.ndarray | BoilerKeys,
-    offsets: np.ndarray,
+    ends: np.ndarray,
     fps: np.ndarray,
     seen_text: np.ndarray,
     min_docs: int,
@@ -96,9 +96,9 @@ def decide_boilerplate(
         return Boilerplate({})
     # Without earlier runs, keys below min_docs can never be boilerplate: not kept at all.
     floor = 1 if earlier is not None else min_docs
-    uniq, run_counts = count_distinct(keys, offsets, fps, np.ones(len(fps), dtype=bool), 16, floor)
+    uniq, run_counts = count_distinct(keys, ends, fps, np.ones(len(fps), dtype=bool), 16, floor)
     if earlier is not None:
-        nk, ncount = count_distinct(keys, offsets, fps, ~seen_text)
+        nk, ncount = count_distinct(keys, ends, fps, ~seen_text)
         new_counts = np.zeros(len(uniq), np.int64)
         new_counts[np.searchsorted(uniq, nk)] = ncount
         total = earlier(uniq) + new_counts

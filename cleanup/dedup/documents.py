@@ -27,7 +27,7 @@ from cleanup.dedup.clusters import (
 from cleanup.dedup.containment import contained_in
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.names import Joined
-from cleanup.dedup.rowfile import Rows, stack_rows
+from cleanup.dedup.rowfile import RowFile, Rows, stack_rows
 from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.sparse import Sparse
 from cleanup.dedup.store import StoredEntries
@@ -84,7 +84,7 @@ def decide_documents(
     ids: Sequence[str],
     sigs: Rows,
     keys: np.ndarray | BandKeys,
-    fps: np.ndarray,
+    fps: np.ndarray | RowFile,
     lengths: np.ndarray,
     ident: np.ndarray,
     in_state: np.ndarray,

@@ -175,8 +175,9 @@ class Ledger:
         return self.samples, counts
 
     def boiler_table(self) -> tuple[BoilerKeys, np.ndarray]:
-        """Return all (site, paragraph) keys (on disk) and per-document offsets into them."""
-        return self.boiler, self.boiler.offsets
+        """Return all (site, paragraph) keys (on disk) and where each document's keys end
+        (a view, not a copy: 8 bytes per document)."""
+        return self.boiler, self.boiler.ends
 
     def boiler_of(self, i: int) -> np.ndarray:
         """Return the (site, paragraph) keys of live document i, paragraph by paragraph."""

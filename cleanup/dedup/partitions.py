@@ -30,10 +30,10 @@ from cleanup.dedup.clusters import (
     pairs_with_first,
     rank_array,
 )
-from cleanup.dedup.rowfile import Rows
+from cleanup.dedup.rowfile import RowFile, Rows
 from cleanup.dedup.shingles import fmix64
 from cleanup.executor import Executor
-from cleanup.scratch import put
+from cleanup.scratch import put_parts
 
 # The (item, band, key) entries are split by a hash of (band, key), so every bucket lies
 # wholly in one partition; each partition finds and verifies its own pairs, and the
@@ -170,7 +170,11 @@ class RankFile:
         if not isinstance(rank, CanonicalRank) or folder is None:
             yield rank_array(rank)
             return
-        ref = put(folder, np.ascontiguousarray(rank.fps, dtype=np.uint64).tobytes())
+        fps = rank.fps
+        if isinstance(fps, RowFile):  # block by block, not all in memory at once
+            ref = put_parts(folder, (block.data for _, block in fps.blocks()))
+        else:
+            ref = put_parts(folder, [np.ascontiguousarray(fps, dtype=np.uint64).data])
         try:
             yield RankFile(ref.path, rank.m)
         finally:

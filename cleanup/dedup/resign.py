@@ -44,28 +44,55 @@ def sign_all(
     lengths: np.ndarray,
     settings: DedupSettings,
     executor: Executor,
-) -> RowFile:
-    """Return the signatures of the live documents without boilerplate paragraphs (on disk).
+) -> tuple[RowFile, RowFile]:
+    """Return the signatures and fingerprints of the live documents without boilerplate
+    paragraphs (both on disk: the fingerprints only order the candidate search's buckets).
 
-    Documents that lose paragraphs also get their fingerprint and length redone (in place).
+    `fps` (the texts as they came in) is left as it is; the lengths are redone in place.
     """
     n = len(ledger.ids)
-    sigs = RowFile(settings.minhash.num_perm, np.uint32, int(MAX_HASH))  # empty texts: MAX
+    signed = _Signed(settings.minhash.num_perm, fps, lengths)
     hits = _boiler_hits(ledger, boiler)
     if ledger.tokens is not None and ledger.tokens_usable:
-        _from_tokens(ledger.tokens, hits, sigs, fps, lengths, settings, executor)
+        _from_tokens(ledger.tokens, hits, signed, settings, executor)
     else:
-        _from_texts(spool, ledger, boiler, sigs, fps, lengths, settings)
-    sigs.pad(n)
-    return sigs
+        _from_texts(spool, ledger, boiler, signed, settings)
+    return signed.done(n)
+
+
+class _Signed:
+    """Collect the documents signed again, in document order: signatures and fingerprints in
+    temporary files (a document not signed keeps MAX_HASH and the read pass's fingerprint),
+    lengths in place."""
+
+    def __init__(self, num_perm: int, fps: np.ndarray, lengths: np.ndarray) -> None:
+        self.sigs = RowFile(num_perm, np.uint32, int(MAX_HASH))  # empty texts: MAX
+        self.fps = RowFile(1, np.uint64)
+        self.before, self.lengths = fps, lengths
+
+    def put(self, idx: np.ndarray, arrays: DocArrays) -> None:
+        """Record documents `idx` (increasing, past those recorded) as signed again."""
+        if len(idx) == 0:
+            return
+        new_sigs, new_fps, new_lengths = arrays
+        self.sigs.put(idx, new_sigs)
+        start = len(self.fps)
+        block = self.before[start : int(idx[-1]) + 1].copy()
+        block[idx - start] = new_fps
+        self.fps.append(block)
+        self.lengths[idx] = new_lengths
+
+    def done(self, n: int) -> tuple[RowFile, RowFile]:
+        """Return the signatures and fingerprints of all `n` documents."""
+        self.sigs.pad(n)
+        self.fps.append(self.before[len(self.fps) : n])
+        return self.sigs, self.fps
 
 
 def _from_tokens(
     tokens_spool: Spool[Tokens],
     hits: Hits,
-    sigs: RowFile,
-    fps: np.ndarray,
-    lengths: np.ndarray,
+    signed: _Signed,
     settings: DedupSettings,
     executor: Executor,
 ) -> None:
@@ -80,11 +107,9 @@ def _from_tokens(
     results: Iterable[list[tuple[np.ndarray, DocArrays] | None]] = executor.map_batches(
         sign_tokens_job, _with_hits(tokens_spool, hits), settings, size=1
     )
-    for (signed,) in results:
-        if signed is not None:
-            idx, (new_sigs, new_fps, new_lengths) = signed
-            sigs.put(idx, new_sigs)
-            fps[idx], lengths[idx] = new_fps, new_lengths
+    for (result,) in results:
+        if result is not None:
+            signed.put(*result)
 
 
 def token_batches(
@@ -266,9 +291,7 @@ def _from_texts(
     spool: BatchSpool,
     ledger: Ledger,
     boiler: Boilerplate,
-    sigs: RowFile,
-    fps: np.ndarray,
-    lengths: np.ndarray,
+    signed: _Signed,
     settings: DedupSettings,
 ) -> None:
     """Sign by tokenizing the spooled texts without boilerplate (any separator)."""
@@ -278,23 +301,14 @@ def _from_texts(
         text = doc.sep.join(p for j, p in enumerate(doc.paragraphs) if j not in hits)
         pending.append((i, text))
         if len(pending) >= BATCH_DOCS:
-            _sign_texts(pending, sigs, fps, lengths, settings)
+            _sign_texts(pending, signed, settings)
             pending = []
     if pending:
-        _sign_texts(pending, sigs, fps, lengths, settings)
+        _sign_texts(pending, signed, settings)
 
 
-def _sign_texts(
-    pending: list[tuple[int, str]],
-    sigs: RowFile,
-    fps: np.ndarray,
-    lengths: np.ndarray,
-    settings: DedupSettings,
-) -> None:
+def _sign_texts(pending: list[tuple[int, str]], signed: _Signed, settings: DedupSettings) -> None:
     """Sign one batch of (document, text) pairs by tokenizing the texts."""
     idx = np.array([i for i, _ in pending])
-    ((new_sigs, new_fps, new_lengths),) = sign_job(
-        settings, [token_hashes([t for _, t in pending])]
-    )
-    sigs.put(idx, new_sigs)
-    fps[idx], lengths[idx] = new_fps, new_lengths
+    (arrays,) = sign_job(settings, [token_hashes([t for _, t in pending])])
+    signed.put(idx, arrays)
