@@ -7,7 +7,9 @@ are made of (document: --doc-shingle-size words over the text without its boiler
 paragraph: --paragraph-shingle-size words), read back from the spooled token hashes for the
 documents in some candidate pair only, and held as one sorted array per item (4 bytes per
 distinct shingle). Overlaps are counted for thousands of pairs at once by sorting the
-pairs' tagged shingles together. See docs/architecture.md, "Dedup".
+pairs' tagged shingles together. With scratch space (Ray) the sets are built by tasks and left
+there (cleanup/dedup/setfiles.py), and the pairs are compared by tasks too, a `Chunk` each.
+See docs/architecture.md, "Dedup".
 """
 
 from __future__ import annotations
