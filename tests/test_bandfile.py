@@ -81,6 +81,8 @@ def test_a_band_file_reads_what_the_keys_in_memory_read(case, data) -> None:  # 
 class _InProcess:
     """An executor that runs partitions here, iterating the shared sequence as Ray does."""
 
+    scratch = None  # no scratch folder of its own (the band file names the one it is in)
+
     def __init__(self) -> None:
         self.puts = 0
 
