@@ -23,6 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from cleanup.dedup.bandfile import BandKeys, column_of
+from cleanup.dedup.columns import compact
 from cleanup.dedup.rowfile import RowFile, Rows
 from cleanup.dedup.verify import sorted_unique
 
@@ -178,15 +179,12 @@ def greedy_nodes(
     both = np.concatenate((sim, sim))
     by = np.lexsort((node_prio[dst], src))  # neighbours in priority order: deterministic
     src, dst, both = src[by], dst[by], both[by]
-    bounds = array("q", np.searchsorted(src, np.arange(len(nodes) + 1)).astype(np.int64).tobytes())
+    bounds = compact("q", np.searchsorted(src, np.arange(len(nodes) + 1)))
     # Compact arrays, not lists of Python numbers: 8 bytes an entry, not ~36.
     skip = bytearray(never(nodes).astype(np.uint8).tobytes())
-    dst_l, sim_l = (
-        array("q", dst.astype(np.int64).tobytes()),
-        array("d", both.astype(np.float64).tobytes()),
-    )
+    dst_l, sim_l = compact("q", dst), compact("d", both)
     rep_l, to_l = array("q", [-1]) * len(nodes), array("d", [0.0]) * len(nodes)
-    for v in array("q", np.argsort(node_prio, kind="stable").astype(np.int64).tobytes()):
+    for v in compact("q", np.argsort(node_prio, kind="stable")):
         if rep_l[v] >= 0:
             continue
         rep_l[v] = v

@@ -21,6 +21,13 @@ def extend(column: array[Any], values: np.ndarray) -> None:
     column.frombytes(typed.data.cast("B"))
 
 
+def compact(typecode: str, values: np.ndarray) -> array[Any]:
+    """Return a new column holding `values` (converted to the typecode's type)."""
+    column: array[Any] = array(typecode)
+    extend(column, values)
+    return column
+
+
 def take(column: array[Any]) -> np.ndarray:
     """Return a column's values as a numpy array of its own (a copy: the column may grow)."""
     return np.frombuffer(column, dtype=_DTYPES[column.typecode]).copy()

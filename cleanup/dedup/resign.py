@@ -30,7 +30,7 @@ from cleanup.dedup.setfiles import SetFiles
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import shingle_hashes, token_hashes
 from cleanup.dedup.spool import BatchSpool, Spool
-from cleanup.dedup.verify import SETS_MEMORY, ShingleSets, unique_per_row
+from cleanup.dedup.verify import SETS_MEMORY, SetIndex, ShingleSets, unique_per_row
 from cleanup.document import Document
 from cleanup.executor import BATCH_DOCS, Executor
 from cleanup.scratch import ScratchRef, put
@@ -113,21 +113,13 @@ def _from_tokens(
 
 
 def token_batches(
-    tokens_spool: Spool[Tokens],
-    hits: Hits,
-    wanted: np.ndarray | None = None,
+    tokens_spool: Spool[Tokens], hits: Hits, wanted: np.ndarray
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Yield (documents, tokens, offsets) per spooled batch, without the paragraphs `hits`
-    says are boilerplate.
-
-    `wanted` (bool per document) keeps only some documents; batches without one are skipped.
-    """
-    for tokens, hit, docs in _with_hits(tokens_spool, hits):
-        if wanted is not None and not wanted[docs].any():
-            continue  # not read from scratch at all
-        taken = take_tokens(
-            load_tokens(tokens), hit, docs, wanted[docs] if wanted is not None else None
-        )
+    """Yield (documents, tokens, offsets) of the `wanted` documents (bool per document), per
+    spooled batch holding one, without the paragraphs `hits` says are boilerplate; the other
+    batches are not read from scratch at all."""
+    for tokens, hit, docs, mine in _wanted_batches(tokens_spool, hits, wanted):
+        taken = take_tokens(load_tokens(tokens), hit, docs, mine)
         if taken is not None:
             yield taken
 
@@ -187,43 +179,42 @@ def _sets_in_scratch(
     """Have the executor's workers build the wanted documents' sets into its scratch space;
     return them as the driver holds them: where each document's set is, no shingle."""
     assert executor.scratch is not None
-    jobs = (
-        (tokens, hit, docs, np.unique(docs[wanted[docs]]))
-        for tokens, hit, docs in _with_hits(tokens_spool, hits)
-        if wanted[docs].any()
-    )
-    row = np.full(n, -1, dtype=np.int32 if n < 1 << 31 else np.int64)
-    files = SetFiles()
-    sizes: list[np.ndarray] = []
-    count = 0
+    index, files = SetIndex(n), SetFiles()
+    jobs = _wanted_batches(tokens_spool, hits, wanted)
     try:
         for (built,) in executor.map_batches(set_job, jobs, size, executor.scratch, size=1):
-            if built is None:
-                continue
-            idx, set_sizes, ref = built
-            row[idx] = np.arange(count, count + len(idx))
-            count += len(idx)
-            sizes.append(set_sizes)
-            files.add(ref.path, int(set_sizes.sum()))
+            if built is not None:
+                idx, sizes, ref = built
+                index.add(idx, sizes)
+                files.add(ref.path, int(sizes.sum()))
     except BaseException:
         files.close()
         raise
-    size_all = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
-    offsets = np.concatenate(([0], np.cumsum(size_all))).astype(np.int64)
-    return ShingleSets(np.zeros(0, np.uint32), offsets, row, files, executor)
+    return ShingleSets(np.zeros(0, np.uint32), index.offsets(), index.row, files, executor)
+
+
+def _wanted_batches(
+    tokens_spool: Spool[Tokens], hits: Hits, wanted: np.ndarray
+) -> Iterator[tuple[Tokens, np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield (tokens, boilerplate hits, paragraphs' documents, wanted paragraphs) of the
+    spooled batches that hold a wanted document."""
+    for tokens, hit, docs in _with_hits(tokens_spool, hits):
+        mine = wanted[docs]
+        if mine.any():
+            yield tokens, hit, docs, mine
 
 
 def set_job(
     size: int, folder: str, jobs: list[tuple[Tokens, np.ndarray, np.ndarray, np.ndarray]]
 ) -> list[tuple[np.ndarray, np.ndarray, ScratchRef] | None]:
     """Build the shingle sets of batches given as (tokens, boilerplate hits, paragraphs'
-    documents, documents wanted) and leave their values in `folder` (a task).
+    documents, paragraphs of wanted documents) and leave their values in `folder` (a task).
 
     Returns each batch's documents, the size of each one's set, and the file of the values.
     """
     out: list[tuple[np.ndarray, np.ndarray, ScratchRef] | None] = []
-    for tokens, hit, docs, want in jobs:
-        taken = take_tokens(load_tokens(tokens), hit, docs, np.isin(docs, want))
+    for tokens, hit, docs, wanted in jobs:
+        taken = take_tokens(load_tokens(tokens), hit, docs, wanted)
         if taken is None:
             out.append(None)
             continue

@@ -59,18 +59,15 @@ class ShingleSets:
 
         Past `memory` bytes of values (None: no limit), the values go to a temporary file.
         """
-        row = np.full(items, -1, dtype=np.int32 if items < 1 << 31 else np.int64)  # per item
+        index = SetIndex(items)
         values: list[np.ndarray] = []
-        sizes: list[np.ndarray] = []
-        count = held = 0
+        held = 0
         disk: RowFile | None = None
         for idx, hashes, offsets in parts:
             uniq, size = unique_per_row(hashes, offsets)
             values.append(uniq.astype(np.uint32, copy=False))
             held += uniq.nbytes
-            sizes.append(size)
-            row[idx] = np.arange(count, count + len(idx))
-            count += len(idx)
+            index.add(idx, size)
             if memory is not None and held >= memory:
                 disk = disk or RowFile(1, np.uint32)
                 for v in values:
@@ -81,9 +78,7 @@ class ShingleSets:
                 disk.append(v)
             values = []
         flat = np.concatenate(values) if values else np.zeros(0, np.uint32)
-        size_all = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
-        offsets_all = np.concatenate(([0], np.cumsum(size_all))).astype(np.int64)
-        return cls(flat, offsets_all, row, disk)
+        return cls(flat, index.offsets(), index.row, disk)
 
     def close(self) -> None:
         """Delete the values' file, if any."""
@@ -183,6 +178,27 @@ class ShingleSets:
                 small = np.minimum(sa, sb)
                 cont[start:end] = np.where(small > 0, inter / np.maximum(small, 1), 0.0)
         return jac, cont
+
+
+class SetIndex:
+    """Number sets as they come, a batch of items at a time: each item's row (-1: no set) and
+    where each row's values start (`offsets`), in the order the values are laid out."""
+
+    def __init__(self, items: int) -> None:
+        self.row = np.full(items, -1, dtype=np.int32 if items < 1 << 31 else np.int64)
+        self.sizes: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, idx: np.ndarray, sizes: np.ndarray) -> None:
+        """Give items `idx` the next rows, their sets holding `sizes` values."""
+        self.row[idx] = np.arange(self.count, self.count + len(idx))
+        self.count += len(idx)
+        self.sizes.append(sizes)
+
+    def offsets(self) -> np.ndarray:
+        """Return each row's first value, and the end (rows + 1 values)."""
+        sizes = np.concatenate(self.sizes) if self.sizes else np.zeros(0, np.int64)
+        return np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
 
 
 @dataclass
