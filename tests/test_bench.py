@@ -205,3 +205,13 @@ def test_a_ray_run_that_does_not_finish_is_stopped_and_reported(tmp_path: Path) 
     run = bench_ray.measure_ray(argv, dict(os.environ), tmp_path / "log", 0.2, timeout=1.0)
     assert not run.ok and run.error == "stopped after 1 s without finishing"
     assert run.wall < 30
+
+
+def test_the_bench_leaves_the_package_bytecode_as_an_install_would(report: dict) -> None:
+    """The children start as an installed package does: every module's bytecode is there."""
+    spec = importlib.util.find_spec("cleanup")
+    assert spec is not None and spec.submodule_search_locations
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    modules = [folder / "document.py", folder / "dedup" / "corpus.py", folder / "cli" / "run.py"]
+    for module in modules:
+        assert Path(importlib.util.cache_from_source(str(module))).exists(), module
