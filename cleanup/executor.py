@@ -127,7 +127,7 @@ def batches(items: Iterable[T], size: int, max_bytes: int | None = None) -> Iter
         batch.append(item)
         weight += w
         if max_bytes is not None and isinstance(item, Document):
-            nbytes += sum(len(p) for p in item.paragraphs)
+            nbytes += sum(map(len, item.paragraphs))
             if nbytes >= max_bytes:
                 yield batch
                 batch, weight, nbytes = [], 0, 0
