@@ -109,9 +109,10 @@ class CorpusDedup:
         )
         signed_fps: np.ndarray | RowFile = fps  # what orders the candidate search's buckets
         if self.settings.boilerplate.min_docs > 0:  # the read pass left signing until now
-            sigs, signed_fps = sign_all(
-                spool, ledger, boiler, fps, lengths, self.settings, self.executor
-            )
+            with heap.batch_work():  # batch arrays, from the heap (its outputs are files)
+                sigs, signed_fps = sign_all(
+                    spool, ledger, boiler, fps, lengths, self.settings, self.executor
+                )
             ledger.replace_sigs(sigs)
         verify = DocumentVerifier(spool, ledger, boiler, self.settings, self.executor)
         decision = self._documents(
@@ -227,7 +228,8 @@ class CorpusDedup:
         threshold = self.settings.documents.containment
         if threshold <= 0:
             return None
-        a, b = containment_candidates(*ledger.take_samples(), threshold)
+        with heap.batch_work():  # slice-sized temporaries (the pairs found are few)
+            a, b = containment_candidates(*ledger.take_samples(), threshold)
         verify.also[a] = True
         verify.also[b] = True
         self.stats["containment candidates"] = len(a)
@@ -293,9 +295,10 @@ class DocumentVerifier:
             wanted = self.also.copy()
             wanted[a] = True
             wanted[b] = True
-            self.sets = shingle_sets(
-                self.spool, self.ledger, self.boiler, wanted, self.settings, self.executor
-            )
+            with heap.batch_work():  # batch arrays (the sets: freed before the last trim)
+                self.sets = shingle_sets(
+                    self.spool, self.ledger, self.boiler, wanted, self.settings, self.executor
+                )
         return self.sets
 
     def __call__(self, a: np.ndarray, b: np.ndarray, estimate: Estimate) -> np.ndarray:
