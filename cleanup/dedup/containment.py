@@ -175,8 +175,12 @@ def _posting_pairs(samples: np.ndarray, doc: np.ndarray, n: int) -> tuple[np.nda
     none = np.zeros(0, np.int64), np.zeros(0, np.int64)
     if len(samples) < 2:
         return none
-    order = np.lexsort((doc, samples))
-    s, d = samples[order], doc[order]
+    if n < 1 << 32:  # (sample, document) as one value: a plain sort, ~5x a lexsort
+        both = np.sort((samples.astype(np.uint64) << np.uint64(32)) | doc.astype(np.uint64))
+        s, d = both >> np.uint64(32), (both & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    else:
+        order = np.lexsort((doc, samples))
+        s, d = samples[order], doc[order]
     start = np.ones(len(s), dtype=bool)
     start[1:] = s[1:] != s[:-1]
     run = np.cumsum(start) - 1

@@ -1,0 +1,57 @@
+"""Dedup's candidate searches as they were before issue 18's decision-phase speed-ups.
+
+Frozen copies of clusters.candidate_pairs and containment._posting_pairs at 309e7fb, so
+tests can check that the faster searches find exactly the same pairs, in the same order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cleanup.dedup.bandfile import column_of
+from cleanup.dedup.clusters import Keys, pairs_with_first
+from cleanup.dedup.containment import MAX_POSTING
+from cleanup.dedup.verify import sorted_unique
+
+
+def candidate_pairs(keys: Keys, rank: np.ndarray, heads: int) -> np.ndarray:
+    """Return unique (head, member) pairs, encoded as head * n + member (int64)."""
+    n = keys.shape[0]
+    if n < 2:
+        return np.zeros(0, dtype=np.int64)
+    found: list[np.ndarray] = []
+    for band in range(keys.shape[1]):
+        col = column_of(keys, band)
+        order = np.lexsort((rank, col))
+        sk = col[order]
+        new_run = np.empty(n, dtype=bool)
+        new_run[0] = True
+        new_run[1:] = sk[1:] != sk[:-1]
+        if not new_run.all():
+            found.append(pairs_with_first(order.astype(np.int64), new_run, n, heads))
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    return sorted_unique(np.concatenate(found))[0]
+
+
+def posting_pairs(samples: np.ndarray, doc: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct document pairs sharing a short posting list, and how many."""
+    none = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(samples) < 2:
+        return none
+    order = np.lexsort((doc, samples))
+    s, d = samples[order], doc[order]
+    start = np.ones(len(s), dtype=bool)
+    start[1:] = s[1:] != s[:-1]
+    run = np.cumsum(start) - 1
+    size = np.bincount(run)
+    ok = (size[run] >= 2) & (size[run] <= MAX_POSTING)
+    d, run = d[ok], run[ok]
+    first = np.searchsorted(run, run)
+    after = size[run] - (np.arange(len(d)) - first) - 1
+    total = int(after.sum())
+    if total == 0:
+        return none
+    left = np.repeat(np.arange(len(d)), after)
+    step = np.arange(total) - np.repeat(np.cumsum(after) - after, after)
+    return sorted_unique(d[left] * n + d[left + 1 + step])
