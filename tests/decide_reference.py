@@ -1,16 +1,23 @@
 """Dedup's candidate searches as they were before issue 18's decision-phase speed-ups.
 
-Frozen copies of clusters.candidate_pairs and containment._posting_pairs at 309e7fb, so
-tests can check that the faster searches find exactly the same pairs, in the same order.
+Frozen copies of clusters.candidate_pairs, containment._posting_pairs and the write pass's
+loop of verdicts (corpus.CorpusDedup._decide_and_write) at 309e7fb, so tests can check that
+the faster code finds exactly the same pairs, in the same order, and the same verdicts.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from cleanup.dedup.bandfile import column_of
 from cleanup.dedup.clusters import Keys, pairs_with_first
 from cleanup.dedup.containment import MAX_POSTING
+from cleanup.dedup.decide import Boilerplate, Owners, verdict
+from cleanup.dedup.documents import DocumentDecision
+from cleanup.dedup.settings import DedupSettings
+from cleanup.dedup.spool import Verdict
 from cleanup.dedup.verify import sorted_unique
 
 
@@ -55,3 +62,23 @@ def posting_pairs(samples: np.ndarray, doc: np.ndarray, n: int) -> tuple[np.ndar
     left = np.repeat(np.arange(len(d)), after)
     step = np.arange(total) - np.repeat(np.cumsum(after) - after, after)
     return sorted_unique(d[left] * n + d[left + 1 + step])
+
+
+def batch_verdicts(
+    first: int,
+    where: np.ndarray,
+    keys_of: list[list[int]],
+    site: Callable[[int], str],
+    boiler: Boilerplate,
+    decision: DocumentDecision,
+    owners: Owners,
+    settings: DedupSettings,
+) -> dict[int, Verdict]:
+    """Return one batch's verdicts as the write pass made them, one call per document, less
+    the verdicts that change nothing (no removal, no metadata, no drop)."""
+    verdicts: dict[int, Verdict] = {}
+    for i, pos in zip(range(first, first + len(where)), where.tolist(), strict=True):
+        keys = np.array(keys_of[i], dtype=np.uint64)
+        hits = boiler.hits(keys) if boiler.totals else {}
+        verdicts[pos] = verdict(i, site(i), hits, boiler, decision, owners, settings)
+    return {pos: v for pos, v in verdicts.items() if v.removals or v.meta or v.drop is not None}
