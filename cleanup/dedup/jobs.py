@@ -63,8 +63,11 @@ def dedup_paragraphs_batch(
     tells, per paragraph, whether it is still there.
     """
     feats = features_batch([d.paragraphs for d in docs], settings)
-    for k, (doc, feat) in enumerate(zip(docs, feats.docs, strict=True)):
-        if not enabled or doc.dropped is not None or not feats.suspect[k]:
+    if not enabled:
+        return feats
+    for k in np.flatnonzero(feats.suspect).tolist():  # the others surely hold no copy
+        doc, feat = docs[k], feats.docs[k]
+        if doc.dropped is not None:
             continue
         dups = find_duplicates(feat, settings) if feats.near[k] else exact_duplicates(feat.fps)
         if dups:
@@ -179,14 +182,11 @@ def sign_tokens_job(
 
 
 def doc_arrays(
-    docs: list[Document], feats: BatchFeatures, settings: DedupSettings, sign: bool
+    tokens: np.ndarray, offsets: np.ndarray, settings: DedupSettings, sign: bool
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Return the live documents' signatures (None unless `sign`), fingerprints and lengths.
-
-    Reuses the paragraph token hashes of in-document dedup: a document's tokens are its
-    kept paragraphs' tokens in order, so no text is tokenized twice.
-    """
-    tokens, offsets = doc_tokens(docs, feats)
+    """Return the live documents' signatures (None unless `sign`), fingerprints and lengths,
+    from their tokens (doc_tokens: the paragraph token hashes of in-document dedup, so no
+    text is tokenized twice)."""
     if sign:
         return sign_job(settings, [(tokens, offsets)])[0]
     return None, fingerprints(tokens, offsets), np.diff(offsets)
@@ -253,8 +253,9 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
     live = np.array([d.dropped is None for d in batch], dtype=bool)
     live_docs = [d for d in batch if d.dropped is None]
     sigs: np.ndarray | None = None
-    if live_docs:
-        sigs, fps, lengths = doc_arrays(batch, feats, s, job.sign)
+    if live_docs:  # their tokens, made once for the numbers below and the samples
+        tokens, offsets = doc_tokens(batch, feats)
+        sigs, fps, lengths = doc_arrays(tokens, offsets, s, job.sign)
     else:
         fps, lengths = np.zeros(0, np.uint64), np.zeros(0, np.int64)
     sites = [site_of(d, s.boilerplate.site_field) for d in live_docs]
@@ -289,7 +290,6 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
         ),
     )
     if s.documents.containment > 0 and live_docs:
-        tokens, offsets = doc_tokens(batch, feats)
         out.samples = sample(*shingle_hashes(tokens, offsets, s.documents.shingle_size))
     if s.documents.keep == "earliest":
         out.dates = np.array(
