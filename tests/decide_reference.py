@@ -1,8 +1,9 @@
 """Dedup's candidate searches as they were before issue 18's decision-phase speed-ups.
 
-Frozen copies of clusters.candidate_pairs, containment._posting_pairs and the write pass's
-loop of verdicts (corpus.CorpusDedup._decide_and_write) at 309e7fb, so tests can check that
-the faster code finds exactly the same pairs, in the same order, and the same verdicts.
+Frozen copies of clusters.candidate_pairs, containment._posting_pairs, jobs.take_tokens (the
+tokens signing reads back) and the write pass's loop of verdicts
+(corpus.CorpusDedup._decide_and_write) at 309e7fb, so tests can check that the faster code
+finds exactly the same pairs, in the same order, the same tokens and the same verdicts.
 """
 
 from __future__ import annotations
@@ -82,3 +83,25 @@ def batch_verdicts(
         hits = boiler.hits(keys) if boiler.totals else {}
         verdicts[pos] = verdict(i, site(i), hits, boiler, decision, owners, settings)
     return {pos: v for pos, v in verdicts.items() if v.removals or v.meta or v.drop is not None}
+
+
+def take_tokens(
+    batch: tuple[np.ndarray, np.ndarray],
+    hit: np.ndarray,
+    docs: np.ndarray,
+    wanted: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Return (documents, tokens, offsets) of a batch without the paragraphs `hit` marks."""
+    counts, tokens = batch
+    take = ~hit
+    if wanted is not None:
+        take = take & wanted
+        batch_docs = np.unique(docs[wanted])
+    else:
+        batch_docs = np.unique(docs)
+    if not len(batch_docs):
+        return None
+    per_doc = np.zeros(len(batch_docs), dtype=np.int64)
+    np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
+    offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+    return batch_docs, tokens[np.repeat(take, counts)], offsets

@@ -3,8 +3,9 @@
 The earlier code is frozen in tests/decide_reference.py. Which pairs are candidates decides
 which documents are compared, so the pairs (and their order) must agree exactly, on keys
 with buckets of every size, ties in rank broken by position, and samples in long and short
-posting lists; and the write pass's verdicts made a batch at a time are the per-document
-ones, less those that change nothing.
+posting lists. The tokens signing takes back from a batch are the same, and the write
+pass's verdicts made a batch at a time are the per-document ones, less those that change
+nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cleanup.dedup.clusters import candidate_pairs
 from cleanup.dedup.containment import _posting_pairs
 from cleanup.dedup.decide import Boilerplate, Owners, Verdicts
 from cleanup.dedup.documents import DocumentDecision
+from cleanup.dedup.jobs import take_tokens
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.sparse import Sparse
 
@@ -118,3 +120,29 @@ def test_batch_verdicts_are_the_per_document_ones_that_change_something(
     assert [dataclasses.astuple(v) for v in got.values()] == [
         dataclasses.astuple(v) for v in want.values()
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.booleans(), st.booleans()), max_size=30),
+    st.booleans(),
+)
+def test_taken_tokens_are_the_earlier_ones(
+    paragraphs: list[tuple[int, bool, bool]], use_wanted: bool
+) -> None:
+    """Paragraphs in document order (up to 3 a document), each with a token count, a
+    boilerplate hit and whether its document is wanted."""
+    docs = np.cumsum([k % 3 == 0 for k in range(len(paragraphs))]).astype(np.int64)
+    counts = np.array([c for c, _, _ in paragraphs], dtype=np.int64)
+    tokens = np.arange(int(counts.sum()), dtype=np.uint64) * np.uint64(7919)
+    hit = np.array([h for _, h, _ in paragraphs], dtype=bool)
+    mine = np.array([w for _, _, w in paragraphs], dtype=bool)
+    wanted = mine[docs - 1] if use_wanted else None
+    got = take_tokens((counts, tokens), hit, docs, wanted)
+    want = ref.take_tokens((counts, tokens), hit, docs, wanted)
+    if want is None:
+        assert got is None
+        return
+    assert got is not None
+    for x, y in zip(got, want, strict=True):
+        assert x.dtype == y.dtype and x.tolist() == y.tolist()

@@ -157,8 +157,9 @@ def take_tokens(
         batch_docs = np.unique(docs)
     if not len(batch_docs):
         return None
-    per_doc = np.zeros(len(batch_docs), dtype=np.int64)
-    np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
+    per_doc = np.bincount(
+        np.searchsorted(batch_docs, docs[take]), weights=counts[take], minlength=len(batch_docs)
+    ).astype(np.int64)  # exact: token counts are far below 2^53
     offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
     return batch_docs, tokens[np.repeat(take, counts)], offsets
 
@@ -192,9 +193,11 @@ def doc_arrays(
     return None, fingerprints(tokens, offsets), np.diff(offsets)
 
 
-def doc_tokens(docs: list[Document], feats: BatchFeatures) -> tuple[np.ndarray, np.ndarray]:
-    """Return the live documents' tokens (their kept paragraphs' tokens in order) and offsets."""
-    live = np.array([d.dropped is None for d in docs], dtype=bool)
+def doc_tokens(live: np.ndarray, feats: BatchFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """Return the live documents' tokens (their kept paragraphs' tokens in order) and offsets.
+
+    `live` tells, per document of the batch, whether it is live (not dropped).
+    """
     n_par = np.diff(np.array(feats.first_paragraph))
     para_live = np.repeat(live, n_par) & feats.kept
     tok_counts = np.diff(feats.offsets)
@@ -253,10 +256,11 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
     live = np.array([d.dropped is None for d in batch], dtype=bool)
     live_docs = [d for d in batch if d.dropped is None]
     sigs: np.ndarray | None = None
-    if live_docs:  # their tokens, made once for the numbers below and the samples
-        tokens, offsets = doc_tokens(batch, feats)
+    if live_docs:  # their tokens, made once for their numbers, the samples and the ledger
+        tokens, offsets = doc_tokens(live, feats)
         sigs, fps, lengths = doc_arrays(tokens, offsets, s, job.sign)
     else:
+        tokens = np.zeros(0, np.uint64)
         fps, lengths = np.zeros(0, np.uint64), np.zeros(0, np.int64)
     sites = [site_of(d, s.boilerplate.site_field) for d in live_docs]
     n_par = np.diff(np.array(feats.first_paragraph))
@@ -285,9 +289,7 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
         lengths=lengths,
         boiler_keys=all_keys[para_live],
         boiler_sizes=kept_per_doc[live].astype(np.int64),
-        tokens=_tokens_out(
-            (tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)]), job
-        ),
+        tokens=_tokens_out((tok_counts[para_live], tokens), job),
     )
     if s.documents.containment > 0 and live_docs:
         out.samples = sample(*shingle_hashes(tokens, offsets, s.documents.shingle_size))
