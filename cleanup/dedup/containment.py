@@ -130,6 +130,8 @@ def _deal(samples: np.ndarray | RowFile, ends: np.ndarray, slices: list[RowFile]
         values = block.reshape(-1)
         doc = np.searchsorted(ends, np.arange(start, start + len(values)), side="right")
         slice_of = (values >> np.uint32(SAMPLE_BITS)) % np.uint32(parts)
+        if parts <= 1 << 16:  # numpy's stable sort of 16-bit values is a radix sort
+            slice_of = slice_of.astype(np.uint16)
         order = np.argsort(slice_of, kind="stable")  # stable: document order in each slice
         bounds = np.searchsorted(slice_of[order], np.arange(parts + 1))
         rows = np.column_stack((values[order].astype(np.int64), doc[order]))
