@@ -173,3 +173,32 @@ def test_the_read_pass_summarizes_a_batch_as_before(
     same(tuple(new.para_fps), tuple(old.para_fps))
     assert [d.paragraphs for d in new_docs] == [d.paragraphs for d in old_docs]
     assert [d.edits for d in new_docs] == [d.edits for d in old_docs]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([0, 1, 2, 0x10000, 0x10001, 0xFFFF0000, 0xFFFF0001]), max_size=9),
+        max_size=14,
+    ),
+    st.lists(st.booleans(), min_size=14, max_size=14),
+    st.lists(st.integers(0, 3), min_size=14, max_size=14),
+    st.sampled_from([0.0, 0.3, 0.5, 0.75, 1.0]),
+)
+def test_near_suspects_equal_the_exact_count_for_every_document(
+    paras: list[list[int]], compared: list[bool], doc_sizes: list[int], threshold: float
+) -> None:
+    """The 16-bit prefilter leaves out only documents the exact count would not flag, on
+    shingles equal in their top 16 bits but not their own (the prefilter's collisions)."""
+    sh = np.array([h for p in paras for h in p], dtype=np.uint32)
+    sh_off = np.concatenate(([0], np.cumsum([len(p) for p in paras]))).astype(np.int64)
+    cmp = np.array(compared[: len(paras)], dtype=bool)
+    sizes = np.array(doc_sizes, dtype=np.int64)
+    doc_of_para = np.repeat(np.arange(len(sizes)), sizes)[: len(paras)]
+    doc_of_para = np.concatenate((doc_of_para, np.full(len(paras) - len(doc_of_para), 14)))
+    got = paragraphs._near_suspects(sh, sh_off, cmp, doc_of_para, 15, threshold)
+    para_of = np.repeat(np.arange(len(cmp)), np.diff(sh_off))
+    want = np.zeros(15, dtype=bool)
+    if cmp[para_of].any():
+        paragraphs._near_exact(sh, para_of, cmp[para_of], cmp, doc_of_para, want, threshold)
+    assert got.tolist() == want.tolist()

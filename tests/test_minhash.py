@@ -150,3 +150,31 @@ def test_fixed_items_are_not_compared_and_groups_never_join() -> None:
     group = np.array([7, 7, -1])
     pairs, _ = local_edges(keys, sigs, 0.5, np.array([0, 1, 2]), group=group)
     assert sorted((int(p) // 3, int(p) % 3) for p in pairs) == [(0, 2), (1, 2)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, (1 << 32) - 1), max_size=40), max_size=8),
+    st.integers(1, 21),
+    st.sampled_from([1 << 24, 5, 1]),
+)
+def test_block_signatures_equal_datasketch_row_by_row(
+    rows: list[list[int]], num_perm: int, block_values: int
+) -> None:
+    """Permutations hashed a block at a time give datasketch's values for every row,
+    whatever the block holds (one permutation, a few, or the last short block)."""
+    import cleanup.dedup.minhash as minhash
+
+    hashes = np.array([h for row in rows for h in row], dtype=np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(row) for row in rows]))).astype(np.int64)
+    saved = minhash.BLOCK_VALUES
+    minhash.BLOCK_VALUES = block_values
+    try:
+        sigs = MinHasher(num_perm=num_perm, seed=5).from_hashes(hashes, offsets)
+    finally:
+        minhash.BLOCK_VALUES = saved
+    assert sigs.shape == (len(rows), num_perm)
+    for row, sig in zip(rows, sigs, strict=True):
+        m = MinHash(num_perm=num_perm, seed=5, hashfunc=int)
+        m.update_batch(row)
+        assert np.array_equal(m.hashvalues, sig)

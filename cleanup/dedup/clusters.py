@@ -97,16 +97,32 @@ def candidate_pairs(keys: Keys, rank: np.ndarray, heads: int = BUCKET_HEADS) -> 
     found: list[np.ndarray] = []
     for band in range(keys.shape[1]):
         col = column_of(keys, band)  # one band in memory at a time
-        order = np.lexsort((rank, col))
+        shared = shared_keys(col)  # a key held by one item pairs nothing: sort the others
+        if len(shared) == 0:
+            continue
+        order = shared[np.lexsort((rank[shared], col[shared]))]
         sk = col[order]
-        new_run = np.empty(n, dtype=bool)
+        new_run = np.empty(len(order), dtype=bool)
         new_run[0] = True
         new_run[1:] = sk[1:] != sk[:-1]
-        if not new_run.all():
-            found.append(pairs_with_first(order.astype(np.int64), new_run, n, heads))
+        found.append(pairs_with_first(order, new_run, n, heads))
     if not found:
         return np.zeros(0, dtype=np.int64)
     return sorted_unique(np.concatenate(found))[0]
+
+
+def shared_keys(col: np.ndarray) -> np.ndarray:
+    """Return the items (increasing) whose key some other item holds too.
+
+    Most keys of a band are held by one item; a plain sort finds the repeated ones, so
+    the (key, rank) sort runs over the few items in a bucket of two or more.
+    """
+    s = np.sort(col)
+    repeated = s[1:][s[1:] == s[:-1]]
+    if len(repeated) == 0:
+        return np.zeros(0, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(repeated, col), len(repeated) - 1)
+    return np.flatnonzero(repeated[pos] == col)
 
 
 def pairs_with_first(items: np.ndarray, new_run: np.ndarray, n: int, heads: int = 1) -> np.ndarray:

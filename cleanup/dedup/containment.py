@@ -130,6 +130,8 @@ def _deal(samples: np.ndarray | RowFile, ends: np.ndarray, slices: list[RowFile]
         values = block.reshape(-1)
         doc = np.searchsorted(ends, np.arange(start, start + len(values)), side="right")
         slice_of = (values >> np.uint32(SAMPLE_BITS)) % np.uint32(parts)
+        if parts <= 1 << 16:  # numpy's stable sort of 16-bit values is a radix sort
+            slice_of = slice_of.astype(np.uint16)
         order = np.argsort(slice_of, kind="stable")  # stable: document order in each slice
         bounds = np.searchsorted(slice_of[order], np.arange(parts + 1))
         rows = np.column_stack((values[order].astype(np.int64), doc[order]))
@@ -175,8 +177,12 @@ def _posting_pairs(samples: np.ndarray, doc: np.ndarray, n: int) -> tuple[np.nda
     none = np.zeros(0, np.int64), np.zeros(0, np.int64)
     if len(samples) < 2:
         return none
-    order = np.lexsort((doc, samples))
-    s, d = samples[order], doc[order]
+    if n < 1 << 32:  # (sample, document) as one value: a plain sort, ~5x a lexsort
+        both = np.sort((samples.astype(np.uint64) << np.uint64(32)) | doc.astype(np.uint64))
+        s, d = both >> np.uint64(32), (both & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    else:
+        order = np.lexsort((doc, samples))
+        s, d = samples[order], doc[order]
     start = np.ones(len(s), dtype=bool)
     start[1:] = s[1:] != s[:-1]
     run = np.cumsum(start) - 1

@@ -25,10 +25,10 @@ from cleanup.dedup.containment import candidates as containment_candidates
 from cleanup.dedup.decide import (
     Boilerplate,
     Owners,
+    Verdicts,
     decide_boilerplate,
     exact_paragraph_owners,
     near_paragraph_owners,
-    verdict,
 )
 from cleanup.dedup.documents import Containment, DocumentDecision, decide_documents
 from cleanup.dedup.jobs import SummaryJob, Tokens, summary_job
@@ -40,7 +40,7 @@ from cleanup.dedup.partitions import edges_finder
 from cleanup.dedup.resign import shingle_sets, sign_all
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.settings import DedupSettings
-from cleanup.dedup.spool import SPOOL_MEMORY, BatchSpool, DeferredBatch, Spool, Verdict
+from cleanup.dedup.spool import SPOOL_MEMORY, BatchSpool, DeferredBatch, Spool
 from cleanup.dedup.staging import StateStaging
 from cleanup.dedup.store import Store, StoredEntries, state_key
 from cleanup.dedup.verify import ShingleSets
@@ -109,9 +109,10 @@ class CorpusDedup:
         )
         signed_fps: np.ndarray | RowFile = fps  # what orders the candidate search's buckets
         if self.settings.boilerplate.min_docs > 0:  # the read pass left signing until now
-            sigs, signed_fps = sign_all(
-                spool, ledger, boiler, fps, lengths, self.settings, self.executor
-            )
+            with heap.batch_work():  # batch arrays, from the heap (its outputs are files)
+                sigs, signed_fps = sign_all(
+                    spool, ledger, boiler, fps, lengths, self.settings, self.executor
+                )
             ledger.replace_sigs(sigs)
         verify = DocumentVerifier(spool, ledger, boiler, self.settings, self.executor)
         decision = self._documents(
@@ -123,19 +124,16 @@ class CorpusDedup:
         heap.end_of_decisions()
         owners = self._owners(ledger, decision)
         self._count_stats()
+        make = Verdicts.of(boiler, decision, owners, self.settings)
         live_pos = 0
         batches = zip(spool.read(), ledger.live_in_batches(), strict=True)
         for stored, (count, where) in batches:
-            verdicts: dict[int, Verdict] = {}
             end = live_pos + len(where)  # this batch's live documents
+            keys, key_ends = self._batch_keys(ledger, live_pos, end, bool(boiler.totals))
+            verdicts = make.batch(live_pos, where, keys, key_ends, ledger.site)
             if self.staging is not None:  # their signatures and band keys, read at once
                 sig_rows, key_rows = sigs[live_pos:end], decision.band_keys.block(live_pos, end)
-            for i, pos in zip(range(live_pos, end), where.tolist(), strict=True):
-                hits = boiler.hits(ledger.boiler_of(i)) if boiler.totals else {}
-                verdicts[pos] = verdict(
-                    i, ledger.site(i), hits, boiler, decision, owners, self.settings
-                )
-                if self.staging is not None:
+                for i in range(live_pos, end):
                     self.staging.stage(
                         i,
                         ledger,
@@ -152,6 +150,18 @@ class CorpusDedup:
         if self.staging is not None:
             count_boilerplate = self.settings.boilerplate.min_docs > 0
             self.staging.finish(ledger, ident, seen_text, decision, count_boilerplate)
+
+    @staticmethod
+    def _batch_keys(
+        ledger: Ledger, first: int, end: int, wanted: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the boilerplate keys of live documents first..end-1 (one after the other)
+        and where each document's end, from 0 (none read unless `wanted`)."""
+        if not wanted or end <= first:
+            return np.zeros(0, np.uint64), np.zeros(end - first, np.int64)
+        ends = ledger.boiler.ends
+        lo = int(ends[first - 1]) if first else 0
+        return ledger.boiler.span(lo, int(ends[end - 1])), ends[first:end] - lo
 
     def _in_state(
         self, ledger: Ledger, fps: np.ndarray
@@ -227,7 +237,8 @@ class CorpusDedup:
         threshold = self.settings.documents.containment
         if threshold <= 0:
             return None
-        a, b = containment_candidates(*ledger.take_samples(), threshold)
+        with heap.batch_work():  # slice-sized temporaries (the pairs found are few)
+            a, b = containment_candidates(*ledger.take_samples(), threshold)
         verify.also[a] = True
         verify.also[b] = True
         self.stats["containment candidates"] = len(a)
@@ -293,9 +304,10 @@ class DocumentVerifier:
             wanted = self.also.copy()
             wanted[a] = True
             wanted[b] = True
-            self.sets = shingle_sets(
-                self.spool, self.ledger, self.boiler, wanted, self.settings, self.executor
-            )
+            with heap.batch_work():  # batch arrays (the sets: freed before the last trim)
+                self.sets = shingle_sets(
+                    self.spool, self.ledger, self.boiler, wanted, self.settings, self.executor
+                )
         return self.sets
 
     def __call__(self, a: np.ndarray, b: np.ndarray, estimate: Estimate) -> np.ndarray:

@@ -190,6 +190,77 @@ def near_paragraph_owners(
     return out, result.comparisons
 
 
+@dataclass(frozen=True)
+class Verdicts:
+    """Make the write pass's verdicts a batch at a time, from the decisions and the lookups
+    they need made once (the boilerplate keys sorted, the documents owning nothing sorted)."""
+
+    boiler: Boilerplate
+    decision: DocumentDecision
+    owners: Owners
+    settings: DedupSettings
+    boiler_keys: np.ndarray  # uint64, sorted
+    owned: np.ndarray  # int64, sorted: documents with a paragraph owned by another
+
+    @classmethod
+    def of(
+        cls,
+        boiler: Boilerplate,
+        decision: DocumentDecision,
+        owners: Owners,
+        settings: DedupSettings,
+    ) -> Verdicts:
+        """Return the maker of verdicts from these decisions."""
+        keys = np.sort(np.fromiter(boiler.totals, dtype=np.uint64, count=len(boiler.totals)))
+        owned = np.array(sorted(i for i, paragraphs in owners.items() if paragraphs), np.int64)
+        return cls(boiler, decision, owners, settings, keys, owned)
+
+    def batch(
+        self, first: int, where: np.ndarray, keys: np.ndarray, key_ends: np.ndarray, site: Site
+    ) -> dict[int, Verdict]:
+        """Return the verdicts about one batch's live documents first, first + 1, ..., by their
+        position in the batch (`where`), for the documents something was decided about.
+
+        `keys` are those documents' boilerplate keys one after the other, document k's
+        ending at `key_ends[k]`. A document with no boilerplate paragraph, no paragraph
+        owned elsewhere, no copy that stays and no cluster to mark gets no verdict (its
+        verdict would change nothing): most documents are found so by a few array
+        operations over the batch, not by a call each.
+        """
+        end = first + len(where)
+        needed = self.decision.winner.span(first, end) >= 0
+        if self.settings.mark:
+            needed |= self.decision.clustered.span(first, end)
+        lo, hi = np.searchsorted(self.owned, (first, end))
+        needed[self.owned[lo:hi] - first] = True
+        hits: dict[int, dict[int, int]] = {}
+        wanted = self.boiler_keys
+        if len(wanted) and len(keys):
+            pos = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
+            at = np.flatnonzero(wanted[pos] == keys)
+            doc = np.searchsorted(key_ends, at, side="right")
+            para = at - np.concatenate(([0], key_ends))[doc]
+            for k, j, key in zip(doc.tolist(), para.tolist(), keys[at].tolist(), strict=True):
+                hits.setdefault(k, {})[j] = key  # as Boilerplate.hits: {paragraph: key}
+            needed[doc] = True
+        return {
+            int(where[k]): verdict(
+                first + k,
+                site(first + k),
+                hits.get(k, {}),
+                self.boiler,
+                self.decision,
+                self.owners,
+                self.settings,
+            )
+            for k in np.flatnonzero(needed).tolist()
+        }
+
+
+# site(i) -> the site of live document i.
+Site = Callable[[int], str]
+
+
 def verdict(
     i: int,
     site: str,

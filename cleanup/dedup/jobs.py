@@ -63,8 +63,11 @@ def dedup_paragraphs_batch(
     tells, per paragraph, whether it is still there.
     """
     feats = features_batch([d.paragraphs for d in docs], settings)
-    for k, (doc, feat) in enumerate(zip(docs, feats.docs, strict=True)):
-        if not enabled or doc.dropped is not None or not feats.suspect[k]:
+    if not enabled:
+        return feats
+    for k in np.flatnonzero(feats.suspect).tolist():  # the others surely hold no copy
+        doc, feat = docs[k], feats.docs[k]
+        if doc.dropped is not None:
             continue
         dups = find_duplicates(feat, settings) if feats.near[k] else exact_duplicates(feat.fps)
         if dups:
@@ -154,8 +157,9 @@ def take_tokens(
         batch_docs = np.unique(docs)
     if not len(batch_docs):
         return None
-    per_doc = np.zeros(len(batch_docs), dtype=np.int64)
-    np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
+    per_doc = np.bincount(
+        np.searchsorted(batch_docs, docs[take]), weights=counts[take], minlength=len(batch_docs)
+    ).astype(np.int64)  # exact: token counts are far below 2^53
     offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
     return batch_docs, tokens[np.repeat(take, counts)], offsets
 
@@ -179,22 +183,21 @@ def sign_tokens_job(
 
 
 def doc_arrays(
-    docs: list[Document], feats: BatchFeatures, settings: DedupSettings, sign: bool
+    tokens: np.ndarray, offsets: np.ndarray, settings: DedupSettings, sign: bool
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Return the live documents' signatures (None unless `sign`), fingerprints and lengths.
-
-    Reuses the paragraph token hashes of in-document dedup: a document's tokens are its
-    kept paragraphs' tokens in order, so no text is tokenized twice.
-    """
-    tokens, offsets = doc_tokens(docs, feats)
+    """Return the live documents' signatures (None unless `sign`), fingerprints and lengths,
+    from their tokens (doc_tokens: the paragraph token hashes of in-document dedup, so no
+    text is tokenized twice)."""
     if sign:
         return sign_job(settings, [(tokens, offsets)])[0]
     return None, fingerprints(tokens, offsets), np.diff(offsets)
 
 
-def doc_tokens(docs: list[Document], feats: BatchFeatures) -> tuple[np.ndarray, np.ndarray]:
-    """Return the live documents' tokens (their kept paragraphs' tokens in order) and offsets."""
-    live = np.array([d.dropped is None for d in docs], dtype=bool)
+def doc_tokens(live: np.ndarray, feats: BatchFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """Return the live documents' tokens (their kept paragraphs' tokens in order) and offsets.
+
+    `live` tells, per document of the batch, whether it is live (not dropped).
+    """
     n_par = np.diff(np.array(feats.first_paragraph))
     para_live = np.repeat(live, n_par) & feats.kept
     tok_counts = np.diff(feats.offsets)
@@ -253,9 +256,11 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
     live = np.array([d.dropped is None for d in batch], dtype=bool)
     live_docs = [d for d in batch if d.dropped is None]
     sigs: np.ndarray | None = None
-    if live_docs:
-        sigs, fps, lengths = doc_arrays(batch, feats, s, job.sign)
+    if live_docs:  # their tokens, made once for their numbers, the samples and the ledger
+        tokens, offsets = doc_tokens(live, feats)
+        sigs, fps, lengths = doc_arrays(tokens, offsets, s, job.sign)
     else:
+        tokens = np.zeros(0, np.uint64)
         fps, lengths = np.zeros(0, np.uint64), np.zeros(0, np.int64)
     sites = [site_of(d, s.boilerplate.site_field) for d in live_docs]
     n_par = np.diff(np.array(feats.first_paragraph))
@@ -284,12 +289,9 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
         lengths=lengths,
         boiler_keys=all_keys[para_live],
         boiler_sizes=kept_per_doc[live].astype(np.int64),
-        tokens=_tokens_out(
-            (tok_counts[para_live], feats.tokens[np.repeat(para_live, tok_counts)]), job
-        ),
+        tokens=_tokens_out((tok_counts[para_live], tokens), job),
     )
     if s.documents.containment > 0 and live_docs:
-        tokens, offsets = doc_tokens(batch, feats)
         out.samples = sample(*shingle_hashes(tokens, offsets, s.documents.shingle_size))
     if s.documents.keep == "earliest":
         out.dates = np.array(

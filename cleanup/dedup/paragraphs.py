@@ -142,6 +142,26 @@ def _near_suspects(
     pick = compared[para_of]
     if not pick.any():
         return suspect
+    maybe = _may_be_copies(sh, sh_off, para_of, pick, compared, doc_of_para, threshold)
+    if maybe is not None:
+        if not maybe.any():
+            return suspect
+        pick &= np.isin(doc_of_para, doc_of_para[maybe])[para_of]  # their documents only
+    return _near_exact(sh, para_of, pick, compared, doc_of_para, suspect, threshold)
+
+
+def _near_exact(
+    sh: np.ndarray,
+    para_of: np.ndarray,
+    pick: np.ndarray,
+    compared: np.ndarray,
+    doc_of_para: np.ndarray,
+    suspect: np.ndarray,
+    threshold: float,
+) -> np.ndarray:
+    """Flag in `suspect` the documents with a compared paragraph whose share of distinct
+    shingles found in another compared paragraph of its document reaches the threshold,
+    counting the shingles `pick` marks (all of those documents' compared paragraphs)."""
     # Sort (shingle, paragraph) pairs, one sort for two questions: a paragraph's repeated
     # shingle stands next to itself (so distinct shingles are the first of each run), and
     # as paragraphs are numbered in document order, the paragraphs of one document holding
@@ -163,6 +183,44 @@ def _near_suspects(
     coverage = np.divide(hits, size, out=np.zeros(len(compared)), where=size > 0)
     suspect[doc_of_para[coverage >= threshold]] = True
     return suspect
+
+
+def _may_be_copies(
+    sh: np.ndarray,
+    sh_off: np.ndarray,
+    para_of: np.ndarray,
+    pick: np.ndarray,
+    compared: np.ndarray,
+    doc_of_para: np.ndarray,
+    threshold: float,
+) -> np.ndarray | None:
+    """Flag the compared paragraphs that may reach the threshold in _near_exact (a superset),
+    from one sort of 32-bit values; None for a batch of 65,536 paragraphs or more.
+
+    Each shingle occurrence becomes (its hash's top 16 bits, its paragraph): sorted, the
+    occurrences of one truncated hash in one document stand together, as paragraphs are
+    numbered in document order. An occurrence "recurs" when another stands there; every
+    occurrence whose shingle recurs among its document's compared paragraphs does (the
+    truncation only adds some). Of a paragraph's U occurrences, those that do not recur are
+    of distinct shingles found nowhere else, so if R recur, its share of distinct shingles
+    found elsewhere is at most R / U: below the threshold, the paragraph is no copy.
+    """
+    n_par = len(compared)
+    if n_par >= 1 << 16:
+        return None
+    key = (sh[pick] & np.uint32(0xFFFF0000)) | para_of[pick].astype(np.uint32)
+    key.sort()
+    para = (key & np.uint32(0xFFFF)).astype(np.int64)
+    doc = doc_of_para[para]
+    top = key >> np.uint32(16)
+    same = (top[1:] == top[:-1]) & (doc[1:] == doc[:-1])
+    recur = np.zeros(len(key), dtype=bool)
+    recur[1:] = same
+    recur[:-1] |= same
+    hits = np.bincount(para[recur], minlength=n_par)
+    size = np.where(compared, np.diff(sh_off), 0)
+    share = np.divide(hits, size, out=np.zeros(n_par), where=size > 0)
+    return share >= threshold
 
 
 def _shingle_sets(sh: np.ndarray, sh_off: np.ndarray, wanted: np.ndarray) -> list[np.ndarray]:

@@ -169,7 +169,9 @@ def _token_bytes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
     Texts are joined with NUL, which is never a word byte, so it separates texts and tokens.
     """
-    data = "\x00".join(t.replace("\x00", " ") for t in texts)
+    data = "\x00".join(texts)
+    if data.count("\x00") > len(texts) - 1:  # a text holds NUL: a space, as in any text
+        data = "\x00".join(t.replace("\x00", " ") for t in texts)
     b = np.frombuffer(_lower_utf8(data), dtype=np.uint8)
     cls = classify(b)
     keep = cls != DELETE

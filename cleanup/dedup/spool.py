@@ -115,7 +115,7 @@ class BatchSpool:
 
 
 def _text_size(docs: list[Document]) -> int:
-    return sum(len(p) for d in docs for p in d.paragraphs) + 200 * len(docs)
+    return sum([sum(map(len, d.paragraphs)) for d in docs]) + 200 * len(docs)
 
 
 @dataclass

@@ -1,0 +1,107 @@
+"""Dedup's candidate searches as they were before issue 18's decision-phase speed-ups.
+
+Frozen copies of clusters.candidate_pairs, containment._posting_pairs, jobs.take_tokens (the
+tokens signing reads back) and the write pass's loop of verdicts
+(corpus.CorpusDedup._decide_and_write) at 309e7fb, so tests can check that the faster code
+finds exactly the same pairs, in the same order, the same tokens and the same verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from cleanup.dedup.bandfile import column_of
+from cleanup.dedup.clusters import Keys, pairs_with_first
+from cleanup.dedup.containment import MAX_POSTING
+from cleanup.dedup.decide import Boilerplate, Owners, verdict
+from cleanup.dedup.documents import DocumentDecision
+from cleanup.dedup.settings import DedupSettings
+from cleanup.dedup.spool import Verdict
+from cleanup.dedup.verify import sorted_unique
+
+
+def candidate_pairs(keys: Keys, rank: np.ndarray, heads: int) -> np.ndarray:
+    """Return unique (head, member) pairs, encoded as head * n + member (int64)."""
+    n = keys.shape[0]
+    if n < 2:
+        return np.zeros(0, dtype=np.int64)
+    found: list[np.ndarray] = []
+    for band in range(keys.shape[1]):
+        col = column_of(keys, band)
+        order = np.lexsort((rank, col))
+        sk = col[order]
+        new_run = np.empty(n, dtype=bool)
+        new_run[0] = True
+        new_run[1:] = sk[1:] != sk[:-1]
+        if not new_run.all():
+            found.append(pairs_with_first(order.astype(np.int64), new_run, n, heads))
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    return sorted_unique(np.concatenate(found))[0]
+
+
+def posting_pairs(samples: np.ndarray, doc: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct document pairs sharing a short posting list, and how many."""
+    none = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(samples) < 2:
+        return none
+    order = np.lexsort((doc, samples))
+    s, d = samples[order], doc[order]
+    start = np.ones(len(s), dtype=bool)
+    start[1:] = s[1:] != s[:-1]
+    run = np.cumsum(start) - 1
+    size = np.bincount(run)
+    ok = (size[run] >= 2) & (size[run] <= MAX_POSTING)
+    d, run = d[ok], run[ok]
+    first = np.searchsorted(run, run)
+    after = size[run] - (np.arange(len(d)) - first) - 1
+    total = int(after.sum())
+    if total == 0:
+        return none
+    left = np.repeat(np.arange(len(d)), after)
+    step = np.arange(total) - np.repeat(np.cumsum(after) - after, after)
+    return sorted_unique(d[left] * n + d[left + 1 + step])
+
+
+def batch_verdicts(
+    first: int,
+    where: np.ndarray,
+    keys_of: list[list[int]],
+    site: Callable[[int], str],
+    boiler: Boilerplate,
+    decision: DocumentDecision,
+    owners: Owners,
+    settings: DedupSettings,
+) -> dict[int, Verdict]:
+    """Return one batch's verdicts as the write pass made them, one call per document, less
+    the verdicts that change nothing (no removal, no metadata, no drop)."""
+    verdicts: dict[int, Verdict] = {}
+    for i, pos in zip(range(first, first + len(where)), where.tolist(), strict=True):
+        keys = np.array(keys_of[i], dtype=np.uint64)
+        hits = boiler.hits(keys) if boiler.totals else {}
+        verdicts[pos] = verdict(i, site(i), hits, boiler, decision, owners, settings)
+    return {pos: v for pos, v in verdicts.items() if v.removals or v.meta or v.drop is not None}
+
+
+def take_tokens(
+    batch: tuple[np.ndarray, np.ndarray],
+    hit: np.ndarray,
+    docs: np.ndarray,
+    wanted: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Return (documents, tokens, offsets) of a batch without the paragraphs `hit` marks."""
+    counts, tokens = batch
+    take = ~hit
+    if wanted is not None:
+        take = take & wanted
+        batch_docs = np.unique(docs[wanted])
+    else:
+        batch_docs = np.unique(docs)
+    if not len(batch_docs):
+        return None
+    per_doc = np.zeros(len(batch_docs), dtype=np.int64)
+    np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
+    offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
+    return batch_docs, tokens[np.repeat(take, counts)], offsets
