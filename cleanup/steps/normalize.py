@@ -5,7 +5,8 @@ Also home of `fold`, the matching form that rules and dedup compare paragraphs i
 
 Every stage first asks a precompiled regex (or `in`) whether it has work, replacement
 tables are applied only where a character matched, and pure-ASCII paragraphs without
-double spaces, untrimmed ends or control characters skip the work entirely.
+double spaces, untrimmed ends or control characters skip the work entirely. A document that
+needs typography at most (most of them) is answered as a whole (`_typography_changes`).
 """
 
 from __future__ import annotations
