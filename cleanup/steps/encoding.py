@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import filterfalse
 from typing import Any
 
 import ftfy
 from ftfy.badness import BADNESS_RE
-from ftfy.chardata import CONTROL_CHARS, HTML_ENTITY_RE
+from ftfy.chardata import HTML_ENTITY_RE
 
 from cleanup.document import Document, Edit
 from cleanup.pipeline import Option, StepSpec, each_live
+from cleanup.steps.ftfy_round import SINGLE_TRIGGERS as _SINGLE_TRIGGERS
+from cleanup.steps.ftfy_round import fix_and_explain
 
 # Python's regex parser is private (re._parser, formerly sre_parse); the fast path is derived
 # with it. When it is missing or its parse fails, there is no fast path: every paragraph goes
@@ -58,12 +61,6 @@ STEP = "fix-encoding"
 # The fast-path regex starts with one character class, the union of all anchors, so the regex
 # engine skips everything else at C speed and tries the pair checks only at anchor characters.
 
-_SINGLE_TRIGGERS = (
-    {ord("\r"), 0x2028, 0x2029}
-    | set(range(0x80, 0xA0))
-    | set(range(0xD800, 0xE000))
-    | set(CONTROL_CHARS)
-)
 # Characters frequent in correct text: anchoring on them would make the fast path try its
 # pair checks at nearly every character of French, Russian or Greek text.
 _FREQUENT_LETTER_BLOCKS = ((0x00C0, 0x024F), (0x0370, 0x03FF), (0x0410, 0x044F))
@@ -242,6 +239,8 @@ _ASCII_ANCHORS = frozenset(chr(c) for c in (*_SINGLE_TRIGGERS, ord("&")) if c < 
 # other ASCII anchor is unprintable (a control character): true of today's ftfy, checked here.
 _ASCII_CLEAR = all(c == "&" or not c.isprintable() for c in _ASCII_ANCHORS)
 _DERIVED = NEEDS_FTFY  # the regex those anchors describe (tests may swap NEEDS_FTFY)
+# The other ASCII characters, as bytes: what bytes.translate deletes to find an anchor.
+_ASCII_INERT = bytes(c for c in range(0x80) if chr(c) not in _ASCII_ANCHORS)
 
 
 def may_need_fix(text: str) -> bool:
@@ -284,7 +283,8 @@ def fix_text(
 
     Mirrors ftfy.fix_text: one segment per line (line break included), "auto" HTML unescaping
     switched off from the first segment holding "<" on. With `fast_path`, a text that cannot
-    need a fix is returned without calling ftfy.
+    need a fix is returned without calling ftfy, and ftfy's rounds skip what the fast path
+    rules out (see ftfy_round).
     """
     gate = NEEDS_FTFY if fast_path else None
     if gate is not None and not gate.search(text):
@@ -299,7 +299,7 @@ def fix_text(
         if config.unescape_html == "auto" and "<" in segment:
             config = config._replace(unescape_html=False)
         if gate is None or gate.search(segment):
-            fixed, steps = ftfy.fix_and_explain(segment, config)
+            fixed, steps = fix_and_explain(segment, config, gate)
             segment = fixed
             plan.extend((s.action, s.parameter) for s in steps or ())
         out.append(segment)
@@ -366,19 +366,29 @@ def _hits(paragraphs: list[str], gate: re.Pattern[str]) -> list[int]:
     """Return the positions of the paragraphs the fast-path regex matches (the others ftfy
     would leave as they are), in order.
 
-    Why per paragraph rather than one search of the joined document: an ASCII paragraph
-    (most of them) without "&" and control characters holds no anchor of the regex, which
-    `isascii` (no scan) and `isprintable` tell without the regex engine; and the paragraphs
-    to repair come out of the same pass.
+    Why a document first: most documents need nothing, and C-level joins and filters ask
+    that of all its paragraphs at once. Every match starts at one of the regex's anchors, and
+    a match in a paragraph is one in the concatenation of the paragraphs (the regex has no
+    anchor, word boundary or negative lookaround), so the concatenated ASCII paragraphs
+    without an ASCII anchor (one bytes.translate) or a match clear them all, and the same
+    for the others with one search.
     """
     search = gate.search
-    if gate is _DERIVED and _ASCII_CLEAR:  # the shortcut holds for this module's regex
+    if gate is not _DERIVED:  # a regex of a test: no shortcut
+        return [i for i, p in enumerate(paragraphs) if search(p)]
+    plain = "".join(filter(str.isascii, paragraphs))
+    if plain.encode("ascii").translate(None, _ASCII_INERT) and search(plain):
+        if not _ASCII_CLEAR:
+            return [i for i, p in enumerate(paragraphs) if search(p)]
         return [
             i
             for i, p in enumerate(paragraphs)
             if not (p.isascii() and "&" not in p and p.isprintable()) and search(p)
         ]
-    return [i for i, p in enumerate(paragraphs) if search(p)]
+    rest = "".join(filterfalse(str.isascii, paragraphs))  # no ASCII paragraph matches
+    if not rest or search(rest) is None:
+        return []
+    return [i for i, p in enumerate(paragraphs) if not p.isascii() and search(p)]
 
 
 def fix_encoding(
