@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleanup.rules import OPENING_MAX, Rule, literal_openings
+from cleanup.steps.artifacts.onepass import DocumentGate, View
 from cleanup.steps.normalize import fold
 
 # Characters whose fold is not their lowercase (deleted, special case folds, compatibility
@@ -68,6 +69,7 @@ class RuleSet:
     has_block: bool = False
     max_first: int = 0
     max_last: int = 0
+    document: DocumentGate | None = field(default=None, repr=False, compare=False)
     memo: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -76,6 +78,7 @@ class RuleSet:
         rs = cls(rules)
         words: dict[str, set[int]] = {}
         always: list[int] = []
+        starts: set[str] = set()
         for n, rule in enumerate(rules):
             rs.patterns.append(rule.compiled())
             found = literal_openings(rule.match)
@@ -83,6 +86,7 @@ class RuleSet:
                 always.append(n)
                 continue
             openings, unknown = found
+            starts.update(openings)
             for opening in openings:
                 node = rs.trie
                 for char in opening:
@@ -115,7 +119,22 @@ class RuleSet:
         # Fold changes length by collapsing whitespace and by Unicode compatibility forms: a
         # raw paragraph over twice as long as any rule's longest match cannot match.
         rs.raw_limit = 2 * max((r.max_chars for r in rules), default=0) + 16
+        if not always:  # else every paragraph has a rule to try: nothing to gate at once
+            rs.document = DocumentGate.build(starts, reach, rs.raw_limit)
         return rs
+
+    def document_matches(self, paragraphs: list[str], view: View) -> list[tuple[int, ...]]:
+        """Return matches_of for each paragraph of a document (`view`: the joined document).
+
+        The document gate (onepass.DocumentGate) says in one pass which paragraphs any gate
+        could pass; the others match no rule, so they are not asked one by one.
+        """
+        if self.document is None:
+            return list(map(self.matches_of, paragraphs))
+        matches: list[tuple[int, ...]] = [()] * len(paragraphs)
+        for i in self.document.flagged(view):
+            matches[i] = self.matches_of(paragraphs[i])
+        return matches
 
     def candidates(self, text: str) -> tuple[int, ...]:
         """Return the indices of the rules worth trying on `text`, in priority order.
@@ -128,6 +147,7 @@ class RuleSet:
         # Plain text (printable ASCII, no double space) is most paragraphs: its head is its
         # lowercase's, and fold only lowercases it and trims a space at either end.
         plain = text.isascii() and text.isprintable() and "  " not in text
+        head: str | None
         if plain:
             low = text.lower()
             head = low[:_HEAD]
@@ -161,9 +181,10 @@ class RuleSet:
         found: list[int] = []
         node = self.trie
         for char in head:
-            node = node.get(char)
-            if node is None:
+            child = node.get(char)
+            if child is None:
                 break
+            node = child
             hit = node.get(_END_OF_OPENING)
             if hit:
                 found.extend(hit)

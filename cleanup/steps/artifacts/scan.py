@@ -6,13 +6,16 @@ apart so the decisions can be tested and reasoned about without the document mod
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cleanup.rules import Rule
 from cleanup.steps.artifacts.blocks import BlockShape, bullet_text
 from cleanup.steps.artifacts.gates import RuleSet, inside
+from cleanup.steps.artifacts.onepass import View
 from cleanup.steps.normalize import fold
 
 REPEATED = "repeated-paragraph"
@@ -66,8 +69,9 @@ class Scan:
         self.rs = rs
         self.shape = shape
         self.repeats = repeats
-        self._matches = list(map(rs.matches_of, paragraphs))
-        self._sizes = list(map(len, paragraphs))
+        self._sizes = sizes = list(map(len, paragraphs))
+        self._view = View(paragraphs, sizes)
+        self._matches = rs.document_matches(paragraphs, self._view)
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
         self._same: dict[tuple[int, int], bool] = {}
@@ -174,12 +178,58 @@ class Scan:
         """
         decisions: dict[int, Decision] = {}
         meta: dict[str, list[str]] = {}
-        live = list(range(len(self.paras)))
-        while True:
-            kept, changed = self._pass(live, decisions, meta)
-            if not changed or not self._window_may_match(kept):
-                return decisions, meta
-            live = kept
+        events = self._events()
+        if not events:  # nothing matches, no block, no neighbours alike: all paragraphs stay
+            return decisions, meta
+        kept, changed = self._first_pass(events, decisions, meta)
+        while changed and self._window_may_match(kept):
+            kept, changed = self._pass(kept, decisions, meta)
+        return decisions, meta
+
+    def _events(self) -> list[int]:
+        """Return, ascending, the paragraphs the first pass must look at: those a rule
+        matches, those holding a line break (inline blocks), and those that may repeat the
+        paragraph before them (close lengths). Every other paragraph stays when the paragraph
+        before it stays (see _first_pass).
+        """
+        matches, sizes = self._matches, self._sizes
+        found = [i for i, m in enumerate(matches) if m]
+        if self.rs.has_block and not self._view.clean:
+            found += [i for i, p in enumerate(self.paras) if "\n" in p]
+        if self.repeats:
+            # _close(a, b) for each neighbour pair, inlined: it runs once per paragraph.
+            found += [
+                i
+                for i, a, b in zip(itertools.count(1), sizes, sizes[1:])
+                if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4)
+            ]
+        return sorted(set(found))
+
+    def _first_pass(
+        self, events: list[int], decisions: dict[int, Decision], meta: dict[str, list[str]]
+    ) -> tuple[list[int], bool]:
+        """Make _pass's first pass (every paragraph live), looking only where it can act.
+
+        A paragraph that is no event (no rule match, no line break, a length not close to
+        its predecessor's) is kept by _pass whenever the paragraph right before it was kept
+        (or none was): no rule, no inline block, not a repeat of it. So runs of them are kept
+        at once, and only events and paragraphs right after a removed one are looked at,
+        with _pass's own step.
+        """
+        count = len(self.paras)
+        live = range(count)
+        kept: list[int] = []
+        k = 0
+        for stop in (*events, count):
+            while k < stop:  # the stretch before the event: no events in it
+                if kept and kept[-1] != k - 1:  # k follows a removed paragraph: look at it
+                    k = self._step(live, k, count, kept, decisions, meta)
+                else:
+                    kept.extend(range(k, stop))
+                    k = stop
+            if k == stop < count:  # (k > stop: a block took the event's paragraph)
+                k = self._step(live, k, count, kept, decisions, meta)
+        return kept, len(kept) < count
 
     def _window_may_match(self, live: list[int]) -> bool:
         """Tell whether a paragraph now in a first/last window could match a rule there."""
@@ -200,37 +250,43 @@ class Scan:
         """Make one pass over the live paragraphs; return those kept and whether any went."""
         kept: list[int] = []
         count = len(live)
-        matches, paras, repeats, sizes = self._matches, self.paras, self.repeats, self._sizes
         k = 0
         while k < count:
-            i = live[k]
-            rule = self.rule_at(i, k, count) if matches[i] else None
-            if rule is not None:
-                k += 1 + self._apply(rule, live, k, decisions, meta)
-                continue
-            inline = self.inline_block(i, k, count) if "\n" in paras[i] else None
-            if inline is not None:
-                rule, lines = inline
-                self._record(rule, i, decisions, meta, [bullet_text(s) for s in lines])
-                k += 1
-                continue
-            if repeats and kept:
-                j = kept[-1]
-                a, b = sizes[j], sizes[i]  # _close(a, b), inlined: it runs once per paragraph
-                if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4) and self._same_close(
-                    j, i
-                ):
-                    decisions[i] = Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": j})
-                    k += 1
-                    continue
-            kept.append(i)
-            k += 1
+            k = self._step(live, k, count, kept, decisions, meta)
         return kept, len(kept) < count
+
+    def _step(
+        self,
+        live: Sequence[int],
+        k: int,
+        count: int,
+        kept: list[int],
+        decisions: dict[int, Decision],
+        meta: dict[str, list[str]],
+    ) -> int:
+        """Decide the paragraph at live position k (kept or not); return the next position."""
+        i = live[k]
+        rule = self.rule_at(i, k, count) if self._matches[i] else None
+        if rule is not None:
+            return k + 1 + self._apply(rule, live, k, decisions, meta)
+        inline = self.inline_block(i, k, count) if "\n" in self.paras[i] else None
+        if inline is not None:
+            rule, lines = inline
+            self._record(rule, i, decisions, meta, [bullet_text(s) for s in lines])
+            return k + 1
+        if self.repeats and kept:
+            j = kept[-1]
+            a, b = self._sizes[j], self._sizes[i]  # _close(a, b), inlined
+            if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4) and self._same_close(j, i):
+                decisions[i] = Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": j})
+                return k + 1
+        kept.append(i)
+        return k + 1
 
     def _apply(
         self,
         rule: Rule,
-        live: list[int],
+        live: Sequence[int],
         k: int,
         decisions: dict[int, Decision],
         meta: dict[str, list[str]],
