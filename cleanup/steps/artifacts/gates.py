@@ -133,8 +133,49 @@ class RuleSet:
             return list(map(self.matches_of, paragraphs))
         matches: list[tuple[int, ...]] = [()] * len(paragraphs)
         for i in self.document.flagged(view):
-            matches[i] = self.matches_of(paragraphs[i])
+            text = paragraphs[i]
+            found = self.memo.get(text)
+            matches[i] = self._fold_and_match(text) if found is None else found
         return matches
+
+    def _fold_and_match(self, text: str) -> tuple[int, ...]:
+        """Return the rules whose regex takes `text`, gating its folded form (and remember).
+
+        For a paragraph the document gate let through: most of them pass a gate anyway, so
+        they are folded first and the gates asked about the folded text itself, which is what
+        the rules match. Its head and its `requires` words then need no spelling guesses, so
+        no paragraph has every rule tried (as RuleSet.candidates does for risky text).
+        """
+        folded = fold(text)
+        found = tuple(n for n in self.folded_candidates(folded) if self.fullmatch(n, folded))
+        if len(self.memo) >= _MEMO_SIZE:
+            self.memo.clear()
+        self.memo[text] = found
+        return found
+
+    def folded_candidates(self, folded: str) -> tuple[int, ...]:
+        """Return the rules worth trying on folded text, in priority order: those with an
+        opening its head (leading non-letters skipped) starts with, those with a `requires`
+        word it contains (its length within one of the word's rules), and the ungated ones.
+
+        Exact, not a guess: every fold-text match of a rule starts so (literal_openings works
+        the openings out of the regex) or contains such a word (what `requires` declares).
+        """
+        head = folded
+        if not head[:1].isalpha():
+            junk = _LEADING_JUNK.match(head)
+            if junk:
+                head = head[junk.end() :]
+        found: tuple[int, ...] = self.always
+        if self.opening is not None and self.opening.match(head):
+            found = (*found, *self._opening_rules(head))
+        words = self._words_for(len(folded))
+        if words and any(map(folded.__contains__, words)):
+            word_rules = self.word_rules
+            found = (*found, *(n for word in words if word in folded for n in word_rules[word]))
+        if len(found) > 1:
+            return tuple(sorted(set(found)))
+        return found
 
     def candidates(self, text: str) -> tuple[int, ...]:
         """Return the indices of the rules worth trying on `text`, in priority order.

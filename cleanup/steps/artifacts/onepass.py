@@ -40,6 +40,7 @@ _STRAIGHTEN = (
 )
 _SEP = "\n"  # between paragraphs: not printable, so a paragraph holding one is loud anyway
 _PRINTABLE = bytes(range(0x20, 0x7F))
+_NOT_ALNUM = bytes(c for c in range(256) if not (c < 0x80 and chr(c).isalnum()))
 _JUNK_MAX = 32  # leading non-letters from which the head is too short to decide (_trimmed)
 _DOUBLE_SPACE = b"  "
 COUNT = range(1 << 62)  # 0, 1, 2 ...: starts[i] is 1 + the sizes before i + i separators
@@ -74,6 +75,13 @@ class View:
         self.clean = self.data.translate(None, _PRINTABLE) == b"\n" * (len(sizes) + 1)
         if not self.clean:
             self.loud.update(i for i, p in enumerate(paragraphs) if not p.isprintable())
+
+    def start(self, i: int, size: int) -> bytes:
+        """Return the first letters and digits of the first `size` characters of paragraph i,
+        lowercased: what scan._skeleton keeps of them when paragraph i is not loud (once
+        straightened it is ASCII, and its straightened marks are punctuation either way)."""
+        at = self.starts[i]
+        return self.data[at : at + min(size, self.sizes[i])].translate(None, _NOT_ALNUM)
 
     def paragraph(self, end: int) -> int:
         """Return the paragraph whose closing separator ends at `end` (exclusive)."""
