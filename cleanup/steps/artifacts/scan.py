@@ -25,6 +25,7 @@ _PUNCT = re.compile(r"[\W_]+")
 # each end, of which the outer _END_KEEP letters must agree (punctuation may shift the rest).
 _END = 32
 _END_KEEP = 12
+_ALNUM = [chr(c).isalnum() if c < 0x80 else False for c in range(256)]  # by byte
 
 
 def _close(a: int, b: int) -> bool:
@@ -52,6 +53,22 @@ def _skeleton(text: str) -> str:
 
 
 @dataclass
+class Shared:
+    """Hold what documents scanned together share: their paragraphs' view (onepass.View)
+    and rule matches, one list for all; a document's paragraphs start at `offset`."""
+
+    view: View
+    matches: list[tuple[int, ...]]
+    offset: int = 0
+
+    @classmethod
+    def of(cls, paragraphs: list[str], rs: RuleSet) -> Shared:
+        """Return the view and matches of `paragraphs` (of one document or of several)."""
+        view = View(paragraphs, list(map(len, paragraphs)))
+        return cls(view, rs.document_matches(paragraphs, view))
+
+
+@dataclass
 class Decision:
     """Say what happens to one paragraph: which rule, removed or moved, and extra facts."""
 
@@ -64,14 +81,25 @@ class Decision:
 class Scan:
     """Find the artifacts of one document, caching what each paragraph matches across passes."""
 
-    def __init__(self, paragraphs: list[str], rs: RuleSet, shape: BlockShape, repeats: bool):
+    def __init__(
+        self,
+        paragraphs: list[str],
+        rs: RuleSet,
+        shape: BlockShape,
+        repeats: bool,
+        shared: Shared | None = None,
+    ):
         self.paras = paragraphs
         self.rs = rs
         self.shape = shape
         self.repeats = repeats
-        self._sizes = sizes = list(map(len, paragraphs))
-        self._view = View(paragraphs, sizes)
-        self._matches = rs.document_matches(paragraphs, self._view)
+        if shared is None:
+            shared = Shared.of(paragraphs, rs)
+        self._view = shared.view
+        self._offset = at = shared.offset
+        end = at + len(paragraphs)
+        self._sizes = shared.view.sizes[at:end]
+        self._matches = shared.matches[at:end]
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
         self._same: dict[tuple[int, int], bool] = {}
@@ -215,15 +243,20 @@ class Scan:
         Why: neighbours of close length are a third of all pairs, and nearly all of them
         start differently; the joined document's bytes say so without a regex per paragraph.
         """
-        view = self._view
-        loud, start = view.loud, view.start
-        return [
-            i
-            for i in close
-            if i in loud
-            or i - 1 in loud
-            or start(i - 1, _END)[:_END_KEEP] == start(i, _END)[:_END_KEEP]
-        ]
+        view, at = self._view, self._offset
+        loud, start, data, starts = view.loud, view.start, view.data, view.starts
+        found = []
+        for i in close:
+            j = at + i  # paragraph i in the view
+            if j in loud or j - 1 in loud:
+                found.append(i)
+                continue
+            a, b = data[starts[j - 1]], data[starts[j]]
+            if a != b and _ALNUM[a] and _ALNUM[b]:  # _openings_differ, read off the bytes
+                continue
+            if start(j - 1, _END)[:_END_KEEP] == start(j, _END)[:_END_KEEP]:
+                found.append(i)
+        return found
 
     def _first_pass(
         self, events: list[int], decisions: dict[int, Decision], meta: dict[str, list[str]]
