@@ -11,6 +11,7 @@ says which lines belong to a block. The decisions become edits made by Document.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 
 from cleanup.document import Document, Edit
@@ -122,7 +123,7 @@ def _strip_batch(
     """Strip the live documents of `batch` (sharing one view and one matching); return it."""
     live = [doc for doc in batch if doc.dropped is None and doc.paragraphs]
     if live:
-        paragraphs = [p for doc in live for p in doc.paragraphs]
+        paragraphs = list(itertools.chain.from_iterable(doc.paragraphs for doc in live))
         shared = Shared.of(paragraphs, rs)
         for doc in live:
             count = len(doc.paragraphs)  # before the edits

@@ -132,21 +132,24 @@ class RuleSet:
         if self.document is None:
             return list(map(self.matches_of, paragraphs))
         matches: list[tuple[int, ...]] = [()] * len(paragraphs)
+        loud, memo = view.loud, self.memo
         for i in self.document.flagged(view):
             text = paragraphs[i]
-            found = self.memo.get(text)
-            matches[i] = self._fold_and_match(text) if found is None else found
+            found = memo.get(text)
+            if found is None:
+                folded = fold(text) if i in loud else view.folded(i)
+                found = self._match_folded(text, folded)
+            matches[i] = found
         return matches
 
-    def _fold_and_match(self, text: str) -> tuple[int, ...]:
-        """Return the rules whose regex takes `text`, gating its folded form (and remember).
+    def _match_folded(self, text: str, folded: str) -> tuple[int, ...]:
+        """Return the rules whose regex takes `text` (folded: `folded`), and remember it.
 
-        For a paragraph the document gate let through: most of them pass a gate anyway, so
-        they are folded first and the gates asked about the folded text itself, which is what
-        the rules match. Its head and its `requires` words then need no spelling guesses, so
-        no paragraph has every rule tried (as RuleSet.candidates does for risky text).
+        For a paragraph the document gate let through: the gates are asked about the folded
+        text itself, which is what the rules match. Its head and its `requires` words then
+        need no spelling guesses, so no paragraph has every rule tried (as
+        RuleSet.candidates does for risky text).
         """
-        folded = fold(text)
         found = tuple(n for n in self.folded_candidates(folded) if self.fullmatch(n, folded))
         if len(self.memo) >= _MEMO_SIZE:
             self.memo.clear()

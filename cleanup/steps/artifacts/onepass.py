@@ -83,6 +83,13 @@ class View:
         at = self.starts[i]
         return self.data[at : at + min(size, self.sizes[i])].translate(None, _NOT_ALNUM)
 
+    def folded(self, i: int) -> str:
+        """Return fold() of paragraph i when it is not loud: its straightened lowercase with
+        runs of spaces made one and the ends trimmed (no other character folds differently:
+        its non-ASCII characters were the straightened ones, NFC and NFKC as they are)."""
+        at = self.starts[i]
+        return " ".join(self.data[at : at + self.sizes[i]].decode("ascii").split())
+
     def paragraph(self, end: int) -> int:
         """Return the paragraph whose closing separator ends at `end` (exclusive)."""
         return bisect.bisect_left(self.starts, end) - 1
