@@ -124,14 +124,22 @@ class RuleSet:
         return rs
 
     def document_matches(self, paragraphs: list[str], view: View) -> list[tuple[int, ...]]:
-        """Return matches_of for each paragraph of a document (`view`: the joined document).
+        """Return matches_of for each paragraph of a document (`view`: the joined document)."""
+        return self.matched(paragraphs, view)[0]
+
+    def matched(self, paragraphs: list[str], view: View) -> tuple[list[tuple[int, ...]], list[int]]:
+        """Return matches_of for each paragraph (`view`: them joined) and, ascending, the
+        paragraphs some rule matches.
 
         The document gate (onepass.DocumentGate) says in one pass which paragraphs any gate
         could pass; the others match no rule, so they are not asked one by one.
         """
+        matches: list[tuple[int, ...]]
         if self.document is None:
-            return list(map(self.matches_of, paragraphs))
-        matches: list[tuple[int, ...]] = [()] * len(paragraphs)
+            matches = list(map(self.matches_of, paragraphs))
+            return matches, [i for i, found in enumerate(matches) if found]
+        matches = [()] * len(paragraphs)
+        hits = []
         loud, memo = view.loud, self.memo
         for i in self.document.flagged(view):
             text = paragraphs[i]
@@ -139,8 +147,10 @@ class RuleSet:
             if found is None:
                 folded = fold(text) if i in loud else view.folded(i)
                 found = self._match_folded(text, folded)
-            matches[i] = found
-        return matches
+            if found:
+                matches[i] = found
+                hits.append(i)
+        return matches, hits
 
     def _match_folded(self, text: str, folded: str) -> tuple[int, ...]:
         """Return the rules whose regex takes `text` (folded: `folded`), and remember it.

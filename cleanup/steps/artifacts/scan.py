@@ -6,6 +6,7 @@ apart so the decisions can be tested and reasoned about without the document mod
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Sequence
@@ -59,13 +60,21 @@ class Shared:
 
     view: View
     matches: list[tuple[int, ...]]
+    matched: list[int]  # ascending: the paragraphs with a match
     offset: int = 0
 
     @classmethod
     def of(cls, paragraphs: list[str], rs: RuleSet) -> Shared:
         """Return the view and matches of `paragraphs` (of one document or of several)."""
         view = View(paragraphs, list(map(len, paragraphs)))
-        return cls(view, rs.document_matches(paragraphs, view))
+        return cls(view, *rs.matched(paragraphs, view))
+
+    def matched_in(self, count: int) -> list[int]:
+        """Return the matched paragraphs among the `count` from `offset`, counted from it."""
+        at, matched = self.offset, self.matched
+        low = bisect.bisect_left(matched, at)
+        high = bisect.bisect_left(matched, at + count, low)
+        return [i - at for i in matched[low:high]]
 
 
 @dataclass
@@ -100,6 +109,8 @@ class Scan:
         end = at + len(paragraphs)
         self._sizes = shared.view.sizes[at:end]
         self._matches = shared.matches[at:end]
+        self._matched = shared.matched_in(len(paragraphs))
+        self._hot: list[int] = []  # paragraphs a rule matches or holding a line break
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
         self._same: dict[tuple[int, int], bool] = {}
@@ -210,7 +221,7 @@ class Scan:
         if not events:  # nothing matches, no block, no neighbours alike: all paragraphs stay
             return decisions, meta
         kept, changed = self._first_pass(events, decisions, meta)
-        while changed and self._window_may_match(kept):
+        while changed and self._window_may_match(kept, decisions):
             kept, changed = self._pass(kept, decisions, meta)
         return decisions, meta
 
@@ -220,10 +231,11 @@ class Scan:
         paragraph before them (close lengths). Every other paragraph stays when the paragraph
         before it stays (see _first_pass).
         """
-        matches, sizes = self._matches, self._sizes
-        found = [i for i, m in enumerate(matches) if m]
+        sizes = self._sizes
+        found = list(self._matched)
         if self.rs.has_block and not self._view.clean:
             found += [i for i, p in enumerate(self.paras) if "\n" in p]
+        self._hot = list(found)
         if self.repeats:
             # _close(a, b) for each neighbour pair, inlined: it runs once per paragraph.
             close = [
@@ -284,8 +296,13 @@ class Scan:
                 k = self._step(live, k, count, kept, decisions, meta)
         return kept, len(kept) < count
 
-    def _window_may_match(self, live: list[int]) -> bool:
-        """Tell whether a paragraph now in a first/last window could match a rule there."""
+    def _window_may_match(self, live: list[int], decisions: dict[int, Decision]) -> bool:
+        """Tell whether a paragraph now in a first/last window could match a rule there.
+
+        None can when every paragraph a rule matches or holding a line break is decided.
+        """
+        if all(i in decisions for i in self._hot):
+            return False
         count = len(live)
         first = range(min(self.rs.max_first, count))
         last = range(max(count - self.rs.max_last, 0), count)
