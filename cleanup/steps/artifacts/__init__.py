@@ -4,9 +4,11 @@ What counts as an artifact is data: the rules in cleanup/rules/*.toml (see clean
 the schema) plus the users' rule files. Each rule's regex must match a whole paragraph in its
 folded form (`fold`: case, spaces, quotes and dashes), because this step runs before normalize.
 
-The step is in this module; `gates` decides cheaply which rules to try on a paragraph, `scan`
-decides what goes in one document (rules by position, blocks, repeated captions), `blocks`
-says which lines belong to a block. The decisions become edits made by Document.apply.
+The step is in this module; `onepass` says, for a batch of documents at once, which paragraphs
+any rule could touch (`literals` finds their `requires` words in one pass), `gates` decides
+cheaply which rules to try on a paragraph, `scan` decides what goes in one document (rules by
+position, blocks, repeated captions), `blocks` says which lines belong to a block. The
+decisions become edits made by Document.apply.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 Why: most paragraphs are body text that no rule can touch and that repeats nothing, and
 asking each of them on its own (its lowercase, its head, each `requires` word, then the
-repeat check's fold) was most of strip-artifacts' time. Here a document is joined once,
-straightened and lowercased once as bytes (View), its `requires` words found in one
-multi-pattern pass and its rule openings by one regex (DocumentGate); a paragraph neither
-finds is never looked at again (issue #18).
+repeat check's fold) was most of strip-artifacts' time. Here a document (the step passes
+a batch of 64) is joined once, straightened and lowercased once as bytes (View), its
+`requires` words found in one multi-pattern pass and its rule openings by one regex
+(DocumentGate); a paragraph neither finds is never looked at again (issue #18).
 
 Only "quiet" paragraphs are decided here: once the curly apostrophes, quotes and dashes that
 the gates' head straightens are straight (_STRAIGHTEN), printable ASCII without a double
@@ -43,11 +43,12 @@ _PRINTABLE = bytes(range(0x20, 0x7F))
 _NOT_ALNUM = bytes(c for c in range(256) if not (c < 0x80 and chr(c).isalnum()))
 _JUNK_MAX = 32  # leading non-letters from which the head is too short to decide (_trimmed)
 _DOUBLE_SPACE = b"  "
-COUNT = range(1 << 62)  # 0, 1, 2 ...: starts[i] is 1 + the sizes before i + i separators
+_COUNT = range(1 << 62)  # 0, 1, 2 ...: starts[i] is 1 + the sizes before i + i separators
 
 
 class View:
-    """One document joined, straightened and lowercased, with its loud paragraphs.
+    """Paragraphs (of one document or of a batch) joined, straightened and lowercased, with
+    the loud ones.
 
     `data` is b"\\n" + the paragraphs joined by b"\\n" + b"\\n", lowercase ASCII, each
     non-ASCII character a '?': one byte per character, so paragraph i is
@@ -65,7 +66,7 @@ class View:
                 text = text.replace(char, plain)
         self.sizes = sizes
         # starts[i]: where paragraph i begins; starts[-1]: one past the last separator.
-        self.starts = list(map(operator.add, itertools.accumulate(sizes, initial=1), COUNT))
+        self.starts = list(map(operator.add, itertools.accumulate(sizes, initial=1), _COUNT))
         self.loud: set[int] = set()
         if text.isascii():
             self.data = text.encode("ascii").lower()
@@ -90,14 +91,10 @@ class View:
         at = self.starts[i]
         return " ".join(self.data[at : at + self.sizes[i]].decode("ascii").split())
 
-    def paragraph(self, end: int) -> int:
-        """Return the paragraph whose closing separator ends at `end` (exclusive)."""
-        return bisect.bisect_left(self.starts, end) - 1
-
 
 @dataclass
 class DocumentGate:
-    """Find, for one document, the paragraphs the per-paragraph gates must still look at.
+    """Find, in a View, the paragraphs that may pass a per-paragraph gate.
 
     `heads` matches after a separator where a paragraph's head opens (after its leading
     non-letters) with an ASCII rule opening, or has _JUNK_MAX leading non-letters (then the
