@@ -4,13 +4,16 @@ What counts as an artifact is data: the rules in cleanup/rules/*.toml (see clean
 the schema) plus the users' rule files. Each rule's regex must match a whole paragraph in its
 folded form (`fold`: case, spaces, quotes and dashes), because this step runs before normalize.
 
-The step is in this module; `gates` decides cheaply which rules to try on a paragraph, `scan`
-decides what goes in one document (rules by position, blocks, repeated captions), `blocks`
-says which lines belong to a block. The decisions become edits made by Document.apply.
+The step is in this module; `onepass` says, for a batch of documents at once, which paragraphs
+any rule could touch (`literals` finds their `requires` words in one pass), `gates` decides
+cheaply which rules to try on a paragraph, `scan` decides what goes in one document (rules by
+position, blocks, repeated captions), `blocks` says which lines belong to a block. The
+decisions become edits made by Document.apply.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 
 from cleanup.document import Document, Edit
@@ -19,7 +22,7 @@ from cleanup.ranges import Range
 from cleanup.rules import RuleError, builtin_rules, load_rules
 from cleanup.steps.artifacts.blocks import BlockShape, bullet_text
 from cleanup.steps.artifacts.gates import RuleSet, compile_rules
-from cleanup.steps.artifacts.scan import REPEATED, REPEATED_WHY, Scan
+from cleanup.steps.artifacts.scan import REPEATED, REPEATED_WHY, Scan, Shared
 
 __all__ = [
     "REPEATED",
@@ -35,11 +38,21 @@ __all__ = [
 ]
 
 STEP = "strip-artifacts"
+_BATCH = 64  # documents scanned together (see _run)
 
 
-def strip_document(doc: Document, rs: RuleSet, shape: BlockShape, repeats: bool = True) -> None:
-    """Remove (or move into doc.meta) every artifact paragraph of one document, with edits."""
-    decisions, meta = Scan(doc.paragraphs, rs, shape, repeats).run()
+def strip_document(
+    doc: Document,
+    rs: RuleSet,
+    shape: BlockShape,
+    repeats: bool = True,
+    shared: Shared | None = None,
+) -> None:
+    """Remove (or move into doc.meta) every artifact paragraph of one document, with edits.
+
+    `shared`: the view and matches of a batch of documents this one is part of (see _run).
+    """
+    decisions, meta = Scan(doc.paragraphs, rs, shape, repeats, shared).run()
     if not decisions:
         return
     # Highest index first, so each edit's index is the paragraph's place in the input and
@@ -92,11 +105,33 @@ def strip_artifacts(
 def _run(
     docs: Iterable[Document], rs: RuleSet, shape: BlockShape, repeats: bool
 ) -> Iterator[Document]:
-    """Apply the compiled rules to every live document; pass dropped ones through."""
+    """Apply the compiled rules to every live document; pass dropped ones through.
+
+    Documents go in batches of _BATCH: one joined view, one word scan and one opening regex
+    for the batch (onepass), each a call with a cost of its own, paid once per batch.
+    """
+    batch: list[Document] = []
     for doc in docs:
-        if doc.dropped is None and doc.paragraphs:
-            strip_document(doc, rs, shape, repeats)
-        yield doc
+        batch.append(doc)
+        if len(batch) == _BATCH:
+            yield from _strip_batch(batch, rs, shape, repeats)
+            batch = []
+    yield from _strip_batch(batch, rs, shape, repeats)
+
+
+def _strip_batch(
+    batch: list[Document], rs: RuleSet, shape: BlockShape, repeats: bool
+) -> list[Document]:
+    """Strip the live documents of `batch` (sharing one view and one matching); return it."""
+    live = [doc for doc in batch if doc.dropped is None and doc.paragraphs]
+    if live:
+        paragraphs = list(itertools.chain.from_iterable(doc.paragraphs for doc in live))
+        shared = Shared.of(paragraphs, rs)
+        for doc in live:
+            count = len(doc.paragraphs)  # before the edits
+            strip_document(doc, rs, shape, repeats, shared)
+            shared.offset += count
+    return batch
 
 
 SPEC = StepSpec(

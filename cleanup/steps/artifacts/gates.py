@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleanup.rules import OPENING_MAX, Rule, literal_openings
+from cleanup.steps.artifacts.onepass import DocumentGate, View
 from cleanup.steps.normalize import fold
 
 # Characters whose fold is not their lowercase (deleted, special case folds, compatibility
@@ -68,6 +69,7 @@ class RuleSet:
     has_block: bool = False
     max_first: int = 0
     max_last: int = 0
+    document: DocumentGate | None = field(default=None, repr=False, compare=False)
     memo: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -76,6 +78,7 @@ class RuleSet:
         rs = cls(rules)
         words: dict[str, set[int]] = {}
         always: list[int] = []
+        starts: set[str] = set()
         for n, rule in enumerate(rules):
             rs.patterns.append(rule.compiled())
             found = literal_openings(rule.match)
@@ -83,6 +86,7 @@ class RuleSet:
                 always.append(n)
                 continue
             openings, unknown = found
+            starts.update(openings)
             for opening in openings:
                 node = rs.trie
                 for char in opening:
@@ -115,7 +119,76 @@ class RuleSet:
         # Fold changes length by collapsing whitespace and by Unicode compatibility forms: a
         # raw paragraph over twice as long as any rule's longest match cannot match.
         rs.raw_limit = 2 * max((r.max_chars for r in rules), default=0) + 16
+        if not always:  # else every paragraph has a rule to try: nothing to gate at once
+            rs.document = DocumentGate.build(starts, reach, rs.raw_limit)
         return rs
+
+    def document_matches(self, paragraphs: list[str], view: View) -> list[tuple[int, ...]]:
+        """Return matches_of for each paragraph of a document (`view`: the joined document)."""
+        return self.matched(paragraphs, view)[0]
+
+    def matched(self, paragraphs: list[str], view: View) -> tuple[list[tuple[int, ...]], list[int]]:
+        """Return matches_of for each paragraph (`view`: them joined) and, ascending, the
+        paragraphs some rule matches.
+
+        The document gate (onepass.DocumentGate) says in one pass which paragraphs any gate
+        could pass; the others match no rule, so they are not asked one by one.
+        """
+        matches: list[tuple[int, ...]]
+        if self.document is None:
+            matches = list(map(self.matches_of, paragraphs))
+            return matches, [i for i, found in enumerate(matches) if found]
+        matches = [()] * len(paragraphs)
+        hits = []
+        loud, memo = view.loud, self.memo
+        for i in self.document.flagged(view):
+            text = paragraphs[i]
+            found = memo.get(text)
+            if found is None:
+                folded = fold(text) if i in loud else view.folded(i)
+                found = self._match_folded(text, folded)
+            if found:
+                matches[i] = found
+                hits.append(i)
+        return matches, hits
+
+    def _match_folded(self, text: str, folded: str) -> tuple[int, ...]:
+        """Return the rules whose regex takes `text` (folded: `folded`), and remember it.
+
+        For a paragraph the document gate let through: the gates are asked about the folded
+        text itself, which is what the rules match. Its head and its `requires` words then
+        need no spelling guesses, so no paragraph has every rule tried (as
+        RuleSet.candidates does for risky text).
+        """
+        found = tuple(n for n in self.folded_candidates(folded) if self.fullmatch(n, folded))
+        if len(self.memo) >= _MEMO_SIZE:
+            self.memo.clear()
+        self.memo[text] = found
+        return found
+
+    def folded_candidates(self, folded: str) -> tuple[int, ...]:
+        """Return the rules worth trying on folded text, in priority order: those with an
+        opening its head (leading non-letters skipped) starts with, those with a `requires`
+        word it contains (its length within one of the word's rules), and the ungated ones.
+
+        Exact, not a guess: every fold-text match of a rule starts so (literal_openings works
+        the openings out of the regex) or contains such a word (what `requires` declares).
+        """
+        head = folded
+        if not head[:1].isalpha():
+            junk = _LEADING_JUNK.match(head)
+            if junk:
+                head = head[junk.end() :]
+        found: tuple[int, ...] = self.always
+        if self.opening is not None and self.opening.match(head):
+            found = (*found, *self._opening_rules(head))
+        words = self._words_for(len(folded))
+        if words and any(map(folded.__contains__, words)):
+            word_rules = self.word_rules
+            found = (*found, *(n for word in words if word in folded for n in word_rules[word]))
+        if len(found) > 1:
+            return tuple(sorted(set(found)))
+        return found
 
     def candidates(self, text: str) -> tuple[int, ...]:
         """Return the indices of the rules worth trying on `text`, in priority order.
@@ -128,6 +201,7 @@ class RuleSet:
         # Plain text (printable ASCII, no double space) is most paragraphs: its head is its
         # lowercase's, and fold only lowercases it and trims a space at either end.
         plain = text.isascii() and text.isprintable() and "  " not in text
+        head: str | None
         if plain:
             low = text.lower()
             head = low[:_HEAD]
@@ -161,9 +235,10 @@ class RuleSet:
         found: list[int] = []
         node = self.trie
         for char in head:
-            node = node.get(char)
-            if node is None:
+            child = node.get(char)
+            if child is None:
                 break
+            node = child
             hit = node.get(_END_OF_OPENING)
             if hit:
                 found.extend(hit)

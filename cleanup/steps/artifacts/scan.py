@@ -6,13 +6,17 @@ apart so the decisions can be tested and reasoned about without the document mod
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cleanup.rules import Rule
 from cleanup.steps.artifacts.blocks import BlockShape, bullet_text
 from cleanup.steps.artifacts.gates import RuleSet, inside
+from cleanup.steps.artifacts.onepass import View
 from cleanup.steps.normalize import fold
 
 REPEATED = "repeated-paragraph"
@@ -22,6 +26,7 @@ _PUNCT = re.compile(r"[\W_]+")
 # each end, of which the outer _END_KEEP letters must agree (punctuation may shift the rest).
 _END = 32
 _END_KEEP = 12
+_ALNUM = [chr(c).isalnum() if c < 0x80 else False for c in range(256)]  # by byte
 
 
 def _close(a: int, b: int) -> bool:
@@ -49,6 +54,30 @@ def _skeleton(text: str) -> str:
 
 
 @dataclass
+class Shared:
+    """Hold what documents scanned together share: their paragraphs' view (onepass.View)
+    and rule matches, one list for all; a document's paragraphs start at `offset`."""
+
+    view: View
+    matches: list[tuple[int, ...]]
+    matched: list[int]  # ascending: the paragraphs with a match
+    offset: int = 0
+
+    @classmethod
+    def of(cls, paragraphs: list[str], rs: RuleSet) -> Shared:
+        """Return the view and matches of `paragraphs` (of one document or of several)."""
+        view = View(paragraphs, list(map(len, paragraphs)))
+        return cls(view, *rs.matched(paragraphs, view))
+
+    def matched_in(self, count: int) -> list[int]:
+        """Return the matched paragraphs among the `count` from `offset`, counted from it."""
+        at, matched = self.offset, self.matched
+        low = bisect.bisect_left(matched, at)
+        high = bisect.bisect_left(matched, at + count, low)
+        return [i - at for i in matched[low:high]]
+
+
+@dataclass
 class Decision:
     """Say what happens to one paragraph: which rule, removed or moved, and extra facts."""
 
@@ -61,13 +90,27 @@ class Decision:
 class Scan:
     """Find the artifacts of one document, caching what each paragraph matches across passes."""
 
-    def __init__(self, paragraphs: list[str], rs: RuleSet, shape: BlockShape, repeats: bool):
+    def __init__(
+        self,
+        paragraphs: list[str],
+        rs: RuleSet,
+        shape: BlockShape,
+        repeats: bool,
+        shared: Shared | None = None,
+    ):
         self.paras = paragraphs
         self.rs = rs
         self.shape = shape
         self.repeats = repeats
-        self._matches = list(map(rs.matches_of, paragraphs))
-        self._sizes = list(map(len, paragraphs))
+        if shared is None:
+            shared = Shared.of(paragraphs, rs)
+        self._view = shared.view
+        self._offset = at = shared.offset
+        end = at + len(paragraphs)
+        self._sizes = shared.view.sizes[at:end]
+        self._matches = shared.matches[at:end]
+        self._matched = shared.matched_in(len(paragraphs))
+        self._hot: list[int] = []  # paragraphs a rule matches or holding a line break
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
         self._same: dict[tuple[int, int], bool] = {}
@@ -174,15 +217,92 @@ class Scan:
         """
         decisions: dict[int, Decision] = {}
         meta: dict[str, list[str]] = {}
-        live = list(range(len(self.paras)))
-        while True:
-            kept, changed = self._pass(live, decisions, meta)
-            if not changed or not self._window_may_match(kept):
-                return decisions, meta
-            live = kept
+        events = self._events()
+        if not events:  # nothing matches, no block, no neighbours alike: all paragraphs stay
+            return decisions, meta
+        kept, changed = self._first_pass(events, decisions, meta)
+        while changed and self._window_may_match(kept, decisions):
+            kept, changed = self._pass(kept, decisions, meta)
+        return decisions, meta
 
-    def _window_may_match(self, live: list[int]) -> bool:
-        """Tell whether a paragraph now in a first/last window could match a rule there."""
+    def _events(self) -> list[int]:
+        """Return, ascending, the paragraphs the first pass must look at: those a rule
+        matches, those holding a line break (inline blocks), and those that may repeat the
+        paragraph before them (close lengths). Every other paragraph stays when the paragraph
+        before it stays (see _first_pass).
+        """
+        sizes = self._sizes
+        found = list(self._matched)
+        if self.rs.has_block and not self._view.clean:
+            found += [i for i, p in enumerate(self.paras) if "\n" in p]
+        self._hot = list(found)
+        if self.repeats:
+            # _close(a, b) for each neighbour pair, inlined: it runs once per paragraph.
+            close = [
+                i
+                for i, a, b in zip(itertools.count(1), sizes, sizes[1:])
+                if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4)
+            ]
+            if close:
+                found += self._may_repeat(close)
+        return sorted(set(found))
+
+    def _may_repeat(self, close: list[int]) -> list[int]:
+        """Return the paragraphs of `close` (each close in length to the one before it) whose
+        start is that of the paragraph before them (a repeat has both: see _same_close), or
+        that is loud or follows a loud one (View: their start is looked at the slow way).
+
+        Why: neighbours of close length are a third of all pairs, and nearly all of them
+        start differently; the joined document's bytes say so without a regex per paragraph.
+        """
+        view, at = self._view, self._offset
+        loud, start, data, starts = view.loud, view.start, view.data, view.starts
+        found = []
+        for i in close:
+            j = at + i  # paragraph i in the view
+            if j in loud or j - 1 in loud:
+                found.append(i)
+                continue
+            a, b = data[starts[j - 1]], data[starts[j]]
+            if a != b and _ALNUM[a] and _ALNUM[b]:  # _openings_differ, read off the bytes
+                continue
+            if start(j - 1, _END)[:_END_KEEP] == start(j, _END)[:_END_KEEP]:
+                found.append(i)
+        return found
+
+    def _first_pass(
+        self, events: list[int], decisions: dict[int, Decision], meta: dict[str, list[str]]
+    ) -> tuple[list[int], bool]:
+        """Make _pass's first pass (every paragraph live), looking only where it can act.
+
+        A paragraph that is no event (no rule match, no line break, a length not close to
+        its predecessor's) is kept by _pass whenever the paragraph right before it was kept
+        (or none was): no rule, no inline block, not a repeat of it. So runs of them are kept
+        at once, and only events and paragraphs right after a removed one are looked at,
+        with _pass's own step.
+        """
+        count = len(self.paras)
+        live = range(count)
+        kept: list[int] = []
+        k = 0
+        for stop in (*events, count):
+            while k < stop:  # the stretch before the event: no events in it
+                if kept and kept[-1] != k - 1:  # k follows a removed paragraph: look at it
+                    k = self._step(live, k, count, kept, decisions, meta)
+                else:
+                    kept.extend(range(k, stop))
+                    k = stop
+            if k == stop < count:  # (k > stop: a block took the event's paragraph)
+                k = self._step(live, k, count, kept, decisions, meta)
+        return kept, len(kept) < count
+
+    def _window_may_match(self, live: list[int], decisions: dict[int, Decision]) -> bool:
+        """Tell whether a paragraph now in a first/last window could match a rule there.
+
+        None can when every paragraph a rule matches or holding a line break is decided.
+        """
+        if all(i in decisions for i in self._hot):
+            return False
         count = len(live)
         first = range(min(self.rs.max_first, count))
         last = range(max(count - self.rs.max_last, 0), count)
@@ -200,37 +320,43 @@ class Scan:
         """Make one pass over the live paragraphs; return those kept and whether any went."""
         kept: list[int] = []
         count = len(live)
-        matches, paras, repeats, sizes = self._matches, self.paras, self.repeats, self._sizes
         k = 0
         while k < count:
-            i = live[k]
-            rule = self.rule_at(i, k, count) if matches[i] else None
-            if rule is not None:
-                k += 1 + self._apply(rule, live, k, decisions, meta)
-                continue
-            inline = self.inline_block(i, k, count) if "\n" in paras[i] else None
-            if inline is not None:
-                rule, lines = inline
-                self._record(rule, i, decisions, meta, [bullet_text(s) for s in lines])
-                k += 1
-                continue
-            if repeats and kept:
-                j = kept[-1]
-                a, b = sizes[j], sizes[i]  # _close(a, b), inlined: it runs once per paragraph
-                if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4) and self._same_close(
-                    j, i
-                ):
-                    decisions[i] = Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": j})
-                    k += 1
-                    continue
-            kept.append(i)
-            k += 1
+            k = self._step(live, k, count, kept, decisions, meta)
         return kept, len(kept) < count
+
+    def _step(
+        self,
+        live: Sequence[int],
+        k: int,
+        count: int,
+        kept: list[int],
+        decisions: dict[int, Decision],
+        meta: dict[str, list[str]],
+    ) -> int:
+        """Decide the paragraph at live position k (kept or not); return the next position."""
+        i = live[k]
+        rule = self.rule_at(i, k, count) if self._matches[i] else None
+        if rule is not None:
+            return k + 1 + self._apply(rule, live, k, decisions, meta)
+        inline = self.inline_block(i, k, count) if "\n" in self.paras[i] else None
+        if inline is not None:
+            rule, lines = inline
+            self._record(rule, i, decisions, meta, [bullet_text(s) for s in lines])
+            return k + 1
+        if self.repeats and kept:
+            j = kept[-1]
+            a, b = self._sizes[j], self._sizes[i]  # _close(a, b), inlined
+            if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4) and self._same_close(j, i):
+                decisions[i] = Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": j})
+                return k + 1
+        kept.append(i)
+        return k + 1
 
     def _apply(
         self,
         rule: Rule,
-        live: list[int],
+        live: Sequence[int],
         k: int,
         decisions: dict[int, Decision],
         meta: dict[str, list[str]],

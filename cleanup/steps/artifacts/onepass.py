@@ -1,0 +1,181 @@
+"""Look at a whole document at once: which paragraphs could a rule touch, which could repeat.
+
+Why: most paragraphs are body text that no rule can touch and that repeats nothing, and
+asking each of them on its own (its lowercase, its head, each `requires` word, then the
+repeat check's fold) was most of strip-artifacts' time. Here a document (the step passes
+a batch of 64) is joined once, straightened and lowercased once as bytes (View), its
+`requires` words found in one multi-pattern pass and its rule openings by one regex
+(DocumentGate); a paragraph neither finds is never looked at again (issue #18).
+
+Only "quiet" paragraphs are decided here: once the curly apostrophes, quotes and dashes that
+the gates' head straightens are straight (_STRAIGHTEN), printable ASCII without a double
+space. Their fold is their straightened lowercase trimmed of a space at either end, so a rule
+opening or a `requires` word is in the joined bytes exactly where the per-paragraph gates
+(RuleSet.candidates) see it. Every other ("loud") paragraph is flagged and goes the
+per-paragraph way, as do the paragraphs a word or an opening was found in. The flags only
+ever let through more paragraphs than can match, so they change speed, never output.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import operator
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cleanup.steps.artifacts.literals import Literals
+
+# What the per-paragraph head straightens (’ ‘ as ', – — as -) and the curly double quotes,
+# leading junk there as '"' is here: one character for one, so offsets hold.
+_STRAIGHTEN = (
+    ("\u2019", "'"),
+    ("\u2018", "'"),
+    ("\u2014", "-"),
+    ("\u2013", "-"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+)
+_SEP = "\n"  # between paragraphs: not printable, so a paragraph holding one is loud anyway
+_PRINTABLE = bytes(range(0x20, 0x7F))
+_NOT_ALNUM = bytes(c for c in range(256) if not (c < 0x80 and chr(c).isalnum()))
+_JUNK_MAX = 32  # leading non-letters from which the head is too short to decide (_trimmed)
+_DOUBLE_SPACE = b"  "
+_COUNT = range(1 << 62)  # 0, 1, 2 ...: starts[i] is 1 + the sizes before i + i separators
+
+
+class View:
+    """Paragraphs (of one document or of a batch) joined, straightened and lowercased, with
+    the loud ones.
+
+    `data` is b"\\n" + the paragraphs joined by b"\\n" + b"\\n", lowercase ASCII, each
+    non-ASCII character a '?': one byte per character, so paragraph i is
+    data[starts[i]:starts[i] + len(paragraph i)]. `loud` holds the paragraphs that are not
+    quiet for a reason other than a double space (a character that is not printable ASCII
+    once straightened); `clean` tells that no paragraph holds a separator.
+    """
+
+    __slots__ = ("clean", "data", "loud", "sizes", "starts")
+
+    def __init__(self, paragraphs: list[str], sizes: list[int]) -> None:
+        text = _SEP + _SEP.join(paragraphs) + _SEP
+        for char, plain in _STRAIGHTEN:
+            if char in text:
+                text = text.replace(char, plain)
+        self.sizes = sizes
+        # starts[i]: where paragraph i begins; starts[-1]: one past the last separator.
+        self.starts = list(map(operator.add, itertools.accumulate(sizes, initial=1), _COUNT))
+        self.loud: set[int] = set()
+        if text.isascii():
+            self.data = text.encode("ascii").lower()
+        else:
+            self.data = text.encode("ascii", "replace").lower()
+            self.loud.update(_non_ascii(text, self.data, self.starts))
+        self.clean = self.data.translate(None, _PRINTABLE) == b"\n" * (len(sizes) + 1)
+        if not self.clean:
+            self.loud.update(i for i, p in enumerate(paragraphs) if not p.isprintable())
+
+    def start(self, i: int, size: int) -> bytes:
+        """Return the first letters and digits of the first `size` characters of paragraph i,
+        lowercased: what scan._skeleton keeps of them when paragraph i is not loud (once
+        straightened it is ASCII, and its straightened marks are punctuation either way)."""
+        at = self.starts[i]
+        return self.data[at : at + min(size, self.sizes[i])].translate(None, _NOT_ALNUM)
+
+    def folded(self, i: int) -> str:
+        """Return fold() of paragraph i when it is not loud: its straightened lowercase with
+        runs of spaces made one and the ends trimmed (no other character folds differently:
+        its non-ASCII characters were the straightened ones, NFC and NFKC as they are)."""
+        at = self.starts[i]
+        return " ".join(self.data[at : at + self.sizes[i]].decode("ascii").split())
+
+
+@dataclass
+class DocumentGate:
+    """Find, in a View, the paragraphs that may pass a per-paragraph gate.
+
+    `heads` matches after a separator where a paragraph's head opens (after its leading
+    non-letters) with an ASCII rule opening, or has _JUNK_MAX leading non-letters (then the
+    per-paragraph head is too short to decide and every rule is tried). `literals` finds the
+    ASCII `requires` words and a double space; `limits` is, for each word, the longest
+    paragraph it can matter in: its rules' longest match plus the two end spaces fold may
+    trim from a quiet paragraph. Non-ASCII openings and words cannot occur in a quiet
+    paragraph, which is ASCII once straightened.
+    """
+
+    heads: re.Pattern[bytes]
+    literals: Literals
+    limits: tuple[int, ...]
+    raw_limit: int
+
+    @classmethod
+    def build(
+        cls, openings: Iterable[str], word_reach: dict[str, int], raw_limit: int
+    ) -> DocumentGate:
+        """Compile the heads pattern from the rule openings and the literal matcher."""
+        trie: dict[str, Any] = {}
+        for opening in openings:
+            if opening.isascii():
+                node = trie
+                for char in opening:
+                    node = node.setdefault(char, {})
+                node[""] = True
+        opened = _trie_pattern(trie)
+        branches = [f"[^a-z\n]{{{_JUNK_MAX}}}"]
+        if opened:
+            branches.insert(0, "[^a-z\n]*+" + opened)
+        heads = re.compile(("\n(?:" + "|".join(branches) + ")").encode("ascii"))
+        words = sorted((w, reach + 2) for w, reach in word_reach.items() if w.isascii())
+        needles = [w.encode("ascii") for w, _ in words] + [_DOUBLE_SPACE]
+        limits = (*(limit for _, limit in words), raw_limit)
+        return cls(heads, Literals(needles), limits, raw_limit)
+
+    def flagged(self, view: View) -> list[int]:
+        """Return, ascending, the paragraphs (within raw_limit) that may pass some gate."""
+        sizes, limits = view.sizes, self.limits
+        flags = set(view.loud)
+        for needle, i in self.literals.paragraphs_with(view.data, view.starts):
+            if sizes[i] <= limits[needle]:
+                flags.add(i)
+        starts = view.starts
+        for match in self.heads.finditer(view.data):
+            flags.add(bisect.bisect_right(starts, match.start() + 1) - 1)
+        limit = self.raw_limit
+        return sorted(i for i in flags if sizes[i] <= limit)
+
+
+def _non_ascii(text: str, data: bytes, starts: list[int]) -> list[int]:
+    """Return the paragraphs holding a non-ASCII character (a '?' in `data`, not in `text`)."""
+    found = []
+    at = data.find(b"?")
+    while at >= 0:
+        if text[at] != "?":
+            i = bisect.bisect_right(starts, at) - 1
+            found.append(i)
+            at = data.find(b"?", starts[i + 1])
+        else:
+            at = data.find(b"?", at + 1)
+    return found
+
+
+def _trie_pattern(trie: dict[str, Any]) -> str:
+    """Return a regex matching at a position iff some opening in `trie` starts there.
+
+    The trie's shape (one branch per next character); where an opening ends, the regex
+    stops, matching (as gates.opening_pattern does for the per-paragraph head).
+    """
+    branches = []
+    for char, node in sorted(trie.items()):
+        if char == "":
+            continue
+        if "" in node:
+            branches.append(re.escape(char))
+        else:
+            rest = _trie_pattern(node)
+            if rest:
+                branches.append(re.escape(char) + rest)
+    if not branches:
+        return ""
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"

@@ -1,0 +1,283 @@
+"""cleanup.steps.artifacts.scan as it was before issue 18's event-driven first pass (309e7fb).
+
+A frozen copy, run with the frozen gates (tests/gates_reference.py). Its docstring as it was:
+
+Find the artifacts of one document: rule matches by position, blocks, repeated captions.
+
+The scan decides; the step (cleanup.steps.artifacts) turns the decisions into edits. Kept
+apart so the decisions can be tested and reasoned about without the document model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from gates_reference import RuleSet, inside
+
+from cleanup.rules import Rule
+from cleanup.steps.artifacts.blocks import BlockShape, bullet_text
+from cleanup.steps.normalize import fold
+
+REPEATED = "repeated-paragraph"
+REPEATED_WHY = "the same paragraph twice in a row (a caption caught as alt text and as caption)"
+_PUNCT = re.compile(r"[\W_]+")
+# Twins are compared on letters and digits of both ends before folding: _END characters of
+# each end, of which the outer _END_KEEP letters must agree (punctuation may shift the rest).
+_END = 32
+_END_KEEP = 12
+
+
+def _close(a: int, b: int) -> bool:
+    """Tell whether two lengths differ by at most 8 plus a quarter of the longer (twins are).
+
+    Written with comparisons, not abs() and max(): it runs once per paragraph.
+    """
+    return a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4
+
+
+def _openings_differ(pa: str, pb: str) -> bool:
+    """Tell whether two paragraphs that both open with a letter or digit open differently.
+
+    Why: neighbours of similar length are common and most open with different letters, a
+    difference the first character shows without start()'s regex. A letter or digit
+    (isalnum, what _PUNCT keeps) is the first character of its paragraph's skeleton.
+    """
+    ca, cb = pa[:1], pb[:1]
+    return ca != cb and ca.isalnum() and cb.isalnum() and ca.lower()[:1] != cb.lower()[:1]
+
+
+def _skeleton(text: str) -> str:
+    """Return the letters and digits of `text`, lowercased: what survives fold and punctuation."""
+    return _PUNCT.sub("", text).lower()
+
+
+@dataclass
+class Decision:
+    """Say what happens to one paragraph: which rule, removed or moved, and extra facts."""
+
+    rule: str
+    why: str
+    kind: str = "remove"
+    detail: dict[str, Any] | None = None
+
+
+class Scan:
+    """Find the artifacts of one document, caching what each paragraph matches across passes."""
+
+    def __init__(self, paragraphs: list[str], rs: RuleSet, shape: BlockShape, repeats: bool):
+        self.paras = paragraphs
+        self.rs = rs
+        self.shape = shape
+        self.repeats = repeats
+        self._matches = list(map(rs.matches_of, paragraphs))
+        self._sizes = list(map(len, paragraphs))
+        self._folded: dict[int, str] = {}
+        self._keys: dict[int, str] = {}
+        self._same: dict[tuple[int, int], bool] = {}
+        self._starts: dict[int, str] = {}
+        self._ends: dict[int, str] = {}
+        self._head_matches: dict[int, tuple[Rule, ...]] = {}
+
+    def rule_at(self, i: int, pos: int, count: int) -> Rule | None:
+        """Return the first rule paragraph i matches that may act at `pos` of `count`."""
+        for n in self._matches[i]:
+            rule = self.rs.rules[n]
+            if inside(rule, pos, count):
+                return rule
+        return None
+
+    def folded(self, i: int) -> str:
+        """Return paragraph i folded (cached)."""
+        value = self._folded.get(i)
+        if value is None:
+            value = self._folded[i] = fold(self.paras[i])
+        return value
+
+    def inline_block(self, i: int, pos: int, count: int) -> tuple[Rule, list[str]] | None:
+        """Return (rule, lines) when paragraph i is a whole block: a header line, then bullets."""
+        text = self.paras[i]
+        if "\n" not in text or not self.rs.has_block or "\n" not in text.strip():
+            return None
+        head, *lines = [line for line in text.split("\n") if line.strip()]
+        if not lines or len(lines) > self.shape.max_lines:
+            return None
+        matches = self._head_matches.get(i)
+        if matches is None:
+            matches = self._head_matches[i] = self.rs.matching(head)
+        rule = next((r for r in matches if r.block and inside(r, pos, count)), None)
+        if rule is None:
+            return None
+        first = None
+        for line in lines:
+            if not self.shape.takes(line, first):
+                return None
+            first = first or line
+        return rule, lines
+
+    def same(self, a: int, b: int) -> bool:
+        """Tell whether paragraphs a and b read the same once case, quotes, dashes, spaces and
+        punctuation are set aside (cheap checks of length and both ends before folding).
+
+        A single word twice in a row ("6", "6") is left alone: lists and scores repeat
+        words; captions, the repeats this is for, have several.
+        """
+        return _close(len(self.paras[a]), len(self.paras[b])) and self._same_close(a, b)
+
+    def _same_close(self, a: int, b: int) -> bool:
+        """Tell what same() tells of paragraphs whose lengths are close (_close holds)."""
+        pa, pb = self.paras[a], self.paras[b]
+        if pa == pb:
+            return " " in pa.strip()  # one word twice ("6", "6") may be a list, not a caption
+        if _openings_differ(pa, pb):
+            return False
+        known = self._same.get((a, b))
+        if known is None:
+            known = self._same[a, b] = (
+                self.start(a) == self.start(b)
+                and self.end(a) == self.end(b)
+                and self.key(a) == self.key(b)
+                and " " in self.key(a)
+            )
+        return known
+
+    def start(self, i: int) -> str:
+        """Return the first letters and digits of paragraph i (cached).
+
+        Kept apart from end(): neighbours mostly differ at the start already, so the end of
+        most paragraphs is never needed.
+        """
+        value = self._starts.get(i)
+        if value is None:
+            value = self._starts[i] = _skeleton(self.paras[i][:_END])[:_END_KEEP]
+        return value
+
+    def end(self, i: int) -> str:
+        """Return the last letters and digits of paragraph i (cached)."""
+        value = self._ends.get(i)
+        if value is None:
+            value = self._ends[i] = _skeleton(self.paras[i][-_END:])[-_END_KEEP:]
+        return value
+
+    def key(self, i: int) -> str:
+        """Return the comparison key of paragraph i: folded, punctuation stripped (cached)."""
+        value = self._keys.get(i)
+        if value is None:
+            folded = self.folded(i)
+            value = _PUNCT.sub(" ", folded).strip() or folded
+            self._keys[i] = value
+        return value
+
+    def run(self) -> tuple[dict[int, Decision], dict[str, list[str]]]:
+        """Scan until nothing more matches, so a second run finds nothing (idempotence).
+
+        Positions count among the paragraphs still present, so removing a paragraph can bring
+        another into a first/last window; then another pass runs. Nothing else can change:
+        unrestricted rules do not depend on position, and each kept paragraph was already
+        compared with the kept paragraph before it, across any removed ones.
+        """
+        decisions: dict[int, Decision] = {}
+        meta: dict[str, list[str]] = {}
+        live = list(range(len(self.paras)))
+        while True:
+            kept, changed = self._pass(live, decisions, meta)
+            if not changed or not self._window_may_match(kept):
+                return decisions, meta
+            live = kept
+
+    def _window_may_match(self, live: list[int]) -> bool:
+        """Tell whether a paragraph now in a first/last window could match a rule there."""
+        count = len(live)
+        first = range(min(self.rs.max_first, count))
+        last = range(max(count - self.rs.max_last, 0), count)
+        for pos in {*first, *last}:
+            i = live[pos]
+            if self._matches[i] and self.rule_at(i, pos, count) is not None:
+                return True
+            if "\n" in self.paras[i] and self.inline_block(i, pos, count) is not None:
+                return True
+        return False
+
+    def _pass(
+        self, live: list[int], decisions: dict[int, Decision], meta: dict[str, list[str]]
+    ) -> tuple[list[int], bool]:
+        """Make one pass over the live paragraphs; return those kept and whether any went."""
+        kept: list[int] = []
+        count = len(live)
+        matches, paras, repeats, sizes = self._matches, self.paras, self.repeats, self._sizes
+        k = 0
+        while k < count:
+            i = live[k]
+            rule = self.rule_at(i, k, count) if matches[i] else None
+            if rule is not None:
+                k += 1 + self._apply(rule, live, k, decisions, meta)
+                continue
+            inline = self.inline_block(i, k, count) if "\n" in paras[i] else None
+            if inline is not None:
+                rule, lines = inline
+                self._record(rule, i, decisions, meta, [bullet_text(s) for s in lines])
+                k += 1
+                continue
+            if repeats and kept:
+                j = kept[-1]
+                a, b = sizes[j], sizes[i]  # _close(a, b), inlined: it runs once per paragraph
+                if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4) and self._same_close(
+                    j, i
+                ):
+                    decisions[i] = Decision(REPEATED, REPEATED_WHY, detail={"duplicate_of": j})
+                    k += 1
+                    continue
+            kept.append(i)
+            k += 1
+        return kept, len(kept) < count
+
+    def _apply(
+        self,
+        rule: Rule,
+        live: list[int],
+        k: int,
+        decisions: dict[int, Decision],
+        meta: dict[str, list[str]],
+    ) -> int:
+        """Record the match of `rule` at live[k]; return how many following lines it took."""
+        block: list[int] = []
+        if rule.block:
+            first: str | None = None
+            for j in live[k + 1 : k + 1 + self.shape.max_lines]:
+                line = self.paras[j]
+                if "\n" in line.strip() or not self.shape.takes(line, first):
+                    break
+                first = first or line
+                block.append(j)
+        lines = [bullet_text(self.paras[j]) for j in block]
+        self._record(rule, live[k], decisions, meta, lines if rule.block else None)
+        kind = "move" if rule.to_meta else "remove"
+        for j in block:
+            decisions[j] = Decision(rule.id, rule.description, kind, _meta_detail(rule))
+        return len(block)
+
+    def _record(
+        self,
+        rule: Rule,
+        i: int,
+        decisions: dict[int, Decision],
+        meta: dict[str, list[str]],
+        lines: list[str] | None,
+    ) -> None:
+        """Record the header (or single paragraph) i and what moves into metadata."""
+        if not rule.to_meta:
+            detail = {"block_lines": len(lines)} if lines else None
+            decisions[i] = Decision(rule.id, rule.description, "remove", detail)
+            return
+        moved = lines if rule.block else [self.paras[i].strip()]
+        if not moved:  # a header with nothing under it: no metadata to keep
+            decisions[i] = Decision(rule.id, rule.description, "remove")
+            return
+        meta.setdefault(rule.key, []).extend(moved)
+        decisions[i] = Decision(rule.id, rule.description, "move", _meta_detail(rule))
+
+
+def _meta_detail(rule: Rule) -> dict[str, Any] | None:
+    """Return the edit detail saying where moved text went, or None for plain removals."""
+    return {"meta_key": rule.key} if rule.to_meta else None
