@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from cleanup.rules import builtin_rules, literal_openings
 from cleanup.steps.artifacts import compile_rules
 from cleanup.steps.artifacts.blocks import BlockShape
-from cleanup.steps.artifacts.gates import _END_OF_OPENING, _HEAD, RuleSet, _head, _trimmed
+from cleanup.steps.artifacts.gates import _HEAD, RuleSet, _head, _trimmed
+from cleanup.steps.artifacts.onepass import END_OF_OPENING as _END_OF_OPENING
 from cleanup.steps.artifacts.scan import _END, _END_KEEP, Scan, _close, _openings_differ, _skeleton
 from cleanup.steps.normalize import fold
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleanup.rules import OPENING_MAX, Rule, literal_openings
-from cleanup.steps.artifacts.onepass import DocumentGate, View
+from cleanup.steps.artifacts.onepass import END_OF_OPENING, DocumentGate, View, opening_pattern
 from cleanup.steps.normalize import fold
 
 # Characters whose fold is not their lowercase (deleted, special case folds, compatibility
@@ -36,7 +36,6 @@ _OTHER_MARKS = (
 _NOT_PLAIN = re.compile(_RISKY.pattern[:-1] + _OTHER_MARKS + "]")
 _HEAD = 48  # characters of a paragraph's start that rule openings are looked up in
 _MEMO_SIZE = 4096  # gated paragraphs whose rule matches are remembered (then forgotten at once)
-_END_OF_OPENING = ""  # key of a trie node's rule list (every other key is one character)
 _SPACING = re.compile(r"\s\s|[^\S ]")  # whitespace that fold would collapse or make a space
 
 
@@ -91,7 +90,7 @@ class RuleSet:
                 node = rs.trie
                 for char in opening:
                     node = node.setdefault(char, {})
-                node.setdefault(_END_OF_OPENING, []).append(n)
+                node.setdefault(END_OF_OPENING, []).append(n)
             if unknown and rule.requires and not rule.where:
                 for word in rule.requires:
                     words.setdefault(word, set()).add(n)
@@ -239,7 +238,7 @@ class RuleSet:
             if child is None:
                 break
             node = child
-            hit = node.get(_END_OF_OPENING)
+            hit = node.get(END_OF_OPENING)
             if hit:
                 found.extend(hit)
         return found
@@ -341,29 +340,6 @@ def inside(rule: Rule, pos: int, count: int) -> bool:
     if rule.where == "last":
         return pos >= count - rule.within
     return True
-
-
-def opening_pattern(trie: dict[str, Any]) -> str:
-    """Return a regex that matches at a head's start iff some rule opening in `trie` does.
-
-    Why: most heads start no opening, and one compiled match says so faster than walking
-    the trie a character at a time; the regex has the trie's shape (one branch per next
-    character), so it reads the head once. Where an opening ends, the regex stops, matching:
-    every longer opening through that node starts the head too.
-    """
-    branches = []
-    for char, node in sorted(trie.items()):
-        if char == _END_OF_OPENING:
-            continue
-        if node.get(_END_OF_OPENING):
-            branches.append(re.escape(char))
-        else:
-            rest = opening_pattern(node)
-            if rest:
-                branches.append(re.escape(char) + rest)
-    if not branches:
-        return ""
-    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
 
 @functools.lru_cache(maxsize=32)

@@ -28,6 +28,8 @@ from typing import Any
 
 from cleanup.steps.artifacts.literals import Literals
 
+END_OF_OPENING = ""  # key of a trie node where an opening ends (every other key is one character)
+
 # What the per-paragraph head straightens (’ ‘ as ', – — as -) and the curly double quotes,
 # leading junk there as '"' is here: one character for one, so offsets hold.
 _STRAIGHTEN = (
@@ -121,8 +123,8 @@ class DocumentGate:
                 node = trie
                 for char in opening:
                     node = node.setdefault(char, {})
-                node[""] = True
-        opened = _trie_pattern(trie)
+                node[END_OF_OPENING] = True
+        opened = opening_pattern(trie)
         branches = [f"[^a-z\n]{{{_JUNK_MAX}}}"]
         if opened:
             branches.insert(0, "[^a-z\n]*+" + opened)
@@ -160,20 +162,22 @@ def _non_ascii(text: str, data: bytes, starts: list[int]) -> list[int]:
     return found
 
 
-def _trie_pattern(trie: dict[str, Any]) -> str:
-    """Return a regex matching at a position iff some opening in `trie` starts there.
+def opening_pattern(trie: dict[str, Any]) -> str:
+    """Return a regex that matches at a head's start iff some rule opening in `trie` does.
 
-    The trie's shape (one branch per next character); where an opening ends, the regex
-    stops, matching (as gates.opening_pattern does for the per-paragraph head).
+    Why: most heads start no opening, and one compiled match says so faster than walking
+    the trie a character at a time; the regex has the trie's shape (one branch per next
+    character), so it reads the head once. Where an opening ends, the regex stops, matching:
+    every longer opening through that node starts the head too.
     """
     branches = []
     for char, node in sorted(trie.items()):
-        if char == "":
+        if char == END_OF_OPENING:
             continue
-        if "" in node:
+        if node.get(END_OF_OPENING):
             branches.append(re.escape(char))
         else:
-            rest = _trie_pattern(node)
+            rest = opening_pattern(node)
             if rest:
                 branches.append(re.escape(char) + rest)
     if not branches:
