@@ -154,7 +154,7 @@ def test_document_matches_are_the_per_paragraph_gates_matches(texts: list[str]) 
     assert RULE_SET.document_matches(texts, view) == expected
     fallback = RuleSet.build(RULES)
     assert fallback.document is not None
-    fallback.document.literals = Literals(fallback.document.literals.needles, False)
+    fallback.document.literals = Literals(fallback.document.literals.groups, False)
     assert fallback.document_matches(texts, view) == expected
 
 
@@ -220,10 +220,14 @@ def test_view_folds_and_starts_quiet_paragraphs_as_fold_and_skeleton_do(texts: l
 def test_hyperscan_and_find_passes_find_the_same_paragraphs(texts: list[str]) -> None:
     texts = [t.replace("\n", " ") for t in texts]
     view = View(texts, list(map(len, texts)))
-    needles = [b"a", b"ab", b"|", b"  ", b"xx"]
-    fast = sorted(set(Literals(needles).paragraphs_with(view.data, view.starts)))
-    slow = sorted(set(Literals(needles, False).paragraphs_with(view.data, view.starts)))
+    groups = [(b"a",), (b"ab", b"|"), (b"  ", b"xx", b"x'")]
+    fast = sorted(set(Literals(groups).paragraphs_with(view.data, view.starts)))
+    slow = sorted(set(Literals(groups, False).paragraphs_with(view.data, view.starts)))
     assert fast == slow
+    one_each = [(needle,) for group in groups for needle in group]  # which group: any needle
+    found = set(Literals(one_each).paragraphs_with(view.data, view.starts))
+    group_of = [n for n, group in enumerate(groups) for _ in group]
+    assert {(group_of[n], i) for n, i in found} == set(fast)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -108,9 +108,10 @@ class DocumentGate:
     non-letters) with the first OPENING_PREFIX characters of an ASCII rule opening, or has
     _JUNK_MAX leading non-letters (then the per-paragraph head is too short to decide and
     every rule is tried). `literals` finds the ASCII `requires` words and a double space;
-    `limits` is, for each word, the longest paragraph it can matter in: its rules' longest
-    match plus the two end spaces fold may trim from a quiet paragraph. Non-ASCII openings
-    and words cannot occur in a quiet paragraph, which is ASCII once straightened.
+    `limits` is, for each group of words, the longest paragraph they can matter in: their
+    rules' longest match plus the two end spaces fold may trim from a quiet paragraph.
+    Non-ASCII openings and words cannot occur in a quiet paragraph, which is ASCII once
+    straightened.
     """
 
     heads: re.Pattern[bytes]
@@ -135,10 +136,15 @@ class DocumentGate:
         if opened:
             branches.insert(0, "[^a-z\n]*+" + opened)
         heads = re.compile(("\n(?:" + "|".join(branches) + ")").encode("ascii"))
-        words = sorted((w, reach + 2) for w, reach in word_reach.items() if w.isascii())
-        needles = [w.encode("ascii") for w, _ in words] + [_DOUBLE_SPACE]
-        limits = (*(limit for _, limit in words), raw_limit)
-        return cls(heads, Literals(needles), limits, raw_limit)
+        # The words grouped by limit (all the gate asks of a word), a double space with the
+        # longest: Literals says which group a paragraph holds.
+        by_limit: dict[int, list[bytes]] = {raw_limit: [_DOUBLE_SPACE]}
+        for word, reach in sorted(word_reach.items()):
+            if word.isascii():
+                by_limit.setdefault(reach + 2, []).append(word.encode("ascii"))
+        limits = tuple(sorted(by_limit))
+        groups = [tuple(by_limit[limit]) for limit in limits]
+        return cls(heads, Literals(groups), limits, raw_limit)
 
     def flagged(self, view: View) -> list[int]:
         """Return, ascending, the paragraphs (within raw_limit) that may pass some gate."""
