@@ -8,6 +8,9 @@ date). tests/test_rule_analysis.py fails while the table is out of date.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's cleanup
 
 from cleanup.rules.analysis import main
 
