@@ -177,18 +177,25 @@ def test_paragraphs_not_flagged_match_no_rule(texts: list[str]) -> None:
 
 def test_words_are_looked_for_up_to_their_rules_reach() -> None:
     """A quiet paragraph is flagged for a `requires` word while its rules can still match
-    it (its fold is at most two end spaces shorter), and not flagged for it past that."""
+    it (its fold is at most two end spaces shorter), and up to the limit of the word's
+    group (literals are found by group: onepass._word_groups), not past that."""
     gate = RULE_SET.document
     assert gate is not None
     for word, ns in RULE_SET.words:
         if not word.isascii():
             continue
         reach = max(RULES[n].max_chars for n in ns)
-        for size in (reach, reach + 2, reach + 3, reach + 40):
+        (limit,) = (
+            gate.limits[g]
+            for g, group in enumerate(gate.literals.groups)
+            if word.encode("ascii") in group
+        )
+        assert reach + 2 <= limit < gate.raw_limit
+        for size in (reach, reach + 2, reach + 3, limit, limit + 1, limit + 40):
             text = "z" + " " + word + " " + "z" * (size - len(word) - 3)
             assert len(text) == size
             flagged = gate.flagged(View([text], [size])) == [0]
-            assert flagged == (size <= reach + 2), (word, size)
+            assert flagged == (size <= limit), (word, size)
 
 
 @settings(max_examples=800, deadline=None)
