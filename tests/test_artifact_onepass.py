@@ -154,7 +154,7 @@ def test_document_matches_are_the_per_paragraph_gates_matches(texts: list[str]) 
     assert RULE_SET.document_matches(texts, view) == expected
     fallback = RuleSet.build(RULES)
     assert fallback.document is not None
-    fallback.document.literals = Literals(fallback.document.literals.needles, False)
+    fallback.document.literals = Literals(fallback.document.literals.groups, False)
     assert fallback.document_matches(texts, view) == expected
 
 
@@ -177,18 +177,25 @@ def test_paragraphs_not_flagged_match_no_rule(texts: list[str]) -> None:
 
 def test_words_are_looked_for_up_to_their_rules_reach() -> None:
     """A quiet paragraph is flagged for a `requires` word while its rules can still match
-    it (its fold is at most two end spaces shorter), and not flagged for it past that."""
+    it (its fold is at most two end spaces shorter), and up to the limit of the word's
+    group (literals are found by group: onepass._word_groups), not past that."""
     gate = RULE_SET.document
     assert gate is not None
     for word, ns in RULE_SET.words:
         if not word.isascii():
             continue
         reach = max(RULES[n].max_chars for n in ns)
-        for size in (reach, reach + 2, reach + 3, reach + 40):
+        (limit,) = (
+            gate.limits[g]
+            for g, group in enumerate(gate.literals.groups)
+            if word.encode("ascii") in group
+        )
+        assert reach + 2 <= limit < gate.raw_limit
+        for size in (reach, reach + 2, reach + 3, limit, limit + 1, limit + 40):
             text = "z" + " " + word + " " + "z" * (size - len(word) - 3)
             assert len(text) == size
             flagged = gate.flagged(View([text], [size])) == [0]
-            assert flagged == (size <= reach + 2), (word, size)
+            assert flagged == (size <= limit), (word, size)
 
 
 @settings(max_examples=800, deadline=None)
@@ -220,10 +227,14 @@ def test_view_folds_and_starts_quiet_paragraphs_as_fold_and_skeleton_do(texts: l
 def test_hyperscan_and_find_passes_find_the_same_paragraphs(texts: list[str]) -> None:
     texts = [t.replace("\n", " ") for t in texts]
     view = View(texts, list(map(len, texts)))
-    needles = [b"a", b"ab", b"|", b"  ", b"xx"]
-    fast = sorted(set(Literals(needles).paragraphs_with(view.data, view.starts)))
-    slow = sorted(set(Literals(needles, False).paragraphs_with(view.data, view.starts)))
+    groups = [(b"a",), (b"ab", b"|"), (b"  ", b"xx", b"x'")]
+    fast = sorted(set(Literals(groups).paragraphs_with(view.data, view.starts)))
+    slow = sorted(set(Literals(groups, False).paragraphs_with(view.data, view.starts)))
     assert fast == slow
+    one_each = [(needle,) for group in groups for needle in group]  # which group: any needle
+    found = set(Literals(one_each).paragraphs_with(view.data, view.starts))
+    group_of = [n for n, group in enumerate(groups) for _ in group]
+    assert {(group_of[n], i) for n, i in found} == set(fast)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,15 +19,13 @@ def run_with_progress(
     options: RunOptions, calls: list[StepCall], quiet: bool, verbose: bool
 ) -> Summary:
     """Execute a run with a progress bar (on a terminal) and a summary on standard error."""
-    from tqdm import tqdm
 
     def on_bad(message: str) -> None:
         click.echo(f"skipped: {message}", err=True)
 
     skipped: list[Skipped] = []
     show = not quiet and sys.stderr.isatty()
-    bar_options = {"unit": " docs", "desc": "reading", "dynamic_ncols": True}
-    with tqdm(file=sys.stderr, disable=not show, **bar_options) as bar:
+    with _bar(show) as bar:
         progress = _Progress(bar)
         try:
             summary = execute(
@@ -45,6 +43,44 @@ def run_with_progress(
     if not quiet:
         print_summary(summary, verbose, skipped)
     return summary
+
+
+def _bar(show: bool) -> Any:
+    """Return the progress bar: tqdm's on a terminal, else one that shows nothing.
+
+    Why: most runs write to a file or a pipe, and importing tqdm only to disable it cost a
+    tenth of the start-up left once the rules loaded fast (issue #18).
+    """
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(file=sys.stderr, unit=" docs", desc="reading", dynamic_ncols=True)
+
+
+class _NoBar:
+    """Take what _Progress tells a tqdm bar and show nothing (as tqdm(disable=True) does)."""
+
+    disable = True
+    bar_format: str | None = None
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def set_description_str(self, desc: str, refresh: bool = True) -> None:
+        """Show nothing."""
+
+    def reset(self, total: int | None = None) -> None:
+        """Show nothing."""
+
+    def update(self, n: int = 1) -> None:
+        """Show nothing."""
+
+    def refresh(self) -> None:
+        """Show nothing."""
 
 
 class _Progress:

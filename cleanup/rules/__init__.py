@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from cleanup.errors import UsageProblem
+from cleanup.rules import analysis
 
 # Python's regex parser is private (re._parser, formerly sre_parse). It only ever makes rule
 # matching faster (a width bound, the openings the step gates on): when it is missing or its
@@ -353,10 +354,12 @@ def _parse_rule(table: Any, source: str, n: int) -> Rule:
     for key in ("description", "match"):
         if not isinstance(table.get(key), str) or not table[key].strip():
             raise RuleError(f"{where_}: {key!r} must be a non-empty string")
-    try:
-        re.compile(table["match"])
-    except re.error as exc:
-        raise RuleError(f"{where_}: bad regex in 'match': {exc}") from None
+    shipped = analysis.known(table["match"])  # a built-in regex: analysed (and compiled) once
+    if shipped is None:
+        try:
+            re.compile(table["match"])
+        except re.error as exc:
+            raise RuleError(f"{where_}: bad regex in 'match': {exc}") from None
     upper = [c for c in _ESCAPE.sub("", table["match"]) if c.casefold() != c]
     if upper:
         raise RuleError(
@@ -382,7 +385,10 @@ def _parse_rule(table: Any, source: str, n: int) -> Rule:
         raise RuleError(f"{where_}: 'within' must be a positive integer")
     if "within" in table and where is None:
         raise RuleError(f"{where_}: 'within' needs 'where' (first or last)")
-    max_chars = table.get("max_chars", max_match_chars(table["match"]))
+    if "max_chars" in table:
+        max_chars = table["max_chars"]
+    else:
+        max_chars = shipped.max_chars if shipped else max_match_chars(table["match"])
     if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
         raise RuleError(f"{where_}: 'max_chars' must be a positive integer")
     max_words = table.get("max_words")

@@ -126,7 +126,7 @@ def _strip_batch(
     live = [doc for doc in batch if doc.dropped is None and doc.paragraphs]
     if live:
         paragraphs = list(itertools.chain.from_iterable(doc.paragraphs for doc in live))
-        shared = Shared.of(paragraphs, rs)
+        shared = Shared.of(paragraphs, rs, repeats)
         for doc in live:
             count = len(doc.paragraphs)  # before the edits
             strip_document(doc, rs, shape, repeats, shared)

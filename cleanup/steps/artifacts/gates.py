@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from cleanup.rules import OPENING_MAX, Rule, literal_openings
+from cleanup.rules import OPENING_MAX, Rule, analysis
 from cleanup.steps.artifacts.onepass import END_OF_OPENING, DocumentGate, View, opening_pattern
 from cleanup.steps.normalize import fold
 
@@ -53,9 +53,8 @@ class RuleSet:
     """
 
     rules: tuple[Rule, ...]
-    patterns: list[re.Pattern[str]] = field(default_factory=list)
+    patterns: list[re.Pattern[str] | None] = field(default_factory=list)  # None: not compiled yet
     trie: dict[str, Any] = field(default_factory=dict)
-    opening: re.Pattern[str] | None = None  # matches a head iff some opening in trie starts it
     words: tuple[tuple[str, tuple[int, ...]], ...] = ()
     word_list: tuple[str, ...] = ()
     word_rules: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -70,6 +69,7 @@ class RuleSet:
     max_last: int = 0
     document: DocumentGate | None = field(default=None, repr=False, compare=False)
     memo: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _opening: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, rules: tuple[Rule, ...]) -> RuleSet:
@@ -78,9 +78,11 @@ class RuleSet:
         words: dict[str, set[int]] = {}
         always: list[int] = []
         starts: set[str] = set()
+        # A rule's regex is compiled when first tried (fullmatch): most runs try few rules,
+        # and compiling all of them cost a run more than trying them (issue #18).
+        rs.patterns = [None] * len(rules)
         for n, rule in enumerate(rules):
-            rs.patterns.append(rule.compiled())
-            found = literal_openings(rule.match)
+            found = analysis.openings(rule.match)  # shipped for built-in rules, else walked
             if found is None:  # the regex parser failed us: no gate, the rule is always tried
                 always.append(n)
                 continue
@@ -96,8 +98,6 @@ class RuleSet:
                     words.setdefault(word, set()).add(n)
             elif unknown:
                 always.append(n)
-        pattern = opening_pattern(rs.trie)
-        rs.opening = re.compile(pattern) if pattern else None
         rs.words = tuple((w, tuple(sorted(v))) for w, v in sorted(words.items()))
         rs.word_list = tuple(w for w, _ in rs.words)
         rs.word_rules = dict(rs.words)
@@ -121,6 +121,18 @@ class RuleSet:
         if not always:  # else every paragraph has a rule to try: nothing to gate at once
             rs.document = DocumentGate.build(starts, reach, rs.raw_limit)
         return rs
+
+    @property
+    def opening(self) -> re.Pattern[str] | None:
+        """Return the regex that matches a head iff some opening in `trie` starts it.
+
+        Made and compiled on first use (a large regex: a tenth of a second): only the
+        per-paragraph gates ask it; the document gate's paragraphs walk the trie
+        (folded_candidates).
+        """
+        if self._opening is None and self.trie:
+            self._opening = re.compile(opening_pattern(self.trie))
+        return self._opening
 
     def document_matches(self, paragraphs: list[str], view: View) -> list[tuple[int, ...]]:
         """Return matches_of for each paragraph of a document (`view`: the joined document)."""
@@ -179,8 +191,12 @@ class RuleSet:
             if junk:
                 head = head[junk.end() :]
         found: tuple[int, ...] = self.always
-        if self.opening is not None and self.opening.match(head):
-            found = (*found, *self._opening_rules(head))
+        # The trie walk, not the opening regex: a few thousand paragraphs per 10,000
+        # documents get here, too few to pay for compiling it (_opening_rules finds a rule
+        # exactly when the regex matches: opening_pattern has the trie's shape).
+        opened = self._opening_rules(head)
+        if opened:
+            found = (*found, *opened)
         words = self._words_for(len(folded))
         if words and any(map(folded.__contains__, words)):
             word_rules = self.word_rules
@@ -292,7 +308,10 @@ class RuleSet:
         rule = self.rules[n]
         if len(folded) > rule.max_chars:
             return False
-        found = self.patterns[n].fullmatch(folded)
+        pattern = self.patterns[n]
+        if pattern is None:
+            pattern = self.patterns[n] = rule.compiled()
+        found = pattern.fullmatch(folded)
         return found is not None and rule.short_enough(found)
 
 

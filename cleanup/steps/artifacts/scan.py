@@ -7,11 +7,12 @@ apart so the decisions can be tested and reasoned about without the document mod
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from cleanup.rules import Rule
 from cleanup.steps.artifacts.blocks import BlockShape, bullet_text
@@ -26,7 +27,7 @@ _PUNCT = re.compile(r"[\W_]+")
 # each end, of which the outer _END_KEEP letters must agree (punctuation may shift the rest).
 _END = 32
 _END_KEEP = 12
-_ALNUM = [chr(c).isalnum() if c < 0x80 else False for c in range(256)]  # by byte
+_ALNUM = np.array([chr(c).isalnum() if c < 0x80 else False for c in range(256)])  # by byte
 
 
 def _close(a: int, b: int) -> bool:
@@ -62,12 +63,15 @@ class Shared:
     matches: list[tuple[int, ...]]
     matched: list[int]  # ascending: the paragraphs with a match
     offset: int = 0
+    may_repeat: list[int] = field(default_factory=list)  # ascending: see _may_repeat_pairs
 
     @classmethod
-    def of(cls, paragraphs: list[str], rs: RuleSet) -> Shared:
-        """Return the view and matches of `paragraphs` (of one document or of several)."""
+    def of(cls, paragraphs: list[str], rs: RuleSet, repeats: bool = True) -> Shared:
+        """Return the view and matches of `paragraphs` (of one document or of several), and
+        with `repeats` the paragraphs that may repeat the one before them."""
         view = View(paragraphs, list(map(len, paragraphs)))
-        return cls(view, *rs.matched(paragraphs, view))
+        pairs = _may_repeat_pairs(view) if repeats else []
+        return cls(view, *rs.matched(paragraphs, view), may_repeat=pairs)
 
     def matched_in(self, count: int) -> list[int]:
         """Return the matched paragraphs among the `count` from `offset`, counted from it."""
@@ -110,6 +114,7 @@ class Scan:
         self._sizes = shared.view.sizes[at:end]
         self._matches = shared.matches[at:end]
         self._matched = shared.matched_in(len(paragraphs))
+        self._may_repeat_pairs = shared.may_repeat
         self._hot: list[int] = []  # paragraphs a rule matches or holding a line break
         self._folded: dict[int, str] = {}
         self._keys: dict[int, str] = {}
@@ -231,43 +236,31 @@ class Scan:
         paragraph before them (close lengths). Every other paragraph stays when the paragraph
         before it stays (see _first_pass).
         """
-        sizes = self._sizes
         found = list(self._matched)
         if self.rs.has_block and not self._view.clean:
             found += [i for i, p in enumerate(self.paras) if "\n" in p]
         self._hot = list(found)
         if self.repeats:
-            # _close(a, b) for each neighbour pair, inlined: it runs once per paragraph.
-            close = [
-                i
-                for i, a, b in zip(itertools.count(1), sizes, sizes[1:])
-                if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4)
-            ]
-            if close:
-                found += self._may_repeat(close)
+            found += self._may_repeat()
         return sorted(set(found))
 
-    def _may_repeat(self, close: list[int]) -> list[int]:
-        """Return the paragraphs of `close` (each close in length to the one before it) whose
-        start is that of the paragraph before them (a repeat has both: see _same_close), or
-        that is loud or follows a loud one (View: their start is looked at the slow way).
+    def _may_repeat(self) -> list[int]:
+        """Return the paragraphs close in length to the one before them whose start is that
+        of the paragraph before them (a repeat has both: see _same_close), or that are loud
+        or follow a loud one (View: their start is looked at the slow way).
 
-        Why: neighbours of close length are a third of all pairs, and nearly all of them
-        start differently; the joined document's bytes say so without a regex per paragraph.
+        The batch's pairs that may be such (Shared.may_repeat) were found at once; here
+        those of this document have their starts compared.
         """
-        view, at = self._view, self._offset
-        loud, start, data, starts = view.loud, view.start, view.data, view.starts
+        view, at, pairs = self._view, self._offset, self._may_repeat_pairs
+        low = bisect.bisect_left(pairs, at + 1)  # a document's first paragraph follows none
+        high = bisect.bisect_left(pairs, at + len(self.paras), low)
+        loud, start = view.loud, view.start
         found = []
-        for i in close:
-            j = at + i  # paragraph i in the view
-            if j in loud or j - 1 in loud:
-                found.append(i)
-                continue
-            a, b = data[starts[j - 1]], data[starts[j]]
-            if a != b and _ALNUM[a] and _ALNUM[b]:  # _openings_differ, read off the bytes
-                continue
-            if start(j - 1, _END)[:_END_KEEP] == start(j, _END)[:_END_KEEP]:
-                found.append(i)
+        for j in pairs[low:high]:  # paragraph j - at of the document
+            noisy = j in loud or j - 1 in loud
+            if noisy or start(j - 1, _END)[:_END_KEEP] == start(j, _END)[:_END_KEEP]:
+                found.append(j - at)
         return found
 
     def _first_pass(
@@ -397,6 +390,32 @@ class Scan:
             return
         meta.setdefault(rule.key, []).extend(moved)
         decisions[i] = Decision(rule.id, rule.description, "move", _meta_detail(rule))
+
+
+def _may_repeat_pairs(view: View) -> list[int]:
+    """Return, ascending, the paragraphs j of `view` whose length is close to paragraph
+    j - 1's (_close) and that are loud, follow a loud one, or open with the same byte or a
+    byte that is no letter or digit in the joined lowercase bytes (else _openings_differ).
+
+    Why: neighbours of close length are a third of all pairs, and nearly all of them start
+    differently; comparing every pair of a batch at once with numpy replaced a Python step
+    per pair. Pairs across two documents of a batch are among them: the caller skips them.
+    """
+    count = len(view.sizes)
+    if count < 2:
+        return []
+    sizes = np.array(view.sizes, dtype=np.int64)
+    a, b = sizes[:-1], sizes[1:]
+    close = np.abs(a - b) <= 8 + np.maximum(a, b) // 4
+    first = np.frombuffer(view.data, dtype=np.uint8)[np.array(view.starts[:count])]
+    fa, fb = first[:-1], first[1:]
+    differ = (fa != fb) & _ALNUM[fa] & _ALNUM[fb]
+    loud = np.zeros(count, dtype=bool)
+    if view.loud:
+        loud[list(view.loud)] = True
+    pairs = np.flatnonzero(close & (loud[:-1] | loud[1:] | ~differ)) + 1
+    found: list[int] = pairs.tolist()
+    return found
 
 
 def _meta_detail(rule: Rule) -> dict[str, Any] | None:
