@@ -32,7 +32,8 @@ class Edit:
 
     Build edits with the named constructors (`removal`, `move`, `rewrite`, `whole`, `drop`)
     and make them with `Document.apply`. `before` holds a removed paragraph in full; an
-    in-place rewrite is recorded in a short form unless full detail was asked for. `index`
+    in-place rewrite is recorded in a short form unless full detail was asked for (worked
+    out when its texts are first read: see `_ShortOnRead`). `index`
     is the paragraph's position when the edit was made (-1 for document-level edits).
     `detail` carries extra facts such as `duplicate_of` and `similarity`.
     """
@@ -125,10 +126,33 @@ class Edit:
     def shortened(self) -> Edit:
         """Return this rewrite with only the changed middle of its texts, for a compact trail."""
         before, after = _short_change(self.before, self.after)
-        # Positional: this runs once per rewritten paragraph, and keywords cost a third more.
+        # Positional: keywords cost a third more.
         return Edit(
             self.step, self.rule, before, after, self.why, self.index, self.detail, self.kind
         )
+
+    def short_on_read(self) -> Edit:
+        """Return a copy of this rewrite that becomes `shortened()` when its texts are first read.
+
+        Why: `Document.apply` records every rewrite in short form, but only the audit trail,
+        `cleanup explain` and callers of the library read it; a plain run never does, and
+        working out the changed middle of every rewritten paragraph was a third of the cost
+        of normalizing a corpus. Reading `before` or `after` (or comparing, printing,
+        pickling, copying the edit) gives exactly what `shortened()` gives.
+        """
+        # Positional: this runs once per rewritten paragraph, and keywords cost a third more.
+        edit = Edit(
+            self.step,
+            self.rule,
+            self.before,
+            self.after,
+            self.why,
+            self.index,
+            self.detail,
+            self.kind,
+        )
+        edit.__class__ = _ShortOnRead  # the same slots: the class says "not shortened yet"
+        return edit
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as a plain tuple: dataclasses' generic slots pickling is several times slower."""
@@ -148,6 +172,79 @@ class Edit:
         if self.detail:
             out["detail"] = self.detail
         return out
+
+
+# The slots of Edit's two texts, read and written beneath _ShortOnRead's properties.
+_BEFORE = Edit.__dict__["before"]
+_AFTER = Edit.__dict__["after"]
+
+
+class _ShortOnRead(Edit):
+    """A rewrite recorded with its whole texts that shortens them when they are first read.
+
+    An instance is an `Edit` whose class says its texts are still whole: the first read of
+    `before` or `after` replaces both with `_short_change` of them and makes the object a
+    plain Edit again, so everything after that (and `type`) sees exactly the edit that
+    `Edit.shortened()` builds. Comparing, printing, pickling and copying read the texts first.
+    Assigning a text shortens the recorded ones first, as a read would, then sets it.
+    """
+
+    __slots__ = ()
+
+    def _settle(self) -> None:
+        """Shorten the texts in place and become a plain Edit."""
+        before, after = _short_change(_BEFORE.__get__(self), _AFTER.__get__(self))
+        _BEFORE.__set__(self, before)
+        _AFTER.__set__(self, after)
+        self.__class__ = Edit  # type: ignore[assignment]
+
+    def _read_before(self) -> str:
+        self._settle()
+        return self.before
+
+    def _read_after(self) -> str:
+        self._settle()
+        return self.after
+
+    def _write_before(self, value: str) -> None:
+        self._settle_for_write()
+        self.before = value
+
+    def _write_after(self, value: str) -> None:
+        self._settle_for_write()
+        self.after = value
+
+    def _settle_for_write(self) -> None:
+        """Shorten the recorded texts before one is replaced (if any: not while being built)."""
+        if _has_texts(self):
+            self._settle()
+        else:
+            self.__class__ = Edit  # type: ignore[assignment]
+
+    before = property(_read_before, _write_before)
+    after = property(_read_after, _write_after)
+
+    def __eq__(self, other: object) -> bool:
+        self._settle()
+        return self == other
+
+    def __repr__(self) -> str:
+        self._settle()
+        return repr(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) as the shortened Edit."""
+        self._settle()
+        return self.__reduce__()
+
+
+def _has_texts(edit: Edit) -> bool:
+    try:
+        _BEFORE.__get__(edit)
+        _AFTER.__get__(edit)
+    except AttributeError:
+        return False
+    return True
 
 
 @dataclass(slots=True)
@@ -240,9 +337,10 @@ class Document:
         Every index is the paragraph's position before this call (removals take effect at
         the end, so a batch needs no renumbering); each edit's `before` must be that
         paragraph's text. A rewrite that changes nothing is not recorded; one that does is
-        recorded in short form unless `full` or the run's `notes.audit_full` asks for the
-        whole texts. A document-level edit (index -1) is only recorded. Raises EditError for
-        an edit that does not fit (a bug in the step).
+        recorded in short form (worked out when first read: Edit.short_on_read) unless `full`
+        or the run's `notes.audit_full` asks for the whole texts. A document-level edit
+        (index -1) is only recorded. Raises EditError for an edit that does not fit (a bug in
+        the step).
         """
         paragraphs = self.paragraphs
         count = len(paragraphs)
@@ -263,7 +361,7 @@ class Document:
                     continue
                 paragraphs[i] = edit.after
                 if not full:
-                    edit = edit.shortened()
+                    edit = edit.short_on_read()
             else:
                 gone.add(i)
             self.edits.append(edit)
