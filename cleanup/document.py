@@ -374,6 +374,33 @@ class Document:
         """Replace paragraph `index` with `new` (a shorthand for apply of one Edit.rewrite)."""
         self.apply([Edit.rewrite(step, rule, index, self.paragraphs[index], new, why)], full=full)
 
+    def rewrite_many(
+        self, changes: Iterable[tuple[int, str]], step: str, rule: str, why: str = ""
+    ) -> None:
+        """Replace paragraph `i` with `new` for each `(i, new)` of `changes`, in that order, all
+        with one rule: apply of `Edit.rewrite(step, rule, i, paragraphs[i], new, why)` edits.
+
+        Why: a step that worked out the new texts from the paragraphs themselves (normalize's
+        typography) has nothing to check against them, and building an edit only for apply
+        to check and copy it cost more than recording it. Each rewrite is made against the
+        paragraph's text when its turn comes (the same as apply's for distinct indices).
+        """
+        paragraphs = self.paragraphs
+        count = len(paragraphs)
+        full = self.notes.audit_full
+        record = self.edits.append
+        for i, new in changes:
+            if not 0 <= i < count:
+                raise EditError(f"cannot apply a 'rewrite' edit of paragraph {i} of {count}")
+            old = paragraphs[i]
+            if new == old:
+                continue
+            paragraphs[i] = new
+            edit = Edit(step, rule, old, new, why, i)  # positional: once per rewritten paragraph
+            if not full:
+                edit.__class__ = _ShortOnRead  # new, so nobody else holds it: no copy
+            record(edit)
+
     def remove(
         self,
         indices: Iterable[int],

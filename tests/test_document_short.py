@@ -9,11 +9,12 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_document import _reference
 
-from cleanup.document import Document, Edit
+from cleanup.document import Document, Edit, EditError
 
 TEXT = st.text(alphabet="ab ’'\U0001f600\ud800", max_size=200)
 
@@ -100,3 +101,34 @@ def test_a_pickled_document_carries_the_short_form() -> None:
     data = pickle.dumps(doc)
     assert old.encode() not in data  # the whole text before does not travel
     assert pickle.loads(data).edits == [_expected(old, new)]
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.text(alphabet="ab ’", max_size=60), min_size=1, max_size=8),
+    st.data(),
+    st.booleans(),
+)
+def test_rewrite_many_is_apply_of_rewrites(
+    paragraphs: list[str], data: st.DataObject, full: bool
+) -> None:
+    indices = data.draw(st.lists(st.integers(0, len(paragraphs) - 1), unique=True))
+    news = [data.draw(st.sampled_from([paragraphs[i], paragraphs[i] + "x", "’"])) for i in indices]
+    changes = list(zip(indices, news, strict=True))
+    a = Document(id="d", paragraphs=list(paragraphs))
+    a.notes.audit_full = full
+    a.rewrite_many(changes, "s", "r", "why")
+    b = Document(id="d", paragraphs=list(paragraphs))
+    b.notes.audit_full = full
+    b.apply([Edit.rewrite("s", "r", i, paragraphs[i], new, "why") for i, new in changes])
+    assert a.paragraphs == b.paragraphs
+    assert [type(e) for e in a.edits] == [type(e) for e in b.edits]  # whole until read alike
+    assert a.edits == b.edits
+
+
+def test_rewrite_many_rejects_a_paragraph_the_document_lacks() -> None:
+    doc = Document(id="d", paragraphs=["a"])
+    for i in (1, -1):
+        with pytest.raises(EditError):
+            doc.rewrite_many([(i, "b")], "s", "r")
+    assert doc.paragraphs == ["a"] and doc.edits == []

@@ -306,12 +306,7 @@ def normalize(
         changes = _typography_changes(paragraphs, nfkc, keep_typography)
         if changes is not None:
             if changes:
-                doc.apply(
-                    [
-                        Edit.rewrite(STEP, typo_rule, i, paragraphs[i], new, typo_why)
-                        for i, new in changes
-                    ]
-                )
+                doc.rewrite_many(changes, STEP, typo_rule, typo_why)
             return
         rewrites: list[Edit] = []
         empty: list[Edit] = []
