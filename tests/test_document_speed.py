@@ -1,5 +1,6 @@
-"""Rewrites recorded in short form when first read: every way of reading one gives the edit that
-shortening at once (the code before) gave, whatever is read first."""
+"""The document model's fast paths against the code before them: rewrites recorded in short form
+when first read (every way of reading one gives the edit that shortening at once gave, whatever
+is read first), rewrite_many, split_paragraphs."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_document import _reference
 
-from cleanup.document import Document, Edit, EditError
+from cleanup.document import _BLANK_LINE, Document, Edit, EditError, split_paragraphs
 
 TEXT = st.text(alphabet="ab ’'\U0001f600\ud800", max_size=200)
 
@@ -132,3 +133,29 @@ def test_rewrite_many_rejects_a_paragraph_the_document_lacks() -> None:
         with pytest.raises(EditError):
             doc.rewrite_many([(i, "b")], "s", "r")
     assert doc.paragraphs == ["a"] and doc.edits == []
+
+
+def _split_reference(text: str) -> tuple[list[str], str]:
+    """split_paragraphs before it looked for "\r" first (frozen copy)."""
+    text = text.replace("\r\n", "\n")
+    if _BLANK_LINE.search(text):
+        blocks = _BLANK_LINE.split(text)
+        return [b.strip("\n") for b in blocks if b.strip()], "\n\n"
+    return [line for line in text.split("\n") if line.strip()], "\n"
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet="a \r\n\t\u00a0\u2019", max_size=40))
+def test_split_paragraphs_is_the_code_before(text: str) -> None:
+    assert split_paragraphs(text) == _split_reference(text)
+
+
+@settings(max_examples=100)
+@given(st.integers(0, 40), st.data())
+def test_apply_removes_as_the_comprehension_did(count: int, data: st.DataObject) -> None:
+    paragraphs = [f"p{i}" for i in range(count)]
+    gone = data.draw(st.sets(st.integers(0, count - 1))) if count else set()
+    doc = Document(id="d", paragraphs=paragraphs)
+    doc.apply([Edit.removal("s", "r", i, paragraphs[i]) for i in sorted(gone)])
+    assert doc.paragraphs == [p for i, p in enumerate(paragraphs) if i not in gone]
+    assert paragraphs == [f"p{i}" for i in range(count)]  # a new list: the old one is as it was
