@@ -192,11 +192,9 @@ class _ShortOnRead(Edit):
     __slots__ = ()
 
     def _settle(self) -> None:
-        """Shorten the texts in place and become a plain Edit."""
-        before, after = _short_change(_BEFORE.__get__(self), _AFTER.__get__(self))
-        _BEFORE.__set__(self, before)
-        _AFTER.__set__(self, after)
+        """Become a plain Edit and shorten the texts in place (plain slots from then on)."""
         self.__class__ = Edit  # type: ignore[assignment]
+        self.before, self.after = _short_change(self.before, self.after)
 
     def _read_before(self) -> str:
         self._settle()
