@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cleanup.shortform import short_change as _short_change
+
 _BLANK_LINE = re.compile(r"\n(?:[ \t\r\f\v\u00a0]*\n)+")
 
 
@@ -32,7 +34,8 @@ class Edit:
 
     Build edits with the named constructors (`removal`, `move`, `rewrite`, `whole`, `drop`)
     and make them with `Document.apply`. `before` holds a removed paragraph in full; an
-    in-place rewrite is recorded in a short form unless full detail was asked for. `index`
+    in-place rewrite is recorded in a short form unless full detail was asked for (worked
+    out when its texts are first read: see `_ShortOnRead`). `index`
     is the paragraph's position when the edit was made (-1 for document-level edits).
     `detail` carries extra facts such as `duplicate_of` and `similarity`.
     """
@@ -125,10 +128,33 @@ class Edit:
     def shortened(self) -> Edit:
         """Return this rewrite with only the changed middle of its texts, for a compact trail."""
         before, after = _short_change(self.before, self.after)
-        # Positional: this runs once per rewritten paragraph, and keywords cost a third more.
+        # Positional: keywords cost a third more.
         return Edit(
             self.step, self.rule, before, after, self.why, self.index, self.detail, self.kind
         )
+
+    def short_on_read(self) -> Edit:
+        """Return a copy of this rewrite that becomes `shortened()` when its texts are first read.
+
+        Why: `Document.apply` records every rewrite in short form, but only the audit trail,
+        `cleanup explain` and callers of the library read it; a plain run never does, and
+        working out the changed middle of every rewritten paragraph was a third of the cost
+        of normalizing a corpus. Reading `before` or `after` (or comparing, printing,
+        pickling, copying the edit) gives exactly what `shortened()` gives.
+        """
+        # Positional: this runs once per rewritten paragraph, and keywords cost a third more.
+        edit = Edit(
+            self.step,
+            self.rule,
+            self.before,
+            self.after,
+            self.why,
+            self.index,
+            self.detail,
+            self.kind,
+        )
+        edit.__class__ = _ShortOnRead  # the same slots: the class says "not shortened yet"
+        return edit
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as a plain tuple: dataclasses' generic slots pickling is several times slower."""
@@ -148,6 +174,77 @@ class Edit:
         if self.detail:
             out["detail"] = self.detail
         return out
+
+
+# The slots of Edit's two texts, read and written beneath _ShortOnRead's properties.
+_BEFORE = Edit.__dict__["before"]
+_AFTER = Edit.__dict__["after"]
+
+
+class _ShortOnRead(Edit):
+    """A rewrite recorded with its whole texts that shortens them when they are first read.
+
+    An instance is an `Edit` whose class says its texts are still whole: the first read of
+    `before` or `after` replaces both with `_short_change` of them and makes the object a
+    plain Edit again, so everything after that (and `type`) sees exactly the edit that
+    `Edit.shortened()` builds. Comparing, printing, pickling and copying read the texts first.
+    Assigning a text shortens the recorded ones first, as a read would, then sets it.
+    """
+
+    __slots__ = ()
+
+    def _settle(self) -> None:
+        """Become a plain Edit and shorten the texts in place (plain slots from then on)."""
+        self.__class__ = Edit  # type: ignore[assignment]
+        self.before, self.after = _short_change(self.before, self.after)
+
+    def _read_before(self) -> str:
+        self._settle()
+        return self.before
+
+    def _read_after(self) -> str:
+        self._settle()
+        return self.after
+
+    def _write_before(self, value: str) -> None:
+        self._settle_for_write()
+        self.before = value
+
+    def _write_after(self, value: str) -> None:
+        self._settle_for_write()
+        self.after = value
+
+    def _settle_for_write(self) -> None:
+        """Shorten the recorded texts before one is replaced (if any: not while being built)."""
+        if _has_texts(self):
+            self._settle()
+        else:
+            self.__class__ = Edit  # type: ignore[assignment]
+
+    before = property(_read_before, _write_before)
+    after = property(_read_after, _write_after)
+
+    def __eq__(self, other: object) -> bool:
+        self._settle()
+        return self == other
+
+    def __repr__(self) -> str:
+        self._settle()
+        return repr(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) as the shortened Edit."""
+        self._settle()
+        return self.__reduce__()
+
+
+def _has_texts(edit: Edit) -> bool:
+    try:
+        _BEFORE.__get__(edit)
+        _AFTER.__get__(edit)
+    except AttributeError:
+        return False
+    return True
 
 
 @dataclass(slots=True)
@@ -240,9 +337,10 @@ class Document:
         Every index is the paragraph's position before this call (removals take effect at
         the end, so a batch needs no renumbering); each edit's `before` must be that
         paragraph's text. A rewrite that changes nothing is not recorded; one that does is
-        recorded in short form unless `full` or the run's `notes.audit_full` asks for the
-        whole texts. A document-level edit (index -1) is only recorded. Raises EditError for
-        an edit that does not fit (a bug in the step).
+        recorded in short form (worked out when first read: Edit.short_on_read) unless `full`
+        or the run's `notes.audit_full` asks for the whole texts. A document-level edit
+        (index -1) is only recorded. Raises EditError for an edit that does not fit (a bug in
+        the step).
         """
         paragraphs = self.paragraphs
         count = len(paragraphs)
@@ -263,18 +361,45 @@ class Document:
                     continue
                 paragraphs[i] = edit.after
                 if not full:
-                    edit = edit.shortened()
+                    edit = edit.short_on_read()
             else:
                 gone.add(i)
             self.edits.append(edit)
         if gone:
-            self.paragraphs = [p for i, p in enumerate(paragraphs) if i not in gone]
+            self.paragraphs = _without(paragraphs, gone)
 
     def rewrite(
         self, index: int, new: str, step: str, rule: str, why: str = "", full: bool = False
     ) -> None:
         """Replace paragraph `index` with `new` (a shorthand for apply of one Edit.rewrite)."""
         self.apply([Edit.rewrite(step, rule, index, self.paragraphs[index], new, why)], full=full)
+
+    def rewrite_many(
+        self, changes: Iterable[tuple[int, str]], step: str, rule: str, why: str = ""
+    ) -> None:
+        """Replace paragraph `i` with `new` for each `(i, new)` of `changes`, in that order, all
+        with one rule: apply of `Edit.rewrite(step, rule, i, paragraphs[i], new, why)` edits.
+
+        Why: a step that worked out the new texts from the paragraphs themselves (normalize's
+        typography) has nothing to check against them, and building an edit only for apply
+        to check and copy it cost more than recording it. Each rewrite is made against the
+        paragraph's text when its turn comes (the same as apply's for distinct indices).
+        """
+        paragraphs = self.paragraphs
+        count = len(paragraphs)
+        full = self.notes.audit_full
+        record = self.edits.append
+        for i, new in changes:
+            if not 0 <= i < count:
+                raise EditError(f"cannot apply a 'rewrite' edit of paragraph {i} of {count}")
+            old = paragraphs[i]
+            if new == old:
+                continue
+            paragraphs[i] = new
+            edit = Edit(step, rule, old, new, why, i)  # positional: once per rewritten paragraph
+            if not full:
+                edit.__class__ = _ShortOnRead  # new, so nobody else holds it: no copy
+            record(edit)
 
     def remove(
         self,
@@ -305,6 +430,21 @@ class Document:
 _PARAGRAPH_KINDS = frozenset({"rewrite", "remove", "move"})
 
 
+def _without(paragraphs: list[str], gone: set[int]) -> list[str]:
+    """Return a new list of `paragraphs` without the positions in `gone` (all valid).
+
+    Why not one comprehension always: a document loses a few paragraphs at a time, and a copy
+    with a few C-level deletions costs half of testing every position (a deletion moves the
+    rest of the list, so many go through the comprehension).
+    """
+    if len(gone) > 16:
+        return [p for i, p in enumerate(paragraphs) if i not in gone]
+    kept = paragraphs.copy()
+    for i in sorted(gone, reverse=True):
+        del kept[i]
+    return kept
+
+
 def _values(obj: Any) -> tuple[Any, ...]:
     return tuple(getattr(obj, name) for name in obj.__slots__)
 
@@ -316,57 +456,9 @@ def split_paragraphs(text: str) -> tuple[list[str], str]:
     any blank line: one paragraph per line. Returns the paragraphs (empty ones
     dropped) and the separator convention to write them back with.
     """
-    text = text.replace("\r\n", "\n")
+    if "\r" in text:  # a one-character search is several times faster than the pair's
+        text = text.replace("\r\n", "\n")
     if _BLANK_LINE.search(text):
         blocks = _BLANK_LINE.split(text)
         return [b.strip("\n") for b in blocks if b.strip()], "\n\n"
     return [line for line in text.split("\n") if line.strip()], "\n"
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """Return the length of the common prefix of a and b (binary search over C-level compares)."""
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[lo:mid] == b[lo:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _common_suffix(a: str, b: str, limit: int) -> int:
-    """Return the length of the common suffix of a and b, at most `limit` (binary search).
-
-    Why not the prefix of the reversed texts: reversing copies both texts, and the bound
-    (what the prefix left) cuts the search short.
-    """
-    end_a, end_b = len(a), len(b)
-    lo, hi = 0, limit
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[end_a - mid : end_a - lo] == b[end_b - mid : end_b - lo]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _short_change(old: str, new: str, width: int = 40) -> tuple[str, str]:
-    """Return the changed middle of old/new with a little context, for a compact audit trail."""
-    start = _common_prefix(old, new)
-    lo = max(0, start - width // 4)
-    span = width * 2
-    # A common suffix shorter than `cut` leaves both middles longer than `span`, cut short
-    # at `span` whatever its length: one compare then spares the search for the suffix.
-    cut = min(len(old), len(new)) - lo - span
-    if cut > 0 and old[len(old) - cut :] != new[len(new) - cut :]:
-        return old[lo : lo + span] + "…", new[lo : lo + span] + "…"
-    end = _common_suffix(old, new, min(len(old), len(new)) - start)
-    old_mid = old[lo : len(old) - end]
-    new_mid = new[lo : len(new) - end]
-    if len(old_mid) > span:
-        old_mid = old_mid[:span] + "…"
-    if len(new_mid) > span:
-        new_mid = new_mid[:span] + "…"
-    return old_mid, new_mid

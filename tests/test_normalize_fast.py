@@ -206,3 +206,75 @@ def test_corpus_same_as_the_loop(corpus: list[Document]) -> None:
         assert new == old
         taken += norm._typography_changes(doc.paragraphs, False, False) is not None
     assert taken > len(corpus) // 2
+
+
+def _typography_changes_before(
+    paragraphs: list[str], nfkc: bool, keep_typography: bool
+) -> list[tuple[int, str]] | None:
+    """_typography_changes as it was when it checked the text before typography (frozen)."""
+    plain = " ".join(filter(str.isascii, paragraphs))
+    if (
+        "  " in plain
+        or plain[:1] == " "
+        or plain[-1:] == " "
+        or plain.encode("ascii").translate(None, norm._PRINTABLE)
+        or not all(paragraphs)
+    ):
+        return None
+    rest = [p for p in paragraphs if not p.isascii()]
+    if not rest:
+        return []
+    text = "\n".join(rest)
+    flat = text.replace("\n", " ")
+    if (
+        text.count("\n") != len(rest) - 1
+        or "  " in flat
+        or flat[0] == " "
+        or flat[-1] == " "
+        or not flat.isprintable()
+        or not unicodedata.is_normalized("NFKC" if nfkc else "NFC", flat)
+    ):
+        return None
+    fixed = text if keep_typography else norm._typography(text)
+    if fixed == text:
+        return []
+    where = [i for i, p in enumerate(paragraphs) if not p.isascii()]
+    return [
+        (i, new) for i, old, new in zip(where, rest, fixed.split("\n"), strict=True) if new != old
+    ]
+
+
+@settings(max_examples=600, deadline=None)
+@given(PARAGRAPHS, st.booleans(), st.booleans())
+@example(["e\u0301\u2019"], False, False)  # not NFC, with typography to make
+@example(["\u2019\u0301", "x\u2026"], True, False)  # NFKC folds the ellipsis
+@example(["\u2019\u0338", "=\u2014"], False, False)  # a mark that composes after "="
+@example(["\u2019\x7f"], False, False)  # DEL: ASCII after typography, unprintable
+@example(["\u2019\u00a0x"], False, False)  # a Unicode space left after typography
+@example(["x", "\u2019  x"], False, False)  # a double space beside typography
+def test_checks_after_typography_answer_as_before(
+    paragraphs: list[str], nfkc: bool, keep_typography: bool
+) -> None:
+    assert norm._typography_changes(
+        paragraphs, nfkc, keep_typography
+    ) == _typography_changes_before(paragraphs, nfkc, keep_typography)
+
+
+def test_typography_is_inert_to_the_document_checks() -> None:
+    """The facts (see the note above _typography_changes) that let it check the fixed text."""
+    components: set[str] = set()  # every character of a canonical decomposition
+    for c in range(0x110000):
+        decomposition = unicodedata.decomposition(chr(c))
+        if decomposition and not decomposition.startswith("<"):
+            components.update(chr(int(part, 16)) for part in decomposition.split())
+    chars = set(norm._TYPOGRAPHY) | set("".join(norm._TYPOGRAPHY.values()))
+    for char in chars:
+        decomposition = unicodedata.decomposition(char)
+        assert char.isprintable() and char not in " \n", repr(char)
+        assert unicodedata.combining(char) == 0, repr(char)
+        assert not decomposition or decomposition.startswith("<"), repr(char)
+        assert char not in components, repr(char)
+        assert not 0x1100 <= ord(char) <= 0x11FF and not 0xAC00 <= ord(char) <= 0xD7A3
+    assert all(norm._TYPOGRAPHY.values())
+    # and the one key NFKC folds is why the NFKC path checks the text before typography
+    assert not unicodedata.is_normalized("NFKC", "\u2026")

@@ -234,6 +234,23 @@ def _label(kinds: tuple[str, ...]) -> tuple[str, str]:
 _PRINTABLE = bytes(range(0x20, 0x7F))
 
 
+def _printable(s: str) -> bool:
+    """Tell whether `s` is printable (str.isprintable), ASCII text by one bytes.translate."""
+    if s.isascii():
+        return not s.encode("ascii").translate(None, _PRINTABLE)
+    return s.isprintable()
+
+
+# Why the document path may check the paragraphs after typography instead of before: every
+# key of _TYPOGRAPHY and every character of its values is printable, no space or line break,
+# a starter (combining class 0) with no canonical decomposition, and no part of any canonical
+# decomposition (so NFC neither composes it with a neighbour nor makes it from other
+# characters); each value is non-empty. Replacing such characters by such text changes no
+# space, line break, printability or NFC-ness of the text around it, so a text passes the
+# checks exactly when its typography-fixed form does. tests/test_normalize_fast.py checks
+# these facts against the running Python's Unicode data.
+
+
 def _typography_changes(
     paragraphs: list[str], nfkc: bool, keep_typography: bool
 ) -> list[tuple[int, str]] | None:
@@ -263,17 +280,21 @@ def _typography_changes(
     if not rest:
         return []
     text = "\n".join(rest)
-    flat = text.replace("\n", " ")
+    fixed = text if keep_typography else _typography(text)
+    # The checks hold of the text exactly when they hold of it with typography made ASCII
+    # (then most often all ASCII, so cheaper to check: see the note above); NFKC folds some
+    # typography (the ellipsis, primes), so under it the text itself is checked.
+    probe = text if nfkc else fixed
+    flat = probe.replace("\n", " ")
     if (
-        text.count("\n") != len(rest) - 1
+        probe.count("\n") != len(rest) - 1
         or "  " in flat
         or flat[0] == " "
         or flat[-1] == " "
-        or not flat.isprintable()
-        or not unicodedata.is_normalized("NFKC" if nfkc else "NFC", flat)
+        or not _printable(flat)
+        or not unicodedata.is_normalized("NFKC" if nfkc else "NFC", flat)  # ASCII: no scan
     ):
         return None
-    fixed = text if keep_typography else _typography(text)
     if fixed == text:
         return []
     where = compress(count(), map(not_, map(str.isascii, paragraphs)))
@@ -306,12 +327,7 @@ def normalize(
         changes = _typography_changes(paragraphs, nfkc, keep_typography)
         if changes is not None:
             if changes:
-                doc.apply(
-                    [
-                        Edit.rewrite(STEP, typo_rule, i, paragraphs[i], new, typo_why)
-                        for i, new in changes
-                    ]
-                )
+                doc.rewrite_many(changes, STEP, typo_rule, typo_why)
             return
         rewrites: list[Edit] = []
         empty: list[Edit] = []
