@@ -3,7 +3,9 @@
 A frozen copy of the earlier code (cleanup/dedup/shingles.py, paragraphs.py and jobs.py at
 the commit before issue 18's dedup speed-up, 2b1f39e), so tests can check that the faster
 code gives exactly the same hashes, shingles, fingerprints, features, suspects and edits.
-find_duplicates and the helpers it shares with the new code are imported as they are.
+find_duplicates and the helpers it shares with the new code are imported as they are; the
+byte helpers the one-pass tokenizer replaced (_lower_utf8, _changes_case, _cjk_leads) are
+frozen here as they were at 129f23d.
 """
 
 from __future__ import annotations
@@ -31,15 +33,54 @@ from cleanup.dedup.shingles import (
     SEP,
     U64,
     WORD,
-    _cjk_leads,
     _following,
-    _lower_utf8,
     _merge_chars,
     _powers,
     fingerprints,
     fmix64,
 )
 from cleanup.document import Document
+
+
+def _lower_utf8(text: str) -> bytes:
+    """Return `text.lower()` encoded as UTF-8 (surrogates passed through), as at 129f23d."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if text.isascii() or not _changes_case(raw):
+        return raw.lower()
+    return text.lower().encode("utf-8", "surrogatepass")
+
+
+def _changes_case(raw: bytes) -> bool:
+    """Tell whether lower() changes any non-ASCII character of this UTF-8 text."""
+    b = np.frombuffer(raw, dtype=np.uint8)
+    lead = np.flatnonzero(b >= 0xC0)
+    if len(lead) == 0:
+        return False
+    width = 2 + (b[lead] >= 0xE0) + (b[lead] >= 0xF0)
+    key = np.zeros(len(lead), dtype=np.uint32)
+    for k in range(4):  # the character's bytes, big-endian, zero past its width
+        byte = _following(b, lead, k).astype(np.uint32)
+        key |= np.where(k < width, byte, 0).astype(np.uint32) << np.uint32(24 - 8 * k)
+    for code in np.unique(key).tolist():
+        char = code.to_bytes(4, "big").rstrip(b"\x00").decode("utf-8", "surrogatepass")
+        if char.lower() != char:
+            return True
+    return False
+
+
+def _cjk_leads(b: np.ndarray) -> np.ndarray:
+    """Return the positions of the first bytes of characters of scripts written without spaces."""
+    lead = np.flatnonzero((b >= 0xE0) & (b <= 0xEF))
+    if len(lead) == 0:
+        return lead
+    b0, b1 = b[lead], _following(b, lead, 1)
+    hit = (
+        ((b0 == 0xE0) & ((b1 == 0xB8) | (b1 == 0xB9)))
+        | ((b0 == 0xE3) & (b1 >= 0x81))
+        | ((b0 >= 0xE4) & (b0 <= 0xE9))
+        | ((b0 == 0xEF) & (b1 >= 0xA4) & (b1 <= 0xAB))
+    )
+    return lead[hit]
 
 
 def classify(b: np.ndarray) -> np.ndarray:
