@@ -2,8 +2,9 @@
 
 Frozen copies of clusters.candidate_pairs, containment._posting_pairs, jobs.take_tokens (the
 tokens signing reads back) and the write pass's loop of verdicts
-(corpus.CorpusDedup._decide_and_write) at 309e7fb, so tests can check that the faster code
-finds exactly the same pairs, in the same order, the same tokens and the same verdicts.
+(corpus.CorpusDedup._decide_and_write) at 309e7fb, and of clusters.shared_keys at 129f23d,
+so tests can check that the faster code finds exactly the same pairs, in the same order,
+the same tokens and the same verdicts.
 """
 
 from __future__ import annotations
@@ -105,3 +106,13 @@ def take_tokens(
     np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
     offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
     return batch_docs, tokens[np.repeat(take, counts)], offsets
+
+
+def shared_keys(col: np.ndarray) -> np.ndarray:
+    """Return the items (increasing) whose key some other item holds too (as at 129f23d)."""
+    s = np.sort(col)
+    repeated = s[1:][s[1:] == s[:-1]]
+    if len(repeated) == 0:
+        return np.zeros(0, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(repeated, col), len(repeated) - 1)
+    return np.flatnonzero(repeated[pos] == col)

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanup.dedup.bandfile import BandKeys
-from cleanup.dedup.clusters import candidate_pairs
+from cleanup.dedup.clusters import candidate_pairs, shared_keys
 from cleanup.dedup.containment import _posting_pairs
 from cleanup.dedup.decide import Boilerplate, Owners, Verdicts
 from cleanup.dedup.documents import DocumentDecision
@@ -48,6 +48,21 @@ def test_candidate_pairs_are_the_earlier_ones(
     got = candidate_pairs(keys, rank, heads)
     want = ref.candidate_pairs(keys, rank, heads)
     assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 15), st.integers(0, 7)), max_size=300),
+    st.lists(st.integers(0, (1 << 48) - 1), min_size=8, max_size=8),
+)
+def test_shared_keys_are_the_earlier_ones(picks: list[tuple[int, int]], highs: list[int]) -> None:
+    # Keys made of one of a few low parts and one of a few high parts: many share their
+    # low bits (the slot the fast path counts) without being equal, some are equal.
+    keys = np.array([(highs[h] << 16) | (low * 37) for low, h in picks], dtype=np.uint64)
+    for col in (keys, np.stack([keys, keys[::-1]], axis=1)[:, 0]):  # also a strided column
+        got = shared_keys(col)
+        want = ref.shared_keys(col)
+        assert got.dtype == want.dtype and got.tolist() == want.tolist()
 
 
 @settings(max_examples=300, deadline=None)
