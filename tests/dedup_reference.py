@@ -4,8 +4,9 @@ A frozen copy of the earlier code (cleanup/dedup/shingles.py, paragraphs.py and 
 the commit before issue 18's dedup speed-up, 2b1f39e), so tests can check that the faster
 code gives exactly the same hashes, shingles, fingerprints, features, suspects and edits.
 find_duplicates and the helpers it shares with the new code are imported as they are; the
-byte helpers the one-pass tokenizer replaced (_lower_utf8, _changes_case, _cjk_leads) are
-frozen here as they were at 129f23d.
+byte helpers the one-pass tokenizer replaced (_lower_utf8, _changes_case, _cjk_leads) and
+the hash mixing and fingerprints (fmix64, fingerprints) are frozen here as they were at
+129f23d.
 """
 
 from __future__ import annotations
@@ -36,10 +37,32 @@ from cleanup.dedup.shingles import (
     _following,
     _merge_chars,
     _powers,
-    fingerprints,
-    fmix64,
 )
 from cleanup.document import Document
+
+
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """Mix 64-bit hashes (MurmurHash3 finalizer), as at 129f23d."""
+    h = h ^ (h >> U64(33))
+    h = h * U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> U64(33))
+    h = h * U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> U64(33))
+
+
+def fingerprints(tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Return one 64-bit fingerprint per text from its token hashes, as at 129f23d."""
+    n = len(offsets) - 1
+    counts = np.diff(offsets)
+    if len(tokens) == 0:
+        return np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        idx = np.arange(len(tokens)) - np.repeat(offsets[:-1], counts)
+        weighted = fmix64(tokens + idx.astype(np.uint64) * U64(0x9E3779B97F4A7C15))
+        padded = np.concatenate((weighted, [U64(0)]))
+        sums = np.add.reduceat(padded, np.minimum(offsets[:-1], len(tokens)))
+        fp = fmix64(np.where(counts > 0, sums, U64(0)) + counts.astype(np.uint64))
+    return np.where(counts > 0, fp | U64(1), U64(0))
 
 
 def _lower_utf8(text: str) -> bytes:

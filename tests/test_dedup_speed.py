@@ -50,7 +50,7 @@ def test_token_hashes_are_the_earlier_ones(texts: list[str]) -> None:
     same(shingles.token_hashes(texts), ref.token_hashes(texts))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(TEXTS)
 def test_folded_bytes_and_word_bytes_are_the_earlier_ones(texts: list[str]) -> None:
     # The one-pass tokenizer deletes what vanishes before it classifies; the earlier code
@@ -63,7 +63,7 @@ def test_folded_bytes_and_word_bytes_are_the_earlier_ones(texts: list[str]) -> N
     assert shingles._lower_utf8(data) == ref._lower_utf8(data)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(TEXTS)
 def test_byte_classes_are_the_earlier_ones(texts: list[str]) -> None:
     b = np.frombuffer(ref._lower_utf8("\x00".join(texts)), dtype=np.uint8)
@@ -95,6 +95,19 @@ def test_shingles_of_texts_of_any_length_are_the_earlier_ones(counts: list[int],
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     tokens = rng.integers(0, 2**64, int(offsets[-1]), dtype=np.uint64)
     same(shingles.shingle_hashes(tokens, offsets, k), ref.shingle_hashes(tokens, offsets, k))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=9), max_size=30), st.integers(0, 2**32 - 1))
+def test_fingerprints_and_mixing_are_the_earlier_ones(counts: list[int], seed: int) -> None:
+    # Texts of any length, empty ones first, last and in runs (the padded sum's edge).
+    rng = np.random.default_rng(seed)
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    tokens = rng.integers(0, 2**64, int(offsets[-1]), dtype=np.uint64)
+    before = tokens.copy()
+    same((shingles.fingerprints(tokens, offsets),), (ref.fingerprints(tokens, offsets),))
+    same((shingles.fmix64(tokens),), (ref.fmix64(tokens),))
+    assert np.array_equal(tokens, before)  # the inputs are left as they were
 
 
 def features_equal(new: paragraphs.BatchFeatures, old: paragraphs.BatchFeatures) -> None:

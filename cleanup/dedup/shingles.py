@@ -20,6 +20,7 @@ import numpy as np
 U64 = np.uint64
 _P = U64(0x100000001B3)  # FNV-64 prime: odd, so invertible mod 2^64
 _P_INV = U64(pow(0x100000001B3, -1, 1 << 64))
+_GOLDEN = U64(0x9E3779B97F4A7C15)  # weights a token by its position in fingerprints
 _SHINGLE_MULT = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63,
      0x27D4EB2F165667C5, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB],
@@ -64,11 +65,29 @@ _powers_cache: dict[str, np.ndarray] = {}
 
 def fmix64(h: np.ndarray) -> np.ndarray:
     """Mix 64-bit hashes (MurmurHash3 finalizer) so low bits depend on every input bit."""
-    h = h ^ (h >> U64(33))
-    h = h * U64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> U64(33))
-    h = h * U64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> U64(33))
+    return _fmix64_into(np.array(h, dtype=np.uint64))
+
+
+def _fmix64_into(h: np.ndarray) -> np.ndarray:
+    """Mix the uint64 array `h` in place (fmix64 without a new array per step); return it."""
+    t = np.empty_like(h)
+    with np.errstate(over="ignore"):
+        for mult in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0):
+            np.right_shift(h, U64(33), out=t)
+            h ^= t
+            if mult:
+                h *= U64(mult)
+    return h
+
+
+def _steps(n: int) -> np.ndarray:
+    """Return i * the golden-ratio constant mod 2^64 for i < n (cached and grown)."""
+    have = _powers_cache.get("steps")
+    if have is None or len(have) < n:
+        size = max(n, 1 << 20, 0 if have is None else 2 * len(have))
+        with np.errstate(over="ignore"):
+            _powers_cache["steps"] = np.arange(size, dtype=np.uint64) * _GOLDEN
+    return _powers_cache["steps"][:n]
 
 
 def _power_table(base: int, n: int) -> np.ndarray:
@@ -361,7 +380,7 @@ def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         np.multiply(b, pw[:n], out=g[1:])  # in place: no uint64 copy of the bytes
         np.cumsum(g[1:], out=g[1:])
         h = (g[ends] - g[starts]) * pinv[starts]
-        h = fmix64(h + (ends - starts).astype(np.uint64))
+        h = _fmix64_into(h + (ends - starts).astype(np.uint64))
     bounds = np.concatenate(([0], np.flatnonzero(b == 0)))
     offsets = np.searchsorted(starts, bounds).astype(np.int64)
     return h, np.append(offsets, len(starts))
@@ -399,7 +418,7 @@ def shingle_hashes(
         short = np.flatnonzero((counts > 0) & (counts < k))
         if len(short):
             acc[sh_offsets[short]] = _short_windows(tokens, offsets[short], counts[short])
-        acc = fmix64(acc)
+        acc = _fmix64_into(acc)  # a fresh gather: mixed in place
     return acc.astype(np.uint32), sh_offsets
 
 
@@ -425,16 +444,22 @@ def fingerprints(tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Return one 64-bit fingerprint per text from its token hashes (0 for a text with no token).
 
     Two texts get the same fingerprint when their token sequences are equal, which is the
-    project's "exact duplicate after normalization".
+    project's "exact duplicate after normalization". Token j of a text is weighted by
+    j * the golden-ratio constant: the global position's multiple (a cached table) less
+    that of the text's first token, so no position array is made.
     """
     n = len(offsets) - 1
     counts = np.diff(offsets)
-    if len(tokens) == 0:
+    m = len(tokens)
+    if m == 0:
         return np.zeros(n, dtype=np.uint64)
+    padded = np.empty(m + 1, dtype=np.uint64)  # a 0 after the last: texts ending there sum it
+    padded[m] = 0
+    weighted = padded[:m]
     with np.errstate(over="ignore"):
-        idx = np.arange(len(tokens)) - np.repeat(offsets[:-1], counts)
-        weighted = fmix64(tokens + idx.astype(np.uint64) * U64(0x9E3779B97F4A7C15))
-        padded = np.concatenate((weighted, [U64(0)]))
-        sums = np.add.reduceat(padded, np.minimum(offsets[:-1], len(tokens)))
-        fp = fmix64(np.where(counts > 0, sums, U64(0)) + counts.astype(np.uint64))
+        np.add(tokens, _steps(m), out=weighted)
+        weighted -= np.repeat(offsets[:-1].astype(np.uint64) * _GOLDEN, counts)
+        _fmix64_into(weighted)
+        sums = np.add.reduceat(padded, np.minimum(offsets[:-1], m))
+        fp = _fmix64_into(np.where(counts > 0, sums, U64(0)) + counts.astype(np.uint64))
     return np.where(counts > 0, fp | U64(1), U64(0))
