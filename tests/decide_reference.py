@@ -2,8 +2,9 @@
 
 Frozen copies of clusters.candidate_pairs, containment._posting_pairs, jobs.take_tokens (the
 tokens signing reads back) and the write pass's loop of verdicts
-(corpus.CorpusDedup._decide_and_write) at 309e7fb, so tests can check that the faster code
-finds exactly the same pairs, in the same order, the same tokens and the same verdicts.
+(corpus.CorpusDedup._decide_and_write) at 309e7fb, and of clusters.shared_keys and
+lsh.band_keys at 129f23d, so tests can check that the faster code finds exactly the same
+pairs, in the same order, the same band keys, tokens and verdicts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cleanup.dedup.containment import MAX_POSTING
 from cleanup.dedup.decide import Boilerplate, Owners, verdict
 from cleanup.dedup.documents import DocumentDecision
 from cleanup.dedup.settings import DedupSettings
+from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.spool import Verdict
 from cleanup.dedup.verify import sorted_unique
 
@@ -105,3 +107,27 @@ def take_tokens(
     np.add.at(per_doc, np.searchsorted(batch_docs, docs[take]), counts[take])
     offsets = np.concatenate(([0], np.cumsum(per_doc))).astype(np.int64)
     return batch_docs, tokens[np.repeat(take, counts)], offsets
+
+
+def shared_keys(col: np.ndarray) -> np.ndarray:
+    """Return the items (increasing) whose key some other item holds too (as at 129f23d)."""
+    s = np.sort(col)
+    repeated = s[1:][s[1:] == s[:-1]]
+    if len(repeated) == 0:
+        return np.zeros(0, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(repeated, col), len(repeated) - 1)
+    return np.flatnonzero(repeated[pos] == col)
+
+
+def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Return the (n, bands) uint64 band keys of signatures (n, num_perm) (as at 129f23d)."""
+    n = sigs.shape[0]
+    keys = np.empty((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            block = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
+            acc = np.full(n, np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+            for j in range(rows):
+                acc = fmix64(acc ^ block[:, j])
+            keys[:, band] = acc
+    return keys

@@ -3,7 +3,10 @@
 A frozen copy of the earlier code (cleanup/dedup/shingles.py, paragraphs.py and jobs.py at
 the commit before issue 18's dedup speed-up, 2b1f39e), so tests can check that the faster
 code gives exactly the same hashes, shingles, fingerprints, features, suspects and edits.
-find_duplicates and the helpers it shares with the new code are imported as they are.
+find_duplicates and the helpers it shares with the new code are imported as they are; the
+byte helpers the one-pass tokenizer replaced (_lower_utf8, _changes_case, _cjk_leads) and
+the hash mixing and fingerprints (fmix64, fingerprints) are frozen here as they were at
+129f23d.
 """
 
 from __future__ import annotations
@@ -31,15 +34,76 @@ from cleanup.dedup.shingles import (
     SEP,
     U64,
     WORD,
-    _cjk_leads,
     _following,
-    _lower_utf8,
     _merge_chars,
     _powers,
-    fingerprints,
-    fmix64,
 )
 from cleanup.document import Document
+
+
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """Mix 64-bit hashes (MurmurHash3 finalizer), as at 129f23d."""
+    h = h ^ (h >> U64(33))
+    h = h * U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> U64(33))
+    h = h * U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> U64(33))
+
+
+def fingerprints(tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Return one 64-bit fingerprint per text from its token hashes, as at 129f23d."""
+    n = len(offsets) - 1
+    counts = np.diff(offsets)
+    if len(tokens) == 0:
+        return np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        idx = np.arange(len(tokens)) - np.repeat(offsets[:-1], counts)
+        weighted = fmix64(tokens + idx.astype(np.uint64) * U64(0x9E3779B97F4A7C15))
+        padded = np.concatenate((weighted, [U64(0)]))
+        sums = np.add.reduceat(padded, np.minimum(offsets[:-1], len(tokens)))
+        fp = fmix64(np.where(counts > 0, sums, U64(0)) + counts.astype(np.uint64))
+    return np.where(counts > 0, fp | U64(1), U64(0))
+
+
+def _lower_utf8(text: str) -> bytes:
+    """Return `text.lower()` encoded as UTF-8 (surrogates passed through), as at 129f23d."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if text.isascii() or not _changes_case(raw):
+        return raw.lower()
+    return text.lower().encode("utf-8", "surrogatepass")
+
+
+def _changes_case(raw: bytes) -> bool:
+    """Tell whether lower() changes any non-ASCII character of this UTF-8 text."""
+    b = np.frombuffer(raw, dtype=np.uint8)
+    lead = np.flatnonzero(b >= 0xC0)
+    if len(lead) == 0:
+        return False
+    width = 2 + (b[lead] >= 0xE0) + (b[lead] >= 0xF0)
+    key = np.zeros(len(lead), dtype=np.uint32)
+    for k in range(4):  # the character's bytes, big-endian, zero past its width
+        byte = _following(b, lead, k).astype(np.uint32)
+        key |= np.where(k < width, byte, 0).astype(np.uint32) << np.uint32(24 - 8 * k)
+    for code in np.unique(key).tolist():
+        char = code.to_bytes(4, "big").rstrip(b"\x00").decode("utf-8", "surrogatepass")
+        if char.lower() != char:
+            return True
+    return False
+
+
+def _cjk_leads(b: np.ndarray) -> np.ndarray:
+    """Return the positions of the first bytes of characters of scripts written without spaces."""
+    lead = np.flatnonzero((b >= 0xE0) & (b <= 0xEF))
+    if len(lead) == 0:
+        return lead
+    b0, b1 = b[lead], _following(b, lead, 1)
+    hit = (
+        ((b0 == 0xE0) & ((b1 == 0xB8) | (b1 == 0xB9)))
+        | ((b0 == 0xE3) & (b1 >= 0x81))
+        | ((b0 >= 0xE4) & (b0 <= 0xE9))
+        | ((b0 == 0xEF) & (b1 >= 0xA4) & (b1 <= 0xAB))
+    )
+    return lead[hit]
 
 
 def classify(b: np.ndarray) -> np.ndarray:

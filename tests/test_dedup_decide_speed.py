@@ -18,8 +18,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleanup.dedup import lsh
 from cleanup.dedup.bandfile import BandKeys
-from cleanup.dedup.clusters import candidate_pairs
+from cleanup.dedup.clusters import candidate_pairs, shared_keys
 from cleanup.dedup.containment import _posting_pairs
 from cleanup.dedup.decide import Boilerplate, Owners, Verdicts
 from cleanup.dedup.documents import DocumentDecision
@@ -48,6 +49,43 @@ def test_candidate_pairs_are_the_earlier_ones(
     got = candidate_pairs(keys, rank, heads)
     want = ref.candidate_pairs(keys, rank, heads)
     assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 30),
+    st.integers(1, 9),
+    st.integers(1, 5),
+    st.integers(0, 3),
+    st.integers(0, 2**32 - 1),
+)
+def test_band_keys_are_the_earlier_ones(
+    n: int, bands: int, rows: int, spare: int, seed: int
+) -> None:
+    # Signatures as wide as the bands need or wider, a few equal rows among random ones.
+    rng = np.random.default_rng(seed)
+    sigs = rng.integers(0, 2**32, (n, bands * rows + spare), dtype=np.uint32)
+    if n > 2:
+        sigs[1] = sigs[0]
+    got = lsh.band_keys(sigs, bands, rows)
+    want = ref.band_keys(sigs, bands, rows)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert got.flags.c_contiguous and np.array_equal(got, want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 15), st.integers(0, 7)), max_size=300),
+    st.lists(st.integers(0, (1 << 48) - 1), min_size=8, max_size=8),
+)
+def test_shared_keys_are_the_earlier_ones(picks: list[tuple[int, int]], highs: list[int]) -> None:
+    # Keys made of one of a few low parts and one of a few high parts: many share their
+    # low bits (the slot the fast path counts) without being equal, some are equal.
+    keys = np.array([(highs[h] << 16) | (low * 37) for low, h in picks], dtype=np.uint64)
+    for col in (keys, np.stack([keys, keys[::-1]], axis=1)[:, 0]):  # also a strided column
+        got = shared_keys(col)
+        want = ref.shared_keys(col)
+        assert got.dtype == want.dtype and got.tolist() == want.tolist()
 
 
 @settings(max_examples=300, deadline=None)

@@ -50,6 +50,34 @@ def test_token_hashes_are_the_earlier_ones(texts: list[str]) -> None:
     same(shingles.token_hashes(texts), ref.token_hashes(texts))
 
 
+@settings(max_examples=100, deadline=None)
+@given(TEXTS)
+def test_folded_bytes_and_word_bytes_are_the_earlier_ones(texts: list[str]) -> None:
+    # The one-pass tokenizer deletes what vanishes before it classifies; the earlier code
+    # classified every byte, then dropped the deleted ones.
+    b, w, lead = shingles._folded(texts)
+    want_b, want_w = ref._token_bytes(texts)
+    same((b, w), (want_b, want_w))
+    assert lead.tolist() == np.flatnonzero(want_b >= 0xC0).tolist()
+    data = "\x00".join(t.replace("\x00", " ") for t in texts)
+    assert shingles._lower_utf8(data) == ref._lower_utf8(data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXTS)
+def test_byte_classes_are_the_earlier_ones(texts: list[str]) -> None:
+    b = np.frombuffer(ref._lower_utf8("\x00".join(texts)), dtype=np.uint8)
+    same((shingles.classify(b),), (ref.classify(b),))
+
+
+def test_word_bytes_are_the_word_class_for_every_byte() -> None:
+    # Every byte value, alone and with no multi-byte character to test: the comparisons
+    # that replaced the table lookup say "word" exactly where the table does.
+    b = np.arange(256, dtype=np.uint8)
+    w = shingles._word_bytes(b, np.zeros(0, dtype=np.int64))
+    assert w.tolist() == (shingles._CLASS == shingles.WORD).tolist()
+
+
 @settings(max_examples=300, deadline=None)
 @given(TEXTS, st.integers(min_value=1, max_value=8))
 def test_shingle_hashes_are_the_earlier_ones(texts: list[str], k: int) -> None:
@@ -67,6 +95,19 @@ def test_shingles_of_texts_of_any_length_are_the_earlier_ones(counts: list[int],
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     tokens = rng.integers(0, 2**64, int(offsets[-1]), dtype=np.uint64)
     same(shingles.shingle_hashes(tokens, offsets, k), ref.shingle_hashes(tokens, offsets, k))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=9), max_size=30), st.integers(0, 2**32 - 1))
+def test_fingerprints_and_mixing_are_the_earlier_ones(counts: list[int], seed: int) -> None:
+    # Texts of any length, empty ones first, last and in runs (the padded sum's edge).
+    rng = np.random.default_rng(seed)
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    tokens = rng.integers(0, 2**64, int(offsets[-1]), dtype=np.uint64)
+    before = tokens.copy()
+    same((shingles.fingerprints(tokens, offsets),), (ref.fingerprints(tokens, offsets),))
+    same((shingles.fmix64(tokens),), (ref.fmix64(tokens),))
+    assert np.array_equal(tokens, before)  # the inputs are left as they were
 
 
 def features_equal(new: paragraphs.BatchFeatures, old: paragraphs.BatchFeatures) -> None:

@@ -114,15 +114,28 @@ def candidate_pairs(keys: Keys, rank: np.ndarray, heads: int = BUCKET_HEADS) -> 
 def shared_keys(col: np.ndarray) -> np.ndarray:
     """Return the items (increasing) whose key some other item holds too.
 
-    Most keys of a band are held by one item; a plain sort finds the repeated ones, so
-    the (key, rank) sort runs over the few items in a bucket of two or more.
+    Most keys of a band are held by one item. Counting the items per low bits of their
+    key (a table of about 8 slots per item) leaves the few that may share theirs, and
+    only those are sorted and looked up (~3x faster than sorting and searching them all;
+    two items with equal keys always share a slot, so none is missed).
     """
-    s = np.sort(col)
+    n = len(col)
+    if n < 2:
+        return np.zeros(0, dtype=np.int64)
+    mask = (1 << max(10, (n - 1).bit_length() + 3)) - 1
+    slot = (col & mask).astype(np.intp)
+    maybe = np.flatnonzero(np.bincount(slot, minlength=mask + 1)[slot] > 1)
+    return maybe[_repeated_in(col[maybe])]
+
+
+def _repeated_in(keys: np.ndarray) -> np.ndarray:
+    """Tell, per key, whether another of `keys` is equal to it (one sort, one search)."""
+    s = np.sort(keys)
     repeated = s[1:][s[1:] == s[:-1]]
     if len(repeated) == 0:
-        return np.zeros(0, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(repeated, col), len(repeated) - 1)
-    return np.flatnonzero(repeated[pos] == col)
+        return np.zeros(len(keys), dtype=bool)
+    pos = np.minimum(np.searchsorted(repeated, keys), len(repeated) - 1)
+    return repeated[pos] == keys
 
 
 def pairs_with_first(items: np.ndarray, new_run: np.ndarray, n: int, heads: int = 1) -> np.ndarray:

@@ -52,17 +52,17 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """Return the (n, bands) uint64 band keys of signatures (n, num_perm).
 
     The band number is mixed into each key, so one flat key space can hold all bands.
+    Each band's rows are folded in turn, all bands at once (`rows` numpy passes over the
+    block, not bands x rows small ones).
     """
     n = sigs.shape[0]
-    keys = np.empty((n, bands), dtype=np.uint64)
+    block = sigs[:, : bands * rows].reshape(n, bands, rows)
+    seeds = np.arange(1, bands + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for band in range(bands):
-            block = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
-            acc = np.full(n, U64(band + 1) * U64(0x9E3779B97F4A7C15), dtype=np.uint64)
-            for j in range(rows):
-                acc = fmix64(acc ^ block[:, j])
-            keys[:, band] = acc
-    return keys
+        acc = np.broadcast_to(seeds * U64(0x9E3779B97F4A7C15), (n, bands))
+        for j in range(rows):
+            acc = fmix64(acc ^ block[:, :, j].astype(np.uint64))
+    return np.ascontiguousarray(acc, dtype=np.uint64)
 
 
 # Share of the pairs exactly at the threshold that the default bands must make candidates.

@@ -20,6 +20,7 @@ import numpy as np
 U64 = np.uint64
 _P = U64(0x100000001B3)  # FNV-64 prime: odd, so invertible mod 2^64
 _P_INV = U64(pow(0x100000001B3, -1, 1 << 64))
+_GOLDEN = U64(0x9E3779B97F4A7C15)  # weights a token by its position in fingerprints
 _SHINGLE_MULT = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63,
      0x27D4EB2F165667C5, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB],
@@ -36,6 +37,8 @@ _CLASS[0x80:] = WORD  # bytes of non-ASCII characters: letters unless listed bel
 for _c in b"'`[]":
     _CLASS[_c] = DELETE  # apostrophes and brackets join what they split: it's, [t]his
 
+_ASCII_DELETE = bytes(np.flatnonzero(_CLASS[:0x80] == DELETE).tolist())  # b"'[]`"
+
 # Multi-byte characters that separate tokens or vanish. U+00A0-U+00BF (no-break space,
 # guillemets, signs) separate; U+00AD (soft hyphen) and U+00B4 (acute) vanish.
 # U+2000-U+207F (spaces, dashes, quotes, ellipsis, bullets) separate, except the single
@@ -47,6 +50,11 @@ _DELETE_3 = (
     (0xE2, 0x80, 0x98), (0xE2, 0x80, 0x99), (0xE2, 0x80, 0x9B), (0xE2, 0x80, 0xB2),
     (0xE2, 0x80, 0x8C), (0xE2, 0x80, 0x8D), (0xE2, 0x81, 0xA0), (0xEF, 0xBB, 0xBF),
 )  # fmt: skip
+# The characters that vanish, by width, as big-endian numbers of their bytes.
+_DELETE_KEYS = {
+    2: np.array([(x << 8) | y for x, y in _DELETE_2], dtype=np.uint32),
+    3: np.array([(x << 16) | (y << 8) | z for x, y, z in _DELETE_3], dtype=np.uint32),
+}
 
 # Characters per token in scripts written without spaces (Chinese, Japanese, Thai): chosen by
 # measurement (README, "CJK text"); with the default 2-word shingles, character bigrams.
@@ -57,11 +65,29 @@ _powers_cache: dict[str, np.ndarray] = {}
 
 def fmix64(h: np.ndarray) -> np.ndarray:
     """Mix 64-bit hashes (MurmurHash3 finalizer) so low bits depend on every input bit."""
-    h = h ^ (h >> U64(33))
-    h = h * U64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> U64(33))
-    h = h * U64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> U64(33))
+    return _fmix64_into(np.array(h, dtype=np.uint64))
+
+
+def _fmix64_into(h: np.ndarray) -> np.ndarray:
+    """Mix the uint64 array `h` in place (fmix64 without a new array per step); return it."""
+    t = np.empty_like(h)
+    with np.errstate(over="ignore"):
+        for mult in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0):
+            np.right_shift(h, U64(33), out=t)
+            h ^= t
+            if mult:
+                h *= U64(mult)
+    return h
+
+
+def _steps(n: int) -> np.ndarray:
+    """Return i * the golden-ratio constant mod 2^64 for i < n (cached and grown)."""
+    have = _powers_cache.get("steps")
+    if have is None or len(have) < n:
+        size = max(n, 1 << 20, 0 if have is None else 2 * len(have))
+        with np.errstate(over="ignore"):
+            _powers_cache["steps"] = np.arange(size, dtype=np.uint64) * _GOLDEN
+    return _powers_cache["steps"][:n]
 
 
 def _power_table(base: int, n: int) -> np.ndarray:
@@ -95,63 +121,107 @@ def _following(b: np.ndarray, at: np.ndarray, k: int) -> np.ndarray:
     return np.where(at + k < n, b[np.minimum(at + k, n - 1)], 0).astype(np.uint8)
 
 
-def classify(b: np.ndarray) -> np.ndarray:
-    """Return the class (SEP, WORD, DELETE) of every byte of lowercased UTF-8 text.
+def _leads(b: np.ndarray) -> np.ndarray:
+    """Return where the non-ASCII characters of UTF-8 text start (their first bytes).
 
-    The multi-byte rules are tested only at the bytes that can lead a listed character
-    (>= 0xC2, a few per cent of news text), not over the whole batch.
+    In the UTF-8 of a str (surrogates passed through) every byte >= 0xC0 is >= 0xC2: no
+    encoder writes C0 or C1, which could only start an overlong form.
     """
-    cls = _CLASS.take(b)  # take: ~2x faster than fancy indexing
-    lead = np.flatnonzero(b >= 0xC2)
-    if len(lead) == 0:
-        return cls
-    b0, c1, c2 = b[lead], _following(b, lead, 1), _following(b, lead, 2)
-    is2 = (b0 == 0xC2) & (c1 >= 0xA0) & (c1 <= 0xBF)
-    lead2 = lead[is2]
-    if len(lead2):
-        mark = np.full(len(lead2), SEP, dtype=np.uint8)
-        for x, y in _DELETE_2:
-            mark[(b0[is2] == x) & (c1[is2] == y)] = DELETE
-        cls[lead2] = mark
-        cls[lead2 + 1] = mark
-    is3 = (
+    return np.flatnonzero(b >= 0xC2)
+
+
+def _char_bytes(b: np.ndarray, lead: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the first three bytes of the characters starting at `lead` (0 past the end)."""
+    return b[lead], _following(b, lead, 1), _following(b, lead, 2)
+
+
+def _listed2(b0: np.ndarray, c1: np.ndarray) -> np.ndarray:
+    """Tell which characters (by their first bytes) are listed two-byte characters."""
+    return (b0 == 0xC2) & (c1 >= 0xA0) & (c1 <= 0xBF)
+
+
+def _listed3(b0: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    """Tell which characters (by their first three bytes) are listed three-byte characters."""
+    return (
         ((b0 == 0xE2) & ((c1 == 0x80) | (c1 == 0x81)))
         | ((b0 == 0xE2) & (c1 == 0x88) & (c2 == 0x92))
         | ((b0 == 0xE3) & (c1 == 0x80))
         | ((b0 == 0xEF) & (c1 == 0xBB) & (c2 == 0xBF))
     )
-    lead3 = lead[is3]
-    if len(lead3):
-        mark3 = np.full(len(lead3), SEP, dtype=np.uint8)
-        for x, y, z in _DELETE_3:
-            mark3[(b0[is3] == x) & (c1[is3] == y) & (c2[is3] == z)] = DELETE
-        cls[lead3] = mark3
-        cls[lead3 + 1] = mark3
-        cls[lead3 + 2] = mark3
+
+
+def _vanishing(b0: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tell which characters (by their first three bytes) vanish: two-byte ones, three-byte ones."""
+    key2 = (b0.astype(np.uint32) << np.uint32(8)) | c1
+    key3 = (key2 << np.uint32(8)) | c2
+    return np.isin(key2, _DELETE_KEYS[2]), np.isin(key3, _DELETE_KEYS[3])
+
+
+def classify(b: np.ndarray) -> np.ndarray:
+    """Return the class (SEP, WORD, DELETE) of every byte of lowercased UTF-8 text.
+
+    The byte rules one byte at a time (for tests and explanations: the tokenizer deletes
+    the characters that vanish from the bytes first and then tells word bytes, _folded).
+    """
+    cls = _CLASS.take(b)  # take: ~2x faster than fancy indexing
+    lead = _leads(b)
+    if len(lead) == 0:
+        return cls
+    b0, c1, c2 = _char_bytes(b, lead)
+    gone2, gone3 = _vanishing(b0, c1, c2)
+    for listed, gone, width in ((_listed2(b0, c1), gone2, 2), (_listed3(b0, c1, c2), gone3, 3)):
+        mark = np.where(gone[listed], DELETE, SEP).astype(np.uint8)
+        for k in range(width):
+            cls[lead[listed] + k] = mark
     return cls
 
 
+def _word_bytes(b: np.ndarray, lead: np.ndarray) -> np.ndarray:
+    """Return which bytes of lowercased UTF-8 text are word bytes, the vanishing characters
+    deleted first; `lead`: where its non-ASCII characters start (_leads).
+
+    ASCII letters and digits and the bytes of non-ASCII characters are word bytes (three
+    comparisons over the bytes, ~3x faster than a table lookup), except those of the listed
+    characters, which separate tokens: only the characters starting at `lead` are tested.
+    """
+    w = np.subtract(b, ord("a"), dtype=np.uint8) < 26  # wraps below "a": one comparison
+    w |= np.subtract(b, ord("0"), dtype=np.uint8) < 10
+    w |= b >= 0x80
+    if len(lead) == 0:
+        return w
+    b0, c1, c2 = _char_bytes(b, lead)
+    for listed, width in ((_listed2(b0, c1), 2), (_listed3(b0, c1, c2), 3)):
+        for k in range(width):
+            w[lead[listed] + k] = False
+    return w
+
+
 def _lower_utf8(text: str) -> bytes:
-    """Return `text.lower()` encoded as UTF-8 (surrogates passed through).
+    """Return `text.lower()` encoded as UTF-8 (surrogates passed through)."""
+    return _lowered(text)[0]
+
+
+def _lowered(text: str) -> tuple[bytes, np.ndarray]:
+    """Return `text.lower()` encoded as UTF-8 (surrogates passed through), and where its
+    non-ASCII characters start (_leads).
 
     str.lower is slow on text with any non-ASCII character (one curly quote suffices:
     ~200 MB/s), bytes.lower several times faster but folds ASCII letters only. The two
     agree whenever lower() leaves every non-ASCII character of the text as it is (ASCII
     letters fold alike, and only Σ's folding depends on its neighbours), which is checked
-    once per distinct non-ASCII character.
+    once per distinct non-ASCII character. bytes.lower moves no byte, so the characters
+    found before it start where they did.
     """
     raw = text.encode("utf-8", "surrogatepass")
-    if text.isascii() or not _changes_case(raw):
-        return raw.lower()
-    return text.lower().encode("utf-8", "surrogatepass")
+    lead = _leads(np.frombuffer(raw, dtype=np.uint8))
+    if len(lead) == 0 or not _changes_case(np.frombuffer(raw, dtype=np.uint8), lead):
+        return raw.lower(), lead
+    low = text.lower().encode("utf-8", "surrogatepass")
+    return low, _leads(np.frombuffer(low, dtype=np.uint8))
 
 
-def _changes_case(raw: bytes) -> bool:
-    """Tell whether lower() changes any non-ASCII character of this UTF-8 text."""
-    b = np.frombuffer(raw, dtype=np.uint8)
-    lead = np.flatnonzero(b >= 0xC0)
-    if len(lead) == 0:
-        return False
+def _changes_case(b: np.ndarray, lead: np.ndarray) -> bool:
+    """Tell whether lower() changes any of the non-ASCII characters starting at `lead`."""
     width = 2 + (b[lead] >= 0xE0) + (b[lead] >= 0xF0)
     key = np.zeros(len(lead), dtype=np.uint32)
     for k in range(4):  # the character's bytes, big-endian, zero past its width
@@ -164,20 +234,46 @@ def _changes_case(raw: bytes) -> bool:
     return False
 
 
-def _token_bytes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Return the batch's folded bytes (deleted bytes gone) and which of them are word bytes.
+def _folded(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the batch's folded bytes (deleted bytes gone), which of them are word bytes and
+    where its non-ASCII characters start (_leads).
 
     Texts are joined with NUL, which is never a word byte, so it separates texts and tokens.
+    What vanishes is deleted from the bytes before they are classified: the listed
+    multi-byte characters (found among the non-ASCII characters only) by joining the bytes
+    between them, the ASCII ones by bytes.translate. Each is a whole character, and the
+    class of a byte depends on its own character only, so the others keep their classes.
     """
     data = "\x00".join(texts)
     if data.count("\x00") > len(texts) - 1:  # a text holds NUL: a space, as in any text
         data = "\x00".join(t.replace("\x00", " ") for t in texts)
-    b = np.frombuffer(_lower_utf8(data), dtype=np.uint8)
-    cls = classify(b)
-    keep = cls != DELETE
-    if not keep.all():
-        b, cls = b[keep], cls[keep]
-    return b, cls == WORD
+    raw, lead = _lowered(data)
+    size = len(raw)
+    raw = _without_vanishing(raw, lead).translate(None, _ASCII_DELETE)
+    b = np.frombuffer(raw, dtype=np.uint8)
+    if len(raw) != size:
+        lead = _leads(b)
+    return b, _word_bytes(b, lead), lead
+
+
+def _without_vanishing(raw: bytes, lead: np.ndarray) -> bytes:
+    """Return UTF-8 text without its listed multi-byte characters that vanish; `lead`: where
+    its non-ASCII characters start (_leads)."""
+    if len(lead) == 0:
+        return raw
+    gone2, gone3 = _vanishing(*_char_bytes(np.frombuffer(raw, dtype=np.uint8), lead))
+    gone = gone2 | gone3
+    if not gone.any():
+        return raw
+    cut = lead[gone]
+    ends = (cut + np.where(gone3[gone], 3, 2)).tolist()
+    return b"".join([raw[a:z] for a, z in zip([0, *ends], [*cut.tolist(), len(raw)], strict=True)])
+
+
+def _token_bytes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the batch's folded bytes (deleted bytes gone) and which of them are word bytes."""
+    b, w, _ = _folded(texts)
+    return b, w
 
 
 def _runs(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -192,14 +288,17 @@ def _runs(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return change[0::2], change[1::2]
 
 
-def _cjk_leads(b: np.ndarray) -> np.ndarray:
+def _cjk_leads(b: np.ndarray, lead: np.ndarray | None = None) -> np.ndarray:
     """Return the positions of the first bytes of characters of scripts written without spaces.
 
     Thai (U+0E00-0E7F), kana and CJK ideographs (U+3040-9FFF: hiragana, katakana, CJK
     extension A and unified ideographs) and CJK compatibility ideographs (U+F900-FAFF), all
     three bytes long in UTF-8. Hangul is not among them: Korean puts spaces between words.
+    `lead`: where the text's non-ASCII characters start (_leads), when known.
     """
-    lead = np.flatnonzero((b >= 0xE0) & (b <= 0xEF))
+    if lead is None:
+        lead = _leads(b)
+    lead = lead[(b[lead] >= 0xE0) & (b[lead] <= 0xEF)]
     if len(lead) == 0:
         return lead
     b0, b1 = b[lead], _following(b, lead, 1)
@@ -212,15 +311,18 @@ def _cjk_leads(b: np.ndarray) -> np.ndarray:
     return lead[hit]
 
 
-def _token_spans(b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _token_spans(
+    b: np.ndarray, w: np.ndarray, lead: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Return start and end byte positions of the tokens: runs of word bytes, split per character
     in scripts written without spaces (then every CJK_CHARS consecutive characters of one run
     make a token, so a document's k-shingles there are character (CJK_CHARS + k - 1)-grams).
 
     Text with no such character gives exactly the runs of word bytes, so nothing changes for
-    it; mixed text is split per run, so each paragraph's spaced words stay words.
+    it; mixed text is split per run, so each paragraph's spaced words stay words. `lead`:
+    where the text's non-ASCII characters start (_leads), when known.
     """
-    leads = _cjk_leads(b)
+    leads = _cjk_leads(b, lead)
     if len(leads) == 0:
         return _runs(w)
     n = len(b)
@@ -266,11 +368,11 @@ def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     offsets[i + 1]]. The work is a handful of numpy calls over the batch's bytes, which is
     what makes signatures fast (a Python loop per word runs at ~20 MB/s).
     """
-    b, w = _token_bytes(texts)
+    b, w, lead = _folded(texts)
     n = len(b)
     if n == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(len(texts) + 1, dtype=np.int64)
-    starts, ends = _token_spans(b, w)
+    starts, ends = _token_spans(b, w, lead)
     pw, pinv = _powers(n + 1)
     g = np.empty(n + 1, dtype=np.uint64)
     g[0] = 0
@@ -278,7 +380,7 @@ def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         np.multiply(b, pw[:n], out=g[1:])  # in place: no uint64 copy of the bytes
         np.cumsum(g[1:], out=g[1:])
         h = (g[ends] - g[starts]) * pinv[starts]
-        h = fmix64(h + (ends - starts).astype(np.uint64))
+        h = _fmix64_into(h + (ends - starts).astype(np.uint64))
     bounds = np.concatenate(([0], np.flatnonzero(b == 0)))
     offsets = np.searchsorted(starts, bounds).astype(np.int64)
     return h, np.append(offsets, len(starts))
@@ -316,7 +418,7 @@ def shingle_hashes(
         short = np.flatnonzero((counts > 0) & (counts < k))
         if len(short):
             acc[sh_offsets[short]] = _short_windows(tokens, offsets[short], counts[short])
-        acc = fmix64(acc)
+        acc = _fmix64_into(acc)  # a fresh gather: mixed in place
     return acc.astype(np.uint32), sh_offsets
 
 
@@ -342,16 +444,22 @@ def fingerprints(tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Return one 64-bit fingerprint per text from its token hashes (0 for a text with no token).
 
     Two texts get the same fingerprint when their token sequences are equal, which is the
-    project's "exact duplicate after normalization".
+    project's "exact duplicate after normalization". Token j of a text is weighted by
+    j * the golden-ratio constant: the global position's multiple (a cached table) less
+    that of the text's first token, so no position array is made.
     """
     n = len(offsets) - 1
     counts = np.diff(offsets)
-    if len(tokens) == 0:
+    m = len(tokens)
+    if m == 0:
         return np.zeros(n, dtype=np.uint64)
+    padded = np.empty(m + 1, dtype=np.uint64)  # a 0 after the last: texts ending there sum it
+    padded[m] = 0
+    weighted = padded[:m]
     with np.errstate(over="ignore"):
-        idx = np.arange(len(tokens)) - np.repeat(offsets[:-1], counts)
-        weighted = fmix64(tokens + idx.astype(np.uint64) * U64(0x9E3779B97F4A7C15))
-        padded = np.concatenate((weighted, [U64(0)]))
-        sums = np.add.reduceat(padded, np.minimum(offsets[:-1], len(tokens)))
-        fp = fmix64(np.where(counts > 0, sums, U64(0)) + counts.astype(np.uint64))
+        np.add(tokens, _steps(m), out=weighted)
+        weighted -= np.repeat(offsets[:-1].astype(np.uint64) * _GOLDEN, counts)
+        _fmix64_into(weighted)
+        sums = np.add.reduceat(padded, np.minimum(offsets[:-1], m))
+        fp = _fmix64_into(np.where(counts > 0, sums, U64(0)) + counts.astype(np.uint64))
     return np.where(counts > 0, fp | U64(1), U64(0))
