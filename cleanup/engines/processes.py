@@ -387,6 +387,10 @@ class ProcessEngine(BatchEngine):
 
     pool: ProcessPoolExecutor | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outstanding: set[Future[Any]] = set()  # submitted, not done (cancelled at close)
+
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         if self.pool is None:
             context = multiprocessing.get_context()
@@ -399,7 +403,10 @@ class ProcessEngine(BatchEngine):
                 initargs=(os.getpid(), context.get_start_method()),
             )
         with stopsignals.held():  # submit may fork a worker: no Stopped inside fork handlers
-            return self.pool.submit(fn, *args)
+            future = self.pool.submit(fn, *args)
+        self.outstanding.add(future)
+        future.add_done_callback(self.outstanding.discard)
+        return future
 
     def result(self, handle: Future[R]) -> R:
         return handle.result()
@@ -408,6 +415,13 @@ class ProcessEngine(BatchEngine):
         """Stop the workers, cancelling batches not started; each finishes the batch it holds.
 
         (Terminating a worker could leave half a result in the pool's pipe, which hangs it.)
+        The batches are cancelled here, not by `shutdown(cancel_futures=True)`: that makes
+        the pool's manager thread swap its table of pending work for a new one, while its
+        sending thread still removes a batch that failed to pickle from the old one; the
+        manager then waits forever for that batch (Python 3.11), and at exit
+        multiprocessing waits forever for the idle workers it never stopped.
         """
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            for future in list(self.outstanding):
+                future.cancel()  # only those not handed to the workers yet
+            self.pool.shutdown(wait=True)
