@@ -15,6 +15,7 @@ module knows nothing of what the steps do. See docs/architecture.md, "Engines".
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import multiprocessing
@@ -163,6 +164,7 @@ class BatchEngine:
         self.workers = workers
         self.prelude = prelude
         self.postlude = postlude
+        self.segments: list[tuple[Ends, _Key]] = []  # what the workers run (see warm)
         context.on_close.append(self.close)
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Any:
@@ -301,6 +303,8 @@ class BatchEngine:
         return spec.bind(self.context, self, **opts)
 
     def _parallel(self, ends: Ends, key: _Key) -> Stage:
+        self.segments.append((ends, key))
+
         def run(docs: Iterable[Any]) -> Iterable[Item]:
             return Segment(self, docs, ends, key)
 
@@ -364,14 +368,34 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
+def warm(segments: Sequence[tuple[Ends, _Key]]) -> None:
+    """Run each segment once over an empty batch, here, before the workers are forked.
+
+    A step does its set-up (loading and compiling artifact rules, building tables) when it
+    first runs, and caches it per process; done here once, every forked worker inherits it
+    instead of each doing it again on its first batch (one set-up's CPU per extra worker).
+    Only an optimization: a step whose set-up fails here fails again on its first batch,
+    on a worker, and is reported from there as it always was.
+    """
+    for ends, key in segments:
+        with contextlib.suppress(Exception):  # reported by a worker's first batch instead
+            run_batch(ends, key, [])
+
+
 class ProcessEngine(BatchEngine):
     """Run batches in a local pool of worker processes."""
 
     pool: ProcessPoolExecutor | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outstanding: set[Future[Any]] = set()  # submitted, not done (cancelled at close)
+
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         if self.pool is None:
             context = multiprocessing.get_context()
+            if context.get_start_method() == "fork":  # the workers inherit this memory
+                warm(self.segments)
             self.pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=context,
@@ -379,7 +403,10 @@ class ProcessEngine(BatchEngine):
                 initargs=(os.getpid(), context.get_start_method()),
             )
         with stopsignals.held():  # submit may fork a worker: no Stopped inside fork handlers
-            return self.pool.submit(fn, *args)
+            future = self.pool.submit(fn, *args)
+        self.outstanding.add(future)
+        future.add_done_callback(self.outstanding.discard)
+        return future
 
     def result(self, handle: Future[R]) -> R:
         return handle.result()
@@ -388,6 +415,13 @@ class ProcessEngine(BatchEngine):
         """Stop the workers, cancelling batches not started; each finishes the batch it holds.
 
         (Terminating a worker could leave half a result in the pool's pipe, which hangs it.)
+        The batches are cancelled here, not by `shutdown(cancel_futures=True)`: that makes
+        the pool's manager thread swap its table of pending work for a new one, while its
+        sending thread still removes a batch that failed to pickle from the old one; the
+        manager then waits forever for that batch (Python 3.11), and at exit
+        multiprocessing waits forever for the idle workers it never stopped.
         """
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            for future in list(self.outstanding):
+                future.cancel()  # only those not handed to the workers yet
+            self.pool.shutdown(wait=True)
