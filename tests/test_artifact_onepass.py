@@ -151,11 +151,11 @@ def test_document_matches_are_the_per_paragraph_gates_matches(texts: list[str]) 
     view = View(texts, list(map(len, texts)))
     expected = [REFERENCE.matches_of(t) for t in texts]
     RULE_SET.memo.clear()
-    assert RULE_SET.document_matches(texts, view) == expected
+    assert RULE_SET.matched(texts, view)[0] == expected
     fallback = RuleSet.build(RULES)
     assert fallback.document is not None
     fallback.document.literals = Literals(fallback.document.literals.groups, False)
-    assert fallback.document_matches(texts, view) == expected
+    assert fallback.matched(texts, view)[0] == expected
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

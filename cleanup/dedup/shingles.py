@@ -196,11 +196,6 @@ def _word_bytes(b: np.ndarray, lead: np.ndarray) -> np.ndarray:
     return w
 
 
-def _lower_utf8(text: str) -> bytes:
-    """Return `text.lower()` encoded as UTF-8 (surrogates passed through)."""
-    return _lowered(text)[0]
-
-
 def _lowered(text: str) -> tuple[bytes, np.ndarray]:
     """Return `text.lower()` encoded as UTF-8 (surrogates passed through), and where its
     non-ASCII characters start (_leads).

@@ -134,10 +134,6 @@ class RuleSet:
             self._opening = re.compile(opening_pattern(self.trie))
         return self._opening
 
-    def document_matches(self, paragraphs: list[str], view: View) -> list[tuple[int, ...]]:
-        """Return matches_of for each paragraph of a document (`view`: the joined document)."""
-        return self.matched(paragraphs, view)[0]
-
     def matched(self, paragraphs: list[str], view: View) -> tuple[list[tuple[int, ...]], list[int]]:
         """Return matches_of for each paragraph (`view`: them joined) and, ascending, the
         paragraphs some rule matches.
