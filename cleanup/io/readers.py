@@ -301,24 +301,44 @@ class _Reader:
 
 def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
     """Turn one JSONL line into a document; raise BadInput naming the file and line."""
-    source = raw.source
-    where = f"{source.name}:{raw.lineno}"
-    text_line, edits = decode(raw.line, where)
+    text_line, edits = _line_text(raw.line, raw)
     try:
         record = json.loads(text_line)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{where}: malformed JSON line ({exc.msg}, column {exc.colno})") from None
+        raise BadInput(
+            f"{_where(raw)}: malformed JSON line ({exc.msg}, column {exc.colno})"
+        ) from None
     if not isinstance(record, dict):
-        raise BadInput(f"{where}: JSON line is not an object")
+        raise BadInput(f"{_where(raw)}: JSON line is not an object")
     keys = split_path(fmt.text_field)
     text = get_path(record, keys)
     if not isinstance(text, str):
         problem = "has no" if text is MISSING or text is None else "has a non-string"
-        raise BadInput(f"{where}: record {problem} text field {fmt.text_field!r}")
+        raise BadInput(f"{_where(raw)}: record {problem} text field {fmt.text_field!r}")
     if "\\u" in text_line:  # only a \u escape can put a NUL or lone surrogate in a value
-        text, more = clean_bad_chars(text, where)
+        text, more = clean_bad_chars(text, _where(raw))
         edits.extend(more)
     return record_document(record, keys, text, raw, fmt, "jsonl", edits)
+
+
+def _where(raw: RawLine) -> str:
+    return f"{raw.source.name}:{raw.lineno}"
+
+
+# A line opening with one of these bytes may open with a byte-order mark (UTF-8's, or a
+# UTF-16/32 one, see _BOMS), so it goes through `decode`; a JSONL line opens with "{".
+_MAY_BE_BOM = frozenset(b"\xef\xff\xfe\x00")
+
+
+def _line_text(line: bytes, raw: RawLine) -> tuple[str, list[Edit]]:
+    """Return `decode(line, ...)`, the common case (valid UTF-8, no BOM, no NUL) checked first
+    without building the line's name for messages."""
+    if line and line[0] not in _MAY_BE_BOM and b"\x00" not in line:  # bytes: memchr
+        try:
+            return line.decode("utf-8"), []
+        except UnicodeDecodeError:
+            pass
+    return decode(line, _where(raw))
 
 
 def record_document(
@@ -339,12 +359,13 @@ def record_document(
     holder = record if len(keys) == 1 else get_path(record, keys[:-1])
     holder[keys[-1]] = None
     doc_id, explicit = record_id(record, raw, fmt)
+    relpath = source.relpath
     doc = Document.from_text(
         doc_id,
         text,
-        source=f"{source.name}:{raw.lineno}",
-        site=source.relpath.split("/", 1)[0] if "/" in source.relpath else "",
-        relpath=source.relpath,
+        source=_where(raw),
+        site=relpath.split("/", 1)[0] if "/" in relpath else "",
+        relpath=relpath,
         format=format,
         fields=record,
         explicit_id=explicit,
