@@ -8,6 +8,7 @@ carrying every other field untouched. A name without a dot is one top-level key,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -48,7 +49,7 @@ def split_path(name: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def get_path(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
+def get_path(record: dict[str, Any], keys: Sequence[str]) -> Any:
     """Return the value at `keys` in `record`, or MISSING when the path does not lead to one."""
     value: Any = record
     for key in keys:
