@@ -32,7 +32,7 @@ from cleanup.dedup.paragraphs import (
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes
 from cleanup.dedup.site import site_of
-from cleanup.document import Document, Edit
+from cleanup.document import Document
 from cleanup.executor import Executor
 from cleanup.scratch import ScratchRef, put
 
@@ -47,10 +47,7 @@ Removals = dict[int, tuple[str, str, dict[str, Any]]]
 
 def remove_paragraphs(doc: Document, removals: Removals) -> None:
     """Remove paragraphs by original index, each with its own rule, why and detail."""
-    doc.apply(
-        Edit.removal(STEP, rule, i, doc.paragraphs[i], why, detail)
-        for i, (rule, why, detail) in sorted(removals.items())
-    )
+    doc.remove_many(STEP, removals)
 
 
 def dedup_paragraphs_batch(
