@@ -25,7 +25,6 @@ from cleanup.dedup.paragraphs import (
     BatchFeatures,
     ParagraphSettings,
     detail_of,
-    exact_duplicates,
     features_batch,
     find_duplicates,
 )
@@ -62,18 +61,53 @@ def dedup_paragraphs_batch(
     feats = features_batch([d.paragraphs for d in docs], settings)
     if not enabled:
         return feats
-    for k in np.flatnonzero(feats.suspect).tolist():  # the others surely hold no copy
-        doc, feat = docs[k], feats.docs[k]
-        if doc.dropped is not None:
-            continue
-        dups = find_duplicates(feat, settings) if feats.near[k] else exact_duplicates(feat.fps)
+    live = np.array([d.dropped is None for d in docs], dtype=bool)
+    for k in np.flatnonzero(feats.suspect & feats.near & live).tolist():
+        doc = docs[k]
+        dups = find_duplicates(feats.docs[k], settings)
         if dups:
             remove_paragraphs(
                 doc, {d.index: (d.rule, WHY[d.rule], detail_of(d, doc.paragraphs)) for d in dups}
             )
             first = feats.first_paragraph[k]
             feats.kept[[first + d.index for d in dups]] = False
+    _remove_exact(docs, feats, live & ~feats.near)  # the other suspects hold exact copies only
     return feats
+
+
+def _remove_exact(docs: list[Document], feats: BatchFeatures, wanted: np.ndarray) -> None:
+    """Remove the exact repeats (feats.copy_of) from the `wanted` documents of a batch, as
+    find_duplicates would, a batch at a time (exact_duplicates finds the same copies)."""
+    firsts = feats.first_paragraph
+    n_par = np.diff(np.array(firsts))
+    gone = np.flatnonzero((feats.copy_of >= 0) & np.repeat(wanted, n_par))
+    if not len(gone):
+        return
+    feats.kept[gone] = False
+    doc = np.repeat(np.arange(len(docs)), n_par)[gone]
+    bounds = np.flatnonzero(np.diff(doc)) + 1
+    starts, stops = [0, *bounds.tolist()], [*bounds.tolist(), len(gone)]
+    paras, kept = gone.tolist(), feats.copy_of[gone].tolist()
+    rule = "exact-paragraph"
+    why = WHY[rule]
+    for k, a, z in zip(doc[starts].tolist(), starts, stops, strict=True):
+        d, first = docs[k], firsts[k]
+        texts = d.paragraphs
+        d.remove_many(
+            STEP,
+            {
+                j - first: (
+                    rule,
+                    why,
+                    {
+                        "duplicate_of": i - first,
+                        "duplicate_text": texts[i - first][:60],
+                        "similarity": 1.0,
+                    },
+                )
+                for j, i in zip(paras[a:z], kept[a:z], strict=True)
+            },
+        )
 
 
 def paragraphs_job(settings: ParagraphSettings, batch: list[Document]) -> list[Document]:
