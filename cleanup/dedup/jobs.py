@@ -297,8 +297,9 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
     n_par = np.diff(np.array(feats.first_paragraph))
     para_live = np.repeat(live, n_par) & feats.kept
     site_h = np.zeros(len(batch), dtype=np.uint64)
-    site_h[live] = [site_hash(site) for site in sites]
-    all_fps = np.concatenate([f.fps for f in feats.docs]) if batch else np.zeros(0, np.uint64)
+    hashes = {site: site_hash(site) for site in set(sites)}  # a batch holds a few sites
+    site_h[live] = [hashes[site] for site in sites]
+    all_fps = feats.paragraph_fps()
     with np.errstate(over="ignore"):
         all_keys = fmix64(all_fps ^ np.repeat(site_h, n_par)) | np.uint64(1)
     all_keys[all_fps == 0] = 0
@@ -314,7 +315,7 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
         ids=[d.id for d in live_docs],
         explicit=[d.explicit_id for d in live_docs],
         sites=sites,
-        joins=all(joins_tokens(d.sep) for d in live_docs),
+        joins=all(joins_tokens(sep) for sep in {d.sep for d in live_docs}),
         sigs=sigs,
         fps=fps,
         lengths=lengths,
@@ -329,10 +330,12 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
             [document_date(d, s.documents.date_field) for d in live_docs], dtype=np.float64
         )
     if s.cross.mode != "off":
+        nwords = np.diff(feats.offsets).astype(np.int32)
         for k in np.flatnonzero(live).tolist():
-            keep = feats.kept[feats.first_paragraph[k] : feats.first_paragraph[k + 1]]
-            out.para_fps.append(feats.docs[k].fps[keep])
-            out.para_words.append(feats.docs[k].nwords[keep].astype(np.int32))
+            first, end = feats.first_paragraph[k], feats.first_paragraph[k + 1]
+            keep = feats.kept[first:end]
+            out.para_fps.append(all_fps[first:end][keep])
+            out.para_words.append(nwords[first:end][keep])
     if s.cross.mode == "near":
         _paragraph_signatures(s, feats, live, out)
     return out

@@ -21,6 +21,7 @@ Paragraphs under `min_words` words are only compared exactly: a few words say to
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -116,6 +117,14 @@ class BatchFeatures:
     # exact_duplicates keeps) if it repeats an earlier one, else -1 (batch-wide indices).
     copy_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
+    def paragraph_fps(self) -> np.ndarray:
+        """Return every paragraph's fingerprint, in order."""
+        if isinstance(self.docs, DocFeatures):
+            return self.docs.fps
+        if not self.docs:
+            return np.zeros(0, np.uint64)
+        return np.concatenate([f.fps for f in self.docs])
+
 
 def features_batch(
     docs: Sequence[Sequence[str]], settings: ParagraphSettings | None = None
@@ -130,12 +139,12 @@ def features_batch(
     """
     settings = settings or ParagraphSettings()
     shingle_size = settings.shingle_size
-    flat = [p for paras in docs for p in paras]
+    flat = list(itertools.chain.from_iterable(docs))
     tokens, offsets = token_hashes(flat)
     fps = fingerprints(tokens, offsets)
     nwords = np.diff(offsets)
     sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
-    n_par = np.array([len(p) for p in docs], dtype=np.int64)
+    n_par = np.fromiter(map(len, docs), np.int64, len(docs))
     doc_of_para = np.repeat(np.arange(len(docs)), n_par)
     copy_of = _copies(fps, doc_of_para)
     repeat = copy_of >= 0
