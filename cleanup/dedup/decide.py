@@ -245,24 +245,41 @@ class Verdicts:
         needed[self.owned[lo:hi] - first] = True
         removals = self._boilerplate(first, keys, key_ends, site)
         needed[list(removals)] = True
-        dropped = np.flatnonzero(winner >= 0)
-        won = dict(zip(dropped.tolist(), winner[dropped].tolist(), strict=True))
+        copies = self._copies(first, winner)
+        clusters = self._clusters(first, marked)
         out: dict[int, Verdict] = {}
         places = where.tolist()
         owners, ids, settings = self.owners, decision.ids, self.settings
         for k in np.flatnonzero(needed).tolist():
-            i = first + k
             found = Verdict(removals.get(k, {}))
-            owned = owners.get(i)
+            owned = owners.get(first + k)
             if owned:
                 _add_owned(found.removals, owned, ids)
-            w = won.get(k)
-            if w is not None:
-                _document_verdict(found, i, w, decision, settings)
-            elif len(marked) and marked[k]:
-                found.meta = {"cluster": f"{int(decision.cluster_fp[i]):016x}"}
+            copy = copies.get(k)
+            if copy is not None:
+                _document_verdict(found, ids[copy[0]], *copy[1:], settings)
+            elif k in clusters:
+                found.meta = {"cluster": f"{clusters[k]:016x}"}
             out[places[k]] = found
         return out
+
+    def _copies(self, first: int, winner: np.ndarray) -> dict[int, tuple[int, bool, float, int]]:
+        """Return {document k of the batch: (its winner, contained, similarity, cluster)} for
+        the batch's documents that are copies of one that stays (their columns read at once)."""
+        k = np.flatnonzero(winner >= 0)
+        if not len(k):
+            return {}
+        rows, d = first + k, self.decision
+        columns = (winner[k], d.contained[rows], d.similarity[rows], d.cluster_fp[rows])
+        values = zip(*(c.tolist() for c in columns), strict=True)
+        return dict(zip(k.tolist(), values, strict=True))
+
+    def _clusters(self, first: int, marked: np.ndarray) -> dict[int, int]:
+        """Return {document k of the batch: its cluster} for the `marked` ones."""
+        k = np.flatnonzero(marked)
+        if not len(k):
+            return {}
+        return dict(zip(k.tolist(), self.decision.cluster_fp[first + k].tolist(), strict=True))
 
     def _boilerplate(
         self, first: int, keys: np.ndarray, key_ends: np.ndarray, site: Site
@@ -319,18 +336,24 @@ def _add_owned(removals: Removals, owned: dict[int, tuple[int, float]], ids: Seq
 
 
 def _document_verdict(
-    out: Verdict, i: int, w: int, decision: DocumentDecision, settings: DedupSettings
+    out: Verdict,
+    winner: str,
+    contained: bool,
+    similarity: float,
+    cluster: int,
+    settings: DedupSettings,
 ) -> None:
-    """Decide about live document i, a copy of document w that stays: drop or mark it."""
-    measure = "containment" if decision.contained[i] else "similarity"
+    """Decide about a live document that is a copy of `winner` (its id), which stays: drop it
+    or mark it (`contained`: a partial copy; `similarity`, `cluster`: its decision's)."""
+    measure = "containment" if contained else "similarity"
     detail = {
-        "duplicate_of": decision.ids[w],
-        measure: round(float(decision.similarity[i]), 3),
-        "cluster": f"{int(decision.cluster_fp[i]):016x}",
+        "duplicate_of": winner,
+        measure: round(float(similarity), 3),
+        "cluster": f"{int(cluster):016x}",
     }
     if settings.mark:
         out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", measure)}
-    elif decision.contained[i]:
+    elif contained:
         out.drop = (
             "contained-document",
             f"{settings.documents.containment:g} or more of the document's word pairs "
@@ -371,7 +394,9 @@ def verdict(
     _add_owned(out.removals, owners.get(i, {}), decision.ids)
     w = int(decision.winner[i])
     if w >= 0:
-        _document_verdict(out, i, w, decision, settings)
+        d = decision
+        copy = (bool(d.contained[i]), float(d.similarity[i]), int(d.cluster_fp[i]))
+        _document_verdict(out, d.ids[w], *copy, settings)
     elif settings.mark and decision.clustered[i]:
         out.meta = {"cluster": f"{int(decision.cluster_fp[i]):016x}"}
     return out
