@@ -8,7 +8,7 @@ edit in one place (see docs/architecture.md, "Steps").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -417,6 +417,31 @@ class Document:
             for i in sorted(set(indices))
         )
 
+    def remove_many(
+        self, step: str, removals: Mapping[int, tuple[str, str, dict[str, Any] | None]]
+    ) -> None:
+        """Remove paragraph `i` for each `i: (rule, why, detail)` of `removals`, in order of
+        index: apply of `Edit.removal(step, rule, i, paragraphs[i], why, detail)` edits.
+
+        Why: corpus dedup removes a few paragraphs from most documents (site boilerplate),
+        each with its own rule and detail, and taken from the paragraphs themselves, there is
+        nothing to check an edit against; building one only for apply to check it cost more
+        than recording it.
+        """
+        if not removals:
+            return
+        paragraphs = self.paragraphs
+        count = len(paragraphs)
+        record = self.edits.append
+        indices = sorted(removals)
+        if indices[0] < 0 or indices[-1] >= count:
+            bad = indices[0] if indices[0] < 0 else indices[-1]
+            raise EditError(f"cannot apply a 'remove' edit of paragraph {bad} of {count}")
+        for i in indices:
+            rule, why, detail = removals[i]
+            record(Edit(step, rule, paragraphs[i], "", why, i, detail, "remove"))  # positional
+        self.paragraphs = _without(paragraphs, indices)
+
     def drop(self, step: str, rule: str, why: str, detail: dict[str, Any] | None = None) -> None:
         """Mark the whole document as dropped; its text stays available for rejects."""
         self.dropped = Edit.drop(step, rule, why, detail)
@@ -430,15 +455,16 @@ class Document:
 _PARAGRAPH_KINDS = frozenset({"rewrite", "remove", "move"})
 
 
-def _without(paragraphs: list[str], gone: set[int]) -> list[str]:
-    """Return a new list of `paragraphs` without the positions in `gone` (all valid).
+def _without(paragraphs: list[str], gone: Collection[int]) -> list[str]:
+    """Return a new list of `paragraphs` without the positions in `gone` (all valid, distinct).
 
     Why not one comprehension always: a document loses a few paragraphs at a time, and a copy
     with a few C-level deletions costs half of testing every position (a deletion moves the
     rest of the list, so many go through the comprehension).
     """
     if len(gone) > 16:
-        return [p for i, p in enumerate(paragraphs) if i not in gone]
+        drop = gone if isinstance(gone, set) else set(gone)
+        return [p for i, p in enumerate(paragraphs) if i not in drop]
     kept = paragraphs.copy()
     for i in sorted(gone, reverse=True):
         del kept[i]

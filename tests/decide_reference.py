@@ -3,20 +3,22 @@
 Frozen copies of clusters.candidate_pairs, containment._posting_pairs, jobs.take_tokens (the
 tokens signing reads back) and the write pass's loop of verdicts
 (corpus.CorpusDedup._decide_and_write) at 309e7fb, and of clusters.shared_keys and
-lsh.band_keys at 129f23d, so tests can check that the faster code finds exactly the same
-pairs, in the same order, the same band keys, tokens and verdicts.
+lsh.band_keys at 129f23d, and of decide.verdict (one call per document) at b144f35, so tests
+can check that the faster code finds exactly the same pairs, in the same order, the same band
+keys, tokens and verdicts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from cleanup.dedup.bandfile import column_of
 from cleanup.dedup.clusters import Keys, pairs_with_first
 from cleanup.dedup.containment import MAX_POSTING
-from cleanup.dedup.decide import Boilerplate, Owners, verdict
+from cleanup.dedup.decide import Boilerplate, Owners
 from cleanup.dedup.documents import DocumentDecision
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
@@ -131,3 +133,63 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
                 acc = fmix64(acc ^ block[:, j])
             keys[:, band] = acc
     return keys
+
+
+def verdict(
+    i: int,
+    site: str,
+    hits: dict[int, int],
+    boiler: Boilerplate,
+    decision: DocumentDecision,
+    owners: Owners,
+    settings: DedupSettings,
+) -> Verdict:
+    """Return the decisions about live document i: boilerplate, paragraphs, the document (as
+    at b144f35).
+
+    `hits` are its boilerplate paragraphs ({index: key}), `site` its site.
+    """
+    out = Verdict({})
+    why = (
+        f"paragraph recurs in at least {settings.boilerplate.min_docs} documents of "
+        "the same site (site boilerplate)"
+    )
+    for j, key in hits.items():
+        detail: dict[str, Any] = {"site": site, "documents": boiler.totals.get(key, 0)}
+        out.removals[j] = ("site-boilerplate", why, detail)
+    for j, (owner, sim) in owners.get(i, {}).items():
+        if j not in out.removals:
+            out.removals[j] = (
+                "cross-document-paragraph",
+                "paragraph already stands in another document of this run",
+                {"duplicate_of": decision.ids[owner], "similarity": sim},
+            )
+    w = int(decision.winner[i])
+    if w < 0:
+        if settings.mark and decision.clustered[i]:
+            out.meta = {"cluster": f"{int(decision.cluster_fp[i]):016x}"}
+        return out
+    measure = "containment" if decision.contained[i] else "similarity"
+    detail = {
+        "duplicate_of": decision.ids[w],
+        measure: round(float(decision.similarity[i]), 3),
+        "cluster": f"{int(decision.cluster_fp[i]):016x}",
+    }
+    if settings.mark:
+        out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", measure)}
+    elif decision.contained[i]:
+        out.drop = (
+            "contained-document",
+            f"{settings.documents.containment:g} or more of the document's word pairs "
+            "stand in a longer document that stays (a partial copy)",
+            detail,
+        )
+    else:
+        out.drop = (
+            "near-duplicate-document",
+            "document is a near duplicate (shingle Jaccard >= "
+            f"{settings.documents.threshold}) of the copy that stays "
+            f"(--keep {settings.documents.keep}, or published before)",
+            detail,
+        )
+    return out

@@ -6,7 +6,7 @@ code gives exactly the same hashes, shingles, fingerprints, features, suspects a
 find_duplicates and the helpers it shares with the new code are imported as they are; the
 byte helpers the one-pass tokenizer replaced (_lower_utf8, _changes_case, _cjk_leads) and
 the hash mixing and fingerprints (fmix64, fingerprints) are frozen here as they were at
-129f23d.
+129f23d, and the removal of paragraphs one Edit at a time (remove_paragraphs) as at b144f35.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cleanup.dedup.jobs import remove_paragraphs
+from cleanup.dedup.jobs import STEP, Removals
 from cleanup.dedup.paragraphs import (
     WHY,
     BatchFeatures,
@@ -38,7 +38,7 @@ from cleanup.dedup.shingles import (
     _merge_chars,
     _powers,
 )
-from cleanup.document import Document
+from cleanup.document import Document, Edit
 
 
 def fmix64(h: np.ndarray) -> np.ndarray:
@@ -320,6 +320,15 @@ def _suspects(
     near = coverage >= settings.threshold
     suspect[doc_of_para[near].astype(np.int64)] = True
     return suspect
+
+
+def remove_paragraphs(doc: Document, removals: Removals) -> None:
+    """Remove paragraphs by original index (jobs.remove_paragraphs as at b144f35: apply of
+    one Edit.removal per paragraph)."""
+    doc.apply(
+        Edit.removal(STEP, rule, i, doc.paragraphs[i], why, detail)
+        for i, (rule, why, detail) in sorted(removals.items())
+    )
 
 
 def dedup_paragraphs_batch(

@@ -166,6 +166,11 @@ def test_paragraph_features_and_suspects_are_the_earlier_ones(
         if new.suspect[k] and not new.near[k]:
             found = paragraphs.find_duplicates(feat, s)
             assert found == paragraphs.exact_duplicates(feat.fps) != []
+        # The exact copies of the batch at once: each with the paragraph exact_duplicates keeps.
+        first, end = new.first_paragraph[k], new.first_paragraph[k + 1]
+        copies = {d.index: d.of[0] for d in paragraphs.exact_duplicates(feat.fps)}
+        got = new.copy_of[first:end]
+        assert {j: i - first for j, i in enumerate(got.tolist()) if i >= 0} == copies
 
 
 def same_or_none(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> None:

@@ -159,3 +159,34 @@ def test_apply_removes_as_the_comprehension_did(count: int, data: st.DataObject)
     doc.apply([Edit.removal("s", "r", i, paragraphs[i]) for i in sorted(gone)])
     assert doc.paragraphs == [p for i, p in enumerate(paragraphs) if i not in gone]
     assert paragraphs == [f"p{i}" for i in range(count)]  # a new list: the old one is as it was
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(st.text(alphabet="ab ", max_size=5), min_size=1, max_size=40),
+    st.data(),
+)
+def test_remove_many_is_apply_of_removals(paragraphs: list[str], data: st.DataObject) -> None:
+    # Up to 40 paragraphs: both ways _without removes (a few deletions, or a comprehension).
+    picked = data.draw(st.lists(st.integers(0, len(paragraphs) - 1), unique=True))
+    removals = {
+        i: (f"r{i % 3}", f"why {i % 2}", {"n": i} if i % 2 else None) for i in picked
+    }  # in drawn order: the edits still come in order of index
+    a = Document(id="d", paragraphs=list(paragraphs), edits=[Edit.drop("s", "x")])
+    a.remove_many("s", removals)
+    b = Document(id="d", paragraphs=list(paragraphs), edits=[Edit.drop("s", "x")])
+    b.apply(
+        Edit.removal("s", rule, i, paragraphs[i], why, detail)
+        for i, (rule, why, detail) in sorted(removals.items())
+    )
+    assert a.paragraphs == b.paragraphs
+    assert a.edits == b.edits
+    assert [e.detail for e in a.edits] == [e.detail for e in b.edits]
+
+
+def test_remove_many_rejects_a_paragraph_the_document_lacks() -> None:
+    for i in (2, -1):
+        doc = Document(id="d", paragraphs=["a", "b"])
+        with pytest.raises(EditError):
+            doc.remove_many("s", {0: ("r", "", None), i: ("r", "", None)})
+        assert doc.paragraphs == ["a", "b"] and doc.edits == []

@@ -9,15 +9,15 @@ entries, so every rule can be tested with a few arrays. See docs/architecture.md
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.clusters import Estimate, FindEdges, cluster
 from cleanup.dedup.documents import DocumentDecision
+from cleanup.dedup.jobs import Removals
 from cleanup.dedup.lsh import band_keys, recall_bands
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
@@ -193,7 +193,8 @@ def near_paragraph_owners(
 @dataclass(frozen=True)
 class Verdicts:
     """Make the write pass's verdicts a batch at a time, from the decisions and the lookups
-    they need made once (the boilerplate keys sorted, the documents owning nothing sorted)."""
+    they need made once (the boilerplate keys sorted with their counts, the documents owning
+    nothing sorted)."""
 
     boiler: Boilerplate
     decision: DocumentDecision
@@ -201,6 +202,7 @@ class Verdicts:
     settings: DedupSettings
     boiler_keys: np.ndarray  # uint64, sorted
     owned: np.ndarray  # int64, sorted: documents with a paragraph owned by another
+    boiler_counts: np.ndarray  # int64: the documents holding each of boiler_keys
 
     @classmethod
     def of(
@@ -211,98 +213,147 @@ class Verdicts:
         settings: DedupSettings,
     ) -> Verdicts:
         """Return the maker of verdicts from these decisions."""
-        keys = np.sort(np.fromiter(boiler.totals, dtype=np.uint64, count=len(boiler.totals)))
+        totals = boiler.totals
+        keys = np.sort(np.fromiter(totals, dtype=np.uint64, count=len(totals)))
+        counts = np.array([totals[k] for k in keys.tolist()], dtype=np.int64)
         owned = np.array(sorted(i for i, paragraphs in owners.items() if paragraphs), np.int64)
-        return cls(boiler, decision, owners, settings, keys, owned)
+        return cls(boiler, decision, owners, settings, keys, owned, counts)
 
     def batch(
         self, first: int, where: np.ndarray, keys: np.ndarray, key_ends: np.ndarray, site: Site
     ) -> dict[int, Verdict]:
         """Return the verdicts about one batch's live documents first, first + 1, ..., by their
-        position in the batch (`where`), for the documents something was decided about.
+        position in the batch (`where`), for the documents something was decided about: as
+        `verdict` would make them, one call per document.
 
         `keys` are those documents' boilerplate keys one after the other, document k's
         ending at `key_ends[k]`. A document with no boilerplate paragraph, no paragraph
         owned elsewhere, no copy that stays and no cluster to mark gets no verdict (its
         verdict would change nothing): most documents are found so by a few array
-        operations over the batch, not by a call each.
+        operations over the batch, not by a call each, and the others' columns are read a
+        batch at a time.
         """
         end = first + len(where)
-        needed = self.decision.winner.span(first, end) >= 0
+        decision = self.decision
+        winner = decision.winner.span(first, end)
+        needed = winner >= 0
+        marked = np.zeros(0, dtype=bool)
         if self.settings.mark:
-            needed |= self.decision.clustered.span(first, end)
+            marked = decision.clustered.span(first, end) & ~needed
+            needed |= marked
         lo, hi = np.searchsorted(self.owned, (first, end))
         needed[self.owned[lo:hi] - first] = True
-        hits: dict[int, dict[int, int]] = {}
+        removals = self._boilerplate(first, keys, key_ends, site)
+        needed[list(removals)] = True
+        copies = self._copies(first, winner)
+        clusters = self._clusters(first, marked)
+        out: dict[int, Verdict] = {}
+        places = where.tolist()
+        owners, ids, settings = self.owners, decision.ids, self.settings
+        for k in np.flatnonzero(needed).tolist():
+            found = Verdict(removals.get(k, {}))
+            owned = owners.get(first + k)
+            if owned:
+                _add_owned(found.removals, owned, ids)
+            copy = copies.get(k)
+            if copy is not None:
+                _document_verdict(found, ids[copy[0]], *copy[1:], settings)
+            elif k in clusters:
+                found.meta = {"cluster": f"{clusters[k]:016x}"}
+            out[places[k]] = found
+        return out
+
+    def _copies(self, first: int, winner: np.ndarray) -> dict[int, tuple[int, bool, float, int]]:
+        """Return {document k of the batch: (its winner, contained, similarity, cluster)} for
+        the batch's documents that are copies of one that stays (their columns read at once)."""
+        k = np.flatnonzero(winner >= 0)
+        if not len(k):
+            return {}
+        rows, d = first + k, self.decision
+        columns = (winner[k], d.contained[rows], d.similarity[rows], d.cluster_fp[rows])
+        values = zip(*(c.tolist() for c in columns), strict=True)
+        return dict(zip(k.tolist(), values, strict=True))
+
+    def _clusters(self, first: int, marked: np.ndarray) -> dict[int, int]:
+        """Return {document k of the batch: its cluster} for the `marked` ones."""
+        k = np.flatnonzero(marked)
+        if not len(k):
+            return {}
+        return dict(zip(k.tolist(), self.decision.cluster_fp[first + k].tolist(), strict=True))
+
+    def _boilerplate(
+        self, first: int, keys: np.ndarray, key_ends: np.ndarray, site: Site
+    ) -> dict[int, Removals]:
+        """Return the removals of boilerplate paragraphs of the batch's documents that hold
+        some ({document k of the batch: removals}), all found with a few array operations."""
         wanted = self.boiler_keys
-        if len(wanted) and len(keys):
-            pos = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
-            at = np.flatnonzero(wanted[pos] == keys)
-            doc = np.searchsorted(key_ends, at, side="right")
-            para = at - np.concatenate(([0], key_ends))[doc]
-            for k, j, key in zip(doc.tolist(), para.tolist(), keys[at].tolist(), strict=True):
-                hits.setdefault(k, {})[j] = key  # as Boilerplate.hits: {paragraph: key}
-            needed[doc] = True
-        return {
-            int(where[k]): verdict(
-                first + k,
-                site(first + k),
-                hits.get(k, {}),
-                self.boiler,
-                self.decision,
-                self.owners,
-                self.settings,
-            )
-            for k in np.flatnonzero(needed).tolist()
-        }
+        if not len(wanted) or not len(keys):
+            return {}
+        pos = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
+        at = np.flatnonzero(wanted[pos] == keys)
+        if not len(at):
+            return {}
+        doc = np.searchsorted(key_ends, at, side="right")
+        para = (at - np.concatenate(([0], key_ends))[doc]).tolist()
+        counts = self.boiler_counts[pos[at]].tolist()
+        # The hits run document by document: where each document's run starts and ends.
+        bounds = np.flatnonzero(np.diff(doc)) + 1
+        starts = [0, *bounds.tolist()]
+        stops = [*bounds.tolist(), len(at)]
+        why = _boiler_why(self.settings)
+        out: dict[int, Removals] = {}
+        for k, a, z in zip(doc[starts].tolist(), starts, stops, strict=True):
+            name = site(first + k)
+            out[k] = {
+                j: (BOILERPLATE, why, {"site": name, "documents": n})
+                for j, n in zip(para[a:z], counts[a:z], strict=True)
+            }
+        return out
 
 
 # site(i) -> the site of live document i.
 Site = Callable[[int], str]
+BOILERPLATE = "site-boilerplate"
 
 
-def verdict(
-    i: int,
-    site: str,
-    hits: dict[int, int],
-    boiler: Boilerplate,
-    decision: DocumentDecision,
-    owners: Owners,
-    settings: DedupSettings,
-) -> Verdict:
-    """Return the decisions about live document i: boilerplate, paragraphs, the document.
-
-    `hits` are its boilerplate paragraphs ({index: key}), `site` its site.
-    """
-    out = Verdict({})
-    why = (
+def _boiler_why(settings: DedupSettings) -> str:
+    return (
         f"paragraph recurs in at least {settings.boilerplate.min_docs} documents of "
         "the same site (site boilerplate)"
     )
-    for j, key in hits.items():
-        detail: dict[str, Any] = {"site": site, "documents": boiler.totals.get(key, 0)}
-        out.removals[j] = ("site-boilerplate", why, detail)
-    for j, (owner, sim) in owners.get(i, {}).items():
-        if j not in out.removals:
-            out.removals[j] = (
+
+
+def _add_owned(removals: Removals, owned: dict[int, tuple[int, float]], ids: Sequence[str]) -> None:
+    """Add the removals of a document's paragraphs owned by another document (each paragraph
+    removed once: as boilerplate if it is both)."""
+    for j, (owner, sim) in owned.items():
+        if j not in removals:
+            removals[j] = (
                 "cross-document-paragraph",
                 "paragraph already stands in another document of this run",
-                {"duplicate_of": decision.ids[owner], "similarity": sim},
+                {"duplicate_of": ids[owner], "similarity": sim},
             )
-    w = int(decision.winner[i])
-    if w < 0:
-        if settings.mark and decision.clustered[i]:
-            out.meta = {"cluster": f"{int(decision.cluster_fp[i]):016x}"}
-        return out
-    measure = "containment" if decision.contained[i] else "similarity"
+
+
+def _document_verdict(
+    out: Verdict,
+    winner: str,
+    contained: bool,
+    similarity: float,
+    cluster: int,
+    settings: DedupSettings,
+) -> None:
+    """Decide about a live document that is a copy of `winner` (its id), which stays: drop it
+    or mark it (`contained`: a partial copy; `similarity`, `cluster`: its decision's)."""
+    measure = "containment" if contained else "similarity"
     detail = {
-        "duplicate_of": decision.ids[w],
-        measure: round(float(decision.similarity[i]), 3),
-        "cluster": f"{int(decision.cluster_fp[i]):016x}",
+        "duplicate_of": winner,
+        measure: round(float(similarity), 3),
+        "cluster": f"{int(cluster):016x}",
     }
     if settings.mark:
         out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", measure)}
-    elif decision.contained[i]:
+    elif contained:
         out.drop = (
             "contained-document",
             f"{settings.documents.containment:g} or more of the document's word pairs "
@@ -317,4 +368,35 @@ def verdict(
             f"(--keep {settings.documents.keep}, or published before)",
             detail,
         )
+
+
+def verdict(
+    i: int,
+    site: str,
+    hits: dict[int, int],
+    boiler: Boilerplate,
+    decision: DocumentDecision,
+    owners: Owners,
+    settings: DedupSettings,
+) -> Verdict:
+    """Return the decisions about live document i: boilerplate, paragraphs, the document.
+
+    `hits` are its boilerplate paragraphs ({index: key}), `site` its site.
+    (Verdicts.batch makes the same verdicts a batch of documents at a time.)
+    """
+    why = _boiler_why(settings)
+    out = Verdict(
+        {
+            j: (BOILERPLATE, why, {"site": site, "documents": boiler.totals.get(key, 0)})
+            for j, key in hits.items()
+        }
+    )
+    _add_owned(out.removals, owners.get(i, {}), decision.ids)
+    w = int(decision.winner[i])
+    if w >= 0:
+        d = decision
+        copy = (bool(d.contained[i]), float(d.similarity[i]), int(d.cluster_fp[i]))
+        _document_verdict(out, d.ids[w], *copy, settings)
+    elif settings.mark and decision.clustered[i]:
+        out.meta = {"cluster": f"{int(decision.cluster_fp[i]):016x}"}
     return out

@@ -25,14 +25,13 @@ from cleanup.dedup.paragraphs import (
     BatchFeatures,
     ParagraphSettings,
     detail_of,
-    exact_duplicates,
     features_batch,
     find_duplicates,
 )
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes
 from cleanup.dedup.site import site_of
-from cleanup.document import Document, Edit
+from cleanup.document import Document
 from cleanup.executor import Executor
 from cleanup.scratch import ScratchRef, put
 
@@ -47,10 +46,7 @@ Removals = dict[int, tuple[str, str, dict[str, Any]]]
 
 def remove_paragraphs(doc: Document, removals: Removals) -> None:
     """Remove paragraphs by original index, each with its own rule, why and detail."""
-    doc.apply(
-        Edit.removal(STEP, rule, i, doc.paragraphs[i], why, detail)
-        for i, (rule, why, detail) in sorted(removals.items())
-    )
+    doc.remove_many(STEP, removals)
 
 
 def dedup_paragraphs_batch(
@@ -65,18 +61,53 @@ def dedup_paragraphs_batch(
     feats = features_batch([d.paragraphs for d in docs], settings)
     if not enabled:
         return feats
-    for k in np.flatnonzero(feats.suspect).tolist():  # the others surely hold no copy
-        doc, feat = docs[k], feats.docs[k]
-        if doc.dropped is not None:
-            continue
-        dups = find_duplicates(feat, settings) if feats.near[k] else exact_duplicates(feat.fps)
+    live = np.array([d.dropped is None for d in docs], dtype=bool)
+    for k in np.flatnonzero(feats.suspect & feats.near & live).tolist():
+        doc = docs[k]
+        dups = find_duplicates(feats.docs[k], settings)
         if dups:
             remove_paragraphs(
                 doc, {d.index: (d.rule, WHY[d.rule], detail_of(d, doc.paragraphs)) for d in dups}
             )
             first = feats.first_paragraph[k]
             feats.kept[[first + d.index for d in dups]] = False
+    _remove_exact(docs, feats, live & ~feats.near)  # the other suspects hold exact copies only
     return feats
+
+
+def _remove_exact(docs: list[Document], feats: BatchFeatures, wanted: np.ndarray) -> None:
+    """Remove the exact repeats (feats.copy_of) from the `wanted` documents of a batch, as
+    find_duplicates would, a batch at a time (exact_duplicates finds the same copies)."""
+    firsts = feats.first_paragraph
+    n_par = np.diff(np.array(firsts))
+    gone = np.flatnonzero((feats.copy_of >= 0) & np.repeat(wanted, n_par))
+    if not len(gone):
+        return
+    feats.kept[gone] = False
+    doc = np.repeat(np.arange(len(docs)), n_par)[gone]
+    bounds = np.flatnonzero(np.diff(doc)) + 1
+    starts, stops = [0, *bounds.tolist()], [*bounds.tolist(), len(gone)]
+    paras, kept = gone.tolist(), feats.copy_of[gone].tolist()
+    rule = "exact-paragraph"
+    why = WHY[rule]
+    for k, a, z in zip(doc[starts].tolist(), starts, stops, strict=True):
+        d, first = docs[k], firsts[k]
+        texts = d.paragraphs
+        d.remove_many(
+            STEP,
+            {
+                j - first: (
+                    rule,
+                    why,
+                    {
+                        "duplicate_of": i - first,
+                        "duplicate_text": texts[i - first][:60],
+                        "similarity": 1.0,
+                    },
+                )
+                for j, i in zip(paras[a:z], kept[a:z], strict=True)
+            },
+        )
 
 
 def paragraphs_job(settings: ParagraphSettings, batch: list[Document]) -> list[Document]:
@@ -266,8 +297,9 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
     n_par = np.diff(np.array(feats.first_paragraph))
     para_live = np.repeat(live, n_par) & feats.kept
     site_h = np.zeros(len(batch), dtype=np.uint64)
-    site_h[live] = [site_hash(site) for site in sites]
-    all_fps = np.concatenate([f.fps for f in feats.docs]) if batch else np.zeros(0, np.uint64)
+    hashes = {site: site_hash(site) for site in set(sites)}  # a batch holds a few sites
+    site_h[live] = [hashes[site] for site in sites]
+    all_fps = feats.paragraph_fps()
     with np.errstate(over="ignore"):
         all_keys = fmix64(all_fps ^ np.repeat(site_h, n_par)) | np.uint64(1)
     all_keys[all_fps == 0] = 0
@@ -283,7 +315,7 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
         ids=[d.id for d in live_docs],
         explicit=[d.explicit_id for d in live_docs],
         sites=sites,
-        joins=all(joins_tokens(d.sep) for d in live_docs),
+        joins=all(joins_tokens(sep) for sep in {d.sep for d in live_docs}),
         sigs=sigs,
         fps=fps,
         lengths=lengths,
@@ -298,10 +330,12 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
             [document_date(d, s.documents.date_field) for d in live_docs], dtype=np.float64
         )
     if s.cross.mode != "off":
+        nwords = np.diff(feats.offsets).astype(np.int32)
         for k in np.flatnonzero(live).tolist():
-            keep = feats.kept[feats.first_paragraph[k] : feats.first_paragraph[k + 1]]
-            out.para_fps.append(feats.docs[k].fps[keep])
-            out.para_words.append(feats.docs[k].nwords[keep].astype(np.int32))
+            first, end = feats.first_paragraph[k], feats.first_paragraph[k + 1]
+            keep = feats.kept[first:end]
+            out.para_fps.append(all_fps[first:end][keep])
+            out.para_words.append(nwords[first:end][keep])
     if s.cross.mode == "near":
         _paragraph_signatures(s, feats, live, out)
     return out

@@ -24,8 +24,8 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, overload
 
 import numpy as np
 
@@ -58,6 +58,46 @@ class ParagraphFeatures:
     shingles: list[np.ndarray]
 
 
+class DocFeatures(Sequence[ParagraphFeatures]):
+    """Each document's ParagraphFeatures, views of the batch's arrays made when asked for
+    (most documents of a batch are never asked: only those that may hold a copy are)."""
+
+    def __init__(
+        self,
+        fps: np.ndarray,
+        nwords: np.ndarray,
+        firsts: list[int],
+        near: np.ndarray,
+        sets: tuple[np.ndarray, list[int]],
+    ) -> None:
+        self.fps, self.nwords, self.firsts, self.near = fps, nwords, firsts, near
+        self.sets, self.set_bounds = sets  # near documents' distinct shingles, and where
+
+    def __len__(self) -> int:
+        return len(self.firsts) - 1
+
+    @overload
+    def __getitem__(self, k: int) -> ParagraphFeatures: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[ParagraphFeatures]: ...
+    def __getitem__(self, k: int | slice) -> ParagraphFeatures | list[ParagraphFeatures]:
+        if isinstance(k, slice):
+            return [self._at(i) for i in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        return self._at(k)
+
+    def _at(self, k: int) -> ParagraphFeatures:
+        start, end = self.firsts[k], self.firsts[k + 1]
+        sets: list[np.ndarray] = []
+        if self.near[k]:
+            ush, bounds = self.sets, self.set_bounds
+            sets = [ush[bounds[i] : bounds[i + 1]] for i in range(start, end)]
+        return ParagraphFeatures(self.fps[start:end], self.nwords[start:end], sets)
+
+
 @dataclass
 class BatchFeatures:
     """Hold the token hashes of every paragraph of a batch of documents, and per-document views."""
@@ -65,7 +105,7 @@ class BatchFeatures:
     tokens: np.ndarray  # uint64 token hashes, all paragraphs of the batch in order
     offsets: np.ndarray  # per paragraph, len = paragraphs + 1
     first_paragraph: list[int]  # index of each document's first paragraph, len = docs + 1
-    docs: list[ParagraphFeatures]
+    docs: Sequence[ParagraphFeatures]
     kept: np.ndarray  # per paragraph: still in its document after in-document dedup
     suspect: np.ndarray  # per document: may hold a duplicate paragraph (else surely none)
     shingles: np.ndarray  # uint32 shingle hashes of all paragraphs, in order
@@ -73,6 +113,17 @@ class BatchFeatures:
     # Per document: may hold a near or composite copy (else only exact repeats, if any);
     # only these documents get their shingle sets (ParagraphFeatures.shingles).
     near: np.ndarray
+    # Per paragraph: the first paragraph of its document with the same fingerprint (the copy
+    # exact_duplicates keeps) if it repeats an earlier one, else -1 (batch-wide indices).
+    copy_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def paragraph_fps(self) -> np.ndarray:
+        """Return every paragraph's fingerprint, in order."""
+        if isinstance(self.docs, DocFeatures):
+            return self.docs.fps
+        if not self.docs:
+            return np.zeros(0, np.uint64)
+        return np.concatenate([f.fps for f in self.docs])
 
 
 def features_batch(
@@ -88,14 +139,15 @@ def features_batch(
     """
     settings = settings or ParagraphSettings()
     shingle_size = settings.shingle_size
-    flat = [p for paras in docs for p in paras]
+    flat = list(itertools.chain.from_iterable(docs))
     tokens, offsets = token_hashes(flat)
     fps = fingerprints(tokens, offsets)
     nwords = np.diff(offsets)
     sh, sh_off = shingle_hashes(tokens, offsets, shingle_size)
-    n_par = np.array([len(p) for p in docs], dtype=np.int64)
+    n_par = np.fromiter(map(len, docs), np.int64, len(docs))
     doc_of_para = np.repeat(np.arange(len(docs)), n_par)
-    repeat = _repeats(fps, doc_of_para)
+    copy_of = _copies(fps, doc_of_para)
+    repeat = copy_of >= 0
     # What find_duplicates compares: long paragraphs that are not an exact repeat.
     compared = (nwords >= settings.min_words) & (fps != 0) & ~repeat
     near = _near_suspects(sh, sh_off, compared, doc_of_para, len(docs), settings.threshold)
@@ -103,23 +155,24 @@ def features_batch(
     suspect[doc_of_para[repeat]] = True
     firsts = np.concatenate(([0], np.cumsum(n_par))).tolist()
     sets = _shingle_sets(sh, sh_off, np.repeat(near, n_par))
-    out = [
-        ParagraphFeatures(fps[start:end], nwords[start:end], sets[start:end] if near[k] else [])
-        for k, (start, end) in enumerate(itertools.pairwise(firsts))
-    ]
+    out = DocFeatures(fps, nwords, firsts, near, sets)
     kept = np.ones(len(flat), dtype=bool)
-    return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off, near)
+    return BatchFeatures(tokens, offsets, firsts, out, kept, suspect, sh, sh_off, near, copy_of)
 
 
-def _repeats(fps: np.ndarray, doc_of_para: np.ndarray) -> np.ndarray:
-    """Flag paragraphs that repeat an earlier paragraph of their document exactly (same
-    fingerprint): the ones find_duplicates removes as exact copies."""
+def _copies(fps: np.ndarray, doc_of_para: np.ndarray) -> np.ndarray:
+    """Return, per paragraph that repeats an earlier paragraph of its document exactly (same
+    fingerprint), the first paragraph with it, else -1: the copies find_duplicates removes
+    as exact, each with the paragraph it keeps."""
     live = np.flatnonzero(fps != 0)
     order = live[np.lexsort((fps[live], doc_of_para[live]))]  # stable: earlier copies first
     fp, doc = fps[order], doc_of_para[order]
-    later = np.zeros(len(fps), dtype=bool)
-    later[order[1:][(fp[1:] == fp[:-1]) & (doc[1:] == doc[:-1])]] = True
-    return later
+    later = np.zeros(len(order), dtype=bool)
+    later[1:] = (fp[1:] == fp[:-1]) & (doc[1:] == doc[:-1])
+    head = np.maximum.accumulate(np.where(later, 0, np.arange(len(order))))  # each run's first
+    copy_of = np.full(len(fps), -1, dtype=np.int64)
+    copy_of[order[later]] = order[head[later]]
+    return copy_of
 
 
 def _near_suspects(
@@ -223,15 +276,17 @@ def _may_be_copies(
     return share >= threshold
 
 
-def _shingle_sets(sh: np.ndarray, sh_off: np.ndarray, wanted: np.ndarray) -> list[np.ndarray]:
-    """Return each paragraph's distinct shingles, sorted (empty unless `wanted`).
+def _shingle_sets(
+    sh: np.ndarray, sh_off: np.ndarray, wanted: np.ndarray
+) -> tuple[np.ndarray, list[int]]:
+    """Return the distinct shingles of the `wanted` paragraphs (those of near documents),
+    sorted, one paragraph after the other, and where each paragraph's start (len + 1 bounds;
+    the others hold none).
 
-    One sort by (paragraph, shingle) over the wanted paragraphs (those of near documents).
+    One sort by (paragraph, shingle) over the wanted paragraphs.
     """
-    empty = np.zeros(0, dtype=np.uint32)
-    idx = np.flatnonzero(wanted)
-    if len(idx) == 0:
-        return [empty] * len(wanted)
+    if not wanted.any():
+        return np.zeros(0, dtype=np.uint32), [0] * (len(wanted) + 1)
     para_of = np.repeat(np.arange(len(wanted), dtype=np.uint64), np.diff(sh_off))
     take = wanted[para_of.astype(np.int64)]
     combined = np.sort((para_of[take] << np.uint64(32)) | sh[take].astype(np.uint64))
@@ -240,7 +295,7 @@ def _shingle_sets(sh: np.ndarray, sh_off: np.ndarray, wanted: np.ndarray) -> lis
     combined = combined[fresh]
     ush = (combined & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     bounds = np.searchsorted(combined >> np.uint64(32), np.arange(len(wanted) + 1)).tolist()
-    return [ush[bounds[i] : bounds[i + 1]] for i in range(len(wanted))]
+    return ush, bounds
 
 
 def exact_duplicates(fps: np.ndarray) -> list[Duplicate]:

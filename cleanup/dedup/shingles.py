@@ -390,7 +390,7 @@ def shingle_hashes(
     so short texts still have a signature; an empty text yields none. Shingles never cross
     from one text into the next. Every token's k-token window is summed from k shifted
     slices of the batch (contiguous, no per-shingle gathers), then the windows that start a
-    shingle are taken; only texts shorter than k are summed apart.
+    shingle are taken (_starts_shingle); only texts shorter than k are summed apart.
     """
     if not 1 <= k <= len(_SHINGLE_MULT):
         raise ValueError(f"shingle size must be 1..{len(_SHINGLE_MULT)}, got {k}")
@@ -407,14 +407,25 @@ def shingle_hashes(
         window = padded[:n] * _SHINGLE_MULT[0]
         for j in range(1, k):
             window += padded[j : j + n] * _SHINGLE_MULT[j]
-        # Shingle s of text t starts at token offsets[t] + s.
-        starts = np.arange(total) + np.repeat(offsets[:-1] - sh_offsets[:-1], n_sh)
-        acc = window[starts]
+        acc = window[_starts_shingle(offsets, counts, k)]  # a fresh array, in shingle order
         short = np.flatnonzero((counts > 0) & (counts < k))
         if len(short):
             acc[sh_offsets[short]] = _short_windows(tokens, offsets[short], counts[short])
         acc = _fmix64_into(acc)  # a fresh gather: mixed in place
     return acc.astype(np.uint32), sh_offsets
+
+
+def _starts_shingle(offsets: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """Tell which tokens start a k-shingle: all but the last k - 1 of each text (of a text
+    shorter than k, its first only). One mask over the tokens, set from the texts' ends:
+    cheaper than the position of every shingle (a range and a repeat over the shingles)."""
+    take = np.ones(int(offsets[-1]), dtype=bool)
+    held = counts > 0
+    ends, firsts = offsets[1:][held], offsets[:-1][held]
+    for j in range(1, k):
+        cut = ends - j
+        take[cut[cut > firsts]] = False  # not before the text's first token (nor in another)
+    return take
 
 
 def _short_windows(tokens: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

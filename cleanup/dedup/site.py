@@ -24,10 +24,17 @@ def domain(url: str) -> str:
     start = url.find("://")
     if start < 0:
         return ""
-    url = url.strip()  # before the cut: a space that ends the netloc stays in it
-    start = url.find("://")
-    end = _NETLOC_END.search(url, start + 3)
-    return _domain(url if end is None else url[: end.start()])
+    stripped = url.strip()  # before the cut: a space that ends the netloc stays in it
+    if stripped is not url:  # (strip returns the very string when there is nothing to strip)
+        url = stripped
+        start = url.find("://")
+    # Most URLs: the first "/" after "://" ends the authority (no "?" or "#" before it).
+    cut = url.find("/", start + 3)
+    head = url if cut < 0 else url[:cut]
+    if "?" in head or "#" in head:
+        end = _NETLOC_END.search(url, start + 3)
+        head = url if end is None else url[: end.start()]
+    return _domain(head)
 
 
 @lru_cache(maxsize=4096)
@@ -52,7 +59,12 @@ def site_of(doc: Document, site_field: str = "") -> str:
         value = doc.fields.get(site_field)
         if value not in (None, ""):
             return str(value)
-    for candidate in (doc.fields.get("url"), doc.meta.get("canonical_url"), doc.source):
+    url = doc.fields.get("url")  # most documents: one look-up, no tuple of candidates
+    if isinstance(url, str) and url:
+        host = domain(url)
+        if host:
+            return host
+    for candidate in (doc.meta.get("canonical_url"), doc.source):
         if isinstance(candidate, str) and candidate:
             host = domain(candidate)
             if host:
