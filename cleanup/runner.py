@@ -367,7 +367,7 @@ def _read(
     def bad(message: str) -> None:
         _skip_bad(message, options, summary, on_bad)
 
-    if options.engine == "ray" and not options.trial:  # tasks read their own splits
+    if _tasks_read(options):  # tasks read their own splits
         reader = PartReader(
             options.text_field, options.id_field, options.id_prefix, skips_bad(options)
         )
@@ -401,6 +401,12 @@ def _read(
             items, fmt, sample=options.sample, seed=options.seed, limit=options.limit
         )
     return items if on_read is None else _ticking(items, on_read)
+
+
+def _tasks_read(options: RunOptions) -> bool:
+    """Tell whether an engine's tasks read the input splits themselves (not a trial run)."""
+    engine_runs = options.engine == "ray" or options.workers > 1
+    return engine_runs and not options.trial
 
 
 def _ticking(items: Iterable[Document | RawLine], tick: Callable[[], None]) -> Iterator[Any]:

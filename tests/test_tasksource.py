@@ -170,6 +170,31 @@ def test_an_engine_has_tasks_read_the_splits_with_the_same_output(
     assert got == expected
 
 
+def test_local_workers_read_their_splits_with_the_same_output_and_counts(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --workers 2 the runner hands the process engine splits, which its workers read."""
+    from cleanup.engines import processes
+    from cleanup.runner import RunOptions, execute
+
+    spread: list[int] = []
+    map_splits = processes.BatchEngine._map_splits
+
+    def spy(self: Any, fn: Any, source: SplitSource, *args: Any) -> Any:
+        spread.append(len(source.tasks))
+        return map_splits(self, fn, source, *args)
+
+    monkeypatch.setattr(processes.BatchEngine, "_map_splits", spy)
+    summaries = []
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.jsonl"
+        options = RunOptions(inputs=[str(inputs)], output=str(out), workers=workers, skip_bad=True)
+        summaries.append(dataclasses.replace(execute(options), seconds=0.0))
+    assert spread and spread[0] >= 4  # dedup's read pass: tasks read the splits
+    assert (tmp_path / "out1.jsonl").read_bytes() == (tmp_path / "out2.jsonl").read_bytes()
+    assert summaries[0] == summaries[1]
+
+
 def _report(stderr: str) -> list[str]:
     """Return the skipped-input lines and the summary line without its timing."""
     lines = [line for line in stderr.splitlines() if line.startswith(("cleanup:", "skipped:"))]

@@ -116,16 +116,6 @@ class Segment:
         for done in self.engine.map_batches(run_batch, self.source, self.ends, self.key):
             yield from done
 
-    def with_source(self, wrap: Callable[[Iterable[Any]], Iterable[Any]]) -> Iterable[Any]:
-        """Return this segment over `wrap(source)`, still fusable (see executor.wrap_source).
-
-        Task-read splits (SplitSource) must reach the engine as they are: there, the
-        segment's output is wrapped instead (and is not fused).
-        """
-        if isinstance(self.source, SplitSource):
-            return wrap(self)
-        return Segment(self.engine, wrap(self.source), self.ends, self.key)
-
 
 def segments(calls: list[StepCall]) -> list[tuple[bool, list[StepCall]]]:
     """Group calls into (parallel?, calls) runs: per-document steps together, others alone."""
