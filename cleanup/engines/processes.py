@@ -38,6 +38,7 @@ from cleanup.executor import BATCH_DOCS, Deferred, Item, batches, resolved
 from cleanup.io.splits import Split
 from cleanup.io.tasksource import PartRead, PartReader, SplitSource
 from cleanup.pipeline import Context, Step, StepCall, build_chain, step_spec
+from cleanup.scratch import Scratch
 
 __all__ = ["BATCH_DOCS", "BatchEngine", "ProcessEngine", "WorkerFailed", "batches", "segments"]
 T = TypeVar("T")
@@ -138,7 +139,7 @@ class BatchEngine:
     """Map batches over workers in order (an Executor); subclasses say how work is submitted."""
 
     remote = True  # results come back from other processes
-    scratch: str | None = None  # the local pool sends documents back through its pipes
+    scratch: str | None = None  # a folder the workers leave results in (cleanup/scratch.py)
     machines = 1
 
     def __init__(
@@ -377,9 +378,20 @@ class ProcessEngine(BatchEngine):
 
     pool: ProcessPoolExecutor | None = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        calls: list[StepCall],
+        context: Context,
+        workers: int,
+        prelude: Step | None = None,
+        postlude: Step | None = None,
+        scratch: str | None = None,
+    ) -> None:
+        """Make the run's scratch space under `scratch` (default: the temp folder) at once."""
+        super().__init__(calls, context, workers, prelude, postlude)
         self.outstanding: set[Future[Any]] = set()  # submitted, not done (cancelled at close)
+        self.scratch_space = Scratch(scratch, context.run_id)
+        self.scratch = self.scratch_space.path
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         if self.pool is None:
@@ -415,3 +427,4 @@ class ProcessEngine(BatchEngine):
             for future in list(self.outstanding):
                 future.cancel()  # only those not handed to the workers yet
             self.pool.shutdown(wait=True)
+        self.scratch_space.remove()
