@@ -159,3 +159,20 @@ def test_apply_removes_as_the_comprehension_did(count: int, data: st.DataObject)
     doc.apply([Edit.removal("s", "r", i, paragraphs[i]) for i in sorted(gone)])
     assert doc.paragraphs == [p for i, p in enumerate(paragraphs) if i not in gone]
     assert paragraphs == [f"p{i}" for i in range(count)]  # a new list: the old one is as it was
+
+
+def _reference_values(obj: Any) -> tuple[Any, ...]:
+    """The slot values a document's __reduce__ pickled before one attrgetter per class."""
+    return tuple(getattr(obj, name) for name in obj.__slots__)
+
+
+def test_pickling_reads_the_slots_it_always_read() -> None:
+    doc, _ = _applied("x" * 30 + "’", "x" * 30 + "'")
+    doc.fields["n"] = 1
+    doc.meta["title"] = "t"
+    doc.notes.bytes_in = 7
+    doc.drop("dedup", "near", "why", {"similarity": 0.9})
+    for obj in (doc, doc.notes, doc.dropped, *doc.edits):
+        reduced = obj.__reduce__()
+        assert reduced == (type(obj), _reference_values(obj))
+    assert pickle.loads(pickle.dumps(doc)) == doc
