@@ -105,10 +105,11 @@ def test_the_read_pass_leaves_a_pickled_batch_in_scratch(tmp_path: Path) -> None
     assert [d.paragraphs for d in resolved] == [d.paragraphs for d in batch]
 
 
-def test_a_one_process_run_refuses_a_missing_scratch_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_local_engine_refuses_a_missing_scratch_folder(tmp_path: Path, workers: str) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a", "text": "hello"}\n', encoding="utf-8")
-    cmd = ["run", str(src), "--scratch", str(tmp_path / "nope"), "--workers", "1"]
+    cmd = ["run", str(src), "--scratch", str(tmp_path / "nope"), "--workers", workers]
     result = CliRunner().invoke(cli, cmd)
     assert result.exit_code == 2
     assert result.output.strip() == f"Error: --scratch {tmp_path / 'nope'}: no such folder"

@@ -387,11 +387,14 @@ class ProcessEngine(BatchEngine):
         postlude: Step | None = None,
         scratch: str | None = None,
     ) -> None:
-        """Make the run's scratch space under `scratch` (default: the temp folder) at once."""
-        super().__init__(calls, context, workers, prelude, postlude)
-        self.outstanding: set[Future[Any]] = set()  # submitted, not done (cancelled at close)
+        """Make the run's scratch space under `scratch` (default: the temp folder) at once.
+
+        First: an unusable folder is refused before anything is to be closed.
+        """
         self.scratch_space = Scratch(scratch, context.run_id)
         self.scratch = self.scratch_space.path
+        super().__init__(calls, context, workers, prelude, postlude)
+        self.outstanding: set[Future[Any]] = set()  # submitted, not done (cancelled at close)
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         if self.pool is None:
