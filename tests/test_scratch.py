@@ -26,6 +26,8 @@ from cleanup.document import Document
 from cleanup.errors import UsageProblem
 from cleanup.scratch import OWNER, PREFIX, Scratch, ScratchRef, put, remove_stale
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -184,10 +186,12 @@ def test_a_stopped_run_leaves_no_scratch_and_a_killed_ones_goes_with_the_next_ru
     base.mkdir()
     run = [sys.executable, "-m", "cleanup", "run", "--engine", engine, "--workers", "2"]
     run += ["--scratch", str(base)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this tree's cleanup, wherever the cwd is
     proc = subprocess.Popen(
         [*run, str(corpus), "-o", str(tmp_path / "out.jsonl")],
         stderr=subprocess.PIPE,
         start_new_session=True,
+        env=env,
     )
     try:
         folder = _wait_for_batches(base, proc)
@@ -204,7 +208,7 @@ def test_a_stopped_run_leaves_no_scratch_and_a_killed_ones_goes_with_the_next_ru
     assert folder.exists()  # killed outright: nothing could remove it
     small = tmp_path / "small.jsonl"
     small.write_text('{"id": "a", "text": "hello"}\n', encoding="utf-8")
-    done = subprocess.run([*run, str(small), "-o", str(tmp_path / "small-out.jsonl")])
+    done = subprocess.run([*run, str(small), "-o", str(tmp_path / "small-out.jsonl")], env=env)
     assert done.returncode == 0
     assert not folder.exists()  # the next run with this --scratch removed it
     assert list(base.iterdir()) == []
