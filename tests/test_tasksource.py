@@ -163,11 +163,16 @@ def test_an_engine_has_tasks_read_the_splits_with_the_same_output(
     finally:
         for close in context.on_close:
             close()
-    here = build_engine("local", calls, Context(), 1, prelude=admit)
-    expected = [
-        (d.id, d.text, d.dropped is None)
-        for d in here(read_inputs([str(inputs)], skip_bad=True, lazy=True))
-    ]
+    here_context = Context()
+    here = build_engine("local", calls, here_context, 1, prelude=admit)
+    try:
+        expected = [
+            (d.id, d.text, d.dropped is None)
+            for d in here(read_inputs([str(inputs)], skip_bad=True, lazy=True))
+        ]
+    finally:
+        for close in here_context.on_close:  # its scratch folder too
+            close()
     assert got == expected
 
 
