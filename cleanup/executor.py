@@ -52,29 +52,6 @@ def resolved(items: Iterable[Item]) -> Iterator[Document]:
             yield item
 
 
-def weight(item: Any) -> int:
-    """Return how many documents an item of a stream stands for (a Deferred one: several)."""
-    return len(item) if isinstance(item, Deferred) else 1
-
-
-def wrap_source(
-    items: Iterable[Any], wrap: Callable[[Iterable[Any]], Iterable[Any]]
-) -> Iterable[Any]:
-    """Return `items` seen through `wrap`, without undoing an engine's fusion.
-
-    An engine's segment (cleanup/engines/processes.py) is a stream that the engine fuses
-    with the next map_batches over it; wrapping it in a generator would hide it, and its
-    documents would cross between processes twice. It applies `wrap` to what feeds it
-    instead. So `wrap` must see items as a stream of documents would, one weight at a time
-    (`weight`): a segment yields, in order, the documents each item stands for.
-    """
-    with_source = getattr(items, "with_source", None)
-    if with_source is not None:
-        out: Iterable[Any] = with_source(wrap)
-        return out
-    return wrap(items)
-
-
 class Executor(Protocol):
     """Run a step's per-batch and per-partition work: here, on processes, or on Ray tasks.
 

@@ -126,7 +126,7 @@ RUN_OPTIONS: tuple[Option, ...] = (
     Option(
         "scratch",
         None,
-        "Folder where Ray tasks leave their documents between passes (default: the temp"
+        "Folder where the workers leave their documents between passes (default: the temp"
         " folder; on a cluster of several machines, a path all of them mount).",
         str,
         metavar="DIR",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cleanup.document import Document
-from cleanup.errors import BadInput, UsageProblem
+from cleanup.errors import BadInput
 from cleanup.executor import LocalExecutor
 from cleanup.io.paths import PathPlan, plan_paths
 from cleanup.io.publish import publish, recover
@@ -44,6 +44,7 @@ from cleanup.io.writers import (
 from cleanup.options import RunOptions
 from cleanup.pipeline import DEFAULT_STEPS, Context, Step, StepCall, build_chain
 from cleanup.scratch import PREFIX as SCRATCH_PREFIX
+from cleanup.scratch import check_base
 from cleanup.sinks import Sinks, audit_record, reject_record, run_settings, write_stats
 from cleanup.summary import Summary
 from cleanup.tally import BAD_RULE, Finish, Tally, count, is_bad, utf8_size
@@ -123,11 +124,11 @@ def plan_run_paths(options: RunOptions, calls: list[StepCall]) -> PathPlan:
 
 
 def _scratch_folder(options: RunOptions) -> str | None:
-    """Return where a Ray run's scratch folder goes, for the path check (None: no check).
+    """Return where an engine's scratch folder goes, for the path check (None: no engine).
 
     A base folder that does not exist is left to the engine, which refuses it in one line.
     """
-    if options.engine != "ray":
+    if not uses_engine(options):
         return None
     base = options.scratch or tempfile.gettempdir()
     return os.path.join(base, SCRATCH_PREFIX + "*") if os.path.isdir(base) else None
@@ -266,9 +267,9 @@ def _build_chain(
     In one process the steps that need the whole stream run with a LocalExecutor; an engine
     is itself the executor of those steps (cleanup/executor.py).
     """
-    if options.scratch is not None and options.engine != "ray":
-        raise UsageProblem("--scratch: only --engine ray uses a scratch folder")
-    if options.engine == "local" and options.workers <= 1:
+    if not uses_engine(options):
+        if options.scratch is not None:
+            check_base(options.scratch)  # one process has no scratch space, but a typo is said
         steps = build_chain(calls, context, LocalExecutor())
         return lambda items: steps(admit(items))
     from cleanup.engines import build_engine
@@ -367,7 +368,7 @@ def _read(
     def bad(message: str) -> None:
         _skip_bad(message, options, summary, on_bad)
 
-    if options.engine == "ray" and not options.trial:  # tasks read their own splits
+    if _tasks_read(options):  # tasks read their own splits
         reader = PartReader(
             options.text_field, options.id_field, options.id_prefix, skips_bad(options)
         )
@@ -401,6 +402,16 @@ def _read(
             items, fmt, sample=options.sample, seed=options.seed, limit=options.limit
         )
     return items if on_read is None else _ticking(items, on_read)
+
+
+def uses_engine(options: RunOptions) -> bool:
+    """Tell whether the run's steps run on an engine: Ray, or more than one local worker."""
+    return options.engine != "local" or options.workers > 1
+
+
+def _tasks_read(options: RunOptions) -> bool:
+    """Tell whether an engine's tasks read the input splits themselves (not a trial run)."""
+    return uses_engine(options) and not options.trial
 
 
 def _ticking(items: Iterable[Document | RawLine], tick: Callable[[], None]) -> Iterator[Any]:

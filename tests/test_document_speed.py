@@ -190,3 +190,18 @@ def test_remove_many_rejects_a_paragraph_the_document_lacks() -> None:
         with pytest.raises(EditError):
             doc.remove_many("s", {0: ("r", "", None), i: ("r", "", None)})
         assert doc.paragraphs == ["a", "b"] and doc.edits == []
+def _reference_values(obj: Any) -> tuple[Any, ...]:
+    """The slot values a document's __reduce__ pickled before one attrgetter per class."""
+    return tuple(getattr(obj, name) for name in obj.__slots__)
+
+
+def test_pickling_reads_the_slots_it_always_read() -> None:
+    doc, _ = _applied("x" * 30 + "’", "x" * 30 + "'")
+    doc.fields["n"] = 1
+    doc.meta["title"] = "t"
+    doc.notes.bytes_in = 7
+    doc.drop("dedup", "near", "why", {"similarity": 0.9})
+    for obj in (doc, doc.notes, doc.dropped, *doc.edits):
+        reduced = obj.__reduce__()
+        assert reduced == (type(obj), _reference_values(obj))
+    assert pickle.loads(pickle.dumps(doc)) == doc

@@ -138,9 +138,14 @@ def test_a_side_file_in_a_missing_folder_with_a_state_publishes_everything(
     ],
 )
 def test_side_files_inside_the_output_folder_or_equal_to_another_path_are_refused(
-    corpus: Path, tmp_path: Path, output: str, option: str, side: str
+    corpus: Path,
+    tmp_path: Path,
+    output: str,
+    option: str,
+    side: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # restored after: later tests run `python -m cleanup` from here
     line = one_line_error(invoke(corpus, "-o", output, option, side), 2)
     assert option in line or "-o" in line
     assert files_under(tmp_path) == {"victim.jsonl": corpus.read_bytes()}

@@ -1,4 +1,4 @@
-"""Scratch space: Ray tasks leave their documents there, and nothing of it outlives a run."""
+"""Scratch space: workers leave their documents there, and nothing of it outlives a run."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from cleanup.dedup.spool import BatchSpool, DeferredBatch, unpickled
 from cleanup.document import Document
 from cleanup.errors import UsageProblem
 from cleanup.scratch import OWNER, PREFIX, Scratch, ScratchRef, put, remove_stale
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _dead_pid() -> int:
@@ -105,14 +107,14 @@ def test_the_read_pass_leaves_a_pickled_batch_in_scratch(tmp_path: Path) -> None
     assert [d.paragraphs for d in resolved] == [d.paragraphs for d in batch]
 
 
-def test_scratch_is_for_the_ray_engine_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_local_engine_refuses_a_missing_scratch_folder(tmp_path: Path, workers: str) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a", "text": "hello"}\n', encoding="utf-8")
-    result = CliRunner().invoke(
-        cli, ["run", str(src), "--scratch", str(tmp_path), "--workers", "2"]
-    )
+    cmd = ["run", str(src), "--scratch", str(tmp_path / "nope"), "--workers", workers]
+    result = CliRunner().invoke(cli, cmd)
     assert result.exit_code == 2
-    assert result.output.strip() == "Error: --scratch: only --engine ray uses a scratch folder"
+    assert result.output.strip() == f"Error: --scratch {tmp_path / 'nope'}: no such folder"
 
 
 def test_ray_refuses_a_missing_scratch_folder_before_starting(tmp_path: Path) -> None:
@@ -124,10 +126,12 @@ def test_ray_refuses_a_missing_scratch_folder_before_starting(tmp_path: Path) ->
     assert result.output.strip() == f"Error: --scratch {tmp_path / 'nope'}: no such folder"
 
 
-def test_ray_tasks_spool_to_scratch_and_the_run_leaves_nothing_there(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_workers_spool_to_scratch_and_the_run_leaves_nothing_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str
 ) -> None:
-    skip_without_ray()
+    if engine == "ray":
+        skip_without_ray()
     from cleanup.runner import RunOptions, execute
 
     src = str(generated_corpus(tmp_path / "corpus", 800, 4))
@@ -142,14 +146,14 @@ def test_ray_tasks_spool_to_scratch_and_the_run_leaves_nothing_there(
         write(self, batch)
 
     monkeypatch.setattr(spool_module.BatchSpool, "write", spy)
-    local, ray_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    local, many_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
     execute(RunOptions(inputs=[src], output=str(local), workers=1))
     spooled.clear()
     options = RunOptions(
-        inputs=[src], output=str(ray_out), workers=2, engine="ray", scratch=str(base)
+        inputs=[src], output=str(many_out), workers=2, engine=engine, scratch=str(base)
     )
     execute(options)
-    assert local.read_bytes() == ray_out.read_bytes()
+    assert local.read_bytes() == many_out.read_bytes()
     assert len(spooled) > 1 and all(isinstance(b, ScratchRef) for b in spooled)
     assert all(Path(b.path).parent.parent == base for b in spooled)  # type: ignore[attr-defined]
     assert not stale.exists()  # a killed run's scratch, removed by the next run
@@ -170,20 +174,24 @@ def _wait_for_batches(base: Path, proc: subprocess.Popen[bytes], seconds: float 
     raise AssertionError(f"no batch reached scratch (run status {proc.poll()})")
 
 
+@pytest.mark.parametrize("engine", ["local", "ray"])
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_a_stopped_run_leaves_no_scratch_and_a_killed_ones_goes_with_the_next_run(
-    tmp_path: Path, how: int
+    tmp_path: Path, how: int, engine: str
 ) -> None:
-    skip_without_ray()
+    if engine == "ray":
+        skip_without_ray()
     corpus = generated_corpus(tmp_path / "corpus", 6000, 9)
     base = tmp_path / "scratch"
     base.mkdir()
-    run = [sys.executable, "-m", "cleanup", "run", "--engine", "ray", "--workers", "2"]
+    run = [sys.executable, "-m", "cleanup", "run", "--engine", engine, "--workers", "2"]
     run += ["--scratch", str(base)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this tree's cleanup, wherever the cwd is
     proc = subprocess.Popen(
         [*run, str(corpus), "-o", str(tmp_path / "out.jsonl")],
         stderr=subprocess.PIPE,
         start_new_session=True,
+        env=env,
     )
     try:
         folder = _wait_for_batches(base, proc)
@@ -200,7 +208,7 @@ def test_a_stopped_run_leaves_no_scratch_and_a_killed_ones_goes_with_the_next_ru
     assert folder.exists()  # killed outright: nothing could remove it
     small = tmp_path / "small.jsonl"
     small.write_text('{"id": "a", "text": "hello"}\n', encoding="utf-8")
-    done = subprocess.run([*run, str(small), "-o", str(tmp_path / "small-out.jsonl")])
+    done = subprocess.run([*run, str(small), "-o", str(tmp_path / "small-out.jsonl")], env=env)
     assert done.returncode == 0
     assert not folder.exists()  # the next run with this --scratch removed it
     assert list(base.iterdir()) == []

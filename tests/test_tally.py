@@ -18,8 +18,7 @@ import pytest
 
 from cleanup.document import Document
 from cleanup.engines import processes
-from cleanup.engines.processes import ProcessEngine, Segment
-from cleanup.executor import Deferred, weight, wrap_source
+from cleanup.engines.processes import Segment
 from cleanup.io.parts import EncodeLines
 from cleanup.io.writers import JsonlWriter
 from cleanup.runner import RunOptions, Summary, execute
@@ -176,28 +175,6 @@ def test_a_tally_pickles_whole() -> None:
     assert isinstance(pickle.loads(pickle.dumps(tally)), Tally)
 
 
-class _Three(Deferred):
-    def __len__(self) -> int:
-        return 3
-
-
-def test_wrapping_a_segment_keeps_it_fusable() -> None:
-    engine = ProcessEngine([], _context(), workers=2)
-    segment = Segment(engine, iter(["a", _Three(), "b"]), (None, None), ())
-    seen: list[int] = []
-
-    def counted(items: Any) -> Any:
-        for item in items:
-            seen.append(weight(item))
-            yield item
-
-    wrapped = wrap_source(segment, counted)
-    assert isinstance(wrapped, Segment) and wrapped.engine is engine
-    assert len(list(wrapped.source)) == 3 and seen == [1, 3, 1]
-    plain = wrap_source(iter([1, 2]), counted)
-    assert not isinstance(plain, Segment) and list(plain) == [1, 2]
-
-
 def test_dedup_gets_the_steps_before_it_fused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -219,9 +196,3 @@ def test_dedup_gets_the_steps_before_it_fused(
     )
     assert fused == [True]
     assert phases == [("reading", None), ("deciding", 900), ("writing", 900)]
-
-
-def _context() -> Any:
-    from cleanup.pipeline import Context
-
-    return Context()

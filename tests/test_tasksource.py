@@ -15,6 +15,7 @@ import pytest
 from helpers import skip_without_ray
 
 from cleanup.engines import build_engine
+from cleanup.errors import BadInput
 from cleanup.io.readers import RawLine, RecordFormat, Skipped, read_inputs
 from cleanup.io.splits import TARGET_BYTES
 from cleanup.io.tasksource import (
@@ -162,12 +163,55 @@ def test_an_engine_has_tasks_read_the_splits_with_the_same_output(
     finally:
         for close in context.on_close:
             close()
-    here = build_engine("local", calls, Context(), 1, prelude=admit)
-    expected = [
-        (d.id, d.text, d.dropped is None)
-        for d in here(read_inputs([str(inputs)], skip_bad=True, lazy=True))
-    ]
+    here_context = Context()
+    here = build_engine("local", calls, here_context, 1, prelude=admit)
+    try:
+        expected = [
+            (d.id, d.text, d.dropped is None)
+            for d in here(read_inputs([str(inputs)], skip_bad=True, lazy=True))
+        ]
+    finally:
+        for close in here_context.on_close:  # its scratch folder too
+            close()
     assert got == expected
+
+
+def test_local_workers_read_their_splits_with_the_same_output_and_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --workers 2 the runner hands the process engine splits, which its workers read."""
+    from cleanup.engines import processes
+    from cleanup.io import tasksource
+    from cleanup.runner import RunOptions, execute
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("".join(_line(i) for i in range(1500)), encoding="utf-8")
+    bad = "".join(_line(i, "b") for i in range(300)) + '{"id": "broken", "text": \n'
+    (folder / "b.jsonl").write_text(bad + _line(1, "after"), encoding="utf-8")
+    with gzip.open(folder / "c.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write("".join(_line(i, "c") for i in range(200)))
+    monkeypatch.setattr(tasksource, "split_target", lambda inputs, workers: 20_000)
+    spread: list[int] = []
+    map_splits = processes.BatchEngine._map_splits
+
+    def spy(self: Any, fn: Any, source: SplitSource, *args: Any) -> Any:
+        spread.append(len(source.tasks))
+        return map_splits(self, fn, source, *args)
+
+    monkeypatch.setattr(processes.BatchEngine, "_map_splits", spy)
+    summaries = []
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.jsonl"
+        options = RunOptions(inputs=[str(folder)], output=str(out), workers=workers, skip_bad=True)
+        summaries.append(dataclasses.replace(execute(options), seconds=0.0))
+    assert spread and spread[0] >= 4  # dedup's read pass: tasks read the splits
+    assert (tmp_path / "out1.jsonl").read_bytes() == (tmp_path / "out2.jsonl").read_bytes()
+    assert summaries[0] == summaries[1] and summaries[1].bad_input_skipped == 1
+    stopped = RunOptions(inputs=[str(folder)], output=str(tmp_path / "x.jsonl"), workers=2)
+    with pytest.raises(BadInput, match=re.escape("b.jsonl:301: malformed JSON line")):
+        execute(stopped)
+    assert not (tmp_path / "x.jsonl").exists()
 
 
 def _report(stderr: str) -> list[str]:

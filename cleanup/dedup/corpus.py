@@ -14,7 +14,7 @@ first stays), and memory holds signatures, not texts. See docs/architecture.md, 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -70,8 +70,13 @@ class CorpusDedup:
             store.check_settings(settings.state_settings())
             self.staging = StateStaging(store, settings.state_settings(), run_id, started)
 
-    def run(self, docs: Iterable[Document]) -> Iterator[Item]:
-        """Dedup the stream; yield every document, as DeferredBatch items of the spool."""
+    def run(
+        self, docs: Iterable[Document], on_read: Callable[[int], None] | None = None
+    ) -> Iterator[Item]:
+        """Dedup the stream; yield every document, as DeferredBatch items of the spool.
+
+        `on_read(n)` is called when the read pass has all n documents, before the decisions.
+        """
         spool = BatchSpool(SPOOL_MEMORY)
         ledger = Ledger(tokens=Spool[Tokens]("cleanup-dedup-tokens-"))
         try:
@@ -81,9 +86,13 @@ class CorpusDedup:
                 pickled=self.executor.remote,
                 scratch=self.executor.scratch,
             )
+            read = 0
             for summary in self.executor.map_batches(summary_job, docs, job):
                 ledger.record(summary)
                 spool.write(summary.docs)
+                read += summary.count
+            if on_read is not None:
+                on_read(read)
             yield from self._decide_and_write(spool, ledger)
         finally:
             spool.close()

@@ -32,12 +32,12 @@ def build_engine(
     `prelude` and `postlude` (picklable steps, such as the runner's JSONL parsing and the
     writer's encoding) run on the workers before the first steps and after the last. The
     engine is also the Executor of the steps that need the whole stream. `scratch` is the base
-    folder of the run's scratch space (cleanup/scratch.py), which only Ray tasks use.
+    folder of the run's scratch space (cleanup/scratch.py), which both engines' workers use.
     """
     if name == "local":
         from cleanup.engines.processes import ProcessEngine
 
-        return ProcessEngine(calls, context, workers, prelude, postlude)
+        return ProcessEngine(calls, context, workers, prelude, postlude, scratch)
     if name == "ray":
         from cleanup.engines.ray import RayEngine
 

@@ -38,6 +38,7 @@ from cleanup.executor import BATCH_DOCS, Deferred, Item, batches, resolved
 from cleanup.io.splits import Split
 from cleanup.io.tasksource import PartRead, PartReader, SplitSource
 from cleanup.pipeline import Context, Step, StepCall, build_chain, step_spec
+from cleanup.scratch import Scratch
 
 __all__ = ["BATCH_DOCS", "BatchEngine", "ProcessEngine", "WorkerFailed", "batches", "segments"]
 T = TypeVar("T")
@@ -116,16 +117,6 @@ class Segment:
         for done in self.engine.map_batches(run_batch, self.source, self.ends, self.key):
             yield from done
 
-    def with_source(self, wrap: Callable[[Iterable[Any]], Iterable[Any]]) -> Iterable[Any]:
-        """Return this segment over `wrap(source)`, still fusable (see executor.wrap_source).
-
-        Task-read splits (SplitSource) must reach the engine as they are: there, the
-        segment's output is wrapped instead (and is not fused).
-        """
-        if isinstance(self.source, SplitSource):
-            return wrap(self)
-        return Segment(self.engine, wrap(self.source), self.ends, self.key)
-
 
 def segments(calls: list[StepCall]) -> list[tuple[bool, list[StepCall]]]:
     """Group calls into (parallel?, calls) runs: per-document steps together, others alone."""
@@ -148,7 +139,7 @@ class BatchEngine:
     """Map batches over workers in order (an Executor); subclasses say how work is submitted."""
 
     remote = True  # results come back from other processes
-    scratch: str | None = None  # the local pool sends documents back through its pipes
+    scratch: str | None = None  # a folder the workers leave results in (cleanup/scratch.py)
     machines = 1
 
     def __init__(
@@ -387,8 +378,22 @@ class ProcessEngine(BatchEngine):
 
     pool: ProcessPoolExecutor | None = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        calls: list[StepCall],
+        context: Context,
+        workers: int,
+        prelude: Step | None = None,
+        postlude: Step | None = None,
+        scratch: str | None = None,
+    ) -> None:
+        """Make the run's scratch space under `scratch` (default: the temp folder) at once.
+
+        First: an unusable folder is refused before anything is to be closed.
+        """
+        self.scratch_space = Scratch(scratch, context.run_id)
+        self.scratch = self.scratch_space.path
+        super().__init__(calls, context, workers, prelude, postlude)
         self.outstanding: set[Future[Any]] = set()  # submitted, not done (cancelled at close)
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
@@ -425,3 +430,4 @@ class ProcessEngine(BatchEngine):
             for future in list(self.outstanding):
                 future.cancel()  # only those not handed to the workers yet
             self.pool.shutdown(wait=True)
+        self.scratch_space.remove()

@@ -1,4 +1,4 @@
-"""The run's input as splits that tasks read themselves (`--engine ray`), or this process.
+"""The run's input as splits that tasks read themselves (an engine's workers), or this process.
 
 The runner hands an engine a `SplitSource` instead of a stream of records when the inputs
 can be read in parts (local files; not standard input, URLs, WARC archives, whose first pass

@@ -22,7 +22,7 @@ from cleanup.dedup.state import StateCommit, open_store
 from cleanup.dedup.store import state_errors
 from cleanup.document import Document
 from cleanup.errors import StateError, UsageProblem
-from cleanup.executor import Executor, Item, LocalExecutor, resolved, weight, wrap_source
+from cleanup.executor import Executor, Item, LocalExecutor, resolved
 from cleanup.pipeline import Context, StepSpec
 
 
@@ -81,23 +81,24 @@ def dedup(
 
 
 def _with_phases(
-    run: Callable[[Iterable[Document]], Iterator[Item]],
+    run: Callable[[Iterable[Document], Callable[[int], None]], Iterator[Item]],
     docs: Iterable[Document],
     context: Context,
 ) -> Iterator[Item]:
-    """Tell the context when all input is in ("deciding") and when output starts ("writing")."""
+    """Tell the context when all input is in ("deciding") and when output starts ("writing").
+
+    The read pass counts its documents from what its jobs return, so the stream into it stays
+    as the engine made it (a segment fused with its jobs, or splits its tasks read).
+    """
     seen = 0
 
-    def counted(items: Iterable[Any]) -> Iterator[Any]:
+    def read(count: int) -> None:
         nonlocal seen
-        for item in items:
-            seen += weight(item)
-            yield item
+        seen = count
         context.phase("deciding", seen)
 
     started = False
-    # Counted where they come from, so that the steps before stay fused with dedup's jobs.
-    for item in run(wrap_source(docs, counted)):
+    for item in run(docs, read):
         if not started:
             context.phase("writing", seen)
             started = True
