@@ -190,6 +190,8 @@ def test_remove_many_rejects_a_paragraph_the_document_lacks() -> None:
         with pytest.raises(EditError):
             doc.remove_many("s", {0: ("r", "", None), i: ("r", "", None)})
         assert doc.paragraphs == ["a", "b"] and doc.edits == []
+
+
 def _reference_values(obj: Any) -> tuple[Any, ...]:
     """The slot values a document's __reduce__ pickled before one attrgetter per class."""
     return tuple(getattr(obj, name) for name in obj.__slots__)
