@@ -125,9 +125,10 @@ class Scan:
 
     def rule_at(self, i: int, pos: int, count: int) -> Rule | None:
         """Return the first rule paragraph i matches that may act at `pos` of `count`."""
+        rules = self.rs.rules
         for n in self._matches[i]:
-            rule = self.rs.rules[n]
-            if inside(rule, pos, count):
+            rule = rules[n]
+            if rule.where is None or inside(rule, pos, count):
                 return rule
         return None
 
@@ -236,13 +237,15 @@ class Scan:
         paragraph before them (close lengths). Every other paragraph stays when the paragraph
         before it stays (see _first_pass).
         """
-        found = list(self._matched)
+        found = self._matched
         if self.rs.has_block and not self._view.clean:
-            found += [i for i, p in enumerate(self.paras) if "\n" in p]
-        self._hot = list(found)
+            found = sorted({*found, *(i for i, p in enumerate(self.paras) if "\n" in p)})
+        self._hot = found
         if self.repeats:
-            found += self._may_repeat()
-        return sorted(set(found))
+            repeat = self._may_repeat()
+            if repeat:
+                return sorted({*found, *repeat}) if found else repeat
+        return found
 
     def _may_repeat(self) -> list[int]:
         """Return the paragraphs close in length to the one before them whose start is that
@@ -255,6 +258,8 @@ class Scan:
         view, at, pairs = self._view, self._offset, self._may_repeat_pairs
         low = bisect.bisect_left(pairs, at + 1)  # a document's first paragraph follows none
         high = bisect.bisect_left(pairs, at + len(self.paras), low)
+        if low == high:
+            return []
         loud, start = view.loud, view.start
         found = []
         for j in pairs[low:high]:  # paragraph j - at of the document
@@ -294,7 +299,7 @@ class Scan:
 
         None can when every paragraph a rule matches or holding a line break is decided.
         """
-        if all(i in decisions for i in self._hot):
+        if all(map(decisions.__contains__, self._hot)):
             return False
         count = len(live)
         first = range(min(self.rs.max_first, count))
@@ -331,6 +336,9 @@ class Scan:
         i = live[k]
         rule = self.rule_at(i, k, count) if self._matches[i] else None
         if rule is not None:
+            if rule.action == "drop":  # what _apply records for it, without its steps
+                decisions[i] = Decision(rule.id, rule.description)
+                return k + 1
             return k + 1 + self._apply(rule, live, k, decisions, meta)
         inline = self.inline_block(i, k, count) if "\n" in self.paras[i] else None
         if inline is not None:
