@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from cleanup.rules import OPENING_MAX, Rule, analysis
+from cleanup.rules import OPENING_MAX, Rule, analysis, builtin_rules, compiled
 from cleanup.steps.artifacts.onepass import END_OF_OPENING, DocumentGate, View, opening_pattern
 from cleanup.steps.normalize import fold
 
@@ -131,7 +131,7 @@ class RuleSet:
         (folded_candidates).
         """
         if self._opening is None and self.trie:
-            self._opening = re.compile(opening_pattern(self.trie))
+            self._opening = compiled.regex(opening_pattern(self.trie))
         return self._opening
 
     def matched(self, paragraphs: list[str], view: View) -> tuple[list[tuple[int, ...]], list[int]]:
@@ -361,3 +361,17 @@ def inside(rule: Rule, pos: int, count: int) -> bool:
 def compile_rules(rules: tuple[Rule, ...]) -> RuleSet:
     """Return the compiled form of a rule tuple (cached: runs build it once per option set)."""
     return RuleSet.build(rules)
+
+
+def shipped_patterns() -> list[str | bytes]:
+    """Return the regexes cleanup/rules/compiled.json holds: those of the built-in rules and
+    of the gates they give together (the per-paragraph opening regex, the document gate's
+    heads)."""
+    rules = tuple(builtin_rules(known_ids=("repeated-paragraph",)))
+    rs = RuleSet.build(rules)
+    found: list[str | bytes] = [rule.match for rule in rules]
+    if rs.trie:
+        found.append(opening_pattern(rs.trie))
+    if rs.document is not None:
+        found.append(rs.document.heads.pattern)
+    return found
