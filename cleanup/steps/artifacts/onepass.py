@@ -19,12 +19,12 @@ ever let through more paragraphs than can match, so they change speed, never out
 from __future__ import annotations
 
 import bisect
-import itertools
-import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from cleanup.rules import MAX_CHARS_CAP, compiled
 from cleanup.steps.artifacts.literals import Literals
@@ -52,7 +52,6 @@ _JUNK_MAX = 32  # leading non-letters from which the head is too short to decide
 # bench corpus (issue #18: compiled before a run reads a document).
 OPENING_PREFIX = 8
 _DOUBLE_SPACE = b"  "
-_COUNT = range(1 << 62)  # 0, 1, 2 ...: starts[i] is 1 + the sizes before i + i separators
 
 
 class View:
@@ -66,7 +65,7 @@ class View:
     once straightened); `clean` tells that no paragraph holds a separator.
     """
 
-    __slots__ = ("clean", "data", "loud", "sizes", "starts")
+    __slots__ = ("clean", "data", "loud", "sizes", "sizes_array", "starts", "starts_array")
 
     def __init__(self, paragraphs: list[str], sizes: list[int]) -> None:
         text = _SEP + _SEP.join(paragraphs) + _SEP
@@ -74,8 +73,15 @@ class View:
             if char in text:
                 text = text.replace(char, plain)
         self.sizes = sizes
-        # starts[i]: where paragraph i begins; starts[-1]: one past the last separator.
-        self.starts = list(map(operator.add, itertools.accumulate(sizes, initial=1), _COUNT))
+        # starts[i]: where paragraph i begins; starts[-1]: one past the last separator. Summed
+        # by numpy (a list and arrays of both for _may_repeat_pairs, faster than summing in
+        # Python and then making the arrays).
+        self.sizes_array = np.array(sizes, dtype=np.int64)
+        self.starts_array = np.empty(len(sizes) + 1, dtype=np.int64)
+        self.starts_array[0] = 0
+        np.cumsum(self.sizes_array + 1, out=self.starts_array[1:])
+        self.starts_array += 1
+        self.starts: list[int] = self.starts_array.tolist()
         self.loud: set[int] = set()
         if text.isascii():
             self.data = text.encode("ascii").lower()

@@ -412,10 +412,10 @@ def _may_repeat_pairs(view: View) -> list[int]:
     count = len(view.sizes)
     if count < 2:
         return []
-    sizes = np.array(view.sizes, dtype=np.int64)
+    sizes = view.sizes_array
     a, b = sizes[:-1], sizes[1:]
     close = np.abs(a - b) <= 8 + np.maximum(a, b) // 4
-    first = np.frombuffer(view.data, dtype=np.uint8)[np.array(view.starts[:count])]
+    first = np.frombuffer(view.data, dtype=np.uint8)[view.starts_array[:count]]
     fa, fb = first[:-1], first[1:]
     differ = (fa != fb) & _ALNUM[fa] & _ALNUM[fb]
     loud = np.zeros(count, dtype=bool)
