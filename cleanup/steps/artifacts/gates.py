@@ -148,35 +148,41 @@ class RuleSet:
         matches = [()] * len(paragraphs)
         hits = []
         loud, memo = view.loud, self.memo
-        for i in self.document.flagged(view):
+        flagged, worded = self.document.scan(view)
+        for i in flagged:
             text = paragraphs[i]
             found = memo.get(text)
             if found is None:
-                folded = fold(text) if i in loud else view.folded(i)
-                found = self._match_folded(text, folded)
+                if i in loud:
+                    found = self._match_folded(text, fold(text))
+                else:  # quiet: the literal scan told whether a word is in it
+                    found = self._match_folded(text, view.folded(i), i in worded)
             if found:
                 matches[i] = found
                 hits.append(i)
         return matches, hits
 
-    def _match_folded(self, text: str, folded: str) -> tuple[int, ...]:
+    def _match_folded(self, text: str, folded: str, words: bool = True) -> tuple[int, ...]:
         """Return the rules whose regex takes `text` (folded: `folded`), and remember it.
+        `words`: False when no `requires` word can be in it (then none is looked for).
 
         For a paragraph the document gate let through: the gates are asked about the folded
         text itself, which is what the rules match. Its head and its `requires` words then
         need no spelling guesses, so no paragraph has every rule tried (as
         RuleSet.candidates does for risky text).
         """
-        found = tuple(n for n in self.folded_candidates(folded) if self.fullmatch(n, folded))
+        candidates = self.folded_candidates(folded, words)
+        found = tuple(n for n in candidates if self.fullmatch(n, folded))
         if len(self.memo) >= _MEMO_SIZE:
             self.memo.clear()
         self.memo[text] = found
         return found
 
-    def folded_candidates(self, folded: str) -> tuple[int, ...]:
+    def folded_candidates(self, folded: str, words_in: bool = True) -> tuple[int, ...]:
         """Return the rules worth trying on folded text, in priority order: those with an
         opening its head (leading non-letters skipped) starts with, those with a `requires`
-        word it contains (its length within one of the word's rules), and the ungated ones.
+        word it contains (its length within one of the word's rules; looked for unless
+        `words_in` is False: the caller knows none is there), and the ungated ones.
 
         Exact, not a guess: every fold-text match of a rule starts so (literal_openings works
         the openings out of the regex) or contains such a word (what `requires` declares).
@@ -193,7 +199,7 @@ class RuleSet:
         opened = self._opening_rules(head)
         if opened:
             found = (*found, *opened)
-        words = self._words_for(len(folded))
+        words = self._words_for(len(folded)) if words_in else ()
         if words and any(map(folded.__contains__, words)):
             word_rules = self.word_rules
             found = (*found, *(n for word in words if word in folded for n in word_rules[word]))

@@ -102,9 +102,15 @@ class View:
     def folded(self, i: int) -> str:
         """Return fold() of paragraph i when it is not loud: its straightened lowercase with
         runs of spaces made one and the ends trimmed (no other character folds differently:
-        its non-ASCII characters were the straightened ones, NFC and NFKC as they are)."""
+        its non-ASCII characters were the straightened ones, NFC and NFKC as they are).
+
+        Printable ASCII, its only space is " ": without a double space, only the ends change.
+        """
         at = self.starts[i]
-        return " ".join(self.data[at : at + self.sizes[i]].decode("ascii").split())
+        text = self.data[at : at + self.sizes[i]]
+        if _DOUBLE_SPACE in text:
+            return " ".join(text.decode("ascii").split())
+        return text.strip(b" ").decode("ascii")
 
 
 @dataclass
@@ -148,16 +154,24 @@ class DocumentGate:
 
     def flagged(self, view: View) -> list[int]:
         """Return, ascending, the paragraphs (within raw_limit) that may pass some gate."""
+        return self.scan(view)[0]
+
+    def scan(self, view: View) -> tuple[list[int], set[int]]:
+        """Return flagged(view) and the paragraphs some word or a double space occurs in
+        (whatever their length): in a quiet paragraph not among them, no `requires` word
+        does (its fold is its bytes, trimmed)."""
         sizes, limits = view.sizes, self.limits
         flags = set(view.loud)
+        worded = set()
         for needle, i in self.literals.paragraphs_with(view.data, view.starts):
+            worded.add(i)
             if sizes[i] <= limits[needle]:
                 flags.add(i)
         starts = view.starts
         for match in self.heads.finditer(view.data):
             flags.add(bisect.bisect_right(starts, match.start() + 1) - 1)
         limit = self.raw_limit
-        return sorted(i for i in flags if sizes[i] <= limit)
+        return sorted(i for i in flags if sizes[i] <= limit), worded
 
 
 def _word_groups(
