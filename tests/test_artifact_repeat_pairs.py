@@ -7,7 +7,7 @@ import itertools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_artifact_onepass import RULE_SET, SHAPE, documents
+from test_artifact_onepass import RULE_SET, SHAPE, documents, view_start
 
 from cleanup.steps.artifacts.scan import _END, _END_KEEP, Scan, Shared
 
@@ -23,7 +23,11 @@ def _old_may_repeat(scan: Scan) -> list[int]:
         if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4)
     ]
     view, at = scan._view, scan._offset
-    loud, start, data, starts = view.loud, view.start, view.data, view.starts
+    loud, data, starts = view.loud, view.data, view.starts
+
+    def start(i: int, size: int) -> bytes:
+        return view_start(view, i, size)
+
     found = []
     for i in close:
         j = at + i

@@ -43,7 +43,6 @@ _STRAIGHTEN = (
 )
 _SEP = "\n"  # between paragraphs: not printable, so a paragraph holding one is loud anyway
 _PRINTABLE = bytes(range(0x20, 0x7F))
-_NOT_ALNUM = bytes(c for c in range(256) if not (c < 0x80 and chr(c).isalnum()))
 _JUNK_MAX = 32  # leading non-letters from which the head is too short to decide (_trimmed)
 # Characters of each rule opening the heads regex looks for. Only a superset of the heads
 # that start an opening has to be flagged (folded_candidates then walks whole openings), and
@@ -91,13 +90,6 @@ class View:
         self.clean = self.data.translate(None, _PRINTABLE) == b"\n" * (len(sizes) + 1)
         if not self.clean:
             self.loud.update(i for i, p in enumerate(paragraphs) if not p.isprintable())
-
-    def start(self, i: int, size: int) -> bytes:
-        """Return the first letters and digits of the first `size` characters of paragraph i,
-        lowercased: what scan._skeleton keeps of them when paragraph i is not loud (once
-        straightened it is ASCII, and its straightened marks are punctuation either way)."""
-        at = self.starts[i]
-        return self.data[at : at + min(size, self.sizes[i])].translate(None, _NOT_ALNUM)
 
     def folded(self, i: int) -> str:
         """Return fold() of paragraph i when it is not loud: its straightened lowercase with

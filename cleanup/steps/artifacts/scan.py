@@ -394,7 +394,7 @@ class Scan:
 def _may_repeat_pairs(view: View) -> list[int]:
     """Return, ascending, the paragraphs j of `view` whose length is close to paragraph
     j - 1's (_close) and that are loud, follow a loud one, or start as it does: their first
-    _END_KEEP letters and digits among their first _END characters (View.start) are the same.
+    _END_KEEP letters and digits among their first _END characters are the same.
 
     Why: neighbours of close length are a third of all pairs, and nearly all of them start
     differently; comparing every pair of a batch at once with numpy replaced a Python step
@@ -433,7 +433,9 @@ _NOT_KEY = bytes(c for c in range(256) if not (_ALNUM[c] or c == _END_ROW))
 
 def _same_starts(data: bytes, starts: Any, sizes: Any, pairs: Any) -> Any:
     """Tell for each paragraph j in `pairs` (none of j - 1, j loud) whether j - 1 and j
-    start alike: View.start(i, _END)[:_END_KEEP] of both, for all of them at once.
+    start alike: the first _END_KEEP letters and digits of the first _END bytes of both in
+    View.data (what Scan.start keeps of a paragraph that is not loud: once straightened it
+    is ASCII, and its straightened marks are punctuation either way), for all at once.
 
     The first _END bytes of each paragraph (those past its end made zero, not a letter or
     digit) go in a row, the rows ended by _END_ROW and joined; one `translate` keeps the
