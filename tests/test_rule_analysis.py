@@ -50,7 +50,7 @@ def test_rules_and_gates_with_the_table_are_those_without(monkeypatch: pytest.Mo
     finally:
         rules._builtin.cache_clear()
     assert shipped == walked
-    assert fast == slow  # trie, opening regex, words, tiers, always ... (dataclass equality)
+    assert fast == slow  # trie, words, tiers, always ... (dataclass equality)
     assert fast.document is not None and slow.document is not None
     assert fast.document.heads.pattern == slow.document.heads.pattern
     assert fast.document.limits == slow.document.limits

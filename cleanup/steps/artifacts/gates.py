@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from cleanup.rules import OPENING_MAX, Rule, analysis, builtin_rules, compiled
-from cleanup.steps.artifacts.onepass import END_OF_OPENING, DocumentGate, View, opening_pattern
+from cleanup.rules import OPENING_MAX, Rule, analysis, builtin_rules
+from cleanup.steps.artifacts.onepass import END_OF_OPENING, DocumentGate, View
 from cleanup.steps.normalize import fold
 
 # Characters whose fold is not their lowercase (deleted, special case folds, compatibility
@@ -69,7 +69,6 @@ class RuleSet:
     max_last: int = 0
     document: DocumentGate | None = field(default=None, repr=False, compare=False)
     memo: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
-    _opening: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, rules: tuple[Rule, ...]) -> RuleSet:
@@ -121,18 +120,6 @@ class RuleSet:
         if not always:  # else every paragraph has a rule to try: nothing to gate at once
             rs.document = DocumentGate.build(starts, reach, rs.raw_limit)
         return rs
-
-    @property
-    def opening(self) -> re.Pattern[str] | None:
-        """Return the regex that matches a head iff some opening in `trie` starts it.
-
-        Made and compiled on first use (a large regex: a tenth of a second): only the
-        per-paragraph gates ask it; the document gate's paragraphs walk the trie
-        (folded_candidates).
-        """
-        if self._opening is None and self.trie:
-            self._opening = compiled.regex(opening_pattern(self.trie))
-        return self._opening
 
     def matched(self, paragraphs: list[str], view: View) -> tuple[list[tuple[int, ...]], list[int]]:
         """Return matches_of for each paragraph (`view`: them joined) and, ascending, the
@@ -193,9 +180,6 @@ class RuleSet:
             if junk:
                 head = head[junk.end() :]
         found: tuple[int, ...] = self.always
-        # The trie walk, not the opening regex: a few thousand paragraphs per 10,000
-        # documents get here, too few to pay for compiling it (_opening_rules finds a rule
-        # exactly when the regex matches: opening_pattern has the trie's shape).
         opened = self._opening_rules(head)
         if opened:
             found = (*found, *opened)
@@ -229,8 +213,9 @@ class RuleSet:
         if head is None:
             return self.everything
         found: tuple[int, ...] = self.always
-        if self.opening is not None and self.opening.match(head):  # rare: then walk the trie
-            found = (*found, *self._opening_rules(head))
+        opened = self._opening_rules(head)  # most heads leave the trie at once
+        if opened:
+            found = (*found, *opened)
         if self.words:
             if plain:
                 by_floor, floor = self.words_by_floor, size - 2  # what _words_for looks up
@@ -371,13 +356,10 @@ def compile_rules(rules: tuple[Rule, ...]) -> RuleSet:
 
 def shipped_patterns() -> list[str | bytes]:
     """Return the regexes cleanup/rules/compiled.json holds: those of the built-in rules and
-    of the gates they give together (the per-paragraph opening regex, the document gate's
-    heads)."""
+    the document gate's heads regex for all of them."""
     rules = tuple(builtin_rules(known_ids=("repeated-paragraph",)))
     rs = RuleSet.build(rules)
     found: list[str | bytes] = [rule.match for rule in rules]
-    if rs.trie:
-        found.append(opening_pattern(rs.trie))
     if rs.document is not None:
         found.append(rs.document.heads.pattern)
     return found

@@ -67,7 +67,7 @@ class View:
     __slots__ = ("clean", "data", "loud", "sizes", "sizes_array", "starts", "starts_array")
 
     def __init__(self, paragraphs: list[str], sizes: list[int]) -> None:
-        text = _SEP + _SEP.join(paragraphs) + _SEP
+        text = _SEP.join(["", *paragraphs, ""])  # one join: concatenating copies it twice
         for char, plain in _STRAIGHTEN:
             if char in text:
                 text = text.replace(char, plain)
