@@ -138,6 +138,16 @@ def _doc(paragraphs: list[str]) -> Document:
     return Document("d", list(paragraphs))
 
 
+_NOT_ALNUM = bytes(c for c in range(256) if not (c < 0x80 and chr(c).isalnum()))
+
+
+def view_start(view: View, i: int, size: int) -> bytes:
+    """Return the letters and digits of the first `size` characters of paragraph i in the
+    view's bytes (View.start before the batch compared starts at once, 18f4a25)."""
+    at = view.starts[i]
+    return view.data[at : at + min(size, view.sizes[i])].translate(None, _NOT_ALNUM)
+
+
 def _summary(doc: Document) -> tuple[list[str], list[tuple], dict]:
     edits = [(e.rule, e.index, e.before, e.why, e.detail) for e in doc.edits]
     return list(doc.paragraphs), edits, dict(doc.meta)
@@ -219,7 +229,7 @@ def test_view_folds_and_starts_quiet_paragraphs_as_fold_and_skeleton_do(texts: l
             continue
         assert view.folded(i) == fold(text), text
         start = _skeleton(text[:_END])[:_END_KEEP]
-        assert view.start(i, _END)[:_END_KEEP] == start.encode("ascii"), text
+        assert view_start(view, i, _END)[:_END_KEEP] == start.encode("ascii"), text
 
 
 @settings(max_examples=300, deadline=None)

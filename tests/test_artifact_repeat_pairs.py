@@ -7,7 +7,7 @@ import itertools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_artifact_onepass import RULE_SET, SHAPE, documents
+from test_artifact_onepass import RULE_SET, SHAPE, documents, view_start
 
 from cleanup.steps.artifacts.scan import _END, _END_KEEP, Scan, Shared
 
@@ -23,7 +23,11 @@ def _old_may_repeat(scan: Scan) -> list[int]:
         if (a - b <= 8 + a // 4 if a > b else b - a <= 8 + b // 4)
     ]
     view, at = scan._view, scan._offset
-    loud, start, data, starts = view.loud, view.start, view.data, view.starts
+    loud, data, starts = view.loud, view.data, view.starts
+
+    def start(i: int, size: int) -> bytes:
+        return view_start(view, i, size)
+
     found = []
     for i in close:
         j = at + i
@@ -53,3 +57,26 @@ def test_no_pairs_without_repeats_or_neighbours() -> None:
     assert Shared.of(["a b", "a b"], RULE_SET, repeats=False).may_repeat == []
     assert Shared.of(["a b"], RULE_SET).may_repeat == []
     assert Shared.of(["a b", "a b"], RULE_SET).may_repeat == [1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("aaaaB11 ,.-'\u2019")), min_size=1, max_size=45), st.data())
+def test_pairs_that_start_alike_up_to_a_change(text: str, data: st.DataObject) -> None:
+    """Neighbours that differ at one place (before, at or past the first letters and digits
+    the starts keep, inside or past the first characters they look at) are candidates
+    exactly when the per-document loop said so."""
+    at = data.draw(st.integers(0, len(text)))
+    other = text[:at] + data.draw(st.sampled_from(["a", "b", "1", ",", "", "zz"])) + text[at:]
+    docs = [[text, other], ["x" + text, other, text]]
+    flat = [p for doc in docs for p in doc]
+    shared = Shared.of(flat, RULE_SET)
+    for doc in docs:
+        scan = Scan(doc, RULE_SET, SHAPE, True, shared)
+        assert scan._may_repeat() == _old_may_repeat(scan), doc
+        shared.offset += len(doc)
+
+
+def test_starts_keep_twelve_letters_and_digits() -> None:
+    a, b = "ab-cd ef,gh ij kl one", "abcdefghijkl two!"
+    assert Shared.of([a, b], RULE_SET).may_repeat == [1]
+    assert Shared.of([a, "abcdefghijkm two!"], RULE_SET).may_repeat == []

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from cleanup.errors import UsageProblem
-from cleanup.rules import analysis
+from cleanup.rules import analysis, compiled
 
 # Python's regex parser is private (re._parser, formerly sre_parse). It only ever makes rule
 # matching faster (a width bound, the openings the step gates on): when it is missing or its
@@ -122,7 +122,7 @@ class Rule:
 
     def compiled(self) -> re.Pattern[str]:
         """Return the rule's regex, compiled as it is matched (against folded, lowercase text)."""
-        return re.compile(self.match)
+        return compiled.regex(self.match)
 
     def matches(self, folded: str) -> bool:
         """Tell whether the rule takes folded text: its regex, max_chars and max_words all agree."""
@@ -324,12 +324,15 @@ def load_rule_file(path: str | Path) -> list[Rule]:
     """Read and check one rule file; raise RuleError naming the file and rule on any problem."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        raw = path.read_bytes()
     except OSError as exc:
         raise RuleError(f"rules file {path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"rules file {path}: not valid TOML: {exc}") from None
+    data = analysis.parsed(raw)  # a built-in file as shipped: parsed once, in analysis.json
+    if data is None:
+        try:
+            data = tomllib.loads(raw.decode())
+        except tomllib.TOMLDecodeError as exc:
+            raise RuleError(f"rules file {path}: not valid TOML: {exc}") from None
     unknown = set(data) - {"rule"}
     if unknown:
         raise RuleError(f"rules file {path}: unknown table(s) {sorted(unknown)}; use [[rule]]")

@@ -57,12 +57,13 @@ def strip_document(
         return
     # Highest index first, so each edit's index is the paragraph's place in the input and
     # also its place when the edit was made (undoing edits in reverse order restores it).
-    paragraphs = doc.paragraphs
-    edits = []
-    for i in sorted(decisions, reverse=True):
-        d = decisions[i]
-        make = Edit.move if d.kind == "move" else Edit.removal
-        edits.append(make(STEP, d.rule, i, paragraphs[i], d.why, d.detail or None))
+    paragraphs, move, removal = doc.paragraphs, Edit.move, Edit.removal
+    edits = [
+        (move if d.kind == "move" else removal)(
+            STEP, d.rule, i, paragraphs[i], d.why, d.detail or None
+        )
+        for i, d in sorted(decisions.items(), reverse=True)
+    ]
     doc.apply(edits)
     for key, values in meta.items():
         current = doc.meta.get(key)

@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from cleanup.rules import OPENING_MAX, Rule, analysis
-from cleanup.steps.artifacts.onepass import END_OF_OPENING, DocumentGate, View, opening_pattern
+from cleanup.rules import OPENING_MAX, Rule, analysis, builtin_rules
+from cleanup.steps.artifacts.onepass import END_OF_OPENING, DocumentGate, View
 from cleanup.steps.normalize import fold
 
 # Characters whose fold is not their lowercase (deleted, special case folds, compatibility
@@ -69,7 +69,6 @@ class RuleSet:
     max_last: int = 0
     document: DocumentGate | None = field(default=None, repr=False, compare=False)
     memo: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
-    _opening: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, rules: tuple[Rule, ...]) -> RuleSet:
@@ -122,18 +121,6 @@ class RuleSet:
             rs.document = DocumentGate.build(starts, reach, rs.raw_limit)
         return rs
 
-    @property
-    def opening(self) -> re.Pattern[str] | None:
-        """Return the regex that matches a head iff some opening in `trie` starts it.
-
-        Made and compiled on first use (a large regex: a tenth of a second): only the
-        per-paragraph gates ask it; the document gate's paragraphs walk the trie
-        (folded_candidates).
-        """
-        if self._opening is None and self.trie:
-            self._opening = re.compile(opening_pattern(self.trie))
-        return self._opening
-
     def matched(self, paragraphs: list[str], view: View) -> tuple[list[tuple[int, ...]], list[int]]:
         """Return matches_of for each paragraph (`view`: them joined) and, ascending, the
         paragraphs some rule matches.
@@ -148,35 +135,41 @@ class RuleSet:
         matches = [()] * len(paragraphs)
         hits = []
         loud, memo = view.loud, self.memo
-        for i in self.document.flagged(view):
+        flagged, worded = self.document.scan(view)
+        for i in flagged:
             text = paragraphs[i]
             found = memo.get(text)
             if found is None:
-                folded = fold(text) if i in loud else view.folded(i)
-                found = self._match_folded(text, folded)
+                if i in loud:
+                    found = self._match_folded(text, fold(text))
+                else:  # quiet: the literal scan told whether a word is in it
+                    found = self._match_folded(text, view.folded(i), i in worded)
             if found:
                 matches[i] = found
                 hits.append(i)
         return matches, hits
 
-    def _match_folded(self, text: str, folded: str) -> tuple[int, ...]:
+    def _match_folded(self, text: str, folded: str, words: bool = True) -> tuple[int, ...]:
         """Return the rules whose regex takes `text` (folded: `folded`), and remember it.
+        `words`: False when no `requires` word can be in it (then none is looked for).
 
         For a paragraph the document gate let through: the gates are asked about the folded
         text itself, which is what the rules match. Its head and its `requires` words then
         need no spelling guesses, so no paragraph has every rule tried (as
         RuleSet.candidates does for risky text).
         """
-        found = tuple(n for n in self.folded_candidates(folded) if self.fullmatch(n, folded))
+        candidates = self.folded_candidates(folded, words)
+        found = tuple(n for n in candidates if self.fullmatch(n, folded))
         if len(self.memo) >= _MEMO_SIZE:
             self.memo.clear()
         self.memo[text] = found
         return found
 
-    def folded_candidates(self, folded: str) -> tuple[int, ...]:
+    def folded_candidates(self, folded: str, words_in: bool = True) -> tuple[int, ...]:
         """Return the rules worth trying on folded text, in priority order: those with an
         opening its head (leading non-letters skipped) starts with, those with a `requires`
-        word it contains (its length within one of the word's rules), and the ungated ones.
+        word it contains (its length within one of the word's rules; looked for unless
+        `words_in` is False: the caller knows none is there), and the ungated ones.
 
         Exact, not a guess: every fold-text match of a rule starts so (literal_openings works
         the openings out of the regex) or contains such a word (what `requires` declares).
@@ -187,13 +180,10 @@ class RuleSet:
             if junk:
                 head = head[junk.end() :]
         found: tuple[int, ...] = self.always
-        # The trie walk, not the opening regex: a few thousand paragraphs per 10,000
-        # documents get here, too few to pay for compiling it (_opening_rules finds a rule
-        # exactly when the regex matches: opening_pattern has the trie's shape).
         opened = self._opening_rules(head)
         if opened:
             found = (*found, *opened)
-        words = self._words_for(len(folded))
+        words = self._words_for(len(folded)) if words_in else ()
         if words and any(map(folded.__contains__, words)):
             word_rules = self.word_rules
             found = (*found, *(n for word in words if word in folded for n in word_rules[word]))
@@ -223,8 +213,9 @@ class RuleSet:
         if head is None:
             return self.everything
         found: tuple[int, ...] = self.always
-        if self.opening is not None and self.opening.match(head):  # rare: then walk the trie
-            found = (*found, *self._opening_rules(head))
+        opened = self._opening_rules(head)  # most heads leave the trie at once
+        if opened:
+            found = (*found, *opened)
         if self.words:
             if plain:
                 by_floor, floor = self.words_by_floor, size - 2  # what _words_for looks up
@@ -361,3 +352,14 @@ def inside(rule: Rule, pos: int, count: int) -> bool:
 def compile_rules(rules: tuple[Rule, ...]) -> RuleSet:
     """Return the compiled form of a rule tuple (cached: runs build it once per option set)."""
     return RuleSet.build(rules)
+
+
+def shipped_patterns() -> list[str | bytes]:
+    """Return the regexes cleanup/rules/compiled.json holds: those of the built-in rules and
+    the document gate's heads regex for all of them."""
+    rules = tuple(builtin_rules(known_ids=("repeated-paragraph",)))
+    rs = RuleSet.build(rules)
+    found: list[str | bytes] = [rule.match for rule in rules]
+    if rs.document is not None:
+        found.append(rs.document.heads.pattern)
+    return found

@@ -19,14 +19,14 @@ ever let through more paragraphs than can match, so they change speed, never out
 from __future__ import annotations
 
 import bisect
-import itertools
-import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from cleanup.rules import MAX_CHARS_CAP
+import numpy as np
+
+from cleanup.rules import MAX_CHARS_CAP, compiled
 from cleanup.steps.artifacts.literals import Literals
 
 END_OF_OPENING = ""  # key of a trie node where an opening ends (every other key is one character)
@@ -43,7 +43,6 @@ _STRAIGHTEN = (
 )
 _SEP = "\n"  # between paragraphs: not printable, so a paragraph holding one is loud anyway
 _PRINTABLE = bytes(range(0x20, 0x7F))
-_NOT_ALNUM = bytes(c for c in range(256) if not (c < 0x80 and chr(c).isalnum()))
 _JUNK_MAX = 32  # leading non-letters from which the head is too short to decide (_trimmed)
 # Characters of each rule opening the heads regex looks for. Only a superset of the heads
 # that start an opening has to be flagged (folded_candidates then walks whole openings), and
@@ -52,7 +51,6 @@ _JUNK_MAX = 32  # leading non-letters from which the head is too short to decide
 # bench corpus (issue #18: compiled before a run reads a document).
 OPENING_PREFIX = 8
 _DOUBLE_SPACE = b"  "
-_COUNT = range(1 << 62)  # 0, 1, 2 ...: starts[i] is 1 + the sizes before i + i separators
 
 
 class View:
@@ -66,16 +64,23 @@ class View:
     once straightened); `clean` tells that no paragraph holds a separator.
     """
 
-    __slots__ = ("clean", "data", "loud", "sizes", "starts")
+    __slots__ = ("clean", "data", "loud", "sizes", "sizes_array", "starts", "starts_array")
 
     def __init__(self, paragraphs: list[str], sizes: list[int]) -> None:
-        text = _SEP + _SEP.join(paragraphs) + _SEP
+        text = _SEP.join(["", *paragraphs, ""])  # one join: concatenating copies it twice
         for char, plain in _STRAIGHTEN:
             if char in text:
                 text = text.replace(char, plain)
         self.sizes = sizes
-        # starts[i]: where paragraph i begins; starts[-1]: one past the last separator.
-        self.starts = list(map(operator.add, itertools.accumulate(sizes, initial=1), _COUNT))
+        # starts[i]: where paragraph i begins; starts[-1]: one past the last separator. Summed
+        # by numpy (a list and arrays of both for _may_repeat_pairs, faster than summing in
+        # Python and then making the arrays).
+        self.sizes_array = np.array(sizes, dtype=np.int64)
+        self.starts_array = np.empty(len(sizes) + 1, dtype=np.int64)
+        self.starts_array[0] = 0
+        np.cumsum(self.sizes_array + 1, out=self.starts_array[1:])
+        self.starts_array += 1
+        self.starts: list[int] = self.starts_array.tolist()
         self.loud: set[int] = set()
         if text.isascii():
             self.data = text.encode("ascii").lower()
@@ -86,19 +91,18 @@ class View:
         if not self.clean:
             self.loud.update(i for i, p in enumerate(paragraphs) if not p.isprintable())
 
-    def start(self, i: int, size: int) -> bytes:
-        """Return the first letters and digits of the first `size` characters of paragraph i,
-        lowercased: what scan._skeleton keeps of them when paragraph i is not loud (once
-        straightened it is ASCII, and its straightened marks are punctuation either way)."""
-        at = self.starts[i]
-        return self.data[at : at + min(size, self.sizes[i])].translate(None, _NOT_ALNUM)
-
     def folded(self, i: int) -> str:
         """Return fold() of paragraph i when it is not loud: its straightened lowercase with
         runs of spaces made one and the ends trimmed (no other character folds differently:
-        its non-ASCII characters were the straightened ones, NFC and NFKC as they are)."""
+        its non-ASCII characters were the straightened ones, NFC and NFKC as they are).
+
+        Printable ASCII, its only space is " ": without a double space, only the ends change.
+        """
         at = self.starts[i]
-        return " ".join(self.data[at : at + self.sizes[i]].decode("ascii").split())
+        text = self.data[at : at + self.sizes[i]]
+        if _DOUBLE_SPACE in text:
+            return " ".join(text.decode("ascii").split())
+        return text.strip(b" ").decode("ascii")
 
 
 @dataclass
@@ -136,22 +140,30 @@ class DocumentGate:
         branches = [f"[^a-z\n]{{{_JUNK_MAX}}}"]
         if opened:
             branches.insert(0, "[^a-z\n]*+" + opened)
-        heads = re.compile(("\n(?:" + "|".join(branches) + ")").encode("ascii"))
+        heads = compiled.regex(("\n(?:" + "|".join(branches) + ")").encode("ascii"))
         groups, limits = _word_groups(word_reach, raw_limit)
         return cls(heads, Literals(groups), limits, raw_limit)
 
     def flagged(self, view: View) -> list[int]:
         """Return, ascending, the paragraphs (within raw_limit) that may pass some gate."""
+        return self.scan(view)[0]
+
+    def scan(self, view: View) -> tuple[list[int], set[int]]:
+        """Return flagged(view) and the paragraphs some word or a double space occurs in
+        (whatever their length): in a quiet paragraph not among them, no `requires` word
+        does (its fold is its bytes, trimmed)."""
         sizes, limits = view.sizes, self.limits
         flags = set(view.loud)
+        worded = set()
         for needle, i in self.literals.paragraphs_with(view.data, view.starts):
+            worded.add(i)
             if sizes[i] <= limits[needle]:
                 flags.add(i)
         starts = view.starts
         for match in self.heads.finditer(view.data):
             flags.add(bisect.bisect_right(starts, match.start() + 1) - 1)
         limit = self.raw_limit
-        return sorted(i for i in flags if sizes[i] <= limit)
+        return sorted(i for i in flags if sizes[i] <= limit), worded
 
 
 def _word_groups(

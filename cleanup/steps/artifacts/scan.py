@@ -125,9 +125,10 @@ class Scan:
 
     def rule_at(self, i: int, pos: int, count: int) -> Rule | None:
         """Return the first rule paragraph i matches that may act at `pos` of `count`."""
+        rules = self.rs.rules
         for n in self._matches[i]:
-            rule = self.rs.rules[n]
-            if inside(rule, pos, count):
+            rule = rules[n]
+            if rule.where is None or inside(rule, pos, count):
                 return rule
         return None
 
@@ -236,32 +237,27 @@ class Scan:
         paragraph before them (close lengths). Every other paragraph stays when the paragraph
         before it stays (see _first_pass).
         """
-        found = list(self._matched)
+        found = self._matched
         if self.rs.has_block and not self._view.clean:
-            found += [i for i, p in enumerate(self.paras) if "\n" in p]
-        self._hot = list(found)
+            found = sorted({*found, *(i for i, p in enumerate(self.paras) if "\n" in p)})
+        self._hot = found
         if self.repeats:
-            found += self._may_repeat()
-        return sorted(set(found))
+            repeat = self._may_repeat()
+            if repeat:
+                return sorted({*found, *repeat}) if found else repeat
+        return found
 
     def _may_repeat(self) -> list[int]:
         """Return the paragraphs close in length to the one before them whose start is that
         of the paragraph before them (a repeat has both: see _same_close), or that are loud
         or follow a loud one (View: their start is looked at the slow way).
 
-        The batch's pairs that may be such (Shared.may_repeat) were found at once; here
-        those of this document have their starts compared.
+        Those of the batch were found at once (Shared.may_repeat); here this document's.
         """
-        view, at, pairs = self._view, self._offset, self._may_repeat_pairs
+        at, pairs = self._offset, self._may_repeat_pairs
         low = bisect.bisect_left(pairs, at + 1)  # a document's first paragraph follows none
         high = bisect.bisect_left(pairs, at + len(self.paras), low)
-        loud, start = view.loud, view.start
-        found = []
-        for j in pairs[low:high]:  # paragraph j - at of the document
-            noisy = j in loud or j - 1 in loud
-            if noisy or start(j - 1, _END)[:_END_KEEP] == start(j, _END)[:_END_KEEP]:
-                found.append(j - at)
-        return found
+        return [j - at for j in pairs[low:high]]
 
     def _first_pass(
         self, events: list[int], decisions: dict[int, Decision], meta: dict[str, list[str]]
@@ -294,7 +290,7 @@ class Scan:
 
         None can when every paragraph a rule matches or holding a line break is decided.
         """
-        if all(i in decisions for i in self._hot):
+        if all(map(decisions.__contains__, self._hot)):
             return False
         count = len(live)
         first = range(min(self.rs.max_first, count))
@@ -331,6 +327,9 @@ class Scan:
         i = live[k]
         rule = self.rule_at(i, k, count) if self._matches[i] else None
         if rule is not None:
+            if rule.action == "drop":  # what _apply records for it, without its steps
+                decisions[i] = Decision(rule.id, rule.description)
+                return k + 1
             return k + 1 + self._apply(rule, live, k, decisions, meta)
         inline = self.inline_block(i, k, count) if "\n" in self.paras[i] else None
         if inline is not None:
@@ -394,28 +393,68 @@ class Scan:
 
 def _may_repeat_pairs(view: View) -> list[int]:
     """Return, ascending, the paragraphs j of `view` whose length is close to paragraph
-    j - 1's (_close) and that are loud, follow a loud one, or open with the same byte or a
-    byte that is no letter or digit in the joined lowercase bytes (else _openings_differ).
+    j - 1's (_close) and that are loud, follow a loud one, or start as it does: their first
+    _END_KEEP letters and digits among their first _END characters are the same.
 
     Why: neighbours of close length are a third of all pairs, and nearly all of them start
     differently; comparing every pair of a batch at once with numpy replaced a Python step
-    per pair. Pairs across two documents of a batch are among them: the caller skips them.
+    per pair (first their first bytes, what _openings_differ tells, then their starts for
+    the few left). Pairs across two documents of a batch are among them: the caller skips
+    them.
     """
     count = len(view.sizes)
     if count < 2:
         return []
-    sizes = np.array(view.sizes, dtype=np.int64)
+    sizes, starts = view.sizes_array, view.starts_array[:count]
     a, b = sizes[:-1], sizes[1:]
     close = np.abs(a - b) <= 8 + np.maximum(a, b) // 4
-    first = np.frombuffer(view.data, dtype=np.uint8)[np.array(view.starts[:count])]
+    data = np.frombuffer(view.data, dtype=np.uint8)
+    first = data[starts]
     fa, fb = first[:-1], first[1:]
     differ = (fa != fb) & _ALNUM[fa] & _ALNUM[fb]
     loud = np.zeros(count, dtype=bool)
     if view.loud:
         loud[list(view.loud)] = True
-    pairs = np.flatnonzero(close & (loud[:-1] | loud[1:] | ~differ)) + 1
-    found: list[int] = pairs.tolist()
+    noisy = loud[:-1] | loud[1:]
+    pairs = np.flatnonzero(close & (noisy | ~differ)) + 1
+    quiet = ~noisy[pairs - 1]
+    if quiet.any():
+        # A quiet pair that starts differently is no candidate.
+        quiet[quiet] = ~_same_starts(view.data, starts, sizes, pairs[quiet])
+    found: list[int] = pairs[~quiet].tolist()
     return found
+
+
+_PAD = bytes(_END)
+_WINDOWS_CUT = np.arange(_END)[None, :] >= np.arange(_END + 1)[:, None]  # [k]: past k bytes
+_END_ROW = 0xFF  # no byte of View.data (ASCII)
+_NOT_KEY = bytes(c for c in range(256) if not (_ALNUM[c] or c == _END_ROW))
+
+
+def _same_starts(data: bytes, starts: Any, sizes: Any, pairs: Any) -> Any:
+    """Tell for each paragraph j in `pairs` (none of j - 1, j loud) whether j - 1 and j
+    start alike: the first _END_KEEP letters and digits of the first _END bytes of both in
+    View.data (what Scan.start keeps of a paragraph that is not loud: once straightened it
+    is ASCII, and its straightened marks are punctuation either way), for all at once.
+
+    The first _END bytes of each paragraph (those past its end made zero, not a letter or
+    digit) go in a row, the rows ended by _END_ROW and joined; one `translate` keeps the
+    letters and digits (and the row ends) and a bytes array of width _END_KEEP cuts each
+    row's start.
+    """
+    n = len(pairs)
+    rows = np.concatenate((pairs - 1, pairs))
+    padded = np.frombuffer(data + _PAD, dtype=np.uint8)
+    windows = np.lib.stride_tricks.as_strided(
+        padded, (len(padded) - _END + 1, _END), (1, 1), writeable=False
+    )
+    out = np.empty((2 * n, _END + 1), dtype=np.uint8)
+    out[:, :_END] = windows[starts[rows]]
+    out[:, :_END][_WINDOWS_CUT[np.minimum(sizes[rows], _END)]] = 0
+    out[:, _END] = _END_ROW
+    keys = out.tobytes().translate(None, _NOT_KEY).split(bytes((_END_ROW,)))[:-1]
+    cut = np.array(keys, dtype=f"S{_END_KEEP}")  # numpy cuts each to its first _END_KEEP
+    return cut[:n] == cut[n:]
 
 
 def _meta_detail(rule: Rule) -> dict[str, Any] | None:
