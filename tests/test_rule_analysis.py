@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,6 @@ def test_every_builtin_regex_is_in_the_table_as_walked() -> None:
 
 def _without_table(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(analysis, "_table", dict)
-    monkeypatch.setattr(analysis, "_data", dict)  # no shipped parse of the rule files either
     rules._builtin.cache_clear()
 
 
@@ -142,11 +140,3 @@ def test_regexes_not_shipped_or_for_another_python_compile_with_re(
     finally:
         compiled.regex.cache_clear()
         compiled._table.cache_clear()
-
-
-def test_builtin_rule_files_parse_as_shipped() -> None:
-    """The shipped parse of each built-in rule file is tomllib's; other bytes have none."""
-    for path in rules.builtin_rule_files():
-        raw = path.read_bytes()
-        assert analysis.parsed(raw) == tomllib.loads(raw.decode()), path
-        assert analysis.parsed(raw + b"\n") is None

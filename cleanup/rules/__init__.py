@@ -324,15 +324,12 @@ def load_rule_file(path: str | Path) -> list[Rule]:
     """Read and check one rule file; raise RuleError naming the file and rule on any problem."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
     except OSError as exc:
         raise RuleError(f"rules file {path}: cannot read: {exc.strerror or exc}") from None
-    data = analysis.parsed(raw)  # a built-in file as shipped: parsed once, in analysis.json
-    if data is None:
-        try:
-            data = tomllib.loads(raw.decode())
-        except tomllib.TOMLDecodeError as exc:
-            raise RuleError(f"rules file {path}: not valid TOML: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"rules file {path}: not valid TOML: {exc}") from None
     unknown = set(data) - {"rule"}
     if unknown:
         raise RuleError(f"rules file {path}: unknown table(s) {sorted(unknown)}; use [[rule]]")
