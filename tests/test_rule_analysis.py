@@ -3,19 +3,15 @@ files give now, and rules loaded with it are the rules loaded without it."""
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import pytest
 
 import cleanup.rules as rules
 import cleanup.rules.analysis as analysis
-import cleanup.rules.compiled as compiled
 from cleanup.rules import RuleError, builtin_rules, literal_openings, load_rules, max_match_chars
 from cleanup.steps.artifacts import compile_rules
-from cleanup.steps.artifacts.gates import RuleSet, shipped_patterns
-from cleanup.steps.normalize import fold
+from cleanup.steps.artifacts.gates import RuleSet
 
 
 def test_the_shipped_table_is_up_to_date() -> None:
@@ -84,59 +80,3 @@ def test_rule_regexes_compile_when_first_tried() -> None:
     text = rs.rules[n].examples_match[0]
     assert rs.rules[n] in rs.matching(text)
     assert rs.patterns[n] is not None and rs.patterns[n] is rs.rules[n].compiled()
-
-
-def test_the_shipped_code_is_up_to_date_for_this_python() -> None:
-    """Fails after a built-in rule's regex changed: run scripts/update_rule_analysis.py.
-    The table holds the code of one Python (its tag): under another it is not used."""
-    current = json.loads(compiled.TABLE.read_text(encoding="utf-8"))
-    if current["tag"] != compiled.tag():
-        pytest.skip(f"compiled.json is for {current['tag']}, not {compiled.tag()}")
-    assert compiled.TABLE.read_text(encoding="utf-8") == compiled.generate(shipped_patterns())
-
-
-def test_regexes_from_the_shipped_code_are_those_re_compiles() -> None:
-    """Same pattern, flags, groups, and the same matches (spans and named groups) on every
-    example of every rule; the gates' regexes find the same heads."""
-    rules_ = tuple(builtin_rules())
-    texts = [fold(t) for r in rules_ for t in (*r.examples_match, *r.examples_keep)]
-    patterns = shipped_patterns()
-    assert len(compiled._table()) == len(patterns)
-    for pattern in patterns:
-        fast, slow = compiled.regex(pattern), re.compile(pattern)  # type: ignore[call-overload]
-        assert fast is not slow
-        assert (fast.pattern, fast.flags, fast.groups, fast.groupindex) == (
-            slow.pattern,
-            slow.flags,
-            slow.groups,
-            slow.groupindex,
-        )
-        if isinstance(pattern, bytes):
-            joined = ("\n" + "\n".join(texts) + "\n").encode("ascii", "replace")
-            assert [m.span() for m in fast.finditer(joined)] == [
-                m.span() for m in slow.finditer(joined)
-            ]
-            continue
-        for text in texts:
-            a, b = fast.fullmatch(text), slow.fullmatch(text)
-            assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict()))
-            a, b = fast.match(text), slow.match(text)
-            assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict()))
-
-
-def test_regexes_not_shipped_or_for_another_python_compile_with_re(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    pattern = r"(?:watch|see) my (?:cat|dog) videos?"
-    assert compiled.regex(pattern) is re.compile(pattern)  # not in the table: re's own
-    shipped = builtin_rules()[0].match
-    assert compiled.regex(shipped) is not re.compile(shipped)
-    compiled.regex.cache_clear()
-    compiled._table.cache_clear()
-    monkeypatch.setattr(compiled, "tag", lambda: "another python")
-    try:
-        assert compiled._table() == {}
-        assert compiled.regex(shipped) is re.compile(shipped)
-    finally:
-        compiled.regex.cache_clear()
-        compiled._table.cache_clear()

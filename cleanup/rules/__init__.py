@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from cleanup.errors import UsageProblem
-from cleanup.rules import analysis, compiled
+from cleanup.rules import analysis
 
 # Python's regex parser is private (re._parser, formerly sre_parse). It only ever makes rule
 # matching faster (a width bound, the openings the step gates on): when it is missing or its
@@ -122,7 +122,7 @@ class Rule:
 
     def compiled(self) -> re.Pattern[str]:
         """Return the rule's regex, compiled as it is matched (against folded, lowercase text)."""
-        return compiled.regex(self.match)
+        return re.compile(self.match)
 
     def matches(self, folded: str) -> bool:
         """Tell whether the rule takes folded text: its regex, max_chars and max_words all agree."""

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from cleanup.rules import OPENING_MAX, Rule, analysis, builtin_rules
+from cleanup.rules import OPENING_MAX, Rule, analysis
 from cleanup.steps.artifacts.onepass import END_OF_OPENING, DocumentGate, View
 from cleanup.steps.normalize import fold
 
@@ -352,14 +352,3 @@ def inside(rule: Rule, pos: int, count: int) -> bool:
 def compile_rules(rules: tuple[Rule, ...]) -> RuleSet:
     """Return the compiled form of a rule tuple (cached: runs build it once per option set)."""
     return RuleSet.build(rules)
-
-
-def shipped_patterns() -> list[str | bytes]:
-    """Return the regexes cleanup/rules/compiled.json holds: those of the built-in rules and
-    the document gate's heads regex for all of them."""
-    rules = tuple(builtin_rules(known_ids=("repeated-paragraph",)))
-    rs = RuleSet.build(rules)
-    found: list[str | bytes] = [rule.match for rule in rules]
-    if rs.document is not None:
-        found.append(rs.document.heads.pattern)
-    return found

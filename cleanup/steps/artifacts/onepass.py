@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from cleanup.rules import MAX_CHARS_CAP, compiled
+from cleanup.rules import MAX_CHARS_CAP
 from cleanup.steps.artifacts.literals import Literals
 
 END_OF_OPENING = ""  # key of a trie node where an opening ends (every other key is one character)
@@ -140,7 +140,7 @@ class DocumentGate:
         branches = [f"[^a-z\n]{{{_JUNK_MAX}}}"]
         if opened:
             branches.insert(0, "[^a-z\n]*+" + opened)
-        heads = compiled.regex(("\n(?:" + "|".join(branches) + ")").encode("ascii"))
+        heads = re.compile(("\n(?:" + "|".join(branches) + ")").encode("ascii"))
         groups, limits = _word_groups(word_reach, raw_limit)
         return cls(heads, Literals(groups), limits, raw_limit)
 
