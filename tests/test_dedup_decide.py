@@ -14,15 +14,16 @@ from cleanup.dedup import boilerkeys, slices
 from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.decide import (
     Boilerplate,
+    Verdicts,
     count_distinct,
     decide_boilerplate,
     exact_paragraph_owners,
     near_paragraph_owners,
-    verdict,
 )
 from cleanup.dedup.documents import DocumentDecision, decide_documents
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.settings import DedupSettings
+from cleanup.dedup.spool import Verdict
 from cleanup.dedup.store import StoredEntries
 
 PERM = 16
@@ -152,18 +153,35 @@ def test_near_owner_is_the_earliest_document_with_rounded_similarity() -> None:
     assert near_paragraph_owners(sigs, doc, pos, only_one, 0.5) == ({}, None)
 
 
+def _verdict_of(
+    i: int,
+    site: str,
+    keys: list[int],
+    boiler: Boilerplate,
+    decision: DocumentDecision,
+    owners: dict[int, dict[int, tuple[int, float]]],
+    settings: DedupSettings,
+) -> Verdict:
+    """The verdict about live document i alone (a batch of one), whose kept paragraphs have
+    these boilerplate keys."""
+    made = Verdicts.of(boiler, decision, owners, settings).batch(
+        i, np.array([0]), np.array(keys, np.uint64), np.array([len(keys)], np.int64), lambda _: site
+    )
+    return made[0]
+
+
 def test_verdict_names_the_rules_and_mark_turns_a_drop_into_meta() -> None:
     a = _sig(1)
     decision = _decide(np.stack([a, a.copy()]), [10, 5])
     boiler = Boilerplate({77: 12})
     settings = DedupSettings()
-    v = verdict(1, "site.example", {0: 77}, boiler, decision, {1: {2: (0, 1.0)}}, settings)
+    v = _verdict_of(1, "site.example", [77], boiler, decision, {1: {2: (0, 1.0)}}, settings)
     assert v.removals[0][0] == "site-boilerplate"
     assert v.removals[0][2] == {"site": "site.example", "documents": 12}
     assert v.removals[2][0] == "cross-document-paragraph"
     assert v.drop is not None and v.drop[0] == "near-duplicate-document"
     assert v.drop[2]["duplicate_of"] == "d0"
-    marked = verdict(1, "s", {}, Boilerplate({}), decision, {}, DedupSettings(mark=True))
+    marked = _verdict_of(1, "s", [], Boilerplate({}), decision, {}, DedupSettings(mark=True))
     assert marked.drop is None and marked.meta is not None
     assert marked.meta["duplicate_of"] == "d0"
 

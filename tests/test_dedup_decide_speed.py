@@ -21,7 +21,7 @@ from cleanup.dedup import lsh
 from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.clusters import candidate_pairs, shared_keys
 from cleanup.dedup.containment import _posting_pairs
-from cleanup.dedup.decide import Boilerplate, Owners, Verdicts, verdict
+from cleanup.dedup.decide import Boilerplate, Owners, Verdicts
 from cleanup.dedup.documents import DocumentDecision
 from cleanup.dedup.jobs import take_tokens
 from cleanup.dedup.settings import DedupSettings
@@ -156,12 +156,6 @@ def test_batch_verdicts_are_the_per_document_ones_that_change_something(
     want = ref.batch_verdicts(first, where, per_doc, site, boiler, decision, owners, dedup)
     assert list(got) == list(want)
     assert [_ordered(v) for v in got.values()] == [_ordered(v) for v in want.values()]
-    for i, keys_of in enumerate(per_doc):  # one document at a time, too
-        hits = boiler.hits(np.array(keys_of, dtype=np.uint64))
-        one = verdict(i, site(i), hits, boiler, decision, owners, dedup)
-        assert _ordered(one) == _ordered(
-            ref.verdict(i, site(i), hits, boiler, decision, owners, dedup)
-        )
 
 
 def _ordered(v: Verdict) -> list[Any]:

@@ -223,8 +223,8 @@ class Verdicts:
         self, first: int, where: np.ndarray, keys: np.ndarray, key_ends: np.ndarray, site: Site
     ) -> dict[int, Verdict]:
         """Return the verdicts about one batch's live documents first, first + 1, ..., by their
-        position in the batch (`where`), for the documents something was decided about: as
-        `verdict` would make them, one call per document.
+        position in the batch (`where`), for the documents something was decided about
+        (tests/decide_reference.py keeps the one-document-at-a-time form they equal).
 
         `keys` are those documents' boilerplate keys one after the other, document k's
         ending at `key_ends[k]`. A document with no boilerplate paragraph, no paragraph
@@ -368,35 +368,3 @@ def _document_verdict(
             f"(--keep {settings.documents.keep}, or published before)",
             detail,
         )
-
-
-def verdict(
-    i: int,
-    site: str,
-    hits: dict[int, int],
-    boiler: Boilerplate,
-    decision: DocumentDecision,
-    owners: Owners,
-    settings: DedupSettings,
-) -> Verdict:
-    """Return the decisions about live document i: boilerplate, paragraphs, the document.
-
-    `hits` are its boilerplate paragraphs ({index: key}), `site` its site.
-    (Verdicts.batch makes the same verdicts a batch of documents at a time.)
-    """
-    why = _boiler_why(settings)
-    out = Verdict(
-        {
-            j: (BOILERPLATE, why, {"site": site, "documents": boiler.totals.get(key, 0)})
-            for j, key in hits.items()
-        }
-    )
-    _add_owned(out.removals, owners.get(i, {}), decision.ids)
-    w = int(decision.winner[i])
-    if w >= 0:
-        d = decision
-        copy = (bool(d.contained[i]), float(d.similarity[i]), int(d.cluster_fp[i]))
-        _document_verdict(out, d.ids[w], *copy, settings)
-    elif settings.mark and decision.clustered[i]:
-        out.meta = {"cluster": f"{int(decision.cluster_fp[i]):016x}"}
-    return out
