@@ -8,14 +8,12 @@ edit in one place (see docs/architecture.md, "Steps").
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cleanup.paragraphing import split_paragraphs
 from cleanup.shortform import short_change as _short_change
-
-_BLANK_LINE = re.compile(r"\n(?:[ \t\r\f\v\u00a0]*\n)+")
 
 
 class EditError(ValueError):
@@ -485,18 +483,3 @@ def _values(obj: Any) -> tuple[Any, ...]:
         assert len(names) > 1, "attrgetter of one name returns the value, not a tuple"
         get = _GETTERS[type(obj)] = operator.attrgetter(*names)
     return get(obj)
-
-
-def split_paragraphs(text: str) -> tuple[list[str], str]:
-    """Split text into paragraphs by the project's one rule.
-
-    Text with at least one blank line: the blank-line-separated blocks. Text without
-    any blank line: one paragraph per line. Returns the paragraphs (empty ones
-    dropped) and the separator convention to write them back with.
-    """
-    if "\r" in text:  # a one-character search is several times faster than the pair's
-        text = text.replace("\r\n", "\n")
-    if _BLANK_LINE.search(text):
-        blocks = _BLANK_LINE.split(text)
-        return [b.strip("\n") for b in blocks if b.strip()], "\n\n"
-    return [line for line in text.split("\n") if line.strip()], "\n"

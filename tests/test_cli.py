@@ -241,7 +241,7 @@ def test_workers_output_identical_to_one_process(
 def test_audit_names_every_removed_paragraph(
     runner: CliRunner, fixtures: Path, tmp_path: Path
 ) -> None:
-    from cleanup.document import split_paragraphs
+    from cleanup.paragraphing import split_paragraphs
     from cleanup.steps.normalize import fold
 
     audit = tmp_path / "audit.jsonl"

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_document import _reference
 
-from cleanup.document import _BLANK_LINE, Document, Edit, EditError, split_paragraphs
+from cleanup.document import Document, Edit, EditError
+from cleanup.paragraphing import _BLANK_LINE, split_paragraphs
 
 TEXT = st.text(alphabet="ab ’'\U0001f600\ud800", max_size=200)
 

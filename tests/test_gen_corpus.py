@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from script_loader import load_script
 
-from cleanup.document import split_paragraphs
+from cleanup.paragraphing import split_paragraphs
 
 gen = load_script("gen_corpus")
 

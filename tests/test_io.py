@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from cleanup.document import Document, split_paragraphs
+from cleanup.document import Document
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.io import open_output, read_inputs
 from cleanup.io.writers import output_relpath
+from cleanup.paragraphing import split_paragraphs
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 

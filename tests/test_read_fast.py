@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanup.errors import BadInput
-from cleanup.io.readers import RawLine, Source, _line_text, decode
+from cleanup.io.decoding import decode
+from cleanup.io.readers import RawLine, Source, _line_text
 
 SOURCE = Source("in.jsonl", ".", "in.jsonl", "jsonl")
 

@@ -3,7 +3,7 @@
 Why a parser of our own: the archive's HTTP header is read the same way for WARC (FastWARC)
 and ARC (warcio), and a broken one is one record's bad input rather than the end of the file.
 The charset of a page comes from the HTTP Content-Type header, then the page's own meta
-charset, then readers.decode (byte-order mark, UTF-8, detection), the order browsers use.
+charset, then decoding.decode (byte-order mark, UTF-8, detection), the order browsers use.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 from cleanup.document import Edit
-from cleanup.io.readers import bom_codec, clean_bad_chars, decode
+from cleanup.io.decoding import bom_codec, clean_bad_chars, decode
 
 HEAD = 64 << 10  # an HTTP header must end within this many bytes of its block
 
@@ -93,7 +93,7 @@ def _codec(label: str | None) -> str | None:
 
 
 def decode_page(body: bytes, declared: str | None, where: str) -> tuple[str, list[Edit]]:
-    """Decode a page by its HTTP charset, then its meta charset, then as readers.decode does.
+    """Decode a page by its HTTP charset, then its meta charset, then as decoding.decode does.
 
     A byte-order mark wins over both declarations, as it does in browsers. A declared charset
     that does not decode the bytes is passed over; only a detected one is recorded as an edit.

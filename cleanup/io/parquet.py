@@ -20,9 +20,10 @@ from typing import Any
 
 from cleanup.document import Document
 from cleanup.errors import BadInput, OutputError, UsageProblem
+from cleanup.io.decoding import clean_bad_chars
 from cleanup.io.fieldpath import get_path, split_path
 from cleanup.io.publish import fsync_path
-from cleanup.io.readers import RawLine, RecordFormat, Source, clean_bad_chars, record_document
+from cleanup.io.readers import RawLine, RecordFormat, Source, record_document
 from cleanup.io.remote import is_remote, open_input
 from cleanup.io.writers import (
     TemporaryFile,

@@ -31,6 +31,7 @@ from typing import BinaryIO
 from cleanup.document import Document
 from cleanup.errors import OptionError
 from cleanup.io.compression import strip_compression
+from cleanup.io.decoding import bom_codec
 from cleanup.io.readers import (
     OnBad,
     OnSkip,
@@ -38,7 +39,6 @@ from cleanup.io.readers import (
     RecordFormat,
     Source,
     _Reader,
-    bom_codec,
     discover,
 )
 from cleanup.io.remote import is_remote

@@ -36,6 +36,7 @@ import xxhash
 from cleanup.document import Document
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.io.compression import iter_chunks
+from cleanup.io.decoding import decode
 from cleanup.io.http import (
     HEAD,
     BadHttp,
@@ -46,7 +47,7 @@ from cleanup.io.http import (
     parse_http,
     unwrap,
 )
-from cleanup.io.readers import RecordFormat, Skipped, Source, decode
+from cleanup.io.readers import RecordFormat, Skipped, Source
 
 _CHUNK = 1 << 20
 _HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -1,0 +1,134 @@
+"""Bytes to text: byte-order marks, UTF-8, detection as a last resort, and the NULs and lone
+surrogates that text may not keep (what `decode` and `clean_bad_chars` record as edits).
+
+Shared by every reader (JSONL lines and streams, whole files, WARC records, Parquet values,
+pages fetched over HTTP); see docs/architecture.md, "Layers".
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+
+from cleanup.document import Edit
+from cleanup.errors import BadInput
+
+_BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
+
+
+# Byte-order marks of the UTF encodings other than UTF-8, the 4-byte UTF-32 ones first:
+# FF FE 00 00 also starts with UTF-16-LE's FF FE.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def bom_codec(data: bytes) -> tuple[str, int] | None:
+    """Return the codec a UTF-16/32 byte-order mark at the start of `data` names, and its size."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec, len(bom)
+    return None
+
+
+def _bom_error(where: str, codec: str) -> BadInput:
+    return BadInput(f"{where}: bytes are not valid {codec.upper()} despite its byte-order mark")
+
+
+def utf8_chunks(chunks: Iterable[bytes], where: str) -> Iterator[bytes]:
+    """Yield a stream's chunks as UTF-8: one opening with a UTF-16/32 byte-order mark is recoded.
+
+    JSONL is split into lines on b"\\n", which only works on UTF-8 (or ASCII-compatible) bytes.
+    """
+    chunks = iter(chunks)
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= 4:
+            break
+    found = bom_codec(head)
+    if found is None:
+        if head:
+            yield head
+        yield from chunks
+        return
+    codec, size = found
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        yield decoder.decode(head[size:]).encode("utf-8")
+        for chunk in chunks:
+            yield decoder.decode(chunk).encode("utf-8")
+        yield decoder.decode(b"", final=True).encode("utf-8")
+    except UnicodeDecodeError:
+        raise _bom_error(where, codec) from None
+
+
+def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
+    """Decode bytes by their UTF-16/32 byte-order mark, else as UTF-8, else by detection.
+
+    A byte-order mark declares the encoding as surely as valid UTF-8 does, so neither is
+    recorded; detection is a guess and is recorded as an edit. Raises BadInput for binary
+    data or bytes that no encoding explains.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    found = bom_codec(data)
+    if found is not None:
+        codec, size = found
+        try:
+            text = data[size:].decode(codec)
+        except UnicodeDecodeError:
+            raise _bom_error(where, codec) from None
+        return clean_bad_chars(text, where)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        # Strict UTF-8 decoding never yields a lone surrogate, so only NULs need a look.
+        return (text, []) if "\x00" not in text else clean_bad_chars(text, where)
+    if _looks_binary(data):
+        raise BadInput(f"{where}: binary data, not text")
+    from cleanup.io.detect import detect  # charset_normalizer: only for input not UTF-8
+
+    best = detect(data)
+    if best is None:
+        raise BadInput(f"{where}: bytes cannot be decoded as text in any known encoding")
+    text, edits = clean_bad_chars(str(best), where)
+    why = f"input is not valid UTF-8; decoded as {best.encoding} by detection"
+    edits.insert(0, Edit.whole("read", "read:decode-charset", "", best.encoding, why))
+    return text, edits
+
+
+def _encodes(text: str) -> bool:
+    """Tell whether text is valid Unicode for UTF-8 (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Tell binary data from text: NUL bytes or many control bytes in the first 8 KB."""
+    head = data[:8192]
+    if not head:
+        return False
+    if b"\x00" in head:  # text in UTF-16/32 has a byte-order mark and never gets here
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls / len(head) > 0.05
+
+
+def clean_bad_chars(text: str, where: str) -> tuple[str, list[Edit]]:
+    """Replace stray NULs and lone surrogates with U+FFFD, recording how many there were."""
+    if "\x00" not in text and (text.isascii() or _encodes(text)):
+        return text, []  # the common case, checked at C speed
+    count = len(_BAD_CHARS.findall(text))
+    fixed = _BAD_CHARS.sub("\ufffd", text)
+    why = f"{count} stray NUL or lone surrogate character(s) replaced with U+FFFD"
+    return fixed, [Edit.whole("read", "read:bad-character", "", "\ufffd", why, {"count": count})]
