@@ -79,3 +79,43 @@ def test_a_circular_record_fails_as_json_does() -> None:
             assert "Circular" in str(exc)
         else:
             raise AssertionError("a circular record was serialized")
+
+
+def reference_line(record: Any) -> bytes:
+    """What jsonl_line wrote before msgspec: json's text and a newline, as UTF-8."""
+    return (reference(record) + "\n").encode("utf-8")
+
+
+def line_outcome(fn: Any, record: Any) -> tuple[str, object]:
+    try:
+        return "ok", fn(record)
+    except (UnicodeEncodeError, ValueError) as exc:
+        return "error", type(exc).__name__
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.one_of(TEXT, LONG), VALUES, max_size=8))
+def test_line_is_json_dumps_bytes(record: dict[str, Any]) -> None:
+    # Lone surrogates (in SPECIAL) fail both ways alike: UTF-8 cannot hold them.
+    assert line_outcome(jsonline.line, record) == line_outcome(reference_line, record)
+
+
+def test_line_escapes_every_code_point_as_json() -> None:
+    # msgspec escapes a key or value exactly where json.dumps(ensure_ascii=False) does.
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    text = "".join(chars)
+    assert jsonline.line({text: text}) == reference_line({text: text})
+    for c in range(0x80):  # one at a time: each control's own escape
+        assert jsonline.line({"k": chr(c)}) == reference_line({"k": chr(c)})
+
+
+def test_line_takes_json_for_what_is_not_a_plain_record() -> None:
+    when = datetime.date(2026, 12, 6)
+    for record in (
+        {"a": 0, 1: "a", None: "b"},
+        {"when": when, "n": 2**80, "f": float("inf"), "x": [1e16, -0.0, None]},
+        ["a", {"b": 1}],
+        "text",
+        {},
+    ):
+        assert jsonline.line(record) == reference_line(record)

@@ -104,7 +104,7 @@ def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
     return text, edits
 
 
-def _encodes(text: str) -> bool:
+def encodes(text: str) -> bool:
     """Tell whether text is valid Unicode for UTF-8 (no lone surrogates)."""
     try:
         text.encode("utf-8")
@@ -126,7 +126,7 @@ def _looks_binary(data: bytes) -> bool:
 
 def clean_bad_chars(text: str, where: str) -> tuple[str, list[Edit]]:
     """Replace stray NULs and lone surrogates with U+FFFD, recording how many there were."""
-    if "\x00" not in text and (text.isascii() or _encodes(text)):
+    if "\x00" not in text and (text.isascii() or encodes(text)):
         return text, []  # the common case, checked at C speed
     count = len(_BAD_CHARS.findall(text))
     fixed = _BAD_CHARS.sub("\ufffd", text)

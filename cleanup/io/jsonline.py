@@ -1,5 +1,9 @@
 """Serialize one JSONL record exactly as `json.dumps(record, ensure_ascii=False, default=str)`.
 
+`line` gives the record's bytes with a newline, its string keys and values escaped by msgspec
+(about 3x `quoted` with the UTF-8 encode after it; the same bytes: tests/test_jsonline.py
+checks every code point); `dumps` gives the text, and serves what msgspec refuses.
+
 Why not json.dumps itself: a record is mostly one long text field, and CPython's encoder
 escapes text that is not pure ASCII at about 180 MB/s (it reads every character through
 the generic accessor). Pure ASCII text (what normalize leaves of most English text) gets
@@ -17,7 +21,10 @@ import re
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
+import msgspec
+
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+_ENCODE = msgspec.json.Encoder().encode  # used for str only: json's escapes, UTF-8 bytes
 # What json.dumps(ensure_ascii=False) escapes besides backslash and double quote: the C0
 # controls, the usual five in short form and the others as \u00XX (lowercase hex).
 _SHORT = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -59,3 +66,25 @@ def dumps(record: Any) -> str:
         text = quoted(value) if type(value) is str else _ENCODER.encode(value)
         parts.append(encode_basestring(key) + ": " + text)
     return "{" + ", ".join(parts) + "}"
+
+
+def line(record: Any) -> bytes:
+    """Return `dumps(record)` and a newline as UTF-8: the same bytes, made faster.
+
+    A string key or value is escaped by msgspec, anything else by json as in `dumps`; a
+    string with a lone surrogate (which UTF-8 cannot hold) takes `dumps`'s way, and fails as
+    it would.
+    """
+    if type(record) is dict:
+        parts: list[bytes] = []
+        try:
+            for key, value in record.items():
+                if type(key) is not str:
+                    break
+                text = _ENCODE(value) if type(value) is str else _ENCODER.encode(value).encode()
+                parts.append(_ENCODE(key) + b": " + text)
+            else:
+                return b"{" + b", ".join(parts) + b"}\n"
+        except UnicodeEncodeError:
+            pass
+    return (dumps(record) + "\n").encode("utf-8")

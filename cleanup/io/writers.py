@@ -345,7 +345,7 @@ def compression_of(final: str) -> str | None:
 
 def jsonl_line(doc: Document, text_field: str, id_field: str) -> bytes:
     """Return the JSONL line of a document, UTF-8 encoded, newline included."""
-    return (dumps(record_of(doc, text_field, id_field)) + "\n").encode("utf-8")
+    return jsonline.line(record_of(doc, text_field, id_field))
 
 
 class JsonlWriter:
