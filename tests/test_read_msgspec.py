@@ -119,6 +119,4 @@ def test_hostile_lines_are_named_and_skipped_end_to_end(tmp_path: Any) -> None:
     )
     assert skipped.exit_code == 0, skipped.output
     assert "in.jsonl:3: field 'url' holds a lone surrogate" in skipped.output
-    assert [json.loads(x)["text"] for x in out.read_text().splitlines()] == [
-        "Kept paragraph one."
-    ]
+    assert [json.loads(x)["text"] for x in out.read_text().splitlines()] == ["Kept paragraph one."]
