@@ -28,8 +28,10 @@ except ImportError:  # pragma: no cover - a platform without a hyperscan wheel: 
 
 
 class Literals:
-    """Find, in data joined as b"\\n" + paragraphs joined by b"\\n" + b"\\n", the paragraphs
-    a needle of each group occurs in (needles hold no b"\\n", so none spans two paragraphs)."""
+    """Find, in data joined as b"\\n" + paragraphs joined by b"\\n" + b"\\n" (and maybe more
+    b"\\n"s), the paragraphs a needle of each group occurs in, in any case: needles are
+    lowercase and the data's ASCII letters match whatever their case (needles hold no
+    b"\\n", so none spans two paragraphs)."""
 
     def __init__(self, groups: list[tuple[bytes, ...]], use_hyperscan: bool = True) -> None:
         """Compile the groups of needles (each non-empty, no line break: `requires` words have
@@ -66,6 +68,7 @@ class Literals:
 
     def _found(self, data: bytes, starts: list[int]) -> Iterator[tuple[int, int]]:
         """Yield what paragraphs_with does, with one `find` pass per needle."""
+        data = data.lower()
         for n, group in enumerate(self.groups):
             for needle in group:
                 at = data.find(needle)
@@ -76,8 +79,8 @@ class Literals:
 
 
 def _compile(groups: list[tuple[bytes, ...]]) -> Any:
-    """Compile one Hyperscan database: group n (any of its needles) as pattern n, run on to
-    the separator.
+    """Compile one Hyperscan database: group n (any of its needles, caseless) as pattern n,
+    run on to the separator.
 
     Running on to the paragraph's separator makes every occurrence in one paragraph end at
     the same offset, and Hyperscan reports a pattern once per end offset: one report per
@@ -88,7 +91,8 @@ def _compile(groups: list[tuple[bytes, ...]]) -> Any:
         needles = b"|".join(b"".join(b"\\x%02x" % c for c in needle) for needle in group)
         expressions.append(b"(?:" + needles + rb")[^\n]*\n")
     database = hyperscan.Database()
-    database.compile(expressions=expressions, ids=list(range(len(groups))), flags=[0] * len(groups))
+    flags = [hyperscan.HS_FLAG_CASELESS] * len(groups)
+    database.compile(expressions=expressions, ids=list(range(len(groups))), flags=flags)
     return database
 
 

@@ -50,24 +50,27 @@ _JUNK_MAX = 32  # leading non-letters from which the head is too short to decide
 # for their first 8, which flagged 51 more of the 63,733 paragraphs of the 10,000-document
 # bench corpus (issue #18: compiled before a run reads a document).
 OPENING_PREFIX = 8
+ROW = 1 + _JUNK_MAX + OPENING_PREFIX  # bytes of a paragraph's row for the heads regex (View.heads)
+_TAIL = _SEP * ROW  # after the last paragraph's separator: room for its row (View.heads)
 _DOUBLE_SPACE = b"  "
 
 
 class View:
-    """Paragraphs (of one document or of a batch) joined, straightened and lowercased, with
-    the loud ones.
+    """Paragraphs (of one document or of a batch) joined and straightened, with the loud ones.
 
-    `data` is b"\\n" + the paragraphs joined by b"\\n" + b"\\n", lowercase ASCII, each
-    non-ASCII character a '?': one byte per character, so paragraph i is
-    data[starts[i]:starts[i] + len(paragraph i)]. `loud` holds the paragraphs that are not
-    quiet for a reason other than a double space (a character that is not printable ASCII
-    once straightened); `clean` tells that no paragraph holds a separator.
+    `data` is b"\\n" + the paragraphs joined by b"\\n" + 1 + ROW b"\\n"s, ASCII in the
+    paragraphs' own case, each non-ASCII character a '?': one byte per character, so
+    paragraph i is data[starts[i]:starts[i] + len(paragraph i)]. (Not lowercased: the scans
+    of it ignore case or lowercase the few bytes they keep, which costs less than lowering
+    all of them.) `loud` holds the paragraphs that are not quiet for a reason other than a
+    double space (a character that is not printable ASCII once straightened); `clean` tells
+    that no paragraph holds a separator.
     """
 
     __slots__ = ("clean", "data", "loud", "sizes", "sizes_array", "starts", "starts_array")
 
     def __init__(self, paragraphs: list[str], sizes: list[int]) -> None:
-        text = _SEP.join(["", *paragraphs, ""])  # one join: concatenating copies it twice
+        text = _SEP.join(["", *paragraphs, _TAIL])  # one join: concatenating copies it twice
         for char, plain in _STRAIGHTEN:
             if char in text:
                 text = text.replace(char, plain)
@@ -83,11 +86,11 @@ class View:
         self.starts: list[int] = self.starts_array.tolist()
         self.loud: set[int] = set()
         if text.isascii():
-            self.data = text.encode("ascii").lower()
+            self.data = text.encode("ascii")
         else:
-            self.data = text.encode("ascii", "replace").lower()
+            self.data = text.encode("ascii", "replace")
             self.loud.update(_non_ascii(text, self.data, self.starts))
-        self.clean = self.data.translate(None, _PRINTABLE) == b"\n" * (len(sizes) + 1)
+        self.clean = _only_separators(self.data, len(sizes) + 1 + ROW)
         if not self.clean:
             self.loud.update(i for i, p in enumerate(paragraphs) if not p.isprintable())
 
@@ -99,10 +102,32 @@ class View:
         Printable ASCII, its only space is " ": without a double space, only the ends change.
         """
         at = self.starts[i]
-        text = self.data[at : at + self.sizes[i]]
+        text = self.data[at : at + self.sizes[i]].lower()
         if _DOUBLE_SPACE in text:
             return " ".join(text.decode("ascii").split())
         return text.strip(b" ").decode("ascii")
+
+    def heads(self) -> bytes:
+        """Return, for each paragraph, a row of ROW bytes: b"\\n" and its first ROW - 1
+        bytes, lowercased (those past its end are the separator and what follows it).
+
+        What the heads regex can match of a paragraph lies in its row: the leading
+        non-letters it skips before an opening number fewer than _JUNK_MAX (else _JUNK_MAX
+        of them match), then at most OPENING_PREFIX characters. Rows are a fifth of the bytes
+        of an average paragraph, and lowercasing them costs less than lowering `data`.
+        """
+        data = np.frombuffer(self.data, dtype=np.uint8)
+        rows = np.lib.stride_tricks.as_strided(
+            data, (len(data) - ROW + 1, ROW), (1, 1), writeable=False
+        )
+        return rows[self.starts_array[:-1] - 1].tobytes().lower()
+
+
+def _only_separators(data: bytes, separators: int) -> bool:
+    """Tell whether the only bytes of `data` (ASCII) that are not printable are `separators`
+    b"\\n"s: counted by numpy (a `translate` deleting the printable ones cost 4x more)."""
+    codes = np.frombuffer(data, dtype=np.uint8)
+    return int(np.count_nonzero(codes < 0x20)) == separators and b"\x7f" not in data
 
 
 @dataclass
@@ -159,11 +184,19 @@ class DocumentGate:
             worded.add(i)
             if sizes[i] <= limits[needle]:
                 flags.add(i)
-        starts = view.starts
-        for match in self.heads.finditer(view.data):
-            flags.add(bisect.bisect_right(starts, match.start() + 1) - 1)
+        flags.update(self.opened(view))
         limit = self.raw_limit
         return sorted(i for i in flags if sizes[i] <= limit), worded
+
+    def opened(self, view: View) -> list[int]:
+        """Return, ascending, the paragraphs the heads regex matches at the start of (in
+        their rows: View.heads)."""
+        found = []
+        for match in self.heads.finditer(view.heads()):
+            at = match.start()  # a match from the separator after a row's paragraph: skipped
+            if not at % ROW:
+                found.append(at // ROW)
+        return found
 
 
 def _word_groups(
