@@ -366,3 +366,14 @@ def test_the_document_gate_pickles_and_finds_the_same() -> None:
     texts = ["Share this article", "He pressed on | tap", "Body text of the story."]
     view = View(texts, list(map(len, texts)))
     assert pickle.loads(pickle.dumps(gate)).flagged(view) == gate.flagged(view) == [0, 1]
+
+
+def test_heads_without_the_key_table_when_openings_use_many_characters() -> None:
+    """Openings whose first three characters are more than 63 distinct ones get no key
+    table (their codes would not fit 6 bits): every paragraph's row goes to the regex."""
+    openings = ["a" + chr(0x21 + k) + "b" for k in range(70)]
+    gate = DocumentGate.build(openings, {}, 100)
+    assert gate.starts is None
+    texts = ["a!b is a head", "zzz", "#A#B x"]
+    assert gate.opened(View(texts, list(map(len, texts)))) == [0, 2]
+    assert DocumentGate.build(openings[:20], {}, 100).starts is not None
