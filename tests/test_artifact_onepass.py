@@ -9,6 +9,7 @@ dashes, control characters, odd spacing, leading junk and long texts.
 
 from __future__ import annotations
 
+import bisect
 import copy
 
 import gates_reference
@@ -29,7 +30,7 @@ from cleanup.steps.artifacts import (
 )
 from cleanup.steps.artifacts.gates import RuleSet
 from cleanup.steps.artifacts.literals import Literals
-from cleanup.steps.artifacts.onepass import View
+from cleanup.steps.artifacts.onepass import _STRAIGHTEN, DocumentGate, View
 from cleanup.steps.artifacts.scan import _END, _END_KEEP, _skeleton
 from cleanup.steps.normalize import fold
 
@@ -84,7 +85,10 @@ PIECE = st.one_of(
     st.text(max_size=12),
 )
 SEPARATOR = st.sampled_from([" ", "", ", ", " / ", " | ", ": ", "\u2014"])
-LEAD = st.sampled_from(["", " ", "(", "\u201c", "- ", "12 ", "\u00a0", "* ", "#" * 33, "1 " * 20])
+LEAD = st.sampled_from(
+    ["", " ", "(", "\u201c", "- ", "12 ", "\u00a0", "* ", "#" * 33, "1 " * 20]
+    + ["#" * n for n in range(28, 33)]  # about the heads regex's _JUNK_MAX, in View.heads' rows
+)
 CASE = st.sampled_from([str, str.upper, str.title, str.lower])
 
 
@@ -143,9 +147,10 @@ _NOT_ALNUM = bytes(c for c in range(256) if not (c < 0x80 and chr(c).isalnum()))
 
 def view_start(view: View, i: int, size: int) -> bytes:
     """Return the letters and digits of the first `size` characters of paragraph i in the
-    view's bytes (View.start before the batch compared starts at once, 18f4a25)."""
+    view's bytes, lowercased (View.start before the batch compared starts at once, 18f4a25,
+    on bytes lowercased by View then)."""
     at = view.starts[i]
-    return view.data[at : at + min(size, view.sizes[i])].translate(None, _NOT_ALNUM)
+    return view.data[at : at + min(size, view.sizes[i])].lower().translate(None, _NOT_ALNUM)
 
 
 def _summary(doc: Document) -> tuple[list[str], list[tuple], dict]:
@@ -233,14 +238,19 @@ def test_view_folds_and_starts_quiet_paragraphs_as_fold_and_skeleton_do(texts: l
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet="ab|/  x\u2019", max_size=20), min_size=1, max_size=8))
+@given(st.lists(st.text(alphabet="abAB|/  xX\u2019", max_size=20), min_size=1, max_size=8))
 def test_hyperscan_and_find_passes_find_the_same_paragraphs(texts: list[str]) -> None:
+    """Both find, in any case, the paragraphs whose lowercase holds a needle of a group."""
     texts = [t.replace("\n", " ") for t in texts]
     view = View(texts, list(map(len, texts)))
     groups = [(b"a",), (b"ab", b"|"), (b"  ", b"xx", b"x'")]
     fast = sorted(set(Literals(groups).paragraphs_with(view.data, view.starts)))
     slow = sorted(set(Literals(groups, False).paragraphs_with(view.data, view.starts)))
-    assert fast == slow
+    straight = [t.replace("\u2019", "'").lower().encode("ascii") for t in texts]
+    brute = sorted(
+        (n, i) for i, t in enumerate(straight) for n, g in enumerate(groups) if _any(g, t)
+    )
+    assert fast == slow == brute
     one_each = [(needle,) for group in groups for needle in group]  # which group: any needle
     found = set(Literals(one_each).paragraphs_with(view.data, view.starts))
     group_of = [n for n, group in enumerate(groups) for _ in group]
@@ -300,6 +310,53 @@ def test_twins_told_apart_only_by_non_ascii_or_controls_are_found_as_before() ->
             assert _summary(doc) == _reference_edits(paragraphs), paragraphs
 
 
+def _opens(gate: DocumentGate, text: str) -> bool:
+    """Tell whether the heads regex matches at the start of one paragraph alone."""
+    for char, plain in _STRAIGHTEN:
+        text = text.replace(char, plain)
+    return gate.heads.match(b"\n" + text.encode("ascii", "replace").lower()) is not None
+
+
+def _any(needles: tuple[bytes, ...], text: bytes) -> bool:
+    return any(needle in text for needle in needles)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(paragraphs(), min_size=1, max_size=12))
+def test_heads_in_rows_are_the_heads_in_the_whole_bytes(texts: list[str]) -> None:
+    """The heads regex over each paragraph's row (View.heads) finds the paragraphs it found
+    over the whole lowercased bytes (8af52f9), but for a line opening inside a paragraph:
+    one holding a line break is loud, flagged anyway."""
+    gate = RULE_SET.document
+    assert gate is not None
+    view = View(texts, list(map(len, texts)))
+    data, starts = view.data.lower(), view.starts
+    whole = {bisect.bisect_right(starts, m.start() + 1) - 1 for m in gate.heads.finditer(data)}
+    opened = gate.opened(view)
+    assert opened == sorted(opened) and set(opened) <= whole
+    assert all("\n" in texts[i] and i in view.loud for i in whole.difference(opened))
+    lines = [t for t in texts if "\n" not in t]
+    assert gate.opened(View(lines, list(map(len, lines)))) == [
+        i for i, t in enumerate(lines) if _opens(gate, t)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(st.sampled_from(["a", " ", "\x7f", "\x01", "\t", "\n", "\u2019", "\u00e9"])),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_clean_is_no_unprintable_byte_but_the_separators(texts: list[str]) -> None:
+    """View.clean counts the bytes below 0x20 and looks for 0x7f; it says what deleting the
+    printable bytes said (7d3b2a0): only the separators are left."""
+    view = View(texts, list(map(len, texts)))
+    separators = view.data.count(b"\n") - sum(t.count("\n") for t in texts)
+    assert view.clean == (view.data.translate(None, bytes(range(0x20, 0x7F))) == b"\n" * separators)
+
+
 def test_the_document_gate_pickles_and_finds_the_same() -> None:
     """A compiled Hyperscan database does not pickle: the gate's literals compile again."""
     import pickle
@@ -309,3 +366,14 @@ def test_the_document_gate_pickles_and_finds_the_same() -> None:
     texts = ["Share this article", "He pressed on | tap", "Body text of the story."]
     view = View(texts, list(map(len, texts)))
     assert pickle.loads(pickle.dumps(gate)).flagged(view) == gate.flagged(view) == [0, 1]
+
+
+def test_heads_without_the_key_table_when_openings_use_many_characters() -> None:
+    """Openings whose first three characters are more than 63 distinct ones get no key
+    table (their codes would not fit 6 bits): every paragraph's row goes to the regex."""
+    openings = ["a" + chr(0x21 + k) + "b" for k in range(70)]
+    gate = DocumentGate.build(openings, {}, 100)
+    assert gate.starts is None
+    texts = ["a!b is a head", "zzz", "#A#B x"]
+    assert gate.opened(View(texts, list(map(len, texts)))) == [0, 2]
+    assert DocumentGate.build(openings[:20], {}, 100).starts is not None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,24 +50,29 @@ _JUNK_MAX = 32  # leading non-letters from which the head is too short to decide
 # for their first 8, which flagged 51 more of the 63,733 paragraphs of the 10,000-document
 # bench corpus (issue #18: compiled before a run reads a document).
 OPENING_PREFIX = 8
+ROW = 1 + _JUNK_MAX + OPENING_PREFIX  # bytes of a paragraph's row for the heads regex (View.heads)
+_TAIL = _SEP * ROW  # after the last paragraph's separator: room for its row (View.heads)
+KEY = 3  # first characters of a paragraph looked up before the heads regex (DocumentGate.opened)
+_LETTER = np.array([chr(c).isascii() and chr(c).isalpha() for c in range(256)])  # by byte
 _DOUBLE_SPACE = b"  "
 
 
 class View:
-    """Paragraphs (of one document or of a batch) joined, straightened and lowercased, with
-    the loud ones.
+    """Paragraphs (of one document or of a batch) joined and straightened, with the loud ones.
 
-    `data` is b"\\n" + the paragraphs joined by b"\\n" + b"\\n", lowercase ASCII, each
-    non-ASCII character a '?': one byte per character, so paragraph i is
-    data[starts[i]:starts[i] + len(paragraph i)]. `loud` holds the paragraphs that are not
-    quiet for a reason other than a double space (a character that is not printable ASCII
-    once straightened); `clean` tells that no paragraph holds a separator.
+    `data` is b"\\n" + the paragraphs joined by b"\\n" + 1 + ROW b"\\n"s, ASCII in the
+    paragraphs' own case, each non-ASCII character a '?': one byte per character, so
+    paragraph i is data[starts[i]:starts[i] + len(paragraph i)]. (Not lowercased: the scans
+    of it ignore case or lowercase the few bytes they keep, which costs less than lowering
+    all of them.) `loud` holds the paragraphs that are not quiet for a reason other than a
+    double space (a character that is not printable ASCII once straightened); `clean` tells
+    that no paragraph holds a separator.
     """
 
     __slots__ = ("clean", "data", "loud", "sizes", "sizes_array", "starts", "starts_array")
 
     def __init__(self, paragraphs: list[str], sizes: list[int]) -> None:
-        text = _SEP.join(["", *paragraphs, ""])  # one join: concatenating copies it twice
+        text = _SEP.join(["", *paragraphs, _TAIL])  # one join: concatenating copies it twice
         for char, plain in _STRAIGHTEN:
             if char in text:
                 text = text.replace(char, plain)
@@ -83,11 +88,11 @@ class View:
         self.starts: list[int] = self.starts_array.tolist()
         self.loud: set[int] = set()
         if text.isascii():
-            self.data = text.encode("ascii").lower()
+            self.data = text.encode("ascii")
         else:
-            self.data = text.encode("ascii", "replace").lower()
+            self.data = text.encode("ascii", "replace")
             self.loud.update(_non_ascii(text, self.data, self.starts))
-        self.clean = self.data.translate(None, _PRINTABLE) == b"\n" * (len(sizes) + 1)
+        self.clean = _only_separators(self.data, len(sizes) + 1 + ROW)
         if not self.clean:
             self.loud.update(i for i, p in enumerate(paragraphs) if not p.isprintable())
 
@@ -99,10 +104,33 @@ class View:
         Printable ASCII, its only space is " ": without a double space, only the ends change.
         """
         at = self.starts[i]
-        text = self.data[at : at + self.sizes[i]]
+        text = self.data[at : at + self.sizes[i]].lower()
         if _DOUBLE_SPACE in text:
             return " ".join(text.decode("ascii").split())
         return text.strip(b" ").decode("ascii")
+
+    def heads(self, which: Any) -> bytes:
+        """Return, for each paragraph of `which` (an array of indices), a row of ROW bytes:
+        b"\\n" and its first ROW - 1 bytes, lowercased (those past its end are the separator
+        and what follows it).
+
+        What the heads regex can match of a paragraph lies in its row: the leading
+        non-letters it skips before an opening number fewer than _JUNK_MAX (else _JUNK_MAX
+        of them match), then at most OPENING_PREFIX characters. Rows are a fifth of the bytes
+        of an average paragraph, and lowercasing them costs less than lowering `data`.
+        """
+        data = np.frombuffer(self.data, dtype=np.uint8)
+        rows = np.lib.stride_tricks.as_strided(
+            data, (len(data) - ROW + 1, ROW), (1, 1), writeable=False
+        )
+        return rows[self.starts_array[which] - 1].tobytes().lower()
+
+
+def _only_separators(data: bytes, separators: int) -> bool:
+    """Tell whether the only bytes of `data` (ASCII) that are not printable are `separators`
+    b"\\n"s: counted by numpy (a `translate` deleting the printable ones cost 4x more)."""
+    codes = np.frombuffer(data, dtype=np.uint8)
+    return int(np.count_nonzero(codes < 0x20)) == separators and b"\x7f" not in data
 
 
 @dataclass
@@ -123,6 +151,7 @@ class DocumentGate:
     literals: Literals
     limits: tuple[int, ...]
     raw_limit: int
+    starts: tuple[Any, Any] | None = field(default=None, compare=False)  # see _key_table
 
     @classmethod
     def build(
@@ -142,7 +171,7 @@ class DocumentGate:
             branches.insert(0, "[^a-z\n]*+" + opened)
         heads = re.compile(("\n(?:" + "|".join(branches) + ")").encode("ascii"))
         groups, limits = _word_groups(word_reach, raw_limit)
-        return cls(heads, Literals(groups), limits, raw_limit)
+        return cls(heads, Literals(groups), limits, raw_limit, _key_table(trie))
 
     def flagged(self, view: View) -> list[int]:
         """Return, ascending, the paragraphs (within raw_limit) that may pass some gate."""
@@ -159,11 +188,69 @@ class DocumentGate:
             worded.add(i)
             if sizes[i] <= limits[needle]:
                 flags.add(i)
-        starts = view.starts
-        for match in self.heads.finditer(view.data):
-            flags.add(bisect.bisect_right(starts, match.start() + 1) - 1)
+        flags.update(self.opened(view))
         limit = self.raw_limit
         return sorted(i for i in flags if sizes[i] <= limit), worded
+
+    def opened(self, view: View) -> list[int]:
+        """Return, ascending, the paragraphs the heads regex matches at the start of (in
+        their rows: View.heads).
+
+        Only the paragraphs that open with a non-letter or with the first KEY characters of
+        an opening (or all of a shorter one) can match: looked up for all at once (`starts`),
+        the regex runs on their rows alone (on the bench corpus half of them).
+        """
+        if self.starts is None:
+            which = np.arange(len(view.sizes))
+        else:
+            code, table = self.starts
+            data = np.frombuffer(view.data, dtype=np.uint8)
+            heads = view.starts_array[:-1]  # paragraphs end in separators: + 2 is in data
+            first = data[heads]
+            keys = (code[first] << 12) | (code[data[heads + 1]] << 6) | code[data[heads + 2]]
+            which = np.flatnonzero(table[keys] | ~_LETTER[first])
+        rows = []
+        for match in self.heads.finditer(view.heads(which)):
+            at = match.start()  # a match from the separator after a row's paragraph: skipped
+            if not at % ROW:
+                rows.append(at // ROW)
+        found: list[int] = which[rows].tolist()
+        return found
+
+
+def _key_table(trie: dict[str, Any]) -> tuple[Any, Any] | None:
+    """Return (code, table) for the openings in `trie`: `code` numbers each byte (either
+    case) that is one of the first KEY (3) characters of an opening, from 1 up (others 0),
+    and `table` tells, for the key c0 << 12 | c1 << 6 | c2 of a head's first three codes,
+    whether an opening (or all of a shorter one) starts so; None when the characters are
+    too many to number under 64.
+    """
+    prefixes: list[str] = []
+    _ends(trie, "", prefixes)
+    chars = sorted({c for p in prefixes for c in p[:KEY]})
+    if len(chars) > 63 or not all(c.isascii() for c in chars):
+        return None
+    code = np.zeros(256, dtype=np.int64)
+    for n, char in enumerate(chars, 1):
+        code[ord(char)] = n
+    code = code[np.frombuffer(bytes(range(256)).lower(), dtype=np.uint8)]  # a byte as its lower
+    table = np.zeros(1 << 6 * KEY, dtype=bool)
+    for prefix in prefixes:
+        key = 0
+        for char in prefix[:KEY]:
+            key = (key << 6) | int(code[ord(char)])
+        span = 1 << 6 * (KEY - min(len(prefix), KEY))  # a shorter one: any bytes after it
+        table[key * span : (key + 1) * span] = True
+    return code, table
+
+
+def _ends(node: dict[str, Any], prefix: str, out: list[str]) -> None:
+    """Add to `out` every opening of the trie under `node` (reached by `prefix`)."""
+    for char, child in node.items():
+        if char == END_OF_OPENING:
+            out.append(prefix)
+        else:
+            _ends(child, prefix + char, out)
 
 
 def _word_groups(

@@ -28,6 +28,8 @@ _PUNCT = re.compile(r"[\W_]+")
 _END = 32
 _END_KEEP = 12
 _ALNUM = np.array([chr(c).isalnum() if c < 0x80 else False for c in range(256)])  # by byte
+_LOWERED = bytes(range(256)).lower()  # View.data is in its paragraphs' case
+_LOWER = np.frombuffer(_LOWERED, dtype=np.uint8)
 
 
 def _close(a: int, b: int) -> bool:
@@ -408,8 +410,7 @@ def _may_repeat_pairs(view: View) -> list[int]:
     sizes, starts = view.sizes_array, view.starts_array[:count]
     a, b = sizes[:-1], sizes[1:]
     close = np.abs(a - b) <= 8 + np.maximum(a, b) // 4
-    data = np.frombuffer(view.data, dtype=np.uint8)
-    first = data[starts]
+    first = _LOWER[np.frombuffer(view.data, dtype=np.uint8)[starts]]
     fa, fb = first[:-1], first[1:]
     differ = (fa != fb) & _ALNUM[fa] & _ALNUM[fb]
     loud = np.zeros(count, dtype=bool)
@@ -425,7 +426,6 @@ def _may_repeat_pairs(view: View) -> list[int]:
     return found
 
 
-_PAD = bytes(_END)
 _WINDOWS_CUT = np.arange(_END)[None, :] >= np.arange(_END + 1)[:, None]  # [k]: past k bytes
 _END_ROW = 0xFF  # no byte of View.data (ASCII)
 _NOT_KEY = bytes(c for c in range(256) if not (_ALNUM[c] or c == _END_ROW))
@@ -439,20 +439,20 @@ def _same_starts(data: bytes, starts: Any, sizes: Any, pairs: Any) -> Any:
 
     The first _END bytes of each paragraph (those past its end made zero, not a letter or
     digit) go in a row, the rows ended by _END_ROW and joined; one `translate` keeps the
-    letters and digits (and the row ends) and a bytes array of width _END_KEEP cuts each
-    row's start.
+    letters and digits (and the row ends), lowercased, and a bytes array of width _END_KEEP
+    cuts each row's start. View.data ends in more than _END separators: every window fits.
     """
     n = len(pairs)
     rows = np.concatenate((pairs - 1, pairs))
-    padded = np.frombuffer(data + _PAD, dtype=np.uint8)
+    codes = np.frombuffer(data, dtype=np.uint8)
     windows = np.lib.stride_tricks.as_strided(
-        padded, (len(padded) - _END + 1, _END), (1, 1), writeable=False
+        codes, (len(codes) - _END + 1, _END), (1, 1), writeable=False
     )
     out = np.empty((2 * n, _END + 1), dtype=np.uint8)
     out[:, :_END] = windows[starts[rows]]
     out[:, :_END][_WINDOWS_CUT[np.minimum(sizes[rows], _END)]] = 0
     out[:, _END] = _END_ROW
-    keys = out.tobytes().translate(None, _NOT_KEY).split(bytes((_END_ROW,)))[:-1]
+    keys = out.tobytes().translate(_LOWERED, _NOT_KEY).split(bytes((_END_ROW,)))[:-1]
     cut = np.array(keys, dtype=f"S{_END_KEEP}")  # numpy cuts each to its first _END_KEEP
     return cut[:n] == cut[n:]
 
