@@ -212,9 +212,11 @@ class CorpusDedup:
         if not ledger.ids:
             return DocumentDecision.empty(self.lsh[0])
         containment = self._containment(ledger, verify)  # on a worker while the search runs
-        keys = ledger.bands = BandFile(len(sigs), self.lsh[0], self.executor.scratch)
-        for start, block in sigs.blocks(KEY_ROWS):  # a block of signatures at a time
-            keys.put(start, band_keys(block, *self.lsh))
+        keys = ledger.bands  # made by sign_all's workers, or here
+        if keys is None:
+            keys = ledger.bands = BandFile(len(sigs), self.lsh[0], self.executor.scratch)
+            for start, block in sigs.blocks(KEY_ROWS):  # a block of signatures at a time
+                keys.put(start, band_keys(block, *self.lsh))
         stored = StoredEntries.empty(self.settings.minhash.num_perm)
         if self.store is not None:
             parts = self.edges.parts if self.edges is not None else 1
