@@ -111,3 +111,24 @@ def test_sets_in_scratch_compared_in_tasks_measure_what_sets_in_memory_measure(
     for x, y in zip(got, memory.similarity(a, b), strict=True):
         assert np.array_equal(x, y)
     scratch.close()
+
+
+def test_the_pairs_of_one_call_are_cut_into_tasks_for_every_worker(tmp_path: Path) -> None:
+    """1,100 pairs (one DISK_CHUNK) go to TASK_SPLIT tasks, not to one run in this process;
+    the same measures as sets in memory."""
+    rng = np.random.default_rng(5)
+    n = 300
+    chosen = [np.unique(rng.integers(0, 400, int(rng.integers(1, 60)))) for _ in range(n)]
+    values = np.concatenate(chosen).astype(np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in chosen]))).astype(np.int64)
+    files = _files(tmp_path, values, [int(offsets[n // 2])])
+    row = np.arange(n, dtype=np.int32)
+    tasks = _Tasks()
+    scratch = ShingleSets(np.zeros(0, np.uint32), offsets, row, files, tasks)
+    memory = ShingleSets.build(n, [(np.arange(n), values, offsets)])
+    a, b = rng.integers(0, n, (2, 1100))
+    got = scratch.similarity(a, b)
+    assert tasks.jobs == verify.TASK_SPLIT
+    for x, y in zip(got, memory.similarity(a, b), strict=True):
+        assert np.array_equal(x, y)
+    scratch.close()
