@@ -16,6 +16,7 @@ from cleanup.dedup.containment import Search, candidates, sample
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.shingles import shingle_hashes, token_hashes
 from cleanup.document import Document
+from cleanup.executor import BATCH_DOCS
 from cleanup.pipeline import Context, Pipeline
 
 
@@ -128,6 +129,15 @@ def test_a_search_on_a_worker_gives_the_candidates_found_here(seed: int, scratch
     want_a, want_b = candidates(values, counts, 0.5)
     assert len(want_a) > 0
     assert a.tolist() == want_a.tolist() and b.tolist() == want_b.tolist()
+
+
+def test_a_run_of_one_batch_searches_here_starting_no_worker(tmp_path: Path) -> None:
+    counts = np.full(BATCH_DOCS, 3, np.int64)
+    values = (np.arange(3 * BATCH_DOCS, dtype=np.uint32) % 40) << np.uint32(3)
+    worker = _Worker(str(tmp_path))
+    a, b = Search(worker, values, counts, 0.5).pairs()  # type: ignore[arg-type]
+    assert worker.jobs == [] and len(a) > 0
+    assert np.array_equal(np.stack((a, b)), np.stack(candidates(values, counts, 0.5)))
 
 
 def test_containment_on_the_command_line(tmp_path: Path) -> None:

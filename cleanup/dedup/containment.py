@@ -22,7 +22,7 @@ import numpy as np
 
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.verify import sorted_unique, unique_per_row
-from cleanup.executor import Executor
+from cleanup.executor import BATCH_DOCS, Executor
 from cleanup.scratch import ScratchRef, put_parts
 
 SAMPLE_BITS = 3  # 1 shingle in 8 is sampled
@@ -106,8 +106,9 @@ def candidates(
 class Search:
     """The containment candidates, searched on a worker while this process goes on.
 
-    With an executor that has workers and scratch space, the samples are copied to a file
-    in scratch and `candidates` runs there as one task (the LSH candidate search runs here
+    With an executor that has workers and scratch space, and more than one batch of
+    documents (so the workers are running), the samples are copied to a file in scratch
+    and `candidates` runs there as one task (the LSH candidate search runs here
     meanwhile); otherwise it runs here, when `pairs` is first asked. Same pairs either way.
     """
 
@@ -125,6 +126,8 @@ class Search:
         submit = getattr(executor, "submit", None)  # engines with workers have submit, result
         self.result: Any = getattr(executor, "result", None)
         if submit is None or executor.scratch is None or not len(samples):
+            return
+        if len(counts) <= BATCH_DOCS:  # the read pass ran here: start no worker for this
             return
         self.ref = put_parts(executor.scratch, _sample_bytes(samples))
         self.handle = submit(candidates_job, self.ref.path, counts, threshold)
