@@ -12,9 +12,11 @@ from helpers import invoke_run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleanup.dedup.containment import candidates, sample
+from cleanup.dedup.containment import Search, candidates, sample
+from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.shingles import shingle_hashes, token_hashes
 from cleanup.document import Document
+from cleanup.executor import BATCH_DOCS
 from cleanup.pipeline import Context, Pipeline
 
 
@@ -87,6 +89,55 @@ def test_sampled_shingles_propose_the_contained_pair() -> None:
     samples, counts = sample(*shingle_hashes(tokens, offsets, 2))
     a, b = candidates(samples, counts, 0.7)
     assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1)]
+
+
+class _Worker:
+    """An executor whose one worker is this process: submit runs the job when waited for."""
+
+    def __init__(self, scratch: str | None) -> None:
+        self.scratch = scratch
+        self.jobs: list[str] = []
+
+    def submit(self, fn: object, *args: object) -> tuple[object, tuple[object, ...]]:
+        self.jobs.append(getattr(fn, "__name__", ""))
+        return fn, args
+
+    def result(self, handle: tuple) -> object:
+        fn, args = handle
+        return fn(*args)
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.integers(0, 10_000), st.booleans())
+def test_a_search_on_a_worker_gives_the_candidates_found_here(seed: int, scratch: bool) -> None:
+    """The samples, copied to scratch a block at a time (past one block), give the worker the
+    same pairs; the copy is removed once read."""
+    import tempfile
+
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(0, 80, 9000)  # ~355k samples: two blocks of the copy
+    values = (rng.integers(0, 1 << 15, int(counts.sum())) << 3).astype(np.uint32)
+    held = RowFile(1, np.uint32)
+    held.append(values)
+    with tempfile.TemporaryDirectory() as folder:
+        worker = _Worker(folder if scratch else None)
+        search = Search(worker, held, counts, 0.5)  # type: ignore[arg-type]
+        a, b = search.pairs()
+        assert worker.jobs == (["candidates_job"] if scratch else [])
+        assert list(Path(folder).iterdir()) == []
+    held.close()
+    want_a, want_b = candidates(values, counts, 0.5)
+    assert len(want_a) > 0
+    assert a.tolist() == want_a.tolist() and b.tolist() == want_b.tolist()
+
+
+def test_a_run_of_one_batch_searches_here_starting_no_worker(tmp_path: Path) -> None:
+    counts = np.full(BATCH_DOCS, 3, np.int64)
+    values = (np.arange(3 * BATCH_DOCS, dtype=np.uint32) % 40) << np.uint32(3)
+    worker = _Worker(str(tmp_path))
+    a, b = Search(worker, values, counts, 0.5).pairs()  # type: ignore[arg-type]
+    assert worker.jobs == [] and len(a) > 0
+    assert np.array_equal(np.stack((a, b)), np.stack(candidates(values, counts, 0.5)))
 
 
 def test_containment_on_the_command_line(tmp_path: Path) -> None:

@@ -12,13 +12,14 @@ from typing import Any
 from unittest.mock import patch
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanup.dedup import verify
 from cleanup.dedup.setfiles import SetFiles
 from cleanup.dedup.verify import ShingleSets
-from cleanup.executor import LocalExecutor, batches
+from cleanup.executor import BATCH_DOCS, LocalExecutor, batches
 
 
 def _files(folder: Path, values: np.ndarray, cuts: list[int]) -> SetFiles:
@@ -108,6 +109,28 @@ def test_sets_in_scratch_compared_in_tasks_measure_what_sets_in_memory_measure(
     with patch.object(verify, "DISK_CHUNK", chunk), patch.object(verify, "DISK_BYTES", disk_bytes):
         got = scratch.similarity(a, b)
     assert tasks.jobs >= -(-len(a) // chunk)  # compared in tasks, a chunk each
+    for x, y in zip(got, memory.similarity(a, b), strict=True):
+        assert np.array_equal(x, y)
+    scratch.close()
+
+
+@pytest.mark.parametrize("n", [300, 150])
+def test_the_pairs_of_one_call_are_cut_into_tasks_for_every_worker(tmp_path: Path, n: int) -> None:
+    """1,100 pairs (one DISK_CHUNK) go to TASK_SPLIT tasks, not to one run in this process,
+    past one batch of documents (else the engine started no worker); the same measures as
+    sets in memory."""
+    rng = np.random.default_rng(5)
+    chosen = [np.unique(rng.integers(0, 400, int(rng.integers(1, 60)))) for _ in range(n)]
+    values = np.concatenate(chosen).astype(np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in chosen]))).astype(np.int64)
+    files = _files(tmp_path, values, [int(offsets[n // 2])])
+    row = np.arange(n, dtype=np.int32)
+    tasks = _Tasks()
+    scratch = ShingleSets(np.zeros(0, np.uint32), offsets, row, files, tasks)
+    memory = ShingleSets.build(n, [(np.arange(n), values, offsets)])
+    a, b = rng.integers(0, n, (2, 1100))
+    got = scratch.similarity(a, b)
+    assert tasks.jobs == (verify.TASK_SPLIT if n > BATCH_DOCS else 1)
     for x, y in zip(got, memory.similarity(a, b), strict=True):
         assert np.array_equal(x, y)
     scratch.close()

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cleanup.dedup import corpus
+from cleanup.dedup import corpus, resign
 from cleanup.dedup.jobs import SummaryJob, TokenRef, load_tokens, summary_job
+from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.settings import DedupSettings
 from cleanup.document import Document
 from cleanup.executor import LocalExecutor
@@ -70,7 +71,8 @@ def test_tokens_left_in_scratch_read_as_the_tokens_themselves(tmp_path: Path) ->
 
 def _signed(monkeypatch: pytest.MonkeyPatch, executor: LocalExecutor, texts: bool = False) -> Any:
     """Run dedup; return its output and the signatures, fingerprints and lengths it signed."""
-    original, seen = corpus.sign_all, []
+    original, seen, keyed = corpus.sign_all, [], []
+    monkeypatch.setattr(resign, "KEY_ROWS", 7)  # keys written in several blocks
 
     def recorded(spool: Any, ledger: Any, boiler: Any, fps: Any, lengths: Any, *args: Any) -> Any:
         if texts:
@@ -80,10 +82,15 @@ def _signed(monkeypatch: pytest.MonkeyPatch, executor: LocalExecutor, texts: boo
         assert np.array_equal(fps, before)  # the texts as they came in: left as they were
         rows = np.concatenate([block for _, block in sigs.blocks()])
         seen.append((rows, signed_fps.span(0, len(signed_fps)).reshape(-1), lengths.copy()))
+        if ledger.bands is not None:  # made by the signers: the keys of the signatures
+            bands = DedupSettings.from_options(boilerplate_min_docs=2).bands
+            assert np.array_equal(ledger.bands.block(0, len(rows)), band_keys(rows, *bands))
+            keyed.append(True)
         return sigs, signed_fps
 
     monkeypatch.setattr(corpus, "sign_all", recorded)
     out = _run(executor)
+    assert (keyed == [True]) if executor.remote and not texts else not keyed
     ((rows, fps, lengths),) = seen
     return out, rows, fps, lengths
 
@@ -100,3 +107,24 @@ def test_dedup_with_tokens_in_scratch_gives_the_same_output(
     assert sum("duplicate_of" in meta for *_, meta in here) > 100  # near copies were marked
     assert not any(SITE_LINES[0] in paras for _, paras, _, _ in here)  # boilerplate removed
     assert os.listdir(tmp_path)  # the batches and tokens went there
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_band_keys_from_the_signers_are_those_of_the_signatures(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys put batch by batch, with documents not signed between and after, are the keys of
+    the signature file where those documents keep MAX_HASH."""
+    monkeypatch.setattr(resign, "KEY_ROWS", 5)  # several blocks written
+    settings = DedupSettings.from_options()
+    rng = np.random.default_rng(seed)
+    n, num_perm = 60, settings.minhash.num_perm
+    sigs = np.full((n, num_perm), int(resign.MAX_HASH), np.uint32)
+    keys = resign._Keys(n, settings, None)
+    signed = np.sort(rng.choice(n - 3, 35, replace=False))  # the last three never signed
+    for chunk in np.array_split(signed, 9):
+        sigs[chunk] = rng.integers(0, 1 << 32, (len(chunk), num_perm), dtype=np.uint32)
+        keys.put(chunk, band_keys(sigs[chunk], *settings.bands))
+    got = keys.done(n)
+    assert np.array_equal(got.block(0, n), band_keys(sigs, *settings.bands))
+    got.close()

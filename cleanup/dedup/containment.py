@@ -13,12 +13,17 @@ decision (contained_in) keeps every container that stays.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.verify import sorted_unique, unique_per_row
+from cleanup.executor import BATCH_DOCS, Executor
+from cleanup.scratch import ScratchRef, put_parts
 
 SAMPLE_BITS = 3  # 1 shingle in 8 is sampled
 MAX_POSTING = 16  # a sampled shingle in more documents than this proposes no pair
@@ -96,6 +101,74 @@ def candidates(
     if not a_out:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(a_out), np.concatenate(b_out)
+
+
+class Search:
+    """The containment candidates, searched on a worker while this process goes on.
+
+    With an executor that has workers and scratch space, and more than one batch of
+    documents (so the workers are running), the samples are copied to a file in scratch
+    and `candidates` runs there as one task (the LSH candidate search runs here
+    meanwhile); otherwise it runs here, when `pairs` is first asked. Same pairs either way.
+    """
+
+    def __init__(
+        self,
+        executor: Executor,
+        samples: np.ndarray | RowFile,
+        counts: np.ndarray,
+        threshold: float,
+    ) -> None:
+        self.samples, self.counts, self.threshold = samples, counts, threshold
+        self.found: tuple[np.ndarray, np.ndarray] | None = None
+        self.ref: ScratchRef | None = None
+        self.handle: Any = None
+        submit = getattr(executor, "submit", None)  # engines with workers have submit, result
+        self.result: Any = getattr(executor, "result", None)
+        if submit is None or executor.scratch is None or not len(samples):
+            return
+        if len(counts) <= BATCH_DOCS:  # the read pass ran here: start no worker for this
+            return
+        self.ref = put_parts(executor.scratch, _sample_bytes(samples))
+        self.handle = submit(candidates_job, self.ref.path, counts, threshold)
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the candidate pairs (a, b), waiting for the task if there is one."""
+        if self.found is None:
+            if self.handle is not None:
+                try:
+                    self.found = self.result(self.handle)
+                finally:
+                    self.handle = None
+                    self.close()
+            else:
+                self.found = candidates(self.samples, self.counts, self.threshold)
+        return self.found
+
+    def close(self) -> None:
+        """Remove the samples' copy in scratch (a task not waited for is the engine's)."""
+        if self.ref is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.ref.path)
+            self.ref = None
+
+
+def _sample_bytes(samples: np.ndarray | RowFile) -> Iterator[bytes]:
+    """Yield the samples' uint32 values as bytes, a block at a time."""
+    for _, block in _blocks(samples):
+        yield np.ascontiguousarray(block, dtype=np.uint32).tobytes()
+
+
+def candidates_job(
+    path: str, counts: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return `candidates` of the samples in file `path` (uint32 values, one after the other,
+    not none): a worker's task."""
+    samples = np.memmap(path, dtype=np.uint32, mode="r")  # pages read as the deal walks them
+    try:
+        return candidates(samples, counts, threshold)
+    finally:
+        del samples
 
 
 def _merge_ranges(cuts: list[np.ndarray], merge: int) -> Iterator[tuple[int, int]]:

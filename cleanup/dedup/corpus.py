@@ -21,7 +21,7 @@ import numpy as np
 from cleanup.dedup import heap
 from cleanup.dedup.bandfile import BandFile
 from cleanup.dedup.clusters import Estimate
-from cleanup.dedup.containment import candidates as containment_candidates
+from cleanup.dedup.containment import Search
 from cleanup.dedup.decide import (
     Boilerplate,
     Owners,
@@ -211,9 +211,12 @@ class CorpusDedup:
         """Fetch the state entries the documents may match, then decide about the documents."""
         if not ledger.ids:
             return DocumentDecision.empty(self.lsh[0])
-        keys = ledger.bands = BandFile(len(sigs), self.lsh[0], self.executor.scratch)
-        for start, block in sigs.blocks(KEY_ROWS):  # a block of signatures at a time
-            keys.put(start, band_keys(block, *self.lsh))
+        containment = self._containment(ledger, verify)  # on a worker while the search runs
+        keys = ledger.bands  # made by sign_all's workers, or here
+        if keys is None:
+            keys = ledger.bands = BandFile(len(sigs), self.lsh[0], self.executor.scratch)
+            for start, block in sigs.blocks(KEY_ROWS):  # a block of signatures at a time
+                keys.put(start, band_keys(block, *self.lsh))
         stored = StoredEntries.empty(self.settings.minhash.num_perm)
         if self.store is not None:
             parts = self.edges.parts if self.edges is not None else 1
@@ -235,23 +238,28 @@ class CorpusDedup:
             self.edges,
             verify,
             functools.partial(keep_priority, self.settings.documents.keep, lengths, ledger.dates),
-            self._containment(ledger, verify),
+            containment,
         )
         if decision.comparisons is not None:
             self.stats["comparisons"] = decision.comparisons
         return decision
 
-    def _containment(self, ledger: Ledger, verify: DocumentVerifier) -> Containment | None:
-        """Return the containment candidates (--doc-containment), announced to the verifier."""
+    def _containment(
+        self, ledger: Ledger, verify: DocumentVerifier
+    ) -> Callable[[], Containment] | None:
+        """Start the containment candidates' search (--doc-containment); return what gives
+        them once found, announced to the verifier (which waits for them first)."""
         threshold = self.settings.documents.containment
         if threshold <= 0:
             return None
-        with heap.batch_work():  # slice-sized temporaries (the pairs found are few)
-            a, b = containment_candidates(*ledger.take_samples(), threshold)
-        verify.also[a] = True
-        verify.also[b] = True
-        self.stats["containment candidates"] = len(a)
-        return Containment(a, b, verify.exact, threshold)
+        verify.search = Search(self.executor, *ledger.take_samples(), threshold)
+
+        def found() -> Containment:
+            a, b = verify.containment_pairs()
+            self.stats["containment candidates"] = len(a)
+            return Containment(a, b, verify.exact, threshold)
+
+        return found
 
     def _owners(self, ledger: Ledger, decision: DocumentDecision) -> Owners:
         """Return the owners of paragraphs repeated across documents (if that is on)."""
@@ -307,9 +315,22 @@ class DocumentVerifier:
         self.n = len(ledger.ids)
         self.also = np.zeros(self.n, dtype=bool)
         self.sets: ShingleSets | None = None
+        self.search: Search | None = None  # the containment candidates, maybe on a worker
+
+    def containment_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the containment candidates, announced if the sets are not built yet."""
+        assert self.search is not None
+        with heap.batch_work():  # slice-sized temporaries (the pairs found are few)
+            a, b = self.search.pairs()
+        if self.sets is None:
+            self.also[a] = True
+            self.also[b] = True
+        return a, b
 
     def _sets(self, a: np.ndarray, b: np.ndarray) -> ShingleSets:
         if self.sets is None:
+            if self.search is not None:
+                self.containment_pairs()  # their documents' sets are built with these
             wanted = self.also.copy()
             wanted[a] = True
             wanted[b] = True
@@ -336,7 +357,9 @@ class DocumentVerifier:
         return self._sets(a, b).similarity(a, b)
 
     def close(self) -> None:
-        """Let go of the shingle sets (and their file)."""
+        """Let go of the shingle sets (and their file), and of the samples' copy."""
+        if self.search is not None:
+            self.search.close()
         if self.sets is not None:
             self.sets.close()
             self.sets = None

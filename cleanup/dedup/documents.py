@@ -96,7 +96,7 @@ def decide_documents(
     find_edges: FindEdges | None = None,
     verify: Verify | None = None,
     priority: Priority | None = None,
-    containment: Containment | None = None,
+    containment: Containment | Callable[[], Containment] | None = None,
 ) -> DocumentDecision:
     """Cluster near-duplicate documents (with state entries) and pick the copy that stays.
 
@@ -109,9 +109,11 @@ def decide_documents(
     signature estimate). The copy that stays is a published one first, then the lowest
     `priority` (the keep policy; default: the longest), then the earliest in input order.
     `containment` (--doc-containment) then drops documents contained in a longer one that
-    stays (see apply_containment). The rows of empty documents in `keys` are given unique
-    keys in place (a copy would double the largest array of the run). Past the candidate
-    search, arrays are held only for the documents with a verified edge or containment pair.
+    stays (see apply_containment); given as a callable, it is asked once the edges are
+    verified (its candidates may be searched elsewhere until then). The rows of empty
+    documents in `keys` are given unique keys in place (a copy would double the largest
+    array of the run). Past the candidate search, arrays are held only for the documents
+    with a verified edge or containment pair.
     """
     n = len(ids)
     if n == 0:
@@ -144,7 +146,8 @@ def decide_documents(
         live = nodes < n
         r = _Rows(nodes[live], rep[live], sim[live], np.zeros(int(live.sum()), bool))
     if containment is not None:
-        r = apply_containment(containment, r, lengths, in_state, threshold)
+        c = containment if isinstance(containment, Containment) else containment()
+        r = apply_containment(c, r, lengths, in_state, threshold)
     is_dup = (r.winner != r.rows) & ~in_state[r.rows] & valid[r.rows]
     w = r.winner
     cluster_fp = np.empty(len(w), dtype=np.uint64)  # the kept copy's text: stable across runs

@@ -19,6 +19,7 @@ import xxhash
 
 from cleanup.dedup.containment import sample
 from cleanup.dedup.keep import document_date
+from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.minhash import MinHasher
 from cleanup.dedup.paragraphs import (
     WHY,
@@ -196,20 +197,23 @@ def take_tokens(
 
 
 def sign_tokens_job(
-    settings: DedupSettings, jobs: list[tuple[Tokens, np.ndarray, np.ndarray]]
-) -> list[tuple[np.ndarray, DocArrays] | None]:
+    settings: DedupSettings, keyed: bool, jobs: list[tuple[Tokens, np.ndarray, np.ndarray]]
+) -> list[tuple[np.ndarray, DocArrays, np.ndarray | None] | None]:
     """Sign batches given as (tokens, boilerplate hits, paragraphs' documents), on a worker.
 
-    Returns each batch's documents with their signatures, fingerprints and lengths.
+    Returns each batch's documents with their signatures, fingerprints and lengths, and if
+    `keyed` the signatures' band keys (made on the workers, not in the main process).
     """
-    out: list[tuple[np.ndarray, DocArrays] | None] = []
+    out: list[tuple[np.ndarray, DocArrays, np.ndarray | None] | None] = []
     for tokens, hit, docs in jobs:
         taken = take_tokens(load_tokens(tokens), hit, docs)
         if taken is None:
             out.append(None)
             continue
         batch_docs, kept, offsets = taken
-        out.append((batch_docs, sign_job(settings, [(kept, offsets)])[0]))
+        arrays = sign_job(settings, [(kept, offsets)])[0]
+        keys = band_keys(arrays[0], *settings.bands) if keyed else None
+        out.append((batch_docs, arrays, keys))
     return out
 
 

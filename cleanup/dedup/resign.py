@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
+from cleanup.dedup.bandfile import BandFile
 from cleanup.dedup.decide import Boilerplate
 from cleanup.dedup.jobs import (
     DocArrays,
@@ -24,6 +25,7 @@ from cleanup.dedup.jobs import (
     take_tokens,
 )
 from cleanup.dedup.ledger import Ledger
+from cleanup.dedup.lsh import KEY_ROWS, band_keys
 from cleanup.dedup.minhash import MAX_HASH
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.setfiles import SetFiles
@@ -49,12 +51,17 @@ def sign_all(
     paragraphs (both on disk: the fingerprints only order the candidate search's buckets).
 
     `fps` (the texts as they came in) is left as it is; the lengths are redone in place.
+    With workers, they make the band keys too, left in `ledger.bands`.
     """
     n = len(ledger.ids)
     signed = _Signed(settings.minhash.num_perm, fps, lengths)
     hits = _boiler_hits(ledger, boiler)
     if ledger.tokens is not None and ledger.tokens_usable:
+        if executor.remote and n:  # the workers band what they sign
+            signed.keys = _Keys(n, settings, executor.scratch)
         _from_tokens(ledger.tokens, hits, signed, settings, executor)
+        if signed.keys is not None:
+            ledger.bands = signed.keys.done(n)
     else:
         _from_texts(spool, ledger, boiler, signed, settings)
     return signed.done(n)
@@ -69,13 +76,17 @@ class _Signed:
         self.sigs = RowFile(num_perm, np.uint32, int(MAX_HASH))  # empty texts: MAX
         self.fps = RowFile(1, np.uint64)
         self.before, self.lengths = fps, lengths
+        self.keys: _Keys | None = None  # the band keys, when the signers make them
 
-    def put(self, idx: np.ndarray, arrays: DocArrays) -> None:
+    def put(self, idx: np.ndarray, arrays: DocArrays, keys: np.ndarray | None = None) -> None:
         """Record documents `idx` (increasing, past those recorded) as signed again."""
         if len(idx) == 0:
             return
         new_sigs, new_fps, new_lengths = arrays
         self.sigs.put(idx, new_sigs)
+        if self.keys is not None:
+            assert keys is not None
+            self.keys.put(idx, keys)
         start = len(self.fps)
         block = self.before[start : int(idx[-1]) + 1].copy()
         block[idx - start] = new_fps
@@ -87,6 +98,45 @@ class _Signed:
         self.sigs.pad(n)
         self.fps.append(self.before[len(self.fps) : n])
         return self.sigs, self.fps
+
+
+class _Keys:
+    """Write band keys made by the signers to a BandFile in document order, KEY_ROWS rows or
+    more at a time; a document not signed has the keys of its signature, all MAX_HASH."""
+
+    def __init__(self, n: int, settings: DedupSettings, folder: str | None) -> None:
+        bands, rows = settings.bands
+        self.file = BandFile(n, bands, folder)
+        unsigned = np.full((1, settings.minhash.num_perm), int(MAX_HASH), np.uint32)
+        self.unsigned = band_keys(unsigned, bands, rows)
+        self.written = 0  # rows in the file
+        self.held: list[np.ndarray] = []  # rows after those, in order
+        self.count = 0
+
+    def put(self, idx: np.ndarray, keys: np.ndarray) -> None:
+        """Add the keys of documents `idx` (increasing, past those added)."""
+        start = self.written + self.count
+        block = np.repeat(self.unsigned, int(idx[-1]) + 1 - start, axis=0)
+        block[idx - start] = keys
+        self.held.append(block)
+        self.count += len(block)
+        if self.count >= KEY_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.held:
+            self.file.put(self.written, np.concatenate(self.held))
+            self.written += self.count
+            self.held, self.count = [], 0
+
+    def done(self, n: int) -> BandFile:
+        """Return the band keys of all `n` documents."""
+        tail = n - self.written - self.count
+        if tail:
+            self.held.append(np.repeat(self.unsigned, tail, axis=0))
+            self.count += tail
+        self._flush()
+        return self.file
 
 
 def _from_tokens(
@@ -104,8 +154,14 @@ def _from_tokens(
     place in scratch) with which of its paragraphs are boilerplate; the worker leaves those
     out and signs.
     """
-    results: Iterable[list[tuple[np.ndarray, DocArrays] | None]] = executor.map_batches(
-        sign_tokens_job, _with_hits(tokens_spool, hits), settings, size=1
+    results: Iterable[list[tuple[np.ndarray, DocArrays, np.ndarray | None] | None]] = (
+        executor.map_batches(
+            sign_tokens_job,
+            _with_hits(tokens_spool, hits),
+            settings,
+            signed.keys is not None,
+            size=1,
+        )
     )
     for (result,) in results:
         if result is not None:

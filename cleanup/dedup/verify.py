@@ -22,7 +22,7 @@ import numpy as np
 from cleanup.dedup import heap
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.setfiles import SetFiles
-from cleanup.executor import Executor
+from cleanup.executor import BATCH_DOCS, Executor
 
 # Pairs whose shingles are sorted together in one go: bounds the temporaries (~15 MB for
 # documents of ~850 shingles; 1,024 pairs took 56 MB and ran slower, out of the CPU caches).
@@ -34,6 +34,11 @@ PAIR_CHUNK = 256
 SETS_MEMORY = 16 << 20
 DISK_CHUNK = 2048
 DISK_BYTES = 16 << 20
+# Tasks the pairs of one call are cut into at least (each of PAIR_CHUNK pairs or more) when
+# workers compare them: one chunk would run in the main process (a stream of one batch runs
+# where it is), with the workers idle; 1,836 pairs in 4 tasks keep two workers busy. Not
+# for a run of one batch of documents, whose engine started no worker.
+TASK_SPLIT = 4
 # Pairs measured at once by jaccard/similarity: their per-pair temporaries (sizes, overlaps,
 # unions: ~60 bytes a pair) stay this size however many candidates a corpus has.
 PAIR_BLOCK = 65536
@@ -115,7 +120,11 @@ class ShingleSets:
         """Return |set(a[k]) & set(b[k])| for every pair k (items without a set share 0)."""
         out = np.zeros(len(a), dtype=np.int64)
         if self.disk is not None:  # chunk by chunk, compared on the workers with `tasks`
-            bounds = list(self._disk_chunks(a, b))
+            most = DISK_CHUNK
+            if self.tasks is not None and len(self.row) > BATCH_DOCS:  # workers running:
+                # several tasks, so that every worker compares some
+                most = min(most, max(PAIR_CHUNK, -(-len(a) // TASK_SPLIT)))
+            bounds = list(self._disk_chunks(a, b, most))
             chunks = (self._chunk(a[start:end], b[start:end]) for start, end in bounds)
             if self.tasks is not None:
                 done = (got for (got,) in self.tasks.map_batches(overlaps_job, chunks, size=1))
@@ -129,13 +138,15 @@ class ShingleSets:
             out[start:end] = self._overlaps(a[start:end], b[start:end])
         return out
 
-    def _disk_chunks(self, a: np.ndarray, b: np.ndarray) -> Iterable[tuple[int, int]]:
-        """Yield (start, end) of runs of pairs whose sets are read at once: at most DISK_CHUNK
+    def _disk_chunks(
+        self, a: np.ndarray, b: np.ndarray, most: int = DISK_CHUNK
+    ) -> Iterable[tuple[int, int]]:
+        """Yield (start, end) of runs of pairs whose sets are read at once: at most `most`
         pairs holding at most DISK_BYTES of sets (counted per pair; at least one pair)."""
         weight = (self.sizes(a) + self.sizes(b)) * np.dtype(np.uint32).itemsize
         start = 0
         while start < len(a):
-            held = np.cumsum(weight[start : start + DISK_CHUNK])
+            held = np.cumsum(weight[start : start + most])
             end = start + max(1, int(np.searchsorted(held, DISK_BYTES, side="right")))
             yield start, end
             start = end
