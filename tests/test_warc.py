@@ -24,8 +24,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from cleanup.cli import cli
+from cleanup.io.archive import Stream
 from cleanup.io.readers import read_inputs
-from cleanup.io.warc import Stream
 
 HTML = Path(__file__).parent / "data" / "html"
 PAGES = ["de_rheinpost", "en_dailyherald", "fr_culturemag"]
