@@ -10,6 +10,7 @@ nothing.
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import decide_reference as ref
@@ -152,7 +153,8 @@ def test_batch_verdicts_are_the_per_document_ones_that_change_something(
     def site(i: int) -> str:
         return f"site{i % 3}"
 
-    got = Verdicts.of(boiler, decision, owners, dedup).batch(first, where, keys, key_ends, site)
+    made = Verdicts.of(boiler, decision, owners, dedup).batch(first, where, keys, key_ends, site)
+    got = pickle.loads(pickle.dumps(made)).verdicts()  # as the worker resolving it builds them
     want = ref.batch_verdicts(first, where, per_doc, site, boiler, decision, owners, dedup)
     assert list(got) == list(want)
     assert [_ordered(v) for v in got.values()] == [_ordered(v) for v in want.values()]
