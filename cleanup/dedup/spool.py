@@ -170,13 +170,35 @@ class BatchVerdicts:
     copies: tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]
     marked: tuple[np.ndarray, np.ndarray]  # --mark, clustered but no copy: k, cluster
 
-    def verdicts(self) -> dict[int, Verdict]:
+    def apply(self, docs: list[Document]) -> None:
+        """Make the decided edits to the batch's documents: a document that only loses
+        boilerplate straight from the columns, the others by their verdict (the same edits)."""
+        places = self.where.tolist()
+        others = {*self.owned, *self.copies[0].tolist(), *self.marked[0].tolist()}
+        why = self.rules.boilerplate
+        for k, name, paras, ns in self._boiler_runs():
+            if k not in others:
+                details = [{"site": name, "documents": n} for n in ns]
+                docs[places[k]].remove_each(STEP, BOILERPLATE, why, paras, details)
+        if others:
+            for at, verdict in self.verdicts(others).items():
+                verdict.apply(docs[at])
+
+    def verdicts(self, only: set[int] | None = None) -> dict[int, Verdict]:
         """Return {position in the batch: verdict} for the documents something was decided
-        about (a verdict that would change nothing is left out), by position."""
-        removals = self._boilerplate()
-        k, winners, contained, similarity, cluster = self.copies
+        about (a verdict that would change nothing is left out), by position; `only`: for
+        these documents k alone."""
+        why = self.rules.boilerplate
+        removals: dict[int, Removals] = {}
+        for k, name, paras, ns in self._boiler_runs():
+            if only is None or k in only:
+                removals[k] = {
+                    j: (BOILERPLATE, why, {"site": name, "documents": n})
+                    for j, n in zip(paras, ns, strict=True)
+                }
+        at, winners, contained, similarity, cluster = self.copies
         columns = (winners, contained.tolist(), similarity.tolist(), cluster.tolist())
-        copies = dict(zip(k.tolist(), zip(*columns, strict=True), strict=True))
+        copies = dict(zip(at.tolist(), zip(*columns, strict=True), strict=True))
         clusters = dict(zip(*(c.tolist() for c in self.marked), strict=True))
         needed = sorted({*removals, *self.owned, *copies, *clusters})
         places = self.where.tolist()
@@ -195,21 +217,16 @@ class BatchVerdicts:
             out[places[k]] = found
         return out
 
-    def _boilerplate(self) -> dict[int, Removals]:
-        """Return {document k: its boilerplate paragraphs' removals}."""
+    def _boiler_runs(self) -> Iterator[tuple[int, str, list[int], list[int]]]:
+        """Yield (document k, its site, its boilerplate paragraphs, the documents holding
+        each) for the documents with some."""
         doc, para, counts, sites = self.boiler
         if not len(doc):
-            return {}
+            return
         first, starts, stops = runs(doc)
         paras, ns = para.tolist(), counts.tolist()
-        why = self.rules.boilerplate
-        out: dict[int, Removals] = {}
         for k, name, a, z in zip(first.tolist(), sites, starts, stops, strict=True):
-            out[k] = {
-                j: (BOILERPLATE, why, {"site": name, "documents": n})
-                for j, n in zip(paras[a:z], ns[a:z], strict=True)
-            }
-        return out
+            yield k, name, paras[a:z], ns[a:z]
 
 
 def runs(doc: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
@@ -264,6 +281,5 @@ class DeferredBatch(Deferred):
     def resolve(self) -> list[Document]:
         """Return the batch's documents with the verdicts applied."""
         docs = unpickled(self.batch)
-        for k, verdict in self.verdicts.verdicts().items():
-            verdict.apply(docs[k])
+        self.verdicts.apply(docs)
         return docs
