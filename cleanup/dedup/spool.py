@@ -270,10 +270,10 @@ class DeferredBatch(Deferred):
     and editing documents are then off this process); else resolved right here.
     """
 
-    def __init__(self, batch: Batch, count: int, verdicts: BatchVerdicts) -> None:
+    def __init__(self, batch: Batch, count: int, verdicts: BatchVerdicts | None) -> None:
         self.batch = batch
         self.count = count
-        self.verdicts = verdicts
+        self.verdicts = verdicts  # None: nothing to apply
 
     def __len__(self) -> int:
         return self.count
@@ -281,5 +281,6 @@ class DeferredBatch(Deferred):
     def resolve(self) -> list[Document]:
         """Return the batch's documents with the verdicts applied."""
         docs = unpickled(self.batch)
-        self.verdicts.apply(docs)
+        if self.verdicts is not None:
+            self.verdicts.apply(docs)
         return docs
