@@ -441,6 +441,20 @@ class Document:
             record(Edit(step, rule, paragraphs[i], "", why, i, detail, "remove"))  # positional
         self.paragraphs = _without(paragraphs, indices)
 
+    def remove_each(
+        self, step: str, rule: str, why: str, indices: list[int], details: list[dict[str, Any]]
+    ) -> None:
+        """Remove paragraphs `indices` (increasing, distinct) for one rule and why, each with
+        its detail: remove_many's edits, without a tuple and a mapping per paragraph (corpus
+        dedup removes most documents' site boilerplate so)."""
+        paragraphs, count = self.paragraphs, len(self.paragraphs)
+        bad = [i for i in indices[:1] + indices[-1:] if not 0 <= i < count]
+        if bad:
+            raise EditError(f"cannot apply a 'remove' edit of paragraph {bad[0]} of {count}")
+        for i, detail in zip(indices, details, strict=True):
+            self.edits.append(Edit(step, rule, paragraphs[i], "", why, i, detail, "remove"))
+        self.paragraphs = _without(paragraphs, indices)
+
     def drop(self, step: str, rule: str, why: str, detail: dict[str, Any] | None = None) -> None:
         """Mark the whole document as dropped; its text stays available for rejects."""
         self.dropped = Edit.drop(step, rule, why, detail)

@@ -167,7 +167,7 @@ def _verdict_of(
     made = Verdicts.of(boiler, decision, owners, settings).batch(
         i, np.array([0]), np.array(keys, np.uint64), np.array([len(keys)], np.int64), lambda _: site
     )
-    return made[0]
+    return made.verdicts()[0]
 
 
 def test_verdict_names_the_rules_and_mark_turns_a_drop_into_meta() -> None:

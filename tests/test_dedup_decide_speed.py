@@ -10,6 +10,7 @@ nothing.
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import decide_reference as ref
@@ -27,6 +28,7 @@ from cleanup.dedup.jobs import take_tokens
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.sparse import Sparse
 from cleanup.dedup.spool import Verdict
+from cleanup.document import Document
 
 
 @st.composite
@@ -152,10 +154,41 @@ def test_batch_verdicts_are_the_per_document_ones_that_change_something(
     def site(i: int) -> str:
         return f"site{i % 3}"
 
-    got = Verdicts.of(boiler, decision, owners, dedup).batch(first, where, keys, key_ends, site)
+    made = Verdicts.of(boiler, decision, owners, dedup).batch(first, where, keys, key_ends, site)
+    got = pickle.loads(pickle.dumps(made)).verdicts()  # as the worker resolving it builds them
     want = ref.batch_verdicts(first, where, per_doc, site, boiler, decision, owners, dedup)
     assert list(got) == list(want)
     assert [_ordered(v) for v in got.values()] == [_ordered(v) for v in want.values()]
+
+
+@settings(max_examples=200, deadline=None)
+@given(batch_decisions(), st.randoms())
+def test_a_batch_applied_from_its_columns_gets_its_verdicts_edits(
+    drawn: tuple[Any, ...], rnd: Any
+) -> None:
+    """BatchVerdicts.apply (most documents straight from the columns) makes the edits that
+    applying each of its verdicts makes, in the same order, with the same details."""
+    _, first, count, per_doc, boiler, decision, owners, dedup = drawn
+    where = np.array(sorted(rnd.sample(range(count + 3), count)), dtype=np.int64)
+    mine = per_doc[first : first + count]
+    keys = np.array([k for doc in mine for k in doc], dtype=np.uint64)
+    key_ends = np.cumsum([len(doc) for doc in mine]).astype(np.int64)
+    made = Verdicts.of(boiler, decision, owners, dedup).batch(
+        first, where, keys, key_ends, lambda i: f"site{i % 3}"
+    )
+    got, want = _docs(count + 3), _docs(count + 3)
+    made.apply(got)
+    for at, verdict in made.verdicts().items():
+        verdict.apply(want[at])
+    assert [_state(d) for d in got] == [_state(d) for d in want]
+
+
+def _docs(n: int) -> list[Document]:
+    return [Document(f"d{i}", [f"p{i}.{j}" for j in range(7)]) for i in range(n)]
+
+
+def _state(d: Document) -> list[Any]:
+    return [d.paragraphs, [repr(e) for e in d.edits], repr(d.meta), repr(d.dropped)]
 
 
 def _ordered(v: Verdict) -> list[Any]:

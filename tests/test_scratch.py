@@ -103,7 +103,7 @@ def test_the_read_pass_leaves_a_pickled_batch_in_scratch(tmp_path: Path) -> None
     spool = BatchSpool(budget=0)
     spool.write(summary.docs)
     assert list(spool.read()) == [summary.docs]  # the name, not the documents
-    resolved = DeferredBatch(summary.docs, 5, {}).resolve()
+    resolved = DeferredBatch(summary.docs, 5, None).resolve()
     assert [d.paragraphs for d in resolved] == [d.paragraphs for d in batch]
 
 

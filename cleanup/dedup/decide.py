@@ -9,7 +9,7 @@ entries, so every rule can be tested with a few arrays. See docs/architecture.md
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,12 +17,11 @@ import numpy as np
 from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.clusters import Estimate, FindEdges, cluster
 from cleanup.dedup.documents import DocumentDecision
-from cleanup.dedup.jobs import Removals
 from cleanup.dedup.lsh import band_keys, recall_bands
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.shingles import fmix64
 from cleanup.dedup.slices import key_slices
-from cleanup.dedup.spool import Verdict
+from cleanup.dedup.spool import BatchVerdicts, Rules, runs
 from cleanup.dedup.verify import ShingleSets
 
 # {document: {paragraph: (owner document, similarity)}} for paragraphs repeated across documents.
@@ -203,6 +202,7 @@ class Verdicts:
     boiler_keys: np.ndarray  # uint64, sorted
     owned: np.ndarray  # int64, sorted: documents with a paragraph owned by another
     boiler_counts: np.ndarray  # int64: the documents holding each of boiler_keys
+    rules: Rules
 
     @classmethod
     def of(
@@ -217,154 +217,91 @@ class Verdicts:
         keys = np.sort(np.fromiter(totals, dtype=np.uint64, count=len(totals)))
         counts = np.array([totals[k] for k in keys.tolist()], dtype=np.int64)
         owned = np.array(sorted(i for i, paragraphs in owners.items() if paragraphs), np.int64)
-        return cls(boiler, decision, owners, settings, keys, owned, counts)
+        return cls(boiler, decision, owners, settings, keys, owned, counts, rules_of(settings))
 
     def batch(
         self, first: int, where: np.ndarray, keys: np.ndarray, key_ends: np.ndarray, site: Site
-    ) -> dict[int, Verdict]:
+    ) -> BatchVerdicts:
         """Return the verdicts about one batch's live documents first, first + 1, ..., by their
-        position in the batch (`where`), for the documents something was decided about
-        (tests/decide_reference.py keeps the one-document-at-a-time form they equal).
+        position in the batch (`where`), in the compact form the batch carries to where it is
+        resolved (BatchVerdicts.verdicts() gives the per-document ones, which
+        tests/decide_reference.py keeps the one-document-at-a-time form of).
 
         `keys` are those documents' boilerplate keys one after the other, document k's
-        ending at `key_ends[k]`. A document with no boilerplate paragraph, no paragraph
-        owned elsewhere, no copy that stays and no cluster to mark gets no verdict (its
-        verdict would change nothing): most documents are found so by a few array
-        operations over the batch, not by a call each, and the others' columns are read a
-        batch at a time.
+        ending at `key_ends[k]`. Only a few array operations over the batch run here: the
+        boilerplate hits, the copies and the marked clusters go as columns, the paragraphs
+        owned elsewhere as they were decided, and the per-paragraph removals are built by
+        the worker that applies them.
         """
         end = first + len(where)
         decision = self.decision
         winner = decision.winner.span(first, end)
-        needed = winner >= 0
-        marked = np.zeros(0, dtype=bool)
+        copy = np.flatnonzero(winner >= 0)
+        rows = first + copy
+        marked = np.zeros(0, dtype=np.int64)
         if self.settings.mark:
-            marked = decision.clustered.span(first, end) & ~needed
-            needed |= marked
+            marked = np.flatnonzero(decision.clustered.span(first, end) & (winner < 0))
         lo, hi = np.searchsorted(self.owned, (first, end))
-        needed[self.owned[lo:hi] - first] = True
-        removals = self._boilerplate(first, keys, key_ends, site)
-        needed[list(removals)] = True
-        copies = self._copies(first, winner)
-        clusters = self._clusters(first, marked)
-        out: dict[int, Verdict] = {}
-        places = where.tolist()
-        owners, ids, settings = self.owners, decision.ids, self.settings
-        for k in np.flatnonzero(needed).tolist():
-            found = Verdict(removals.get(k, {}))
-            owned = owners.get(first + k)
-            if owned:
-                _add_owned(found.removals, owned, ids)
-            copy = copies.get(k)
-            if copy is not None:
-                _document_verdict(found, ids[copy[0]], *copy[1:], settings)
-            elif k in clusters:
-                found.meta = {"cluster": f"{clusters[k]:016x}"}
-            out[places[k]] = found
-        return out
-
-    def _copies(self, first: int, winner: np.ndarray) -> dict[int, tuple[int, bool, float, int]]:
-        """Return {document k of the batch: (its winner, contained, similarity, cluster)} for
-        the batch's documents that are copies of one that stays (their columns read at once)."""
-        k = np.flatnonzero(winner >= 0)
-        if not len(k):
-            return {}
-        rows, d = first + k, self.decision
-        columns = (winner[k], d.contained[rows], d.similarity[rows], d.cluster_fp[rows])
-        values = zip(*(c.tolist() for c in columns), strict=True)
-        return dict(zip(k.tolist(), values, strict=True))
-
-    def _clusters(self, first: int, marked: np.ndarray) -> dict[int, int]:
-        """Return {document k of the batch: its cluster} for the `marked` ones."""
-        k = np.flatnonzero(marked)
-        if not len(k):
-            return {}
-        return dict(zip(k.tolist(), self.decision.cluster_fp[first + k].tolist(), strict=True))
+        ids, owners = decision.ids, self.owners
+        owned = {
+            i - first: {j: (ids[o], sim) for j, (o, sim) in owners[i].items()}
+            for i in self.owned[lo:hi].tolist()
+        }
+        doc, para, counts = self._boilerplate(keys, key_ends)
+        sites = [site(first + k) for k in runs(doc)[0].tolist()]
+        return BatchVerdicts(
+            where,
+            self.rules,
+            (doc, para, counts, sites),
+            owned,
+            (
+                copy,
+                [ids[w] for w in winner[copy].tolist()],
+                decision.contained[rows],
+                decision.similarity[rows],
+                decision.cluster_fp[rows],
+            ),
+            (marked, decision.cluster_fp[first + marked]),
+        )
 
     def _boilerplate(
-        self, first: int, keys: np.ndarray, key_ends: np.ndarray, site: Site
-    ) -> dict[int, Removals]:
-        """Return the removals of boilerplate paragraphs of the batch's documents that hold
-        some ({document k of the batch: removals}), all found with a few array operations."""
+        self, keys: np.ndarray, key_ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the boilerplate paragraphs among the batch's documents' keys as columns
+        (document k of the batch, paragraph, documents holding it), in order of document and
+        paragraph, all found with a few array operations."""
         wanted = self.boiler_keys
+        none = np.zeros(0, np.int64)
         if not len(wanted) or not len(keys):
-            return {}
+            return none, none, none
         pos = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
         at = np.flatnonzero(wanted[pos] == keys)
         if not len(at):
-            return {}
+            return none, none, none
         doc = np.searchsorted(key_ends, at, side="right")
-        para = (at - np.concatenate(([0], key_ends))[doc]).tolist()
-        counts = self.boiler_counts[pos[at]].tolist()
-        # The hits run document by document: where each document's run starts and ends.
-        bounds = np.flatnonzero(np.diff(doc)) + 1
-        starts = [0, *bounds.tolist()]
-        stops = [*bounds.tolist(), len(at)]
-        why = _boiler_why(self.settings)
-        out: dict[int, Removals] = {}
-        for k, a, z in zip(doc[starts].tolist(), starts, stops, strict=True):
-            name = site(first + k)
-            out[k] = {
-                j: (BOILERPLATE, why, {"site": name, "documents": n})
-                for j, n in zip(para[a:z], counts[a:z], strict=True)
-            }
-        return out
+        para = at - np.concatenate(([0], key_ends))[doc]
+        return doc, para, self.boiler_counts[pos[at]]
 
 
 # site(i) -> the site of live document i.
 Site = Callable[[int], str]
-BOILERPLATE = "site-boilerplate"
 
 
-def _boiler_why(settings: DedupSettings) -> str:
-    return (
-        f"paragraph recurs in at least {settings.boilerplate.min_docs} documents of "
-        "the same site (site boilerplate)"
-    )
-
-
-def _add_owned(removals: Removals, owned: dict[int, tuple[int, float]], ids: Sequence[str]) -> None:
-    """Add the removals of a document's paragraphs owned by another document (each paragraph
-    removed once: as boilerplate if it is both)."""
-    for j, (owner, sim) in owned.items():
-        if j not in removals:
-            removals[j] = (
-                "cross-document-paragraph",
-                "paragraph already stands in another document of this run",
-                {"duplicate_of": ids[owner], "similarity": sim},
-            )
-
-
-def _document_verdict(
-    out: Verdict,
-    winner: str,
-    contained: bool,
-    similarity: float,
-    cluster: int,
-    settings: DedupSettings,
-) -> None:
-    """Decide about a live document that is a copy of `winner` (its id), which stays: drop it
-    or mark it (`contained`: a partial copy; `similarity`, `cluster`: its decision's)."""
-    measure = "containment" if contained else "similarity"
-    detail = {
-        "duplicate_of": winner,
-        measure: round(float(similarity), 3),
-        "cluster": f"{int(cluster):016x}",
-    }
-    if settings.mark:
-        out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", measure)}
-    elif contained:
-        out.drop = (
-            "contained-document",
+def rules_of(settings: DedupSettings) -> Rules:
+    """Return the settings the verdicts' rules read: their why texts, and --mark."""
+    return Rules(
+        boilerplate=(
+            f"paragraph recurs in at least {settings.boilerplate.min_docs} documents of "
+            "the same site (site boilerplate)"
+        ),
+        contained=(
             f"{settings.documents.containment:g} or more of the document's word pairs "
-            "stand in a longer document that stays (a partial copy)",
-            detail,
-        )
-    else:
-        out.drop = (
-            "near-duplicate-document",
+            "stand in a longer document that stays (a partial copy)"
+        ),
+        near=(
             "document is a near duplicate (shingle Jaccard >= "
             f"{settings.documents.threshold}) of the copy that stays "
-            f"(--keep {settings.documents.keep}, or published before)",
-            detail,
-        )
+            f"(--keep {settings.documents.keep}, or published before)"
+        ),
+        mark=settings.mark,
+    )

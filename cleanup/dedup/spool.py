@@ -13,7 +13,9 @@ import pickle
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, NamedTuple, TypeVar
+
+import numpy as np
 
 from cleanup.dedup.jobs import STEP, Removals, remove_paragraphs
 from cleanup.document import Document
@@ -135,6 +137,132 @@ class Verdict:
             doc.drop(STEP, *self.drop)
 
 
+class Rules(NamedTuple):
+    """The settings corpus dedup's verdicts read: their why texts, and --mark."""
+
+    boilerplate: str  # why a site-boilerplate paragraph goes
+    contained: str  # why a partial copy goes
+    near: str  # why a near duplicate goes
+    mark: bool  # --mark: copies get metadata instead of being dropped
+
+
+BOILERPLATE = "site-boilerplate"
+OWNED = "cross-document-paragraph"
+OWNED_WHY = "paragraph already stands in another document of this run"
+# {document k of a batch: {paragraph: (owner's id, similarity)}}
+OwnedIds = dict[int, dict[int, tuple[str, float]]]
+
+
+@dataclass
+class BatchVerdicts:
+    """What corpus dedup decided about one batch's live documents, as columns: cheap for the
+    main process to make and pickle; `verdicts()` builds the per-document Verdicts where the
+    batch is resolved. Document k of the batch is the live one at position `where[k]`.
+    """
+
+    where: np.ndarray  # position in the batch of each live document
+    rules: Rules
+    # boilerplate paragraphs, by document then paragraph: k, paragraph, documents holding
+    # it; and the site of each document with some, in order
+    boiler: tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]
+    owned: OwnedIds  # paragraphs owned by another document
+    # copies of a document that stays: k, the winner's id, contained, similarity, cluster
+    copies: tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]
+    marked: tuple[np.ndarray, np.ndarray]  # --mark, clustered but no copy: k, cluster
+
+    def apply(self, docs: list[Document]) -> None:
+        """Make the decided edits to the batch's documents: a document that only loses
+        boilerplate straight from the columns, the others by their verdict (the same edits)."""
+        places = self.where.tolist()
+        others = {*self.owned, *self.copies[0].tolist(), *self.marked[0].tolist()}
+        why = self.rules.boilerplate
+        for k, name, paras, ns in self._boiler_runs():
+            if k not in others:
+                details = [{"site": name, "documents": n} for n in ns]
+                docs[places[k]].remove_each(STEP, BOILERPLATE, why, paras, details)
+        if others:
+            for at, verdict in self.verdicts(others).items():
+                verdict.apply(docs[at])
+
+    def verdicts(self, only: set[int] | None = None) -> dict[int, Verdict]:
+        """Return {position in the batch: verdict} for the documents something was decided
+        about (a verdict that would change nothing is left out), by position; `only`: for
+        these documents k alone."""
+        why = self.rules.boilerplate
+        removals: dict[int, Removals] = {}
+        for k, name, paras, ns in self._boiler_runs():
+            if only is None or k in only:
+                removals[k] = {
+                    j: (BOILERPLATE, why, {"site": name, "documents": n})
+                    for j, n in zip(paras, ns, strict=True)
+                }
+        at, winners, contained, similarity, cluster = self.copies
+        columns = (winners, contained.tolist(), similarity.tolist(), cluster.tolist())
+        copies = dict(zip(at.tolist(), zip(*columns, strict=True), strict=True))
+        clusters = dict(zip(*(c.tolist() for c in self.marked), strict=True))
+        needed = sorted({*removals, *self.owned, *copies, *clusters})
+        places = self.where.tolist()
+        out: dict[int, Verdict] = {}
+        for k in needed:
+            found = Verdict(removals.get(k, {}))
+            owned = self.owned.get(k)
+            if owned:
+                _add_owned(found.removals, owned)
+            copy = copies.get(k)
+            if copy is not None:
+                winner, part, sim, fp = copy
+                _document_verdict(found, winner, part, sim, fp, self.rules)
+            elif k in clusters:
+                found.meta = {"cluster": f"{clusters[k]:016x}"}
+            out[places[k]] = found
+        return out
+
+    def _boiler_runs(self) -> Iterator[tuple[int, str, list[int], list[int]]]:
+        """Yield (document k, its site, its boilerplate paragraphs, the documents holding
+        each) for the documents with some."""
+        doc, para, counts, sites = self.boiler
+        if not len(doc):
+            return
+        first, starts, stops = runs(doc)
+        paras, ns = para.tolist(), counts.tolist()
+        for k, name, a, z in zip(first.tolist(), sites, starts, stops, strict=True):
+            yield k, name, paras[a:z], ns[a:z]
+
+
+def runs(doc: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
+    """Return the values of a sorted column's runs, where each starts and where it stops."""
+    bounds = np.flatnonzero(np.diff(doc)) + 1
+    cut = bounds.tolist()
+    return doc[[0, *cut]] if len(doc) else doc, [0, *cut], [*cut, len(doc)]
+
+
+def _add_owned(removals: Removals, owned: dict[int, tuple[str, float]]) -> None:
+    """Add the removals of a document's paragraphs owned by another document (each paragraph
+    removed once: as boilerplate if it is both)."""
+    for j, (owner, sim) in owned.items():
+        if j not in removals:
+            removals[j] = (OWNED, OWNED_WHY, {"duplicate_of": owner, "similarity": sim})
+
+
+def _document_verdict(
+    out: Verdict, winner: str, contained: bool, similarity: float, cluster: int, rules: Rules
+) -> None:
+    """Decide about a live document that is a copy of `winner` (its id), which stays: drop it
+    or mark it (`contained`: a partial copy; `similarity`, `cluster`: its decision's)."""
+    measure = "containment" if contained else "similarity"
+    detail = {
+        "duplicate_of": winner,
+        measure: round(float(similarity), 3),
+        "cluster": f"{int(cluster):016x}",
+    }
+    if rules.mark:
+        out.meta = {key: detail[key] for key in ("duplicate_of", "cluster", measure)}
+    elif contained:
+        out.drop = ("contained-document", rules.contained, detail)
+    else:
+        out.drop = ("near-duplicate-document", rules.near, detail)
+
+
 class DeferredBatch(Deferred):
     """A spooled batch of documents with the verdicts still to apply (the write pass's unit).
 
@@ -142,10 +270,10 @@ class DeferredBatch(Deferred):
     and editing documents are then off this process); else resolved right here.
     """
 
-    def __init__(self, batch: Batch, count: int, verdicts: dict[int, Verdict]) -> None:
+    def __init__(self, batch: Batch, count: int, verdicts: BatchVerdicts | None) -> None:
         self.batch = batch
         self.count = count
-        self.verdicts = verdicts  # by position in the batch
+        self.verdicts = verdicts  # None: nothing to apply
 
     def __len__(self) -> int:
         return self.count
@@ -153,6 +281,6 @@ class DeferredBatch(Deferred):
     def resolve(self) -> list[Document]:
         """Return the batch's documents with the verdicts applied."""
         docs = unpickled(self.batch)
-        for k, verdict in self.verdicts.items():
-            verdict.apply(docs[k])
+        if self.verdicts is not None:
+            self.verdicts.apply(docs)
         return docs
