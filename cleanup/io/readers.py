@@ -322,7 +322,7 @@ def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
         escapes = "\\u" in text_line
     if not isinstance(record, dict):
         raise BadInput(f"{_where(raw)}: JSON line is not an object")
-    if raw.line.count(b"[") + raw.line.count(b"{") > MAX_DEPTH and _depth(record) > MAX_DEPTH:
+    if _nests(record) and _depth(record, raw.line) > MAX_DEPTH:
         raise BadInput(f"{_where(raw)}: JSON line nested deeper than {MAX_DEPTH} levels")
     keys = split_path(fmt.text_field)
     text = get_path(record, keys)
@@ -358,8 +358,17 @@ def _json_record(text_line: str, raw: RawLine) -> Any:
         raise BadInput(f"{_where(raw)}: JSON line nested deeper than {MAX_DEPTH} levels") from None
 
 
-def _depth(value: Any) -> int:
-    """Return how deeply lists and objects nest in a JSON value (1 for a flat object)."""
+def _nests(record: dict[str, Any]) -> bool:
+    """Tell whether a record holds a list or an object (most hold strings and numbers only:
+    one look at each field, cheaper than counting brackets in the line)."""
+    return any(type(value) is dict or type(value) is list for value in record.values())
+
+
+def _depth(value: Any, line: bytes) -> int:
+    """Return how deeply lists and objects nest in a JSON value (1 for a flat object), or 0
+    when its `line` has too few brackets to nest past MAX_DEPTH (no walk)."""
+    if line.count(b"[") + line.count(b"{") <= MAX_DEPTH:
+        return 0
     deepest, todo = 0, [(value, 1)]
     while todo:
         item, level = todo.pop()
