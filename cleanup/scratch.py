@@ -17,9 +17,11 @@ import contextlib
 import json
 import os
 import pickle
+import queue
 import shutil
 import socket
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,6 +68,55 @@ def put_parts(folder: str, parts: Iterable[bytes | memoryview]) -> ScratchRef:
             size += fh.write(part)
     os.replace(tmp, final)
     return ScratchRef(final, size)
+
+
+class _Reaper:
+    """Delete files on a thread of its own, so the run goes on while the disk frees them.
+
+    On a file system mounted with `discard` (common on cloud disks) deleting a file that was
+    written back waits for its blocks to be trimmed: 3.5 GB in 5,000 files took 5.5 s on the
+    machine the benchmarks run on. Files a run is done with (a million documents' shingle sets
+    and token hashes: gigabytes) are handed here as soon as it is, and deleted while it
+    goes on; what is left when the run ends goes with the folder (`Scratch.remove`).
+    """
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.paths: queue.Queue[list[str]] = queue.Queue()
+
+    def discard(self, paths: Iterable[str]) -> None:
+        """Delete `paths` soon (missing ones are skipped)."""
+        if self.pid != os.getpid():  # first use in this process (a fork copies no thread)
+            self.pid = os.getpid()
+            self.paths = queue.Queue()
+            threading.Thread(target=self._run, args=(self.paths,), daemon=True).start()
+        self.paths.put(list(paths))
+
+    def settle(self) -> None:
+        """Wait until every file handed over in this process is deleted."""
+        if self.pid == os.getpid():
+            self.paths.join()
+
+    @staticmethod
+    def _run(paths: queue.Queue[list[str]]) -> None:
+        while True:
+            for path in paths.get():
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            paths.task_done()
+
+
+_REAPER = _Reaper()
+
+
+def discard(paths: Iterable[str]) -> None:
+    """Delete files in scratch that the run is done with, on a thread of their own (_Reaper)."""
+    _REAPER.discard(paths)
+
+
+def settle() -> None:
+    """Wait until the files given to `discard` are deleted (tests; the end of a run need not)."""
+    _REAPER.settle()
 
 
 class Scratch:

@@ -18,6 +18,7 @@ from cleanup.dedup.shingles import shingle_hashes, token_hashes
 from cleanup.document import Document
 from cleanup.executor import BATCH_DOCS
 from cleanup.pipeline import Context, Pipeline
+from cleanup.scratch import settle
 
 
 def _run(docs: list[Document], **options: object) -> dict[str, tuple[str, str, float]]:
@@ -124,6 +125,7 @@ def test_a_search_on_a_worker_gives_the_candidates_found_here(seed: int, scratch
         search = Search(worker, held, counts, 0.5)  # type: ignore[arg-type]
         a, b = search.pairs()
         assert worker.jobs == (["candidates_job"] if scratch else [])
+        settle()  # the copy is deleted on the reaper's thread
         assert list(Path(folder).iterdir()) == []
     held.close()
     want_a, want_b = candidates(values, counts, 0.5)

@@ -118,3 +118,19 @@ def test_empty_reads_give_empty_arrays() -> None:
     rows.append(np.zeros((0, 3), np.uint32))
     assert [b.shape for _, b in rows.blocks()] == []
     rows.close()
+
+
+def test_rows_another_process_wrote_read_back_a_block_at_a_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`RowFile.reading` opens a file of values (the containment samples a worker reads):
+    the same rows, in blocks, by span and by index; closing it leaves the file."""
+    values = np.arange(1000, dtype=np.uint32) * np.uint32(7)
+    path = tmp_path / "samples"
+    path.write_bytes(values.tobytes() + b"\x01")  # a torn last value is not a row
+    rows = RowFile.reading(str(path))
+    assert len(rows) == 1000 and rows.shape == (1000, 1)
+    got = np.concatenate([block.reshape(-1) for _, block in rows.blocks(300)])
+    assert got.tolist() == values.tolist()
+    assert rows.span(10, 5).reshape(-1).tolist() == values[10:15].tolist()
+    assert rows[np.array([3, 999])].reshape(-1).tolist() == [21, 6993]
+    rows.close()
+    assert path.exists()

@@ -24,7 +24,16 @@ from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.spool import BatchSpool, DeferredBatch, unpickled
 from cleanup.document import Document
 from cleanup.errors import UsageProblem
-from cleanup.scratch import OWNER, PREFIX, Scratch, ScratchRef, put, remove_stale
+from cleanup.scratch import (
+    OWNER,
+    PREFIX,
+    Scratch,
+    ScratchRef,
+    discard,
+    put,
+    remove_stale,
+    settle,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -225,3 +234,30 @@ def test_scratch_inside_an_input_folder_is_refused_before_reading(tmp_path: Path
         f"Error: --scratch {folder}/{PREFIX}*: refusing to write inside the input folder {folder}"
     )
     assert sorted(p.name for p in folder.iterdir()) == ["a.jsonl"]
+
+
+def test_files_discarded_are_deleted_on_the_reapers_thread_in_each_process(
+    tmp_path: Path,
+) -> None:
+    """Files a run is done with go on a thread of their own (missing ones skipped), also in a
+    process forked after the thread started (a fork copies no thread: it starts its own)."""
+    mine = [tmp_path / f"set{k}" for k in range(3)]
+    for path in mine:
+        path.write_bytes(b"x" * 100)
+    discard([str(p) for p in mine] + [str(tmp_path / "never-made")])
+    settle()
+    assert not any(p.exists() for p in mine)
+    child = tmp_path / "child"
+    child.write_bytes(b"y")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit code
+        try:
+            signal.alarm(20)  # a child whose reaper never started would wait forever
+            discard([str(child)])
+            settle()
+            os._exit(0 if not child.exists() else 3)
+        finally:
+            os._exit(4)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not child.exists()

@@ -20,6 +20,7 @@ from cleanup.dedup import verify
 from cleanup.dedup.setfiles import SetFiles
 from cleanup.dedup.verify import ShingleSets
 from cleanup.executor import BATCH_DOCS, LocalExecutor, batches
+from cleanup.scratch import settle
 
 
 def _files(folder: Path, values: np.ndarray, cuts: list[int]) -> SetFiles:
@@ -58,6 +59,7 @@ def test_runs_read_across_files_as_one_array(
     for lo, hi in zip(needed.starts, needed.stops, strict=True):
         assert any(s < hi and s + c > lo for s, c in runs if c), "a file no run reads"
     files.close()
+    settle()  # deleted on the reaper's thread
     assert not os.listdir(folder)
 
 

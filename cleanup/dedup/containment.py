@@ -13,8 +13,6 @@ decision (contained_in) keeps every container that stays.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +21,7 @@ import numpy as np
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.verify import sorted_unique, unique_per_row
 from cleanup.executor import BATCH_DOCS, Executor
-from cleanup.scratch import ScratchRef, put_parts
+from cleanup.scratch import ScratchRef, discard, put_parts
 
 SAMPLE_BITS = 3  # 1 shingle in 8 is sampled
 MAX_POSTING = 16  # a sampled shingle in more documents than this proposes no pair
@@ -148,8 +146,7 @@ class Search:
     def close(self) -> None:
         """Remove the samples' copy in scratch (a task not waited for is the engine's)."""
         if self.ref is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self.ref.path)
+            discard([self.ref.path])
             self.ref = None
 
 
@@ -164,11 +161,11 @@ def candidates_job(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return `candidates` of the samples in file `path` (uint32 values, one after the other,
     not none): a worker's task."""
-    samples = np.memmap(path, dtype=np.uint32, mode="r")  # pages read as the deal walks them
+    samples = RowFile.reading(path)  # read a block at a time: no mapped pages held
     try:
         return candidates(samples, counts, threshold)
     finally:
-        del samples
+        samples.close()
 
 
 def _merge_ranges(cuts: list[np.ndarray], merge: int) -> Iterator[tuple[int, int]]:

@@ -127,7 +127,8 @@ class CorpusDedup:
         decision = self._documents(
             ledger, sigs, signed_fps, lengths, ident, in_state, group, verify
         )
-        verify.close()  # the write pass needs no shingle set
+        verify.close()  # the write pass needs no shingle set, nor tokens
+        ledger.drop_tokens()
         if isinstance(signed_fps, RowFile):
             signed_fps.close()
         heap.end_of_decisions()

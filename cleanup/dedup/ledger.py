@@ -15,12 +15,13 @@ import numpy as np
 from cleanup.dedup.bandfile import BandKeys
 from cleanup.dedup.boilerkeys import BoilerKeys
 from cleanup.dedup.columns import extend, take
-from cleanup.dedup.jobs import BatchSummary, TokenBatch, Tokens
+from cleanup.dedup.jobs import BatchSummary, TokenBatch, TokenRef, Tokens
 from cleanup.dedup.minhash import MAX_HASH
 from cleanup.dedup.names import Names
 from cleanup.dedup.rowfile import RowFile
 from cleanup.dedup.spool import Spool
 from cleanup.errors import UsageProblem
+from cleanup.scratch import discard
 
 # --cross-doc-paragraphs near keeps num_perm * 4 bytes per long paragraph in memory, and its
 # shingles (4 bytes each, to verify candidates): 2,000,000 paragraphs (about 150,000 news
@@ -67,6 +68,7 @@ class Ledger:
     # when every live document's separator keeps its paragraphs' tokens apart.
     tokens: Spool[Tokens] | None = None
     tokens_usable: bool = True
+    token_files: list[str] = field(default_factory=list)  # the tokens workers left in scratch
 
     def record(self, summary: BatchSummary) -> None:
         """Keep the numbers of one batch's live documents."""
@@ -105,6 +107,8 @@ class Ledger:
         self.boiler.append(summary.boiler_keys, summary.boiler_sizes)
         if self.tokens is not None:
             self.tokens.write(summary.tokens)
+            if isinstance(summary.tokens, TokenRef):
+                self.token_files.append(summary.tokens.ref.path)
         self.para_fps.extend(summary.para_fps)
         self.para_words.extend(summary.para_words)
         if summary.para_sigs is not None:
@@ -151,6 +155,15 @@ class Ledger:
             else:
                 bits = np.unpackbits(np.frombuffer(mask, dtype=np.uint8), count=count)
                 yield count, np.flatnonzero(bits)
+
+    def drop_tokens(self) -> None:
+        """Let the tokens go once the documents are signed and verified (the files in
+        scratch are deleted while the run goes on)."""
+        if self.tokens is not None:
+            self.tokens.close()
+            self.tokens = None
+        discard(self.token_files)
+        self.token_files = []
 
     def close(self) -> None:
         """Delete the ledger's files (signatures, ids, spooled tokens)."""

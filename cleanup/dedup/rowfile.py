@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from typing import IO
 
 import numpy as np
 
@@ -34,7 +35,17 @@ class RowFile:
         self.fill = fill
         self.row_bytes = width * self.dtype.itemsize
         self.count = 0
-        self.fh = tempfile.TemporaryFile(prefix="cleanup-dedup-rows-")  # noqa: SIM115
+        self.fh: IO[bytes] = tempfile.TemporaryFile(prefix="cleanup-dedup-rows-")  # noqa: SIM115
+
+    @classmethod
+    def reading(cls, path: str, width: int = 1, dtype: type = np.uint32) -> RowFile:
+        """Open the rows another process wrote to `path` (read only; `close` leaves the file)."""
+        rows = cls.__new__(cls)
+        rows.width, rows.dtype, rows.fill = width, np.dtype(dtype), 0
+        rows.row_bytes = width * rows.dtype.itemsize
+        rows.fh = open(path, "rb")  # noqa: SIM115
+        rows.count = os.fstat(rows.fh.fileno()).st_size // rows.row_bytes
+        return rows
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -122,7 +133,7 @@ class RowFile:
         return out
 
     def close(self) -> None:
-        """Delete the file."""
+        """Delete the file (a file opened by `reading`: close it)."""
         self.fh.close()
 
 

@@ -13,13 +13,13 @@ array, so the comparison code does not care where the values are. See docs/archi
 from __future__ import annotations
 
 import bisect
-import contextlib
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from cleanup.dedup.rowfile import read_into
+from cleanup.scratch import discard
 
 ITEM = np.dtype(np.uint32).itemsize  # one shingle hash
 
@@ -81,8 +81,6 @@ class SetFiles:
         )
 
     def close(self) -> None:
-        """Delete the files (the scratch folder goes at the end of the run anyway)."""
-        for path in self.paths:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
+        """Delete the files, while the run goes on (the scratch folder goes at its end anyway)."""
+        discard(self.paths)
         self.paths, self.starts, self.stops = [], [], []
