@@ -14,6 +14,7 @@ Ray retries never reads half a file. See docs/architecture.md, "Engines".
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import pickle
@@ -23,9 +24,9 @@ import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from cleanup.errors import UsageProblem
 
@@ -82,28 +83,28 @@ class _Reaper:
 
     def __init__(self) -> None:
         self.pid = -1
-        self.paths: queue.Queue[list[str]] = queue.Queue()
+        self.work: queue.Queue[Callable[[], None]] = queue.Queue()
 
-    def discard(self, paths: Iterable[str]) -> None:
-        """Delete `paths` soon (missing ones are skipped)."""
+    def put(self, work: Callable[[], None]) -> None:
+        """Run `work` (which deletes something) on the thread soon."""
         if self.pid != os.getpid():  # first use in this process (a fork copies no thread)
             self.pid = os.getpid()
-            self.paths = queue.Queue()
-            threading.Thread(target=self._run, args=(self.paths,), daemon=True).start()
-        self.paths.put(list(paths))
+            self.work = queue.Queue()
+            threading.Thread(target=self._run, args=(self.work,), daemon=True).start()
+        self.work.put(work)
 
     def settle(self) -> None:
-        """Wait until every file handed over in this process is deleted."""
+        """Wait until everything handed over in this process is done."""
         if self.pid == os.getpid():
-            self.paths.join()
+            self.work.join()
 
     @staticmethod
-    def _run(paths: queue.Queue[list[str]]) -> None:
+    def _run(work: queue.Queue[Callable[[], None]]) -> None:
         while True:
-            for path in paths.get():
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
-            paths.task_done()
+            job = work.get()
+            with contextlib.suppress(OSError):
+                job()
+            work.task_done()
 
 
 _REAPER = _Reaper()
@@ -111,12 +112,23 @@ _REAPER = _Reaper()
 
 def discard(paths: Iterable[str]) -> None:
     """Delete files in scratch that the run is done with, on a thread of their own (_Reaper)."""
-    _REAPER.discard(paths)
+    _REAPER.put(functools.partial(_unlink_each, list(paths)))
+
+
+def release(fh: IO[bytes]) -> None:
+    """Close a temporary file the run is done with (freeing its blocks) on the reaper's thread."""
+    _REAPER.put(fh.close)
 
 
 def settle() -> None:
-    """Wait until the files given to `discard` are deleted (tests; the end of a run need not)."""
+    """Wait until what `discard` and `release` were given is deleted (tests; not the run)."""
     _REAPER.settle()
+
+
+def _unlink_each(paths: list[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 class Scratch:

@@ -31,6 +31,7 @@ from cleanup.scratch import (
     ScratchRef,
     discard,
     put,
+    release,
     remove_stale,
     settle,
 )
@@ -244,9 +245,11 @@ def test_files_discarded_are_deleted_on_the_reapers_thread_in_each_process(
     mine = [tmp_path / f"set{k}" for k in range(3)]
     for path in mine:
         path.write_bytes(b"x" * 100)
+    spool = (tmp_path / "spool").open("wb")
     discard([str(p) for p in mine] + [str(tmp_path / "never-made")])
+    release(spool)
     settle()
-    assert not any(p.exists() for p in mine)
+    assert not any(p.exists() for p in mine) and spool.closed
     child = tmp_path / "child"
     child.write_bytes(b"y")
     pid = os.fork()

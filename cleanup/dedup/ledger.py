@@ -160,7 +160,7 @@ class Ledger:
         """Let the tokens go once the documents are signed and verified (the files in
         scratch are deleted while the run goes on)."""
         if self.tokens is not None:
-            self.tokens.close()
+            self.tokens.close(later=True)
             self.tokens = None
         discard(self.token_files)
         self.token_files = []

@@ -20,7 +20,7 @@ import numpy as np
 from cleanup.dedup.jobs import STEP, Removals, remove_paragraphs
 from cleanup.document import Document
 from cleanup.executor import Deferred
-from cleanup.scratch import ScratchRef
+from cleanup.scratch import ScratchRef, release
 
 # Text that the read pass keeps in memory (beyond it, batches are pickled to a temporary file).
 SPOOL_MEMORY = 64 << 20
@@ -52,9 +52,12 @@ class Spool(Generic[T]):
             except EOFError:
                 return
 
-    def close(self) -> None:
-        """Delete the spool file."""
-        self.fh.close()
+    def close(self, later: bool = False) -> None:
+        """Delete the spool file (`later`: on the reaper's thread, while the run goes on)."""
+        if later:
+            release(self.fh)
+        else:
+            self.fh.close()
 
 
 # A batch of documents, the same batch pickled, or pickled in a file a worker left in scratch.
