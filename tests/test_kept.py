@@ -3,6 +3,7 @@ a bounded amount of text is kept per worker (past it: scratch), and a batch is t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,6 +108,29 @@ def test_the_engine_sends_a_batch_to_its_home_even_alone() -> None:
         assert got == homes  # each batch one home: a change of home cuts a batch
         assert list(engine.map_batches(_where, [_Where(1)])) == [[1]]
         assert list(engine.map_batches(_where, [_Where(0), _Where(0)])) == [[0, 0]]
+    finally:
+        engine.close()
+
+
+def _meet(flag: str, batch: list[_Where]) -> bool:
+    """Home 1 raises the flag; home 0 waits for it (a minute at most: then False)."""
+    if batch[0].home == 1:
+        Path(flag).touch()
+        return True
+    for _ in range(6000):
+        if Path(flag).exists():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_an_idle_worker_has_the_stream_read_ahead_for_its_batches(tmp_path: Path) -> None:
+    """Batches 1-5 are worker 0's, 6 worker 1's: past the usual window of two per worker,
+    the engine reads on for worker 1 (idle) instead of waiting for worker 0's oldest."""
+    engine = ProcessEngine([], Context(), workers=2)
+    try:
+        items = [_Where(0) for _ in range(5)] + [_Where(1)]
+        assert all(engine.map_batches(_meet, items, str(tmp_path / "flag"), size=1))
     finally:
         engine.close()
 

@@ -227,12 +227,24 @@ class BatchEngine:
                 oldest = pending[0][0] if pending else number
                 raise WorkerFailed(f"a worker process died while cleaning batch {oldest}") from None
             pending.append((number, handle))
-            if len(pending) >= 2 * self.workers:
+            while self._window_full(len(pending)):
                 yield self._wait(*pending.popleft())
         while pending:
             yield self._wait(*pending.popleft())
         if failure:
             raise failure[0]
+
+    def _window_full(self, pending: int) -> bool:
+        """Tell whether to wait for the oldest batch before sending more: two per worker are
+        out, and no worker is idle. A worker left idle (the next batches are kept by another
+        one: Deferred.home) has the stream read ahead for its own, up to 8 per worker out."""
+        if pending >= 8 * self.workers:
+            return True
+        return pending >= 2 * self.workers and not self.idle()
+
+    def idle(self) -> bool:
+        """Tell whether some worker has no batch to do (here: never said)."""
+        return False
 
     def tasks_can_read(self, source: SplitSource) -> bool:
         """Tell whether the workers can read the input files themselves (here: same machine)."""
@@ -440,6 +452,10 @@ class ProcessEngine(BatchEngine):
 
     def result(self, handle: Future[R]) -> R:
         return handle.result()
+
+    def idle(self) -> bool:
+        """Tell whether some worker has no job to do (of those started)."""
+        return self.pools is not None and not all(self.queued)
 
     def close(self) -> None:
         """Stop the workers, cancelling batches not started; each finishes the batch it holds.
