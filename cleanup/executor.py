@@ -28,8 +28,12 @@ class Deferred:
 
     A whole-stream step's `stream` variant yields these (dedup: a spooled batch and the
     decisions about it); the engine resolves them on its workers, so that documents are
-    unpickled and edited there rather than in the main process.
+    unpickled and edited there rather than in the main process. `home`, when set, is the
+    worker that must resolve the item (its documents are in that worker's memory): an
+    executor that `keeps` sends a batch of such items to that worker.
     """
+
+    home: int | None = None
 
     def __len__(self) -> int:
         raise NotImplementedError
@@ -41,6 +45,25 @@ class Deferred:
 
 # What flows between the stages of an engine: documents, or items standing for some.
 Item = Document | Deferred
+
+_worker: int | None = None  # this process's index among an engine's workers (None: not one)
+
+
+def set_worker(index: int | None) -> None:
+    """Record this process's index among the workers of an engine (set as a worker starts)."""
+    global _worker
+    _worker = index
+
+
+def this_worker() -> int | None:
+    """Return this process's index among an engine's workers; None in any other process."""
+    return _worker
+
+
+def home_of(batch: Sequence[Any]) -> int | None:
+    """Return the worker every Deferred item of a batch names as its home, if they name one."""
+    homes = {item.home for item in batch if isinstance(item, Deferred)}
+    return homes.pop() if len(homes) == 1 else None
 
 
 def resolved(items: Iterable[Item]) -> Iterator[Document]:
@@ -62,11 +85,14 @@ class Executor(Protocol):
     (cleanup/scratch.py): a job may leave its documents there and return a reference.
     `machines` counts the machines the workers run on (a file on one machine's disk, such
     as a SQLite state, cannot serve the others).
+    `keeps` counts the workers that may keep a job's documents in their memory for a later
+    job (0: none): a Deferred item naming its `home` is then resolved on that worker.
     """
 
     remote: bool
     scratch: str | None
     machines: int
+    keeps: int
 
     def map_batches(
         self, fn: Callable[..., R], items: Iterable[Any], *args: Any, size: int = BATCH_DOCS
@@ -91,23 +117,28 @@ def batches(items: Iterable[T], size: int, max_bytes: int | None = None) -> Iter
     """Yield lists of items standing for up to `size` documents (and `max_bytes` of text).
 
     A Deferred item weighs the documents it stands for; one item alone may exceed `size`.
+    Deferred items with different homes never share a batch (each goes to its home).
     The byte bound counts the paragraphs of Document items (other items weigh nothing).
     """
     batch: list[T] = []
     weight = 0
     nbytes = 0
+    homes: set[int | None] = set()  # of the batch's Deferred items (one at most)
     for item in items:
         w = len(item) if isinstance(item, Deferred) else 1
-        if batch and weight + w > size:
+        moved = isinstance(item, Deferred) and bool(homes) and item.home not in homes
+        if batch and (weight + w > size or moved):
             yield batch
-            batch, weight, nbytes = [], 0, 0
+            batch, weight, nbytes, homes = [], 0, 0, set()
+        if isinstance(item, Deferred):
+            homes.add(item.home)
         batch.append(item)
         weight += w
         if max_bytes is not None and isinstance(item, Document):
             nbytes += sum(map(len, item.paragraphs))
             if nbytes >= max_bytes:
                 yield batch
-                batch, weight, nbytes = [], 0, 0
+                batch, weight, nbytes, homes = [], 0, 0, set()
     if batch:
         yield batch
 
@@ -118,6 +149,7 @@ class LocalExecutor:
     remote = False
     scratch: str | None = None
     machines = 1
+    keeps = 0
 
     def map_batches(
         self, fn: Callable[..., R], items: Iterable[Any], *args: Any, size: int = BATCH_DOCS

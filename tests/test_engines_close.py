@@ -23,7 +23,8 @@ def test_close_returns_after_a_job_that_cannot_be_pickled() -> None:
         closing.start()
         closing.join(30)
         hung = closing.is_alive()
-        if hung and engine.pool is not None:  # free the test run of the stuck workers
-            for process in list((engine.pool._processes or {}).values()):
-                process.kill()
+        if hung and engine.pools is not None:  # free the test run of the stuck workers
+            for pool in engine.pools:
+                for process in list((pool._processes or {}).values()):
+                    process.kill()
         assert not hung, "closing the engine hung"

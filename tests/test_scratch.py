@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from helpers import generated_corpus, skip_without_ray
 
 from cleanup.cli import cli
+from cleanup.dedup import corpus as corpus_module
 from cleanup.dedup import spool as spool_module
 from cleanup.dedup.jobs import SummaryJob, summary_job
 from cleanup.dedup.settings import DedupSettings
@@ -156,6 +157,8 @@ def test_workers_spool_to_scratch_and_the_run_leaves_nothing_there(
         write(self, batch)
 
     monkeypatch.setattr(spool_module.BatchSpool, "write", spy)
+    # local workers keep batches in memory (tests/test_kept.py); with no room: scratch
+    monkeypatch.setattr(corpus_module, "SPOOL_MEMORY", 0)
     local, many_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
     execute(RunOptions(inputs=[src], output=str(local), workers=1))
     spooled.clear()

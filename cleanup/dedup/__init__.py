@@ -10,6 +10,7 @@
     paragraphs.py  duplicate paragraphs inside one document (exact, near, composite)
     jobs.py        per-batch work for the workers (pure functions of one batch)
     spool.py       documents kept between the read and write passes; DeferredBatch
+    kept.py        batches a worker keeps in its memory for the write pass (process engine)
     ledger.py      the read pass's numbers about the live documents
     decide.py      the corpus decisions: pure functions over arrays, frozen results
     documents.py   the near-duplicate documents' decision, held for the documents it touches

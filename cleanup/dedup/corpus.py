@@ -58,9 +58,13 @@ class CorpusDedup:
         store: Store | None = None,
         run_id: str = "",
         started: float = 0.0,
+        on_workers: bool = False,
     ) -> None:
+        """`on_workers`: the write pass's items are resolved on the executor's workers (the
+        stream variant), so a worker may keep a batch in its memory between the passes."""
         self.settings = settings
         self.executor = executor
+        self.keep = SPOOL_MEMORY // executor.keeps if on_workers and executor.keeps else 0
         self.store = store
         self.lsh = settings.bands
         self.edges = edges_finder(executor)
@@ -77,7 +81,7 @@ class CorpusDedup:
 
         `on_read(n)` is called when the read pass has all n documents, before the decisions.
         """
-        spool = BatchSpool(SPOOL_MEMORY)
+        spool = BatchSpool(SPOOL_MEMORY, self.executor)
         ledger = Ledger(tokens=Spool[Tokens]("cleanup-dedup-tokens-"))
         try:
             job = SummaryJob(
@@ -85,6 +89,7 @@ class CorpusDedup:
                 sign=self.settings.boilerplate.min_docs <= 0,
                 pickled=self.executor.remote,
                 scratch=self.executor.scratch,
+                keep=self.keep if self.executor.scratch else 0,
             )
             read = 0
             for summary in self.executor.map_batches(summary_job, docs, job):

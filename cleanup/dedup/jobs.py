@@ -19,6 +19,7 @@ import xxhash
 
 from cleanup.dedup.containment import sample
 from cleanup.dedup.keep import document_date
+from cleanup.dedup.kept import KeptRef, keep
 from cleanup.dedup.lsh import band_keys
 from cleanup.dedup.minhash import MinHasher
 from cleanup.dedup.paragraphs import (
@@ -251,6 +252,7 @@ class SummaryJob:
     sign: bool  # False: signatures wait until boilerplate is known (resign.sign_all)
     pickled: bool  # return the batch pickled (it crosses processes to be spooled as is)
     scratch: str | None = None  # with pickled: leave the batch in this folder, return its name
+    keep: int = 0  # on a worker: keep batches in its memory up to this much text (kept.py)
 
 
 @dataclass
@@ -261,7 +263,8 @@ class BatchSummary:
     the orchestrator only appends arrays and spools the pickled documents as they are.
     """
 
-    docs: list[Document] | bytes | ScratchRef  # the batch (from a worker: pickled, or in scratch)
+    docs: list[Document] | bytes | ScratchRef | KeptRef  # the batch (from a worker: pickled,
+    # in scratch or kept in its memory)
     count: int  # documents in the batch (live or not)
     live: np.ndarray  # bool per document
     ids: list[str]  # live documents only, from here on
@@ -345,10 +348,16 @@ def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
     return out
 
 
-def _spooled(batch: list[Document], job: SummaryJob) -> list[Document] | bytes | ScratchRef:
-    """Return the batch as the read pass spools it: as is, pickled, or left in scratch."""
+def _spooled(
+    batch: list[Document], job: SummaryJob
+) -> list[Document] | bytes | ScratchRef | KeptRef:
+    """Return the batch as the read pass spools it: as is, kept in this worker's memory,
+    pickled, or left in scratch."""
     if not job.pickled:
         return batch
+    kept = keep(batch, job.keep) if job.keep else None
+    if kept is not None:
+        return kept
     data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
     return put(job.scratch, data) if job.scratch else data
 

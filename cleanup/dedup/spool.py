@@ -18,9 +18,10 @@ from typing import IO, Any, Generic, NamedTuple, TypeVar
 import numpy as np
 
 from cleanup.dedup.jobs import STEP, Removals, remove_paragraphs
+from cleanup.dedup.kept import KeptRef, take, text_size
 from cleanup.document import Document
-from cleanup.executor import Deferred
-from cleanup.scratch import ScratchRef, release
+from cleanup.executor import Deferred, Executor
+from cleanup.scratch import ScratchRef, put, release
 
 # Text that the read pass keeps in memory (beyond it, batches are pickled to a temporary file).
 SPOOL_MEMORY = 64 << 20
@@ -60,12 +61,16 @@ class Spool(Generic[T]):
             self.fh.close()
 
 
-# A batch of documents, the same batch pickled, or pickled in a file a worker left in scratch.
-Batch = list[Document] | bytes | ScratchRef
+# A batch of documents, the same batch pickled, pickled in a file a worker left in scratch,
+# or kept in a worker's memory.
+Batch = list[Document] | bytes | ScratchRef | KeptRef
 
 
 def unpickled(batch: Batch) -> list[Document]:
-    """Return the documents of a batch, unpickling (and reading) it if need be."""
+    """Return the documents of a batch, unpickling (and reading) it if need be; a kept batch
+    is taken from this worker's memory (kept.NotHeld if this process does not hold it)."""
+    if isinstance(batch, KeptRef):
+        return take(batch)
     if isinstance(batch, ScratchRef):
         loaded: list[Document] = batch.unpickle()
         return loaded
@@ -78,20 +83,23 @@ class BatchSpool:
 
     A corpus that fits the budget is never pickled in a single process (pickling and
     unpickling every document would cost more than some steps); past it, memory stays flat.
+    Batches kept in a worker's memory (KeptRef) are only names here; reading the documents
+    in this process (`documents`) first has their workers move them to scratch (`executor`).
     """
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, executor: Executor | None = None) -> None:
         self.budget = budget
+        self.executor = executor
         self.held = 0
         self.batches: list[Batch | None] = []  # None: the next batch on disk
         self.disk: Spool[Batch] | None = None
 
     def write(self, batch: Batch) -> None:
         """Keep one batch."""
-        if isinstance(batch, ScratchRef):  # the documents are in scratch: keep the name
+        if isinstance(batch, ScratchRef | KeptRef):  # the documents are elsewhere: the name
             self.batches.append(batch)
             return
-        size = len(batch) if isinstance(batch, bytes) else _text_size(batch)
+        size = len(batch) if isinstance(batch, bytes) else text_size(batch)
         if self.held + size <= self.budget:
             self.held += size
             self.batches.append(batch)
@@ -108,9 +116,24 @@ class BatchSpool:
             yield batch if batch is not None else next(disk)
 
     def documents(self) -> Iterator[Document]:
-        """Yield every document, in order."""
+        """Yield every document, in order (kept batches moved to scratch first: read here)."""
+        self._unkeep()
         for batch in self.read():
             yield from unpickled(batch)
+
+    def _unkeep(self) -> None:
+        """Have each worker move the batches it keeps to scratch; hold their names instead."""
+        at = [n for n, batch in enumerate(self.batches) if isinstance(batch, KeptRef)]
+        if not at:
+            return
+        executor = self.executor
+        if executor is None or executor.scratch is None:
+            raise RuntimeError("kept batches without an executor with scratch space to read them")
+        items = [DeferredBatch(b, b.count, None) for b in self.batches if isinstance(b, KeptRef)]
+        moved = executor.map_batches(to_scratch, items, executor.scratch, size=1)
+        refs = [ref for job in moved for ref in job]
+        for n, ref in zip(at, refs, strict=True):
+            self.batches[n] = ref
 
     def close(self) -> None:
         """Release the batches and delete the disk file."""
@@ -119,8 +142,9 @@ class BatchSpool:
             self.disk.close()
 
 
-def _text_size(docs: list[Document]) -> int:
-    return sum([sum(map(len, d.paragraphs)) for d in docs]) + 200 * len(docs)
+def to_scratch(folder: str, batch: list[DeferredBatch]) -> list[ScratchRef]:
+    """Take the kept batches of a job from this worker's memory and leave them in scratch."""
+    return [put(folder, pickle.dumps(item.resolve(), pickle.HIGHEST_PROTOCOL)) for item in batch]
 
 
 @dataclass
@@ -277,6 +301,7 @@ class DeferredBatch(Deferred):
         self.batch = batch
         self.count = count
         self.verdicts = verdicts  # None: nothing to apply
+        self.home = batch.worker if isinstance(batch, KeptRef) else None  # who holds it
 
     def __len__(self) -> int:
         return self.count

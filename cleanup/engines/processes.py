@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 from cleanup import stopsignals
 from cleanup.document import Document
 from cleanup.errors import CleanupError
-from cleanup.executor import BATCH_DOCS, Deferred, Item, batches, resolved
+from cleanup.executor import BATCH_DOCS, Deferred, Item, batches, home_of, resolved, set_worker
 from cleanup.io.splits import Split
 from cleanup.io.tasksource import PartRead, PartReader, SplitSource
 from cleanup.pipeline import Context, Step, StepCall, build_chain, step_spec
@@ -141,6 +141,7 @@ class BatchEngine:
     remote = True  # results come back from other processes
     scratch: str | None = None  # a folder the workers leave results in (cleanup/scratch.py)
     machines = 1
+    keeps = 0  # workers that may keep documents for a job sent back to them (Deferred.home)
 
     def __init__(
         self,
@@ -161,6 +162,10 @@ class BatchEngine:
     def submit(self, fn: Callable[..., R], *args: Any) -> Any:
         """Start fn(*args) on a worker and return a handle for `result`."""
         raise NotImplementedError
+
+    def submit_to(self, home: int | None, fn: Callable[..., R], *args: Any) -> Any:
+        """Start fn(*args) on worker `home` (None: any worker); here, on any worker."""
+        return self.submit(fn, *args)
 
     def result(self, handle: Any) -> Any:
         """Wait for a handle's value."""
@@ -207,7 +212,9 @@ class BatchEngine:
         first = next(stream, None)
         second = next(stream, None) if first is not None else None
         if first is None or second is None:
-            if first is not None:
+            if first is not None and self.keeps and home_of(first) is not None:
+                yield self._wait(1, self.submit_to(home_of(first), fn, *args, first))
+            elif first is not None:  # one batch: here (what it resolves is not on a worker)
                 yield fn(*args, first)
             if failure:
                 raise failure[0]
@@ -215,17 +222,29 @@ class BatchEngine:
         pending: deque[tuple[int, Any]] = deque()
         for number, batch in enumerate(itertools.chain([first, second], stream), 1):
             try:
-                handle = self.submit(fn, *args, batch)
+                handle = self.submit_to(home_of(batch) if self.keeps else None, fn, *args, batch)
             except BrokenProcessPool:
                 oldest = pending[0][0] if pending else number
                 raise WorkerFailed(f"a worker process died while cleaning batch {oldest}") from None
             pending.append((number, handle))
-            if len(pending) >= 2 * self.workers:
+            while self._window_full(len(pending)):
                 yield self._wait(*pending.popleft())
         while pending:
             yield self._wait(*pending.popleft())
         if failure:
             raise failure[0]
+
+    def _window_full(self, pending: int) -> bool:
+        """Tell whether to wait for the oldest batch before sending more: two per worker are
+        out, and no worker is idle. A worker left idle (the next batches are kept by another
+        one: Deferred.home) has the stream read ahead for its own, up to 8 per worker out."""
+        if pending >= 8 * self.workers:
+            return True
+        return pending >= 2 * self.workers and not self.idle()
+
+    def idle(self) -> bool:
+        """Tell whether some worker has no batch to do (here: never said)."""
+        return False
 
     def tasks_can_read(self, source: SplitSource) -> bool:
         """Tell whether the workers can read the input files themselves (here: same machine)."""
@@ -314,9 +333,10 @@ PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _WATCH_SECONDS = 0.2
 
 
-def _start_worker(main_pid: int, start_method: str) -> None:
-    """Prepare a worker: leave Ctrl-C and SIGTERM to the main process, which stops the workers
-    after their batch (no traceback from each), and die with that process if it dies first.
+def _start_worker(main_pid: int, start_method: str, index: int) -> None:
+    """Prepare worker `index`: leave Ctrl-C and SIGTERM to the main process, which stops the
+    workers after their batch (no traceback from each), and die with that process if it dies
+    first. The index is what a Deferred item's `home` names (executor.this_worker).
 
     Under forkserver the worker's parent is the fork server, which exits when the main process
     does; under fork and spawn it is the main process itself.
@@ -324,6 +344,7 @@ def _start_worker(main_pid: int, start_method: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stopsignals.release()
+    set_worker(index)
     die_with_parent(os.getppid() if start_method == "forkserver" else main_pid)
 
 
@@ -374,9 +395,11 @@ def warm(segments: Sequence[tuple[Ends, _Key]]) -> None:
 
 
 class ProcessEngine(BatchEngine):
-    """Run batches in a local pool of worker processes."""
+    """Run batches on local worker processes, one single-worker pool each, so that a job can
+    be sent to the worker that holds its documents (Deferred.home); any other job goes to the
+    worker with the fewest jobs outstanding."""
 
-    pool: ProcessPoolExecutor | None = None
+    pools: list[ProcessPoolExecutor] | None = None
 
     def __init__(
         self,
@@ -394,27 +417,45 @@ class ProcessEngine(BatchEngine):
         self.scratch_space = Scratch(scratch, context.run_id)
         self.scratch = self.scratch_space.path
         super().__init__(calls, context, workers, prelude, postlude)
+        self.keeps = workers
         self.outstanding: set[Future[Any]] = set()  # submitted, not done (cancelled at close)
+        self.queued: list[set[Future[Any]]] = [set() for _ in range(workers)]  # per worker
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
-        if self.pool is None:
+        return self.submit_to(None, fn, *args)
+
+    def submit_to(self, home: int | None, fn: Callable[..., R], *args: Any) -> Future[R]:
+        pools = self._pools()
+        if home is None:
+            home = min(range(len(pools)), key=lambda n: len(self.queued[n]))
+        with stopsignals.held():  # submit may fork a worker: no Stopped inside fork handlers
+            future = pools[home].submit(fn, *args)
+        for held in (self.outstanding, self.queued[home]):
+            held.add(future)
+            future.add_done_callback(held.discard)
+        return future
+
+    def _pools(self) -> list[ProcessPoolExecutor]:
+        """Return the workers' pools, started on first use (after `warm`, under fork)."""
+        if self.pools is None:
             context = multiprocessing.get_context()
             if context.get_start_method() == "fork":  # the workers inherit this memory
                 warm(self.segments)
-            self.pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(os.getpid(), context.get_start_method()),
-            )
-        with stopsignals.held():  # submit may fork a worker: no Stopped inside fork handlers
-            future = self.pool.submit(fn, *args)
-        self.outstanding.add(future)
-        future.add_done_callback(self.outstanding.discard)
-        return future
+            start = (os.getpid(), context.get_start_method())
+            self.pools = [
+                ProcessPoolExecutor(
+                    1, mp_context=context, initializer=_start_worker, initargs=(*start, n)
+                )
+                for n in range(self.workers)
+            ]
+        return self.pools
 
     def result(self, handle: Future[R]) -> R:
         return handle.result()
+
+    def idle(self) -> bool:
+        """Tell whether some worker has no job to do (of those started)."""
+        return self.pools is not None and not all(self.queued)
 
     def close(self) -> None:
         """Stop the workers, cancelling batches not started; each finishes the batch it holds.
@@ -426,8 +467,9 @@ class ProcessEngine(BatchEngine):
         manager then waits forever for that batch (Python 3.11), and at exit
         multiprocessing waits forever for the idle workers it never stopped.
         """
-        if self.pool is not None:
+        if self.pools is not None:
             for future in list(self.outstanding):
                 future.cancel()  # only those not handed to the workers yet
-            self.pool.shutdown(wait=True)
+            for pool in self.pools:
+                pool.shutdown(wait=True)
         self.scratch_space.remove()

@@ -37,6 +37,17 @@ def dedup_stream(
 
     `options` are the step's keywords (cleanup/dedup/settings.py has each one's default).
     """
+    return _dedup_items(docs, context, executor, True, options)
+
+
+def _dedup_items(
+    docs: Iterable[Document],
+    context: Context,
+    executor: Executor | None,
+    on_workers: bool,
+    options: dict[str, Any],
+) -> Iterator[Item]:
+    """Dedup the stream into items; `on_workers`: the caller resolves them on the workers."""
     settings = DedupSettings.from_options(**options)
     executor = executor or LocalExecutor()
     if settings.scope == "document":
@@ -56,7 +67,12 @@ def dedup_stream(
             context.on_close.append(store.close)
         try:
             engine = CorpusDedup(
-                settings, executor, store, run_id=context.run_id, started=context.started
+                settings,
+                executor,
+                store,
+                run_id=context.run_id,
+                started=context.started,
+                on_workers=on_workers,
             )
         except StateError:
             if store is not None:
@@ -77,7 +93,7 @@ def dedup(
     **options: Any,
 ) -> Iterator[Document]:
     """Remove duplicate paragraphs and near-duplicate documents (see the module docstring)."""
-    yield from resolved(dedup_stream(docs, context=context, executor=executor, **options))
+    yield from resolved(_dedup_items(docs, context, executor, False, options))
 
 
 def _with_phases(
