@@ -267,3 +267,17 @@ def test_files_discarded_are_deleted_on_the_reapers_thread_in_each_process(
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert not child.exists()
+
+
+@pytest.mark.parametrize("once", [True, False])
+def test_a_batch_in_scratch_goes_once_the_write_pass_reads_it_unless_a_retry_may(
+    tmp_path: Path, once: bool
+) -> None:
+    """With the process engine (no task runs twice) the write pass's read deletes the batch's
+    file on the reaper's thread; with Ray (`once` False: a task may be retried) it stays."""
+    docs = [Document(id="a", paragraphs=["one", "two"])]
+    ref = put(str(tmp_path), pickle.dumps(docs))
+    got = DeferredBatch(ref, 1, None, once).resolve()
+    settle()
+    assert [d.paragraphs for d in got] == [["one", "two"]]
+    assert os.path.exists(ref.path) is not once

@@ -65,6 +65,9 @@ class CorpusDedup:
         self.settings = settings
         self.executor = executor
         self.keep = SPOOL_MEMORY // executor.keeps if on_workers and executor.keeps else 0
+        # An executor that keeps (the process engine) runs each job once, so a batch left in
+        # scratch can be deleted as soon as the write pass reads it (Ray may retry a task).
+        self.once = executor.keeps > 0
         self.store = store
         self.lsh = settings.bands
         self.edges = edges_finder(executor)
@@ -161,7 +164,7 @@ class CorpusDedup:
                         self.settings.mark,
                     )
             live_pos = end
-            yield DeferredBatch(stored, count, verdicts)
+            yield DeferredBatch(stored, count, verdicts, self.once)
         if self.staging is not None:
             count_boilerplate = self.settings.boilerplate.min_docs > 0
             self.staging.finish(ledger, ident, seen_text, decision, count_boilerplate)

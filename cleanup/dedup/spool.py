@@ -21,7 +21,7 @@ from cleanup.dedup.jobs import STEP, Removals, remove_paragraphs
 from cleanup.dedup.kept import KeptRef, take, text_size
 from cleanup.document import Document
 from cleanup.executor import Deferred, Executor
-from cleanup.scratch import ScratchRef, put, release
+from cleanup.scratch import ScratchRef, discard, put, release
 
 # Text that the read pass keeps in memory (beyond it, batches are pickled to a temporary file).
 SPOOL_MEMORY = 64 << 20
@@ -297,11 +297,14 @@ class DeferredBatch(Deferred):
     and editing documents are then off this process); else resolved right here.
     """
 
-    def __init__(self, batch: Batch, count: int, verdicts: BatchVerdicts | None) -> None:
+    def __init__(
+        self, batch: Batch, count: int, verdicts: BatchVerdicts | None, once: bool = False
+    ) -> None:
         self.batch = batch
         self.count = count
         self.verdicts = verdicts  # None: nothing to apply
         self.home = batch.worker if isinstance(batch, KeptRef) else None  # who holds it
+        self.once = once  # resolved once, never retried: a file in scratch goes once read
 
     def __len__(self) -> int:
         return self.count
@@ -309,6 +312,8 @@ class DeferredBatch(Deferred):
     def resolve(self) -> list[Document]:
         """Return the batch's documents with the verdicts applied."""
         docs = unpickled(self.batch)
+        if self.once and isinstance(self.batch, ScratchRef):
+            discard([self.batch.path])  # deleted while the batch is written, not at the end
         if self.verdicts is not None:
             self.verdicts.apply(docs)
         return docs
