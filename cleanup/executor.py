@@ -100,6 +100,14 @@ class Executor(Protocol):
         """Yield fn(*args, batch) for consecutive batches of `items`, in order."""
         ...
 
+    def submit(self, fn: Callable[..., R], *args: Any) -> Any:
+        """Start fn(*args) where this executor runs work; return a handle for `result`."""
+        ...
+
+    def result(self, handle: Any) -> Any:
+        """Wait for the value of a handle `submit` returned."""
+        ...
+
     def partitions(self) -> int:
         """Return how many partitions a keyed shuffle should use (1: do it in one piece)."""
         ...
@@ -157,6 +165,15 @@ class LocalExecutor:
         """Yield fn(*args, batch) per batch, bounded by documents and by text size."""
         for batch in batches(items, size, BATCH_BYTES):
             yield fn(*args, batch)
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> tuple[Callable[..., R], tuple[Any, ...]]:
+        """Return the call itself: it runs here when its result is asked for."""
+        return fn, args
+
+    def result(self, handle: tuple[Callable[..., R], tuple[Any, ...]]) -> R:
+        """Run the call `submit` returned."""
+        fn, args = handle
+        return fn(*args)
 
     def partitions(self) -> int:
         """Return 1: in one process, the one-piece search is the fastest."""

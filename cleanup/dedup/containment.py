@@ -121,21 +121,20 @@ class Search:
         self.found: tuple[np.ndarray, np.ndarray] | None = None
         self.ref: ScratchRef | None = None
         self.handle: Any = None
-        submit = getattr(executor, "submit", None)  # engines with workers have submit, result
-        self.result: Any = getattr(executor, "result", None)
-        if submit is None or executor.scratch is None or not len(samples):
+        self.executor = executor
+        if executor.scratch is None or not len(samples):  # no workers to share the samples
             return
         if len(counts) <= BATCH_DOCS:  # the read pass ran here: start no worker for this
             return
         self.ref = put_parts(executor.scratch, _sample_bytes(samples))
-        self.handle = submit(candidates_job, self.ref.path, counts, threshold)
+        self.handle = executor.submit(candidates_job, self.ref.path, counts, threshold)
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the candidate pairs (a, b), waiting for the task if there is one."""
         if self.found is None:
             if self.handle is not None:
                 try:
-                    self.found = self.result(self.handle)
+                    self.found = self.executor.result(self.handle)
                 finally:
                     self.handle = None
                     self.close()
