@@ -311,3 +311,25 @@ def test_a_sqlite_database_that_is_not_a_cleanup_state_is_left_alone(
     assert "not a cleanup state" in line
     assert other.read_bytes() == before
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_state_or_output_that_is_a_hard_link_to_an_input_is_refused(tmp_path: Path) -> None:
+    # SQLite writes its state in place: an empty input linked as --state became a database.
+    empty = tmp_path / "day" / "empty.jsonl"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+    corpus = _corpus(tmp_path / "victim.jsonl")
+    os.link(empty, tmp_path / "state.sqlite")
+    os.link(corpus, tmp_path / "alias.jsonl")
+    for given, option, target in (
+        (empty, "--state", "state.sqlite"),
+        (empty.parent, "--state", "state.sqlite"),
+        (corpus, "-o", "alias.jsonl"),
+        (corpus, "--audit", "alias.jsonl"),
+    ):
+        args = ["-o", tmp_path / "out.jsonl", option] if option != "-o" else [option]
+        line = one_line_error(invoke(given, *args, tmp_path / target, "--force"), 2)
+        assert "refusing to write over" in line and option in line
+    assert empty.read_bytes() == b""
+    assert (tmp_path / "alias.jsonl").read_bytes() == corpus.read_bytes()
+    assert not (tmp_path / "out.jsonl").exists()
