@@ -5,6 +5,8 @@ a bare Python message such as "maximum recursion depth exceeded"."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,6 +14,7 @@ from helpers import one_line_error
 
 from cleanup.cli import cli
 
+ROOT = Path(__file__).parent.parent
 DEEP_JSON = '{"id": "a", "rule": "r", "n": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
 DEEP_TOML = "a = " + "[" * 100_000 + "]" * 100_000 + "\n"
 
@@ -47,3 +50,17 @@ def test_a_deeply_nested_or_undecodable_toml_file_is_one_usage_line(tmp_path: Pa
         line = _invoke("run", corpus, "--rules-file", path)
         assert f"rules file {path}: not valid TOML" in line and why in line
         assert f"rules file {path}: not valid TOML" in _invoke("rules", "test", path)
+
+
+def test_a_reader_of_standard_output_that_goes_away_ends_the_run_with_141(tmp_path: Path) -> None:
+    # click turned the BrokenPipeError into exit status 1, the status of bad input.
+    corpus = tmp_path / "in.jsonl"
+    lines = (json.dumps({"id": f"d{i}", "text": f"Document {i} here."}) for i in range(20_000))
+    corpus.write_text("\n".join(lines) + "\n")
+    cmd = [sys.executable, "-m", "cleanup", "run", "-q", str(corpus), "--scope", "document"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b'{"id": "d0"')
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read()
+    assert proc.wait() == 141 and err == b""
