@@ -62,12 +62,11 @@ class CleanupGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except BrokenPipeError:  # click would exit 1 on it: quiet, 141 as the README says
-            check_stopped()
-            quiet_stdout()
-            raise click.exceptions.Exit(PIPE_CLOSED) from None
         except Exception as exc:
             check_stopped()  # a worker that saw the signal too: the signal is the news
+            if isinstance(exc, BrokenPipeError):  # click would exit 1: quiet, 141 (README)
+                quiet_stdout()
+                raise click.exceptions.Exit(PIPE_CLOSED) from None
             status = exit_status(exc, ctx.invoked_subcommand)
             if status is None:
                 raise
