@@ -159,12 +159,11 @@ def _check_inputs(target: Target, real: str, inputs: Iterable[str]) -> None:
     An input under another name (a hard link) counts as the input: SQLite writes a state in
     place, and a rename over it would replace that name of the input.
     """
-    linked = _linked_file(real)
     for given in inputs:
         if given == "-" or is_url(given) or is_remote(given):
             continue
         path = os.path.realpath(given)
-        if real == path or (linked and _holds_file(path, linked)):
+        if real == path or is_hard_link_of(real, path):
             what = "a file (hard link) in the input folder" if real != path else "the input"
             what = "the input" if os.path.isfile(path) else what
             raise UsageProblem(f"{target.shown}: refusing to write over {what} {given}")
@@ -172,6 +171,13 @@ def _check_inputs(target: Target, real: str, inputs: Iterable[str]) -> None:
             raise UsageProblem(f"{target.shown}: refusing to write inside the input folder {given}")
         if _inside(path, real):
             raise UsageProblem(f"{target.shown}: refusing to replace a folder that holds {given}")
+
+
+def is_hard_link_of(target: str, given: str) -> bool:
+    """Tell whether the existing file `target` is, under another name, the input file `given`
+    or a file inside the input folder `given`."""
+    linked = _linked_file(target)
+    return linked is not None and _holds_file(given, linked)
 
 
 def _linked_file(path: str) -> tuple[int, int] | None:
