@@ -333,3 +333,17 @@ def test_a_state_or_output_that_is_a_hard_link_to_an_input_is_refused(tmp_path: 
     assert empty.read_bytes() == b""
     assert (tmp_path / "alias.jsonl").read_bytes() == corpus.read_bytes()
     assert not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize("option", ["-o", "--audit", "--state"])
+def test_an_output_that_is_a_fifo_or_device_is_refused_not_replaced(
+    corpus: Path, tmp_path: Path, option: str
+) -> None:
+    # The rename that publishes a file replaced what was there: `--audit /dev/null --force`
+    # run as root would have turned /dev/null into a regular file (a FIFO stands in for it).
+    special = tmp_path / "special.jsonl"
+    os.mkfifo(special)
+    args = [option, special] if option == "-o" else ["-o", tmp_path / "o.jsonl", option, special]
+    line = one_line_error(invoke(corpus, *args, "--force"), 2)
+    assert "not a regular file" in line and option in line
+    assert special.is_fifo() and not (tmp_path / "o.jsonl").exists()

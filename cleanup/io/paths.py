@@ -21,6 +21,9 @@ from cleanup.errors import UsageProblem
 from cleanup.io.remote import check_target, is_remote, normalise
 
 _URL_PREFIXES = ("redis://", "rediss://", "unix://")
+# An output is renamed into place: over a device (/dev/null), a FIFO or a socket, as root, the
+# rename would replace it with a regular file.
+NOT_REGULAR = "not a regular file (a device such as /dev/null, a FIFO or a socket); give a file"
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class PathPlan:
             return  # the writer checks the output folder (empty, or --force)
         if os.path.isdir(path):
             raise UsageProblem(f"{target.shown}: is a folder; give a file name")
+        if os.path.exists(path) and not os.path.isfile(path):  # the rename would replace it
+            raise UsageProblem(f"{target.shown}: {NOT_REGULAR}")
         if not target.may_exist and not self.force and target.option != "-o":
             raise UsageProblem(f"{target.shown}: already exists (use --force to replace it)")
 
