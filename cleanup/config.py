@@ -96,6 +96,8 @@ def load_config(path: str | os.PathLike[str] | None) -> Config:
         raise ConfigError(f"--config {path}: cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"--config {path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ConfigError(f"--config {path}: not valid TOML: nested too deep") from None
     declared = _declared()
     sections: dict[str, dict[str, Any]] = {}
     for section, values in data.items():

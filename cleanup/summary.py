@@ -102,6 +102,7 @@ class Summary:
             return
         self.unsupported_skipped += 1
         kind = type_of(os.path.basename(skipped.path))
+        kind = "not a regular file" if skipped.kind == "special" else kind
         if kind not in self.unsupported_types:
             self.unsupported_types.append(kind)
             self.unsupported_types.sort()

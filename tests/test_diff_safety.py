@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,33 @@ def test_diff_output_never_overwrites_an_input(
     assert result.exit_code == 2
     one_error_line(result, target, "refusing")
     assert {p: p.read_bytes() for p in tmp_path.iterdir()} == saved
+
+
+def test_diff_output_that_is_a_hard_link_to_an_input_is_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "doc.txt").write_text("text b\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("text a\n", encoding="utf-8")
+    os.link(tmp_path / "b" / "doc.txt", tmp_path / "alias.txt")
+    alias = str(tmp_path / "alias.txt")
+    args = ["diff", str(tmp_path / "b"), str(tmp_path / "a.txt"), "-o", alias, "--force"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    one_error_line(result, "alias.txt", "refusing to write over the input")
+    assert (tmp_path / "alias.txt").read_text(encoding="utf-8") == "text b\n"
+
+
+def test_diff_output_that_is_a_fifo_or_device_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    # `diff A B -o /dev/null --force` as root replaced the device with the report file.
+    (tmp_path / "a.txt").write_text("text a\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("text b\n", encoding="utf-8")
+    os.mkfifo(tmp_path / "null")
+    args = ["diff", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), "-o", str(tmp_path / "null")]
+    result = runner.invoke(cli, [*args, "--force"])
+    assert result.exit_code == 2
+    one_error_line(result, "not a regular file")
+    assert (tmp_path / "null").is_fifo()
 
 
 def test_diff_output_never_goes_inside_an_input_folder(runner: CliRunner, tmp_path: Path) -> None:

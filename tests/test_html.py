@@ -484,3 +484,23 @@ def test_inline_tags_never_split_a_paragraph_on_short_pages(markup: str) -> None
     doc = Document(id="a", paragraphs=[markup], raw=markup, format="html")
     (out,) = strip_html([doc])
     assert "Hello world, this is short." in out.paragraphs
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        " ".join(f"a{i}" for i in range(30_000)),  # libxml2: 200,000 of them took 200 s
+        " ".join(f'a{i}=">"' for i in range(30_000)),  # ">" inside quotes: no long run
+        " ".join(f"<a{i}" for i in range(30_000)),  # "<" inside a tag: an attribute name
+    ],
+)
+def test_a_tag_with_a_flood_of_attributes_loses_them_before_parsing(attrs: str) -> None:
+    from cleanup.extract.parse import parse_html
+
+    page = f'<html><body><p class="lead">Kept.</p><p {attrs}>Flooded but kept.</p></body></html>'
+    tree = parse_html(page)
+    first, flooded = tree.body
+    assert dict(first.attrib) == {"class": "lead"} and first.text == "Kept."
+    assert dict(flooded.attrib) == {} and flooded.text == "Flooded but kept."
+    long_value = "x" * 50_000  # one long quoted value is one attribute: kept
+    assert parse_html(f'<p title="{long_value}">Hi.</p>').body[0].get("title") == long_value

@@ -199,6 +199,24 @@ def test_a_field_that_cannot_fit_its_column_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "out.parquet").exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "at", "why"),
+    [
+        (10**30, 1, "cannot type"),  # past int64: OverflowError escaped as a bare message
+        ([1, "a"], 1, "cannot type"),  # a list of mixed kinds: pyarrow failed in the handler
+        ({}, 1, "row group"),  # a struct with no field: failed when the writer was made
+    ],
+)
+def test_a_field_parquet_cannot_store_is_one_line_naming_the_record(
+    tmp_path: Path, value: object, at: int, why: str
+) -> None:
+    records = [{"text": "Only one here.", "n": value}, {"text": "Another one.", "n": None}]
+    source = _jsonl(tmp_path / "in.jsonl", records)
+    line = one_line_error(invoke(source, "-o", tmp_path / "out.parquet"), 1)
+    assert f"in.jsonl:{at}:" in line and why in line
+    assert not (tmp_path / "out.parquet").exists()
+
+
 def test_without_pyarrow_the_error_names_the_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

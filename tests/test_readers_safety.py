@@ -168,6 +168,20 @@ def test_follow_links_reads_them_and_stops_at_a_loop(tmp_path: Path) -> None:
     assert "loop" in skipped[0].why
 
 
+def test_a_fifo_inside_a_folder_is_skipped_and_counted_not_waited_on(tmp_path: Path) -> None:
+    # Opening a FIFO no one writes to blocks for ever: the run hung on `run day/`.
+    root = tmp_path / "day"
+    root.mkdir()
+    (root / "a.jsonl").write_text('{"id": "a", "text": "Hello."}\n')
+    os.mkfifo(root / "b.jsonl")
+    out = tmp_path / "o.jsonl"
+    result = CliRunner().invoke(cli, ["run", str(root), "-o", str(out), "-v"])
+    assert result.exit_code == 0, result.output
+    assert "1 document in" in result.stderr
+    assert "1 file of an unsupported type skipped: not a regular file" in result.stderr
+    assert "b.jsonl: not a regular file" in result.stderr
+
+
 def test_a_link_named_on_the_command_line_is_always_read(tmp_path: Path) -> None:
     root = _linked(tmp_path)
     docs = list(read_inputs([str(root / "linked.txt"), str(root / "linked_dir")]))

@@ -311,3 +311,39 @@ def test_a_sqlite_database_that_is_not_a_cleanup_state_is_left_alone(
     assert "not a cleanup state" in line
     assert other.read_bytes() == before
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_state_or_output_that_is_a_hard_link_to_an_input_is_refused(tmp_path: Path) -> None:
+    # SQLite writes its state in place: an empty input linked as --state became a database.
+    empty = tmp_path / "day" / "empty.jsonl"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+    corpus = _corpus(tmp_path / "victim.jsonl")
+    os.link(empty, tmp_path / "state.sqlite")
+    os.link(corpus, tmp_path / "alias.jsonl")
+    for given, option, target in (
+        (empty, "--state", "state.sqlite"),
+        (empty.parent, "--state", "state.sqlite"),
+        (corpus, "-o", "alias.jsonl"),
+        (corpus, "--audit", "alias.jsonl"),
+    ):
+        args = ["-o", tmp_path / "out.jsonl", option] if option != "-o" else [option]
+        line = one_line_error(invoke(given, *args, tmp_path / target, "--force"), 2)
+        assert "refusing to write over" in line and option in line
+    assert empty.read_bytes() == b""
+    assert (tmp_path / "alias.jsonl").read_bytes() == corpus.read_bytes()
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize("option", ["-o", "--audit", "--state"])
+def test_an_output_that_is_a_fifo_or_device_is_refused_not_replaced(
+    corpus: Path, tmp_path: Path, option: str
+) -> None:
+    # The rename that publishes a file replaced what was there: `--audit /dev/null --force`
+    # run as root would have turned /dev/null into a regular file (a FIFO stands in for it).
+    special = tmp_path / "special.jsonl"
+    os.mkfifo(special)
+    args = [option, special] if option == "-o" else ["-o", tmp_path / "o.jsonl", option, special]
+    line = one_line_error(invoke(corpus, *args, "--force"), 2)
+    assert "not a regular file" in line and option in line
+    assert special.is_fifo() and not (tmp_path / "o.jsonl").exists()

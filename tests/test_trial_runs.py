@@ -108,6 +108,9 @@ def test_limit_on_the_command_line_counts_after_the_sample(tmp_path: Path) -> No
     limited = tmp_path / "limited.jsonl"
     _run(src, "-o", limited, "--sample", "0.5", "--limit", "4")
     assert _ids(limited) == _ids(sampled)[:4]
+    huge = tmp_path / "huge.jsonl"  # past sys.maxsize: every document (islice refused it)
+    _run(src, "-o", huge, "--limit", str(10**30))
+    assert _ids(huge) == [f"doc-{i}" for i in range(40)]
 
 
 @pytest.mark.parametrize("trial", [["--sample", "0.5"], ["--limit", "3"]])

@@ -16,7 +16,6 @@ and an exit status in one place (cleanup/cli/app.py). The modules:
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 
@@ -27,7 +26,7 @@ from cleanup.cli import rules as _rules  # noqa: F401  (registers rules)
 from cleanup.cli import run as _run  # noqa: F401  (registers run, pipe)
 from cleanup.cli import signals
 from cleanup.cli import state as _state  # noqa: F401  (registers state)
-from cleanup.cli.app import cli
+from cleanup.cli.app import PIPE_CLOSED, cli, quiet_stdout
 from cleanup.cli.signals import Stopped, catch_stop_signals, exit_stopped
 from cleanup.pipeline import DEFAULT_STEPS
 
@@ -59,8 +58,8 @@ def main() -> None:
     except Stopped as stop:
         exit_stopped(stop.signum)
     except BrokenPipeError:  # a reader such as `head` stopped early: quiet, like other tools
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(141)
+        quiet_stdout()
+        sys.exit(PIPE_CLOSED)
     except Exception as exc:  # the last resort: no traceback reaches a user unless asked
         if signals.received:  # C code (Ray's, numpy's) may turn Stopped into a SystemError
             exit_stopped(signals.received[0])

@@ -8,6 +8,8 @@ else escapes is a bug, for main()'s last resort (cleanup/cli/__init__.py).
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import click
@@ -24,6 +26,16 @@ _BUILTIN_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "diff": (ValueError, OSError),
     "explain": (KeyError, ValueError, OSError),
 }
+
+
+# A reader of standard output that went away (`| head`): what a shell reports for SIGPIPE.
+PIPE_CLOSED = 141
+
+
+def quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's flush at exit does not fail on
+    the closed pipe again (and print "Exception ignored ...")."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def exit_status(exc: Exception, command: str | None) -> int | None:
@@ -52,6 +64,9 @@ class CleanupGroup(click.Group):
             return super().invoke(ctx)
         except Exception as exc:
             check_stopped()  # a worker that saw the signal too: the signal is the news
+            if isinstance(exc, BrokenPipeError):  # click would exit 1: quiet, 141 (README)
+                quiet_stdout()
+                raise click.exceptions.Exit(PIPE_CLOSED) from None
             status = exit_status(exc, ctx.invoked_subcommand)
             if status is None:
                 raise

@@ -21,6 +21,21 @@ _NESTING_TAG_RE = re.compile(rf"</?(?:{'|'.join(NESTING_TAGS)})\b[^>]*>", re.IGN
 _ANY_TAG = re.compile(r"<[^>]*>")
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# libxml2 adds each attribute of an element in time growing with those before it: 200,000
+# attributes on one tag took 200 s, where a page parses in milliseconds. A tag with at least
+# _MANY units (characters, or quoted values after "=", which may hide a ">") loses its
+# attributes before parsing. Found in one linear pass (possessive: no backtracking) that
+# skips text and shorter tags, run only when cheap searches see a long stretch without ">"
+# or a quoted value holding one.
+_MANY = 4000
+_UNIT = r"""(?:[^>=]|=\s*+"[^"]*+"|=\s*+'[^']*+'|=)"""
+_SHORT_TAG = rf"<[A-Za-z]{_UNIT}{{0,{_MANY - 1}}}+>"
+_TO_LONG_TAG = re.compile(
+    rf"(?:[^<]++|<(?![A-Za-z])|{_SHORT_TAG})*+(?=<[A-Za-z]{_UNIT}{{{_MANY}}})"
+)
+_TAG = re.compile(rf"<([A-Za-z][^\s/>=]*+){_UNIT}*+>?")
+_LONG_RUN = re.compile(rf">[^>]{{{_MANY}}}")
+_GT_QUOTED = re.compile(r"""=\s*+(?:"[^">]*+>|'[^'>]*+>)""")
 
 __all__ = ["UnparseableHTML", "check_not_binary", "looks_like_html", "parse_html"]
 
@@ -39,6 +54,7 @@ def check_not_binary(text: str) -> None:
 def parse_html(text: str) -> lxml.html.HtmlElement:
     """Parse a page into an lxml tree, flattening it first if it nests too deep for libxml2."""
     check_not_binary(text)
+    text = _drop_attribute_floods(text)
     tree, too_deep = _parse(text)
     if too_deep:
         tree, too_deep = _parse(_NESTING_TAG_RE.sub("\n", text))
@@ -47,6 +63,28 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
         flat = "\n".join(_ANY_TAG.split(text))
         tree, _ = _parse(f"<html><body><p>{flat}</p></body></html>")
     return tree
+
+
+def _drop_attribute_floods(text: str) -> str:
+    """Return the page with the attributes of every tag of _MANY units or more removed."""
+    if not _may_flood(text):
+        return text
+    pieces, pos = [], 0
+    while (found := _TO_LONG_TAG.match(text, pos)) is not None:
+        tag = _TAG.match(text, found.end())  # the lookahead saw "<" and a letter there
+        if tag is None:
+            break
+        pieces += [text[pos : found.end()], f"<{tag.group(1)}>"]
+        pos = tag.end()
+    return "".join(pieces) + text[pos:] if pieces else text
+
+
+def _may_flood(text: str) -> bool:
+    """Tell whether a tag may hold _MANY units: some stretch of them has no ">", or a quoted
+    value holds one (cheap searches; most pages pass both)."""
+    if len(text) > _MANY and ">" not in text[:_MANY]:
+        return True
+    return _LONG_RUN.search(text) is not None or _GT_QUOTED.search(text) is not None
 
 
 def _parse(text: str) -> tuple[lxml.html.HtmlElement, bool]:

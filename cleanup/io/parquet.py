@@ -49,7 +49,7 @@ def require_pyarrow() -> Any:
 def _arrow_errors() -> tuple[type[BaseException], ...]:
     import pyarrow as pa
 
-    return (pa.ArrowException, OSError, ValueError, TypeError)
+    return (pa.ArrowException, OSError, ValueError, TypeError, OverflowError)  # int > int64
 
 
 def read_parquet(
@@ -199,6 +199,11 @@ class ParquetWriter(TemporaryFile):
             self.writer.write_table(table, row_group_size=len(self.rows))
         except OSError as exc:
             raise OutputError(self.final, exc) from None
+        except _arrow_errors() as exc:  # a type Parquet cannot store (a struct with no field)
+            raise BadInput(
+                f"{self.sources[0]}: the row group from this record cannot be written as"
+                f" Parquet ({_short(exc)})"
+            ) from None
         self.rows, self.sources, self.size = [], [], 0
 
     def _culprit(self, fld: Any, values: list[Any]) -> str:
@@ -237,7 +242,14 @@ class ParquetWriter(TemporaryFile):
         try:
             inferred = pa.array(values).type
         except _arrow_errors() as exc:
-            first = pa.array([next(v for v in values if v is not None)]).type
+            at = next(i for i, v in enumerate(values) if v is not None)
+            try:
+                first = pa.array([values[at]]).type
+            except _arrow_errors():  # the value alone has no Arrow type (a mixed list)
+                raise BadInput(
+                    f"{self.sources[at]}: field {name!r} holds a value Parquet cannot type"
+                    f" ({_short(exc)})"
+                ) from None
             source = self._culprit(pa.field(name, first), values)
             raise BadInput(
                 f"{source}: field {name!r} does not fit the Parquet column type {first} of the"

@@ -21,6 +21,9 @@ from cleanup.errors import UsageProblem
 from cleanup.io.remote import check_target, is_remote, normalise
 
 _URL_PREFIXES = ("redis://", "rediss://", "unix://")
+# An output is renamed into place: over a device (/dev/null), a FIFO or a socket, as root, the
+# rename would replace it with a regular file.
+NOT_REGULAR = "not a regular file (a device such as /dev/null, a FIFO or a socket); give a file"
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class PathPlan:
             return  # the writer checks the output folder (empty, or --force)
         if os.path.isdir(path):
             raise UsageProblem(f"{target.shown}: is a folder; give a file name")
+        if os.path.exists(path) and not os.path.isfile(path):  # the rename would replace it
+            raise UsageProblem(f"{target.shown}: {NOT_REGULAR}")
         if not target.may_exist and not self.force and target.option != "-o":
             raise UsageProblem(f"{target.shown}: already exists (use --force to replace it)")
 
@@ -154,17 +159,59 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _check_inputs(target: Target, real: str, inputs: Iterable[str]) -> None:
-    """Refuse a target that is an input, lies inside an input folder, or holds an input."""
+    """Refuse a target that is an input, lies inside an input folder, or holds an input.
+
+    An input under another name (a hard link) counts as the input: SQLite writes a state in
+    place, and a rename over it would replace that name of the input.
+    """
     for given in inputs:
         if given == "-" or is_url(given) or is_remote(given):
             continue
         path = os.path.realpath(given)
-        if real == path:
-            raise UsageProblem(f"{target.shown}: refusing to write over the input {given}")
+        if real == path or is_hard_link_of(real, path):
+            what = "a file (hard link) in the input folder" if real != path else "the input"
+            what = "the input" if os.path.isfile(path) else what
+            raise UsageProblem(f"{target.shown}: refusing to write over {what} {given}")
         if os.path.isdir(path) and _inside(real, path):
             raise UsageProblem(f"{target.shown}: refusing to write inside the input folder {given}")
         if _inside(path, real):
             raise UsageProblem(f"{target.shown}: refusing to replace a folder that holds {given}")
+
+
+def is_hard_link_of(target: str, given: str) -> bool:
+    """Tell whether the existing file `target` is, under another name, the input file `given`
+    or a file inside the input folder `given`."""
+    linked = _linked_file(target)
+    return linked is not None and _holds_file(given, linked)
+
+
+def _linked_file(path: str) -> tuple[int, int] | None:
+    """Return (device, inode) of an existing file that has more than one name, else None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st.st_nlink > 1 and not os.path.isdir(path) else None
+
+
+def _holds_file(path: str, key: tuple[int, int]) -> bool:
+    """Tell whether the input `path` is the file `key`, or a folder holding it (the folder is
+    walked only for a target that has another name: rare)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if (st.st_dev, st.st_ino) == key:
+        return True
+    if not os.path.isdir(path) or st.st_dev != key[0]:
+        return False
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                inner = os.stat(os.path.join(folder, name), follow_symlinks=False)
+                if (inner.st_dev, inner.st_ino) == key:
+                    return True
+    return False
 
 
 def plan_paths(

@@ -71,7 +71,8 @@ def format_of(path: str) -> str | None:
 
 @dataclass(frozen=True)
 class Skipped:
-    """Say why discovery passed over an entry of an input folder: `kind` is "type" or "link"."""
+    """Say why discovery passed over an entry of an input folder: `kind` is "type", "link"
+    or "special" (a FIFO, socket or device: as `grep -r`, read only when named)."""
 
     kind: str
     path: str
@@ -157,6 +158,8 @@ class _Walker:
                 self._skip("link", entry.path, "symbolic link (--follow-links reads it)")
             elif entry.is_dir():
                 folders.append(entry)
+            elif not entry.is_file() and os.path.exists(entry.path):  # would block or never end
+                self._skip("special", entry.path, "not a regular file (FIFO, socket or device)")
             else:
                 yield from self._file(root, entry.path)
         for entry in folders:

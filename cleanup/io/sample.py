@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 from collections.abc import Iterable, Iterator
 
 import xxhash
@@ -60,8 +61,8 @@ def trial_items(
     chosen: Iterable[Document | RawLine] = items
     if sample is not None and sample < 1:
         chosen = (i for i in items if _kept(i, fmt, sample, seed))
-    if limit is not None:
-        chosen = itertools.islice(chosen, limit)
+    if limit is not None:  # islice takes at most sys.maxsize; more is no limit at all
+        chosen = itertools.islice(chosen, min(limit, sys.maxsize))
     yield from chosen
 
 

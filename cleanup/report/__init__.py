@@ -11,6 +11,7 @@ import sys
 from typing import Any, TextIO
 
 from cleanup.errors import OptionError, UsageProblem
+from cleanup.io.paths import NOT_REGULAR
 from cleanup.io.writers import AtomicFile, check_not_input
 from cleanup.report.corpora import verify_compressed
 from cleanup.report.diff import DiffSummary, DocDiff, diff_corpora, diff_document, load_audit
@@ -107,6 +108,8 @@ def check_output(output: str, inputs: list[str], force: bool) -> None:
     check_not_input(final, inputs)
     if os.path.isdir(final):
         raise UsageProblem(f"-o {output}: is a folder; give a file name")
+    if os.path.exists(final) and not os.path.isfile(final):  # -o /dev/null: leave -o out
+        raise UsageProblem(f"-o {output}: {NOT_REGULAR}")
     if not os.path.isdir(os.path.dirname(final)):
         raise UsageProblem(f"-o {output}: no such folder {os.path.dirname(final)}")
     if os.path.lexists(final) and not force:

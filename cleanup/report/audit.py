@@ -67,6 +67,8 @@ def parse_record(line: bytes) -> tuple[dict[str, Any], str]:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
         return {}, f"not JSON: {exc.msg}"
+    except RecursionError:  # an audit line never nests: this is not one
+        return {}, "JSON nested too deep to be an edit record"
     if not isinstance(record, dict):
         return {}, "a JSON value that is not an edit record"
     missing = [f for f in AUDIT_FIELDS if f not in record]

@@ -328,8 +328,10 @@ def load_rule_file(path: str | Path) -> list[Rule]:
             data = tomllib.load(fh)
     except OSError as exc:
         raise RuleError(f"rules file {path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RuleError(f"rules file {path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise RuleError(f"rules file {path}: not valid TOML: nested too deep") from None
     unknown = set(data) - {"rule"}
     if unknown:
         raise RuleError(f"rules file {path}: unknown table(s) {sorted(unknown)}; use [[rule]]")
