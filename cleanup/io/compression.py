@@ -6,7 +6,7 @@ import gzip
 import io
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import zstandard
 
@@ -74,24 +74,70 @@ def _zstd_chunks(fh: BinaryIO, name: str) -> Iterator[bytes]:
 
 def iter_lines(fh: BinaryIO, name: str) -> Iterator[bytes]:
     """Yield the lines of a possibly compressed stream, each without its line ending."""
-    return split_lines(iter_chunks(fh, name))
+    return cast(Iterator[bytes], split_lines(iter_chunks(fh, name)))  # no limit: no None
 
 
-def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Yield the lines of a stream given in chunks, each without its line ending."""
-    pending = b""
+def split_lines(chunks: Iterable[bytes], limit: int | None = None) -> Iterator[bytes | None]:
+    """Yield the lines of a stream given in chunks, each without its line ending.
+
+    A line longer than `limit` bytes comes out as None as soon as it passes the limit (an
+    endless line is reported, not waited for); the rest of its bytes are dropped as they are
+    read, so memory holds at most `limit` of it. A line is joined once from its pieces, so a
+    line of many chunks costs its length, not its length times the chunks.
+    """
+    line = _Line(limit)
     for chunk in chunks:
-        pending += chunk
-        lines = pending.split(b"\n")
-        pending = lines.pop()
-        yield from lines
-    if pending:
-        yield pending
+        if b"\n" not in chunk:
+            if line.add(chunk):
+                yield None
+            continue
+        lines = chunk.split(b"\n")
+        tail = lines.pop()
+        if line.add(lines[0]):
+            yield None
+        if not line.over:
+            yield line.joined()
+        if limit is not None and len(chunk) > limit:
+            yield from (one if len(one) <= limit else None for one in lines[1:])
+        else:
+            yield from lines[1:]
+        line = _Line(limit)
+        if line.add(tail):
+            yield None
+    if line.size and not line.over:
+        yield line.joined()
 
 
-def read_all(fh: BinaryIO, name: str) -> bytes:
-    """Return the whole decompressed content of a stream."""
+class _Line:
+    """The line split_lines is reading: its pieces, or only its length once past the limit."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.pieces: list[bytes] = []
+        self.size = 0
+        self.over = False
+
+    def add(self, piece: bytes) -> bool:
+        """Add a piece; tell whether the line just went past the limit."""
+        self.size += len(piece)
+        if self.over:
+            return False
+        if self.limit is not None and self.size > self.limit:
+            self.over, self.pieces = True, []
+            return True
+        self.pieces.append(piece)
+        return False
+
+    def joined(self) -> bytes:
+        return b"".join(self.pieces)
+
+
+def read_all(fh: BinaryIO, name: str, limit: int | None = None, what: str = "") -> bytes:
+    """Return the whole decompressed content of a stream; BadInput past `limit` bytes
+    (`what`: the limit, as the message names it), before more than that is held."""
     buf = io.BytesIO()
     for chunk in iter_chunks(fh, name):
         buf.write(chunk)
+        if limit is not None and buf.tell() > limit:
+            raise BadInput(f"{name}: larger than {what or limit}")
     return buf.getvalue()

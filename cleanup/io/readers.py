@@ -44,6 +44,11 @@ _DECODE = msgspec.json.Decoder().decode  # one decoder, reused: parse_line
 # How deeply a record's lists and objects may nest: deeper ones are bad input, named with
 # their line, before pickling or writing them would run out of stack (README, "Input").
 MAX_DEPTH = 100
+# The most one document may hold, as read (a JSONL line, a whole text or HTML file): past it
+# the document is bad input, named before more is read (an endless /dev/zero, a runaway
+# line), not a run that takes the machine's memory (README, "Input").
+MAX_DOCUMENT_BYTES = 64 << 20
+_TOO_LARGE = f"{MAX_DOCUMENT_BYTES >> 20} MiB, the most one document may hold"
 
 
 @dataclass(frozen=True)
@@ -278,7 +283,7 @@ class _Reader:
 
     def _whole_file(self, source: Source) -> Iterator[Document]:
         with self._open(source) as fh:
-            data = read_all(fh, source.path)
+            data = read_all(fh, source.path, MAX_DOCUMENT_BYTES, _TOO_LARGE)
         text, edits = decode(data, source.name)
         doc_id = self.fmt.id_prefix + (source.relpath or "stdin")
         site = source.relpath.split("/", 1)[0] if "/" in source.relpath else ""
@@ -290,7 +295,11 @@ class _Reader:
         try:  # a span: a byte range of a plain file and its first line number (io/splits.py)
             whole = utf8_chunks(iter_chunks(fh, source.path), source.name)  # lazy: no reads yet
             chunks = span.chunks(fh) if span else whole
-            for lineno, line in enumerate(split_lines(chunks), span.first_line if span else 1):
+            lines = split_lines(chunks, MAX_DOCUMENT_BYTES)
+            for lineno, line in enumerate(lines, span.first_line if span else 1):
+                if line is None:
+                    self._bad(f"{source.name}:{lineno}: line longer than {_TOO_LARGE}")
+                    continue
                 if not line.strip():
                     continue
                 raw = RawLine(line, lineno, source)
