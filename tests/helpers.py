@@ -14,6 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cleanup.cli import cli
+from cleanup.document import Document
+from cleanup.engines import build_engine
+from cleanup.pipeline import Context, StepCall
 
 
 def invoke_run(*args: str | Path) -> Result:
@@ -99,3 +102,14 @@ def generated_corpus(folder: Path, docs: int, seed: int, *options: str) -> Path:
     cmd += ["--seed", str(seed), "--out", str(folder), "-q", *options]
     subprocess.run(cmd, check=True)
     return folder / "corpus.jsonl"
+
+
+def on_two_workers(calls: list[StepCall], docs: list[Document]) -> list[Document]:
+    """Run `calls` over `docs` with the local engine's two worker processes, then close it."""
+    context = Context()
+    engine = build_engine("local", calls, context, workers=2)
+    try:
+        return list(engine(docs))
+    finally:
+        for close in context.on_close:
+            close()

@@ -6,9 +6,9 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+from helpers import on_two_workers
 
 from cleanup.document import Document
-from cleanup.engines import build_engine
 from cleanup.engines.processes import _chain_for
 from cleanup.pipeline import Context, StepCall, build_chain
 from cleanup.rules import RuleError
@@ -27,13 +27,7 @@ def _docs(n: int) -> list[Document]:
 
 
 def _engine_run(calls: list[StepCall], docs: list[Document]) -> list[Document]:
-    context = Context()
-    engine = build_engine("local", calls, context, workers=2)
-    try:
-        return list(engine(docs))
-    finally:
-        for close in context.on_close:
-            close()
+    return on_two_workers(calls, docs)
 
 
 @forked

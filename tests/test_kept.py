@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import on_two_workers
 
 from cleanup.dedup import corpus as corpus_module
 from cleanup.dedup import kept
@@ -17,7 +18,6 @@ from cleanup.dedup.kept import KeptRef, NotHeld
 from cleanup.dedup.settings import DedupSettings
 from cleanup.dedup.spool import BatchSpool
 from cleanup.document import Document
-from cleanup.engines import build_engine
 from cleanup.engines.processes import ProcessEngine
 from cleanup.executor import Deferred, set_worker, this_worker
 from cleanup.pipeline import Context, build_chain
@@ -143,13 +143,7 @@ def _plain(docs: list[Document]) -> list[tuple[object, ...]]:
 
 
 def _two_workers(docs: list[Document]) -> list[Document]:
-    context = Context()
-    engine = build_engine("local", CALLS, context, workers=2)
-    try:
-        return list(engine(docs))
-    finally:
-        for close in context.on_close:
-            close()
+    return on_two_workers(CALLS, docs)
 
 
 @pytest.mark.parametrize(("budget", "sep"), [("all", "\n\n"), ("some", "\n\n"), ("all", " | ")])
