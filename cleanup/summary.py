@@ -101,8 +101,8 @@ class Summary:
             self.links_skipped += 1
             return
         self.unsupported_skipped += 1
-        kind = type_of(os.path.basename(skipped.path))
-        kind = "not a regular file" if skipped.kind == "special" else kind
+        special = skipped.kind == "special"
+        kind = "not a regular file" if special else type_of(os.path.basename(skipped.path))
         if kind not in self.unsupported_types:
             self.unsupported_types.append(kind)
             self.unsupported_types.sort()

@@ -40,8 +40,6 @@ def quiet_stdout() -> None:
 
 def exit_status(exc: Exception, command: str | None) -> int | None:
     """Return the exit status `command` ends with after `exc`, or None when `exc` is a bug."""
-    if isinstance(exc, BrokenPipeError):
-        return None  # a reader such as `head` stopped: main() exits quietly
     if isinstance(exc, CleanupError):
         return _TROUBLE_STATUS.get(command or "", exc.exit_code)
     if isinstance(exc, _BUILTIN_ERRORS.get(command or "", ())):

@@ -212,8 +212,9 @@ class BatchEngine:
         first = next(stream, None)
         second = next(stream, None) if first is not None else None
         if first is None or second is None:
-            if first is not None and self.keeps and home_of(first) is not None:
-                yield self._wait(1, self.submit_to(home_of(first), fn, *args, first))
+            home = home_of(first) if first is not None and self.keeps else None
+            if first is not None and home is not None:
+                yield self._wait(1, self.submit_to(home, fn, *args, first))
             elif first is not None:  # one batch: here (what it resolves is not on a worker)
                 yield fn(*args, first)
             if failure:

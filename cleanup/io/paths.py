@@ -90,7 +90,7 @@ class PathPlan:
                 check_target(shown, path, self.inputs, is_dir, self.force, self.sharded)
             else:
                 real = os.path.realpath(target.path)
-                _check_inputs(target, real, self.inputs)
+                refuse_inputs(target, real, self.inputs)
             if real in seen:
                 raise UsageProblem(
                     f"{target.shown}: the same path as {seen[real].option}; give each its own"
@@ -158,7 +158,7 @@ def _inside(path: str, folder: str) -> bool:
     return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _check_inputs(target: Target, real: str, inputs: Iterable[str]) -> None:
+def refuse_inputs(target: Target, real: str, inputs: Iterable[str]) -> None:
     """Refuse a target that is an input, lies inside an input folder, or holds an input.
 
     An input under another name (a hard link) counts as the input: SQLite writes a state in
@@ -168,14 +168,13 @@ def _check_inputs(target: Target, real: str, inputs: Iterable[str]) -> None:
         if given == "-" or is_url(given) or is_remote(given):
             continue
         path = os.path.realpath(given)
-        if real == path or is_hard_link_of(real, path):
-            what = "a file (hard link) in the input folder" if real != path else "the input"
-            what = "the input" if os.path.isfile(path) else what
-            raise UsageProblem(f"{target.shown}: refusing to write over {what} {given}")
+        if real == path or is_hard_link_of(real, path):  # the input, or a file in it
+            raise UsageProblem(f"{target.shown}: refusing to write over the input {given}")
         if os.path.isdir(path) and _inside(real, path):
             raise UsageProblem(f"{target.shown}: refusing to write inside the input folder {given}")
         if _inside(path, real):
-            raise UsageProblem(f"{target.shown}: refusing to replace a folder that holds {given}")
+            holds = f"refusing to replace a folder that holds input {given}"
+            raise UsageProblem(f"{target.shown}: {holds}")
 
 
 def is_hard_link_of(target: str, given: str) -> bool:

@@ -115,20 +115,11 @@ def is_folder_output(output: str) -> bool:
 
 
 def check_not_input(final: str, inputs: Iterable[str]) -> None:
-    """Refuse an output inside an input tree, over an input file, or holding an input."""
-    from cleanup.io.paths import is_hard_link_of  # paths imports remote, which imports us
+    """Refuse an output inside an input tree, over an input file (under any name), or holding
+    an input: the run's path check (io/paths.py), for `-o` alone."""
+    from cleanup.io.paths import Target, refuse_inputs  # paths imports remote, which imports us
 
-    real_final = os.path.realpath(final)
-    for path in inputs:
-        if path == "-":
-            continue
-        real = os.path.realpath(path)
-        if real_final == real or is_hard_link_of(real_final, real):
-            raise UsageProblem(f"-o {final}: refusing to write over the input {path}")
-        if os.path.isdir(real) and real_final.startswith(real + os.sep):
-            raise UsageProblem(f"-o {final}: refusing to write inside the input folder {path}")
-        if real.startswith(real_final + os.sep):
-            raise UsageProblem(f"-o {final}: refusing to replace a folder that holds input {path}")
+    refuse_inputs(Target("-o", final), os.path.realpath(final), inputs)
 
 
 def check_overwrite(final: str, shown: str, force: bool, is_dir: bool) -> None:
