@@ -7,13 +7,15 @@ edit in one place (see docs/architecture.md, "Steps").
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections import deque
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 from typing import Any
 
 from cleanup.paragraphing import split_paragraphs
 from cleanup.shortform import short_change as _short_change
+from cleanup.slots import slot_values as _values
 
 
 class EditError(ValueError):
@@ -409,11 +411,9 @@ class Document:
         details: dict[int, dict[str, Any]] | None = None,
     ) -> None:
         """Remove the paragraphs at `indices` (a shorthand for apply of Edit.removal edits)."""
-        self.apply(
-            Edit.removal(
-                step, rule, i, self.paragraphs[i], why, details.get(i) if details else None
-            )
-            for i in sorted(set(indices))
+        order = sorted(set(indices))
+        self.remove_each(
+            step, rule, why, order, [details.get(i) if details else None for i in order]
         )
 
     def remove_many(
@@ -430,29 +430,31 @@ class Document:
         if not removals:
             return
         paragraphs = self.paragraphs
-        count = len(paragraphs)
-        record = self.edits.append
         indices = sorted(removals)
-        if indices[0] < 0 or indices[-1] >= count:
-            bad = indices[0] if indices[0] < 0 else indices[-1]
-            raise EditError(f"cannot apply a 'remove' edit of paragraph {bad} of {count}")
+        _check_removals(indices, len(paragraphs))
+        record = self.edits.append
         for i in indices:
             rule, why, detail = removals[i]
             record(Edit(step, rule, paragraphs[i], "", why, i, detail, "remove"))  # positional
         self.paragraphs = _without(paragraphs, indices)
 
     def remove_each(
-        self, step: str, rule: str, why: str, indices: list[int], details: list[dict[str, Any]]
+        self,
+        step: str,
+        rule: str,
+        why: str,
+        indices: list[int],
+        details: list[dict[str, Any] | None],
     ) -> None:
         """Remove paragraphs `indices` (increasing, distinct) for one rule and why, each with
         its detail: remove_many's edits, without a tuple and a mapping per paragraph (corpus
-        dedup removes most documents' site boilerplate so)."""
-        paragraphs, count = self.paragraphs, len(self.paragraphs)
-        bad = [i for i in indices[:1] + indices[-1:] if not 0 <= i < count]
-        if bad:
-            raise EditError(f"cannot apply a 'remove' edit of paragraph {bad[0]} of {count}")
-        for i, detail in zip(indices, details, strict=True):
-            self.edits.append(Edit(step, rule, paragraphs[i], "", why, i, detail, "remove"))
+        dedup removes most documents' site boilerplate so, in-document dedup exact repeats)."""
+        paragraphs = self.paragraphs
+        _check_removals(indices, len(paragraphs))
+        self.edits += [
+            Edit(step, rule, paragraphs[i], "", why, i, detail, "remove")  # positional
+            for i, detail in zip(indices, details, strict=True)
+        ]
         self.paragraphs = _without(paragraphs, indices)
 
     def drop(self, step: str, rule: str, why: str, detail: dict[str, Any] | None = None) -> None:
@@ -468,32 +470,26 @@ class Document:
 _PARAGRAPH_KINDS = frozenset({"rewrite", "remove", "move"})
 
 
+def _check_removals(indices: list[int], count: int) -> None:
+    """Raise EditError unless the increasing `indices` are all positions of `count` paragraphs."""
+    if indices and (indices[0] < 0 or indices[-1] >= count):
+        bad = indices[0] if indices[0] < 0 else indices[-1]
+        raise EditError(f"cannot apply a 'remove' edit of paragraph {bad} of {count}")
+
+
 def _without(paragraphs: list[str], gone: Collection[int]) -> list[str]:
     """Return a new list of `paragraphs` without the positions in `gone` (all valid, distinct).
 
-    Why not one comprehension always: a document loses a few paragraphs at a time, and a copy
-    with a few C-level deletions costs half of testing every position (a deletion moves the
-    rest of the list, so many go through the comprehension).
+    Why not one way always: a document loses a few paragraphs at a time, and a copy with a
+    few C-level deletions costs half of any pass over every position (a deletion moves the
+    rest of the list, so many go another way); many go by a mask of kept positions, set and
+    read in C (a document of millions of lines can lose millions of repeats).
     """
     if len(gone) > 16:
-        drop = gone if isinstance(gone, set) else set(gone)
-        return [p for i, p in enumerate(paragraphs) if i not in drop]
+        keep = bytearray(b"\x01") * len(paragraphs)
+        deque(map(keep.__setitem__, gone, repeat(0)), maxlen=0)
+        return list(compress(paragraphs, keep))
     kept = paragraphs.copy()
     for i in sorted(gone, reverse=True):
         del kept[i]
     return kept
-
-
-# Per class, one C getter of all its slots' values (what __reduce__ pickles).
-_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
-
-
-def _values(obj: Any) -> tuple[Any, ...]:
-    """Return the values of an object's slots, in order, read by one attrgetter per class
-    (pickling 10,000 documents: 0.16 s with a generator of getattr calls, 0.11 s so)."""
-    get = _GETTERS.get(type(obj))
-    if get is None:
-        names = obj.__slots__
-        assert len(names) > 1, "attrgetter of one name returns the value, not a tuple"
-        get = _GETTERS[type(obj)] = operator.attrgetter(*names)
-    return get(obj)
