@@ -113,6 +113,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
+_ASCII_SPACE = " \t\n\r\f\v"  # what _SPACES matches (not str.isspace: no \xa0)
 LINE_BREAK = "\x00"
 
 
@@ -191,6 +192,8 @@ class Chrome:
             return not (tag == "script" and (el.get("type") or "").startswith("math/"))
         if tag == "form":  # a widget, unless the whole page sits in one form (ASP.NET)
             return len(el.text_content().strip()) <= FORM_BOX_MAX_CHARS
+        if tag not in CHROME_TAGS and not el.keys():  # no attribute: nothing below can say so
+            return False
         if el.get("hidden") is not None or el.get("aria-hidden") == "true":
             return True
         style = el.get("style")
@@ -293,6 +296,9 @@ def split_text(raw: str) -> list[str]:
     One <br> breaks a line; two in a row (old CMSs separate paragraphs so) end a paragraph.
     Whitespace runs collapse to one space, as a browser renders them.
     """
+    if LINE_BREAK not in raw:  # one line (most blocks): what the loop below makes of it
+        text = _clean(raw)
+        return [text] if text else []
     out = []
     for part in _PARAGRAPH_BREAK.split(raw):
         lines = (_clean(line) for line in part.split(LINE_BREAK))
@@ -335,12 +341,15 @@ class _Builder:
             if self.pieces:
                 self.cells.append(self._take())
             return
-        texts = split_text("".join(self.pieces))
+        raw = "".join(self.pieces)
         self.pieces = []
-        total = sum(len(t) for t in texts)
-        for text in texts:
-            share = self.link_chars * len(text) // max(1, total)
-            self.blocks.append(Block(text, self.kind, min(share, len(text))))
+        # Only spaces (the line breaks between block tags, on pages of many): no text.
+        if raw.strip(_ASCII_SPACE):
+            texts = split_text(raw)
+            total = max(1, sum(map(len, texts)))
+            for text in texts:
+                share = self.link_chars * len(text) // total
+                self.blocks.append(Block(text, self.kind, min(share, len(text))))
         self.link_chars = 0
         self.kind = "p"
 

@@ -93,9 +93,13 @@ class Selection:
         return skip
 
 
-def choose(root: lxml.html.HtmlElement) -> Selection | None:
-    """Return the page's main content as a selection, or None when it holds no prose."""
-    scores = score_page(root)
+def choose(root: lxml.html.HtmlElement, scores: Scores | None = None) -> Selection | None:
+    """Return the page's main content as a selection, or None when it holds no prose.
+
+    `scores`: score_page(root), when the caller has it already.
+    """
+    if scores is None:
+        scores = score_page(root)
     if not scores.rank or scores.chrome is None:
         return None
     top = _top(scores)
@@ -103,12 +107,12 @@ def choose(root: lxml.html.HtmlElement) -> Selection | None:
     return Selection(chosen, lca, scores.chrome)
 
 
-def content_blocks(root: lxml.html.HtmlElement) -> list[Block] | None:
+def content_blocks(root: lxml.html.HtmlElement, scores: Scores | None = None) -> list[Block] | None:
     """Return the blocks of the page's main content (unrefined), or None without prose.
 
     Captions stay out: strip-html puts them back in place when asked (page._with_captions).
     """
-    selection = choose(root)
+    selection = choose(root, scores)
     if selection is None:
         return None
     return page_blocks(

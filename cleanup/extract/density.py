@@ -117,9 +117,12 @@ def _paragraphs(
 ) -> Iterator[tuple[lxml.html.HtmlElement, float, int]]:
     """Yield each scoring paragraph outside chrome: element, score, first level credited."""
     for el in root.iter(*PARAGRAPH_TAGS):
+        text = el.text_content()
+        if len(text.strip()) < MIN_PARAGRAPH_CHARS:
+            continue  # scores nothing, links or not: asked first (pages of many short ones)
         if chrome.inside(el):
             continue
-        s = prose_score(el.text_content(), _link_chars(el))
+        s = prose_score(text, _link_chars(el))
         if s:
             yield el, s, 1
     for el in root.iter(*TEXT_HOLDER_TAGS):

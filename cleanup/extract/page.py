@@ -21,7 +21,7 @@ from cleanup.errors import OptionError
 from cleanup.extract import EXTRACTORS
 from cleanup.extract.blocks import Block, caption_texts, drop_form_boxes, page_blocks
 from cleanup.extract.content import choose, content_blocks
-from cleanup.extract.density import score_page
+from cleanup.extract.density import Scores, score_page
 from cleanup.extract.main import body_blocks, refine, trafilatura_body
 from cleanup.extract.meta import read_meta, title_variants
 from cleanup.extract.parse import UnparseableHTML, parse_html
@@ -68,17 +68,24 @@ def extract_page(
     if tree.find("body") is None:
         tree = _reparse_headless(html, tree)
     drop_form_boxes(tree)
+    body = tree.find("body")
+    scores = None
     if mode == "main":
-        main = _ours if extractor == "ours" else _main
-        page = main(tree, meta, keep_captions)
+        if extractor == "ours":
+            # Our model reads the tree without changing it: its scores are the fallback's.
+            scores = score_page(body if body is not None else tree)
+            page = _ours(tree, meta, keep_captions, scores)
+        else:
+            page = _main(tree, meta, keep_captions)
         if page is not None:
             return page
         # Nothing chosen (a short page, a list page): the whole text minus chrome is
         # better than an empty document, and site-boilerplate dedup can still trim it.
     # Boxes named like boilerplate are weighed against the page's prose, as in main mode.
-    body = tree.find("body")
-    chrome = score_page(body if body is not None else tree).chrome
-    blocks = page_blocks(tree, keep_captions=keep_captions, chrome=chrome)
+    if scores is None:
+        body = tree.find("body")
+        scores = score_page(body if body is not None else tree)
+    blocks = page_blocks(tree, keep_captions=keep_captions, chrome=scores.chrome)
     return Page(_paragraphs(blocks), meta, {}, "all")
 
 
@@ -97,13 +104,18 @@ def _reparse_headless(html: str, tree: lxml.html.HtmlElement) -> lxml.html.HtmlE
     return parse_html(_HEAD_TAG_RE.sub(" ", html))
 
 
-def _ours(tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool) -> Page | None:
-    """Choose the main content with our own model (content.choose), then prune it (refine)."""
+def _ours(
+    tree: lxml.html.HtmlElement, meta: dict[str, Any], keep_captions: bool, scores: Scores
+) -> Page | None:
+    """Choose the main content with our own model (content.choose), then prune it (refine).
+
+    `scores`: score_page of the page's body (or of the tree without one).
+    """
     captions = set() if keep_captions else caption_texts(tree)
     figures = _figure_positions(tree) if keep_captions else []
     body = tree.find("body")
     titles = title_variants(tree)
-    blocks = content_blocks(body if body is not None else tree)
+    blocks = content_blocks(body if body is not None else tree, scores)
     if not blocks:
         return None
     chosen, removed = refine(blocks, titles, captions, meta.get("author", ""))
