@@ -3,7 +3,7 @@
 A frozen copy of the earlier code (cleanup/dedup/shingles.py, paragraphs.py and jobs.py at
 the commit before issue 18's dedup speed-up, 2b1f39e), so tests can check that the faster
 code gives exactly the same hashes, shingles, fingerprints, features, suspects and edits.
-find_duplicates and the helpers it shares with the new code are imported as they are; the
+find_duplicates and detail_of are the frozen copies of tests/paragraphs_reference.py; the
 byte helpers the one-pass tokenizer replaced (_lower_utf8, _changes_case, _cjk_leads) and
 the hash mixing and fingerprints (fmix64, fingerprints) are frozen here as they were at
 129f23d, and the removal of paragraphs one Edit at a time (remove_paragraphs) as at b144f35.
@@ -14,15 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from paragraphs_reference import detail_of, find_duplicates
 
 from cleanup.dedup.jobs import STEP, Removals
-from cleanup.dedup.paragraphs import (
-    WHY,
-    BatchFeatures,
-    ParagraphFeatures,
-    detail_of,
-    find_duplicates,
-)
+from cleanup.dedup.paragraphs import WHY, BatchFeatures, ParagraphFeatures
 from cleanup.dedup.settings import ParagraphSettings
 from cleanup.dedup.shingles import (
     _CLASS,

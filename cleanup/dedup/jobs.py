@@ -69,13 +69,15 @@ def dedup_paragraphs_batch(
     live = np.array([d.dropped is None for d in docs], dtype=bool)
     for k in np.flatnonzero(feats.suspect & feats.near & live).tolist():
         doc = docs[k]
-        dups = find_duplicates(feats.docs[k], settings)
-        if dups:
-            remove_paragraphs(
-                doc, {d.index: (d.rule, WHY[d.rule], detail_of(d, doc.paragraphs)) for d in dups}
-            )
-            first = feats.first_paragraph[k]
-            feats.kept[[first + d.index for d in dups]] = False
+        with gc_paused(len(doc.paragraphs)):  # a duplicate and its edit per copy
+            dups = find_duplicates(feats.docs[k], settings)
+            if dups:
+                remove_paragraphs(
+                    doc,
+                    {d.index: (d.rule, WHY[d.rule], detail_of(d, doc.paragraphs)) for d in dups},
+                )
+                first = feats.first_paragraph[k]
+                feats.kept[[first + d.index for d in dups]] = False
     _remove_exact(docs, feats, live & ~feats.near)  # the other suspects hold exact copies only
     return feats
 
@@ -108,7 +110,8 @@ def _remove_exact(docs: list[Document], feats: BatchFeatures, wanted: np.ndarray
 
 @contextmanager
 def gc_paused(count: int) -> Iterator[None]:
-    """Hold back the cyclic garbage collector while `count` (past GC_PAUSE) edits are made.
+    """Hold back the cyclic garbage collector while `count` (past GC_PAUSE) edits are made
+    (or a document of `count` paragraphs is searched for copies).
 
     Why: an edit and its detail are two containers, and Python collects again every few
     hundred containers made, each full collection walking every live one: 3,000,000 exact

@@ -301,18 +301,20 @@ def _shingle_sets(
 def exact_duplicates(fps: np.ndarray) -> list[Duplicate]:
     """Return a document's exact repeats of earlier paragraphs (the first of each stays).
 
-    All find_duplicates finds in a document that features_batch does not flag `near`.
+    All find_duplicates finds in a document that features_batch does not flag `near`. The
+    first paragraph of each fingerprint is found by numpy (np.unique's first occurrences),
+    not by a dictionary in Python: a document can hold millions of paragraphs.
     """
-    dups: list[Duplicate] = []
-    first: dict[int, int] = {}
-    for i, fp in enumerate(fps.tolist()):
-        if fp == 0:
-            continue
-        if fp in first:
-            dups.append(Duplicate(i, "exact-paragraph", (first[fp],), 1.0))
-        else:
-            first[fp] = i
-    return dups
+    if not len(fps):
+        return []
+    _, first_at, inverse = np.unique(fps, return_index=True, return_inverse=True)
+    first_of = first_at[inverse.ravel()]
+    copies = np.flatnonzero((fps != 0) & (first_of != np.arange(len(fps))))
+    rule = "exact-paragraph"
+    return [
+        Duplicate(i, rule, (j,), 1.0)
+        for i, j in zip(copies.tolist(), first_of[copies].tolist(), strict=True)
+    ]
 
 
 def find_duplicates(feat: ParagraphFeatures, settings: ParagraphSettings) -> list[Duplicate]:
@@ -320,23 +322,24 @@ def find_duplicates(feat: ParagraphFeatures, settings: ParagraphSettings) -> lis
 
     Needs the document's shingle sets (features_batch makes them for `near` documents).
     """
-    n = len(feat.fps)
     dups = {d.index: d for d in exact_duplicates(feat.fps)}
-    eligible = [
-        i
-        for i in range(n)
-        if i not in dups and feat.fps[i] and feat.nwords[i] >= settings.min_words
-    ]
+    compared = (feat.fps != 0) & (feat.nwords >= settings.min_words)
+    compared[list(dups)] = False
+    eligible: list[int] = np.flatnonzero(compared).tolist()
     if len(eligible) < 2:
-        return sorted(dups.values(), key=lambda d: d.index)
+        return [dups[i] for i in sorted(dups)]
     shared = _shared_shingles(feat, eligible)
     if shared is None:
-        return sorted(dups.values(), key=lambda d: d.index)
+        return [dups[i] for i in sorted(dups)]
     overlaps = _overlaps(feat, eligible, shared)
     sizes = {i: max(len(feat.shingles[i]), 1) for i in eligible}
-    removed = _composites(feat, eligible, shared, overlaps, sizes, settings.threshold, dups)
-    _contained(feat, eligible, overlaps, sizes, settings.threshold, dups, removed)
-    return sorted((_resolve(d, dups) for d in dups.values()), key=lambda d: d.index)
+    words = feat.nwords.tolist()
+    # How complete each paragraph is: more words, more shingles, then earlier (a copy of
+    # a more complete paragraph goes, the more complete one stays).
+    rank = {i: (words[i], sizes[i], -i) for i in eligible}
+    removed = _composites(feat, eligible, shared, overlaps, sizes, rank, settings.threshold, dups)
+    _contained(eligible, overlaps, sizes, rank, settings.threshold, dups, removed)
+    return [_resolve(dups[i], dups) for i in sorted(dups)]
 
 
 def _shared_shingles(feat: ParagraphFeatures, eligible: list[int]) -> set[int] | None:
@@ -381,6 +384,7 @@ def _composites(
     shared: set[int],
     overlaps: dict[int, Counter[int]],
     sizes: dict[int, int],
+    rank: dict[int, tuple[int, int, int]],
     threshold: float,
     dups: dict[int, Duplicate],
 ) -> set[int]:
@@ -391,9 +395,7 @@ def _composites(
         live = {j: c for j, c in overlaps[i].items() if j not in removed}
         if len([j for j in live if j < i]) < 2:
             continue
-        if any(
-            c / sizes[i] >= threshold and _more_complete(feat, sizes, j, i) for j, c in live.items()
-        ):
+        if any(c / sizes[i] >= threshold and rank[j] > rank[i] for j, c in live.items()):
             continue  # held by one more complete paragraph alone: a plain copy, step 3 decides
         covered: set[int] = set()
         mine = [s for s in feat.shingles[i].tolist() if s in shared]
@@ -415,10 +417,10 @@ def _composites(
 
 
 def _contained(
-    feat: ParagraphFeatures,
     eligible: list[int],
     overlaps: dict[int, Counter[int]],
     sizes: dict[int, int],
+    rank: dict[int, tuple[int, int, int]],
     threshold: float,
     dups: dict[int, Duplicate],
     removed: set[int],
@@ -429,28 +431,21 @@ def _contained(
         if i in removed:
             continue
         best: tuple[float, tuple[int, int, int], int] | None = None
+        mine = rank[i]
         for j, c in overlaps[i].items():
-            if j in removed or not _more_complete(feat, sizes, j, i):
+            if j in removed or not rank[j] > mine:
                 continue
-            cand = (c / sizes[i], _completeness(feat, sizes, j), j)
+            cand = (c / sizes[i], rank[j], j)
             if best is None or cand > best:
                 best = cand
         if best is not None and best[0] >= threshold:
             dups[i] = Duplicate(i, "near-paragraph", (best[2],), round(min(best[0], 1.0), 3))
 
 
-def _completeness(feat: ParagraphFeatures, sizes: dict[int, int], j: int) -> tuple[int, int, int]:
-    """Rank paragraphs by how complete they are: more words, more shingles, then earlier."""
-    return (int(feat.nwords[j]), sizes[j], -j)
-
-
-def _more_complete(feat: ParagraphFeatures, sizes: dict[int, int], j: int, i: int) -> bool:
-    """Tell whether paragraph j is a more complete copy than paragraph i (so j would stay)."""
-    return _completeness(feat, sizes, j) > _completeness(feat, sizes, i)
-
-
 def _resolve(d: Duplicate, dups: dict[int, Duplicate]) -> Duplicate:
     """Point a duplicate at the kept paragraph(s) at the end of its chain of copies."""
+    if len(d.of) == 1 and d.of[0] not in dups and d.of[0] != d.index:
+        return d  # one kept paragraph already (most copies): the same Duplicate
     kept: set[int] = set()
     todo = list(d.of)
     seen = {d.index}
@@ -477,7 +472,10 @@ WHY = {
 
 def detail_of(d: Duplicate, paragraphs: Sequence[str]) -> dict[str, Any]:
     """Return the audit detail of a removed paragraph: what it duplicates and how similar."""
-    of: Any = d.of[0] if len(d.of) == 1 else list(d.of)
+    if len(d.of) == 1:  # most copies: no list of heads
+        j = d.of[0]
+        return {"duplicate_of": j, "duplicate_text": paragraphs[j][:60], "similarity": d.similarity}
+    of: Any = list(d.of)
     heads = [paragraphs[j][:60] for j in d.of]
     return {
         "duplicate_of": of,
