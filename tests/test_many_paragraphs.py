@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from unittest import mock
 
 import dedup_reference as ref
 import numpy as np
@@ -18,7 +19,7 @@ import paragraphs_reference as ref_par
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleanup.dedup import jobs, paragraphs
+from cleanup.dedup import jobs, paragraphs, shingles
 from cleanup.dedup.settings import ParagraphSettings
 from cleanup.document import Document
 from cleanup.extract import density, meta
@@ -189,3 +190,14 @@ def test_paragraphs_score_their_text_as_text_content_reads_it() -> None:
     ]
     assert got == want
     assert len(want) == 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="ab c\u00e9\u4e2d\U0001f600.", max_size=40), max_size=30))
+def test_token_hashes_of_a_batch_hashed_a_span_at_a_time_are_the_earlier_ones(
+    texts: list[str],
+) -> None:
+    with mock.patch.object(shingles, "HASH_SPAN", 7):  # spans of 7 bytes: many, tokens across
+        got = shingles.token_hashes(texts)
+    want = ref.token_hashes(texts)
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, want, strict=True))

@@ -8,10 +8,8 @@ in one place (cleanup/dedup/decide.py), so the result is the same on any number 
 
 from __future__ import annotations
 
-import gc
 import pickle
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -37,10 +35,10 @@ from cleanup.dedup.shingles import fingerprints, fmix64, shingle_hashes
 from cleanup.dedup.site import site_of
 from cleanup.document import Document
 from cleanup.executor import Executor
+from cleanup.gcpause import paused
 from cleanup.scratch import ScratchRef, put
 
 STEP = "dedup"
-GC_PAUSE = 10_000  # edits made at once from which the collector waits (gc_paused)
 # Signatures, fingerprints and token counts of some documents.
 DocArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 # One batch of token hashes: tokens per paragraph, and the paragraphs' tokens in order.
@@ -69,7 +67,7 @@ def dedup_paragraphs_batch(
     live = np.array([d.dropped is None for d in docs], dtype=bool)
     for k in np.flatnonzero(feats.suspect & feats.near & live).tolist():
         doc = docs[k]
-        with gc_paused(len(doc.paragraphs)):  # a duplicate and its edit per copy
+        with paused(len(doc.paragraphs)):  # a duplicate and its edit per copy
             dups = find_duplicates(feats.docs[k], settings)
             if dups:
                 remove_paragraphs(
@@ -98,7 +96,7 @@ def _remove_exact(docs: list[Document], feats: BatchFeatures, wanted: np.ndarray
     paras, kept = (gone - first).tolist(), (feats.copy_of[gone] - first).tolist()
     rule = "exact-paragraph"
     why = WHY[rule]
-    with gc_paused(len(paras)):
+    with paused(len(paras)):
         for k, a, z in zip(doc[starts].tolist(), starts, stops, strict=True):
             texts = docs[k].paragraphs
             details = [
@@ -106,25 +104,6 @@ def _remove_exact(docs: list[Document], feats: BatchFeatures, wanted: np.ndarray
                 for i in kept[a:z]
             ]
             docs[k].remove_each(STEP, rule, why, paras[a:z], details)
-
-
-@contextmanager
-def gc_paused(count: int) -> Iterator[None]:
-    """Hold back the cyclic garbage collector while `count` (past GC_PAUSE) edits are made
-    (or a document of `count` paragraphs is searched for copies).
-
-    Why: an edit and its detail are two containers, and Python collects again every few
-    hundred containers made, each full collection walking every live one: 3,000,000 exact
-    repeats of one document took 4 s with it, 1 s without (they make no cycles).
-    """
-    if count < GC_PAUSE or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def paragraphs_job(settings: ParagraphSettings, batch: list[Document]) -> list[Document]:

@@ -13,6 +13,7 @@ with MurmurHash3's finalizer.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -61,6 +62,10 @@ _DELETE_KEYS = {
 CJK_CHARS = 1
 
 _powers_cache: dict[str, np.ndarray] = {}
+# Bytes hashed at once (token_hashes): the powers of P (16 bytes a byte, kept for the next
+# batch) and the prefix sums (8) are as long as what is hashed at once; a document of
+# 3,000,000 lines in one batch held 650 MB of them, so longer texts go a span at a time.
+HASH_SPAN = 1 << 22
 
 
 def fmix64(h: np.ndarray) -> np.ndarray:
@@ -368,17 +373,33 @@ def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if n == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(len(texts) + 1, dtype=np.int64)
     starts, ends = _token_spans(b, w, lead)
+    if n <= HASH_SPAN:
+        h = _span_hashes(b, starts, ends)
+    else:  # a huge batch (a document of millions of lines): a span of tokens at a time
+        h = np.empty(len(starts), dtype=np.uint64)
+        cuts = [*np.searchsorted(starts, np.arange(0, n, HASH_SPAN)).tolist(), len(starts)]
+        for a, z in itertools.pairwise(cuts):
+            if a < z:
+                base = int(starts[a])
+                h[a:z] = _span_hashes(b[base : ends[z - 1]], starts[a:z] - base, ends[a:z] - base)
+    with np.errstate(over="ignore"):
+        h = _fmix64_into(h + (ends - starts).astype(np.uint64))
+    bounds = np.concatenate(([0], np.flatnonzero(b == 0)))
+    offsets = np.searchsorted(starts, bounds).astype(np.int64)
+    return h, np.append(offsets, len(starts))
+
+
+def _span_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Return each token's polynomial hash, sum of b[j] * P^(j - start): a token's own bytes
+    only, so the same for any span of `b` that holds it (token_hashes' spans)."""
+    n = len(b)
     pw, pinv = _powers(n + 1)
     g = np.empty(n + 1, dtype=np.uint64)
     g[0] = 0
     with np.errstate(over="ignore"):
         np.multiply(b, pw[:n], out=g[1:])  # in place: no uint64 copy of the bytes
         np.cumsum(g[1:], out=g[1:])
-        h = (g[ends] - g[starts]) * pinv[starts]
-        h = _fmix64_into(h + (ends - starts).astype(np.uint64))
-    bounds = np.concatenate(([0], np.flatnonzero(b == 0)))
-    offsets = np.searchsorted(starts, bounds).astype(np.int64)
-    return h, np.append(offsets, len(starts))
+        return (g[ends] - g[starts]) * pinv[starts]
 
 
 def shingle_hashes(

@@ -17,6 +17,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 
 from cleanup.document import Document, Edit
+from cleanup.gcpause import paused
 from cleanup.pipeline import Option, StepSpec
 from cleanup.ranges import Range
 from cleanup.rules import RuleError, builtin_rules, load_rules
@@ -127,11 +128,12 @@ def _strip_batch(
     live = [doc for doc in batch if doc.dropped is None and doc.paragraphs]
     if live:
         paragraphs = list(itertools.chain.from_iterable(doc.paragraphs for doc in live))
-        shared = Shared.of(paragraphs, rs, repeats)
-        for doc in live:
-            count = len(doc.paragraphs)  # before the edits
-            strip_document(doc, rs, shape, repeats, shared)
-            shared.offset += count
+        with paused(len(paragraphs)):  # a decision and an edit per artifact (gcpause)
+            shared = Shared.of(paragraphs, rs, repeats)
+            for doc in live:
+                count = len(doc.paragraphs)  # before the edits
+                strip_document(doc, rs, shape, repeats, shared)
+                shared.offset += count
     return batch
 
 
