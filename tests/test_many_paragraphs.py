@@ -10,6 +10,8 @@ every query.
 from __future__ import annotations
 
 import itertools
+import json
+import pickle
 import random
 from unittest import mock
 
@@ -21,7 +23,7 @@ from hypothesis import strategies as st
 
 from cleanup.dedup import jobs, paragraphs, shingles
 from cleanup.dedup.settings import ParagraphSettings
-from cleanup.document import Document
+from cleanup.document import Document, Edit
 from cleanup.extract import density, meta
 from cleanup.extract.blocks import Chrome
 from cleanup.extract.page import extract_page
@@ -201,3 +203,24 @@ def test_token_hashes_of_a_batch_hashed_a_span_at_a_time_are_the_earlier_ones(
         got = shingles.token_hashes(texts)
     want = ref.token_hashes(texts)
     assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, want, strict=True))
+
+
+def test_an_exact_repeat_s_detail_is_made_when_read_and_is_the_earlier_one() -> None:
+    texts = ["Alpha beta.", "x", "alpha  BETA", "y" * 70, "Alpha beta."] * 2_000
+    new, old = Document(id="a", paragraphs=list(texts)), Document(id="a", paragraphs=list(texts))
+    jobs.dedup_paragraphs_batch([new], ParagraphSettings())
+    ref.dedup_paragraphs_batch([old], ParagraphSettings())
+    first = new.edits[0]
+    assert (first.rule, first.kind, first.index, first.before) == (
+        "exact-paragraph",
+        "remove",
+        2,
+        "alpha  BETA",
+    )
+    assert type(first) is not Edit  # counting rules and kinds leaves the detail unmade
+    assert [json.dumps(e.to_dict()) for e in new.edits[:3]] == [
+        json.dumps(e.to_dict()) for e in old.edits[:3]
+    ]  # as the audit trail writes them
+    assert type(first) is Edit
+    assert pickle.loads(pickle.dumps(new)).edits == old.edits  # pickling makes the rest
+    assert new.edits == old.edits and all(type(e) is Edit for e in new.edits)

@@ -18,6 +18,7 @@ import numpy as np
 import xxhash
 
 from cleanup.dedup.containment import sample
+from cleanup.dedup.copies import remove_copies
 from cleanup.dedup.keep import document_date
 from cleanup.dedup.kept import KeptRef, keep
 from cleanup.dedup.lsh import band_keys
@@ -94,16 +95,10 @@ def _remove_exact(docs: list[Document], feats: BatchFeatures, wanted: np.ndarray
     starts, stops = [0, *bounds.tolist()], [*bounds.tolist(), len(gone)]
     first = np.array(firsts)[doc]  # positions within each document, from here on
     paras, kept = (gone - first).tolist(), (feats.copy_of[gone] - first).tolist()
-    rule = "exact-paragraph"
-    why = WHY[rule]
+    why = WHY["exact-paragraph"]
     with paused(len(paras)):
         for k, a, z in zip(doc[starts].tolist(), starts, stops, strict=True):
-            texts = docs[k].paragraphs
-            details = [
-                {"duplicate_of": i, "duplicate_text": texts[i][:60], "similarity": 1.0}
-                for i in kept[a:z]
-            ]
-            docs[k].remove_each(STEP, rule, why, paras[a:z], details)
+            remove_copies(docs[k], STEP, why, paras[a:z], kept[a:z])
 
 
 def paragraphs_job(settings: ParagraphSettings, batch: list[Document]) -> list[Document]:

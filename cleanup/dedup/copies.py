@@ -1,0 +1,68 @@
+"""The removals of a document's exact repeats, each detail made when it is first read.
+
+Why: in-document dedup records every exact repeat it removes with the detail
+{"duplicate_of": j, "duplicate_text": paragraph j[:60], "similarity": 1.0}; a document of
+3,000,000 one-word lines loses nearly all of them, and a dictionary each was a third of the
+run's memory (200 bytes against 72 for the pair it is made from). A plain run (no --audit,
+--rejects, --report) never reads a detail: only counts of rules and kinds. So the edit holds
+the pair (j, paragraph j) where its detail goes, and the first read of `detail` (or
+comparing, printing, pickling, copying the edit) makes the dictionary and turns the edit into
+the plain `Edit` it would have been. The same mechanism as the short form of a rewrite
+(`document._ShortOnRead`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cleanup.document import Document, Edit
+
+# The slot of Edit's detail, read and written beneath _CopyDetail's property.
+_DETAIL = Edit.__dict__["detail"]
+RULE = "exact-paragraph"
+
+
+class _CopyDetail(Edit):
+    """An exact repeat's removal whose detail slot holds (kept index, kept text) until read."""
+
+    __slots__ = ()
+
+    def _settle(self) -> None:
+        """Become a plain Edit with the detail dictionary (plain slots from then on)."""
+        of, text = _DETAIL.__get__(self)
+        self.__class__ = Edit  # type: ignore[assignment]
+        self.detail = {"duplicate_of": of, "duplicate_text": text[:60], "similarity": 1.0}
+
+    def _read_detail(self) -> dict[str, Any] | None:
+        self._settle()
+        return self.detail
+
+    def _write_detail(self, value: dict[str, Any] | None) -> None:
+        self._settle()
+        self.detail = value
+
+    detail = property(_read_detail, _write_detail)
+
+    def __eq__(self, other: object) -> bool:
+        self._settle()
+        return self == other
+
+    def __repr__(self) -> str:
+        self._settle()
+        return repr(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) as the plain Edit."""
+        self._settle()
+        return self.__reduce__()
+
+
+def remove_copies(doc: Document, step: str, why: str, gone: list[int], kept: list[int]) -> None:
+    """Remove paragraphs `gone` (increasing) of `doc`, each an exact repeat of paragraph
+    `kept[n]`: Document.remove_each of "exact-paragraph" edits with their details, the
+    details made when first read."""
+    texts = doc.paragraphs
+    start = len(doc.edits)
+    doc.remove_each(step, RULE, why, gone, [(i, texts[i]) for i in kept])  # type: ignore[misc]
+    for edit in doc.edits[start:]:
+        edit.__class__ = _CopyDetail
