@@ -222,5 +222,7 @@ def test_an_exact_repeat_s_detail_is_made_when_read_and_is_the_earlier_one() -> 
         json.dumps(e.to_dict()) for e in old.edits[:3]
     ]  # as the audit trail writes them
     assert type(first) is Edit
-    assert pickle.loads(pickle.dumps(new)).edits == old.edits  # pickling makes the rest
+    crossed = pickle.loads(pickle.dumps(new))  # as a batch crosses to a worker and back
+    assert type(crossed.edits[5]) is not Edit and type(new.edits[5]) is not Edit
+    assert crossed.edits == old.edits and crossed.paragraphs == old.paragraphs
     assert new.edits == old.edits and all(type(e) is Edit for e in new.edits)

@@ -8,17 +8,22 @@ run's memory (200 bytes against 72 for the pair it is made from). A plain run (n
 the pair (j, paragraph j) where its detail goes, and the first read of `detail` (or
 comparing, printing, pickling, copying the edit) makes the dictionary and turns the edit into
 the plain `Edit` it would have been. The same mechanism as the short form of a rewrite
-(`document._ShortOnRead`).
+(`document._ShortOnRead`), except that pickling keeps the pair (a batch crosses to workers
+and through the dedup spool as it is: a document's 3,000,000 details made only to be
+pickled cost more than the rest of its run).
 """
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from cleanup.document import Document, Edit
 
-# The slot of Edit's detail, read and written beneath _CopyDetail's property.
+# The slot of Edit's detail, read and written beneath _CopyDetail's property, and a getter
+# of the slots before it (what pickling reads without making the detail).
 _DETAIL = Edit.__dict__["detail"]
+_FIRST_SIX = operator.attrgetter("step", "rule", "before", "after", "why", "index")
 RULE = "exact-paragraph"
 
 
@@ -52,9 +57,16 @@ class _CopyDetail(Edit):
         return repr(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle (and copy) as the plain Edit."""
-        self._settle()
-        return self.__reduce__()
+        """Pickle (and copy) as it is, the detail still unmade: a batch crossing to a worker
+        or spooled to scratch carries the pair, and the dictionary is made if read there."""
+        return (_unmade, (*_FIRST_SIX(self), _DETAIL.__get__(self), self.kind))
+
+
+def _unmade(*values: Any) -> Edit:
+    """Rebuild a pickled _CopyDetail (its slots' values, the detail still the pair)."""
+    edit = Edit(*values)
+    edit.__class__ = _CopyDetail
+    return edit
 
 
 def remove_copies(doc: Document, step: str, why: str, gone: list[int], kept: list[int]) -> None:
