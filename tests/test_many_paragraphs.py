@@ -162,6 +162,10 @@ PAGES = [
     page(['<span class="author vcard"><a class="fn">Bo Chan</a></span>']),
     page(['<time datetime="2020-01-02">Jan 2</time>', '<h1 itemprop="datePublished">x</h1>']),
     page(["<h1>Heading</h1>"], '<meta http-equiv="Content-Language" content="de_DE, en">'),
+    page(
+        ["<h1>A headline long enough to split | Site name</h1>"],
+        '<meta property="og:title" content="Og">',
+    ),
     '<html lang="fr"><body><p itemprop="datePublished" datetime="2021">x</p></body></html>',
 ]
 
@@ -171,6 +175,9 @@ def test_metadata_read_skipping_queries_is_every_query_run() -> None:
         tree = parse_html(html)
         for queries in (meta._TITLE, meta._AUTHOR, meta._DATE, meta._CANONICAL, meta._LANG):
             assert meta._first(tree, queries) == meta._first(tree, queries, 300, _Every(tree))
+        with mock.patch.object(meta, "_Present", _Every):
+            every = meta.title_variants(tree)
+        assert meta.title_variants(tree) == every
     assert meta.read_meta(parse_html(PAGES[2]))["author"] == "Ann Lee"
 
 

@@ -149,7 +149,10 @@ def title_variants(tree: lxml.html.HtmlElement) -> set[str]:
     separator) and the <h1> texts identifies it, in any language.
     """
     found: set[str] = set()
+    present = _Present(tree)
     for query in ("//meta[@property='og:title']/@content", "//title//text()", "//h1"):
+        if not present.allows(query):
+            continue
         for hit in tree.xpath(query):
             value = hit.text_content() if isinstance(hit, lxml.html.HtmlElement) else str(hit)
             value = fold(value)
