@@ -35,7 +35,7 @@ class _CopyDetail(Edit):
     def _settle(self) -> None:
         """Become a plain Edit with the detail dictionary (plain slots from then on)."""
         of, text = _DETAIL.__get__(self)
-        self.__class__ = Edit  # type: ignore[assignment]
+        object.__setattr__(self, "__class__", Edit)  # (a plain assignment is not typed so)
         self.detail = {"duplicate_of": of, "duplicate_text": text[:60], "similarity": 1.0}
 
     def _read_detail(self) -> dict[str, Any] | None:
@@ -75,6 +75,7 @@ def remove_copies(doc: Document, step: str, why: str, gone: list[int], kept: lis
     details made when first read."""
     texts = doc.paragraphs
     start = len(doc.edits)
-    doc.remove_each(step, RULE, why, gone, [(i, texts[i]) for i in kept])  # type: ignore[misc]
+    pairs: Any = [(i, texts[i]) for i in kept]  # where each detail goes, until read
+    doc.remove_each(step, RULE, why, gone, pairs)
     for edit in doc.edits[start:]:
         edit.__class__ = _CopyDetail
