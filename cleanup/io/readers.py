@@ -10,6 +10,7 @@ and skipped instead. With `lazy=True`, JSONL lines come out as RawLine, to be pa
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +24,7 @@ from cleanup.errors import BadInput, UsageProblem
 from cleanup.io.compression import iter_chunks, read_all, split_lines, strip_compression
 from cleanup.io.decoding import clean_bad_chars, decode, encodes, utf8_chunks
 from cleanup.io.fieldpath import MISSING, blocked_at, get_path, split_path
+from cleanup.io.jsonline import BigNumber
 from cleanup.io.remote import discover_remote, is_remote, open_input
 
 FORMATS = ("txt", "html", "jsonl", "parquet", "warc")
@@ -320,8 +322,9 @@ def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
 
     msgspec decodes the line's bytes (about 3x json.loads with the UTF-8 decode before it);
     what it rejects, json decodes as before: byte-order marks, bytes that are not UTF-8, lone
-    surrogates, NaN and numbers beyond a float. Both keep big integers exactly and the last
-    of a repeated key (tests/test_read_msgspec.py compares them).
+    surrogates, NaN and numbers beyond a float (kept as their text, see `_number`). Both keep
+    big integers exactly and the last of a repeated key (tests/test_read_msgspec.py compares
+    them).
     """
     record = _fast_record(raw.line)
     fast = record is not None
@@ -361,13 +364,32 @@ def _fast_record(line: bytes) -> Any:
 def _json_record(text_line: str, raw: RawLine) -> Any:
     """Return the line's JSON value decoded by the json module; raise BadInput if it is not JSON."""
     try:
-        return json.loads(text_line)
+        return loads(text_line)
     except json.JSONDecodeError as exc:
         raise BadInput(
             f"{_where(raw)}: malformed JSON line ({exc.msg}, column {exc.colno})"
         ) from None
     except RecursionError:
         raise BadInput(f"{_where(raw)}: JSON line nested deeper than {MAX_DEPTH} levels") from None
+
+
+def loads(text: str) -> Any:
+    """Return the JSON value of `text` as json.loads does, numbers beyond a float's range
+    kept as BigNumbers (see `_number`)."""
+    return json.loads(text, parse_float=_number, parse_int=_number)
+
+
+def _number(text: str) -> Any:
+    """Return a JSON number's value; one beyond a float's range (`1e400`, an integer of more
+    digits than Python converts) as a BigNumber, which is written back as this text."""
+    try:
+        number = float(text) if "." in text or "e" in text or "E" in text else int(text)
+    except ValueError:  # int's limit on digits (sys.get_int_max_str_digits)
+        return BigNumber(text)
+    return BigNumber(text) if number in _INFINITIES else number
+
+
+_INFINITIES = (math.inf, -math.inf)
 
 
 def _nests(record: dict[str, Any]) -> bool:

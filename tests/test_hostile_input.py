@@ -1,0 +1,75 @@
+"""Hostile input a run reads: each is read and written as valid output, or is one line naming
+the file and line (or record, or offset), never a traceback or invalid output."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import invoke_run
+
+from cleanup.io.jsonline import BigNumber, dumps, line
+
+
+def _strict(text: str) -> Any:
+    """Parse JSON as RFC 8259 has it: NaN and Infinity are not JSON."""
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse, parse_int=str)
+
+
+BIG = '{"text": "Hello world paragraph.", "x": 1e400, "y": -1e999, "m": {"z": [1E+400, 2.5]}}'
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_numbers_beyond_a_float_are_written_as_they_came(tmp_path: Path, workers: str) -> None:
+    # json read 1e400 as inf and wrote it back as Infinity, which is not JSON.
+    digits = "7" * 5000  # past int's limit on digits: was an error naming no line
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        BIG + "\n" + f'{{"text": "A second paragraph here.", "id": 1e400, "n": -{digits}}}\n'
+        '{"text": "", "x": 1e400}\n'
+    )
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    result = invoke_run(src, "-o", out, "--rejects", rejects, "--workers", workers)
+    assert result.exit_code == 0, result.output
+    first, second = out.read_text().splitlines()
+    assert first == '{"id": "in.jsonl:1", ' + BIG[1:]
+    assert second.endswith(f'"id": 1e400, "n": -{digits}}}')
+    _strict(first)
+    assert _strict(second)["id"] == float("inf")
+    assert '"fields": {"x": 1e400}' in rejects.read_text()
+
+
+def test_nan_and_infinity_read_as_such_are_echoed(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "Hello world.", "x": NaN, "y": [-Infinity], "z": 1e400}\n')
+    result = invoke_run(src, "-o", tmp_path / "out.jsonl")
+    assert result.exit_code == 0, result.output
+    expect = '{"id": "in.jsonl:1", "text": "Hello world.", "x": NaN, "y": [-Infinity], "z": 1e400}'
+    assert (tmp_path / "out.jsonl").read_text() == expect + "\n"
+
+
+def test_a_big_number_is_its_text_and_otherwise_the_infinity_it_is() -> None:
+    number = BigNumber("-1e999")
+    assert number == float("-inf") and str(number) == "-1e999"
+    assert pickle.loads(pickle.dumps(number)).text == "-1e999"  # workers send records back
+    record = {"a": number, "b": [float("nan"), {"c": BigNumber("1e400")}], 1: {}}
+    assert dumps(record) == '{"a": -1e999, "b": [NaN, {"c": 1e400}], "1": {}}'
+    assert line(record) == (dumps(record) + "\n").encode()
+
+
+def test_parquet_output_stores_a_big_number_as_the_infinity_it_is(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    src = tmp_path / "in.jsonl"
+    src.write_text(BIG + "\n")
+    result = invoke_run(src, "-o", tmp_path / "out.parquet")
+    assert result.exit_code == 0, result.output
+    row = pq.read_table(tmp_path / "out.parquet").to_pylist()[0]
+    assert row["x"] == float("inf") and row["y"] == float("-inf")
+
