@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import pickle
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import invoke_run
+from click.testing import CliRunner
+from helpers import invoke_run, one_line_error
 
+from cleanup.cli import cli
 from cleanup.io.jsonline import BigNumber, dumps, line
 
 
@@ -73,3 +76,43 @@ def test_parquet_output_stores_a_big_number_as_the_infinity_it_is(tmp_path: Path
     row = pq.read_table(tmp_path / "out.parquet").to_pylist()[0]
     assert row["x"] == float("inf") and row["y"] == float("-inf")
 
+
+def _state_line(*args: str | Path) -> str:
+    return one_line_error(CliRunner().invoke(cli, ["state", *map(str, args)]), 1)
+
+
+def test_a_damaged_state_is_named_as_such_and_left_alone(tmp_path: Path) -> None:
+    # migrate said "holds no settings yet" of an empty file, and made it a state.
+    corpus, state = tmp_path / "in.jsonl", tmp_path / "good.db"
+    corpus.write_text('{"id": "a", "text": "Hello there world, a paragraph."}\n')
+    assert invoke_run(corpus, "-o", tmp_path / "out.jsonl", "--state", state).exit_code == 0
+    damaged = {
+        "empty.db": (b"", "not a cleanup state (an empty file)"),
+        "random.db": (bytes(range(256)) * 40, "file is not a database"),
+        "cut.db": (state.read_bytes()[:5000], "malformed"),
+    }
+    db = sqlite3.connect(tmp_path / "other.db")
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    for value, why in (("nonsense", "its settings are not a JSON object"), ("[1]", "not a JSON")):
+        db = sqlite3.connect(state)
+        db.execute("UPDATE meta SET value = ? WHERE key = 'settings'", (value,))
+        db.commit()
+        db.close()
+        damaged[f"settings-{len(damaged)}.db"] = (state.read_bytes(), why)
+    db = sqlite3.connect(state)
+    db.execute("DELETE FROM meta WHERE key = 'settings'")
+    db.commit()
+    db.close()
+    damaged["unset.db"] = (state.read_bytes(), "damaged: it holds 1 documents from 1 runs")
+    for name, (data, _) in damaged.items():
+        (tmp_path / name).write_bytes(data)
+    damaged["other.db"] = ((tmp_path / "other.db").read_bytes(), "not a cleanup state")
+    for name, (data, why) in damaged.items():
+        path = tmp_path / name
+        line = _state_line("migrate", "--state", path, "--doc-threshold", "0.7")
+        assert str(path) in line and why in line, line
+        if not name.startswith("unset"):
+            assert why in _state_line("info", path), name
+        assert path.read_bytes() == data, name
