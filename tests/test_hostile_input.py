@@ -116,3 +116,44 @@ def test_a_damaged_state_is_named_as_such_and_left_alone(tmp_path: Path) -> None
         if not name.startswith("unset"):
             assert why in _state_line("info", path), name
         assert path.read_bytes() == data, name
+
+
+def _warc_record(uri: str, length: str | None = None) -> bytes:
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>Hello there, a paragraph.</p>"
+    head = (
+        f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {uri}\r\n"
+        "WARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+        "Content-Type: application/http; msgtype=response\r\n"
+        f"Content-Length: {len(http) if length is None else length}\r\n\r\n"
+    )
+    return head.encode() + http + b"\r\n\r\n"
+
+
+def _arc(length: str) -> bytes:
+    desc = b"1 0 test\nURL IP-address Archive-date Content-type Archive-length\n"
+    out = b"filedesc://x.arc 0.0.0.0 20240101000000 text/plain %d\n%s\n" % (len(desc), desc)
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>Hello there, a paragraph.</p>"
+    for n, size in enumerate((str(len(http)), length, str(len(http)))):
+        out += f"http://a.example/{n} 1.2.3.4 20240101000000 text/html {size}\n".encode()
+        out += http + b"\n"
+    return out
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "", "+5"])
+def test_a_bad_content_length_is_named(tmp_path: Path, length: str) -> None:
+    # It was "truncated archive: ... has no complete WARC header" (ARC: warcio's three-line
+    # warning on stderr, then a broken HTTP header of the record after).
+    pytest.importorskip("fastwarc")
+    pytest.importorskip("warcio")
+    warc, arc = tmp_path / "a.warc", tmp_path / "a.arc"
+    warc.write_bytes(b"".join(_warc_record(f"http://a.example/{n}") for n in range(2)))
+    warc.write_bytes(warc.read_bytes() + _warc_record("http://a.example/2", length))
+    arc.write_bytes(_arc(length))
+    cases = [(warc, "record 3 (offset 566)"), (arc, "record 3 (offset 252)")]
+    for path, record in cases[: 1 if length == "" else 2]:  # ARC: a field missing, warcio's
+        line = one_line_error(invoke_run(path, "-o", tmp_path / "out.jsonl"), 1)
+        assert line.startswith(f"Error: {path}: damaged archive: {record}"), line
+        assert line.endswith(f"has a bad Content-Length {length!r} (not a number of bytes)")
+    out = tmp_path / "out.jsonl"
+    result = invoke_run(warc, "-o", out, "--skip-bad")
+    assert result.exit_code == 0 and "a.example/0" in out.read_text(), result.output

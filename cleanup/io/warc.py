@@ -16,7 +16,8 @@ distinct URI (measured; 8 million pages: about 1 GB), and a second decompression
 Decompression and parsing: cleanup/io/archive.py (FastWARC for WARC, warcio for ARC). A cut
 archive (a decompression error, a last gzip member without its end, a block shorter than its
 Content-Length, a record without a WARC header) stops the run after the records before the cut,
-naming the file and the record (number, offset in the decompressed stream). WARC is read from
+naming the file and the record (number, offset in the decompressed stream); so does a record
+whose Content-Length is not a number of bytes (`abc`, `-5`), named as such. WARC is read from
 local files only: the first pass reads it twice, FastWARC's readers want a path.
 """
 
@@ -142,6 +143,8 @@ class WarcRun:
             try:
                 with open(source.path, "rb") as fh:
                     for rec in records(source, fh)[1]:
+                        if rec.length < 0:  # it cannot say where the next record starts
+                            break
                         if _is_document(rec):
                             key, rank = _uri_key(rec.uri), _rank(rec.date, file, rec.number)
                             if rank > winners.get(key, -1):
@@ -179,7 +182,8 @@ class WarcRun:
             )
             problem = f"{stream.error}: {where}"
         elif cut is not None:
-            problem = f"{source.name}: truncated archive: record {cut.record} {cut.why}"
+            what = "truncated archive: record" if cut.truncated else "damaged archive: record"
+            problem = f"{source.name}: {what} {cut.record} {cut.why}"
         if problem:
             on_bad(problem)
 
@@ -198,6 +202,9 @@ class WarcRun:
     ) -> Document | None:
         """Return the document a record becomes, or None (counted, silent or bad input)."""
         where = f"{source.name}: record {rec.number} (offset {rec.offset:,})"
+        if rec.kind and rec.length < 0 and rec.declared is not None:  # FastWARC reads on
+            why = f"has a bad Content-Length {rec.declared[:40]!r} (not a number of bytes)"
+            raise Cut(rec, why, truncated=False)
         if not rec.kind or rec.length < 0:
             raise Cut(rec, "has no complete WARC header")
         try:
