@@ -3,6 +3,7 @@ the file and line (or record, or offset), never a traceback or invalid output.""
 
 from __future__ import annotations
 
+import gzip
 import json
 import pickle
 import sqlite3
@@ -157,3 +158,30 @@ def test_a_bad_content_length_is_named(tmp_path: Path, length: str) -> None:
     out = tmp_path / "out.jsonl"
     result = invoke_run(warc, "-o", out, "--skip-bad")
     assert result.exit_code == 0 and "a.example/0" in out.read_text(), result.output
+
+
+def test_compressed_standard_input_is_read_as_a_compressed_file_is(tmp_path: Path) -> None:
+    # It was "<stdin>:1: binary data, not text" (gzip) or a malformed line.
+    zstandard = pytest.importorskip("zstandard")
+    lines = "".join(
+        json.dumps({"id": f"d{i}", "text": f"Paragraph number {i} about w{i}."}) + "\n"
+        for i in range(300)
+    ).encode()
+    want = tmp_path / "want.jsonl"
+    (tmp_path / "in.jsonl").write_bytes(lines)
+    assert invoke_run(tmp_path / "in.jsonl", "-o", want).exit_code == 0
+    packed = {
+        "gzip": gzip.compress(lines),
+        "zstd": zstandard.ZstdCompressor().compress(lines),
+        "plain": lines,
+        "two gzip members": gzip.compress(lines[:1000]) + gzip.compress(lines[1000:]),
+    }
+    for kind, data in packed.items():
+        out = tmp_path / "out.jsonl"
+        result = CliRunner().invoke(cli, ["run", "-q", "-", "-o", str(out), "--force"], input=data)
+        assert result.exit_code == 0, (kind, result.output)
+        assert out.read_bytes() == want.read_bytes(), kind
+    for kind in ("gzip", "zstd"):
+        cut = packed[kind][: len(packed[kind]) // 2]
+        result = CliRunner().invoke(cli, ["run", "-q", "-", "-o", "-"], input=cut)
+        assert one_line_error(result, 1) == f"Error: <stdin>: truncated {kind} file"
