@@ -15,7 +15,11 @@ from click.testing import CliRunner
 from helpers import invoke_run, one_line_error
 
 from cleanup.cli import cli
+from cleanup.errors import OptionError
+from cleanup.io import tasksource
 from cleanup.io.jsonline import BigNumber, dumps, line
+from cleanup.io.readers import MAX_DOCUMENT_BYTES
+from cleanup.options import RunOptions
 
 
 def _strict(text: str) -> Any:
@@ -185,3 +189,40 @@ def test_compressed_standard_input_is_read_as_a_compressed_file_is(tmp_path: Pat
         cut = packed[kind][: len(packed[kind]) // 2]
         result = CliRunner().invoke(cli, ["run", "-q", "-", "-o", "-"], input=cut)
         assert one_line_error(result, 1) == f"Error: <stdin>: truncated {kind} file"
+
+
+def test_the_document_size_limit_is_an_option_tasks_read_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 64 MiB was fixed. Splits of 64 KiB: two workers read eight or so of them themselves.
+    monkeypatch.setattr(tasksource, "MIN_SPLIT_BYTES", 64 << 10)
+    corpus = tmp_path / "in.jsonl"
+    lines = [
+        json.dumps({"id": f"d{i}", "text": f"Paragraph {i} about w{i}.", "pad": "y" * 90})
+        for i in range(5_000)
+    ]
+    lines[4_000] = json.dumps({"id": "long", "text": "x" * 9000})
+    corpus.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    args = ["-o", out, "--workers", "2", "--skip-bad", "--max-document-size", "8KiB"]
+    result = invoke_run(corpus, *args)
+    assert result.exit_code == 0, result.output
+    assert f"{corpus}:4001: line longer than 8 KiB, the most one document" in result.output
+    assert len(out.read_text().splitlines()) == 4_999
+    result = invoke_run(corpus, *args[:-1], "10kB", "--force")
+    assert result.exit_code == 0 and "skipped" not in result.output, result.output
+    assert len(out.read_text().splitlines()) == 5_000
+
+
+def test_the_document_size_limit_is_a_config_key_and_a_keyword(tmp_path: Path) -> None:
+    page, config = tmp_path / "a.txt", tmp_path / "c.toml"
+    page.write_text("Hello there.\n" * 100)
+    config.write_text('[run]\nmax-document-size = "1KiB"\n')
+    line = one_line_error(invoke_run(page, "--config", config), 1)
+    assert line == f"Error: {page}: larger than 1 KiB, the most one document may hold"
+    assert invoke_run(page, "--config", config, "--max-document-size", 2000).exit_code == 0
+    for bad in (0, "0MB", "-1", "1XB", True, 1.5):
+        with pytest.raises(OptionError, match="--max-document-size must be"):
+            RunOptions(max_document_size=bad)  # type: ignore[arg-type]
+    assert RunOptions(max_document_size="1GiB").document_bytes == 1 << 30
+    assert RunOptions().document_bytes == MAX_DOCUMENT_BYTES

@@ -182,3 +182,13 @@ def read_all(fh: BinaryIO, name: str, limit: int | None = None, what: str = "") 
         if limit is not None and buf.tell() > limit:
             raise BadInput(f"{name}: larger than {what or limit}")
     return buf.getvalue()
+
+
+def too_large(limit: int) -> str:
+    """Return how messages name the limit: `64 MiB, the most one document may hold`."""
+    size = f"{limit:,} bytes"
+    for shift, unit in ((30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if limit >= 1 << shift and limit % (1 << shift) == 0:
+            size = f"{limit >> shift} {unit}"
+            break
+    return f"{size}, the most one document may hold"

@@ -14,14 +14,16 @@ are not strings) goes to the json module itself. tests/test_jsonline.py compares
 on generated records.
 
 A number beyond a float's range (`1e400`, or an integer of more digits than Python converts)
-is read as a `BigNumber` and written back as its text: json would write `Infinity`, which
-is not JSON. A record holding one, or a NaN or infinity read as such (echoed as json
-writes them), takes `_spelled`, json's output spelled out value by value.
+is read as a `BigNumber` (`loads`, the reader's json fallback) and written back as its text:
+json would write `Infinity`, which is not JSON. A record holding one, or a NaN or infinity
+read as such (echoed as json writes them), takes `_spelled`, json's output spelled out value
+by value.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
@@ -151,3 +153,22 @@ def _key(key: Any) -> str:
     if isinstance(key, int):
         return int.__repr__(key)
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def loads(text: str) -> Any:
+    """Return the JSON value of `text` as json.loads does, numbers beyond a float's range
+    kept as BigNumbers (see `_number`): the reader's way when msgspec refuses a line."""
+    return json.loads(text, parse_float=_number, parse_int=_number)
+
+
+def _number(text: str) -> Any:
+    """Return a JSON number's value; one beyond a float's range (`1e400`, an integer of more
+    digits than Python converts) as a BigNumber, which is written back as this text."""
+    try:
+        number = float(text) if "." in text or "e" in text or "E" in text else int(text)
+    except ValueError:  # int's limit on digits (sys.get_int_max_str_digits)
+        return BigNumber(text)
+    return BigNumber(text) if number in _INFINITIES else number
+
+
+_INFINITIES = (math.inf, -math.inf)

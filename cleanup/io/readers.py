@@ -10,7 +10,6 @@ and skipped instead. With `lazy=True`, JSONL lines come out as RawLine, to be pa
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,10 +20,16 @@ import msgspec
 
 from cleanup.document import Document, Edit
 from cleanup.errors import BadInput, UsageProblem
-from cleanup.io.compression import iter_chunks, read_all, split_lines, strip_compression
+from cleanup.io.compression import (
+    iter_chunks,
+    read_all,
+    split_lines,
+    strip_compression,
+    too_large,
+)
 from cleanup.io.decoding import clean_bad_chars, decode, encodes, utf8_chunks
 from cleanup.io.fieldpath import MISSING, blocked_at, get_path, split_path
-from cleanup.io.jsonline import BigNumber
+from cleanup.io.jsonline import loads
 from cleanup.io.remote import discover_remote, is_remote, open_input
 
 FORMATS = ("txt", "html", "jsonl", "parquet", "warc")
@@ -48,9 +53,9 @@ _DECODE = msgspec.json.Decoder().decode  # one decoder, reused: parse_line
 MAX_DEPTH = 100
 # The most one document may hold, as read (a JSONL line, a whole text or HTML file): past it
 # the document is bad input, named before more is read (an endless /dev/zero, a runaway
-# line), not a run that takes the machine's memory (README, "Input").
+# line), not a run that takes the machine's memory (README, "Input"). The default of
+# `--max-document-size` (options.py), which sets `max_bytes` of the readers.
 MAX_DOCUMENT_BYTES = 64 << 20
-_TOO_LARGE = f"{MAX_DOCUMENT_BYTES >> 20} MiB, the most one document may hold"
 
 
 @dataclass(frozen=True)
@@ -223,15 +228,17 @@ def read_inputs(
     lazy: bool = False,
     follow_links: bool = False,
     on_skip: OnSkip | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> Iterator[Document | RawLine]:
     """Yield the documents of every input, in input order (JSONL lines as RawLine if lazy).
 
     Entries of input folders that are not read (unsupported types, links unless
-    `follow_links`) go to `on_skip`; see `discover`.
+    `follow_links`) go to `on_skip`; see `discover`. A document (a JSONL line, a whole text
+    or HTML file) of more than `max_bytes` is bad input.
     """
     fmt = RecordFormat(text_field, id_field, id_prefix)
     paths = list(paths)
-    reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy, on_skip)
+    reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy, on_skip, max_bytes=max_bytes)
     reader.rediscover = lambda: discover(paths, input_format, follow_links=follow_links)
     sources = discover(
         paths, input_format, follow_links=follow_links, on_skip=on_skip, on_bad=reader._bad
@@ -250,6 +257,7 @@ class _Reader:
     on_skip: OnSkip | None = None  # also gets the archive records counted and skipped
     rediscover: Callable[[], Iterable[Source]] = tuple  # the inputs again (WARC's first pass)
     warc: Any = None  # the run's WarcRun, made when the first archive comes
+    max_bytes: int = MAX_DOCUMENT_BYTES  # the most one document may hold, as read
 
     def read(self, source: Source, span: Any = None) -> Iterator[Document | RawLine]:
         """Yield the documents of one source (or of a `Split` of it), handling bad input."""
@@ -285,7 +293,7 @@ class _Reader:
 
     def _whole_file(self, source: Source) -> Iterator[Document]:
         with self._open(source) as fh:
-            data = read_all(fh, source.path, MAX_DOCUMENT_BYTES, _TOO_LARGE)
+            data = read_all(fh, source.path, self.max_bytes, too_large(self.max_bytes))
         text, edits = decode(data, source.name)
         doc_id = self.fmt.id_prefix + (source.relpath or "stdin")
         site = source.relpath.split("/", 1)[0] if "/" in source.relpath else ""
@@ -297,10 +305,12 @@ class _Reader:
         try:  # a span: a byte range of a plain file and its first line number (io/splits.py)
             whole = utf8_chunks(iter_chunks(fh, source.path), source.name)  # lazy: no reads yet
             chunks = span.chunks(fh) if span else whole
-            lines = split_lines(chunks, MAX_DOCUMENT_BYTES)
+            lines = split_lines(chunks, self.max_bytes)
             for lineno, line in enumerate(lines, span.first_line if span else 1):
                 if line is None:
-                    self._bad(f"{source.name}:{lineno}: line longer than {_TOO_LARGE}")
+                    self._bad(
+                        f"{source.name}:{lineno}: line longer than {too_large(self.max_bytes)}"
+                    )
                     continue
                 if not line.strip():
                     continue
@@ -322,9 +332,9 @@ def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
 
     msgspec decodes the line's bytes (about 3x json.loads with the UTF-8 decode before it);
     what it rejects, json decodes as before: byte-order marks, bytes that are not UTF-8, lone
-    surrogates, NaN and numbers beyond a float (kept as their text, see `_number`). Both keep
-    big integers exactly and the last of a repeated key (tests/test_read_msgspec.py compares
-    them).
+    surrogates, NaN and numbers beyond a float (kept as their text: jsonline.loads). Both
+    keep big integers exactly and the last of a repeated key (tests/test_read_msgspec.py
+    compares them).
     """
     record = _fast_record(raw.line)
     fast = record is not None
@@ -371,25 +381,6 @@ def _json_record(text_line: str, raw: RawLine) -> Any:
         ) from None
     except RecursionError:
         raise BadInput(f"{_where(raw)}: JSON line nested deeper than {MAX_DEPTH} levels") from None
-
-
-def loads(text: str) -> Any:
-    """Return the JSON value of `text` as json.loads does, numbers beyond a float's range
-    kept as BigNumbers (see `_number`)."""
-    return json.loads(text, parse_float=_number, parse_int=_number)
-
-
-def _number(text: str) -> Any:
-    """Return a JSON number's value; one beyond a float's range (`1e400`, an integer of more
-    digits than Python converts) as a BigNumber, which is written back as this text."""
-    try:
-        number = float(text) if "." in text or "e" in text or "E" in text else int(text)
-    except ValueError:  # int's limit on digits (sys.get_int_max_str_digits)
-        return BigNumber(text)
-    return BigNumber(text) if number in _INFINITIES else number
-
-
-_INFINITIES = (math.inf, -math.inf)
 
 
 def _nests(record: dict[str, Any]) -> bool:

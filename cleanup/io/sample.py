@@ -18,7 +18,8 @@ import xxhash
 from cleanup.document import Document
 from cleanup.errors import BadInput
 from cleanup.io.decoding import decode
-from cleanup.io.readers import RawLine, RecordFormat, loads, record_id
+from cleanup.io.jsonline import loads
+from cleanup.io.readers import RawLine, RecordFormat, record_id
 
 __all__ = ["in_sample", "item_id", "trial_items"]
 
