@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import pickle
 import sqlite3
 from pathlib import Path
@@ -226,3 +227,21 @@ def test_the_document_size_limit_is_a_config_key_and_a_keyword(tmp_path: Path) -
             RunOptions(max_document_size=bad)  # type: ignore[arg-type]
     assert RunOptions(max_document_size="1GiB").document_bytes == 1 << 30
     assert RunOptions().document_bytes == MAX_DOCUMENT_BYTES
+
+
+def test_a_file_name_that_is_not_utf8_is_bad_input_named(tmp_path: Path) -> None:
+    # Its id could not be written: "'utf-8' codec can't encode character '\udce9'", no file.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "b.txt").write_text("A second page of text here.\n")
+    name = os.fsdecode(os.fsencode(str(folder)) + b"/caf\xe9.txt")
+    Path(name).write_text("Hello world, a page of text.\n")
+    line = one_line_error(invoke_run(folder, "-o", tmp_path / "out.jsonl"), 1)
+    assert line == f"Error: {folder}/caf\\xe9.txt: file name is not UTF-8, which ids and" + (
+        " records hold: rename it"
+    )
+    out = tmp_path / "out.jsonl"
+    for workers in ("1", "2"):
+        result = invoke_run(folder, "-o", out, "--skip-bad", "--force", "--workers", workers)
+        assert result.exit_code == 0, result.output
+        assert [json.loads(r)["id"] for r in out.read_text().splitlines()] == ["b.txt"]

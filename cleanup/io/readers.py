@@ -261,6 +261,12 @@ class _Reader:
 
     def read(self, source: Source, span: Any = None) -> Iterator[Document | RawLine]:
         """Yield the documents of one source (or of a `Split` of it), handling bad input."""
+        if not encodes(source.path):  # bytes that are not UTF-8: ids, sources are text
+            shown = source.path.encode("utf-8", "surrogateescape").decode(
+                "utf-8", "backslashreplace"
+            )
+            self._bad(f"{shown}: file name is not UTF-8, which ids and records hold: rename it")
+            return
         try:
             if source.format == "jsonl":
                 yield from self._jsonl(source, span)
