@@ -245,3 +245,14 @@ def test_a_file_name_that_is_not_utf8_is_bad_input_named(tmp_path: Path) -> None
         result = invoke_run(folder, "-o", out, "--skip-bad", "--force", "--workers", workers)
         assert result.exit_code == 0, result.output
         assert [json.loads(r)["id"] for r in out.read_text().splitlines()] == ["b.txt"]
+
+
+def test_parquet_columns_of_the_same_name_are_bad_input(tmp_path: Path) -> None:
+    # A row as a record kept the last of them: the other column vanished unnoticed.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "a.parquet"
+    columns = [pa.array(["Hello there, a page."]), pa.array(["x"]), pa.array(["y"])]
+    pq.write_table(pa.Table.from_arrays(columns, names=["text", "a", "a"]), path)
+    line = one_line_error(invoke_run(path, "-o", tmp_path / "out.jsonl"), 1)
+    assert line == f"Error: {path}: Parquet file has more than one column named 'a'"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -70,8 +71,13 @@ def read_parquet(
     except errors as exc:
         raise BadInput(f"{source.name}: not a readable Parquet file ({_short(exc)})") from None
     column = split_path(fmt.text_field)[0]
-    if column not in pf.schema_arrow.names:
+    names = pf.schema_arrow.names
+    if column not in names:
         raise BadInput(f"{source.name}: Parquet file has no text column {column!r}")
+    twice = sorted(name for name, n in Counter(names).items() if n > 1)
+    if twice:  # a row as a record keeps one of them: the others would vanish unnoticed
+        listed = ", ".join(map(repr, twice))
+        raise BadInput(f"{source.name}: Parquet file has more than one column named {listed}")
     row = 0
     for group in range(pf.num_row_groups):
         batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[group])
