@@ -124,8 +124,10 @@ def test_a_damaged_state_is_named_as_such_and_left_alone(tmp_path: Path) -> None
         assert path.read_bytes() == data, name
 
 
-def _warc_record(uri: str, length: str | None = None) -> bytes:
-    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>Hello there, a paragraph.</p>"
+PAGE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>Hello there, a paragraph.</p>"
+
+
+def _warc_record(uri: str, length: str | None = None, http: bytes = PAGE) -> bytes:
     head = (
         f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {uri}\r\n"
         "WARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
@@ -256,3 +258,28 @@ def test_parquet_columns_of_the_same_name_are_bad_input(tmp_path: Path) -> None:
     pq.write_table(pa.Table.from_arrays(columns, names=["text", "a", "a"]), path)
     line = one_line_error(invoke_run(path, "-o", tmp_path / "out.jsonl"), 1)
     assert line == f"Error: {path}: Parquet file has more than one column named 'a'"
+
+
+def test_a_warc_record_past_the_document_limit_is_bad_input_not_memory(tmp_path: Path) -> None:
+    # 300 KB of gzip in a response took 15 GB of memory and 150 s (a 300 MB page).
+    pytest.importorskip("fastwarc")
+    packed = gzip.compress(b"<p>" + b"a " * (400 << 10) + b"</p>", 9)
+    bomb = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n"
+    big = PAGE + b"<p>" + b"b " * (60 << 10) + b"</p>"
+    archive = tmp_path / "a.warc"
+    archive.write_bytes(
+        _warc_record("http://a.example/0")
+        + _warc_record("http://a.example/1", http=bomb + packed)
+        + _warc_record("http://a.example/2", http=big)
+    )
+    out, limit = tmp_path / "out.jsonl", ("--max-document-size", "100KiB")
+    line = one_line_error(invoke_run(archive, "-o", out, *limit), 1)
+    assert line.endswith(
+        "record 2 (offset 283): body decodes to more than 100 KiB, the most one document may hold"
+    )
+    result = invoke_run(archive, "-o", out, *limit, "--skip-bad")
+    assert "record 3 (offset 1,399): larger than 100 KiB, the most one" in result.output
+    assert [json.loads(r)["id"] for r in out.read_text().splitlines()] == ["http://a.example/0"]
+    result = invoke_run(archive, "-o", out, "--force", "--stats", tmp_path / "stats.json")
+    assert result.exit_code == 0, result.output  # 64 MiB: all three read
+    assert json.loads((tmp_path / "stats.json").read_text())["documents_in"] == 3

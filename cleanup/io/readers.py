@@ -277,7 +277,9 @@ class _Reader:
             elif source.format == "warc":
                 from cleanup.io.warc import WarcRun  # fastwarc, warcio: an optional extra
 
-                self.warc = self.warc or WarcRun(self.fmt, self.rediscover, self.on_skip)
+                self.warc = self.warc or WarcRun(
+                    self.fmt, self.rediscover, self.on_skip, max_bytes=self.max_bytes
+                )
                 yield from self.warc.read(source, self._bad)
             else:
                 yield from self._whole_file(source)

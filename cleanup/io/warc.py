@@ -33,6 +33,7 @@ import xxhash
 from cleanup.document import Document
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.io.archive import Cut, Damaged, Record, records
+from cleanup.io.compression import too_large
 from cleanup.io.decoding import decode
 from cleanup.io.http import (
     HEAD,
@@ -44,7 +45,7 @@ from cleanup.io.http import (
     parse_http,
     unwrap,
 )
-from cleanup.io.readers import RecordFormat, Skipped, Source
+from cleanup.io.readers import MAX_DOCUMENT_BYTES, RecordFormat, Skipped, Source
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 SKIP_KINDS = {"not-html": "not HTML", "status": "status not 200", "revisit": "revisit"}
@@ -131,6 +132,7 @@ class WarcRun:
     on_skip: OnSkip | None = None
     winners: dict[int, int] | None = None
     order: dict[str, int] = field(default_factory=dict)
+    max_bytes: int = MAX_DOCUMENT_BYTES  # the most one document may hold: block, body
 
     def index(self) -> dict[int, int]:
         """Return hash(URI) -> rank of its latest capture, by a pass over record heads only."""
@@ -214,6 +216,10 @@ class WarcRun:
             on_bad(f"{where}: broken HTTP header: {exc}")
             return None
         keep = verdict.kind in ("html", "text")
+        if keep and rec.length > self.max_bytes:  # read, it would take that much memory
+            _finish_block(rec, verdict.head, False)
+            on_bad(f"{where}: larger than {too_large(self.max_bytes)}")
+            return None
         block = _finish_block(rec, verdict.head, keep)
         if not keep:
             if verdict.kind != "silent":
@@ -234,7 +240,7 @@ class WarcRun:
         http = verdict.http
         if http is not None:
             content_type = http.headers.get("content-type", "")
-            body = unwrap(block[http.body_at :], http.headers)
+            body = unwrap(block[http.body_at :], http.headers, self.max_bytes)
             text, edits = decode_page(body, header_charset(content_type), where)
         else:
             content_type = "text/plain"
