@@ -122,6 +122,8 @@ def test_a_damaged_state_is_named_as_such_and_left_alone(tmp_path: Path) -> None
         if not name.startswith("unset"):
             assert why in _state_line("info", path), name
         assert path.read_bytes() == data, name
+        if name in ("empty.db", "random.db", "cut.db", "other.db"):  # no state: nothing beside
+            assert not Path(f"{path}.lock").exists(), name
 
 
 PAGE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>Hello there, a paragraph.</p>"

@@ -85,11 +85,12 @@ class SQLiteStore(Store):
         self.location = path
         if not create and not os.path.exists(path):
             raise StateError(f"no state at {path}")
-        self._lock: IO[bytes] | None = _take_lock(path + ".lock", wait) if lock else None
+        self._lock: IO[bytes] | None = None
         try:
             # One run uses the connection at a time; the runner may close from another thread.
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            _refuse_other_databases(self.db, path, create)
+            _refuse_other_databases(self.db, path, create)  # before a lock file is made beside
+            self._lock = _take_lock(path + ".lock", wait) if lock else None
             self.db.executescript(SCHEMA)
         except StateError:
             self.close()
