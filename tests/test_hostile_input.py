@@ -71,6 +71,9 @@ def test_a_big_number_is_its_text_and_otherwise_the_infinity_it_is() -> None:
     record = {"a": number, "b": [float("nan"), {"c": BigNumber("1e400")}], 1: {}}
     assert dumps(record) == '{"a": -1e999, "b": [NaN, {"c": 1e400}], "1": {}}'
     assert line(record) == (dumps(record) + "\n").encode()
+    for fn in (dumps, json.dumps):  # a key json cannot write: json's own TypeError
+        with pytest.raises(TypeError, match="keys must be str"):
+            fn({(1, 2): float("nan")})
 
 
 def test_parquet_output_stores_a_big_number_as_the_infinity_it_is(tmp_path: Path) -> None:
