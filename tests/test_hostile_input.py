@@ -288,3 +288,25 @@ def test_a_warc_record_past_the_document_limit_is_bad_input_not_memory(tmp_path:
     result = invoke_run(archive, "-o", out, "--force", "--stats", tmp_path / "stats.json")
     assert result.exit_code == 0, result.output  # 64 MiB: all three read
     assert json.loads((tmp_path / "stats.json").read_text())["documents_in"] == 3
+
+
+def _response(uri: str | None, text: str) -> bytes:
+    http = PAGE.replace(b"Hello there, a paragraph.", text.encode())
+    head = b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n"
+    head += b"" if uri is None else f"WARC-Target-URI: {uri}\r\n".encode()
+    head += b"Content-Type: application/http; msgtype=response\r\n"
+    return head + b"Content-Length: %d\r\n\r\n" % len(http) + http + b"\r\n\r\n"
+
+
+def test_a_target_uri_that_is_no_url_is_a_document_not_a_damaged_archive(tmp_path: Path) -> None:
+    # urlsplit's "Invalid IPv6 URL" ended the archive as "damaged archive after record 1".
+    pytest.importorskip("fastwarc")
+    archive = tmp_path / "a.warc"
+    archive.write_bytes(
+        _response("http://[::1", "An odd address, a page.") + _response("http://b.example/", "B!")
+    )
+    out = tmp_path / "out.jsonl"
+    assert invoke_run(archive, "-o", out).exit_code == 0
+    rows = [json.loads(r) for r in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["http://[::1", "http://b.example/"]
+

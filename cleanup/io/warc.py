@@ -66,6 +66,14 @@ def _rank(date: str, file: int, number: int) -> int:
     return (micros << 64) | (file << 32) | number
 
 
+def _host(uri: str) -> str:
+    """Return a URI's host name; "" when it has none or is not a URL (`http://[::1`)."""
+    try:
+        return urlsplit(uri).hostname or ""
+    except ValueError:
+        return ""
+
+
 def _uri_key(uri: str) -> int:
     return xxhash.xxh3_64_intdigest(uri.encode("utf-8", "surrogatepass"))
 
@@ -259,7 +267,7 @@ class WarcRun:
             edits,
             source=f"{source.name}:{rec.number}",
             relpath=source.relpath,
-            site=urlsplit(rec.uri).hostname or "",
+            site=_host(rec.uri),
             fields=fields,
         )
 
