@@ -310,3 +310,14 @@ def test_a_target_uri_that_is_no_url_is_a_document_not_a_damaged_archive(tmp_pat
     rows = [json.loads(r) for r in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["http://[::1", "http://b.example/"]
 
+
+def test_records_without_a_target_uri_do_not_supersede_each_other(tmp_path: Path) -> None:
+    # All of them had the URI "": each one but the last was counted "superseded" and lost.
+    pytest.importorskip("fastwarc")
+    archive = tmp_path / "a.warc"
+    texts = ["The first page, on rivers.", "The second page, on hills.", "A third, on the sea."]
+    archive.write_bytes(b"".join(_response(None if i < 2 else "", t) for i, t in enumerate(texts)))
+    out = tmp_path / "out.jsonl"
+    result = invoke_run(archive, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(r)["text"] for r in out.read_text().splitlines()] == texts

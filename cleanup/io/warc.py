@@ -155,7 +155,7 @@ class WarcRun:
                     for rec in records(source, fh)[1]:
                         if rec.length < 0:  # it cannot say where the next record starts
                             break
-                        if _is_document(rec):
+                        if rec.uri and _is_document(rec):  # no URI: nothing to supersede
                             key, rank = _uri_key(rec.uri), _rank(rec.date, file, rec.number)
                             if rank > winners.get(key, -1):
                                 winners[key] = rank
@@ -233,7 +233,7 @@ class WarcRun:
             if verdict.kind != "silent":
                 self._skip(source, rec, verdict.kind)
             return None
-        if winners.get(_uri_key(rec.uri), -1) > _rank(rec.date, file, rec.number):
+        if rec.uri and winners.get(_uri_key(rec.uri), -1) > _rank(rec.date, file, rec.number):
             self._skip(source, rec, "superseded")
             return None
         try:
