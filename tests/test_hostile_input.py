@@ -321,3 +321,18 @@ def test_records_without_a_target_uri_do_not_supersede_each_other(tmp_path: Path
     result = invoke_run(archive, "-o", out)
     assert result.exit_code == 0, result.output
     assert [json.loads(r)["text"] for r in out.read_text().splitlines()] == texts
+
+
+def test_a_long_id_of_wide_characters_makes_a_file_name_that_fits(tmp_path: Path) -> None:
+    # 200 characters of 'é' are 400 bytes: "cannot write ...: File name too long".
+    src = tmp_path / "in.jsonl"
+    ids = ["é" * 200, "中" * 300, "x" * 300, "é" * 120]
+    src.write_text(
+        "".join(json.dumps({"id": i, "text": f"Page {n} text."}) + "\n" for n, i in enumerate(ids))
+    )
+    result = invoke_run(src, "-o", f"{tmp_path}/out/")
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "out" / "in").iterdir())
+    assert names == sorted(
+        ["é" * 125 + ".txt", "中" * 83 + ".txt", "x" * 200 + ".txt", "é" * 120 + ".txt"]
+    )
