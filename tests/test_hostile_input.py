@@ -336,3 +336,20 @@ def test_a_long_id_of_wide_characters_makes_a_file_name_that_fits(tmp_path: Path
     assert names == sorted(
         ["é" * 125 + ".txt", "中" * 83 + ".txt", "x" * 200 + ".txt", "é" * 120 + ".txt"]
     )
+
+
+@pytest.mark.parametrize("charset", ["zlib", "base64", "undefined", "idna", "unicode_escape"])
+def test_a_charset_label_that_is_no_text_encoding_is_passed_over(
+    tmp_path: Path, charset: str
+) -> None:
+    # zlib: "Error: 'zlib' is not a text encoding; use codecs.decode() ..." naming no file;
+    # undefined, idna: UnicodeError; unicode_escape rewrote the page's backslashes.
+    pytest.importorskip("fastwarc")
+    http = PAGE.replace(b"text/html", f"text/html; charset={charset}".encode())
+    http = http.replace(b"Hello there, a paragraph.", b"A page, \\u0041 \\xff as written.")
+    archive = tmp_path / "a.warc"
+    archive.write_bytes(_warc_record("http://a.example/", http=http))
+    out = tmp_path / "out.jsonl"
+    result = invoke_run(archive, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["text"] == "A page, \\u0041 \\xff as written."

@@ -85,9 +85,12 @@ def _codec(label: str | None) -> str | None:
     if not label:
         return None
     try:
-        name = codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    if not getattr(info, "_is_text_encoding", True) or "escape" in info.name:
+        return None  # zlib, base64, hex; unicode_escape would rewrite the page's backslashes
+    name = info.name
     if name.startswith(("utf-16", "utf-32")):
         return None  # a page declaring UTF-16 in ASCII bytes is not UTF-16: detect instead
     return "cp1252" if name.replace("-", "_") in _AS_CP1252 else name
@@ -107,7 +110,7 @@ def decode_page(body: bytes, declared: str | None, where: str) -> tuple[str, lis
                 continue
             try:
                 return clean_bad_chars(body.decode(codec), where)
-            except UnicodeDecodeError:
+            except UnicodeError:  # and the codecs that refuse whatever comes (undefined, idna)
                 continue
     return decode(body, where)
 
