@@ -353,3 +353,19 @@ def test_a_charset_label_that_is_no_text_encoding_is_passed_over(
     result = invoke_run(archive, "-o", out)
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["text"] == "A page, \\u0041 \\xff as written."
+
+
+def test_a_parquet_text_past_the_document_limit_is_bad_input(tmp_path: Path) -> None:
+    # 20 KB of zstd held a 200 MB text: 10.7 GB of memory and 125 s; now one line, as JSONL.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "a.parquet"
+    texts = ["A short page.", "b " * 60_000, "é" * 30_000, "Another short page."]
+    pq.write_table(pa.table({"text": texts}), path, compression="zstd")
+    out, limit = tmp_path / "out.jsonl", ("--max-document-size", "100KiB")
+    line = one_line_error(invoke_run(path, "-o", out, *limit), 1)
+    assert line == f"Error: {path}:2: text larger than 100 KiB, the most one document may hold"
+    result = invoke_run(path, "-o", out, *limit, "--skip-bad")
+    assert result.exit_code == 0, result.output
+    assert f"{path}:3: text larger" not in result.output  # 60,000 bytes of UTF-8: it fits
+    assert len(out.read_text().splitlines()) == 3

@@ -273,7 +273,7 @@ class _Reader:
             elif source.format == "parquet":
                 from cleanup.io.parquet import read_parquet  # pyarrow: an optional extra
 
-                yield from read_parquet(source, self.fmt, self._bad)
+                yield from read_parquet(source, self.fmt, self._bad, self.max_bytes)
             elif source.format == "warc":
                 from cleanup.io.warc import WarcRun  # fastwarc, warcio: an optional extra
 
