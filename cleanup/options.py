@@ -14,16 +14,35 @@ from typing import TYPE_CHECKING, Any
 
 from cleanup.engines import ENGINES
 from cleanup.errors import OptionError, UnknownOption
-from cleanup.io.readers import FORMATS
+from cleanup.io.readers import FORMATS, MAX_DOCUMENT_BYTES
 from cleanup.io.shards import DEFAULT_SHARD_SIZE, shard_size_problem
 from cleanup.io.shards import FORMATS as OUTPUT_FORMATS
 from cleanup.pipeline import Option
-from cleanup.ranges import Range, value_problem
+from cleanup.ranges import Range, problem, size_parts, value_problem
 
 if TYPE_CHECKING:
     from cleanup.config import Config
 
 __all__ = ["RUN_OPTIONS", "RunOptions"]
+
+# `--max-document-size`: bytes, as MAX_DOCUMENT_BYTES (the one home of the default) says.
+DOCUMENT_SIZE = Range(min=1)
+DEFAULT_DOCUMENT_SIZE = f"{MAX_DOCUMENT_BYTES >> 20}MiB"
+
+
+def document_bytes(value: str | int) -> int:
+    """Return the bytes of a `--max-document-size` (`64MiB`, `1GB`, `1000000`); 0 if no size."""
+    parts = size_parts(value)
+    return 0 if parts is None else parts[0] * (parts[1] or 1)
+
+
+def document_size_problem(value: Any) -> str | None:
+    """Return why `value` is no `--max-document-size`, or None (the option's `validate`)."""
+    if size_parts(value) is None:
+        return f"must be a size such as 64MiB or 1GB, or a number of bytes, got {value!r}"
+    why = problem(document_bytes(value), int, DOCUMENT_SIZE)
+    return None if why is None else f"{why} bytes"
+
 
 RUN_OPTIONS: tuple[Option, ...] = (
     Option(
@@ -48,6 +67,15 @@ RUN_OPTIONS: tuple[Option, ...] = (
         "With --format: documents a part (100000) or bytes of output a part (256MB, 1GiB).",
         metavar="SIZE",
         validate=shard_size_problem,
+    ),
+    Option(
+        "max-document-size",
+        DEFAULT_DOCUMENT_SIZE,
+        "The most one document (a JSONL line, a text or HTML file) may hold as read: a larger"
+        " one is bad input (64MiB, 1GB, or bytes).",
+        metavar="SIZE",
+        range=DOCUMENT_SIZE,
+        validate=document_size_problem,
     ),
     Option(
         "input-format",
@@ -191,6 +219,7 @@ class RunOptions:
     force: bool = False
     format: str | None = None  # sharded output into the -o folder: jsonl, jsonl.gz, ...
     shard_size: str | int = DEFAULT_SHARD_SIZE  # documents (100000) or bytes (256MB) a part
+    max_document_size: str | int = DEFAULT_DOCUMENT_SIZE  # bytes (64MiB): see document_bytes
     input_format: str | None = None
     text_field: str = "text"
     id_field: str = "id"
@@ -231,6 +260,11 @@ class RunOptions:
             raise OptionError("--shard-size needs --format (it sizes the parts of -o DIR/)")
         if self.workers == 0:
             self.workers = os.cpu_count() or 1
+
+    @property
+    def document_bytes(self) -> int:
+        """Return `max_document_size` in bytes."""
+        return document_bytes(self.max_document_size)
 
     @property
     def trial(self) -> bool:

@@ -9,12 +9,17 @@ means something else (a negative age that prunes everything, a threshold of 1 do
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from cleanup.errors import OptionError
 
-__all__ = ["OptionError", "Range", "check", "problem", "value_problem"]
+__all__ = ["OptionError", "Range", "check", "problem", "size_parts", "value_problem"]
+
+# A size: a number, then optionally a unit, decimal (kB, MB, GB, TB) or binary (KiB ... TiB).
+_SIZE = re.compile(r"\s*(\d+)\s*([kmgt]i?b|b)?\s*", re.IGNORECASE)
+_UNITS = {"b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 
 
 @dataclass(frozen=True)
@@ -101,3 +106,17 @@ def value_problem(option: Any, value: Any) -> str | None:
     if option.type in (None, str) and value is not None and not isinstance(value, str):
         return f"must be a string, got {value!r}"
     return None
+
+
+def size_parts(value: Any) -> tuple[int, int | None] | None:
+    """Return the number of a size (`100000`, `256MB`, `1GiB`) and the bytes of its unit (None
+    for a bare number), or None when `value` is no size (an int or a string of one)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    match = _SIZE.fullmatch(str(value))
+    if match is None:
+        return None
+    number, unit = int(match.group(1)), (match.group(2) or "").lower()
+    if not unit:
+        return number, None
+    return number, 1024 ** "bkmgt".index(unit[0]) if "i" in unit else _UNITS[unit[0]]

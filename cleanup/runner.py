@@ -370,7 +370,11 @@ def _read(
 
     if _tasks_read(options):  # tasks read their own splits
         reader = PartReader(
-            options.text_field, options.id_field, options.id_prefix, skips_bad(options)
+            options.text_field,
+            options.id_field,
+            options.id_prefix,
+            skips_bad(options),
+            options.document_bytes,
         )
         source = plan_source(
             options.inputs,
@@ -395,6 +399,7 @@ def _read(
         lazy=True,
         follow_links=options.follow_links,
         on_skip=skip,
+        max_bytes=options.document_bytes,
     )
     if options.trial:
         fmt = RecordFormat(options.text_field, options.id_field, options.id_prefix)

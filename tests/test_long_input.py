@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleanup.cli import cli
-from cleanup.io import readers
 from cleanup.io.compression import split_lines
 
 ROOT = Path(__file__).parent.parent
@@ -52,20 +51,20 @@ def test_an_endless_line_is_reported_once_it_passes_the_limit() -> None:
     assert next(split_lines(endless, 20)) is None
 
 
-def test_a_line_past_the_limit_is_bad_input_named_and_skippable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(readers, "MAX_DOCUMENT_BYTES", 200)
+def test_a_line_past_the_limit_is_bad_input_named_and_skippable(tmp_path: Path) -> None:
     corpus = tmp_path / "in.jsonl"
     records = [{"id": "a", "text": "Short one."}, {"id": "b", "text": "x" * 500}, {"id": "c"}]
     records[2]["text"] = "Short two."
     corpus.write_text("".join(json.dumps(r) + "\n" for r in records))
     out = tmp_path / "out.jsonl"
-    result = CliRunner().invoke(cli, ["run", str(corpus), "-o", str(out), "-q"])
+    limit = ["--max-document-size", "200"]
+    result = CliRunner().invoke(cli, ["run", str(corpus), "-o", str(out), "-q", *limit])
     assert result.exit_code == 1
-    assert f"{corpus}:2: line longer than" in result.output
+    assert f"{corpus}:2: line longer than 200 bytes, the most one" in result.output
     assert not out.exists()
-    result = CliRunner().invoke(cli, ["run", str(corpus), "-o", str(out), "-q", "--skip-bad"])
+    result = CliRunner().invoke(
+        cli, ["run", str(corpus), "-o", str(out), "-q", "--skip-bad", *limit]
+    )
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["a", "c"]
 

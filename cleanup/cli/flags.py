@@ -93,7 +93,7 @@ def click_option(option: Option) -> Callable[[F], F]:
         return click.option(f"--{option.name}/--no-{option.name}", option.keyword, **kwargs)
     if isinstance(option.type, tuple):
         kwargs["type"] = click.Choice(option.type)
-    elif option.range is not None:
+    elif option.range is not None and option.validate is None:  # else: validate checks it
         kwargs["type"] = click_type(option.type, option.range)
     elif option.type is not None:
         kwargs["type"] = option.type

@@ -146,6 +146,12 @@ def migrate_state(location: str, settings: dict[str, Any], wait: float = 0.0) ->
     try:
         recorded = store.settings()
         if recorded is None:
+            held = store.info()
+            if held.get("documents") or held.get("runs"):
+                raise StateError(
+                    f"state {location} is damaged: it holds {held['documents']:,} documents from"
+                    f" {held['runs']:,} runs but no settings; rebuild it with `cleanup run`"
+                )
             raise StateError(f"state {location} holds no settings yet: nothing to migrate")
         if recorded == settings:
             return f"state {location} already has these settings: nothing to do"

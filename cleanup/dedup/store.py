@@ -199,6 +199,20 @@ def state_errors(location: str) -> Iterator[None]:
         raise StateError(f"state {location}: lost the Redis server: {exc}") from None
 
 
+def recorded_settings(raw: str | bytes | None, location: str) -> dict[str, Any] | None:
+    """Return the settings a state recorded (`raw`: their JSON text), None when it has none;
+    StateError naming the state when they are not a JSON object (a damaged state)."""
+    if not raw:
+        return None
+    try:
+        settings = json.loads(raw)
+    except (ValueError, RecursionError):
+        settings = None
+    if not isinstance(settings, dict):
+        raise StateError(f"state {location} is damaged: its settings are not a JSON object")
+    return settings
+
+
 def settings_json(settings: dict[str, Any]) -> str:
     """Serialize settings canonically (sorted keys) for storage."""
     return json.dumps(settings, sort_keys=True)

@@ -52,6 +52,7 @@ class Record:
     length: int  # the block's declared Content-Length
     read: Callable[[int], bytes]  # read(n) up to n bytes of the block; read(-1) the rest
     skip: Callable[[], int]  # skip the rest of the block, return how many bytes it had
+    declared: str | None = None  # the Content-Length header as written (WARC; None: none)
 
 
 class Damaged(Exception):
@@ -59,12 +60,14 @@ class Damaged(Exception):
 
 
 class Cut(Exception):
-    """Report a record that ends before it should: the archive was cut."""
+    """Report a record that ends before it should: the archive was cut (`truncated`), or the
+    record's header cannot say where it ends (a bad Content-Length)."""
 
-    def __init__(self, rec: Record, why: str) -> None:
+    def __init__(self, rec: Record, why: str, truncated: bool = True) -> None:
         super().__init__(why)
         self.record = f"{rec.number} (offset {rec.offset:,})"
         self.why = why
+        self.truncated = truncated
 
 
 @dataclass
@@ -203,18 +206,20 @@ def warc_records(stream: Stream) -> Iterator[Record]:
             _int(headers.get("Content-Length")),
             reader.read,
             reader.consume,
+            headers.get("Content-Length"),
         )
 
 
 def arc_records(stream: Stream) -> Iterator[Record]:
     """Yield the records of an ARC stream with warcio (which gives them WARC headers).
 
-    warcio's parse errors become Damaged (the reader names file and record); its warning
-    about a URI with spaces (which it mends) is not shown.
+    warcio's parse errors become Damaged (the reader names file and record); its warnings
+    about a URI with spaces (which it mends) and a wrong length are not shown.
     """
     iterator_type = require_warcio()
     logging.getLogger("warcio").setLevel(logging.ERROR)
     iterator = iterator_type(stream, arc2warc=True, no_record_parse=True)
+    iterator.INC_RECORD = ""  # its three-line warning of a wrong length, to stderr: not shown
     number = 0
     while True:
         try:
@@ -233,6 +238,8 @@ def arc_records(stream: Stream) -> Iterator[Record]:
             return total
 
         headers = rec.rec_headers
+        declared = headers.get_header("Content-Length")  # ARC's length, which warcio reads as 0
+        length = rec.length if rec.length is not None else -1  # 0 for the filedesc: warcio reads it
         yield Record(
             number,
             iterator.offset,
@@ -240,9 +247,10 @@ def arc_records(stream: Stream) -> Iterator[Record]:
             headers.get_header("WARC-Target-URI") or "",
             headers.get_header("WARC-Date") or "",
             "",  # ARC has no record ids (warcio makes up random ones)
-            rec.length if rec.length is not None else -1,  # 0 for the filedesc: warcio reads it
+            -1 if declared is not None and _int(declared) < 0 else length,
             body.read,
             skip,
+            declared,
         )
 
 

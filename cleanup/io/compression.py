@@ -14,6 +14,9 @@ from cleanup.errors import BadInput
 
 COMPRESSED_SUFFIXES = (".gz", ".zst")
 _CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+STDIN = "<stdin>"  # standard input ("-") as messages name it
 
 
 def strip_compression(name: str) -> str:
@@ -28,14 +31,52 @@ def iter_chunks(fh: BinaryIO, name: str) -> Iterator[bytes]:
     """Yield the decompressed bytes of `fh`, raising BadInput at a truncated end.
 
     Everything before the cut is yielded first, so callers keep the records that survived.
+    A file is compressed as its name says; standard input ("-"), which has no name, as its
+    first bytes say (the gzip or zstd magic).
     """
-    if name.endswith(".gz"):
+    if name == "-":
+        yield from _stdin_chunks(fh)
+    elif name.endswith(".gz"):
         yield from _gzip_chunks(fh, name)
     elif name.endswith(".zst"):
         yield from _zstd_chunks(fh, name)
     else:
         while chunk := fh.read(_CHUNK):
             yield chunk
+
+
+def _stdin_chunks(fh: BinaryIO) -> Iterator[bytes]:
+    """Yield the bytes of standard input, decompressed if they open with gzip's or zstd's magic."""
+    head = b""
+    while len(head) < len(ZSTD_MAGIC) and (more := fh.read(len(ZSTD_MAGIC) - len(head))):
+        head += more
+    whole = cast(BinaryIO, _Prefixed(head, fh))
+    if head.startswith(GZIP_MAGIC):
+        yield from _gzip_chunks(whole, STDIN)
+    elif head == ZSTD_MAGIC:
+        yield from _zstd_chunks(whole, STDIN)
+    else:
+        while chunk := whole.read(_CHUNK):
+            yield chunk
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream's first bytes, read to tell its compression, put back before the rest."""
+
+    def __init__(self, head: bytes, fh: BinaryIO) -> None:
+        self.head, self.fh = head, fh
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.fh.read(size)
+        if size is None or size < 0:
+            out, self.head = self.head + self.fh.read(), b""
+            return out
+        out, self.head = self.head[:size], self.head[size:]
+        return out if len(out) == size or self.head else out + self.fh.read(size - len(out))
 
 
 def _gzip_chunks(fh: BinaryIO, name: str) -> Iterator[bytes]:
@@ -141,3 +182,13 @@ def read_all(fh: BinaryIO, name: str, limit: int | None = None, what: str = "") 
         if limit is not None and buf.tell() > limit:
             raise BadInput(f"{name}: larger than {what or limit}")
     return buf.getvalue()
+
+
+def too_large(limit: int) -> str:
+    """Return how messages name the limit: `64 MiB, the most one document may hold`."""
+    size = f"{limit:,} bytes"
+    for shift, unit in ((30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if limit >= 1 << shift and limit % (1 << shift) == 0:
+            size = f"{limit >> shift} {unit}"
+            break
+    return f"{size}, the most one document may hold"

@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 from cleanup.document import Edit
+from cleanup.io.compression import too_large
 from cleanup.io.decoding import bom_codec, clean_bad_chars, decode
 
 HEAD = 64 << 10  # an HTTP header must end within this many bytes of its block
@@ -84,9 +85,12 @@ def _codec(label: str | None) -> str | None:
     if not label:
         return None
     try:
-        name = codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    if not getattr(info, "_is_text_encoding", True) or "escape" in info.name:
+        return None  # zlib, base64, hex; unicode_escape would rewrite the page's backslashes
+    name = info.name
     if name.startswith(("utf-16", "utf-32")):
         return None  # a page declaring UTF-16 in ASCII bytes is not UTF-16: detect instead
     return "cp1252" if name.replace("-", "_") in _AS_CP1252 else name
@@ -106,16 +110,18 @@ def decode_page(body: bytes, declared: str | None, where: str) -> tuple[str, lis
                 continue
             try:
                 return clean_bad_chars(body.decode(codec), where)
-            except UnicodeDecodeError:
+            except UnicodeError:  # and the codecs that refuse whatever comes (undefined, idna)
                 continue
     return decode(body, where)
 
 
-def unwrap(body: bytes, headers: dict[str, str]) -> bytes:
+def unwrap(body: bytes, headers: dict[str, str], limit: int) -> bytes:
     """Undo a chunked transfer coding and a gzip/deflate content coding the crawler kept.
 
     Crawlers that decoded the body but kept the header are common, so a body that is not
-    chunked (or not gzip) is taken as it is; one that starts to decode and fails is BadHttp.
+    chunked (or not gzip) is taken as it is; one that starts to decode and fails is BadHttp,
+    and so is one that decodes to more than `limit` bytes (a few hundred KB of gzip can
+    hold gigabytes), found before more than that is held.
     """
     if "chunked" in headers.get("transfer-encoding", "").lower():
         body = _dechunk(body)
@@ -126,9 +132,13 @@ def unwrap(body: bytes, headers: dict[str, str]) -> bytes:
         raise BadHttp(f"unsupported content encoding {coding!r}")
     for wbits in (zlib.MAX_WBITS | 32, -zlib.MAX_WBITS):  # gzip or zlib; raw deflate
         try:
-            return zlib.decompressobj(wbits).decompress(body)
+            data = zlib.decompressobj(wbits).decompress(body, limit + 1)
         except zlib.error as exc:
             problem = exc
+            continue
+        if len(data) > limit:
+            raise BadHttp(f"body decodes to more than {too_large(limit)}")
+        return data
     raise BadHttp(f"body does not decode as {coding} ({problem})")
 
 

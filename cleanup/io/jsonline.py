@@ -12,18 +12,26 @@ only at backslashes, double quotes and control characters, which `str.replace` a
 regex find at C speed. Everything else (short strings, numbers, nested values, keys that
 are not strings) goes to the json module itself. tests/test_jsonline.py compares the two
 on generated records.
+
+A number beyond a float's range (`1e400`, or an integer of more digits than Python converts)
+is read as a `BigNumber` (`loads`, the reader's json fallback) and written back as its text:
+json would write `Infinity`, which is not JSON. A record holding one, or a NaN or infinity
+read as such (echoed as json writes them), takes `_spelled`, json's output spelled out value
+by value.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 import msgspec
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False)  # else: _spelled
+_NAN_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 _ENCODE = msgspec.json.Encoder().encode  # used for str only: json's escapes, UTF-8 bytes
 # What json.dumps(ensure_ascii=False) escapes besides backslash and double quote: the C0
 # controls, the usual five in short form and the others as \u00XX (lowercase hex).
@@ -32,6 +40,27 @@ _ESCAPES = {chr(c): _SHORT.get(chr(c), f"\\u{c:04x}") for c in range(0x20)}
 _CONTROL = re.compile("[\x00-\x1f]")
 # Below this length json's own C function is as fast: the replace scans cost their calls.
 _LONG = 256
+
+
+class BigNumber(float):
+    """A JSON number beyond a float's range, kept as the text it came as (its value is the
+    infinity the float would be, so it sorts and stores as that; see the module's doc)."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> BigNumber:
+        number = float.__new__(cls, text)
+        number.text = text
+        return number
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (BigNumber, (self.text,))
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -56,7 +85,17 @@ def quoted(s: str) -> str:
 
 
 def dumps(record: Any) -> str:
-    """Return `record` as json.dumps(record, ensure_ascii=False, default=str) does."""
+    """Return `record` as json.dumps(record, ensure_ascii=False, default=str) does (a
+    `BigNumber` as its text)."""
+    try:
+        return _dumps(record)
+    except ValueError as exc:  # an infinity or a NaN, a BigNumber among them
+        if "Circular" in str(exc):
+            raise
+        return _spelled(record)
+
+
+def _dumps(record: Any) -> str:
     if type(record) is not dict:
         return _ENCODER.encode(record)
     parts: list[str] = []
@@ -85,6 +124,51 @@ def line(record: Any) -> bytes:
                 parts.append(_ENCODE(key) + b": " + text)
             else:
                 return b"{" + b", ".join(parts) + b"}\n"
-        except UnicodeEncodeError:
+        except ValueError:  # a lone surrogate (UnicodeEncodeError), an infinity or a NaN
             pass
     return (dumps(record) + "\n").encode("utf-8")
+
+
+def _spelled(value: Any) -> str:
+    """Return json.dumps(value, ensure_ascii=False, default=str), a BigNumber as its text."""
+    if type(value) is BigNumber:
+        return value.text
+    if isinstance(value, dict):
+        items = (encode_basestring(_key(k)) + ": " + _spelled(v) for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_spelled(item) for item in value) + "]"
+    return _NAN_ENCODER.encode(value)
+
+
+def _key(key: Any) -> str:
+    """Return an object key as json writes it (it turns floats, ints, booleans and None
+    into text, in this order of checks)."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return _NAN_ENCODER.encode(key)
+    if key is True or key is False or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def loads(text: str) -> Any:
+    """Return the JSON value of `text` as json.loads does, numbers beyond a float's range
+    kept as BigNumbers (see `_number`): the reader's way when msgspec refuses a line."""
+    return json.loads(text, parse_float=_number, parse_int=_number)
+
+
+def _number(text: str) -> Any:
+    """Return a JSON number's value; one beyond a float's range (`1e400`, an integer of more
+    digits than Python converts) as a BigNumber, which is written back as this text."""
+    try:
+        number = float(text) if "." in text or "e" in text or "E" in text else int(text)
+    except ValueError:  # int's limit on digits (sys.get_int_max_str_digits)
+        return BigNumber(text)
+    return BigNumber(text) if number in _INFINITIES else number
+
+
+_INFINITIES = (math.inf, -math.inf)

@@ -15,15 +15,23 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from cleanup.document import Document
 from cleanup.errors import BadInput, OutputError, UsageProblem
+from cleanup.io.compression import too_large
 from cleanup.io.decoding import clean_bad_chars
 from cleanup.io.fieldpath import get_path, split_path
 from cleanup.io.publish import fsync_path
-from cleanup.io.readers import RawLine, RecordFormat, Source, record_document
+from cleanup.io.readers import (
+    MAX_DOCUMENT_BYTES,
+    RawLine,
+    RecordFormat,
+    Source,
+    record_document,
+)
 from cleanup.io.remote import is_remote, open_input
 from cleanup.io.writers import (
     TemporaryFile,
@@ -53,13 +61,17 @@ def _arrow_errors() -> tuple[type[BaseException], ...]:
 
 
 def read_parquet(
-    source: Source, fmt: RecordFormat, on_bad: Callable[[str], None]
+    source: Source,
+    fmt: RecordFormat,
+    on_bad: Callable[[str], None],
+    max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> Iterator[Document]:
     """Yield the documents of one Parquet file, row group by row group, in row order.
 
     A file pyarrow cannot open, or without the text column, raises BadInput naming the file;
     a row group that cannot be decoded names the row group; a row without a string text
-    goes to `on_bad` (which raises, unless bad input is skipped).
+    goes to `on_bad` (which raises, unless bad input is skipped), and so does one whose
+    text is larger than `max_bytes` (a few KB of zstd can hold a text of gigabytes).
     """
     if source.path == "-":
         raise UsageProblem("Parquet cannot be read from standard input: give the file")
@@ -70,8 +82,13 @@ def read_parquet(
     except errors as exc:
         raise BadInput(f"{source.name}: not a readable Parquet file ({_short(exc)})") from None
     column = split_path(fmt.text_field)[0]
-    if column not in pf.schema_arrow.names:
+    names = pf.schema_arrow.names
+    if column not in names:
         raise BadInput(f"{source.name}: Parquet file has no text column {column!r}")
+    twice = sorted(name for name, n in Counter(names).items() if n > 1)
+    if twice:  # a row as a record keeps one of them: the others would vanish unnoticed
+        listed = ", ".join(map(repr, twice))
+        raise BadInput(f"{source.name}: Parquet file has more than one column named {listed}")
     row = 0
     for group in range(pf.num_row_groups):
         batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[group])
@@ -86,7 +103,7 @@ def read_parquet(
             for record in batch.to_pylist():
                 row += 1
                 try:
-                    yield _document(record, row, source, fmt)
+                    yield _document(record, row, source, fmt, max_bytes)
                 except BadInput as exc:
                     on_bad(str(exc))
 
@@ -97,7 +114,9 @@ def _short(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _document(record: dict[str, Any], row: int, source: Source, fmt: RecordFormat) -> Document:
+def _document(
+    record: dict[str, Any], row: int, source: Source, fmt: RecordFormat, max_bytes: int
+) -> Document:
     """Turn one row into a document, as parse_line does a JSONL record."""
     where = f"{source.name}:{row}"
     keys = split_path(fmt.text_field)
@@ -105,6 +124,8 @@ def _document(record: dict[str, Any], row: int, source: Source, fmt: RecordForma
     if not isinstance(text, str):
         problem = "has no" if text is None else "has a non-string"
         raise BadInput(f"{where}: row {problem} text field {fmt.text_field!r}")
+    if len(text) > max_bytes // 4 and len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise BadInput(f"{where}: text larger than {too_large(max_bytes)}")
     text, edits = clean_bad_chars(text, where)
     return record_document(record, keys, text, RawLine(b"", row, source), fmt, "parquet", edits)
 

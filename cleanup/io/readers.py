@@ -20,9 +20,16 @@ import msgspec
 
 from cleanup.document import Document, Edit
 from cleanup.errors import BadInput, UsageProblem
-from cleanup.io.compression import iter_chunks, read_all, split_lines, strip_compression
+from cleanup.io.compression import (
+    iter_chunks,
+    read_all,
+    split_lines,
+    strip_compression,
+    too_large,
+)
 from cleanup.io.decoding import clean_bad_chars, decode, encodes, utf8_chunks
 from cleanup.io.fieldpath import MISSING, blocked_at, get_path, split_path
+from cleanup.io.jsonline import loads
 from cleanup.io.remote import discover_remote, is_remote, open_input
 
 FORMATS = ("txt", "html", "jsonl", "parquet", "warc")
@@ -46,9 +53,9 @@ _DECODE = msgspec.json.Decoder().decode  # one decoder, reused: parse_line
 MAX_DEPTH = 100
 # The most one document may hold, as read (a JSONL line, a whole text or HTML file): past it
 # the document is bad input, named before more is read (an endless /dev/zero, a runaway
-# line), not a run that takes the machine's memory (README, "Input").
+# line), not a run that takes the machine's memory (README, "Input"). The default of
+# `--max-document-size` (options.py), which sets `max_bytes` of the readers.
 MAX_DOCUMENT_BYTES = 64 << 20
-_TOO_LARGE = f"{MAX_DOCUMENT_BYTES >> 20} MiB, the most one document may hold"
 
 
 @dataclass(frozen=True)
@@ -221,15 +228,17 @@ def read_inputs(
     lazy: bool = False,
     follow_links: bool = False,
     on_skip: OnSkip | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> Iterator[Document | RawLine]:
     """Yield the documents of every input, in input order (JSONL lines as RawLine if lazy).
 
     Entries of input folders that are not read (unsupported types, links unless
-    `follow_links`) go to `on_skip`; see `discover`.
+    `follow_links`) go to `on_skip`; see `discover`. A document (a JSONL line, a whole text
+    or HTML file) of more than `max_bytes` is bad input.
     """
     fmt = RecordFormat(text_field, id_field, id_prefix)
     paths = list(paths)
-    reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy, on_skip)
+    reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy, on_skip, max_bytes=max_bytes)
     reader.rediscover = lambda: discover(paths, input_format, follow_links=follow_links)
     sources = discover(
         paths, input_format, follow_links=follow_links, on_skip=on_skip, on_bad=reader._bad
@@ -248,20 +257,29 @@ class _Reader:
     on_skip: OnSkip | None = None  # also gets the archive records counted and skipped
     rediscover: Callable[[], Iterable[Source]] = tuple  # the inputs again (WARC's first pass)
     warc: Any = None  # the run's WarcRun, made when the first archive comes
+    max_bytes: int = MAX_DOCUMENT_BYTES  # the most one document may hold, as read
 
     def read(self, source: Source, span: Any = None) -> Iterator[Document | RawLine]:
         """Yield the documents of one source (or of a `Split` of it), handling bad input."""
+        if not encodes(source.path):  # bytes that are not UTF-8: ids, sources are text
+            shown = source.path.encode("utf-8", "surrogateescape").decode(
+                "utf-8", "backslashreplace"
+            )
+            self._bad(f"{shown}: file name is not UTF-8, which ids and records hold: rename it")
+            return
         try:
             if source.format == "jsonl":
                 yield from self._jsonl(source, span)
             elif source.format == "parquet":
                 from cleanup.io.parquet import read_parquet  # pyarrow: an optional extra
 
-                yield from read_parquet(source, self.fmt, self._bad)
+                yield from read_parquet(source, self.fmt, self._bad, self.max_bytes)
             elif source.format == "warc":
                 from cleanup.io.warc import WarcRun  # fastwarc, warcio: an optional extra
 
-                self.warc = self.warc or WarcRun(self.fmt, self.rediscover, self.on_skip)
+                self.warc = self.warc or WarcRun(
+                    self.fmt, self.rediscover, self.on_skip, max_bytes=self.max_bytes
+                )
                 yield from self.warc.read(source, self._bad)
             else:
                 yield from self._whole_file(source)
@@ -283,7 +301,7 @@ class _Reader:
 
     def _whole_file(self, source: Source) -> Iterator[Document]:
         with self._open(source) as fh:
-            data = read_all(fh, source.path, MAX_DOCUMENT_BYTES, _TOO_LARGE)
+            data = read_all(fh, source.path, self.max_bytes, too_large(self.max_bytes))
         text, edits = decode(data, source.name)
         doc_id = self.fmt.id_prefix + (source.relpath or "stdin")
         site = source.relpath.split("/", 1)[0] if "/" in source.relpath else ""
@@ -295,10 +313,12 @@ class _Reader:
         try:  # a span: a byte range of a plain file and its first line number (io/splits.py)
             whole = utf8_chunks(iter_chunks(fh, source.path), source.name)  # lazy: no reads yet
             chunks = span.chunks(fh) if span else whole
-            lines = split_lines(chunks, MAX_DOCUMENT_BYTES)
+            lines = split_lines(chunks, self.max_bytes)
             for lineno, line in enumerate(lines, span.first_line if span else 1):
                 if line is None:
-                    self._bad(f"{source.name}:{lineno}: line longer than {_TOO_LARGE}")
+                    self._bad(
+                        f"{source.name}:{lineno}: line longer than {too_large(self.max_bytes)}"
+                    )
                     continue
                 if not line.strip():
                     continue
@@ -320,8 +340,9 @@ def parse_line(raw: RawLine, fmt: RecordFormat) -> Document:
 
     msgspec decodes the line's bytes (about 3x json.loads with the UTF-8 decode before it);
     what it rejects, json decodes as before: byte-order marks, bytes that are not UTF-8, lone
-    surrogates, NaN and numbers beyond a float. Both keep big integers exactly and the last
-    of a repeated key (tests/test_read_msgspec.py compares them).
+    surrogates, NaN and numbers beyond a float (kept as their text: jsonline.loads). Both
+    keep big integers exactly and the last of a repeated key (tests/test_read_msgspec.py
+    compares them).
     """
     record = _fast_record(raw.line)
     fast = record is not None
@@ -361,7 +382,7 @@ def _fast_record(line: bytes) -> Any:
 def _json_record(text_line: str, raw: RawLine) -> Any:
     """Return the line's JSON value decoded by the json module; raise BadInput if it is not JSON."""
     try:
-        return json.loads(text_line)
+        return loads(text_line)
     except json.JSONDecodeError as exc:
         raise BadInput(
             f"{_where(raw)}: malformed JSON line ({exc.msg}, column {exc.colno})"

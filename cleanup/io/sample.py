@@ -10,7 +10,6 @@ the run reports it as the bad input it is.
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from collections.abc import Iterable, Iterator
 
@@ -19,6 +18,7 @@ import xxhash
 from cleanup.document import Document
 from cleanup.errors import BadInput
 from cleanup.io.decoding import decode
+from cleanup.io.jsonline import loads
 from cleanup.io.readers import RawLine, RecordFormat, record_id
 
 __all__ = ["in_sample", "item_id", "trial_items"]
@@ -38,7 +38,7 @@ def item_id(item: Document | RawLine, fmt: RecordFormat) -> str | None:
         return item.id
     try:
         text_line, _ = decode(item.line, f"{item.source.name}:{item.lineno}")
-        record = json.loads(text_line)
+        record = loads(text_line)  # as the run reads it: the same id
         if not isinstance(record, dict):
             return None
         return record_id(record, item, fmt)[0]

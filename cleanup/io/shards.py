@@ -38,13 +38,12 @@ from cleanup.io.writers import (
     replace_into_place,
     temporary_name,
 )
+from cleanup.ranges import size_parts
 
 FORMATS = ("jsonl", "jsonl.gz", "jsonl.zst", "parquet")
 DEFAULT_SHARD_SIZE = "100000"  # documents a part: the one home of `--shard-size`'s default
 MANIFEST = "_manifest.json"
 MANIFEST_VERSION = 1
-_SIZE = re.compile(r"\s*(\d+)\s*([kmgt]i?b|b)?\s*", re.IGNORECASE)
-_UNITS = {"b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 _HASH_CHUNK = 1 << 20
 _PART_FORMATS = "|".join(re.escape(f) for f in FORMATS)
 _PART = re.compile(rf"part-\d{{5,}}\.(?:{_PART_FORMATS})")
@@ -69,24 +68,19 @@ def parse_shard_size(value: str | int) -> ShardSize:
     decimal (kB, MB, GB, TB: powers of 1000) or binary (KiB, MiB, GiB, TiB: powers of 1024).
     """
     why = shard_size_problem(value)
-    match = None if why else _SIZE.fullmatch(str(value))
-    if match is None:
+    parts = None if why else size_parts(value)
+    if parts is None:
         raise OptionError(f"--shard-size {why}")
-    number, unit = int(match.group(1)), (match.group(2) or "").lower()
-    if not unit:
-        return ShardSize(documents=number)
-    base = 1024 ** "bkmgt".index(unit[0]) if "i" in unit else _UNITS[unit[0]]
-    return ShardSize(bytes=number * base)
+    number, unit = parts
+    return ShardSize(documents=number) if unit is None else ShardSize(bytes=number * unit)
 
 
 def shard_size_problem(value: Any) -> str | None:
     """Return why `value` is no `--shard-size`, or None (the option's `validate`)."""
-    match = None
-    if not isinstance(value, bool) and isinstance(value, int | str):
-        match = _SIZE.fullmatch(str(value))
-    if match is None:
+    parts = size_parts(value)
+    if parts is None:
         return f"must be a number of documents or a size such as 256MB, got {value!r}"
-    if int(match.group(1)) < 1:
+    if parts[0] < 1:
         return f"must be at least 1, got {value!r}"
     return None
 

@@ -33,6 +33,7 @@ from cleanup.errors import OptionError
 from cleanup.io.compression import strip_compression
 from cleanup.io.decoding import bom_codec
 from cleanup.io.readers import (
+    MAX_DOCUMENT_BYTES,
     OnBad,
     OnSkip,
     RawLine,
@@ -208,10 +209,11 @@ class SplitReader:
         stdin: BinaryIO | None = None,
         lazy: bool = False,
         on_skip: OnSkip | None = None,
+        max_bytes: int = MAX_DOCUMENT_BYTES,
     ) -> SplitReader:
         """Return a reader for a plan's splits (the plan names the files of WARC's first pass)."""
         fmt = RecordFormat(text_field, id_field, id_prefix)
-        reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy, on_skip)
+        reader = _Reader(fmt, skip_bad, on_bad, stdin, lazy, on_skip, max_bytes=max_bytes)
         files = tuple(s.source for s in splits if s.problem is None and s.start == 0)
         reader.rediscover = functools.partial(iter, files)
         return cls(reader)

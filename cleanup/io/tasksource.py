@@ -19,7 +19,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from cleanup.document import Document
-from cleanup.io.readers import OnBad, OnSkip, RawLine, RecordFormat, Skipped, _Reader
+from cleanup.io.readers import (
+    MAX_DOCUMENT_BYTES,
+    OnBad,
+    OnSkip,
+    RawLine,
+    RecordFormat,
+    Skipped,
+    _Reader,
+)
 from cleanup.io.remote import is_remote
 from cleanup.io.splits import TARGET_BYTES, Split, SplitReader, plan_splits
 
@@ -39,13 +47,22 @@ class PartReader:
     id_field: str
     id_prefix: str
     skip_bad: bool
+    max_bytes: int = MAX_DOCUMENT_BYTES  # the most one document may hold, as read
 
     def read(self, splits: Sequence[Split]) -> PartRead:
         """Return the splits' records in order (JSONL lines unparsed) and what was skipped."""
         read = PartRead()
         fmt = RecordFormat(self.text_field, self.id_field, self.id_prefix)
         reader = SplitReader(
-            _Reader(fmt, self.skip_bad, read.bad.append, None, True, read.skipped.append)
+            _Reader(
+                fmt,
+                self.skip_bad,
+                read.bad.append,
+                None,
+                True,
+                read.skipped.append,
+                max_bytes=self.max_bytes,
+            )
         )
         read.items = [item for split in splits for item in reader.read(split)]
         read.count = len(read.items)
@@ -117,6 +134,7 @@ class SplitSource:
             on_bad=self.on_bad,
             lazy=True,
             on_skip=self.on_skip,
+            max_bytes=r.max_bytes,
         )
         for split in self.splits:
             for item in reader.read(split):

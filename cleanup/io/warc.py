@@ -16,7 +16,8 @@ distinct URI (measured; 8 million pages: about 1 GB), and a second decompression
 Decompression and parsing: cleanup/io/archive.py (FastWARC for WARC, warcio for ARC). A cut
 archive (a decompression error, a last gzip member without its end, a block shorter than its
 Content-Length, a record without a WARC header) stops the run after the records before the cut,
-naming the file and the record (number, offset in the decompressed stream). WARC is read from
+naming the file and the record (number, offset in the decompressed stream); so does a record
+whose Content-Length is not a number of bytes (`abc`, `-5`), named as such. WARC is read from
 local files only: the first pass reads it twice, FastWARC's readers want a path.
 """
 
@@ -32,6 +33,7 @@ import xxhash
 from cleanup.document import Document
 from cleanup.errors import BadInput, UsageProblem
 from cleanup.io.archive import Cut, Damaged, Record, records
+from cleanup.io.compression import too_large
 from cleanup.io.decoding import decode
 from cleanup.io.http import (
     HEAD,
@@ -43,7 +45,7 @@ from cleanup.io.http import (
     parse_http,
     unwrap,
 )
-from cleanup.io.readers import RecordFormat, Skipped, Source
+from cleanup.io.readers import MAX_DOCUMENT_BYTES, RecordFormat, Skipped, Source
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 SKIP_KINDS = {"not-html": "not HTML", "status": "status not 200", "revisit": "revisit"}
@@ -62,6 +64,14 @@ def _rank(date: str, file: int, number: int) -> int:
     except ValueError:
         micros = 0  # no readable date: older than any dated capture
     return (micros << 64) | (file << 32) | number
+
+
+def _host(uri: str) -> str:
+    """Return a URI's host name; "" when it has none or is not a URL (`http://[::1`)."""
+    try:
+        return urlsplit(uri).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _uri_key(uri: str) -> int:
@@ -130,6 +140,7 @@ class WarcRun:
     on_skip: OnSkip | None = None
     winners: dict[int, int] | None = None
     order: dict[str, int] = field(default_factory=dict)
+    max_bytes: int = MAX_DOCUMENT_BYTES  # the most one document may hold: block, body
 
     def index(self) -> dict[int, int]:
         """Return hash(URI) -> rank of its latest capture, by a pass over record heads only."""
@@ -142,7 +153,9 @@ class WarcRun:
             try:
                 with open(source.path, "rb") as fh:
                     for rec in records(source, fh)[1]:
-                        if _is_document(rec):
+                        if rec.length < 0:  # it cannot say where the next record starts
+                            break
+                        if rec.uri and _is_document(rec):  # no URI: nothing to supersede
                             key, rank = _uri_key(rec.uri), _rank(rec.date, file, rec.number)
                             if rank > winners.get(key, -1):
                                 winners[key] = rank
@@ -179,7 +192,8 @@ class WarcRun:
             )
             problem = f"{stream.error}: {where}"
         elif cut is not None:
-            problem = f"{source.name}: truncated archive: record {cut.record} {cut.why}"
+            what = "truncated archive: record" if cut.truncated else "damaged archive: record"
+            problem = f"{source.name}: {what} {cut.record} {cut.why}"
         if problem:
             on_bad(problem)
 
@@ -198,6 +212,9 @@ class WarcRun:
     ) -> Document | None:
         """Return the document a record becomes, or None (counted, silent or bad input)."""
         where = f"{source.name}: record {rec.number} (offset {rec.offset:,})"
+        if rec.kind and rec.length < 0 and rec.declared is not None:  # FastWARC reads on
+            why = f"has a bad Content-Length {rec.declared[:40]!r} (not a number of bytes)"
+            raise Cut(rec, why, truncated=False)
         if not rec.kind or rec.length < 0:
             raise Cut(rec, "has no complete WARC header")
         try:
@@ -207,12 +224,16 @@ class WarcRun:
             on_bad(f"{where}: broken HTTP header: {exc}")
             return None
         keep = verdict.kind in ("html", "text")
+        if keep and rec.length > self.max_bytes:  # read, it would take that much memory
+            _finish_block(rec, verdict.head, False)
+            on_bad(f"{where}: larger than {too_large(self.max_bytes)}")
+            return None
         block = _finish_block(rec, verdict.head, keep)
         if not keep:
             if verdict.kind != "silent":
                 self._skip(source, rec, verdict.kind)
             return None
-        if winners.get(_uri_key(rec.uri), -1) > _rank(rec.date, file, rec.number):
+        if rec.uri and winners.get(_uri_key(rec.uri), -1) > _rank(rec.date, file, rec.number):
             self._skip(source, rec, "superseded")
             return None
         try:
@@ -227,7 +248,7 @@ class WarcRun:
         http = verdict.http
         if http is not None:
             content_type = http.headers.get("content-type", "")
-            body = unwrap(block[http.body_at :], http.headers)
+            body = unwrap(block[http.body_at :], http.headers, self.max_bytes)
             text, edits = decode_page(body, header_charset(content_type), where)
         else:
             content_type = "text/plain"
@@ -246,7 +267,7 @@ class WarcRun:
             edits,
             source=f"{source.name}:{rec.number}",
             relpath=source.relpath,
-            site=urlsplit(rec.uri).hostname or "",
+            site=_host(rec.uri),
             fields=fields,
         )
 

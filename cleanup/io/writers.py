@@ -31,6 +31,7 @@ _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
 _TMP_MARK = ".cleanup-tmp-"
 _OLD_MARK = ".cleanup-old-"
 _UNSAFE = re.compile(r"[^\w.\-]+")
+_NAME_BYTES = 255 - len(".txt")  # a file name holds at most 255 bytes (NAME_MAX)
 
 
 class Writer(Protocol):
@@ -469,6 +470,8 @@ def output_relpath(doc: Document) -> str:
     base = os.path.splitext(strip_compression(doc.relpath))[0] if doc.relpath else ""
     if doc.format in ("jsonl", "parquet") or not base:
         plain = doc.id if doc.explicit_id else doc.id.rsplit(":", 1)[-1]
-        name = _UNSAFE.sub("_", plain).strip("._") or "document"
-        return f"{base}/{name[:200]}.txt" if base else f"{name[:200]}.txt"
+        name = (_UNSAFE.sub("_", plain).strip("._") or "document")[:200]
+        if len(name.encode("utf-8", "surrogatepass")) > _NAME_BYTES:  # 200 wide characters
+            name = name.encode("utf-8", "surrogatepass")[:_NAME_BYTES].decode("utf-8", "ignore")
+        return f"{base}/{name}.txt" if base else f"{name}.txt"
     return base + ".txt"

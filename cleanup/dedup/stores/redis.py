@@ -36,6 +36,7 @@ from cleanup.dedup.store import (
     Staged,
     Store,
     StoredEntries,
+    recorded_settings,
     settings_json,
 )
 from cleanup.errors import StateError
@@ -100,8 +101,7 @@ class RedisStore(Store):
     # Reading -----------------------------------------------------------------------
     def settings(self) -> dict[str, Any] | None:
         """Return the settings recorded in the state, or None for a new state."""
-        raw = self.r.hget(self.p + "meta", "settings")
-        return json.loads(raw) if raw else None
+        return recorded_settings(self.r.hget(self.p + "meta", "settings"), self.location)
 
     def find(self, keys: list[str]) -> dict[str, tuple[int, int]]:
         """Return (handle, fingerprint) of each given state key that the state holds."""

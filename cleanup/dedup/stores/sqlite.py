@@ -28,6 +28,7 @@ from cleanup.dedup.store import (
     Store,
     StoredEntries,
     from_i64,
+    recorded_settings,
     settings_json,
     to_i64,
 )
@@ -64,11 +65,15 @@ CREATE TABLE IF NOT EXISTS runs (
 _CHUNK = 50_000
 
 
-def _refuse_other_databases(db: sqlite3.Connection, path: str) -> None:
-    """Refuse a SQLite file that holds tables but is not a cleanup state (never add ours)."""
+def _refuse_other_databases(db: sqlite3.Connection, path: str, create: bool) -> None:
+    """Refuse a SQLite file that holds tables but is not a cleanup state (never add ours),
+    and one without tables (an empty file) unless a state may be created there."""
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if tables and not {"meta", "docs", "runs"} <= tables:
         raise StateError(f"{path} is a SQLite database but not a cleanup state; not touching it")
+    if not tables and not create:
+        what = "an empty file" if os.path.getsize(path) == 0 else "a SQLite database, no tables"
+        raise StateError(f"{path} is not a cleanup state ({what}); not touching it")
 
 
 class SQLiteStore(Store):
@@ -80,11 +85,12 @@ class SQLiteStore(Store):
         self.location = path
         if not create and not os.path.exists(path):
             raise StateError(f"no state at {path}")
-        self._lock: IO[bytes] | None = _take_lock(path + ".lock", wait) if lock else None
+        self._lock: IO[bytes] | None = None
         try:
             # One run uses the connection at a time; the runner may close from another thread.
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            _refuse_other_databases(self.db, path)
+            _refuse_other_databases(self.db, path, create)  # before a lock file is made beside
+            self._lock = _take_lock(path + ".lock", wait) if lock else None
             self.db.executescript(SCHEMA)
         except StateError:
             self.close()
@@ -96,10 +102,8 @@ class SQLiteStore(Store):
     # Reading -----------------------------------------------------------------------
     def settings(self) -> dict[str, Any] | None:
         """Return the settings recorded in the state, or None for a new state."""
-        import json
-
         row = self.db.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
-        return json.loads(row[0]) if row else None
+        return recorded_settings(row[0] if row else None, self.location)
 
     def find(self, keys: list[str]) -> dict[str, tuple[int, int]]:
         """Return (handle, fingerprint) of each given state key that the state holds."""
