@@ -89,7 +89,7 @@ def value_problem(option: Any, value: Any) -> str | None:
     A `multiple` option takes a list (or tuple) of its type.
     """
     if getattr(option, "validate", None) is not None:
-        return option.validate(value)  # type: ignore[no-any-return]
+        return option.validate(value)
     if option.multiple:
         if not isinstance(value, list | tuple):
             return f"must be a list, got {value!r}"

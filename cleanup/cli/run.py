@@ -84,7 +84,7 @@ def _config(ctx: click.Context) -> Config:
     if "cleanup.config" not in ctx.meta:
         root = ctx if "config" in ctx.params else ctx.parent
         ctx.meta["cleanup.config"] = load_config(root.params["config"] if root else None)
-    return ctx.meta["cleanup.config"]  # type: ignore[no-any-return]
+    return ctx.meta["cleanup.config"]
 
 
 def _merged(ctx: click.Context, names: list[str], values: dict[str, Any]) -> dict[str, Any]:

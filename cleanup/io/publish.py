@@ -101,7 +101,7 @@ def publish(
     journal_path: str | None,
     run_id: str,
     files: Sequence[Finished],
-    callbacks: Sequence[Callable[[], None]],
+    callbacks: Sequence[Callable[[], None] | TwoPhase],
     remote: Callable[[], None] | None = None,
 ) -> None:
     """Rename `files` into place in order (the output last), then commit the state.

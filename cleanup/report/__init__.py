@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, TextIO
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from cleanup.errors import OptionError, UsageProblem
 from cleanup.io.paths import NOT_REGULAR
@@ -19,6 +20,9 @@ from cleanup.report.explain import explain
 from cleanup.report.html import HtmlReport
 from cleanup.report.jsonfmt import JsonRenderer
 from cleanup.report.text import TextRenderer
+
+if TYPE_CHECKING:
+    from cleanup.document import Document
 
 FORMATS = ("text", "json", "html")
 
@@ -55,9 +59,11 @@ def write_diff(
         check_output(output, [*befores, *afters, *([audit] if audit else [])], force)
     records = load_audit(audit) if audit else None
     verify_compressed([*befores, *afters])
-    docs = diff_corpora(
-        read_inputs(befores, **read_options), read_inputs(afters, **read_options), records
-    )
+
+    def whole(paths: list[str]) -> Iterator[Document]:  # not lazy: no RawLine comes out
+        return cast("Iterator[Document]", read_inputs(paths, **read_options))
+
+    docs = diff_corpora(whole(befores), whole(afters), records)
     summary = DiffSummary()
     if format == "html":
         target = output if isinstance(output, str) and output != "-" else None

@@ -181,7 +181,7 @@ def compact(d: DocDiff, shared: dict[str, int] | None = None) -> dict[str, Any]:
             getattr(op, _OPS_WITH_TEXT[op.kind]))  # fmt: skip
         ops.append([op.kind, body, op.reasons] if op.reasons else [op.kind, body])
     keep_text = set(d.other)
-    reasons = []
+    reasons: list[int | dict[str, Any]] = []
     for i, r in enumerate(d.reasons):
         item = {k: r[k] for k in ("step", "rule", "why", "kind", "detail") if r.get(k)}
         if i in keep_text:

@@ -114,11 +114,11 @@ def attach_reasons(d: DocDiff) -> None:
 
     for op in d.ops:
         if op.kind == "-" and op.before is not None:
-            i = take(by_text.get(op.before))
-            if i is None:
-                i = take(by_fold.get(paragraph_key(op.before)))
-            if i is not None:
-                op.reasons.append(i)
+            found = take(by_text.get(op.before))
+            if found is None:
+                found = take(by_fold.get(paragraph_key(op.before)))
+            if found is not None:
+                op.reasons.append(found)
     changed = [(j, op) for j, op in _after_positions(d.ops) if op.kind == "~"]
     # First the records made at this paragraph's final position (steps after the last
     # removal), then any record whose short form fits: a short form such as "’" -> "'"
