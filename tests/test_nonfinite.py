@@ -18,6 +18,7 @@ from helpers import invoke_run
 
 from cleanup.cli import cli
 from cleanup.io.jsonline import BigNumber, dumps, line, loads
+from cleanup.io.readers import RawLine, RecordFormat, Source, parse_line
 
 NAN, INF = float("nan"), float("inf")
 TEXTS = ["Hello world paragraph one.", "Another paragraph for two.", "Third text is here now."]
@@ -167,3 +168,12 @@ def test_a_non_finite_float_is_null_and_a_literal_its_text() -> None:
     for record in (plain, mixed, {"a": [NAN]}, {1: NAN}, [INF]):
         assert line(record) == (dumps(record) + "\n").encode()
     assert dumps({NAN: 1}) == '{"NaN": 1}'  # a key is text: json's spelling, valid JSON
+
+
+def test_an_id_spelled_nan_or_infinity_is_that_text() -> None:
+    # As an id 1e400 is "1e400": the text as it came (it was "nan" and "-inf", from float).
+    source = Source("in.jsonl", ".", "in.jsonl", "jsonl")
+    for spelled in ("NaN", "Infinity", "-Infinity"):
+        data = f'{{"id": {spelled}, "text": "Hello."}}'.encode()
+        doc = parse_line(RawLine(data, 1, source), RecordFormat())
+        assert doc.id == spelled and doc.explicit_id
