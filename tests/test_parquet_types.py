@@ -56,7 +56,7 @@ def test_types_json_lacks_are_written_as_valid_json(tmp_path: Path) -> None:
 
 
 # Values Parquet holds and Python cannot: a date or timestamp past the year 9999, a duration
-# past timedelta's 999,999,999 days. They ended the run with "Error: date value out of range"
+# past timedelta's 999,999,999 days, a struct with two fields of one name. They ended the run with "Error: date value out of range"
 # or "Python int too large to convert to C int", naming no file nor row.
 BEYOND = {
     "date32": pa.array([0, -(10**7), 0], pa.date32()),
@@ -64,6 +64,11 @@ BEYOND = {
     "timestamp": pa.array([0, 300 * 10**12, 0], pa.timestamp("s")),
     "duration": pa.array([0, 2**62, 0], pa.duration("s")),
     "nested": pa.array([[0], [0, -(10**7)], None], pa.list_(pa.date32())),
+    "struct with a name twice": pa.StructArray.from_arrays(  # pyarrow makes no dict of it
+        [pa.array([1, 2, 3]), pa.array(["x", "y", "z"])],
+        names=["a", "a"],
+        mask=pa.array([True, False, True]),
+    ),
 }
 
 
