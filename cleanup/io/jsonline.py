@@ -15,9 +15,11 @@ on generated records.
 
 A number beyond a float's range (`1e400`, or an integer of more digits than Python converts)
 is read as a `BigNumber` (`loads`, the reader's json fallback) and written back as its text:
-json would write `Infinity`, which is not JSON. A record holding one, or a NaN or infinity
-read as such (echoed as json writes them), takes `_spelled`, json's output spelled out value
-by value.
+json would write `Infinity`, which is not JSON. So is a `NaN`, `Infinity` or `-Infinity` a
+JSONL line holds as such (not JSON either, but echoed as it came). Any other NaN or infinity
+(a Parquet file's doubles hold them natively) is written as `null`, as pandas' to_json and
+most JSON writers do: valid input gives valid JSON. The same bytes as json.dumps otherwise;
+a record holding a non-finite float takes `_spelled`, json's output spelled out value by value.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ _LONG = 256
 
 
 class BigNumber(float):
-    """A JSON number beyond a float's range, kept as the text it came as (its value is the
-    infinity the float would be, so it sorts and stores as that; see the module's doc)."""
+    """A JSON number beyond a float's range, or a `NaN`/`Infinity`/`-Infinity` literal, kept
+    as the text it came as (its value is the NaN or infinity the float would be, so it sorts
+    and stores as that; see the module's doc)."""
 
     __slots__ = ("text",)
     text: str
@@ -85,8 +88,8 @@ def quoted(s: str) -> str:
 
 
 def dumps(record: Any) -> str:
-    """Return `record` as json.dumps(record, ensure_ascii=False, default=str) does (a
-    `BigNumber` as its text)."""
+    """Return `record` as json.dumps(record, ensure_ascii=False, default=str) does, a
+    `BigNumber` as its text and any other NaN or infinity as null."""
     try:
         return _dumps(record)
     except ValueError as exc:  # an infinity or a NaN, a BigNumber among them
@@ -130,9 +133,12 @@ def line(record: Any) -> bytes:
 
 
 def _spelled(value: Any) -> str:
-    """Return json.dumps(value, ensure_ascii=False, default=str), a BigNumber as its text."""
+    """Return json.dumps(value, ensure_ascii=False, default=str), a BigNumber as its text and
+    any other NaN or infinity as null."""
     if type(value) is BigNumber:
         return value.text
+    if isinstance(value, float) and not math.isfinite(value):
+        return "null"
     if isinstance(value, dict):
         items = (encode_basestring(_key(k)) + ": " + _spelled(v) for k, v in value.items())
         return "{" + ", ".join(items) + "}"
@@ -157,8 +163,9 @@ def _key(key: Any) -> str:
 
 def loads(text: str) -> Any:
     """Return the JSON value of `text` as json.loads does, numbers beyond a float's range
-    kept as BigNumbers (see `_number`): the reader's way when msgspec refuses a line."""
-    return json.loads(text, parse_float=_number, parse_int=_number)
+    and the literals NaN, Infinity and -Infinity kept as BigNumbers (see `_number`): the
+    reader's way when msgspec refuses a line."""
+    return json.loads(text, parse_float=_number, parse_int=_number, parse_constant=BigNumber)
 
 
 def _number(text: str) -> Any:

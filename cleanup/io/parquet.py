@@ -100,12 +100,44 @@ def read_parquet(
                 raise BadInput(f"{where}: cannot be read ({_short(exc)})") from None
             if batch is None:
                 break
-            for record in batch.to_pylist():
+            for record in _rows(batch):
                 row += 1
                 try:
+                    if isinstance(record, str):
+                        raise BadInput(f"{source.name}:{row}: {record}")
                     yield _document(record, row, source, fmt, max_bytes)
                 except BadInput as exc:
                     on_bad(str(exc))
+
+
+def _rows(batch: Any) -> list[dict[str, Any] | str]:
+    """Return a record batch's rows as dicts; a row holding a value Python cannot hold (a
+    date or timestamp past the year 9999, a duration past timedelta's range) as the words
+    saying which column, for the caller to name the row."""
+    errors = _arrow_errors()
+    try:
+        rows: list[dict[str, Any] | str] = batch.to_pylist()
+        return rows
+    except errors:
+        pass
+    rows = []
+    for at in range(batch.num_rows):
+        one = batch.slice(at, 1)
+        try:
+            rows.append(one.to_pylist()[0])
+        except errors as exc:
+            rows.append(_unheld(one, exc))
+    return rows
+
+
+def _unheld(one: Any, exc: BaseException) -> str:
+    """Say which column of a one-row batch holds a value Python cannot hold."""
+    for name, column in zip(one.schema.names, one.columns, strict=True):
+        try:
+            column.to_pylist()
+        except _arrow_errors() as error:
+            return f"column {name!r} holds a value Python cannot hold ({_short(error)})"
+    return f"row holds a value Python cannot hold ({_short(exc)})"
 
 
 def _short(exc: BaseException) -> str:
