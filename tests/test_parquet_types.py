@@ -56,8 +56,9 @@ def test_types_json_lacks_are_written_as_valid_json(tmp_path: Path) -> None:
 
 
 # Values Parquet holds and Python cannot: a date or timestamp past the year 9999, a duration
-# past timedelta's 999,999,999 days, a struct with two fields of one name. They ended the run with "Error: date value out of range"
-# or "Python int too large to convert to C int", naming no file nor row.
+# past timedelta's 999,999,999 days, a struct with two fields of one name. They ended the run
+# with "Error: date value out of range" or "Python int too large to convert to C int", naming
+# no file nor row.
 BEYOND = {
     "date32": pa.array([0, -(10**7), 0], pa.date32()),
     "date64": pa.array([0, 10**17, 0], pa.date64()),
