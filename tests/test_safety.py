@@ -347,3 +347,39 @@ def test_an_output_that_is_a_fifo_or_device_is_refused_not_replaced(
     line = one_line_error(invoke(corpus, *args, "--force"), 2)
     assert "not a regular file" in line and option in line
     assert special.is_fifo() and not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.parametrize("fmt", [None, "jsonl"])
+@pytest.mark.parametrize("foreign", ["notes.md", "sub/.git/HEAD", ".hidden.txt", "sub/a.jsonl"])
+def test_force_replaces_only_a_folder_of_cleanup_output(
+    corpus: Path, tmp_path: Path, fmt: str | None, foreign: str
+) -> None:
+    """`-o DIR/ --force` replaced the whole folder: `-o ~/ --force` lost everything in it."""
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "sub" / "earlier.txt").write_text("a text an earlier run wrote\n")
+    (out / foreign).parent.mkdir(parents=True, exist_ok=True)
+    (out / foreign).write_text("not ours\n")
+    before = files_under(out)
+    extra = ["--format", fmt] if fmt else []
+    line = one_line_error(invoke(corpus, "-o", f"{out}/", "--force", *extra), 2)
+    assert f"holds {foreign}, which is no cleanup output" in line
+    assert files_under(out) == before
+
+
+@pytest.mark.parametrize("first", [None, "jsonl"])
+@pytest.mark.parametrize("second", [None, "jsonl.gz"])
+def test_force_replaces_a_folder_of_cleanup_output(
+    corpus: Path, tmp_path: Path, first: str | None, second: str | None
+) -> None:
+    """Texts, parts and a manifest are cleanup output: either kind replaces the other."""
+    out = tmp_path / "out"
+    for fmt in (first, second):
+        extra = ["--format", fmt] if fmt else []
+        result = invoke(corpus, "-o", f"{out}/", "--force", *extra)
+        assert result.exit_code == 0, result.output
+    names = set(files_under(out))
+    if second:
+        assert names == {"_manifest.json", "part-00000.jsonl.gz"}
+    else:
+        assert names and all(name.endswith(".txt") for name in names)

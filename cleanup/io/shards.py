@@ -85,6 +85,24 @@ def shard_size_problem(value: Any) -> str | None:
     return None
 
 
+def foreign_entry(folder: str) -> str | None:
+    """Return a file in an existing output folder that no cleanup output holds, or None.
+
+    Why: `--force` replaces the whole folder (the old one is removed once the new one is in
+    place), so anything else in it (`-o ~/ --force`, a checkout, a folder of notes) would be
+    lost with it. A sharded output holds its parts and `_manifest.json`; a folder of texts,
+    `.txt` files in folders that mirror the inputs. Either may replace the other.
+    """
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        top = root == folder
+        for name in sorted(files):
+            ours = name.endswith(".txt") or (top and (name == MANIFEST or is_part_name(name)))
+            if not ours or name.startswith("."):
+                return os.path.relpath(os.path.join(root, name), folder)
+    return None
+
+
 def is_part_name(name: str) -> bool:
     """Tell whether `name` is a part's name (`part-00000.jsonl.zst`), in any of our formats.
 

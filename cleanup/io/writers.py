@@ -135,6 +135,14 @@ def check_overwrite(final: str, shown: str, force: bool, is_dir: bool) -> None:
         return
     if not force:
         raise UsageProblem(f"-o {shown}: already exists (use --force to replace it)")
+    if is_dir:
+        from cleanup.io.shards import foreign_entry
+
+        if (entry := foreign_entry(final)) is not None:
+            raise UsageProblem(
+                f"-o {shown}: holds {entry}, which is no cleanup output; --force replaces only"
+                " a folder of cleanup output (move it away, or choose another folder)"
+            )
 
 
 def remove_stale_temporaries(final: str) -> None:
