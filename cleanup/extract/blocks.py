@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import lxml.html
 
+from cleanup.extract.meta import collapse
 from cleanup.extract.tags import (
     ARTICLE_TAGS,
     BLOCK_TAGS,
@@ -314,9 +315,12 @@ def _has_figcaption(img: lxml.html.HtmlElement) -> bool:
     return figure is not None and next(figure.iter("figcaption"), None) is not None
 
 
+_NOT_SPACE = re.compile(r"[^ \t\n\r\f\v]")
+
+
 def _clean(text: str) -> str:
     """Collapse whitespace runs to one space and trim."""
-    return _SPACES.sub(" ", text).strip()
+    return collapse(_SPACES, _NOT_SPACE, text).strip()
 
 
 class _Builder:
