@@ -163,19 +163,21 @@ def _key(key: Any) -> str:
 
 def loads(text: str) -> Any:
     """Return the JSON value of `text` as json.loads does, numbers beyond a float's range
-    and the literals NaN, Infinity and -Infinity kept as BigNumbers (see `_number`): the
-    reader's way when msgspec refuses a line."""
-    return json.loads(text, parse_float=_number, parse_int=_number, parse_constant=BigNumber)
+    and the literals NaN, Infinity and -Infinity kept as BigNumbers: the reader's way when
+    msgspec refuses a line."""
+    return json.loads(text, parse_float=_float, parse_int=_int, parse_constant=BigNumber)
 
 
-def _number(text: str) -> Any:
-    """Return a JSON number's value; one beyond a float's range (`1e400`, an integer of more
-    digits than Python converts) as a BigNumber, which is written back as this text."""
+def _float(text: str) -> float:
+    """Return a JSON number with a fraction or exponent; one beyond a float's range (`1e400`)
+    as a BigNumber, which is written back as this text."""
+    number = float(text)
+    return BigNumber(text) if math.isinf(number) else number
+
+
+def _int(text: str) -> int | BigNumber:
+    """Return a JSON integer; one of more digits than Python converts as a BigNumber."""
     try:
-        number = float(text) if "." in text or "e" in text or "E" in text else int(text)
+        return int(text)
     except ValueError:  # int's limit on digits (sys.get_int_max_str_digits)
         return BigNumber(text)
-    return BigNumber(text) if number in _INFINITIES else number
-
-
-_INFINITIES = (math.inf, -math.inf)
