@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from cleanup.dedup.paragraphs import MAX_POSTING, MAX_SOURCES, Duplicate, ParagraphFeatures
+from cleanup.dedup.overlaps import MAX_POSTING
+from cleanup.dedup.paragraphs import MAX_SOURCES, Duplicate, ParagraphFeatures
 from cleanup.dedup.settings import ParagraphSettings
 
 

@@ -22,19 +22,16 @@ Paragraphs under `min_words` words are only compared exactly: a few words say to
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
 import numpy as np
 
+from cleanup.dedup.overlaps import Overlaps, shared_pairs
 from cleanup.dedup.settings import ParagraphSettings
 from cleanup.dedup.shingles import fingerprints, shingle_hashes, token_hashes
 
-# A shingle found in more paragraphs than this is the document's own refrain, not evidence
-# of copying; ignoring it keeps the inverted index linear in the document's size.
-MAX_POSTING = 50
 # A composite paragraph must be explained by at most this many source paragraphs.
 MAX_SOURCES = 3
 
@@ -325,80 +322,56 @@ def find_duplicates(feat: ParagraphFeatures, settings: ParagraphSettings) -> lis
     dups = {d.index: d for d in exact_duplicates(feat.fps)}
     compared = (feat.fps != 0) & (feat.nwords >= settings.min_words)
     compared[list(dups)] = False
-    eligible: list[int] = np.flatnonzero(compared).tolist()
-    if len(eligible) < 2:
+    eligible = np.flatnonzero(compared)
+    pairs = shared_pairs(feat.shingles, eligible) if len(eligible) >= 2 else None
+    if pairs is None:
         return [dups[i] for i in sorted(dups)]
-    shared = _shared_shingles(feat, eligible)
-    if shared is None:
-        return [dups[i] for i in sorted(dups)]
-    overlaps = _overlaps(feat, eligible, shared)
-    sizes = {i: max(len(feat.shingles[i]), 1) for i in eligible}
-    words = feat.nwords.tolist()
+    sizes = np.ones(len(feat.fps), dtype=np.int64)
+    sizes[eligible] = [max(len(feat.shingles[i]), 1) for i in eligible.tolist()]
     # How complete each paragraph is: more words, more shingles, then earlier (a copy of
     # a more complete paragraph goes, the more complete one stays).
-    rank = {i: (words[i], sizes[i], -i) for i in eligible}
-    removed = _composites(feat, eligible, shared, overlaps, sizes, rank, settings.threshold, dups)
-    _contained(eligible, overlaps, sizes, rank, settings.threshold, dups, removed)
+    rank = Completeness(feat.nwords.astype(np.int64), sizes)
+    removed = _composites(feat, pairs, rank, settings.threshold, dups)
+    _contained(pairs, rank, settings.threshold, dups, removed)
     return [_resolve(dups[i], dups) for i in sorted(dups)]
 
 
-def _shared_shingles(feat: ParagraphFeatures, eligible: list[int]) -> set[int] | None:
-    """Return shingles found in 2..MAX_POSTING eligible paragraphs, or None if none can matter.
+@dataclass(frozen=True)
+class Completeness:
+    """Paragraphs' words and distinct shingles (at least 1): paragraph j is more complete than
+    i when (words, shingles, -index) is greater."""
 
-    This is the fast path: most documents have no paragraph whose shingles mostly recur
-    elsewhere, and numpy tells so without building any Python set.
-    """
-    arrays = [feat.shingles[i] for i in eligible]
-    allsh = np.concatenate(arrays)
-    if len(allsh) == 0:
-        return None
-    uniq, counts = np.unique(allsh, return_counts=True)
-    keep = uniq[(counts >= 2) & (counts <= MAX_POSTING)]
-    if len(keep) == 0:
-        return None
-    return set(keep.tolist())
+    words: np.ndarray
+    sizes: np.ndarray
 
+    def of(self, i: int) -> tuple[int, int, int]:
+        return int(self.words[i]), int(self.sizes[i]), -i
 
-def _overlaps(
-    feat: ParagraphFeatures, eligible: list[int], shared: set[int]
-) -> dict[int, Counter[int]]:
-    """Count, for each paragraph, the shingles it shares with each other paragraph."""
-    postings: dict[int, list[int]] = {}
-    for i in eligible:
-        for s in feat.shingles[i].tolist():
-            if s in shared:
-                postings.setdefault(s, []).append(i)
-    overlaps: dict[int, Counter[int]] = {i: Counter() for i in eligible}
-    for members in postings.values():
-        for i in members:
-            c = overlaps[i]
-            for j in members:
-                if j != i:
-                    c[j] += 1
-    return overlaps
+    def more(self, j: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Elementwise: is paragraph j more complete than paragraph i?"""
+        wj, wi, sj, si = self.words[j], self.words[i], self.sizes[j], self.sizes[i]
+        return (wj > wi) | ((wj == wi) & ((sj > si) | ((sj == si) & (j < i))))
 
 
 def _composites(
     feat: ParagraphFeatures,
-    eligible: list[int],
-    shared: set[int],
-    overlaps: dict[int, Counter[int]],
-    sizes: dict[int, int],
-    rank: dict[int, tuple[int, int, int]],
+    pairs: Overlaps,
+    rank: Completeness,
     threshold: float,
     dups: dict[int, Duplicate],
 ) -> set[int]:
     """Mark paragraphs made of other paragraphs' sentences; return the indices marked."""
     removed: set[int] = set()
-    order = sorted(eligible, key=lambda i: (-sizes[i], i))
-    for i in order:
-        live = {j: c for j, c in overlaps[i].items() if j not in removed}
+    for i in _composite_candidates(pairs, rank.sizes, threshold):
+        live = {j: c for j, c in pairs.of(i).items() if j not in removed}
         if len([j for j in live if j < i]) < 2:
             continue
-        if any(c / sizes[i] >= threshold and rank[j] > rank[i] for j, c in live.items()):
+        mine_rank = rank.of(i)
+        size = mine_rank[1]
+        if any(c / size >= threshold and rank.of(j) > mine_rank for j, c in live.items()):
             continue  # held by one more complete paragraph alone: a plain copy, step 3 decides
         covered: set[int] = set()
-        mine = [s for s in feat.shingles[i].tolist() if s in shared]
+        mine = pairs.counted(feat.shingles[i]).tolist()
         sources: list[int] = []
         earlier = [(j, c) for j, c in live.items() if j < i]
         for j, _ in sorted(earlier, key=lambda kv: (-kv[1], kv[0]))[:MAX_SOURCES]:
@@ -407,39 +380,55 @@ def _composites(
             if gained:
                 covered |= gained
                 sources.append(j)
-            if len(covered) / sizes[i] >= threshold:
+            if len(covered) / size >= threshold:
                 break
-        coverage = len(covered) / sizes[i]
+        coverage = len(covered) / size
         if coverage >= threshold and len(sources) >= 2:
             removed.add(i)
             dups[i] = Duplicate(i, "repeated-sentences", tuple(sorted(sources)), round(coverage, 3))
     return removed
 
 
+def _composite_candidates(pairs: Overlaps, sizes: np.ndarray, threshold: float) -> list[int]:
+    """Return the paragraphs _composites must look at, largest first (then earliest): those
+    with two earlier partners whose MAX_SOURCES largest overlaps could reach the threshold
+    (the shingles a composite's sources cover are at most the sum of their overlaps)."""
+    earlier = pairs.other < pairs.first
+    para, count = pairs.first[earlier], pairs.count[earlier]
+    order = np.lexsort((-count, para))
+    para, count = para[order], count[order]
+    rank_in_para = np.arange(len(para)) - np.searchsorted(para, para)
+    top = rank_in_para < MAX_SOURCES
+    partners = np.bincount(para, minlength=len(sizes))
+    best = np.bincount(para[top], weights=count[top], minlength=len(sizes))
+    found = np.flatnonzero((partners >= 2) & (best / sizes >= threshold))
+    return found[np.lexsort((found, -sizes[found]))].tolist()
+
+
 def _contained(
-    eligible: list[int],
-    overlaps: dict[int, Counter[int]],
-    sizes: dict[int, int],
-    rank: dict[int, tuple[int, int, int]],
+    pairs: Overlaps,
+    rank: Completeness,
     threshold: float,
     dups: dict[int, Duplicate],
     removed: set[int],
 ) -> None:
-    """Mark paragraphs held at >= threshold by one more complete paragraph."""
-
-    for i in eligible:
-        if i in removed:
-            continue
-        best: tuple[float, tuple[int, int, int], int] | None = None
-        mine = rank[i]
-        for j, c in overlaps[i].items():
-            if j in removed or not rank[j] > mine:
-                continue
-            cand = (c / sizes[i], rank[j], j)
-            if best is None or cand > best:
-                best = cand
-        if best is not None and best[0] >= threshold:
-            dups[i] = Duplicate(i, "near-paragraph", (best[2],), round(min(best[0], 1.0), 3))
+    """Mark paragraphs held at >= threshold by one more complete paragraph: by the one that
+    holds the largest share of it, then the most complete."""
+    first, other = pairs.first, pairs.other
+    share = pairs.count / rank.sizes[first]
+    ok = (share >= threshold) & rank.more(other, first)
+    if removed:
+        gone = np.array(sorted(removed))
+        ok &= ~np.isin(first, gone) & ~np.isin(other, gone)
+    first, other, share = first[ok], other[ok], share[ok]
+    if not len(first):
+        return
+    order = np.lexsort((-other, rank.sizes[other], rank.words[other], share, first))
+    last = np.flatnonzero(np.append(first[order][1:] != first[order][:-1], True))
+    best = order[last]
+    found = zip(first[best].tolist(), other[best].tolist(), share[best].tolist(), strict=True)
+    for i, j, s in found:
+        dups[i] = Duplicate(i, "near-paragraph", (j,), round(min(s, 1.0), 3))
 
 
 def _resolve(d: Duplicate, dups: dict[int, Duplicate]) -> Duplicate:
