@@ -91,6 +91,27 @@ def test_jsonl_parts_concatenated_are_the_single_file_output(tmp_path: Path, fmt
     assert sorted(os.listdir(out)) == sorted([MANIFEST, *(p.name for p in parts)])
 
 
+@pytest.mark.parametrize("fmt", ["jsonl.gz", "parquet"])
+def test_more_parts_than_the_digits_number_get_names_that_sort_in_input_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    # With 1 digit, as with 5 past part-99999: 12 parts are part-00 ... part-11, not part-0,
+    # part-1, part-10, part-11, part-2 (which sort out of input order).
+    monkeypatch.setattr(shards, "PART_DIGITS", 1)
+    source = _corpus(tmp_path / "in.jsonl", 12)
+    out = tmp_path / "out"
+    assert _shard(source, out, fmt, "1").exit_code == 0
+    parts = _parts(out)
+    assert [p.name for p in parts] == [f"part-{i:02d}.{fmt}" for i in range(12)]
+    assert [f["name"] for f in _manifest(out)["files"]] == [p.name for p in parts]
+    for entry, part in zip(_manifest(out)["files"], parts, strict=True):
+        assert entry["sha256"] == hashlib.sha256(part.read_bytes()).hexdigest()
+    if fmt != "parquet":
+        ids = [json.loads(line)["id"] for p in parts for line in _decompressed(p).splitlines()]
+        assert ids == [f"d{i}" for i in range(12)]
+    assert sorted(os.listdir(out)) == sorted([MANIFEST, *(p.name for p in parts)])
+
+
 def test_parquet_parts_share_one_schema_and_hold_the_single_file_rows(tmp_path: Path) -> None:
     source = _corpus(tmp_path / "in.jsonl", 30)
     assert invoke(source, "-o", tmp_path / "single.parquet", "--workers", "1").exit_code == 0

@@ -47,6 +47,7 @@ MANIFEST_VERSION = 1
 _HASH_CHUNK = 1 << 20
 _PART_FORMATS = "|".join(re.escape(f) for f in FORMATS)
 _PART = re.compile(rf"part-\d{{5,}}\.(?:{_PART_FORMATS})")
+PART_DIGITS = 5  # part-00000: an output of more parts has every name widened alike
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ class ShardWriter:
             self._close_part()
 
     def _open_part(self) -> None:
-        path = os.path.join(self.tmp, f"part-{len(self.parts):05d}.{self.fmt}")
+        path = os.path.join(self.tmp, _part_name(len(self.parts), PART_DIGITS, self.fmt))
         if self.fmt != "parquet":
             self.part = AtomicFile(path)
         else:
@@ -254,6 +255,7 @@ class ShardWriter:
         """Close the last part, write the manifest last, and flush the folder to disk."""
         if self.part is not None:
             self._close_part()
+        self._widen_names()
         manifest = manifest_bytes(self.fmt, self.size, self.parts, self.settings)
         out = AtomicFile(os.path.join(self.tmp, MANIFEST))
         out.write_bytes(manifest)
@@ -263,6 +265,23 @@ class ShardWriter:
         except OSError as exc:
             raise OutputError(self.final, exc) from None
         self.output = ShardOutput(self.tmp, tuple(self.parts), manifest)
+
+    def _widen_names(self) -> None:
+        """Give every part a name of as many digits as the last one's (part-000000 ...
+        part-100000) when there are more parts than PART_DIGITS digits can number, so that
+        the names sort in input order. Renames inside the staging folder, before the
+        manifest is written."""
+        digits = len(str(len(self.parts) - 1))
+        if digits <= PART_DIGITS:
+            return
+        for k, part in enumerate(self.parts):
+            name = _part_name(k, digits, self.fmt)
+            if name != part.name:
+                try:
+                    os.rename(os.path.join(self.tmp, part.name), os.path.join(self.tmp, name))
+                except OSError as exc:
+                    raise OutputError(self.final, exc) from None
+                self.parts[k] = replace(part, name=name)
 
     def publish(self) -> None:
         """Swap the finished staging folder into place (an old output folder is removed)."""
@@ -284,6 +303,11 @@ class ShardWriter:
             self.part.abort()
             self.part = None
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _part_name(number: int, digits: int, fmt: str) -> str:
+    """Return part `number`'s file name, its number written with at least `digits` digits."""
+    return f"part-{number:0{digits}d}.{fmt}"
 
 
 def _bytes_on_disk(fh: Any) -> int:
