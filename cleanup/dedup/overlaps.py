@@ -70,10 +70,14 @@ def shared_pairs(sets: list[np.ndarray], eligible: np.ndarray) -> Overlaps | Non
     lens = np.fromiter((len(sets[i]) for i in eligible.tolist()), np.int64, len(eligible))
     if not lens.sum():
         return None
-    shingles = np.concatenate([sets[i] for i in eligible.tolist()])
-    para = np.repeat(eligible.astype(np.int64), lens)
-    order = np.argsort(shingles, kind="stable")
-    shingles, para = shingles[order], para[order]
+    # (shingle, paragraph) as one value, sorted: numpy's plain sort is several times faster
+    # than a stable argsort, and paragraphs come out in order within a shingle's run.
+    key = np.concatenate([sets[i] for i in eligible.tolist()]).astype(np.uint64) << np.uint64(32)
+    key |= np.repeat(eligible.astype(np.uint64), lens)
+    key.sort()
+    shingles = (key >> np.uint64(32)).astype(np.uint32)
+    para = (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    del key
     starts = np.flatnonzero(np.concatenate(([True], shingles[1:] != shingles[:-1])))
     held_by = np.diff(np.append(starts, len(shingles)))
     cap = posting_cap(held_by, PAIR_BUDGET)
