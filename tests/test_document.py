@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleanup.document import Document, Edit, EditError, RunNotes, _short_change
+from cleanup.document import Document, Edit, EditError, RunNotes
 from cleanup.io.writers import jsonl_line
+from cleanup.shortform import short_change as _short_change
 
 
 def test_rewrite_records_only_real_changes() -> None:

@@ -8,7 +8,7 @@ run's memory (200 bytes against 72 for the pair it is made from). A plain run (n
 the pair (j, paragraph j) where its detail goes, and the first read of `detail` (or
 comparing, printing, pickling, copying the edit) makes the dictionary and turns the edit into
 the plain `Edit` it would have been. The same mechanism as the short form of a rewrite
-(`document._ShortOnRead`), except that pickling keeps the pair (a batch crosses to workers
+(`edit.ShortOnRead`), except that pickling keeps the pair (a batch crosses to workers
 and through the dedup spool as it is: a document's 3,000,000 details made only to be
 pickled cost more than the rest of its run).
 """
@@ -18,7 +18,8 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from cleanup.document import Document, Edit
+from cleanup.document import Document
+from cleanup.edit import Edit, SettleOnRead
 
 # The slot of Edit's detail, read and written beneath _CopyDetail's property, and a getter
 # of the slots before it (what pickling reads without making the detail).
@@ -27,7 +28,7 @@ _FIRST_SIX = operator.attrgetter("step", "rule", "before", "after", "why", "inde
 RULE = "exact-paragraph"
 
 
-class _CopyDetail(Edit):
+class _CopyDetail(SettleOnRead):
     """An exact repeat's removal whose detail slot holds (kept index, kept text) until read."""
 
     __slots__ = ()
@@ -47,14 +48,6 @@ class _CopyDetail(Edit):
         self.detail = value
 
     detail = property(_read_detail, _write_detail)
-
-    def __eq__(self, other: object) -> bool:
-        self._settle()
-        return self == other
-
-    def __repr__(self) -> str:
-        self._settle()
-        return repr(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle (and copy) as it is, the detail still unmade: a batch crossing to a worker
