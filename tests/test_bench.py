@@ -215,3 +215,28 @@ def test_the_bench_leaves_the_package_bytecode_as_an_install_would(report: dict)
     modules = [folder / "document.py", folder / "dedup" / "corpus.py", folder / "cli" / "run.py"]
     for module in modules:
         assert Path(importlib.util.cache_from_source(str(module))).exists(), module
+
+
+# --- scripts/bench_pages.py: single huge documents ----------------------------------------
+
+
+def test_pages_bench_runs_every_case_and_reports_its_figures(tmp_path: Path) -> None:
+    pages = load_script("bench_pages")
+    report = _json_report(pages.main, ["--mb", "0.05"], tmp_path)
+    rows = report["rows"]
+    assert [r["case"] for r in rows] == ["article", "tiny-p", "text-node", "lines"]
+    for row in rows:
+        assert "error" not in row, row
+        assert 40_000 <= row["input_bytes"] <= 80_000  # about --mb of text, one JSONL record
+        assert 0 < row["output_bytes"] < row["input_bytes"]  # markup or repeats went
+        assert row["seconds"] > 0 and row["peak_rss_mib"] > 0
+    record = json.loads((tmp_path / "article-0.05mb-seed1.jsonl").read_text())
+    assert record["text"].count("<p>") > 100  # many paragraphs, as the case promises
+
+
+def test_pages_bench_refuses_a_case_past_the_document_limit(tmp_path: Path) -> None:
+    pages = load_script("bench_pages")
+    with pytest.raises(SystemExit):
+        pages.parse_args(["--mb", "100"])
+    with pytest.raises(SystemExit):
+        pages.parse_args(["--cases", "article,nope"])
