@@ -68,7 +68,10 @@ def remove_copies(doc: Document, step: str, why: str, gone: list[int], kept: lis
     details made when first read."""
     texts = doc.paragraphs
     start = len(doc.edits)
-    pairs: Any = [(i, texts[i]) for i in kept]  # where each detail goes, until read
+    # Where each detail goes, until read: one pair per kept paragraph, shared by its copies
+    # (a page of one-word lines repeats a few dozen words millions of times).
+    made: dict[int, tuple[int, str]] = {}
+    pairs: Any = [made.get(i) or made.setdefault(i, (i, texts[i])) for i in kept]
     doc.remove_each(step, RULE, why, gone, pairs)
     for edit in doc.edits[start:]:
         edit.__class__ = _CopyDetail
