@@ -27,8 +27,8 @@ import numpy as np
 # of copying; ignoring it keeps the inverted index linear in the document's size.
 MAX_POSTING = 50
 # Per document, at most this many (paragraph, other paragraph) slots are counted: about a
-# second and 250 MB of arrays. A news article makes a few hundred; a page of 100,000
-# paragraphs from a vocabulary of 70 words would make 13 million.
+# second and 150 MB of arrays. A news article makes a few hundred; a generated page of
+# 100,000 paragraphs from a vocabulary of 70 words (scripts/bench_pages.py) made 28 million.
 PAIR_BUDGET = 4_000_000
 
 
