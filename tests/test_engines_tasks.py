@@ -1,7 +1,9 @@
-"""The process engine sends read tasks to whichever worker frees up, not in a fixed turn."""
+"""The process engine's workers: read tasks go to whichever frees up; what they inherit."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,3 +61,33 @@ def test_a_busy_worker_does_not_hold_back_tasks_the_other_could_run(tmp_path: Pa
         engine.close()
     assert out == [["six ran first"], *[[n] for n in range(2, 9)]]
     assert source.arrived_counts == [1] * 8
+
+
+WATCH_IMPORTS = """
+import os, runpy, sys
+main = os.getpid()
+def hook(event, args):
+    if event == "import" and os.getpid() != main and args[0].startswith("numpy.ma"):
+        sys.stderr.write("worker imported " + args[0] + "\\n")
+sys.addaudithook(hook)
+sys.argv = ["cleanup", "run", *sys.argv[1:]]
+runpy.run_module("cleanup", run_name="__main__")
+"""
+
+
+def test_workers_inherit_what_dedup_imports_on_its_first_batch(tmp_path: Path) -> None:
+    """numpy.ma (imported by np.unique's first call) is imported once, before the fork, not
+    again in each worker."""
+    corpus = tmp_path / "in.jsonl"
+    lines = [
+        f'{{"id": "d{i}", "text": "Story {i} of the day.\\n\\nIt was {i % 7}."}}'
+        for i in range(3000)
+    ]
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    argv = [str(corpus), "-o", str(out), "-q", "--workers", "2"]
+    done = subprocess.run(
+        [sys.executable, "-c", WATCH_IMPORTS, *argv], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.exists() and "worker imported" not in done.stderr
