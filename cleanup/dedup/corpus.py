@@ -31,7 +31,7 @@ from cleanup.dedup.decide import (
     near_paragraph_owners,
 )
 from cleanup.dedup.documents import Containment, DocumentDecision, decide_documents
-from cleanup.dedup.jobs import SummaryJob, Tokens, summary_job
+from cleanup.dedup.jobs import SummaryJob, Tokens, before_workers, summary_job
 from cleanup.dedup.keep import keep_priority
 from cleanup.dedup.ledger import Ledger
 from cleanup.dedup.lookup import state_candidates
@@ -95,6 +95,8 @@ class CorpusDedup:
                 keep=self.keep if self.executor.scratch else 0,
             )
             read = 0
+            if self.executor.keeps:  # local workers, forked at the first batch: they inherit it
+                before_workers()
             for summary in self.executor.map_batches(summary_job, docs, job):
                 ledger.record(summary)
                 spool.write(summary.docs)

@@ -276,6 +276,13 @@ class BatchSummary:
     samples: TokenBatch | None = None  # --doc-containment: sampled shingles, count per document
 
 
+def before_workers() -> None:
+    """Import here, before the workers are forked, what each would import on its first batch:
+    `np.unique` imports numpy.ma when first called (~10 ms), and this process needs it anyway
+    (the decisions' verification)."""
+    import numpy.ma  # noqa: F401
+
+
 def summary_job(job: SummaryJob, batch: list[Document]) -> BatchSummary:
     """Dedup paragraphs inside a batch and summarize it for the corpus decisions."""
     s = job.settings

@@ -26,6 +26,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
@@ -262,10 +263,21 @@ class BatchEngine:
         pending: deque[tuple[int, Any]] = deque()
         for number, group in enumerate(source.tasks, 1):
             pending.append((number, self.submit(run_split, source.reader, group, fn, args, size)))
-            if len(pending) >= 2 * self.workers:
-                yield from self._split_done(source, *pending.popleft())
+            full = True
+            while full:  # take the oldest results done; wait while no task may be sent
+                full = not self._task_room(len(pending))
+                for _ in range(self._done_first([handle for _, handle in pending], full)):
+                    yield from self._split_done(source, *pending.popleft())
         while pending:
             yield from self._split_done(source, *pending.popleft())
+
+    def _task_room(self, pending: int) -> bool:
+        """Tell whether to send another task now: fewer than two per worker are out."""
+        return pending < 2 * self.workers
+
+    def _done_first(self, handles: Sequence[Any], wait: bool) -> int:
+        """Count the oldest handles done, once one is if `wait` (here: 1, the oldest, or 0)."""
+        return int(wait)
 
     def _split_done(self, source: SplitSource, number: int, handle: Any) -> list[Any]:
         read, results = self._wait(number, handle)
@@ -457,6 +469,16 @@ class ProcessEngine(BatchEngine):
     def idle(self) -> bool:
         """Tell whether some worker has no job to do (of those started)."""
         return self.pools is not None and not all(self.queued)
+
+    def _done_first(self, handles: Sequence[Future[Any]], wait: bool) -> int:
+        if wait:  # for one not done yet (a done one would return at once: a busy loop)
+            futures.wait([f for f in handles if not f.done()], return_when=futures.FIRST_COMPLETED)
+        return sum(1 for _ in itertools.takewhile(Future.done, handles))
+
+    def _task_room(self, pending: int) -> bool:
+        """A read task goes to a worker as it frees up (< 2 jobs out): no idle tail at the end."""
+        free = any(sum(not f.done() for f in list(jobs)) < 2 for jobs in self.queued)
+        return pending < 8 * self.workers and free
 
     def close(self) -> None:
         """Stop the workers, cancelling batches not started; each finishes the batch it holds.
