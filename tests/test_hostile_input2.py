@@ -1,0 +1,71 @@
+"""Hostile input, round 6: files and streams a run reads besides its corpus (config and rule
+files, audit trails) and text in UTF-16/32 without a byte-order mark. Each is read, or is one
+line naming the file, never a traceback, silent garbage or memory without bound."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import one_line_error
+
+from cleanup import tomlfile
+from cleanup.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _capped_memory() -> None:
+    """Run a child with 2 GiB of address space: reading /dev/zero whole ends in MemoryError."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "IN", "-o", "OUT", "--config", "/dev/zero"],
+        ["run", "IN", "-o", "OUT", "--rules-file", "/dev/zero"],
+        ["rules", "test", "/dev/zero"],
+    ],
+)
+def test_a_config_or_rule_file_that_never_ends_is_refused_in_one_line(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """tomllib.load read /dev/zero whole: all the machine's memory, then MemoryError."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text('{"text": "Hello world."}\n')
+    argv = [a.replace("IN", str(src)).replace("OUT", str(out)) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-m", "cleanup", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_capped_memory,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "/dev/zero: larger than 16 MiB, too large for a TOML file" in done.stderr
+    assert not out.exists()
+
+
+def test_a_toml_file_over_the_limit_is_refused_and_one_at_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tomlfile, "MAX_TOML_BYTES", 2**20)
+    config = tmp_path / "c.toml"
+    body = "[run]\nworkers = 1\n"
+    config.write_text(body + "#" * (2**20 - len(body) - 1) + "\n")
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text('{"text": "Hello world."}\n')
+    result = CliRunner().invoke(cli, ["run", "-q", str(src), "-o", str(out), "--config", config])
+    assert result.exit_code == 0, result.output
+    with config.open("a") as fh:
+        fh.write("#")
+    result = CliRunner().invoke(cli, ["run", "-q", str(src), "-o", str(out), "--config", config])
+    line = one_line_error(result, 2)
+    assert line == f"Error: --config {config}: larger than 1 MiB, too large for a TOML file"
