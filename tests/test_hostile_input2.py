@@ -4,6 +4,7 @@ line naming the file, never a traceback, silent garbage or memory without bound.
 
 from __future__ import annotations
 
+import json
 import resource
 import subprocess
 import sys
@@ -69,3 +70,39 @@ def test_a_toml_file_over_the_limit_is_refused_and_one_at_it_is_read(
     result = CliRunner().invoke(cli, ["run", "-q", str(src), "-o", str(out), "--config", config])
     line = one_line_error(result, 2)
     assert line == f"Error: --config {config}: larger than 1 MiB, too large for a TOML file"
+
+
+TEXT = "Hello world, this is the first paragraph.\n\nCafé crème, the second one."
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("text", [TEXT, TEXT.replace("é", "e").replace("è", "e")])
+def test_utf16_and_utf32_without_a_byte_order_mark_are_read_as_such(
+    tmp_path: Path, codec: str, text: str
+) -> None:
+    """ASCII text came out with a U+FFFD between every two letters (its NULs, valid UTF-8),
+    and text with one letter past ASCII was refused as binary data."""
+    src, out, audit = tmp_path / "in.txt", tmp_path / "out.jsonl", tmp_path / "audit.jsonl"
+    src.write_bytes(text.encode(codec))
+    result = CliRunner().invoke(cli, ["run", "-q", str(src), "-o", str(out), "--audit", audit])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["text"] == text
+    edit = json.loads(audit.read_text().splitlines()[0])
+    assert (edit["rule"], edit["after"]) == ("read:decode-charset", codec)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"Hello\x00world. Some text.\n\nMore\x00\x00 text\n", "Hello\ufffdworld. Some text."),
+        (bytes(20000), None),  # all NULs: nothing to tell a codec by
+        ("Hi, a\nb".encode("utf-16-le")[:-1], None),  # odd length: no UTF-16 text
+    ],
+)
+def test_stray_nuls_are_not_taken_for_utf16(data: bytes, expected: str | None) -> None:
+    from cleanup.io.decoding import decode
+
+    text, edits = decode(data, "x.txt")
+    assert all(edit.rule != "read:decode-charset" for edit in edits)
+    if expected is not None:
+        assert text.startswith(expected)
