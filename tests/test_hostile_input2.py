@@ -106,3 +106,36 @@ def test_stray_nuls_are_not_taken_for_utf16(data: bytes, expected: str | None) -
     assert all(edit.rule != "read:decode-charset" for edit in edits)
     if expected is not None:
         assert text.startswith(expected)
+
+
+def test_an_audit_that_never_ends_is_refused_in_one_line(tmp_path: Path) -> None:
+    """`cleanup explain --audit /dev/zero` read one endless line until MemoryError."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cleanup", "explain", "--audit", "/dev/zero", "a"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_capped_memory,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == "Error: /dev/zero: not an audit trail (line 1: longer than 256 MiB)\n"
+
+
+def test_an_audit_line_past_the_limit_is_named_by_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cleanup.report import audit as audit_module
+
+    src, out, audit = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "audit.jsonl"
+    src.write_text('{"id": "a", "text": "Scroll down for video\\n\\nHello world, a sentence."}\n')
+    result = CliRunner().invoke(cli, ["run", "-q", str(src), "-o", str(out), "--audit", audit])
+    assert result.exit_code == 0, result.output
+    first = audit.read_bytes()
+    monkeypatch.setattr(audit_module, "MAX_AUDIT_LINE", len(first) + 10)
+    result = CliRunner().invoke(cli, ["diff", str(src), str(out), "--audit", str(audit)])
+    assert result.exit_code == 1, result.output  # the files differ; the audit is read
+    audit.write_bytes(first + b'{"id": "a", "rule": "' + b"x" * len(first) + b'"}\n')
+    result = CliRunner().invoke(cli, ["diff", str(src), str(out), "--audit", str(audit)])
+    line = one_line_error(result, 2)
+    assert line == f"Error: {audit}:2: malformed audit line (longer than 0 MiB)"
