@@ -158,3 +158,35 @@ def test_an_agency_credit_of_many_agencies_is_decided_at_once(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["text"] == "\n".join(paragraphs[:-1])
+
+
+def test_a_state_on_a_full_disk_says_so_and_is_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite rolls back by itself on a full disk; the ROLLBACK after it failed and its
+    message ('cannot rollback - no transaction is active (is it a cleanup state, and
+    intact?)') hid the full disk and called the state damaged."""
+    import sqlite3
+
+    state, out = tmp_path / "state.db", tmp_path / "out.jsonl"
+    day1, day2 = tmp_path / "day1.jsonl", tmp_path / "day2.jsonl"
+    for path, seed in ((day1, 0), (day2, 1)):
+        texts = (" ".join(f"w{seed}x{n}y{k}" for k in range(30)) for n in range(200))
+        path.write_text("".join(json.dumps({"text": text}) + "\n" for text in texts))
+    args = ["run", "-q", "--workers", "1", "--state", str(state), "-o", str(out), "--force"]
+    result = CliRunner().invoke(cli, [*args, str(day1)])
+    assert result.exit_code == 0, result.output
+    before = state.read_bytes()
+    connect = sqlite3.connect
+
+    def full_disk(*a: object, **k: object) -> sqlite3.Connection:
+        db = connect(*a, **k)  # type: ignore[arg-type]
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages}")  # no room to grow: SQLITE_FULL
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", full_disk)
+    out.unlink()
+    line = one_line_error(CliRunner().invoke(cli, [*args, str(day2)]), 1)
+    assert line.startswith(f"Error: state {state}: no space left on device (")
+    assert state.read_bytes() == before and not out.exists()
