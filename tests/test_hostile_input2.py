@@ -190,3 +190,28 @@ def test_a_state_on_a_full_disk_says_so_and_is_left_as_it_was(
     line = one_line_error(CliRunner().invoke(cli, [*args, str(day2)]), 1)
     assert line.startswith(f"Error: state {state}: no space left on device (")
     assert state.read_bytes() == before and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "target"),
+    [
+        (".out.jsonl.cleanup-tmp-99999999", ["-o", "out.jsonl"]),
+        (".out.cleanup-tmp-99999999/day", ["-o", "out/"]),  # a killed run's staging folder
+        (".out.jsonl.cleanup-old-99999999", ["-o", "out.jsonl"]),
+        (".audit.jsonl.cleanup-tmp-99999999", ["-o", "out.jsonl", "--audit", "audit.jsonl"]),
+    ],
+)
+def test_an_input_named_as_a_stale_temporary_of_a_target_is_refused_not_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, target: list[str]
+) -> None:
+    """Before writing NAME a run removes `.NAME.cleanup-tmp-PID` of a process that is gone:
+    an input of that name was deleted, and the run then said it did not exist."""
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / given / "in.jsonl" if given.endswith("day") else tmp_path / given
+    src.parent.mkdir(parents=True, exist_ok=True)
+    src.write_text('{"text": "Hello world, a sentence."}\n')
+    result = CliRunner().invoke(cli, ["run", "-q", given, *target])
+    line = one_line_error(result, 2)
+    assert f"the input {given} is named as a temporary of it" in line
+    assert src.read_text() == '{"text": "Hello world, a sentence."}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == [given.split("/")[0]]
