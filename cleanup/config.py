@@ -18,7 +18,6 @@ On the command line, a flag wins over the file, and the file over the defaults.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from cleanup.errors import ConfigError, UnknownStep
 from cleanup.options import RUN_OPTIONS
 from cleanup.pipeline import DEFAULT_STEPS, STEP_MODULES, Option, StepCall, all_specs
 from cleanup.ranges import value_problem
+from cleanup.tomlfile import TomlProblem, load_toml
 
 if TYPE_CHECKING:
     from cleanup.options import RunOptions
@@ -90,14 +90,11 @@ def load_config(path: str | os.PathLike[str] | None) -> Config:
         return Config()
     path = os.fspath(path)
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        data = load_toml(path)
     except OSError as exc:
         raise ConfigError(f"--config {path}: cannot read: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"--config {path}: not valid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses into nested arrays and inline tables
-        raise ConfigError(f"--config {path}: not valid TOML: nested too deep") from None
+    except TomlProblem as exc:
+        raise ConfigError(f"--config {path}: {exc}") from None
     declared = _declared()
     sections: dict[str, dict[str, Any]] = {}
     for section, values in data.items():

@@ -192,6 +192,8 @@ def state_errors(location: str) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:  # not damage
+            raise StateError(f"state {location}: no space left on device ({exc})") from None
         raise StateError(f"state {location}: {exc} (is it a cleanup state, and intact?)") from None
     except Exception as exc:
         if type(exc).__module__.split(".")[0] != "redis":

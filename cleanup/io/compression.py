@@ -113,11 +113,6 @@ def _zstd_chunks(fh: BinaryIO, name: str) -> Iterator[bytes]:
         raise BadInput(f"{name}: truncated zstd file")
 
 
-def iter_lines(fh: BinaryIO, name: str) -> Iterator[bytes]:
-    """Yield the lines of a possibly compressed stream, each without its line ending."""
-    return cast(Iterator[bytes], split_lines(iter_chunks(fh, name)))  # no limit: no None
-
-
 def split_lines(chunks: Iterable[bytes], limit: int | None = None) -> Iterator[bytes | None]:
     """Yield the lines of a stream given in chunks, each without its line ending.
 

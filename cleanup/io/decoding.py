@@ -90,7 +90,12 @@ def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
         pass
     else:
         # Strict UTF-8 decoding never yields a lone surrogate, so only NULs need a look.
-        return (text, []) if "\x00" not in text else clean_bad_chars(text, where)
+        if "\x00" not in text:
+            return text, []
+        return _utf_without_bom(data, where) or clean_bad_chars(text, where)
+    found_utf = _utf_without_bom(data, where)
+    if found_utf is not None:
+        return found_utf
     if _looks_binary(data):
         raise BadInput(f"{where}: binary data, not text")
     from cleanup.io.detect import detect  # charset_normalizer: only for input not UTF-8
@@ -102,6 +107,50 @@ def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
     why = f"input is not valid UTF-8; decoded as {best.encoding} by detection"
     edits.insert(0, Edit.whole("read", "read:decode-charset", "", best.encoding, why))
     return text, edits
+
+
+def _utf_without_bom(data: bytes, where: str) -> tuple[str, list[Edit]] | None:
+    """Decode UTF-16/32 text that has no byte-order mark, told by where its NUL bytes stand.
+
+    Such text of Latin script has a NUL in every character's high byte (UTF-16) or top two
+    bytes (UTF-32): read as UTF-8 it was a U+FFFD between every two letters, or binary data.
+    The codec is named by the first 8 KB and must decode all of `data`; it is a guess, so it
+    is recorded as detection is. Return None when the bytes are not such text.
+    """
+    codec = _nul_codec(data[:8192])
+    if codec is None:
+        return None
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    text, edits = clean_bad_chars(text, where)
+    why = f"no byte-order mark; decoded as {codec} by where its NUL bytes stand"
+    edits.insert(0, Edit.whole("read", "read:decode-charset", "", codec, why))
+    return text, edits
+
+
+def _nul_codec(head: bytes) -> str | None:
+    """Name the UTF-16/32 codec the NUL bytes of `head` point to, or None.
+
+    UTF-32 needs every character's top byte NUL and nine in ten of the next; UTF-16 needs at
+    least half the high bytes NUL and at most one low byte in twenty (a NUL character).
+    """
+    size = len(head) // 4 * 4
+    if size < 8:
+        return None
+    quarter = size // 4
+    nuls = [head[at:size:4].count(0) for at in range(4)]
+    if nuls[3] == quarter and nuls[2] * 10 >= quarter * 9 and nuls[0] * 2 < quarter:
+        return "utf-32-le"
+    if nuls[0] == quarter and nuls[1] * 10 >= quarter * 9 and nuls[3] * 2 < quarter:
+        return "utf-32-be"
+    odd, even = nuls[1] + nuls[3], nuls[0] + nuls[2]
+    if odd >= quarter and even * 10 <= quarter:
+        return "utf-16-le"
+    if even >= quarter and odd * 10 <= quarter:
+        return "utf-16-be"
+    return None
 
 
 def encodes(text: str) -> bool:
@@ -118,7 +167,7 @@ def _looks_binary(data: bytes) -> bool:
     head = data[:8192]
     if not head:
         return False
-    if b"\x00" in head:  # text in UTF-16/32 has a byte-order mark and never gets here
+    if b"\x00" in head:  # UTF-16/32 text without a byte-order mark was read before
         return True
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
     return controls / len(head) > 0.05

@@ -91,6 +91,7 @@ class PathPlan:
             else:
                 real = os.path.realpath(target.path)
                 refuse_inputs(target, real, self.inputs)
+                refuse_temporary_inputs(target, self.inputs)
             if real in seen:
                 raise UsageProblem(
                     f"{target.shown}: the same path as {seen[real].option}; give each its own"
@@ -175,6 +176,26 @@ def refuse_inputs(target: Target, real: str, inputs: Iterable[str]) -> None:
         if _inside(path, real):
             holds = f"refusing to replace a folder that holds input {given}"
             raise UsageProblem(f"{target.shown}: {holds}")
+
+
+def refuse_temporary_inputs(target: Target, inputs: Iterable[str]) -> None:
+    """Refuse an input named as a temporary of the target (`.NAME.cleanup-tmp-PID`, or one
+    inside such a folder): before writing NAME a run removes those of processes that are
+    gone, so the input (the staging folder of a killed run, say) would be lost unread."""
+    from cleanup.io.writers import OLD_MARK, TMP_MARK  # writers imports this module's users
+
+    folder = os.path.realpath(os.path.dirname(target.path))
+    name = os.path.basename(target.path)
+    prefixes = tuple(f".{name}{mark}" for mark in (TMP_MARK, OLD_MARK))
+    for given in inputs:
+        if given == "-" or is_url(given) or is_remote(given):
+            continue
+        first = os.path.relpath(os.path.realpath(given), folder).split(os.sep)[0]
+        if first.startswith(prefixes):
+            raise UsageProblem(
+                f"{target.shown}: the input {given} is named as a temporary of it, which a run"
+                " removes; rename or move the input"
+            )
 
 
 def is_hard_link_of(target: str, given: str) -> bool:

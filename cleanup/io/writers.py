@@ -28,8 +28,10 @@ from cleanup.io.parts import GZIP_LEVEL, ZSTD_LEVEL, FileLines
 from cleanup.io.publish import fsync_path, sync_tree
 
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
-_TMP_MARK = ".cleanup-tmp-"
-_OLD_MARK = ".cleanup-old-"
+# What a file or folder is built under (TMP_MARK) or moved aside to (OLD_MARK) beside its final
+# name NAME, `.NAME<mark><pid>`; remove_stale_temporaries removes those of processes gone.
+TMP_MARK = ".cleanup-tmp-"
+OLD_MARK = ".cleanup-old-"
 _UNSAFE = re.compile(r"[^\w.\-]+")
 _NAME_BYTES = 255 - len(".txt")  # a file name holds at most 255 bytes (NAME_MAX)
 
@@ -154,11 +156,11 @@ def remove_stale_temporaries(final: str) -> None:
     folder, name = os.path.split(final)
     with contextlib.suppress(OSError):
         for entry in os.listdir(folder or "."):
-            for mark in (_TMP_MARK, _OLD_MARK):
+            for mark in (TMP_MARK, OLD_MARK):
                 prefix = f".{name}{mark}"
                 if entry.startswith(prefix) and not _alive(entry[len(prefix) :]):
                     path = os.path.join(folder, entry)
-                    if mark == _OLD_MARK and not os.path.exists(final):
+                    if mark == OLD_MARK and not os.path.exists(final):
                         os.rename(path, final)
                     else:
                         _remove(path)
@@ -185,14 +187,14 @@ def _remove(path: str) -> None:
 def temporary_name(final: str) -> str:
     """Return the sibling name under which `final` is built."""
     folder, name = os.path.split(final)
-    return os.path.join(folder, f".{name}{_TMP_MARK}{os.getpid()}")
+    return os.path.join(folder, f".{name}{TMP_MARK}{os.getpid()}")
 
 
 def replace_into_place(tmp: str, final: str) -> None:
     """Rename `tmp` to `final`; an existing folder is moved aside first, then removed."""
     if os.path.isdir(final) and not os.path.islink(final):
         folder, name = os.path.split(final)
-        old = os.path.join(folder, f".{name}{_OLD_MARK}{os.getpid()}")
+        old = os.path.join(folder, f".{name}{OLD_MARK}{os.getpid()}")
         os.rename(final, old)
         os.rename(tmp, final)
         shutil.rmtree(old, ignore_errors=True)

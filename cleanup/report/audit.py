@@ -16,10 +16,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from cleanup.errors import BadInput, UsageProblem
-from cleanup.io.compression import iter_lines
+from cleanup.io.compression import iter_chunks, split_lines
+from cleanup.io.readers import MAX_DOCUMENT_BYTES
 
 # Every line `cleanup run --audit` writes names the document and the rule that edited it.
 AUDIT_FIELDS = ("id", "rule")
+
+# The longest audit line read: a full-detail rewrite of a whole document of the most a run
+# reads by default (and `cleanup diff` reads), before and after, with room for JSON escapes.
+# A longer line is not an edit record (`--audit /dev/zero` was read until memory ran out).
+MAX_AUDIT_LINE = 4 * MAX_DOCUMENT_BYTES
 
 
 class NotAnAudit(UsageProblem):
@@ -43,10 +49,14 @@ def iter_audit(path: str) -> Iterator[dict[str, Any]]:
         raise BadInput(f"{path}: cannot read the audit: {exc.strerror or exc}") from None
     with fh:
         first = True
-        for lineno, line in enumerate(iter_lines(fh, path), 1):
-            if not line.strip():
+        for lineno, line in enumerate(split_lines(iter_chunks(fh, path), MAX_AUDIT_LINE), 1):
+            record: dict[str, Any]
+            if line is None:
+                record, problem = {}, f"longer than {MAX_AUDIT_LINE >> 20} MiB"
+            elif not line.strip():
                 continue
-            record, problem = parse_record(line)
+            else:
+                record, problem = parse_record(line)
             if problem and first:
                 raise NotAnAudit(f"{path}: not an audit trail (line {lineno}: {problem})")
             if problem:

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ from typing import Any
 
 from cleanup.errors import UsageProblem
 from cleanup.rules import analysis
+from cleanup.tomlfile import TomlProblem, load_toml
 
 # Python's regex parser is private (re._parser, formerly sre_parse). It only ever makes rule
 # matching faster (a width bound, the openings the step gates on): when it is missing or its
@@ -324,14 +324,11 @@ def load_rule_file(path: str | Path) -> list[Rule]:
     """Read and check one rule file; raise RuleError naming the file and rule on any problem."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = load_toml(path)
     except OSError as exc:
         raise RuleError(f"rules file {path}: cannot read: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RuleError(f"rules file {path}: not valid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses into nested arrays and inline tables
-        raise RuleError(f"rules file {path}: not valid TOML: nested too deep") from None
+    except TomlProblem as exc:
+        raise RuleError(f"rules file {path}: {exc}") from None
     unknown = set(data) - {"rule"}
     if unknown:
         raise RuleError(f"rules file {path}: unknown table(s) {sorted(unknown)}; use [[rule]]")

@@ -223,7 +223,8 @@ class SQLiteStore(Store):
                 (staged.run_id, staged.started, now, staged.docs, staged.dropped, new),
             )
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back by itself on a full disk, for one
+                db.execute("ROLLBACK")
             raise
 
     def end_commit(self) -> None:
@@ -406,7 +407,8 @@ class SQLiteStore(Store):
                 )
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite rolls back by itself on a full disk, for one
+                db.execute("ROLLBACK")
             raise
         if doomed_rows:
             db.execute("VACUUM")
