@@ -254,6 +254,22 @@ def test_stale_temporary_of_a_killed_run_is_removed(tmp_path: Path) -> None:
     writer.abort()
 
 
+@pytest.mark.parametrize("suffix", ["notes", "12a", "", "0", "\u0663"])  # \u0663: Arabic 3
+def test_a_file_named_like_a_temporary_but_not_of_a_process_is_left_alone(
+    tmp_path: Path, suffix: str
+) -> None:
+    """Only `.NAME.cleanup-tmp-PID` is ours: `.out.jsonl.cleanup-tmp-notes` is not removed."""
+    out = tmp_path / "out.jsonl"
+    mine = [tmp_path / f".out.jsonl.cleanup-{kind}-{suffix}" for kind in ("tmp", "old")]
+    for path in mine:
+        path.write_text("keep me")
+    writer = open_output(str(out))
+    writer.write(Document.from_text("a", "x"))
+    writer.commit()
+    assert [p.read_text() for p in mine] == ["keep me", "keep me"]
+    assert [d.text for d in read_inputs([str(out)])] == ["x"]
+
+
 def test_output_moved_aside_by_a_killed_replace_is_put_back(tmp_path: Path) -> None:
     """Killed between the two renames of --force: the old folder returns, nothing is lost."""
     old = tmp_path / ".out.cleanup-old-999999999"

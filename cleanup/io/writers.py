@@ -152,18 +152,24 @@ def remove_stale_temporaries(final: str) -> None:
 
     A run killed between moving the old output aside and renaming the new one into place
     leaves no output under the final name: the old one is put back rather than removed.
+    Only names that end in a process id are ours: `.NAME.cleanup-tmp-notes` is left alone.
     """
     folder, name = os.path.split(final)
     with contextlib.suppress(OSError):
         for entry in os.listdir(folder or "."):
             for mark in (TMP_MARK, OLD_MARK):
                 prefix = f".{name}{mark}"
-                if entry.startswith(prefix) and not _alive(entry[len(prefix) :]):
+                pid = entry[len(prefix) :]
+                if entry.startswith(prefix) and _is_pid(pid) and not _alive(pid):
                     path = os.path.join(folder, entry)
                     if mark == OLD_MARK and not os.path.exists(final):
                         os.rename(path, final)
                     else:
                         _remove(path)
+
+
+def _is_pid(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) > 0
 
 
 def _alive(pid_text: str) -> bool:
