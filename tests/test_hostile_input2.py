@@ -5,6 +5,7 @@ line naming the file, never a traceback, silent garbage or memory without bound.
 from __future__ import annotations
 
 import json
+import random
 import resource
 import subprocess
 import sys
@@ -106,6 +107,17 @@ def test_stray_nuls_are_not_taken_for_utf16(data: bytes, expected: str | None) -
     assert all(edit.rule != "read:decode-charset" for edit in edits)
     if expected is not None:
         assert text.startswith(expected)
+
+
+@pytest.mark.parametrize("width", [2, 4])
+def test_small_numbers_stored_in_16_or_32_bits_stay_binary_data(tmp_path: Path, width: int) -> None:
+    """Their high bytes are NULs as UTF-16/32 text's are, but decoded they are mostly control
+    characters: still refused as binary data, not read as text."""
+    rng = random.Random(5)
+    src, out = tmp_path / "table.txt", tmp_path / "out.jsonl"
+    src.write_bytes(b"".join(rng.randrange(256).to_bytes(width, "little") for _ in range(4000)))
+    result = CliRunner().invoke(cli, ["run", "-q", str(src), "-o", str(out)])
+    assert one_line_error(result, 1) == f"Error: {src}: binary data, not text"
 
 
 def test_an_audit_that_never_ends_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from cleanup.document import Edit
 from cleanup.errors import BadInput
 
 _BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
+_CONTROL_CHARS = frozenset(map(chr, [*range(32), *range(127, 160)])) - set("\t\n\f\r\x1b")
 
 
 # Byte-order marks of the UTF encodings other than UTF-8, the 4-byte UTF-32 ones first:
@@ -124,6 +125,8 @@ def _utf_without_bom(data: bytes, where: str) -> tuple[str, list[Edit]] | None:
         text = data.decode(codec)
     except UnicodeDecodeError:
         return None
+    if _controls(text[:4096]) > 0.05:  # numbers stored in 16 or 32 bits: binary, not text
+        return None
     text, edits = clean_bad_chars(text, where)
     why = f"no byte-order mark; decoded as {codec} by where its NUL bytes stand"
     edits.insert(0, Edit.whole("read", "read:decode-charset", "", codec, why))
@@ -160,6 +163,14 @@ def encodes(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _controls(text: str) -> float:
+    """Return the share of control characters (C0 but tab, newlines, form feed and escape;
+    DEL; C1) in `text`: a few in text, about a third in small numbers stored as UTF-16."""
+    if not text:
+        return 0.0
+    return sum(1 for c in text if c in _CONTROL_CHARS) / len(text)
 
 
 def _looks_binary(data: bytes) -> bool:
