@@ -1,6 +1,6 @@
-"""Hold SIGINT and SIGTERM back for a short critical section; they take effect right after.
+"""Hold SIGINT, SIGTERM and SIGHUP back for a short critical section; they take effect right after.
 
-The command line turns both into an exception raised wherever the main thread is
+The command line turns them into an exception raised wherever the main thread is
 (cleanup/cli/signals.py). Two places must not be interrupted that way: publishing, which
 renames files and commits state as one unit, and starting a worker process, where an
 exception raised inside the interpreter's fork handlers cannot propagate (Python prints it as
@@ -14,7 +14,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
 @contextlib.contextmanager

@@ -40,9 +40,10 @@ def corpus_lines(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
 
 
 def _reset_signals() -> None:
-    """Give the child default SIGINT and SIGTERM, whatever pytest was started with."""
+    """Give the child default SIGINT, SIGTERM and SIGHUP, whatever pytest was started with."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 class Run:
@@ -197,6 +198,48 @@ def test_sigterm_stops_the_run_like_ctrl_c(
     assert _state_files(state_dir) == before
 
 
+def test_sighup_stops_the_run_like_sigterm(run_dir: Path, corpus_lines: list[bytes]) -> None:
+    """The terminal or SSH session closed (SIGHUP to the group): exit 129, one line, nothing
+    published, no worker left. Before, the default action killed the main process at once and
+    left its temporary files."""
+    audit = str(run_dir / "a.jsonl")
+    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", "--audit", audit)
+    try:
+        workers = run.wait_for_workers()
+        os.killpg(run.proc.pid, signal.SIGHUP)
+        status = run.wait()
+        assert not left_alive(workers, 2.0)
+        err = run.stderr()
+    finally:
+        run.kill()
+    assert status == 129, err
+    assert err == "Stopped by SIGHUP.\n"
+    assert list(run_dir.iterdir()) == []
+
+
+def _ignore_sighup() -> None:
+    _reset_signals()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def test_a_run_started_under_nohup_keeps_ignoring_sighup(
+    run_dir: Path, corpus_lines: list[bytes]
+) -> None:
+    out = run_dir / "clean.jsonl"
+    run = Run(out, corpus_lines, "--workers", "2", rounds=3, preexec=_ignore_sighup)
+    try:
+        run.wait_for_workers()
+        os.killpg(run.proc.pid, signal.SIGHUP)
+        run.release.set()
+        status = run.wait()
+        err = run.stderr()
+    finally:
+        run.kill()
+    assert status == 0, err
+    assert "Stopped" not in err
+    assert out.read_bytes().startswith(b'{"id": "r0-doc-0000000"')
+
+
 def test_ctrl_c_stops_the_run_and_its_workers_quietly(
     run_dir: Path, corpus_lines: list[bytes]
 ) -> None:
@@ -327,7 +370,9 @@ def test_verbose_is_read_from_the_command_line(argv: list[str], verbose: bool) -
 
 
 @pytest.mark.usefixtures("main_in_process")
-@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
 def test_main_exits_128_plus_the_signal(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

@@ -10,7 +10,7 @@ and an exit status in one place (cleanup/cli/app.py). The modules:
     review.py    `diff` and `explain`
     state.py     `state info|prune|export`
     rules.py     `rules list|test`
-    signals.py   SIGINT/SIGTERM -> Stopped (exit 130/143), kept even when C code loses it
+    signals.py   SIGINT/SIGTERM/SIGHUP -> Stopped (exit 130/143/129), kept even when C code loses it
     here         main(): a stop signal's exit, a closed pipe (141), the last-resort error line
 """
 

@@ -1,4 +1,4 @@
-"""Stop signals: SIGINT and SIGTERM stop a run the way Ctrl-C does (exit 130 and 143).
+"""Stop signals: SIGINT, SIGTERM and SIGHUP stop a run the way Ctrl-C does (exit 130, 143, 129).
 
 The handler raises Stopped in the main process; the runner aborts and publishes nothing.
 C code (Ray's, numpy's) may turn that exception into another error on its way up, so the
@@ -20,7 +20,8 @@ import click
 
 
 class Stopped(BaseException):
-    """Stop a run on SIGINT or SIGTERM the way Ctrl-C does: the run aborts and publishes nothing.
+    """Stop a run on SIGINT, SIGTERM or SIGHUP the way Ctrl-C does: the run aborts and
+    publishes nothing.
 
     A BaseException, so that no `except Exception` on the way swallows it.
     """
@@ -35,7 +36,7 @@ received: list[int] = []  # the stop signal, kept in case C code turns Stopped i
 
 def _stop(signum: int, _frame: object) -> None:
     """Raise Stopped in the main process; a second signal then ends the process at once."""
-    for caught in (signal.SIGINT, signal.SIGTERM):
+    for caught in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(caught) is _stop:
             signal.signal(caught, signal.SIG_DFL)
     received.append(signum)
@@ -61,13 +62,15 @@ def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], obje
 
 
 def catch_stop_signals() -> None:
-    """Turn SIGINT and SIGTERM into Stopped, unless whoever started us ignores them (nohup, &)."""
+    """Turn SIGINT, SIGTERM and SIGHUP (the terminal or SSH session closed) into Stopped,
+    unless whoever started us ignores them (nohup, &)."""
     if not getattr(sys.unraisablehook, "quiets_stopped", False):
         sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _stop)
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _stop)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, _stop)
 
 
 def exit_stopped(signum: int) -> None:

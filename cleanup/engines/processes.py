@@ -347,7 +347,7 @@ _WATCH_SECONDS = 0.2
 
 
 def _start_worker(main_pid: int, start_method: str, index: int) -> None:
-    """Prepare worker `index`: leave Ctrl-C and SIGTERM to the main process, which stops the
+    """Prepare worker `index`: leave Ctrl-C, SIGTERM and SIGHUP to the main process, which stops the
     workers after their batch (no traceback from each), and die with that process if it dies
     first. The index is what a Deferred item's `home` names (executor.this_worker).
 
@@ -356,6 +356,7 @@ def _start_worker(main_pid: int, start_method: str, index: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     stopsignals.release()
     set_worker(index)
     die_with_parent(os.getppid() if start_method == "forkserver" else main_pid)
