@@ -96,7 +96,6 @@ def test_utf16_and_utf32_without_a_byte_order_mark_are_read_as_such(
     ("data", "expected"),
     [
         (b"Hello\x00world. Some text.\n\nMore\x00\x00 text\n", "Hello\ufffdworld. Some text."),
-        (bytes(20000), None),  # all NULs: nothing to tell a codec by
         ("Hi, a\nb".encode("utf-16-le")[:-1], None),  # odd length: no UTF-16 text
     ],
 )
@@ -107,6 +106,17 @@ def test_stray_nuls_are_not_taken_for_utf16(data: bytes, expected: str | None) -
     assert all(edit.rule != "read:decode-charset" for edit in edits)
     if expected is not None:
         assert text.startswith(expected)
+
+
+@pytest.mark.parametrize("data", [bytes(20000), b"ab" + bytes(3000), bytes(100) + b"\n" * 3])
+def test_a_file_of_nul_bytes_is_binary_data(tmp_path: Path, data: bytes) -> None:
+    """A preallocated or crash-truncated file (mostly NULs, valid UTF-8) became a document of
+    U+FFFD; HTML was refused already. Now both are binary data, in one line."""
+    for name in ("zeros.txt", "zeros.html"):
+        src, out = tmp_path / name, tmp_path / "out.jsonl"
+        src.write_bytes(data)
+        result = CliRunner().invoke(cli, ["run", "-q", str(src), "-o", str(out)])
+        assert one_line_error(result, 1) == f"Error: {src}: binary data, not text"
 
 
 @pytest.mark.parametrize("width", [2, 4])
