@@ -26,6 +26,18 @@ def _capped_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
 
 
+def _cleanup_capped(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m cleanup ARGS` in 2 GiB of address space (a guard, not a speed bound)."""
+    return subprocess.run(
+        [sys.executable, "-m", "cleanup", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_capped_memory,
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -41,14 +53,7 @@ def test_a_config_or_rule_file_that_never_ends_is_refused_in_one_line(
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text('{"text": "Hello world."}\n')
     argv = [a.replace("IN", str(src)).replace("OUT", str(out)) for a in args]
-    done = subprocess.run(
-        [sys.executable, "-m", "cleanup", *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=_capped_memory,
-    )
+    done = _cleanup_capped(*argv)
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "/dev/zero: larger than 16 MiB, too large for a TOML file" in done.stderr
@@ -132,14 +137,7 @@ def test_small_numbers_stored_in_16_or_32_bits_stay_binary_data(tmp_path: Path, 
 
 def test_an_audit_that_never_ends_is_refused_in_one_line(tmp_path: Path) -> None:
     """`cleanup explain --audit /dev/zero` read one endless line until MemoryError."""
-    done = subprocess.run(
-        [sys.executable, "-m", "cleanup", "explain", "--audit", "/dev/zero", "a"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=_capped_memory,
-    )
+    done = _cleanup_capped("explain", "--audit", "/dev/zero", "a")
     assert done.returncode == 2, done.stderr
     assert done.stderr == "Error: /dev/zero: not an audit trail (line 1: longer than 256 MiB)\n"
 

@@ -217,29 +217,6 @@ def test_sighup_stops_the_run_like_sigterm(run_dir: Path, corpus_lines: list[byt
     assert list(run_dir.iterdir()) == []
 
 
-def _ignore_sighup() -> None:
-    _reset_signals()
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-
-
-def test_a_run_started_under_nohup_keeps_ignoring_sighup(
-    run_dir: Path, corpus_lines: list[bytes]
-) -> None:
-    out = run_dir / "clean.jsonl"
-    run = Run(out, corpus_lines, "--workers", "2", rounds=3, preexec=_ignore_sighup)
-    try:
-        run.wait_for_workers()
-        os.killpg(run.proc.pid, signal.SIGHUP)
-        run.release.set()
-        status = run.wait()
-        err = run.stderr()
-    finally:
-        run.kill()
-    assert status == 0, err
-    assert "Stopped" not in err
-    assert out.read_bytes().startswith(b'{"id": "r0-doc-0000000"')
-
-
 def test_ctrl_c_stops_the_run_and_its_workers_quietly(
     run_dir: Path, corpus_lines: list[bytes]
 ) -> None:
@@ -292,21 +269,30 @@ def test_a_worker_off_linux_notices_its_parent_died() -> None:
 
 
 def _ignore_sigint() -> None:
+    _reset_signals()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def test_a_run_started_with_sigint_ignored_keeps_ignoring_it(
-    run_dir: Path, corpus_lines: list[bytes]
+def _ignore_sighup() -> None:
+    _reset_signals()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("signum", "ignore"), [(signal.SIGINT, _ignore_sigint), (signal.SIGHUP, _ignore_sighup)]
+)
+def test_a_run_started_with_a_stop_signal_ignored_keeps_ignoring_it(
+    run_dir: Path, corpus_lines: list[bytes], signum: int, ignore: Callable[[], None]
 ) -> None:
-    """`nohup cleanup ... &` must survive a Ctrl-C at the terminal it was started from.
+    """`nohup cleanup ... &` must survive a Ctrl-C at the terminal it was started from, and
+    the terminal closing (SIGHUP, which nohup ignores).
 
-    (A guard on the choice to honour an inherited SIG_IGN rather than reset SIGINT.)"""
+    (A guard on the choice to honour an inherited SIG_IGN rather than reset the signal.)"""
     out = run_dir / "clean.jsonl"
-    run = Run(out, corpus_lines, "--workers", "2", rounds=3, preexec=_ignore_sigint)
+    run = Run(out, corpus_lines, "--workers", "2", rounds=3, preexec=ignore)
     try:
         run.wait_for_workers()
-        os.killpg(run.proc.pid, signal.SIGINT)
+        os.killpg(run.proc.pid, signum)
         run.release.set()
         status = run.wait()
         err = run.stderr()
