@@ -93,11 +93,11 @@ def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
         # Strict UTF-8 decoding never yields a lone surrogate, so only NULs need a look.
         if "\x00" not in text:
             return text, []
-        found = _utf_without_bom(data, where)
+        wide = _utf_without_bom(data, where)
         head = text[:4096]
-        if found is None and head.count("\x00") * 2 > len(head):  # mostly NULs: no text
+        if wide is None and head.count("\x00") * 2 > len(head):  # mostly NULs: no text
             raise BadInput(f"{where}: binary data, not text")
-        return found or clean_bad_chars(text, where)
+        return wide or clean_bad_chars(text, where)
     found_utf = _utf_without_bom(data, where)
     if found_utf is not None:
         return found_utf

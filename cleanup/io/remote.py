@@ -194,7 +194,7 @@ def discover_remote(
     to `on_bad` (which raises unless bad input is skipped); a named object that does not
     exist or cannot be reached is BadInput naming the URL.
     """
-    from cleanup.io.readers import Skipped, Source, format_of, type_of
+    from cleanup.io.discover import Skipped, Source, format_of, type_of
 
     fs, path = filesystem(url)
     if not url.endswith("/") and protocol(url) not in _READ_ONLY:
