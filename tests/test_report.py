@@ -515,3 +515,55 @@ def test_a_run_report_labels_every_removal_of_its_audit(tmp_path: Path) -> None:
         doc = json.loads(lines[entry[6]])
         labelled = [op for op in doc["ops"] if op[0] == "-" and op[2:]]
         assert len(labelled) == len(removals) == entry[2]
+
+
+def test_a_huge_changed_paragraph_is_shown_as_its_replaced_middle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past WORD_DIFF_CHARS the words are not aligned (a Python string each: 415 s and 917 MB
+    for a 10 MB paragraph); the text both sides share at the start and end stays, the middle
+    is replaced, and the segments still spell both sides."""
+    from cleanup.report import paragraphs as rp
+
+    monkeypatch.setattr(rp, "WORD_DIFF_CHARS", 40)
+    before = "the council met on tuesday and voted on the new bridge plan"
+    after = "the council met on monday and voted on the new bridge plan"
+    segments = rp.word_diff(before, after)
+    assert segments == [
+        ("=", "the council met on "),
+        ("-", "tues"),
+        ("+", "mon"),
+        ("=", "day and voted on the new bridge plan"),
+    ]
+    assert "".join(t for tag, t in segments if tag != "+") == before
+    assert "".join(t for tag, t in segments if tag != "-") == after
+    two = ("the red car and the old bus", "the blue car and the new bus")  # two changes
+    assert rp.word_diff(*two) == [
+        ("=", "the "),
+        ("-", "red car and the old"),
+        ("+", "blue car and the new"),
+        ("=", " bus"),
+    ]
+    monkeypatch.setattr(rp, "WORD_DIFF_CHARS", 1000)  # below it: words aligned, as before
+    assert rp.word_diff(*two) == [
+        ("=", "the "),
+        ("-", "red"),
+        ("+", "blue"),
+        ("=", " car and the "),
+        ("-", "old"),
+        ("+", "new"),
+        ("=", " bus"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("", ""), ("abc", "abd"), ("abc", "abc"), ("abc", "ab"), ("x", "y"), ("aaaa", "aaab")],
+)
+def test_the_shared_start_of_two_texts(a: str, b: str) -> None:
+    from cleanup.report.paragraphs import _shared
+
+    expected = next(
+        (k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    assert _shared(a, b) == expected

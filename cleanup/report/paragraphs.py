@@ -23,6 +23,12 @@ _TOKEN = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
 _PAIR_WINDOW = 8
 # Two paragraphs sharing at least this share of their words are one paragraph changed.
 _PAIR_RATIO = 0.5
+# Past this many characters (both sides together) a changed paragraph is shown as one replaced
+# middle between the text both sides share at its start and end, and a paragraph is paired by
+# the words of its first _PAIR_SAMPLE characters: aligning words holds a Python string per
+# word, about 100 bytes per character of a paragraph of one-letter words (2.1 GB for 20 MB).
+WORD_DIFF_CHARS = 1 << 20
+_PAIR_SAMPLE = 1 << 16
 
 
 def paragraph_key(text: str) -> str:
@@ -37,6 +43,8 @@ def paragraph_key(text: str) -> str:
 
 def word_diff(before: str, after: str) -> list[Segment]:
     """Return the word-level segments turning `before` into `after` (merged runs)."""
+    if len(before) + len(after) > WORD_DIFF_CHARS:
+        return _merge([("-", before), ("+", after)])  # the shared start and end, the middle
     a, b = _TOKEN.findall(before), _TOKEN.findall(after)
     out: list[Segment] = []
 
@@ -102,12 +110,15 @@ def _merge(segments: list[Segment]) -> list[Segment]:
 
 
 def _shared(a: str, b: str) -> int:
-    """Return the length of the common prefix of two strings."""
-    n = min(len(a), len(b))
-    k = 0
-    while k < n and a[k] == b[k]:
-        k += 1
-    return k
+    """Return the length of the common prefix of two strings (halving: slices compare in C)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def paragraph_diff(before: list[str], after: list[str]) -> list[Op]:
@@ -211,10 +222,10 @@ def _pair(old: str, new: str) -> Op:
 def _replace_block(olds: list[str], news: list[str], fo: list[str], fn: list[str]) -> list[Op]:
     """Pair paragraphs of a replaced block that share most words; the rest are removed/added."""
     ops: list[Op] = []
-    words_new = [w.split() for w in fn]
+    words_new = [_pair_words(w) for w in fn]
     j = 0
     for i, old in enumerate(olds):
-        words_old = fo[i].split()
+        words_old = _pair_words(fo[i])
         best, best_ratio = -1, _PAIR_RATIO
         for k in range(j, min(j + _PAIR_WINDOW, len(news))):
             ratio = SequenceMatcher(None, words_old, words_new[k], autojunk=False).quick_ratio()
@@ -228,3 +239,8 @@ def _replace_block(olds: list[str], news: list[str], fo: list[str], fn: list[str
         j = best + 1
     ops.extend(Op("+", after=p) for p in news[j:])
     return ops
+
+
+def _pair_words(key: str) -> list[str]:
+    """Return the words a paragraph is paired by: all, or those of its start if it is huge."""
+    return (key if len(key) <= WORD_DIFF_CHARS else key[:_PAIR_SAMPLE]).split()
