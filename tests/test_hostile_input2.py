@@ -235,3 +235,17 @@ def test_an_input_named_as_a_stale_temporary_of_a_target_is_refused_not_removed(
     assert f"the input {given} is named as a temporary of it" in line
     assert src.read_text() == '{"text": "Hello world, a sentence."}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == [given.split("/")[0]]
+
+
+def test_an_input_only_named_like_a_temporary_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only names ending in a process id are a run's temporaries (writers.temporary_of):
+    `.out.jsonl.cleanup-tmp-notes` is neither removed nor refused, it is read."""
+    monkeypatch.chdir(tmp_path)
+    given = ".out.jsonl.cleanup-tmp-notes"
+    (tmp_path / given).write_text('{"text": "Hello world, a sentence."}\n')
+    result = CliRunner().invoke(cli, ["run", "-q", given, "-o", "out.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / given).read_text() == '{"text": "Hello world, a sentence."}\n'
+    assert "Hello world" in (tmp_path / "out.jsonl").read_text()

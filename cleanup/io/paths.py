@@ -182,16 +182,15 @@ def refuse_temporary_inputs(target: Target, inputs: Iterable[str]) -> None:
     """Refuse an input named as a temporary of the target (`.NAME.cleanup-tmp-PID`, or one
     inside such a folder): before writing NAME a run removes those of processes that are
     gone, so the input (the staging folder of a killed run, say) would be lost unread."""
-    from cleanup.io.writers import OLD_MARK, TMP_MARK  # writers imports this module's users
+    from cleanup.io.writers import temporary_of  # writers imports this module's users
 
     folder = os.path.realpath(os.path.dirname(target.path))
     name = os.path.basename(target.path)
-    prefixes = tuple(f".{name}{mark}" for mark in (TMP_MARK, OLD_MARK))
     for given in inputs:
         if given == "-" or is_url(given) or is_remote(given):
             continue
         first = os.path.relpath(os.path.realpath(given), folder).split(os.sep)[0]
-        if first.startswith(prefixes):
+        if temporary_of(first, name) is not None:
             raise UsageProblem(
                 f"{target.shown}: the input {given} is named as a temporary of it, which a run"
                 " removes; rename or move the input"

@@ -157,15 +157,25 @@ def remove_stale_temporaries(final: str) -> None:
     folder, name = os.path.split(final)
     with contextlib.suppress(OSError):
         for entry in os.listdir(folder or "."):
-            for mark in (TMP_MARK, OLD_MARK):
-                prefix = f".{name}{mark}"
-                pid = entry[len(prefix) :]
-                if entry.startswith(prefix) and _is_pid(pid) and not _alive(pid):
-                    path = os.path.join(folder, entry)
-                    if mark == OLD_MARK and not os.path.exists(final):
-                        os.rename(path, final)
-                    else:
-                        _remove(path)
+            found = temporary_of(entry, name)
+            if found is not None and not _alive(found[1]):
+                path = os.path.join(folder, entry)
+                if found[0] == OLD_MARK and not os.path.exists(final):
+                    os.rename(path, final)
+                else:
+                    _remove(path)
+
+
+def temporary_of(entry: str, name: str) -> tuple[str, str] | None:
+    """Return (mark, process id) when `entry` is named as a run's temporary of `name`
+    (`.NAME.cleanup-tmp-PID` or `.NAME.cleanup-old-PID`), else None: what
+    remove_stale_temporaries may remove and paths.refuse_temporary_inputs refuses to read."""
+    for mark in (TMP_MARK, OLD_MARK):
+        prefix = f".{name}{mark}"
+        pid = entry[len(prefix) :]
+        if entry.startswith(prefix) and _is_pid(pid):
+            return mark, pid
+    return None
 
 
 def _is_pid(text: str) -> bool:
