@@ -42,6 +42,15 @@ def test_version(runner: CliRunner) -> None:
     assert result.exit_code == 0 and __version__ in result.output
 
 
+def test_version_says_whether_the_dedup_kernels_are_compiled(runner: CliRunner) -> None:
+    from cleanup.dedup import kernels
+
+    said = runner.invoke(cli, ["--version"]).output
+    built = kernels.native is not None
+    assert ("dedup kernels: compiled" in said) is built
+    assert ("not compiled" in said) is not built
+
+
 def test_stdin_record_keeps_id_and_fields(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["run", "-"], input='{"id":"a","text":"x","lang":"en"}\n')
     assert result.exit_code == 0, result.output

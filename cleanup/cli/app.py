@@ -8,6 +8,7 @@ else escapes is a bug, for main()'s last resort (cleanup/cli/__init__.py).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from typing import Any
@@ -72,7 +73,17 @@ class CleanupGroup(click.Group):
             raise click.exceptions.Exit(status) from None
 
 
+def _kernels_built() -> str:
+    """Say whether the install compiled dedup's C kernels (found, not loaded: no numpy import)."""
+    found = importlib.util.find_spec("cleanup.dedup._kernels") is not None
+    return "compiled" if found else "not compiled (numpy: same output, slower)"
+
+
 @click.group(cls=CleanupGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cleanup")
+@click.version_option(
+    __version__,
+    prog_name="cleanup",
+    message="%(prog)s, version %(version)s; dedup kernels: " + _kernels_built(),
+)
 def cli() -> None:
     """Turn scraped text and HTML into clean, deduplicated, normalized text."""

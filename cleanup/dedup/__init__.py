@@ -3,6 +3,7 @@
     settings.py    every dedup option: frozen dataclasses, the one home of defaults and ranges
     shingles.py    byte-level tokens (fold-equivalent), shingle hashes, fingerprints (numpy)
     minhash.py     batch MinHash, datasketch-compatible ("affine32" scheme)
+    kernels.py     the compiled hashing loops (_kernels.c) when built, else None: numpy
     lsh.py         band parameters for a threshold, band keys as numpy arrays
     clusters.py    candidate pairs per bucket (joined to the bucket's first few), verified
                    edges, greedy clusters over the items with an edge (never chained)

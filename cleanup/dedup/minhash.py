@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cleanup.dedup import kernels
 from cleanup.dedup.shingles import shingle_hashes, token_hashes
 
 U32 = np.uint32
@@ -56,6 +57,10 @@ class MinHasher:
 
     def from_hashes(self, hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """Return signatures from 32-bit shingle hashes grouped by `offsets` (len n + 1)."""
+        if kernels.native is not None:
+            return kernels.minhash(
+                fmix32(hashes.astype(np.uint32, copy=False)), offsets, self.a, self.b
+            )
         n = len(offsets) - 1
         sig = np.full((n, self.num_perm), MAX_HASH, dtype=np.uint32)
         counts = np.diff(offsets)

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cleanup.dedup import kernels
+
 U64 = np.uint64
 _P = U64(0x100000001B3)  # FNV-64 prime: odd, so invertible mod 2^64
 _P_INV = U64(pow(0x100000001B3, -1, 1 << 64))
@@ -244,16 +246,22 @@ def _folded(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     between them, the ASCII ones by bytes.translate. Each is a whole character, and the
     class of a byte depends on its own character only, so the others keep their classes.
     """
-    data = "\x00".join(texts)
-    if data.count("\x00") > len(texts) - 1:  # a text holds NUL: a space, as in any text
-        data = "\x00".join(t.replace("\x00", " ") for t in texts)
-    raw, lead = _lowered(data)
+    raw, lead = _joined_lowered(texts)
     size = len(raw)
     raw = _without_vanishing(raw, lead).translate(None, _ASCII_DELETE)
     b = np.frombuffer(raw, dtype=np.uint8)
     if len(raw) != size:
         lead = _leads(b)
     return b, _word_bytes(b, lead), lead
+
+
+def _joined_lowered(texts: Sequence[str]) -> tuple[bytes, np.ndarray]:
+    """Return the texts joined with NUL, lowercased and encoded (_lowered), and where their
+    non-ASCII characters start; a NUL inside a text becomes a space, as in any text."""
+    data = "\x00".join(texts)
+    if data.count("\x00") > len(texts) - 1:
+        data = "\x00".join(t.replace("\x00", " ") for t in texts)
+    return _lowered(data)
 
 
 def _without_vanishing(raw: bytes, lead: np.ndarray) -> bytes:
@@ -368,11 +376,22 @@ def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     offsets[i + 1]]. The work is a handful of numpy calls over the batch's bytes, which is
     what makes signatures fast (a Python loop per word runs at ~20 MB/s).
     """
+    if kernels.native is not None and CJK_CHARS == 1 and texts:
+        return kernels.tokens(_joined_lowered(texts)[0], len(texts))
     b, w, lead = _folded(texts)
     n = len(b)
     if n == 0:
         return np.zeros(0, dtype=np.uint64), np.zeros(len(texts) + 1, dtype=np.int64)
     starts, ends = _token_spans(b, w, lead)
+    h = _mixed_span_hashes(b, starts, ends)
+    bounds = np.concatenate(([0], np.flatnonzero(b == 0)))
+    offsets = np.searchsorted(starts, bounds).astype(np.int64)
+    return h, np.append(offsets, len(starts))
+
+
+def _mixed_span_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Return each token's mixed hash, fmix64(_span_hashes + its length)."""
+    n = len(b)
     if n <= HASH_SPAN:
         h = _span_hashes(b, starts, ends)
     else:  # a huge batch (a document of millions of lines): a span of tokens at a time
@@ -384,9 +403,7 @@ def token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
                 h[a:z] = _span_hashes(b[base : ends[z - 1]], starts[a:z] - base, ends[a:z] - base)
     with np.errstate(over="ignore"):
         h = _fmix64_into(h + (ends - starts).astype(np.uint64))
-    bounds = np.concatenate(([0], np.flatnonzero(b == 0)))
-    offsets = np.searchsorted(starts, bounds).astype(np.int64)
-    return h, np.append(offsets, len(starts))
+    return h
 
 
 def _span_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -421,6 +438,8 @@ def shingle_hashes(
     total = int(sh_offsets[-1])
     if total == 0:
         return np.zeros(0, dtype=np.uint32), sh_offsets
+    if kernels.native is not None:
+        return kernels.shingle_hashes(tokens, offsets, k, _SHINGLE_MULT, total), sh_offsets
     n = len(tokens)
     padded = np.zeros(n + k - 1, dtype=np.uint64)
     padded[:n] = tokens
@@ -480,6 +499,8 @@ def fingerprints(tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     m = len(tokens)
     if m == 0:
         return np.zeros(n, dtype=np.uint64)
+    if kernels.native is not None:
+        return kernels.fingerprints(tokens, offsets)
     padded = np.empty(m + 1, dtype=np.uint64)  # a 0 after the last: texts ending there sum it
     padded[m] = 0
     weighted = padded[:m]
