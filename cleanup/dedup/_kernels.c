@@ -272,76 +272,104 @@ static inline int spaceless(uint8_t c, uint8_t c1) { /* Thai, kana, CJK ideograp
            (c >= 0xE4 && c <= 0xE9) || (c == 0xEF && c1 >= 0xA4 && c1 <= 0xAB);
 }
 
+/* Byte classes of ASCII (and NUL, which ends a text); bytes >= 0x80 are told apart below. */
+enum { SEP, WORD, GONE, END };
+static uint8_t ascii_class[128];
+
+static void init_classes(void) {
+    for (int c = 0; c < 128; c++) {
+        ascii_class[c] = ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ? WORD : SEP;
+    }
+    ascii_class['\''] = ascii_class['`'] = ascii_class['['] = ascii_class[']'] = GONE;
+    ascii_class[0] = END;
+}
+
+/* Scan `s`, writing up to `room` token hashes and `slots` offsets (one per NUL, plus the
+ * first and the last); return the number of tokens and of NULs found. */
 typedef struct {
-    uint64_t *hashes; /* NULL: count only */
-    int64_t *offsets; /* NULL: count only; else one more than the texts */
-    int64_t count, texts, texts_max;
-    uint64_t h, power, length;
-    int open;
-} Tokens;
+    int64_t tokens, nuls;
+} Counts;
 
-static inline void close_token(Tokens *t) {
-    if (t->open) {
-        if (t->hashes) {
-            t->hashes[t->count] = fmix64(t->h + t->length);
-        }
-        t->count++;
-        t->open = 0;
-    }
-}
-
-static inline void add_byte(Tokens *t, uint8_t c, int cut) {
-    if (!t->open || cut) {
-        close_token(t);
-        t->open = 1;
-        t->h = 0;
-        t->power = 1;
-        t->length = 0;
-    }
-    t->h += c * t->power;
-    t->power *= FNV_PRIME;
-    t->length++;
-}
-
-static void scan_tokens(const uint8_t *s, Py_ssize_t n, Tokens *t) {
-    int cut_next = 0, spaceless_left = 0;
+static Counts scan_tokens(const uint8_t *s, Py_ssize_t n, uint64_t *hashes, int64_t *offsets,
+                          Py_ssize_t slots, Py_ssize_t room) {
+    int64_t tokens = 0, nuls = 0;
+    uint64_t h = 0, power = 1, length = 0;
+    int open = 0, cut_next = 0, spaceless_left = 0;
     Py_ssize_t i = 0;
-    if (t->offsets) {
-        t->offsets[0] = 0;
-    }
+/* Locals, not a struct through a pointer: stores to `hashes` may alias an int64_t field. */
+#define CLOSE_TOKEN()                                                                          \
+    do {                                                                                       \
+        if (open) {                                                                            \
+            if (tokens < room) { /* always: room is a bound, checked all the same */           \
+                hashes[tokens] = fmix64(h + length);                                           \
+            }                                                                                  \
+            tokens++;                                                                          \
+            open = 0;                                                                          \
+        }                                                                                      \
+    } while (0)
+#define ADD_BYTE(c, cut)                                                                       \
+    do {                                                                                       \
+        if (!open || (cut)) {                                                                  \
+            CLOSE_TOKEN();                                                                     \
+            open = 1;                                                                          \
+            h = 0;                                                                             \
+            power = 1;                                                                         \
+            length = 0;                                                                        \
+        }                                                                                      \
+        h += (uint64_t)(c) * power;                                                            \
+        power *= FNV_PRIME;                                                                    \
+        length++;                                                                              \
+    } while (0)
+    offsets[0] = 0;
     while (i < n) {
         const uint8_t c = s[i];
+        if (c < 0x80 && spaceless_left == 0 && !cut_next) { /* the common case: ASCII */
+            const uint8_t kind = ascii_class[c];
+            i++;
+            if (kind == WORD) {
+                ADD_BYTE(c, 0);
+            } else if (kind == SEP) {
+                CLOSE_TOKEN();
+            } else if (kind == END) {
+                CLOSE_TOKEN();
+                nuls++;
+                if (nuls < slots) {
+                    offsets[nuls] = tokens;
+                }
+            }
+            continue;
+        }
         const uint8_t c1 = i + 1 < n ? s[i + 1] : 0, c2 = i + 2 < n ? s[i + 2] : 0;
         int width = 1;
-        if (c == '\'' || c == '`' || c == '[' || c == ']' ||
-            (c >= 0xC2 && vanishes(c, c1, c2, &width))) {
+        if ((c < 0x80 && ascii_class[c] == GONE) || (c >= 0xC2 && vanishes(c, c1, c2, &width))) {
             i += width < n - i ? width : n - i; /* deleted: no byte of the folded text */
             continue;
         }
         int cut = cut_next;
         Py_ssize_t used = 1;
         cut_next = 0;
-        if (c == 0) {
-            close_token(t);
-            t->texts++;
-            if (t->offsets && t->texts < t->texts_max) {
-                t->offsets[t->texts] = t->count;
-            }
-        } else if (c < 0x80) {
-            if ((uint8_t)(c - 'a') < 26 || (uint8_t)(c - '0') < 10) {
-                add_byte(t, c, cut);
+        if (c < 0x80) {
+            const uint8_t kind = ascii_class[c];
+            if (kind == WORD) {
+                ADD_BYTE(c, cut);
             } else {
-                close_token(t);
+                CLOSE_TOKEN();
+                if (kind == END) {
+                    nuls++;
+                    if (nuls < slots) {
+                        offsets[nuls] = tokens;
+                    }
+                }
             }
         } else if (c >= 0xC2 && separates(c, c1, c2, &width)) {
-            close_token(t);
+            CLOSE_TOKEN();
             used = width < n - i ? width : n - i;
         } else {
             if (c >= 0xC2 && spaceless(c, c1)) {
                 cut = 1; /* a spaceless character is a token of its own */
                 spaceless_left = 3;
             }
-            add_byte(t, c, cut);
+            ADD_BYTE(c, cut);
         }
         i += used;
         if (spaceless_left > 0) {
@@ -352,10 +380,13 @@ static void scan_tokens(const uint8_t *s, Py_ssize_t n, Tokens *t) {
             }
         }
     }
-    close_token(t);
-    if (t->offsets && t->texts + 1 < t->texts_max) {
-        t->offsets[t->texts + 1] = t->count;
+    CLOSE_TOKEN();
+    if (nuls + 1 < slots) {
+        offsets[nuls + 1] = tokens;
     }
+#undef ADD_BYTE
+#undef CLOSE_TOKEN
+    return (Counts){tokens, nuls};
 }
 
 PyDoc_STRVAR(tokens_doc,
@@ -374,26 +405,36 @@ static PyObject *tokens(PyObject *self, PyObject *args) {
     if (get_buffer(obj, &v, 1, 0, "data") != 0) {
         return NULL;
     }
-    Tokens count = {0};
-    Py_BEGIN_ALLOW_THREADS
-    scan_tokens(v.buf, v.len, &count);
-    Py_END_ALLOW_THREADS
-    if (texts < 1 || count.texts != texts - 1) {
-        PyErr_Format(PyExc_ValueError, "tokens: %zd texts asked, the data holds %lld", texts,
-                     (long long)count.texts + 1);
+    /* A token is one byte or more, and two tokens need a byte between them or a spaceless
+     * character (3 bytes) on one side: at most one token per two bytes, plus one. */
+    const Py_ssize_t room = v.len / 2 + 1;
+    Counts count;
+    if (texts < 1) {
+        PyErr_SetString(PyExc_ValueError, "tokens: 0 texts asked");
         goto fail;
     }
-    hashes = PyByteArray_FromStringAndSize(NULL, count.count * 8);
+    hashes = PyByteArray_FromStringAndSize(NULL, room * 8);
     offsets = PyByteArray_FromStringAndSize(NULL, (texts + 1) * 8);
     if (hashes == NULL || offsets == NULL) {
         goto fail;
     }
-    Tokens fill = {.hashes = (uint64_t *)PyByteArray_AS_STRING(hashes),
-                   .offsets = (int64_t *)PyByteArray_AS_STRING(offsets),
-                   .texts_max = texts + 1};
+    uint64_t *hash_out = (uint64_t *)PyByteArray_AS_STRING(hashes);
+    int64_t *offset_out = (int64_t *)PyByteArray_AS_STRING(offsets);
     Py_BEGIN_ALLOW_THREADS
-    scan_tokens(v.buf, v.len, &fill);
+    count = scan_tokens(v.buf, v.len, hash_out, offset_out, texts + 1, room);
     Py_END_ALLOW_THREADS
+    if (count.nuls != texts - 1) {
+        PyErr_Format(PyExc_ValueError, "tokens: %zd texts asked, the data holds %lld", texts,
+                     (long long)count.nuls + 1);
+        goto fail;
+    }
+    if (count.tokens > room) { /* the bound above is wrong: no hash is lost unsaid */
+        PyErr_SetString(PyExc_RuntimeError, "tokens: more tokens than the bound allows");
+        goto fail;
+    }
+    if (PyByteArray_Resize(hashes, count.tokens * 8) != 0) {
+        goto fail;
+    }
     PyBuffer_Release(&v);
     return Py_BuildValue("(NN)", hashes, offsets);
 fail:
@@ -416,4 +457,7 @@ static struct PyModuleDef module = {
     -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__kernels(void) {
+    init_classes();
+    return PyModule_Create(&module);
+}
