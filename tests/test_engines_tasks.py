@@ -1,4 +1,5 @@
-"""The process engine's workers: read tasks go to whichever frees up; what they inherit."""
+"""The process engine's workers: read tasks go to whichever frees up, kept batches to their
+worker two ahead; what they inherit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cleanup.engines.processes import ProcessEngine
+from cleanup.executor import Deferred
 from cleanup.io.tasksource import PartRead
 from cleanup.pipeline import Context
 
@@ -61,6 +63,46 @@ def test_a_busy_worker_does_not_hold_back_tasks_the_other_could_run(tmp_path: Pa
         engine.close()
     assert out == [["six ran first"], *[[n] for n in range(2, 9)]]
     assert source.arrived_counts == [1] * 8
+
+
+class Homed(Deferred):
+    """A batch kept by worker `home`: the write pass sends it back there."""
+
+    def __init__(self, home: int, number: int) -> None:
+        self.home = home
+        self.number = number
+
+    def __len__(self) -> int:
+        return 1
+
+
+def _homed_job(folder: str, batch: list[Homed]) -> list[Any]:
+    """Batch 1 (worker 0's first) holds its worker until batch 9 (worker 1's second) ran."""
+    (item,) = batch
+    if item.number == 9:
+        (Path(folder) / "nine").touch()
+    if item.number == 1:
+        end = time.monotonic() + WAIT_SECONDS
+        while not (Path(folder) / "nine").exists() and time.monotonic() < end:
+            time.sleep(0.01)
+        return ["nine ran first" if (Path(folder) / "nine").exists() else "nine never sent"]
+    return [item.number]
+
+
+def test_a_worker_gets_its_next_batch_while_the_other_works_through_a_run_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """Batches 1-7 are kept by worker 0, 8-14 by worker 1 (each read a run of the input).
+    Sent while some worker was idle only, worker 1 got batch 8 and then each of its next
+    batches only when the oldest of worker 0's was taken: half idle in the write pass.
+    Now each worker gets a second batch ahead, so batch 9 runs while batch 1 waits for it."""
+    engine = ProcessEngine([], Context(), workers=2)
+    items = [Homed(0 if n <= 7 else 1, n) for n in range(1, 15)]
+    try:
+        out = list(engine._map(_homed_job, items, (str(tmp_path),), 1))
+    finally:
+        engine.close()
+    assert out == [["nine ran first"], *[[n] for n in range(2, 15)]]
 
 
 WATCH_IMPORTS = """

@@ -238,14 +238,15 @@ class BatchEngine:
 
     def _window_full(self, pending: int) -> bool:
         """Tell whether to wait for the oldest batch before sending more: two per worker are
-        out, and no worker is idle. A worker left idle (the next batches are kept by another
-        one: Deferred.home) has the stream read ahead for its own, up to 8 per worker out."""
+        out, and no worker is short of work. A worker short of work (the next batches are
+        kept by another one: Deferred.home) has the stream read ahead for its own, up to 8
+        per worker out."""
         if pending >= 8 * self.workers:
             return True
-        return pending >= 2 * self.workers and not self.idle()
+        return pending >= 2 * self.workers and not self.short_of_work()
 
-    def idle(self) -> bool:
-        """Tell whether some worker has no batch to do (here: never said)."""
+    def short_of_work(self) -> bool:
+        """Tell whether some worker has fewer than two jobs out (here: never said)."""
         return False
 
     def tasks_can_read(self, source: SplitSource) -> bool:
@@ -467,9 +468,12 @@ class ProcessEngine(BatchEngine):
     def result(self, handle: Future[R]) -> R:
         return handle.result()
 
-    def idle(self) -> bool:
-        """Tell whether some worker has no job to do (of those started)."""
-        return self.pools is not None and not all(self.queued)
+    def short_of_work(self) -> bool:
+        """Tell whether some worker (of those started) has fewer than two jobs out: the one it
+        runs and the next. With one, a worker whose batches come in a run of another's (the
+        write pass sends each batch to the worker that read it) waited for each of them to
+        be taken in order before it got its next: half idle."""
+        return self.pools is not None and any(len(jobs) < 2 for jobs in self.queued)
 
     def _done_first(self, handles: Sequence[Future[Any]], wait: bool) -> int:
         if wait:  # for one not done yet (a done one would return at once: a busy loop)
