@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sysconfig
+from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleanup.cli import cli
 from cleanup.dedup import kernels, shingles
 from cleanup.dedup.minhash import MinHasher
 
@@ -165,3 +169,40 @@ def test_the_other_kernels_refuse_what_would_leave_their_buffers() -> None:
         native.fingerprints(tokens, offsets, np.empty(2, dtype=np.uint64))
     with pytest.raises(ValueError, match="read-only"):
         native.fingerprints(tokens, offsets, np.frombuffer(bytes(8), dtype=np.uint64))
+
+
+def _corpus(path: Path) -> None:
+    """Documents with exact and near copies across and inside them, boilerplate, CJK."""
+    rng = np.random.default_rng(7)
+    words = [f"w{i}" for i in range(300)] + ["Trump’s", "[t]his", "naïve", "中文", "ไทย"]
+    base = [" ".join(rng.choice(words, 40)) for _ in range(30)]
+    lines = []
+    for d in range(40):
+        paragraphs = [base[(d + j) % 30] for j in range(4)]
+        if d % 3 == 0:  # a near copy of another document's paragraph
+            paragraphs.append(base[(d + 7) % 30].replace("w1 ", "w2 ", 1) + " extra")
+        if d % 4 == 0:  # a paragraph repeated inside the document
+            paragraphs.append(paragraphs[0])
+        paragraphs.append("Share this article on social media")  # boilerplate
+        text = "\n\n".join(paragraphs)
+        lines.append(
+            json.dumps({"id": str(d), "url": f"https://s{d % 2}.example/{d}", "text": text})
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_run_gives_the_same_output_and_audit_without_the_kernels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "in.jsonl"
+    _corpus(corpus)
+    outputs = []
+    for name, native in (("compiled", kernels.native), ("numpy", None)):
+        monkeypatch.setattr(kernels, "native", native)
+        out, audit = tmp_path / f"{name}.jsonl", tmp_path / f"{name}-audit.jsonl"
+        args = ["run", str(corpus), "-o", str(out), "--audit", str(audit), "-q"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        outputs.append((out.read_bytes(), audit.read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert b'"dedup' in outputs[0][1]  # dedup removed something: the kernels had work to do
