@@ -240,7 +240,7 @@ def test_an_input_named_as_a_stale_temporary_of_a_target_is_refused_not_removed(
 def test_an_input_only_named_like_a_temporary_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Only names ending in a process id are a run's temporaries (writers.temporary_of):
+    """Only names ending in a process id are a run's temporaries (temporaries.temporary_of):
     `.out.jsonl.cleanup-tmp-notes` is neither removed nor refused, it is read."""
     monkeypatch.chdir(tmp_path)
     given = ".out.jsonl.cleanup-tmp-notes"

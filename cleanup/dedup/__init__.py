@@ -2,6 +2,7 @@
 
     settings.py    every dedup option: frozen dataclasses, the one home of defaults and ranges
     shingles.py    byte-level tokens (fold-equivalent), shingle hashes, fingerprints (numpy)
+    mixing.py      MurmurHash3's 64-bit finalizer over arrays, the cached tables of powers
     minhash.py     batch MinHash, datasketch-compatible ("affine32" scheme)
     kernels.py     the compiled hashing loops (_kernels.c) when built, else None: numpy
     lsh.py         band parameters for a threshold, band keys as numpy arrays

@@ -238,9 +238,8 @@ class BatchEngine:
 
     def _window_full(self, pending: int) -> bool:
         """Tell whether to wait for the oldest batch before sending more: two per worker are
-        out, and no worker is short of work. A worker short of work (the next batches are
-        kept by another one: Deferred.home) has the stream read ahead for its own, up to 8
-        per worker out."""
+        out, and no worker is short of work; one that is (the next batches are kept by another:
+        Deferred.home) has the stream read ahead for its own, up to 8 per worker out."""
         if pending >= 8 * self.workers:
             return True
         return pending >= 2 * self.workers and not self.short_of_work()
@@ -469,10 +468,7 @@ class ProcessEngine(BatchEngine):
         return handle.result()
 
     def short_of_work(self) -> bool:
-        """Tell whether some worker (of those started) has fewer than two jobs out: the one it
-        runs and the next. With one, a worker whose batches come in a run of another's (the
-        write pass sends each batch to the worker that read it) waited for each of them to
-        be taken in order before it got its next: half idle."""
+        """Tell whether a started worker has < 2 jobs out (with 1, it idled behind the other's)."""
         return self.pools is not None and any(len(jobs) < 2 for jobs in self.queued)
 
     def _done_first(self, handles: Sequence[Future[Any]], wait: bool) -> int:

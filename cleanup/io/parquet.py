@@ -33,12 +33,8 @@ from cleanup.io.readers import (
     record_document,
 )
 from cleanup.io.remote import is_remote, open_input
-from cleanup.io.writers import (
-    TemporaryFile,
-    record_of,
-    remove_stale_temporaries,
-    temporary_name,
-)
+from cleanup.io.temporaries import remove_stale_temporaries, temporary_name
+from cleanup.io.writers import TemporaryFile, record_of
 
 BATCH_ROWS = 1024  # rows per record batch read
 GROUP_ROWS = 10_000  # rows per row group written ...

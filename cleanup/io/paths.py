@@ -182,7 +182,7 @@ def refuse_temporary_inputs(target: Target, inputs: Iterable[str]) -> None:
     """Refuse an input named as a temporary of the target (`.NAME.cleanup-tmp-PID`, or one
     inside such a folder): before writing NAME a run removes those of processes that are
     gone, so the input (the staging folder of a killed run, say) would be lost unread."""
-    from cleanup.io.writers import temporary_of  # writers imports this module's users
+    from cleanup.io.temporaries import temporary_of
 
     folder = os.path.realpath(os.path.dirname(target.path))
     name = os.path.basename(target.path)

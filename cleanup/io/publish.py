@@ -161,7 +161,7 @@ def recover(journal_path: str | None, note: Callable[[str], None] | None = None)
             f"{journal_path}: cannot read the publish journal of an earlier run ({exc}); "
             "check that run's output, then move the journal aside"
         ) from None
-    from cleanup.io.writers import replace_into_place
+    from cleanup.io.temporaries import replace_into_place
 
     done = 0
     for tmp, final in journal.renames:

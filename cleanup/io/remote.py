@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 
 from cleanup.errors import BadInput, CleanupError, OutputError, UsageProblem
 from cleanup.io.shards import MANIFEST, ShardOutput, is_part_name
+from cleanup.io.temporaries import OLD_MARK, TMP_MARK
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _NOT_FILES = ("redis", "rediss", "unix")  # server URLs of a dedup state, not fsspec locations
@@ -42,8 +43,6 @@ _READ_ONLY = ("http", "https")
 _BUCKETED = ("s3", "gs", "az", "abfs", "abfss", "oss")
 _PACKAGE = {"s3": "s3fs", "gs": "gcsfs", "http": "aiohttp", "https": "aiohttp", "az": "adlfs"}
 _BLOCK = 8 << 20  # bytes fetched per request while reading an object
-TMP_MARK = ".cleanup-tmp-"
-OLD_MARK = ".cleanup-old-"
 
 
 def is_remote(location: str) -> bool:

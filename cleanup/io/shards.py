@@ -31,13 +31,8 @@ from cleanup.document import Document
 from cleanup.errors import OptionError, OutputError, UsageProblem
 from cleanup.io.parts import EncodeLines
 from cleanup.io.publish import fsync_path
-from cleanup.io.writers import (
-    AtomicFile,
-    is_folder_output,
-    jsonl_line,
-    replace_into_place,
-    temporary_name,
-)
+from cleanup.io.temporaries import replace_into_place, temporary_name
+from cleanup.io.writers import AtomicFile, is_folder_output, jsonl_line
 from cleanup.ranges import size_parts
 
 FORMATS = ("jsonl", "jsonl.gz", "jsonl.zst", "parquet")
