@@ -47,6 +47,25 @@ static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, int w
     return 0;
 }
 
+static void release_buffers(Py_buffer *views, int count) {
+    while (count > 0) {
+        PyBuffer_Release(&views[--count]);
+    }
+}
+
+/* The `count` buffers of `objs`, the last one writable (each wrapper's `out`); on failure none
+ * is held. */
+static int get_buffers(PyObject **objs, Py_buffer *views, const Py_ssize_t *sizes,
+                       const char **names, int count) {
+    for (int i = 0; i < count; i++) {
+        if (get_buffer(objs[i], &views[i], sizes[i], i == count - 1, names[i]) != 0) {
+            release_buffers(views, i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Offsets into an array of `size` items: non-decreasing, from 0 or more, at most `size`. */
 static int check_offsets(const int64_t *offsets, Py_ssize_t count, Py_ssize_t size) {
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -87,16 +106,13 @@ static PyObject *minhash(PyObject *self, PyObject *args) {
     Py_buffer v[5];
     static const Py_ssize_t sizes[5] = {4, 8, 4, 4, 4};
     static const char *names[5] = {"hashes", "offsets", "a", "b", "out"};
-    int got = 0;
     PyObject *result = NULL;
     if (!PyArg_ParseTuple(args, "OOOOO:minhash", &objs[0], &objs[1], &objs[2], &objs[3],
                           &objs[4])) {
         return NULL;
     }
-    for (; got < 5; got++) {
-        if (get_buffer(objs[got], &v[got], sizes[got], got == 4, names[got]) != 0) {
-            goto done;
-        }
+    if (get_buffers(objs, v, sizes, names, 5) != 0) {
+        return NULL;
     }
     Py_ssize_t size = v[0].len / 4, count = v[1].len / 8, perms = v[2].len / 4;
     Py_ssize_t n = count > 0 ? count - 1 : 0;
@@ -112,9 +128,7 @@ static PyObject *minhash(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    while (got > 0) {
-        PyBuffer_Release(&v[--got]);
-    }
+    release_buffers(v, 5);
     return result;
 }
 
@@ -148,16 +162,14 @@ static PyObject *shingle_hashes(PyObject *self, PyObject *args) {
     Py_buffer v[4];
     static const Py_ssize_t sizes[4] = {8, 8, 8, 4};
     static const char *names[4] = {"tokens", "offsets", "mult", "out"};
-    int got = 0, k = 0;
+    int k = 0;
     PyObject *result = NULL;
     if (!PyArg_ParseTuple(args, "OOiOO:shingle_hashes", &objs[0], &objs[1], &k, &objs[2],
                           &objs[3])) {
         return NULL;
     }
-    for (; got < 4; got++) {
-        if (get_buffer(objs[got], &v[got], sizes[got], got == 3, names[got]) != 0) {
-            goto done;
-        }
+    if (get_buffers(objs, v, sizes, names, 4) != 0) {
+        return NULL;
     }
     const Py_ssize_t count = v[1].len / 8, n = count > 0 ? count - 1 : 0;
     const int64_t *offsets = v[1].buf;
@@ -182,9 +194,7 @@ static PyObject *shingle_hashes(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    while (got > 0) {
-        PyBuffer_Release(&v[--got]);
-    }
+    release_buffers(v, 4);
     return result;
 }
 
@@ -213,15 +223,12 @@ static PyObject *fingerprints(PyObject *self, PyObject *args) {
     Py_buffer v[3];
     static const Py_ssize_t sizes[3] = {8, 8, 8};
     static const char *names[3] = {"tokens", "offsets", "out"};
-    int got = 0;
     PyObject *result = NULL;
     if (!PyArg_ParseTuple(args, "OOO:fingerprints", &objs[0], &objs[1], &objs[2])) {
         return NULL;
     }
-    for (; got < 3; got++) {
-        if (get_buffer(objs[got], &v[got], sizes[got], got == 2, names[got]) != 0) {
-            goto done;
-        }
+    if (get_buffers(objs, v, sizes, names, 3) != 0) {
+        return NULL;
     }
     const Py_ssize_t count = v[1].len / 8, n = count > 0 ? count - 1 : 0;
     if (count < 1 || v[2].len / 8 != n) {
@@ -236,9 +243,7 @@ static PyObject *fingerprints(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    while (got > 0) {
-        PyBuffer_Release(&v[--got]);
-    }
+    release_buffers(v, 3);
     return result;
 }
 
