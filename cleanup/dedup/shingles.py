@@ -8,7 +8,9 @@ digits or bytes of non-ASCII letters, so the tokenizer classifies the encoded by
 numpy and never calls fold or loops over words in Python (fold runs at ~7 MB/s on news
 text with curly quotes; the byte classes at several hundred). Token hashes are a
 polynomial hash mod 2^64 computed from prefix sums (one `cumsum` over the batch) and mixed
-with MurmurHash3's finalizer.
+with MurmurHash3's finalizer. Where the install compiled dedup's kernels (dedup/kernels.py),
+tokens, shingles and fingerprints are computed by C loops instead, with the same values; the
+numpy code here is then the fallback and the reference the tests compare them with.
 """
 
 from __future__ import annotations
