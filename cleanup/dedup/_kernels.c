@@ -410,9 +410,11 @@ static PyObject *tokens(PyObject *self, PyObject *args) {
     if (get_buffer(obj, &v, 1, 0, "data") != 0) {
         return NULL;
     }
-    /* A token is one byte or more, and two tokens need a byte between them or a spaceless
-     * character (3 bytes) on one side: at most one token per two bytes, plus one. */
-    const Py_ssize_t room = v.len / 2 + 1;
+    /* In text a str encodes to, a token is one byte or more, and two tokens need a byte
+     * between them or a spaceless character (3 bytes) on one side: at most one token per two
+     * bytes, plus one. Other bytes (a run of spaceless first bytes) may hold more: then the
+     * hashes are made room for and the text scanned again. */
+    Py_ssize_t room = v.len / 2 + 1;
     Counts count;
     if (texts < 1) {
         PyErr_SetString(PyExc_ValueError, "tokens: 0 texts asked");
@@ -433,9 +435,15 @@ static PyObject *tokens(PyObject *self, PyObject *args) {
                      (long long)count.nuls + 1);
         goto fail;
     }
-    if (count.tokens > room) { /* the bound above is wrong: no hash is lost unsaid */
-        PyErr_SetString(PyExc_RuntimeError, "tokens: more tokens than the bound allows");
-        goto fail;
+    if (count.tokens > room) {
+        room = count.tokens;
+        if (PyByteArray_Resize(hashes, room * 8) != 0) {
+            goto fail;
+        }
+        hash_out = (uint64_t *)PyByteArray_AS_STRING(hashes);
+        Py_BEGIN_ALLOW_THREADS
+        count = scan_tokens(v.buf, v.len, hash_out, offset_out, texts + 1, room);
+        Py_END_ALLOW_THREADS
     }
     if (PyByteArray_Resize(hashes, count.tokens * 8) != 0) {
         goto fail;
