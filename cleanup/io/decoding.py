@@ -36,12 +36,33 @@ def bom_codec(data: bytes) -> tuple[str, int] | None:
     return None
 
 
-def _bom_error(where: str, codec: str) -> BadInput:
+# Bytes of a stream's start that tell UTF-16/32 without a byte-order mark (_nul_codec).
+WIDE_HEAD = 8192
+
+
+def wide_codec(head: bytes) -> tuple[str, int] | None:
+    """Return the UTF-16/32 codec of a stream's first bytes and its byte-order mark's size: by
+    the mark, else (size 0) by where the NUL bytes of its first 8 KB stand (_nul_codec)."""
+    found = bom_codec(head)
+    if found is None and (codec := _nul_codec(head[:WIDE_HEAD])) is not None:
+        sample = head[:WIDE_HEAD].decode(codec, "replace")[:4096]
+        if _controls(sample) <= 0.05:  # else numbers stored in 16 or 32 bits: binary
+            return codec, 0
+    return found
+
+
+def _wide_error(where: str, codec: str, bom: int) -> BadInput:
+    if not bom:
+        return BadInput(
+            f"{where}: bytes are not valid {codec.upper()}, which the NUL bytes of its start"
+            " pointed to (it has no byte-order mark)"
+        )
     return BadInput(f"{where}: bytes are not valid {codec.upper()} despite its byte-order mark")
 
 
 def utf8_chunks(chunks: Iterable[bytes], where: str) -> Iterator[bytes]:
-    """Yield a stream's chunks as UTF-8: one opening with a UTF-16/32 byte-order mark is recoded.
+    """Yield a stream's chunks as UTF-8: UTF-16/32 (told by its byte-order mark, or without one
+    by where the NUL bytes of its start stand) is recoded.
 
     JSONL is split into lines on b"\\n", which only works on UTF-8 (or ASCII-compatible) bytes.
     """
@@ -49,9 +70,9 @@ def utf8_chunks(chunks: Iterable[bytes], where: str) -> Iterator[bytes]:
     head = b""
     for chunk in chunks:
         head += chunk
-        if len(head) >= 4:
+        if len(head) >= WIDE_HEAD:
             break
-    found = bom_codec(head)
+    found = wide_codec(head)
     if found is None:
         if head:
             yield head
@@ -65,7 +86,7 @@ def utf8_chunks(chunks: Iterable[bytes], where: str) -> Iterator[bytes]:
             yield decoder.decode(chunk).encode("utf-8")
         yield decoder.decode(b"", final=True).encode("utf-8")
     except UnicodeDecodeError:
-        raise _bom_error(where, codec) from None
+        raise _wide_error(where, codec, size) from None
 
 
 def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
@@ -83,7 +104,7 @@ def decode(data: bytes, where: str) -> tuple[str, list[Edit]]:
         try:
             text = data[size:].decode(codec)
         except UnicodeDecodeError:
-            raise _bom_error(where, codec) from None
+            raise _wide_error(where, codec, size) from None
         return clean_bad_chars(text, where)
     try:
         text = data.decode("utf-8")

@@ -31,7 +31,7 @@ from typing import BinaryIO
 from cleanup.document import Document
 from cleanup.errors import OptionError
 from cleanup.io.compression import strip_compression
-from cleanup.io.decoding import bom_codec
+from cleanup.io.decoding import WIDE_HEAD, wide_codec
 from cleanup.io.readers import (
     MAX_DOCUMENT_BYTES,
     OnBad,
@@ -133,7 +133,7 @@ def _file_splits(source: Source, target_bytes: int) -> list[Split]:
         if not _splittable(source, size, target_bytes):
             return [Split(source, size=size)]
         with open(source.path, "rb") as fh:
-            if bom_codec(fh.read(4)) is not None:  # UTF-16/32: recoded as a whole
+            if wide_codec(fh.read(WIDE_HEAD)) is not None:  # UTF-16/32: recoded as a whole
                 return [Split(source, size=size)]
             fh.seek(0)
             cuts = line_starts(fh, target_bytes)
