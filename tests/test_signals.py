@@ -198,41 +198,38 @@ def test_sigterm_stops_the_run_like_ctrl_c(
     assert _state_files(state_dir) == before
 
 
-def test_sighup_stops_the_run_like_sigterm(run_dir: Path, corpus_lines: list[bytes]) -> None:
-    """The terminal or SSH session closed (SIGHUP to the group): exit 129, one line, nothing
-    published, no worker left. Before, the default action killed the main process at once and
-    left its temporary files."""
-    audit = str(run_dir / "a.jsonl")
-    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", "--audit", audit)
-    try:
-        workers = run.wait_for_workers()
-        os.killpg(run.proc.pid, signal.SIGHUP)
-        status = run.wait()
-        assert not left_alive(workers, 2.0)
-        err = run.stderr()
-    finally:
-        run.kill()
-    assert status == 129, err
-    assert err == "Stopped by SIGHUP.\n"
-    assert list(run_dir.iterdir()) == []
-
-
-def test_ctrl_c_stops_the_run_and_its_workers_quietly(
-    run_dir: Path, corpus_lines: list[bytes]
+@pytest.mark.parametrize(
+    ("signum", "status", "said", "extra"),
+    [
+        # The terminal or SSH session closed (SIGHUP to the group). Before, the default action
+        # killed the main process at once and left its temporary files.
+        (signal.SIGHUP, 129, "Stopped by SIGHUP.\n", ("--audit", "a.jsonl")),
+        # Ctrl-C in a terminal signals the whole process group.
+        (signal.SIGINT, 130, "Stopped by Ctrl-C.\n", ()),
+    ],
+)
+def test_a_signal_to_the_group_stops_the_run_and_its_workers_quietly(
+    run_dir: Path,
+    corpus_lines: list[bytes],
+    signum: signal.Signals,
+    status: int,
+    said: str,
+    extra: tuple[str, ...],
 ) -> None:
-    """Ctrl-C in a terminal signals the whole process group: exit 130, one line, no worker
-    traceback, no worker left behind, no output under the final name."""
-    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2")
+    """One line, no worker traceback, no worker left behind, nothing published (no output
+    under the final name, no side file)."""
+    side = [str(run_dir / arg) if arg.endswith(".jsonl") else arg for arg in extra]
+    run = Run(run_dir / "clean.jsonl", corpus_lines, "--workers", "2", *side)
     try:
         workers = run.wait_for_workers()
-        os.killpg(run.proc.pid, signal.SIGINT)
-        status = run.wait()
+        os.killpg(run.proc.pid, signum)
+        got = run.wait()
         assert not left_alive(workers, 2.0)
         err = run.stderr()
     finally:
         run.kill()
-    assert status == 130, err
-    assert err == "Stopped by Ctrl-C.\n"
+    assert got == status, err
+    assert err == said
     assert list(run_dir.iterdir()) == []
 
 

@@ -44,11 +44,19 @@ def wide_codec(head: bytes) -> tuple[str, int] | None:
     """Return the UTF-16/32 codec of a stream's first bytes and its byte-order mark's size: by
     the mark, else (size 0) by where the NUL bytes of its first 8 KB stand (_nul_codec)."""
     found = bom_codec(head)
-    if found is None and (codec := _nul_codec(head[:WIDE_HEAD])) is not None:
-        sample = head[:WIDE_HEAD].decode(codec, "replace")[:4096]
-        if _controls(sample) <= 0.05:  # else numbers stored in 16 or 32 bits: binary
-            return codec, 0
+    if found is None and (codec := _guessed_codec(head)) is not None:
+        return codec, 0
     return found
+
+
+def _guessed_codec(head: bytes) -> str | None:
+    """Name the UTF-16/32 codec of text without a byte-order mark by where the NUL bytes of its
+    first WIDE_HEAD bytes stand, or None; numbers stored in 16 or 32 bits, whose reading would
+    be more than 5% control characters, are binary data, not such text."""
+    codec = _nul_codec(head[:WIDE_HEAD])
+    if codec is None or _controls(head[:WIDE_HEAD].decode(codec, "replace")[:4096]) > 0.05:
+        return None
+    return codec
 
 
 def _wide_error(where: str, codec: str, bom: int) -> BadInput:
@@ -143,14 +151,12 @@ def _utf_without_bom(data: bytes, where: str) -> tuple[str, list[Edit]] | None:
     The codec is named by the first 8 KB and must decode all of `data`; it is a guess, so it
     is recorded as detection is. Return None when the bytes are not such text.
     """
-    codec = _nul_codec(data[:8192])
+    codec = _guessed_codec(data)
     if codec is None:
         return None
     try:
         text = data.decode(codec)
     except UnicodeDecodeError:
-        return None
-    if _controls(text[:4096]) > 0.05:  # numbers stored in 16 or 32 bits: binary, not text
         return None
     text, edits = clean_bad_chars(text, where)
     why = f"no byte-order mark; decoded as {codec} by where its NUL bytes stand"
